@@ -1,0 +1,44 @@
+# Every target installs what it needs into .venv first (fast when already done).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test test-fast lint migrate bench demo clean install install-test
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml constraints.txt | $(PY)
+	$(PY) -m pip install --disable-pip-version-check -q -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PY) -m pip install --disable-pip-version-check -q -c constraints.txt -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+run: install  ## start gateway + services on SQLite under DATA_DIR (foreground; Ctrl-C stops all)
+	exec $(PY) -m scripts.run
+
+test: install-test  ## the whole suite (PostgreSQL too when TEST_DATABASE_URL is set)
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+test-fast: install-test  ## everything but the end-to-end tests that start real processes
+	$(PY) -m pytest -q -m "not e2e" $(PYTEST_ARGS)
+
+lint: install-test
+	$(PY) ../shared/tools/check_architecture.py 2>/dev/null || $(PY) scripts/check_shape.py
+
+migrate: install  ## apply every service's migrations to its database
+	$(PY) -m scripts.migrate
+
+bench: install  ## load the platform and the reference floor in the same run (needs wrk)
+	bash scripts/bench.sh
+
+demo: install  ## register a unit and adjudicate claims against a running `make run`
+	bash scripts/demo.sh
+
+clean:
+	rm -rf $(VENV) data

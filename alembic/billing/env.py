@@ -1,0 +1,4 @@
+from services.billing.models import Base
+from shared import migrations
+
+migrations.run("billing", Base.metadata)

@@ -1,0 +1,4 @@
+from gateway.models import Base
+from shared import migrations
+
+migrations.run("gateway", Base.metadata)

@@ -1,0 +1,160 @@
+"""The gateway's front door, as plain ASGI: request id, authentication, rate
+limit, the rules table, then either a hop to a service or the gateway's own
+routes. Every request passes here, so it does no more work than it must."""
+
+import time
+
+import httpx
+import structlog
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from gateway import rules
+from gateway.config import GatewaySettings
+from shared import context, errors
+from shared.middleware import BodyTooLarge, clean_request_id, header, limit_receive
+from shared.settings import SERVICES
+
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/oauth2-redirect"})
+FORWARDED_HEADERS = frozenset({b"content-type", b"accept", b"idempotency-key"})
+RETURNED_HEADERS = frozenset({"content-type", "retry-after", "idempotent-replayed", "location"})
+IMPORT_SUFFIX = "/units/import"
+log = structlog.get_logger("access")
+
+
+def api_key(scope: Scope) -> str | None:
+    key = header(scope, b"x-api-key")
+    if key:
+        return key.strip()
+    auth = header(scope, b"authorization")
+    if auth and auth[:7].lower() == "bearer ":
+        return auth[7:].strip()
+    return None
+
+
+class Gateway:
+    def __init__(self, app: ASGIApp, settings: GatewaySettings) -> None:
+        self.app = app  # the FastAPI app: admin routes, health, docs, and the lifespan
+        self.settings = settings
+
+    @property
+    def state(self):
+        return self.app.state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = clean_request_id(header(scope, b"x-request-id"))
+        token = context.set_request_id(rid)
+        started = time.perf_counter()
+        status_holder = [500]
+        rid_header = (b"x-request-id", rid.encode())
+
+        async def send_with_id(message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder[0] = message["status"]
+                message["headers"] = [*message.get("headers", []), rid_header]
+            await send(message)
+
+        try:
+            await self.handle(scope, receive, send_with_id)
+        finally:
+            log.info(
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                status=status_holder[0],
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            )
+            context.reset_request_id(token)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope["path"]
+        if path in OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        caller = self.state.authenticator.authenticate(api_key(scope))
+        if caller is None:
+            await errors.problem(401, "unauthorized", "Send a valid API key in X-API-Key")(scope, receive, send)
+            return
+        wait = self.state.limiter.take(caller.key_id or "anonymous")
+        if wait > 0:
+            response = errors.problem(
+                429, "rate_limited", "Too many requests for this API key",
+                headers={"Retry-After": str(max(1, round(wait + 0.5)))},
+            )
+            await response(scope, receive, send)
+            return
+        if not rules.allowed(caller.role, scope["method"], path):
+            detail = f"The {caller.role} role may not {scope['method']} {path}"
+            await errors.problem(403, "forbidden", detail)(scope, receive, send)
+            return
+        service = path.split("/", 2)[1]
+        if service in SERVICES:
+            await self.forward(scope, receive, send, service, caller)
+            return
+        scope.setdefault("state", {})["caller"] = caller
+        await self.app(scope, receive, send)
+
+    async def forward(self, scope: Scope, receive: Receive, send: Send, service: str, caller) -> None:
+        path = scope["path"]
+        is_import = path.endswith(IMPORT_SUFFIX)
+        limit = self.settings.import_max_body_bytes if is_import else self.settings.max_body_bytes
+        try:
+            body = await read_body(scope, receive, limit)
+        except BodyTooLarge as exc:
+            await errors.problem(413, exc.code, exc.detail)(scope, receive, send)
+            return
+        headers = [(k, v) for k, v in scope["headers"] if k in FORWARDED_HEADERS]
+        headers += [
+            (b"x-internal-token", self.settings.internal_token.encode()),
+            (b"x-request-id", (context.request_id() or "").encode()),
+            (b"x-caller-role", caller.role.encode()),
+            (b"x-caller-key-id", (caller.key_id or "").encode()),
+            (b"x-caller-warehouses", ",".join(sorted(caller.warehouses)).encode()),
+        ]
+        target = path[len(service) + 1:] or "/"
+        if scope.get("query_string"):
+            target += "?" + scope["query_string"].decode("latin-1")
+        timeout = (
+            self.settings.gateway_import_timeout_seconds if is_import else self.settings.gateway_timeout_seconds
+        )
+        client: httpx.AsyncClient = self.state.upstreams[service]
+        try:
+            upstream = await client.request(
+                scope["method"], target, content=body, headers=headers, timeout=timeout
+            )
+        except httpx.TimeoutException:
+            await errors.problem(504, "upstream_timeout", f"The {service} service did not answer in time")(
+                scope, receive, send
+            )
+            return
+        except httpx.HTTPError:
+            await errors.problem(503, "upstream_unavailable", f"The {service} service is unavailable")(
+                scope, receive, send
+            )
+            return
+        out_headers = [
+            (k.encode("latin-1"), v.encode("latin-1"))
+            for k, v in upstream.headers.items()
+            if k in RETURNED_HEADERS
+        ]
+        out_headers.append((b"content-length", str(len(upstream.content)).encode()))
+        await send({"type": "http.response.start", "status": upstream.status_code, "headers": out_headers})
+        await send({"type": "http.response.body", "body": upstream.content})
+
+
+async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
+    length = header(scope, b"content-length")
+    if length is not None and length.isdigit() and int(length) > limit:
+        raise BodyTooLarge(f"The body is larger than {limit} bytes")
+    counted = limit_receive(receive, limit)
+    chunks = []
+    while True:
+        message = await counted()
+        if message["type"] == "http.disconnect":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)

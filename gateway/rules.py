@@ -1,0 +1,35 @@
+"""Who may do what: one table, read top to bottom, first match wins.
+
+Warehouse scoping of `warehouse` keys is finer than a path (it depends on the
+body), so the inventory service enforces it from the caller headers.
+"""
+
+import re
+
+READ = frozenset({"GET", "HEAD"})
+ANY = None
+EVERYONE = frozenset({"admin", "station", "warehouse", "billing"})
+
+RULES: tuple[tuple[frozenset[str] | None, re.Pattern, frozenset[str]], ...] = tuple(
+    (methods, re.compile(pattern), frozenset(roles))
+    for methods, pattern, roles in (
+        (READ, r"^/warranty/", EVERYONE),
+        (frozenset({"POST"}), r"^/warranty/claims$", {"admin", "station"}),
+        (frozenset({"POST"}), r"^/warranty/units/[^/]+/service-records$", {"admin", "station"}),
+        (ANY, r"^/warranty/", {"admin"}),
+        (READ, r"^/inventory/", EVERYONE),
+        (ANY, r"^/inventory/(parts|models|warehouses)(/|$)", {"admin"}),
+        (ANY, r"^/inventory/", {"admin", "warehouse"}),
+        (ANY, r"^/billing/", {"admin", "billing"}),
+        (ANY, r"^/admin/", {"admin"}),
+    )
+)
+
+
+def allowed(role: str, method: str, path: str) -> bool:
+    if role == "admin":
+        return True
+    for methods, pattern, roles in RULES:
+        if (methods is None or method in methods) and pattern.match(path):
+            return role in roles
+    return False

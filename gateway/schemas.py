@@ -1,0 +1,43 @@
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from shared.types import StrictModel
+
+Role = Literal["admin", "station", "warehouse", "billing"]
+
+
+class ApiKeyCreate(StrictModel):
+    role: Role
+    name: str = Field(min_length=1, max_length=200)
+    warehouses: list[str] | None = Field(default=None, max_length=100)
+
+
+class ApiKeyRead(BaseModel):
+    id: str
+    name: str
+    role: Role
+    warehouses: list[str]
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked: bool
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, key) -> "ApiKeyRead":
+        return cls(
+            id=key.id, name=key.name, role=key.role,
+            warehouses=[w for w in key.warehouses.split(",") if w],
+            created_at=key.created_at, last_used_at=key.last_used_at,
+            revoked=key.revoked_at is not None, revoked_at=key.revoked_at,
+        )
+
+
+class ApiKeyCreated(ApiKeyRead):
+    key: str = Field(description="The key itself, shown this once only")
+
+
+class ApiKeyPage(BaseModel):
+    items: list[ApiKeyRead]
+    next_cursor: str | None

@@ -1,0 +1,95 @@
+"""`make run`: migrate, then start the three services and the gateway on this
+machine, stay in the foreground, and stop them all on SIGINT or SIGTERM."""
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from shared import migrations
+from shared.settings import DEFAULT_PORTS, SERVICES, database_url_for
+
+APPS = {
+    "warranty": "services.warranty.main:create_app",
+    "inventory": "services.inventory.main:create_app",
+    "billing": "services.billing.main:create_app",
+    "gateway": "gateway.main:create_app",
+}
+STOP_GRACE_SECONDS = 10
+
+
+def environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("DATA_DIR", "./data")
+    env["DATA_DIR"] = str(Path(env["DATA_DIR"]).resolve())
+    # One secret per run shared by gateway and services, unless the operator fixes one.
+    env.setdefault("INTERNAL_TOKEN", secrets.token_urlsafe(32))
+    for name, port in DEFAULT_PORTS.items():
+        env.setdefault(f"{name.upper()}_PORT", str(port))
+    return env
+
+
+def migrate(env: dict[str, str]) -> None:
+    data_dir = Path(env["DATA_DIR"])
+    data_dir.mkdir(parents=True, exist_ok=True)
+    for name in ("gateway", *SERVICES):
+        url, schema = database_url_for(name, data_dir)
+        migrations.upgrade(name, url, schema)
+        print(f"migrated {name}", flush=True)
+
+
+def start(name: str, env: dict[str, str]) -> subprocess.Popen:
+    port = env[f"{name.upper()}_PORT"]
+    workers = env.get(f"{name.upper()}_WORKERS", "1")
+    command = [
+        sys.executable, "-m", "uvicorn", APPS[name], "--factory",
+        "--host", "127.0.0.1", "--port", port, "--workers", workers,
+        "--no-access-log", "--log-level", "warning", "--timeout-graceful-shutdown", "5",
+    ]
+    return subprocess.Popen(command, env=env)
+
+
+def stop(processes: dict[str, subprocess.Popen]) -> None:
+    for process in processes.values():
+        if process.poll() is None:
+            process.terminate()
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for process in processes.values():
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def main() -> int:
+    env = environment()
+    os.environ.update({k: env[k] for k in ("DATA_DIR",)})
+    migrate(env)
+    stopping = False
+
+    def on_signal(signum, _frame) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    processes = {name: start(name, env) for name in (*SERVICES, "gateway")}
+    print(f"gateway on http://127.0.0.1:{env['GATEWAY_PORT']} (Ctrl-C stops everything)", flush=True)
+    status = 0
+    while not stopping:
+        for name, process in processes.items():
+            if process.poll() is not None:
+                print(f"{name} exited with {process.returncode}; stopping the rest", file=sys.stderr)
+                stopping, status = True, 1
+                break
+        time.sleep(0.2)
+    stop(processes)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

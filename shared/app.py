@@ -1,0 +1,70 @@
+"""The app factory every service uses: state built in lifespan, errors,
+middleware, health and readiness."""
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import text
+
+from shared import clock as clocks
+from shared import errors, http, logging
+from shared.db import Database
+from shared.middleware import ServiceMiddleware
+from shared.settings import Settings
+
+log = structlog.get_logger("app")
+
+
+def create_service_app(
+    settings: Settings,
+    *,
+    title: str,
+    routers: Sequence[APIRouter],
+    clock: clocks.Clock | None = None,
+    large_body_paths: dict[str, int] | None = None,
+    on_startup: Callable[[FastAPI], None] | None = None,
+    transports: dict | None = None,
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        logging.configure(settings.service, settings.log_level)
+        app.state.settings = settings
+        app.state.clock = clock or clocks.SystemClock()
+        app.state.db = Database.connect(settings.database_url, schema=settings.database_schema)
+        async with http.service_clients(settings, transports) as clients:
+            app.state.clients = clients
+            if on_startup is not None:
+                on_startup(app)
+            log.info("started", database=app.state.db.dialect)
+            try:
+                yield
+            finally:
+                app.state.db.dispose()
+
+    app = FastAPI(title=title, version="1.0.0", lifespan=lifespan)
+    errors.install(app)
+    app.add_middleware(
+        ServiceMiddleware,
+        internal_token=settings.internal_token,
+        max_body_bytes=settings.max_body_bytes,
+        large_body_paths=large_body_paths,
+    )
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> dict:
+        try:
+            with app.state.db.read_engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # any database failure means not ready
+            raise errors.UpstreamUnavailable("The database does not answer") from exc
+        return {"status": "ready"}
+
+    for router in routers:
+        app.include_router(router)
+    return app

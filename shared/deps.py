@@ -1,0 +1,32 @@
+"""FastAPI dependencies shared by the services."""
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from sqlalchemy.orm import Session
+
+from shared import context
+from shared.clock import Clock
+
+
+async def _session(request: Request) -> AsyncIterator[Session]:
+    # One request, one transaction; it ends before the response is sent
+    # (scope="function"), so a failed commit is an error answer, not a lie.
+    with request.app.state.db.transaction(write=request.method not in ("GET", "HEAD")) as session:
+        yield session
+
+
+def _caller(request: Request) -> context.Caller:
+    return request.scope.get("state", {}).get("caller") or context.SYSTEM
+
+
+def _clock(request: Request) -> Clock:
+    return request.app.state.clock
+
+
+DbSession = Annotated[Session, Depends(_session, scope="function")]
+CurrentCaller = Annotated[context.Caller, Depends(_caller)]
+CurrentClock = Annotated[Clock, Depends(_clock)]
+Limit = Annotated[int, Query(ge=1, le=500, description="Page size (default 50, at most 500)")]
+Cursor = Annotated[str | None, Query(description="The next_cursor of the previous page")]

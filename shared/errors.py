@@ -1,0 +1,136 @@
+"""One error base class and the handlers that render RFC 9457 problem+json.
+
+Services raise domain errors (subclasses with a stable `code`); nothing below
+routes knows HTTP. Every answer carries the request id; none carries a trace.
+"""
+
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse
+
+from shared import context
+
+PROBLEM_TYPE = "https://errors.aftersales.example/"
+log = structlog.get_logger("errors")
+
+
+class ServiceError(Exception):
+    status = 400
+    code = "bad_request"
+    title = "Bad request"
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extra = extra
+
+
+class NotFound(ServiceError):
+    status, code, title = 404, "not_found", "Not found"
+
+
+class Conflict(ServiceError):
+    status, code, title = 409, "conflict", "Conflict"
+
+
+class Forbidden(ServiceError):
+    status, code, title = 403, "forbidden", "Forbidden"
+
+
+class Unauthorized(ServiceError):
+    status, code, title = 401, "unauthorized", "Missing or unknown API key"
+
+
+class Unprocessable(ServiceError):
+    status, code, title = 422, "validation_error", "The request is not valid"
+
+    def __init__(self, detail: str | None = None, *, errors: list[dict] | None = None, **extra: Any):
+        super().__init__(detail, **extra)
+        self.extra.setdefault("errors", errors or [])
+
+
+class IdempotencyKeyReused(ServiceError):
+    status, code, title = 422, "idempotency_key_reused", "Idempotency key used with another request"
+
+
+class IdempotencyInProgress(ServiceError):
+    status, code, title = 409, "idempotency_in_progress", "A request with this idempotency key is in flight"
+
+
+class UpstreamUnavailable(ServiceError):
+    status, code, title = 503, "upstream_unavailable", "A service this request needs is unavailable"
+
+
+class UpstreamTimeout(ServiceError):
+    status, code, title = 504, "upstream_timeout", "A service this request needs did not answer in time"
+
+
+RETRY_AFTER_SECONDS = {503: "5", 504: "5", 429: "1"}
+
+
+def problem(
+    status: int, code: str, detail: str, *, title: str | None = None, headers: dict | None = None, **extra
+) -> JSONResponse:
+    body = {
+        "type": PROBLEM_TYPE + code,
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "request_id": context.request_id(),
+        **extra,
+    }
+    all_headers = {"X-Request-ID": context.request_id() or ""}
+    if status in RETRY_AFTER_SECONDS:
+        all_headers["Retry-After"] = RETRY_AFTER_SECONDS[status]
+    all_headers.update(headers or {})
+    return JSONResponse(body, status_code=status, headers=all_headers, media_type="application/problem+json")
+
+
+def field_errors(exc: RequestValidationError) -> list[dict]:
+    found = []
+    for err in exc.errors():
+        loc = [str(part) for part in err.get("loc", ()) if part not in ("body", "query", "path", "header")]
+        found.append({"field": ".".join(loc) or "body", "message": err.get("msg", "invalid")})
+    return found
+
+
+STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ServiceError)
+    async def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:
+        return problem(exc.status, exc.code, exc.detail, title=exc.title, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return problem(422, "validation_error", "The request is not valid", errors=field_errors(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = STATUS_CODES.get(exc.status_code, "http_error")
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"No route for {request.method} {request.url.path}"
+        return problem(exc.status_code, code, detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled_error", exc_type=type(exc).__name__, exc_info=exc)
+        return problem(500, "internal_error", "An unexpected error occurred; it has been logged")

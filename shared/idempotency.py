@@ -1,0 +1,166 @@
+"""Idempotency-Key handling, the same for every service that takes one.
+
+Two phases. `claim` commits a row for the key in its own short transaction
+before any effect, so a concurrent duplicate sees it and gets 409
+`idempotency_in_progress`. The response is stored by `record` in the same
+transaction as the effect, so a stored answer always means the effect
+happened. A failed request gives its claim back (`release`) so that a retry
+runs again; a claim whose process died is taken over after a lease.
+Only successful (2xx) answers are stored and replayed.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import DateTime, Integer, String, Text, delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+from starlette.responses import JSONResponse
+
+from shared import errors
+from shared.clock import Clock
+from shared.db import Database
+
+LEASE = timedelta(seconds=60)
+KEY_MAX_LENGTH = 200
+
+
+class IdempotencyRecordMixin:
+    """Columns of a service's `idempotency_record` table."""
+
+    scope: Mapped[str] = mapped_column(String(300), primary_key=True)
+    key: Mapped[str] = mapped_column(String(KEY_MAX_LENGTH), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    status: int
+    body: dict | list
+
+
+def fingerprint(method: str, path: str, body: object) -> str:
+    canonical = json.dumps([method, path, body], sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; every stored time is UTC.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class Idempotency:
+    def __init__(self, db: Database, model: type, clock: Clock, lease: timedelta = LEASE) -> None:
+        self.db = db
+        self.model = model
+        self.clock = clock
+        self.lease = lease
+
+    def claim(self, *, scope: str, key: str, fingerprint: str) -> Stored | None:
+        """Claim `key`, or return the stored answer to replay; raises on reuse or in-flight."""
+        if not key or len(key) > KEY_MAX_LENGTH or not key.isprintable():
+            raise errors.Unprocessable(
+                "The Idempotency-Key header must be 1-200 printable characters",
+                errors=[{"field": "Idempotency-Key", "message": "1-200 printable characters"}],
+            )
+        for _attempt in range(3):
+            try:
+                return self._claim_once(scope=scope, key=key, fingerprint=fingerprint)
+            except IntegrityError:
+                continue  # another process inserted the same key first: look again
+        raise errors.IdempotencyInProgress()
+
+    def _claim_once(self, *, scope: str, key: str, fingerprint: str) -> Stored | None:
+        now = self.clock.now()
+        with self.db.transaction() as session:
+            row = session.execute(
+                select(self.model).where(self.model.scope == scope, self.model.key == key).with_for_update()
+            ).scalar_one_or_none()
+            if row is None:
+                session.add(
+                    self.model(scope=scope, key=key, fingerprint=fingerprint, state="in_progress",
+                               created_at=now, updated_at=now)
+                )
+                return None
+            if row.fingerprint != fingerprint:
+                raise errors.IdempotencyKeyReused(
+                    "This Idempotency-Key was used with a different request body"
+                )
+            if row.state == "done":
+                return Stored(row.response_status, json.loads(row.response_body))
+            if now - _aware(row.updated_at) < self.lease:
+                raise errors.IdempotencyInProgress()
+            row.updated_at = now  # the first holder died: take its claim over
+            return None
+
+    def record(self, session: Session, *, scope: str, key: str, status: int, body: object) -> None:
+        """Store the answer, in the transaction of the effect it describes."""
+        row = session.get(self.model, (scope, key))
+        row.state = "done"
+        row.response_status = status
+        row.response_body = json.dumps(body, separators=(",", ":"), default=str)
+        row.updated_at = self.clock.now()
+
+    def release(self, *, scope: str, key: str) -> None:
+        with self.db.transaction() as session:
+            session.execute(
+                delete(self.model).where(
+                    self.model.scope == scope, self.model.key == key, self.model.state == "in_progress"
+                )
+            )
+
+    def purge(self, *, older_than: timedelta = timedelta(hours=48)) -> int:
+        """Forget answers older than the retention (api.md promises at least 24 h)."""
+        cutoff = self.clock.now() - older_than
+        with self.db.transaction() as session:
+            result = session.execute(delete(self.model).where(self.model.created_at < cutoff))
+            return result.rowcount or 0
+
+
+@dataclass(slots=True)
+class Attempt:
+    """One run of an idempotent request; `replay` is set when it already ran."""
+
+    idempotency: Idempotency | None
+    scope: str
+    key: str | None
+    replay: Stored | None = None
+
+    def record(self, session: Session, status: int, body: object) -> None:
+        if self.idempotency is not None and self.key is not None:
+            self.idempotency.record(session, scope=self.scope, key=self.key, status=status, body=body)
+
+    def replay_response(self) -> JSONResponse:
+        return JSONResponse(self.replay.body, status_code=self.replay.status,
+                            headers={"Idempotent-Replayed": "true"})
+
+
+@contextmanager
+def attempt(
+    idempotency: Idempotency, *, key: str | None, scope: str, fingerprint: str
+) -> Iterator[Attempt]:
+    """Claim the key for the block; a block that fails gives the claim back.
+
+    Open the effect's transaction inside the block, so that the answer is
+    stored, and committed, before the claim is considered kept.
+    """
+    if key is None:
+        yield Attempt(None, scope, None)
+        return
+    stored = idempotency.claim(scope=scope, key=key, fingerprint=fingerprint)
+    current = Attempt(idempotency, scope, key, stored)
+    try:
+        yield current
+    except BaseException:
+        if stored is None:
+            idempotency.release(scope=scope, key=key)
+        raise

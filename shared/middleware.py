@@ -1,0 +1,125 @@
+"""The ASGI middleware every service runs behind: request id, internal token,
+trusted caller headers, body size limit and one access-log line per request.
+
+Written as plain ASGI (not BaseHTTPMiddleware): it sits on every request.
+"""
+
+import hmac
+import time
+import uuid
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared import context, errors
+
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json"})
+log = structlog.get_logger("access")
+
+
+def header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def clean_request_id(value: str | None) -> str:
+    # A caller's id is kept when it is a sane token, so that logs can be joined.
+    if value and len(value) <= 128 and value.isprintable() and " " not in value:
+        return value
+    return uuid.uuid4().hex
+
+
+class BodyTooLarge(errors.ServiceError):
+    status, code, title = 413, "payload_too_large", "The request body is too large"
+
+
+def limit_receive(receive: Receive, limit: int) -> Receive:
+    seen = 0
+
+    async def counted() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise BodyTooLarge(f"The body is larger than {limit} bytes")
+        return message
+
+    return counted
+
+
+def body_limit_for(path: str, default: int, large_paths: dict[str, int]) -> int:
+    for prefix, limit in large_paths.items():
+        if path.startswith(prefix):
+            return limit
+    return default
+
+
+class ServiceMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        internal_token: str,
+        max_body_bytes: int,
+        large_body_paths: dict[str, int] | None = None,
+    ) -> None:
+        self.app = app
+        self.token = internal_token.encode()
+        self.max_body_bytes = max_body_bytes
+        self.large_body_paths = large_body_paths or {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = clean_request_id(header(scope, b"x-request-id"))
+        token = context.set_request_id(rid)
+        started = time.perf_counter()
+        status_holder = [500]
+        rid_header = (b"x-request-id", rid.encode())
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder[0] = message["status"]
+                message["headers"] = [*message.get("headers", []), rid_header]
+            await send(message)
+
+        try:
+            path = scope["path"]
+            rejection = self._reject(scope, path)
+            if rejection is not None:
+                await rejection(scope, receive, send_with_id)
+                return
+            limit = body_limit_for(path, self.max_body_bytes, self.large_body_paths)
+            await self.app(scope, limit_receive(receive, limit), send_with_id)
+        finally:
+            log.info(
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                status=status_holder[0],
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            )
+            context.reset_request_id(token)
+
+    def _reject(self, scope: Scope, path: str):
+        if path in OPEN_PATHS:
+            scope.setdefault("state", {})["caller"] = None
+            return None
+        sent = header(scope, b"x-internal-token")
+        if sent is None or not hmac.compare_digest(sent.encode(), self.token):
+            return errors.problem(401, "internal_token_required", "Services answer only the gateway")
+        length = header(scope, b"content-length")
+        limit = body_limit_for(path, self.max_body_bytes, self.large_body_paths)
+        if length is not None and length.isdigit() and int(length) > limit:
+            return errors.problem(413, "payload_too_large", f"The body is larger than {limit} bytes")
+        warehouses = header(scope, b"x-caller-warehouses") or ""
+        scope.setdefault("state", {})["caller"] = context.Caller(
+            role=header(scope, b"x-caller-role") or "system",
+            key_id=header(scope, b"x-caller-key-id"),
+            warehouses=frozenset(w.strip().upper() for w in warehouses.split(",") if w.strip()),
+        )
+        return None

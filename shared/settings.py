@@ -1,0 +1,72 @@
+"""Settings read from the environment, built by a function the app factory calls."""
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Local development only; `make run` replaces it with a random token per run.
+DEV_INTERNAL_TOKEN = "dev-internal-token-change-me"
+DEFAULT_PORTS = {"gateway": 8000, "warranty": 8001, "inventory": 8002, "billing": 8003}
+SERVICES = ("warranty", "inventory", "billing")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    service: str = "service"
+    data_dir: Path = Path("./data")
+    database_url: str = ""
+    database_schema: str | None = None
+    internal_token: str = DEV_INTERNAL_TOKEN
+    log_level: str = "INFO"
+    upstream_timeout_seconds: float = 10.0
+    service_urls: dict[str, str] = Field(default_factory=dict)
+    reservation_ttl_seconds: int = 259_200
+    max_body_bytes: int = 10 * 1024 * 1024
+
+
+def service_url(name: str) -> str:
+    explicit = os.environ.get(f"{name.upper()}_URL")
+    if explicit:
+        return explicit.rstrip("/")
+    port = os.environ.get(f"{name.upper()}_PORT", str(DEFAULT_PORTS[name]))
+    return f"http://127.0.0.1:{port}"
+
+
+def database_url_for(name: str, data_dir: Path) -> tuple[str, str | None]:
+    """The URL and PostgreSQL schema of one service's own database.
+
+    `<NAME>_DATABASE_URL` wins, then `DATABASE_URL` (each service in a schema of
+    its own name), else one SQLite file per service under DATA_DIR.
+    """
+    url = os.environ.get(f"{name.upper()}_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if url:
+        schema = os.environ.get(f"{name.upper()}_DATABASE_SCHEMA", name)
+        return normalise_url(url), schema
+    return f"sqlite:///{(data_dir / f'{name}.sqlite3').resolve()}", None
+
+
+def normalise_url(url: str) -> str:
+    # Plain postgres:// URLs mean the psycopg 3 driver, the one we ship.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load(name: str, **overrides) -> Settings:
+    """Settings of service `name` from the environment; keyword overrides win (tests)."""
+    base = Settings()
+    data_dir = Path(overrides.get("data_dir", base.data_dir))
+    url, schema = database_url_for(name, data_dir)
+    values = {
+        "service": name,
+        "data_dir": data_dir,
+        "database_url": url,
+        "database_schema": schema,
+        "service_urls": {other: service_url(other) for other in SERVICES if other != name},
+    }
+    values.update(overrides)
+    return base.model_copy(update=values)

@@ -1,0 +1,64 @@
+"""Strict wire types: the API coerces nothing it was not asked to."""
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, Strict
+
+from shared.money import to_wire
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_MONEY = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
+_DECIMAL = re.compile(r"^\d{1,9}(\.\d{1,4})?$")
+
+
+class StrictModel(BaseModel):
+    """Request bodies: unknown fields are an error, never silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def _iso_date(value: object) -> object:
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not _DATE.match(value):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"{value} is not a calendar date") from exc
+
+
+def _money(value: object) -> object:
+    if isinstance(value, Decimal):
+        return value
+    # Money travels as a string so that no float ever rounds it.
+    if not isinstance(value, str) or not _MONEY.match(value):
+        raise ValueError('must be a non-negative decimal string with at most two places, like "1280.00"')
+    return Decimal(value)
+
+
+def _decimal(value: object) -> object:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValueError('must be a decimal string like "1.5" or an integer')
+    text = str(value)
+    if not _DECIMAL.match(text):
+        raise ValueError("must be a non-negative decimal with at most four places")
+    try:
+        return Decimal(text)
+    except InvalidOperation as exc:
+        raise ValueError("is not a decimal number") from exc
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+Money = Annotated[Decimal, BeforeValidator(_money), PlainSerializer(to_wire, return_type=str)]
+DecimalIn = Annotated[Decimal, BeforeValidator(_decimal), PlainSerializer(str, return_type=str)]
+Qty = Annotated[int, Strict(), Field(gt=0, le=1_000_000)]
+SignedQty = Annotated[int, Strict(), Field(ge=-1_000_000, le=1_000_000)]
+Count = Annotated[int, Strict(), Field(ge=0, le=1_000)]
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+LongText = Annotated[str, Field(max_length=4000)]

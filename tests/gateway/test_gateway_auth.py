@@ -1,0 +1,131 @@
+import pytest
+
+from conftest import ADMIN, make_key
+from helpers import assert_problem
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_health_needs_no_key(gateway):
+    response = await gateway.get("/healthz")
+    assert response.status_code == 200
+    assert response.headers["x-request-id"]
+
+
+async def test_missing_key_is_401_problem(gateway):
+    assert_problem(await gateway.get("/warranty/units/ABC123"), 401, "unauthorized")
+
+
+async def test_unknown_key_is_401(gateway):
+    response = await gateway.get("/warranty/units/ABC123", headers={"X-API-Key": "nope"})
+    assert_problem(response, 401, "unauthorized")
+
+
+async def test_bearer_token_is_accepted(gateway, fakes):
+    response = await gateway.get("/warranty/units/ABC123", headers={"Authorization": f"Bearer {ADMIN}"})
+    assert response.status_code == 200
+    assert fakes["warranty"].seen[-1].url.path == "/units/ABC123"
+
+
+async def test_created_key_is_shown_once_and_listed_without_secret(gateway):
+    created = await make_key(gateway, "station")
+    assert created["key"].startswith("ak_") and created["role"] == "station"
+    listing = (await gateway.get("/admin/api-keys", headers={"X-API-Key": ADMIN})).json()
+    [item] = [k for k in listing["items"] if k["id"] == created["id"]]
+    assert "key" not in item and item["revoked"] is False and item["name"] == "station key"
+    assert created["key"] not in str(listing)
+
+
+async def test_key_is_stored_hashed(gateway, gateway_settings):
+    from sqlalchemy import create_engine, text
+
+    created = await make_key(gateway, "billing")
+    args = {"options": f"-c search_path={gateway_settings.database_schema}"} \
+        if gateway_settings.database_schema else {}
+    engine = create_engine(gateway_settings.database_url, connect_args=args)
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT key_hash FROM api_key")).scalars().all()
+    engine.dispose()
+    assert created["key"] not in stored and len(stored[0]) == 64
+
+
+async def test_revoked_key_stops_at_once(gateway):
+    created = await make_key(gateway, "station")
+    headers = {"X-API-Key": created["key"]}
+    assert (await gateway.get("/warranty/units/ABC123", headers=headers)).status_code == 200
+    revoke = await gateway.delete(f"/admin/api-keys/{created['id']}", headers={"X-API-Key": ADMIN})
+    assert revoke.status_code == 204
+    assert_problem(await gateway.get("/warranty/units/ABC123", headers=headers), 401, "unauthorized")
+    listing = (await gateway.get("/admin/api-keys", headers={"X-API-Key": ADMIN})).json()
+    assert [k["revoked"] for k in listing["items"] if k["id"] == created["id"]] == [True]
+
+
+async def test_revoking_unknown_key_is_404(gateway):
+    response = await gateway.delete("/admin/api-keys/nope", headers={"X-API-Key": ADMIN})
+    assert_problem(response, 404, "api_key_not_found")
+
+
+@pytest.mark.parametrize(
+    ("role", "method", "path", "allowed"),
+    [
+        ("station", "GET", "/warranty/units/ABC123", True),
+        ("station", "POST", "/warranty/claims", True),
+        ("station", "POST", "/warranty/units/ABC123/service-records", True),
+        ("station", "POST", "/warranty/units", False),
+        ("station", "PUT", "/warranty/policy", False),
+        ("station", "GET", "/inventory/stock", True),
+        ("station", "POST", "/inventory/reservations", False),
+        ("station", "GET", "/billing/invoices", False),
+        ("station", "GET", "/admin/api-keys", False),
+        ("warehouse", "GET", "/warranty/units/ABC123", True),
+        ("warehouse", "POST", "/warranty/claims", False),
+        ("warehouse", "POST", "/inventory/reservations", True),
+        ("warehouse", "POST", "/inventory/receipts", True),
+        ("warehouse", "POST", "/inventory/parts", False),
+        ("warehouse", "PUT", "/inventory/models/M1/parts", False),
+        ("warehouse", "GET", "/billing/invoices", False),
+        ("billing", "GET", "/warranty/units/ABC123", True),
+        ("billing", "GET", "/inventory/reservations/1", True),
+        ("billing", "POST", "/inventory/reservations", False),
+        ("billing", "POST", "/billing/repairs", True),
+        ("billing", "PUT", "/billing/rates", True),
+        ("billing", "POST", "/warranty/claims", False),
+        ("admin", "POST", "/warranty/units", True),
+        ("admin", "DELETE", "/inventory/anything", True),
+    ],
+)
+async def test_roles_follow_the_rules_table(gateway, role, method, path, allowed):
+    key = ADMIN if role == "admin" else (await make_key(gateway, role))["key"]
+    response = await gateway.request(method, path, headers={"X-API-Key": key}, json={})
+    if allowed:
+        assert response.status_code in (200, 201), response.text
+    else:
+        assert_problem(response, 403, "forbidden")
+
+
+async def test_caller_travels_to_service_with_internal_token(gateway, fakes):
+    created = await make_key(gateway, "warehouse", warehouses=["cw-01", "SC-02"])
+    await gateway.post("/inventory/receipts", headers={"X-API-Key": created["key"]}, json={"a": 1})
+    sent = fakes["inventory"].seen[-1]
+    assert sent.headers["x-internal-token"] == "test-internal-token"
+    assert sent.headers["x-caller-role"] == "warehouse"
+    assert sent.headers["x-caller-key-id"] == created["id"]
+    assert sent.headers["x-caller-warehouses"] == "CW-01,SC-02"
+
+
+async def test_client_cannot_forge_caller_headers(gateway, fakes):
+    created = await make_key(gateway, "warehouse", warehouses=["CW-01"])
+    forged = {"X-API-Key": created["key"], "X-Caller-Role": "admin", "X-Internal-Token": "guess",
+              "X-Caller-Warehouses": ""}
+    await gateway.post("/inventory/receipts", headers=forged, json={})
+    sent = fakes["inventory"].seen[-1]
+    assert sent.headers["x-caller-role"] == "warehouse"
+    assert sent.headers["x-caller-warehouses"] == "CW-01"
+    assert sent.headers["x-internal-token"] == "test-internal-token"
+
+
+async def test_admin_key_body_is_validated(gateway):
+    response = await gateway.post("/admin/api-keys", headers={"X-API-Key": ADMIN},
+                                  json={"role": "root", "name": "x", "extra": 1})
+    body = assert_problem(response, 422, "validation_error")
+    assert {e["field"] for e in body["errors"]} == {"role", "extra"}
