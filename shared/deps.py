@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Header, Query, Request
 from sqlalchemy.orm import Session
 
 from shared import context
@@ -30,3 +30,7 @@ CurrentCaller = Annotated[context.Caller, Depends(_caller)]
 CurrentClock = Annotated[Clock, Depends(_clock)]
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size (default 50, at most 500)")]
 Cursor = Annotated[str | None, Query(description="The next_cursor of the previous page")]
+
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", description="Replays the first answer for the same key and body")
+]

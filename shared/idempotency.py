@@ -16,14 +16,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import DateTime, Integer, String, Text, delete, select
+from sqlalchemy import Integer, String, Text, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from starlette.responses import JSONResponse
 
 from shared import errors
 from shared.clock import Clock
-from shared.db import Database
+from shared.db import Database, UtcDateTime
 
 LEASE = timedelta(seconds=60)
 KEY_MAX_LENGTH = 200
@@ -38,8 +38,8 @@ class IdempotencyRecordMixin:
     state: Mapped[str] = mapped_column(String(16))
     response_status: Mapped[int | None] = mapped_column(Integer)
     response_body: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,3 +164,25 @@ def attempt(
         if stored is None:
             idempotency.release(scope=scope, key=key)
         raise
+
+
+def run_idempotent(request, *, key: str | None, payload, status: int, effect):
+    """Run `effect(session)` once per Idempotency-Key and answer with what it returns.
+
+    `payload` is the validated request body (a pydantic model or None); the
+    effect returns a pydantic model, stored with the effect in one transaction.
+    """
+    caller = request.scope.get("state", {}).get("caller")
+    who = (caller.key_id or caller.role) if caller else "anonymous"
+    path = request.url.path
+    body = payload.model_dump(mode="json") if payload is not None else None
+    with attempt(
+        request.app.state.idempotency, key=key, scope=f"{who}:{path}",
+        fingerprint=fingerprint(request.method, path, body),
+    ) as run:
+        if run.replay is not None:
+            return run.replay_response()
+        with request.app.state.db.transaction() as session:
+            answer = effect(session).model_dump(mode="json")
+            run.record(session, status, answer)
+        return JSONResponse(answer, status_code=status)

@@ -54,5 +54,7 @@ def configure(service: str, level: str = "INFO") -> None:
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    # httpx logs every request at INFO; our access lines already say it.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     # Our own middleware writes one access line per request, with its request id.
     logging.getLogger("uvicorn.access").disabled = True

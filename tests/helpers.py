@@ -44,16 +44,23 @@ class TestDatabase:
         self.engine = create_engine(url, connect_args=connect_args)
         meta = MetaData()
         meta.reflect(self.engine)
-        self.tables = [t.name for t in reversed(meta.sorted_tables) if t.name != "alembic_version"]
+        self.tables = [t for t in meta.sorted_tables if t.name != "alembic_version"]
+        # What the migrations seeded, put back after every emptying.
+        with self.engine.connect() as conn:
+            self.seed = {t.name: [dict(r) for r in conn.execute(t.select()).mappings()] for t in self.tables}
 
     def reset(self) -> None:
         with self.engine.begin() as conn:
             if is_sqlite(self.url):
-                for name in self.tables:
-                    conn.execute(text(f'DELETE FROM "{name}"'))
+                for table in reversed(self.tables):
+                    conn.execute(table.delete())
             elif self.tables:
-                names = ", ".join(f'"{n}"' for n in self.tables)
-                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                names = ", ".join(f'"{t.name}"' for t in self.tables)
+                # Sequences keep counting, so the seeded ids never collide with new rows.
+                conn.execute(text(f"TRUNCATE {names} CASCADE"))
+            for table in self.tables:
+                if self.seed[table.name]:
+                    conn.execute(table.insert(), self.seed[table.name])
 
     def drop(self) -> None:
         if not is_sqlite(self.url):

@@ -1,6 +1,3 @@
-import asyncio
-import json
-
 import httpx
 import pytest
 
@@ -8,7 +5,7 @@ from gateway import config
 from gateway.main import create_app
 from helpers import TOKEN, asgi_client
 
-ADMIN = "test-admin-key"
+from gateway_support import ADMIN
 
 
 class FakeService:
@@ -62,15 +59,3 @@ async def gateway(gateway_settings, fakes):
     app = create_app(gateway_settings, transports=transports)
     async with asgi_client(app) as client:
         yield client
-
-
-async def make_key(client, role: str, warehouses=None) -> dict:
-    body = {"role": role, "name": f"{role} key"}
-    if warehouses is not None:
-        body["warehouses"] = warehouses
-    response = await client.post("/admin/api-keys", json=body, headers={"X-API-Key": ADMIN})
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-__all__ = ["ADMIN", "make_key", "json", "asyncio"]

@@ -1,6 +1,6 @@
 import pytest
 
-from conftest import ADMIN, make_key
+from gateway_support import ADMIN, make_key
 from helpers import assert_problem
 
 pytestmark = pytest.mark.anyio

@@ -3,7 +3,7 @@ import asyncio
 import httpx
 import pytest
 
-from conftest import ADMIN
+from gateway_support import ADMIN
 from gateway import config
 from gateway.main import create_app
 from helpers import TOKEN, asgi_client, assert_problem

@@ -1,0 +1,83 @@
+"""Claims: adjudicate a failure, store it with its inputs, log it in the history."""
+
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+
+from services.warranty import errors, units
+from services.warranty.domain import adjudication
+from services.warranty.models import Claim, HistoryEntry, Unit
+
+
+def create(
+    session: Session,
+    *,
+    serial_number: str,
+    failed_on: date,
+    component: str,
+    causes: list[str],
+    certificate: dict | None,
+    description: str | None,
+    now: datetime,
+) -> Claim:
+    unit = units.get(session, serial_number)
+    term = units.term_for(session, unit, component)
+    try:
+        decision = adjudication.adjudicate(
+            unit=facts_of(unit),
+            term=term,
+            failed_on=failed_on,
+            causes=causes,
+            certificate=adjudication.Certificate(**certificate) if certificate else None,
+        )
+    except adjudication.UnknownCause as exc:
+        raise errors.UnknownCause(
+            f"Unknown cause codes: {', '.join(exc.codes)}",
+            errors=[{"field": "causes", "message": f"unknown cause {c!r}"} for c in exc.codes],
+        ) from exc
+    claim = Claim(
+        serial_number=unit.serial_number,
+        failed_on=failed_on,
+        component=component,
+        causes=list(causes),
+        certificate=certificate,
+        description=description,
+        decision=decision.decision,
+        reasons=[{"code": r.code, "message": r.message} for r in decision.reasons],
+        covered_from=term.covered_from,
+        covered_through=term.covered_through,
+        policy_version=unit.policy_version,
+        created_at=now,
+    )
+    session.add(claim)
+    session.flush()
+    codes = ", ".join(r.code for r in decision.reasons)
+    session.add(
+        HistoryEntry(
+            serial_number=unit.serial_number,
+            at=now,
+            on=failed_on,
+            kind="claim",
+            summary=f"Claim {claim.id} on {component}: {decision.decision}" + (f" ({codes})" if codes else ""),
+            claim_id=claim.id,
+            decision=decision.decision,
+        )
+    )
+    session.flush()
+    return claim
+
+
+def facts_of(unit: Unit) -> adjudication.UnitFacts:
+    return adjudication.UnitFacts(
+        serial_number=unit.serial_number,
+        model_code=unit.model_code,
+        product_name=unit.product_name,
+        certificate_number=unit.certificate_number,
+    )
+
+
+def get(session: Session, claim_id: int) -> Claim:
+    claim = session.get(Claim, claim_id)
+    if claim is None:
+        raise errors.ClaimNotFound(f"No claim {claim_id}")
+    return claim

@@ -1,0 +1,29 @@
+"""The warranty service: units, terms, coverage, claims, history, policy."""
+
+from fastapi import FastAPI
+
+from services.warranty import routes
+from services.warranty.models import IdempotencyRecord
+from shared import settings as settings_module
+from shared.app import create_service_app
+from shared.clock import Clock
+from shared.idempotency import Idempotency
+from shared.settings import Settings
+
+IMPORT_MAX_BYTES = 100 * 1024 * 1024
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    settings = settings or settings_module.load("warranty")
+
+    def on_startup(app: FastAPI) -> None:
+        app.state.idempotency = Idempotency(app.state.db, IdempotencyRecord, app.state.clock)
+
+    return create_service_app(
+        settings,
+        title="Warranty service",
+        routers=[routes.router],
+        clock=clock,
+        large_body_paths={"/units/import": IMPORT_MAX_BYTES},
+        on_startup=on_startup,
+    )

@@ -1,0 +1,173 @@
+"""Policy versions and region season calendars: data, versioned, never edited.
+
+A unit keeps the policy version and the calendar version in force on its
+acceptance day; a new version applies to units accepted from its effective day.
+"""
+
+from datetime import date, datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from services.warranty import errors
+from services.warranty.domain import terms as domain
+from services.warranty.models import PolicyVersion, RegionCalendar, Unit
+from shared.seasons import MonthDay, Season
+
+
+def rules_of(policy: PolicyVersion) -> list[domain.TermRule]:
+    return [domain.TermRule(t["component"], domain.TermKind(t["kind"]), t["length"]) for t in policy.terms]
+
+
+def calendar_of(row: RegionCalendar) -> domain.RegionCalendar:
+    return domain.RegionCalendar(
+        heating=Season(MonthDay.parse(row.heating_start), MonthDay.parse(row.heating_end)),
+        cooling=Season(MonthDay.parse(row.cooling_start), MonthDay.parse(row.cooling_end)),
+    )
+
+
+def policy_in_force(session: Session, on: date) -> PolicyVersion:
+    """The latest version effective on `on`; before the first one, the first one."""
+    found = session.scalars(
+        select(PolicyVersion)
+        .where(PolicyVersion.effective_from <= on)
+        .order_by(PolicyVersion.effective_from.desc(), PolicyVersion.version.desc())
+        .limit(1)
+    ).first()
+    return found or session.scalars(select(PolicyVersion).order_by(PolicyVersion.version).limit(1)).one()
+
+
+def list_policies(session: Session, *, after: int | None, limit: int) -> list[PolicyVersion]:
+    query = select(PolicyVersion).order_by(PolicyVersion.version).limit(limit + 1)
+    if after is not None:
+        query = query.where(PolicyVersion.version > after)
+    return list(session.scalars(query))
+
+
+def create_policy(
+    session: Session, *, rules: list[domain.TermRule], effective_from: date | None, today: date, now: datetime
+) -> PolicyVersion:
+    effective_from = effective_from or today
+    if effective_from < today:
+        # A back-dated version would change the terms of units already accepted.
+        raise errors.EffectiveInPast(f"effective_from {effective_from} is before today ({today})")
+    problems = domain.policy_problems(rules)
+    if problems:
+        field_errors = [{"field": f"terms.{p.component or ''}", "message": p.message} for p in problems]
+        kind = errors.BelowLegalMinimum if all(p.code == "below_legal_minimum" for p in problems) \
+            else errors.InvalidPolicy
+        raise kind("; ".join(p.message for p in problems), errors=field_errors,
+                   problems=[p.code for p in problems])
+    ordered = sorted(rules, key=lambda r: domain.COMPONENTS.index(r.component))
+    policy = PolicyVersion(
+        effective_from=effective_from,
+        terms=[{"component": r.component, "kind": str(r.kind), "length": r.length} for r in ordered],
+        created_at=now,
+    )
+    session.add(policy)
+    session.flush()
+    return policy
+
+
+def calendar_in_force(session: Session, region: str, on: date) -> RegionCalendar:
+    rows = session.scalars(
+        select(RegionCalendar).where(RegionCalendar.region == region).order_by(RegionCalendar.version)
+    ).all()
+    if not rows:
+        raise errors.UnknownRegion(
+            f"No season calendar for region {region!r}",
+            errors=[{"field": "site.region", "message": f"unknown region {region!r}"}],
+        )
+    in_force = [r for r in rows if r.effective_from <= on]
+    return in_force[-1] if in_force else rows[0]
+
+
+def latest_calendar(session: Session, region: str) -> RegionCalendar:
+    row = session.scalars(
+        select(RegionCalendar)
+        .where(RegionCalendar.region == region)
+        .order_by(RegionCalendar.version.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        raise errors.RegionNotFound(f"No season calendar for region {region!r}")
+    return row
+
+
+def list_calendars(session: Session) -> list[RegionCalendar]:
+    latest = (
+        select(RegionCalendar.region, func.max(RegionCalendar.version).label("version"))
+        .group_by(RegionCalendar.region)
+        .subquery()
+    )
+    return list(session.scalars(
+        select(RegionCalendar)
+        .join(latest, (RegionCalendar.region == latest.c.region) & (RegionCalendar.version == latest.c.version))
+        .order_by(RegionCalendar.region)
+    ))
+
+
+def parse_season(start: str, end: str, field: str) -> Season:
+    try:
+        return Season(MonthDay.parse(start), MonthDay.parse(end))
+    except ValueError as exc:
+        raise errors.InvalidSeason(str(exc), errors=[{"field": field, "message": str(exc)}]) from exc
+
+
+def put_calendar(
+    session: Session,
+    *,
+    region: str,
+    heating: Season,
+    cooling: Season,
+    effective_from: date | None,
+    apply_to_existing_units: bool,
+    today: date,
+    now: datetime,
+) -> tuple[RegionCalendar, int]:
+    """A new calendar version; returns it and how many units were moved onto it."""
+    effective_from = effective_from or today
+    current = session.scalars(
+        select(RegionCalendar).where(RegionCalendar.region == region)
+        .order_by(RegionCalendar.version.desc()).limit(1)
+    ).first()
+    if current is not None and effective_from < today:
+        raise errors.EffectiveInPast(f"effective_from {effective_from} is before today ({today})")
+    row = RegionCalendar(
+        region=region,
+        version=(current.version + 1) if current else 1,
+        # A brand-new region's first calendar serves every acceptance day.
+        effective_from=effective_from if current else date(1900, 1, 1),
+        heating_start=str(heating.start), heating_end=str(heating.end),
+        cooling_start=str(cooling.start), cooling_end=str(cooling.end),
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    moved = _move_units(session, row, effective_from) if apply_to_existing_units and current else 0
+    return row, moved
+
+
+def _move_units(session: Session, row: RegionCalendar, effective_from: date) -> int:
+    """Units whose season terms end after the change adopt the new calendar."""
+    calendars: dict[int, domain.RegionCalendar] = {}
+    policies: dict[int, list[domain.TermRule]] = {}
+    moving = []
+    units = session.execute(
+        select(Unit.serial_number, Unit.accepted_on, Unit.calendar_id, Unit.policy_version)
+        .where(Unit.region == row.region, Unit.calendar_id != row.id)
+    ).all()
+    for serial, accepted_on, calendar_id, policy_version in units:
+        if calendar_id not in calendars:
+            calendars[calendar_id] = calendar_of(session.get(RegionCalendar, calendar_id))
+        if policy_version not in policies:
+            policies[policy_version] = rules_of(session.get(PolicyVersion, policy_version))
+        season_rules = [r for r in policies[policy_version] if r.kind != domain.TermKind.MONTHS]
+        ends = [domain.compute_term(r, accepted_on, calendars[calendar_id]).covered_through for r in season_rules]
+        if any(end >= effective_from for end in ends):
+            moving.append(serial)
+    for start in range(0, len(moving), 500):
+        session.execute(
+            update(Unit).where(Unit.serial_number.in_(moving[start:start + 500])).values(calendar_id=row.id)
+        )
+    return len(moving)

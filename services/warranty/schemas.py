@@ -1,0 +1,247 @@
+"""The warranty service's wire shapes."""
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, Field
+
+from services.warranty.domain.adjudication import KNOWN_CAUSES
+from services.warranty.domain.terms import COMPONENTS
+from shared.types import IsoDate, LongText, Qty, StrictModel, Text
+
+SERIAL_PATTERN = re.compile(r"^[A-Z0-9-]{6,40}$")
+SERIAL_RULE = "letters, digits and '-', 6 to 40 characters"
+Component = Literal[COMPONENTS]  # type: ignore[valid-type]
+TermKindName = Literal["months", "heating_seasons", "cooling_seasons"]
+HistoryKind = Literal["repair", "inspection", "maintenance"]
+
+
+def normalise_serial(value: str) -> str:
+    serial = value.strip().upper()
+    if not SERIAL_PATTERN.match(serial):
+        raise ValueError(f"a serial number is {SERIAL_RULE}")
+    return serial
+
+
+Serial = Annotated[str, Field(max_length=100), AfterValidator(normalise_serial)]
+
+
+def _known_cause(value: str) -> str:
+    if value not in KNOWN_CAUSES:
+        raise ValueError(f"unknown cause {value!r}; known: {', '.join(sorted(KNOWN_CAUSES))}")
+    return value
+
+
+Cause = Annotated[str, AfterValidator(_known_cause)]
+
+
+class SiteIn(StrictModel):
+    name: Text
+    address: Annotated[str, Field(max_length=500)] | None = None
+    region: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+
+
+class CertificateIn(StrictModel):
+    number: Annotated[str, Field(min_length=1, max_length=100)]
+    product_name: Text | None = None
+    model_code: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    serial_number: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+
+
+class UnitCreate(StrictModel):
+    serial_number: Serial
+    model_code: Annotated[str, Field(min_length=1, max_length=100)]
+    product_name: Text
+    site: SiteIn
+    project_code: Annotated[str, Field(max_length=100)] | None = None
+    accepted_on: IsoDate
+    certificate: CertificateIn | None = None
+
+
+class SiteRead(BaseModel):
+    name: str
+    address: str | None
+    region: str
+
+
+class CertificateRead(BaseModel):
+    number: str
+    product_name: str
+    model_code: str
+    serial_number: str
+
+
+class TermRead(BaseModel):
+    component: str
+    kind: str
+    length: int
+    covered_from: date
+    covered_through: date
+
+
+class UnitRead(BaseModel):
+    serial_number: str
+    model_code: str
+    product_name: str
+    site: SiteRead
+    project_code: str | None
+    accepted_on: date
+    certificate: CertificateRead | None
+    policy_version: int
+    terms: list[TermRead]
+    created_at: datetime
+
+
+class CoverageItem(BaseModel):
+    component: str
+    covered: bool
+    covered_from: date
+    covered_through: date
+    days_left: int
+    reason: Literal["not_yet_accepted", "term_expired"] | None
+
+
+class CoverageRead(BaseModel):
+    serial_number: str
+    on: date
+    components: list[CoverageItem]
+
+
+class ClaimCertificate(StrictModel):
+    number: Annotated[str, Field(max_length=100)]
+    product_name: Annotated[str, Field(max_length=200)]
+    model_code: Annotated[str, Field(max_length=100)]
+    serial_number: Annotated[str, Field(max_length=100)]
+    altered: bool = False
+
+
+class ClaimCreate(StrictModel):
+    serial_number: Serial
+    failed_on: IsoDate
+    component: Component
+    causes: Annotated[list[Cause], Field(max_length=20)]
+    certificate: ClaimCertificate | None
+    description: LongText | None = None
+
+
+class ReasonRead(BaseModel):
+    code: str
+    message: str
+
+
+class ClaimRead(BaseModel):
+    id: int
+    serial_number: str
+    failed_on: date
+    component: str
+    causes: list[str]
+    certificate: ClaimCertificate | None
+    description: str | None
+    decision: Literal["approved", "rejected"]
+    reasons: list[ReasonRead]
+    covered_from: date
+    covered_through: date
+    policy_version: int
+    created_at: datetime
+
+
+class PartReplaced(StrictModel):
+    part_number: Annotated[str, Field(min_length=1, max_length=100)]
+    qty: Qty
+
+
+class ServiceRecordCreate(StrictModel):
+    kind: HistoryKind
+    performed_on: IsoDate
+    technician: Text
+    notes: LongText | None = None
+    parts_replaced: Annotated[list[PartReplaced], Field(max_length=100)] | None = None
+
+
+class HistoryItem(BaseModel):
+    id: int
+    at: datetime
+    on: date
+    kind: Literal["claim", "repair", "inspection", "maintenance"]
+    summary: str
+    technician: str | None = None
+    notes: str | None = None
+    claim_id: int | None = None
+    decision: str | None = None
+    parts_replaced: list[dict] | None = None
+
+
+class HistoryPage(BaseModel):
+    items: list[HistoryItem]
+    next_cursor: str | None
+
+
+class TermIn(StrictModel):
+    component: Component
+    kind: TermKindName
+    length: Annotated[int, Field(strict=True)]
+
+
+class PolicyUpdate(StrictModel):
+    effective_from: IsoDate | None = None
+    terms: Annotated[list[TermIn], Field(min_length=1, max_length=20)]
+
+
+class PolicyRead(BaseModel):
+    version: int
+    effective_from: date
+    terms: list[dict]
+    created_at: datetime
+
+
+class PolicyPage(BaseModel):
+    items: list[PolicyRead]
+    next_cursor: str | None
+
+
+MonthDayText = Annotated[str, Field(pattern=r"^\d{2}-\d{2}$", examples=["11-15"])]
+
+
+class SeasonIn(StrictModel):
+    start: MonthDayText
+    end: MonthDayText
+
+
+class RegionUpdate(StrictModel):
+    heating: SeasonIn
+    cooling: SeasonIn
+    effective_from: IsoDate | None = None
+    apply_to_existing_units: bool = False
+
+
+class SeasonRead(BaseModel):
+    start: str
+    end: str
+
+
+class RegionRead(BaseModel):
+    region: str
+    version: int
+    effective_from: date
+    heating: SeasonRead
+    cooling: SeasonRead
+    units_moved: int | None = None
+
+
+class RegionList(BaseModel):
+    items: list[RegionRead]
+    next_cursor: str | None = None
+
+
+class ImportError_(BaseModel):
+    row: int
+    serial_number: str | None
+    code: str
+    message: str
+
+
+class ImportResult(BaseModel):
+    created: int
+    skipped: int
+    errors: list[ImportError_]

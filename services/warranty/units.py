@@ -1,0 +1,95 @@
+"""Units: registration, their terms, and coverage on a day."""
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.warranty import errors, policies
+from services.warranty.domain import terms as domain
+from services.warranty.domain.terms import DEFAULT_REGION
+from services.warranty.models import PolicyVersion, RegionCalendar, Unit
+from services.warranty.schemas import UnitCreate
+
+
+def region_of(unit_in: UnitCreate) -> str:
+    return (unit_in.site.region or DEFAULT_REGION).strip().lower()
+
+
+def check_accepted_on(accepted_on: date, today: date) -> None:
+    if accepted_on > today:
+        raise errors.AcceptedInFuture(
+            f"accepted_on {accepted_on} is after today ({today})",
+            errors=[{"field": "accepted_on", "message": "cannot lie in the future"}],
+        )
+
+
+def unit_values(unit_in: UnitCreate, *, policy_version: int, calendar_id: int, now: datetime) -> dict:
+    """Column values of a new unit, pinned to the policy and calendar of its acceptance day."""
+    certificate = unit_in.certificate
+    return {
+        "serial_number": unit_in.serial_number,
+        "model_code": unit_in.model_code.strip(),
+        "product_name": unit_in.product_name.strip(),
+        "site_name": unit_in.site.name.strip(),
+        "site_address": unit_in.site.address,
+        "region": region_of(unit_in),
+        "project_code": unit_in.project_code,
+        "accepted_on": unit_in.accepted_on,
+        "certificate_number": certificate.number if certificate else None,
+        # A certificate prints the unit's own product, model and serial unless told otherwise.
+        "certificate_product_name": (certificate.product_name or unit_in.product_name) if certificate else None,
+        "certificate_model_code": (certificate.model_code or unit_in.model_code) if certificate else None,
+        "certificate_serial_number": (
+            (certificate.serial_number or unit_in.serial_number).strip().upper() if certificate else None
+        ),
+        "policy_version": policy_version,
+        "calendar_id": calendar_id,
+        "created_at": now,
+    }
+
+
+def register(session: Session, unit_in: UnitCreate, *, today: date, now: datetime) -> Unit:
+    if session.get(Unit, unit_in.serial_number) is not None:
+        raise errors.UnitExists(f"Unit {unit_in.serial_number} is already registered")
+    check_accepted_on(unit_in.accepted_on, today)
+    calendar = policies.calendar_in_force(session, region_of(unit_in), unit_in.accepted_on)
+    policy = policies.policy_in_force(session, unit_in.accepted_on)
+    unit = Unit(**unit_values(unit_in, policy_version=policy.version, calendar_id=calendar.id, now=now))
+    session.add(unit)
+    session.flush()
+    return unit
+
+
+def get(session: Session, serial_number: str) -> Unit:
+    unit = session.get(Unit, serial_number)
+    if unit is None:
+        raise errors.UnitNotFound(f"No unit with serial number {serial_number}")
+    return unit
+
+
+def terms_of(session: Session, unit: Unit) -> list[domain.Term]:
+    policy = session.get(PolicyVersion, unit.policy_version)
+    calendar = session.get(RegionCalendar, unit.calendar_id)
+    return domain.compute_terms(policies.rules_of(policy), unit.accepted_on, policies.calendar_of(calendar))
+
+
+def term_for(session: Session, unit: Unit, component: str) -> domain.Term:
+    return next(t for t in terms_of(session, unit) if t.component == component)
+
+
+def coverage(session: Session, unit: Unit, *, on: date, component: str | None) -> list[domain.Coverage]:
+    return [
+        domain.coverage_on(term, on)
+        for term in terms_of(session, unit)
+        if component is None or term.component == component
+    ]
+
+
+def list_units(session: Session, *, project_code: str | None, after: str | None, limit: int) -> list[Unit]:
+    query = select(Unit).order_by(Unit.serial_number).limit(limit + 1)
+    if project_code is not None:
+        query = query.where(Unit.project_code == project_code)
+    if after is not None:
+        query = query.where(Unit.serial_number > after)
+    return list(session.scalars(query))
