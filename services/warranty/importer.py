@@ -6,6 +6,7 @@ batches, and inserted in batches: no transaction or query per row.
 """
 
 import csv
+import functools
 import io
 import json
 from datetime import date, datetime
@@ -91,10 +92,12 @@ class _Pins:
         for row in session.scalars(select(RegionCalendar).order_by(RegionCalendar.version)):
             self.calendars.setdefault(row.region, []).append(row)
 
+    @functools.cache
     def policy(self, on: date) -> int:
         in_force = [p for p in self.policies if p.effective_from <= on]
         return (in_force[-1] if in_force else min(self.policies, key=lambda p: p.version)).version
 
+    @functools.cache
     def calendar(self, region: str, on: date) -> int | None:
         rows = self.calendars.get(region)
         if not rows:
@@ -140,8 +143,10 @@ def import_units(session: Session, bodies: list, *, today: date, now: datetime) 
             problems.append(_problem(row, unit_in.serial_number, *problem))
         else:
             rows.append(values)
+    # Core executemany, not the ORM unit of work: a hundred thousand rows in seconds.
+    connection = session.connection()
     for start in range(0, len(rows), BATCH):
-        session.execute(insert(Unit), rows[start:start + BATCH])
+        connection.execute(insert(Unit.__table__), rows[start:start + BATCH])
     return {"created": len(rows), "skipped": skipped, "errors": problems}
 
 
