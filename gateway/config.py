@@ -22,7 +22,7 @@ class GatewaySettings(BaseSettings):
     log_level: str = "INFO"
     gateway_timeout_seconds: float = 10.0
     gateway_import_timeout_seconds: float = 300.0
-    gateway_upstream_connections: int = 16
+    gateway_upstream_connections: int = 64
     max_body_bytes: int = 10 * 1024 * 1024
     import_max_body_bytes: int = 100 * 1024 * 1024
     rate_limit_per_second: float = 100.0

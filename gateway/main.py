@@ -14,6 +14,7 @@ from gateway import config, openapi, routes
 from gateway.keys import Authenticator
 from gateway.proxy import Gateway
 from gateway.ratelimit import RateLimiter
+from gateway.upstream import HttpxUpstream, UpstreamPool
 from shared import clock as clocks
 from shared import errors, logging
 from shared.db import Database
@@ -53,9 +54,17 @@ def create_app(
             )
             for name, url in settings.service_urls.items()
         }
+        # The hot path uses our keep-alive pool; injected test transports go through httpx.
+        app.state.forwarders = {
+            name: HttpxUpstream(app.state.upstreams[name]) if name in transports
+            else UpstreamPool(url, max_connections=settings.gateway_upstream_connections)
+            for name, url in settings.service_urls.items()
+        }
         try:
             yield
         finally:
+            for forwarder in app.state.forwarders.values():
+                await forwarder.close()
             for client in app.state.upstreams.values():
                 await client.aclose()
             app.state.db.dispose()

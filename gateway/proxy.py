@@ -4,11 +4,11 @@ routes. Every request passes here, so it does no more work than it must."""
 
 import time
 
-import httpx
 import structlog
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway import rules
+from gateway.upstream import UpstreamConnectError, UpstreamProtocolError
 from gateway.config import GatewaySettings
 from shared import context, errors
 from shared.middleware import BodyTooLarge, clean_request_id, header, limit_receive
@@ -16,7 +16,7 @@ from shared.settings import SERVICES
 
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/oauth2-redirect"})
 FORWARDED_HEADERS = frozenset({b"content-type", b"accept", b"idempotency-key"})
-RETURNED_HEADERS = frozenset({"content-type", "retry-after", "idempotent-replayed", "location"})
+RETURNED_HEADERS = frozenset({b"content-type", b"retry-after", b"idempotent-replayed", b"location"})
 IMPORT_SUFFIX = "/units/import"
 log = structlog.get_logger("access")
 
@@ -119,29 +119,22 @@ class Gateway:
         timeout = (
             self.settings.gateway_import_timeout_seconds if is_import else self.settings.gateway_timeout_seconds
         )
-        client: httpx.AsyncClient = self.state.upstreams[service]
         try:
-            upstream = await client.request(
-                scope["method"], target, content=body, headers=headers, timeout=timeout
+            upstream = await self.state.forwarders[service].request(
+                scope["method"], target, headers, body, timeout
             )
-        except httpx.TimeoutException:
-            await errors.problem(504, "upstream_timeout", f"The {service} service did not answer in time")(
-                scope, receive, send
-            )
+        except TimeoutError:
+            response = errors.problem(504, "upstream_timeout", f"The {service} service did not answer in time")
+            await response(scope, receive, send)
             return
-        except httpx.HTTPError:
-            await errors.problem(503, "upstream_unavailable", f"The {service} service is unavailable")(
-                scope, receive, send
-            )
+        except (UpstreamConnectError, UpstreamProtocolError):
+            response = errors.problem(503, "upstream_unavailable", f"The {service} service is unavailable")
+            await response(scope, receive, send)
             return
-        out_headers = [
-            (k.encode("latin-1"), v.encode("latin-1"))
-            for k, v in upstream.headers.items()
-            if k in RETURNED_HEADERS
-        ]
-        out_headers.append((b"content-length", str(len(upstream.content)).encode()))
-        await send({"type": "http.response.start", "status": upstream.status_code, "headers": out_headers})
-        await send({"type": "http.response.body", "body": upstream.content})
+        out_headers = [(k, v) for k, v in upstream.headers if k in RETURNED_HEADERS]
+        out_headers.append((b"content-length", str(len(upstream.body)).encode()))
+        await send({"type": "http.response.start", "status": upstream.status, "headers": out_headers})
+        await send({"type": "http.response.body", "body": upstream.body})
 
 
 async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:

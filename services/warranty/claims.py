@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from services.warranty import errors, units
+from services.warranty import errors, policies, units
 from services.warranty.domain import adjudication
 from services.warranty.models import Claim, HistoryEntry, Unit
 
@@ -19,9 +19,10 @@ def create(
     certificate: dict | None,
     description: str | None,
     now: datetime,
+    pinned: policies.Pinned,
 ) -> Claim:
     unit = units.get(session, serial_number)
-    term = units.term_for(session, unit, component)
+    term = units.term_for(session, unit, component, pinned)
     try:
         decision = adjudication.adjudicate(
             unit=facts_of(unit),

@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from services.warranty import routes
+from services.warranty import policies, routes
 from services.warranty.models import IdempotencyRecord
 from shared import settings as settings_module
 from shared.app import create_service_app
@@ -18,6 +18,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     def on_startup(app: FastAPI) -> None:
         app.state.idempotency = Idempotency(app.state.db, IdempotencyRecord, app.state.clock)
+        app.state.pinned = policies.Pinned()
 
     return create_service_app(
         settings,

@@ -26,6 +26,24 @@ def calendar_of(row: RegionCalendar) -> domain.RegionCalendar:
     )
 
 
+class Pinned:
+    """Policy rules and calendars by id, kept by the process: their rows never change."""
+
+    def __init__(self) -> None:
+        self._rules: dict[int, list[domain.TermRule]] = {}
+        self._calendars: dict[int, domain.RegionCalendar] = {}
+
+    def rules(self, session: Session, version: int) -> list[domain.TermRule]:
+        if version not in self._rules:
+            self._rules[version] = rules_of(session.get(PolicyVersion, version))
+        return self._rules[version]
+
+    def calendar(self, session: Session, calendar_id: int) -> domain.RegionCalendar:
+        if calendar_id not in self._calendars:
+            self._calendars[calendar_id] = calendar_of(session.get(RegionCalendar, calendar_id))
+        return self._calendars[calendar_id]
+
+
 def policy_in_force(session: Session, on: date) -> PolicyVersion:
     """The latest version effective on `on`; before the first one, the first one."""
     found = session.scalars(
@@ -150,20 +168,16 @@ def put_calendar(
 
 def _move_units(session: Session, row: RegionCalendar, effective_from: date) -> int:
     """Units whose season terms end after the change adopt the new calendar."""
-    calendars: dict[int, domain.RegionCalendar] = {}
-    policies: dict[int, list[domain.TermRule]] = {}
+    pinned = Pinned()
     moving = []
     units = session.execute(
         select(Unit.serial_number, Unit.accepted_on, Unit.calendar_id, Unit.policy_version)
         .where(Unit.region == row.region, Unit.calendar_id != row.id)
     ).all()
     for serial, accepted_on, calendar_id, policy_version in units:
-        if calendar_id not in calendars:
-            calendars[calendar_id] = calendar_of(session.get(RegionCalendar, calendar_id))
-        if policy_version not in policies:
-            policies[policy_version] = rules_of(session.get(PolicyVersion, policy_version))
-        season_rules = [r for r in policies[policy_version] if r.kind != domain.TermKind.MONTHS]
-        ends = [domain.compute_term(r, accepted_on, calendars[calendar_id]).covered_through for r in season_rules]
+        calendar = pinned.calendar(session, calendar_id)
+        season_rules = [r for r in pinned.rules(session, policy_version) if r.kind != domain.TermKind.MONTHS]
+        ends = [domain.compute_term(r, accepted_on, calendar).covered_through for r in season_rules]
         if any(end >= effective_from for end in ends):
             moving.append(serial)
     for start in range(0, len(moving), 500):

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from services.warranty import claims, history, importer, policies, units
@@ -19,6 +19,13 @@ from shared.idempotency import run_idempotent
 from shared.types import IsoDate
 
 router = APIRouter()
+
+
+def _pinned(request: Request) -> policies.Pinned:
+    return request.app.state.pinned
+
+
+PinnedDep = Annotated[policies.Pinned, Depends(_pinned)]
 
 
 def _serial(value: str) -> str:
@@ -43,18 +50,19 @@ def unit_read(unit, terms) -> UnitRead:
 
 
 @router.post("/units", status_code=201, response_model=UnitRead, tags=["units"])
-async def register_unit(unit_in: UnitCreate, session: DbSession, clock: CurrentClock):
+async def register_unit(unit_in: UnitCreate, session: DbSession, clock: CurrentClock, pinned: PinnedDep):
     unit = units.register(session, unit_in, today=clock.today(), now=clock.now())
-    return unit_read(unit, units.terms_of(session, unit))
+    return unit_read(unit, units.terms_of(session, unit, pinned))
 
 
 @router.get("/units", tags=["units"])
 async def list_units(
-    session: DbSession, project_code: str | None = None, limit: Limit = 50, cursor: Cursor = None
+    session: DbSession, pinned: PinnedDep, project_code: str | None = None, limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> dict:
     rows = units.list_units(session, project_code=project_code, after=pagination.decode(cursor), limit=limit)
     rows, next_cursor = pagination.page(rows, limit, key=lambda u: u.serial_number)
-    return {"items": [unit_read(u, units.terms_of(session, u)).model_dump(mode="json") for u in rows],
+    return {"items": [unit_read(u, units.terms_of(session, u, pinned)).model_dump(mode="json") for u in rows],
             "next_cursor": next_cursor}
 
 
@@ -85,20 +93,20 @@ async def import_units(request: Request, clock: CurrentClock):
 
 
 @router.get("/units/{serial}", response_model=UnitRead, tags=["units"])
-async def get_unit(serial: str, session: DbSession):
+async def get_unit(serial: str, session: DbSession, pinned: PinnedDep):
     unit = units.get(session, _serial(serial))
-    return unit_read(unit, units.terms_of(session, unit))
+    return unit_read(unit, units.terms_of(session, unit, pinned))
 
 
 @router.get("/units/{serial}/coverage", response_model=CoverageRead, tags=["units"])
 async def get_coverage(
-    serial: str, session: DbSession, clock: CurrentClock,
+    serial: str, session: DbSession, clock: CurrentClock, pinned: PinnedDep,
     on: Annotated[IsoDate | None, Query(description="Default: today")] = None,
     component: Component | None = None,
 ):
     day = on or clock.today()
     unit = units.get(session, _serial(serial))
-    found = units.coverage(session, unit, on=day, component=component)
+    found = units.coverage(session, unit, on=day, component=component, pinned=pinned)
     return CoverageRead(serial_number=unit.serial_number, on=day,
                         components=[CoverageItem.model_validate(c, from_attributes=True) for c in found])
 
@@ -108,13 +116,15 @@ def claim_read(claim) -> ClaimRead:
 
 
 @router.post("/claims", status_code=201, response_model=ClaimRead, tags=["claims"])
-async def create_claim(claim_in: ClaimCreate, request: Request, clock: CurrentClock, key: IdempotencyKey = None):
+async def create_claim(
+    claim_in: ClaimCreate, request: Request, clock: CurrentClock, pinned: PinnedDep, key: IdempotencyKey = None
+):
     def effect(session):
         claim = claims.create(
             session, serial_number=claim_in.serial_number, failed_on=claim_in.failed_on,
             component=claim_in.component, causes=claim_in.causes,
             certificate=claim_in.certificate.model_dump() if claim_in.certificate else None,
-            description=claim_in.description, now=clock.now(),
+            description=claim_in.description, now=clock.now(), pinned=pinned,
         )
         return claim_read(claim)
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from services.warranty import errors, policies
 from services.warranty.domain import terms as domain
 from services.warranty.domain.terms import DEFAULT_REGION
-from services.warranty.models import PolicyVersion, RegionCalendar, Unit
+from services.warranty.models import Unit
 from services.warranty.schemas import UnitCreate
 
 
@@ -68,20 +68,21 @@ def get(session: Session, serial_number: str) -> Unit:
     return unit
 
 
-def terms_of(session: Session, unit: Unit) -> list[domain.Term]:
-    policy = session.get(PolicyVersion, unit.policy_version)
-    calendar = session.get(RegionCalendar, unit.calendar_id)
-    return domain.compute_terms(policies.rules_of(policy), unit.accepted_on, policies.calendar_of(calendar))
+def terms_of(session: Session, unit: Unit, pinned: policies.Pinned) -> list[domain.Term]:
+    rules = pinned.rules(session, unit.policy_version)
+    return domain.compute_terms(rules, unit.accepted_on, pinned.calendar(session, unit.calendar_id))
 
 
-def term_for(session: Session, unit: Unit, component: str) -> domain.Term:
-    return next(t for t in terms_of(session, unit) if t.component == component)
+def term_for(session: Session, unit: Unit, component: str, pinned: policies.Pinned) -> domain.Term:
+    return next(t for t in terms_of(session, unit, pinned) if t.component == component)
 
 
-def coverage(session: Session, unit: Unit, *, on: date, component: str | None) -> list[domain.Coverage]:
+def coverage(
+    session: Session, unit: Unit, *, on: date, component: str | None, pinned: policies.Pinned
+) -> list[domain.Coverage]:
     return [
         domain.coverage_on(term, on)
-        for term in terms_of(session, unit)
+        for term in terms_of(session, unit, pinned)
         if component is None or term.component == component
     ]
 
