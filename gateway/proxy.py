@@ -11,7 +11,7 @@ from gateway import rules
 from gateway.upstream import UpstreamConnectError, UpstreamProtocolError
 from gateway.config import GatewaySettings
 from shared import context, errors
-from shared.middleware import BodyTooLarge, clean_request_id, header, limit_receive
+from shared.middleware import BodyTooLarge, answer_unexpected, clean_request_id, header, limit_receive
 from shared.settings import SERVICES
 
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/oauth2-redirect"})
@@ -47,7 +47,7 @@ class Gateway:
         rid = clean_request_id(header(scope, b"x-request-id"))
         token = context.set_request_id(rid)
         started = time.perf_counter()
-        status_holder = [500]
+        status_holder: list[int | None] = [None]
         rid_header = (b"x-request-id", rid.encode())
 
         async def send_with_id(message) -> None:
@@ -58,12 +58,14 @@ class Gateway:
 
         try:
             await self.handle(scope, receive, send_with_id)
+        except Exception as exc:
+            await answer_unexpected(exc, scope, receive, send_with_id, started=status_holder[0] is not None)
         finally:
             log.info(
                 "request",
                 method=scope["method"],
                 path=scope["path"],
-                status=status_holder[0],
+                status=status_holder[0] or 500,
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
             )
             context.reset_request_id(token)

@@ -85,7 +85,7 @@ def problem(
         "request_id": context.request_id(),
         **extra,
     }
-    all_headers = {"X-Request-ID": context.request_id() or ""}
+    all_headers = {}  # X-Request-ID is added by the middleware, on every answer
     if status in RETRY_AFTER_SECONDS:
         all_headers["Retry-After"] = RETRY_AFTER_SECONDS[status]
     all_headers.update(headers or {})

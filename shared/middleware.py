@@ -50,6 +50,37 @@ def limit_receive(receive: Receive, limit: int) -> Receive:
     return counted
 
 
+async def answer_unexpected(exc: Exception, scope: Scope, receive: Receive, send: Send, *, started: bool):
+    """Log an unexpected error with its trace; the client gets a 500 problem, never the trace."""
+    log.error("unhandled_error", exc_type=type(exc).__name__, exc_info=exc)
+    if not started:
+        response = errors.problem(500, "internal_error", "An unexpected error occurred; it has been logged")
+        await response(scope, receive, send)
+
+
+async def buffered(receive: Receive, limit: int) -> Receive:
+    counted = limit_receive(receive, limit)
+    chunks = []
+    while True:
+        message = await counted()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    body = b"".join(chunks)
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
 def body_limit_for(path: str, default: int, large_paths: dict[str, int]) -> int:
     for prefix, limit in large_paths.items():
         if path.startswith(prefix):
@@ -78,7 +109,7 @@ class ServiceMiddleware:
         rid = clean_request_id(header(scope, b"x-request-id"))
         token = context.set_request_id(rid)
         started = time.perf_counter()
-        status_holder = [500]
+        status_holder: list[int | None] = [None]
         rid_header = (b"x-request-id", rid.encode())
 
         async def send_with_id(message: Message) -> None:
@@ -94,13 +125,23 @@ class ServiceMiddleware:
                 await rejection(scope, receive, send_with_id)
                 return
             limit = body_limit_for(path, self.max_body_bytes, self.large_body_paths)
+            if header(scope, b"content-length") is None and header(scope, b"transfer-encoding"):
+                # A streamed body of unknown length: read it here, so that too much is a 413
+                # and not a parse error further in.
+                try:
+                    receive = await buffered(receive, limit)
+                except BodyTooLarge as exc:
+                    await errors.problem(413, exc.code, exc.detail)(scope, receive, send_with_id)
+                    return
             await self.app(scope, limit_receive(receive, limit), send_with_id)
+        except Exception as exc:
+            await answer_unexpected(exc, scope, receive, send_with_id, started=status_holder[0] is not None)
         finally:
             log.info(
                 "request",
                 method=scope["method"],
                 path=scope["path"],
-                status=status_holder[0],
+                status=status_holder[0] or 500,
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
             )
             context.reset_request_id(token)

@@ -81,7 +81,8 @@ async def asgi_client(app, *, headers: dict | None = None, base_url: str = "http
     """An httpx client over ASGI, with the app's lifespan run around it."""
     target = getattr(app, "app", app)  # the gateway wraps its FastAPI app
     async with target.router.lifespan_context(target):
-        transport = httpx.ASGITransport(app=app)
+        # An unexpected error must come back as a 500 problem, as uvicorn would send it.
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url=base_url, headers=headers or {}) as client:
             yield client
 
