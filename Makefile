@@ -28,8 +28,9 @@ test: install-test  ## the whole suite (PostgreSQL too when TEST_DATABASE_URL is
 test-fast: install-test  ## everything but the end-to-end tests that start real processes
 	$(PY) -m pytest -q -m "not e2e" $(PYTEST_ARGS)
 
-lint: install-test
-	$(PY) ../shared/tools/check_architecture.py 2>/dev/null || $(PY) scripts/check_shape.py
+lint: install-test  ## ruff, and the architecture check of ../shared when it is there
+	$(VENV)/bin/ruff check shared gateway services scripts tests
+	if [ -f ../shared/tools/check_architecture.py ]; then $(PY) ../shared/tools/check_architecture.py; fi
 
 migrate: install  ## apply every service's migrations to its database
 	$(PY) -m scripts.migrate

@@ -8,8 +8,8 @@ import structlog
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway import rules
-from gateway.upstream import UpstreamConnectError, UpstreamProtocolError
 from gateway.config import GatewaySettings
+from gateway.upstream import UpstreamConnectError, UpstreamProtocolError
 from shared import context, errors
 from shared.middleware import BodyTooLarge, answer_unexpected, clean_request_id, header, limit_receive
 from shared.settings import SERVICES

@@ -11,9 +11,9 @@ Only successful (2xx) answers are stored and replayed.
 
 import hashlib
 import json
-from dataclasses import dataclass
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Integer, String, Text, delete, select

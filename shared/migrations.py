@@ -3,10 +3,10 @@
 
 from pathlib import Path
 
-from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import MetaData, text
 
+from alembic import command, context
 from shared.db import create_db_engine, is_sqlite
 from shared.settings import Settings, database_url_for
 

@@ -6,7 +6,6 @@ batches, and inserted in batches: no transaction or query per row.
 """
 
 import csv
-import functools
 import io
 import json
 from datetime import date, datetime
@@ -89,21 +88,25 @@ class _Pins:
             select(PolicyVersion).order_by(PolicyVersion.effective_from, PolicyVersion.version)
         ).all()
         self.calendars: dict[str, list[RegionCalendar]] = {}
+        # Thousands of rows share a few acceptance days: resolve each day once.
+        self.policy_on: dict[date, int] = {}
+        self.calendar_on: dict[tuple[str, date], int | None] = {}
         for row in session.scalars(select(RegionCalendar).order_by(RegionCalendar.version)):
             self.calendars.setdefault(row.region, []).append(row)
 
-    @functools.cache
     def policy(self, on: date) -> int:
-        in_force = [p for p in self.policies if p.effective_from <= on]
-        return (in_force[-1] if in_force else min(self.policies, key=lambda p: p.version)).version
+        if on not in self.policy_on:
+            in_force = [p for p in self.policies if p.effective_from <= on]
+            self.policy_on[on] = (in_force[-1] if in_force else min(self.policies, key=lambda p: p.version)).version
+        return self.policy_on[on]
 
-    @functools.cache
     def calendar(self, region: str, on: date) -> int | None:
-        rows = self.calendars.get(region)
-        if not rows:
-            return None
-        in_force = [r for r in rows if r.effective_from <= on]
-        return (in_force[-1] if in_force else rows[0]).id
+        if (region, on) not in self.calendar_on:
+            rows = self.calendars.get(region)
+            in_force = [r for r in rows or [] if r.effective_from <= on]
+            found = in_force[-1] if in_force else (rows[0] if rows else None)
+            self.calendar_on[(region, on)] = found.id if found else None
+        return self.calendar_on[(region, on)]
 
 
 def import_units(session: Session, bodies: list, *, today: date, now: datetime) -> dict:

@@ -9,9 +9,25 @@ from services.warranty import claims, history, importer, policies, units
 from services.warranty import errors as warranty_errors
 from services.warranty.domain.terms import TermKind, TermRule
 from services.warranty.schemas import (
-    ClaimCreate, ClaimRead, Component, CoverageItem, CoverageRead, HistoryItem, HistoryPage, ImportResult,
-    PolicyPage, PolicyRead, PolicyUpdate, RegionList, RegionRead, RegionUpdate, SeasonRead, ServiceRecordCreate,
-    TermRead, UnitCreate, UnitRead,
+    ClaimCreate,
+    ClaimRead,
+    Component,
+    CoverageItem,
+    CoverageRead,
+    HistoryItem,
+    HistoryPage,
+    ImportResult,
+    PolicyPage,
+    PolicyRead,
+    PolicyUpdate,
+    RegionList,
+    RegionRead,
+    RegionUpdate,
+    SeasonRead,
+    ServiceRecordCreate,
+    TermRead,
+    UnitCreate,
+    UnitRead,
 )
 from shared import pagination
 from shared.deps import CurrentClock, Cursor, DbSession, IdempotencyKey, Limit

@@ -3,9 +3,9 @@ import pytest
 
 from gateway import config
 from gateway.main import create_app
-from helpers import TOKEN, asgi_client
 
 from gateway_support import ADMIN
+from helpers import TOKEN, asgi_client
 
 
 class FakeService:

@@ -3,9 +3,10 @@ import asyncio
 import httpx
 import pytest
 
-from gateway_support import ADMIN
 from gateway import config
 from gateway.main import create_app
+
+from gateway_support import ADMIN
 from helpers import TOKEN, asgi_client, assert_problem
 
 pytestmark = pytest.mark.anyio

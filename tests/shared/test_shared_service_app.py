@@ -7,13 +7,14 @@ import pytest
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
-from helpers import TOKEN, asgi_client, assert_problem, internal_headers
 from shared import errors, settings
 from shared.app import create_service_app
 from shared.clock import FixedClock
 from shared.deps import IdempotencyKey
 from shared.idempotency import Idempotency, run_idempotent
 from shared.types import Money, Qty, StrictModel
+
+from helpers import TOKEN, asgi_client, assert_problem, internal_headers
 
 pytestmark = pytest.mark.anyio
 

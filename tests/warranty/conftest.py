@@ -2,10 +2,11 @@ from datetime import datetime
 
 import pytest
 
-from helpers import TOKEN, asgi_client, internal_headers
 from services.warranty.main import create_app
 from shared import settings as settings_module
 from shared.clock import FixedClock
+
+from helpers import TOKEN, asgi_client, internal_headers
 
 TODAY = datetime(2026, 11, 25, 9, 30)
 

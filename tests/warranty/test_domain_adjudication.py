@@ -234,7 +234,7 @@ def test_unknown_cause_is_raised_before_anything_else_is_judged():
 
 
 def test_every_known_cause_maps_to_a_reason_in_reason_order_or_to_nothing():
-    assert adjudication.KNOWN_CAUSES == frozenset(adjudication.CAUSE_EXCLUSION)
+    assert frozenset(adjudication.CAUSE_EXCLUSION) == adjudication.KNOWN_CAUSES
     assert len(adjudication.KNOWN_CAUSES) == 13
     for code in adjudication.CAUSE_EXCLUSION.values():
         assert code is None or code in adjudication.REASON_ORDER

@@ -2,8 +2,8 @@ import asyncio
 
 import pytest
 
-from warranty_support import certificate, unit_body
 from helpers import assert_problem
+from warranty_support import certificate, unit_body
 
 pytestmark = pytest.mark.anyio
 

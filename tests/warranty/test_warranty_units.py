@@ -1,7 +1,7 @@
 import pytest
 
-from warranty_support import unit_body
 from helpers import assert_problem
+from warranty_support import unit_body
 
 pytestmark = pytest.mark.anyio
 
