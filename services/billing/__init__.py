@@ -1,0 +1,1 @@
+"""Billing: rate card, maintenance contracts, repair bills and invoices."""

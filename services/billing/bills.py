@@ -1,0 +1,198 @@
+"""The bill's states and the short transactions the repair saga is made of.
+
+Each function takes a session, flushes and never commits: repairs.py opens
+one transaction per step, between the calls to other services.
+"""
+
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from services.billing import contracts, errors, rates
+from services.billing.clients import Claim, Reservation, ReservedPart, parse_part
+from services.billing.domain.pricing import ContractTerms, PartUse, invoice_number, price_repair
+from services.billing.models import INVOICE_STATUSES, Bill, BillLine, BillReservation, InvoiceCounter
+from shared import errors as shared_errors
+
+# Invoices (发票) follow the calendar of China Standard Time (UTC+8, no daylight saving).
+BUSINESS_TZ = timezone(timedelta(hours=8), "CST")
+# A reservation held by a pending bill that consumed nothing and was not touched for
+# this long may go to another bill: the holder's request was abandoned. Every step of
+# a live saga touches its bill within one upstream timeout, far below this.
+HOLD_LEASE = timedelta(minutes=2)
+
+
+def business_day(at: datetime) -> date:
+    return at.astimezone(BUSINESS_TZ).date()
+
+
+def links_of(session: Session, bill_id: int) -> list[BillReservation]:
+    return list(session.scalars(
+        select(BillReservation).where(BillReservation.bill_id == bill_id).order_by(BillReservation.position)
+    ))
+
+
+def open_bill(
+    session: Session, *, scope: str, key: str, fingerprint: str, repair: dict, now: datetime
+) -> Bill:
+    """The bill of this Idempotency-Key: found (to resume or replay) or begun, holding its reservations."""
+    bill = session.scalars(
+        select(Bill).where(Bill.idempotency_scope == scope, Bill.idempotency_key == key).with_for_update()
+    ).one_or_none()
+    if bill is None:
+        card = rates.in_force(session, at=now)
+        bill = Bill(
+            idempotency_scope=scope, idempotency_key=key, fingerprint=fingerprint, status="pending",
+            **repair,
+            rate_card_version=card.id, labor_rate_per_hour=card.labor_rate_per_hour,
+            callout_fee=card.callout_fee, vat_rate=card.vat_rate, currency=card.currency,
+            created_at=now, updated_at=now,
+        )
+        session.add(bill)
+        session.flush()
+    elif bill.fingerprint != fingerprint:
+        raise shared_errors.IdempotencyKeyReused("This Idempotency-Key was used with a different repair")
+    elif bill.status in INVOICE_STATUSES:
+        return bill
+    else:
+        bill.status, bill.failure_code, bill.updated_at = "pending", None, now
+    _hold(session, bill, now)
+    return bill
+
+
+def _hold(session: Session, bill: Bill, now: datetime) -> None:
+    # In id order, so that two bills sharing reservations never wait on each other in a cycle.
+    positions = {rid: i for i, rid in enumerate(bill.reservation_ids)}
+    for reservation_id in sorted(positions):
+        link = session.get(BillReservation, reservation_id, with_for_update=True)
+        if link is not None and link.bill_id == bill.id:
+            continue
+        if link is not None:
+            holder = session.get(Bill, link.bill_id)
+            if not _abandoned(session, holder, now):
+                where = holder.number or "another bill still being made"
+                raise errors.ReservationNotActive(f"Reservation {reservation_id} is on {where}")
+            abandon(session, bill_id=holder.id, code="superseded", now=now)
+        session.add(BillReservation(reservation_id=reservation_id, bill_id=bill.id,
+                                    position=positions[reservation_id], state="held"))
+        try:
+            session.flush()
+        except IntegrityError:
+            # Another process put it on its bill a moment ago.
+            raise errors.ReservationNotActive(f"Reservation {reservation_id} is on another bill") from None
+
+
+def _abandoned(session: Session, holder: Bill, now: datetime) -> bool:
+    if holder.status != "pending" or now - holder.updated_at < HOLD_LEASE:
+        return False
+    return all(link.state == "held" for link in links_of(session, holder.id))
+
+
+def abandon(session: Session, *, bill_id: int, code: str, now: datetime) -> None:
+    """Stop a bill that consumed nothing: it lets its reservations go; a retry reopens it."""
+    bill = session.get(Bill, bill_id, with_for_update=True)
+    links = links_of(session, bill_id)
+    if bill.status != "pending" or any(link.state != "held" for link in links):
+        return  # parts were consumed: only completing the bill is allowed now
+    bill.status, bill.failure_code, bill.planned_at, bill.updated_at = "failed", code, None, now
+    session.execute(delete(BillReservation).where(BillReservation.bill_id == bill_id))
+    session.flush()
+
+
+def record_plan(
+    session: Session, *, bill_id: int, reservations: dict[int, Reservation], claim: Claim, now: datetime
+) -> None:
+    """The claim decided, the reservations read and the contract found: consuming may begin."""
+    bill = session.get(Bill, bill_id, with_for_update=True)
+    bill.claim_id, bill.claim_decision, bill.claim_reasons = claim.id, claim.decision, claim.reasons
+    contract = contracts.covering(session, serial_number=bill.serial_number, on=bill.performed_on)
+    bill.contract_id = contract.id if contract is not None else None
+    for link in links_of(session, bill_id):
+        link.lines = [part.to_json() for part in reservations[link.reservation_id].lines]
+    bill.planned_at = bill.updated_at = now
+    session.flush()
+
+
+def mark_consumed(
+    session: Session, *, bill_id: int, reservation_id: int, reservation: Reservation, now: datetime
+) -> None:
+    link = session.get(BillReservation, reservation_id, with_for_update=True)
+    link.state, link.consumed_at = "consumed", now
+    # What inventory says it issued is what is billed.
+    link.lines = [part.to_json() for part in reservation.lines]
+    session.execute(update(Bill).where(Bill.id == bill_id).values(updated_at=now))
+    session.flush()
+
+
+def mark_lost(session: Session, *, bill_id: int, reservation_id: int, now: datetime) -> None:
+    link = session.get(BillReservation, reservation_id, with_for_update=True)
+    link.state = "lost"
+    session.execute(update(Bill).where(Bill.id == bill_id).values(updated_at=now))
+    session.flush()
+
+
+def next_number(session: Session, *, year: int) -> str:
+    """The next gapless number of the year, from a counter row locked until the bill's commit."""
+    table = InvoiceCounter.__table__
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    first_of_year = dialect.insert(table).values(year=year, last_sequence=0)
+    session.execute(first_of_year.on_conflict_do_nothing(index_elements=["year"]))
+    sequence = session.execute(
+        update(table)
+        .where(table.c.year == year)
+        .values(last_sequence=table.c.last_sequence + 1)
+        .returning(table.c.last_sequence)
+    ).scalar_one()
+    return invoice_number(year, sequence)
+
+
+def _parts(links: list[BillReservation]) -> list[PartUse]:
+    parts = []
+    for link in links:
+        if link.state != "consumed":
+            continue
+        for line in link.lines or []:
+            part: ReservedPart = parse_part(line)
+            qty = part.qty if part.consumed_qty is None else part.consumed_qty
+            if qty > 0:
+                parts.append(PartUse(part.part_number, part.name, qty, part.list_price,
+                                     part.out_of_warranty_price))
+    return parts
+
+
+def _contract_terms(session: Session, contract_id: int | None) -> ContractTerms | None:
+    if contract_id is None:
+        return None
+    contract = contracts.get(session, contract_id)
+    return ContractTerms(includes_labor=contract.includes_labor,
+                         parts_discount_pct=Decimal(contract.parts_discount_pct))
+
+
+def issue(session: Session, *, bill_id: int, now: datetime) -> Bill:
+    """Price what was consumed and number the bill, in one transaction: no number is ever burnt."""
+    bill = session.get(Bill, bill_id, with_for_update=True)
+    if bill.status in INVOICE_STATUSES:
+        return bill  # a duplicate attempt got here first
+    priced = price_repair(
+        approved=bill.claim_decision == "approved",
+        parts=_parts(links_of(session, bill_id)),
+        labor_hours=Decimal(bill.labor_hours),
+        visits=bill.visits,
+        rates=rates.as_rates(bill.labor_rate_per_hour, bill.callout_fee, bill.vat_rate, bill.currency),
+        contract=_contract_terms(session, bill.contract_id),
+    )
+    session.add_all(
+        BillLine(bill_id=bill_id, position=i, kind=line.kind, description=line.description[:300],
+                 qty=line.qty, unit_price=line.unit_price, amount=line.amount)
+        for i, line in enumerate(priced.lines)
+    )
+    bill.net, bill.vat, bill.total = priced.net, priced.vat, priced.total
+    bill.warranty_cost = priced.warranty_cost
+    bill.number = next_number(session, year=now.astimezone(BUSINESS_TZ).year)
+    bill.status, bill.issued_at, bill.updated_at = "issued", now, now
+    session.flush()
+    return bill

@@ -1,0 +1,140 @@
+"""Maintenance contracts: which units, which period, what they waive; their planned visits.
+
+The units and the season calendars belong to the warranty service: a
+contract's serials are checked there when it is made, and its visits are
+planned from the region's calendar fetched there each time (one source of truth).
+"""
+
+import asyncio
+from collections import defaultdict
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.billing import errors
+from services.billing.clients import WarrantyClient
+from services.billing.domain.pricing import contract_covers
+from services.billing.domain.visits import PlannedVisit, plan_visits
+from services.billing.models import Contract, ContractUnit
+from services.billing.schemas import ContractCreate
+from shared.db import Database
+
+DEFAULT_REGION = "shandong"
+# Units are looked up a few at a time: a project-sized contract must not flood warranty.
+UNIT_LOOKUPS_AT_ONCE = 8
+
+
+def create(
+    session: Session,
+    *,
+    customer: str,
+    serial_numbers: list[str],
+    starts_on: date,
+    ends_on: date,
+    includes_labor: bool,
+    parts_discount_pct,
+    region: str,
+    now: datetime,
+) -> Contract:
+    contract = Contract(
+        customer=customer, starts_on=starts_on, ends_on=ends_on, includes_labor=includes_labor,
+        parts_discount_pct=parts_discount_pct, region=region, created_at=now,
+    )
+    session.add(contract)
+    session.flush()
+    session.add_all(
+        ContractUnit(contract_id=contract.id, serial_number=serial, position=i)
+        for i, serial in enumerate(serial_numbers)
+    )
+    session.flush()
+    return contract
+
+
+def get(session: Session, contract_id: int) -> Contract:
+    contract = session.get(Contract, contract_id)
+    if contract is None:
+        raise errors.ContractNotFound(f"No contract {contract_id}")
+    return contract
+
+
+def serials_of(session: Session, contract_ids: list[int]) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = defaultdict(list)
+    rows = session.execute(
+        select(ContractUnit.contract_id, ContractUnit.serial_number)
+        .where(ContractUnit.contract_id.in_(contract_ids))
+        .order_by(ContractUnit.contract_id, ContractUnit.position)
+    )
+    for contract_id, serial in rows:
+        found[contract_id].append(serial)
+    return found
+
+
+def list_contracts(
+    session: Session, *, serial_number: str | None, after: int | None, limit: int
+) -> list[Contract]:
+    query = select(Contract).order_by(Contract.id).limit(limit + 1)
+    if serial_number is not None:
+        units = select(ContractUnit.contract_id).where(ContractUnit.serial_number == serial_number)
+        query = query.where(Contract.id.in_(units))
+    if after is not None:
+        query = query.where(Contract.id > after)
+    return list(session.scalars(query))
+
+
+def covering(session: Session, *, serial_number: str, on: date) -> Contract | None:
+    """The contract covering the unit that day; with several, the one kindest to the customer."""
+    candidates = session.scalars(
+        select(Contract)
+        .join(ContractUnit, ContractUnit.contract_id == Contract.id)
+        .where(ContractUnit.serial_number == serial_number, Contract.starts_on <= on, Contract.ends_on >= on)
+    ).all()
+    serials = serials_of(session, [c.id for c in candidates])
+    covers = [
+        c for c in candidates
+        if contract_covers(starts_on=c.starts_on, ends_on=c.ends_on, serial_numbers=serials[c.id],
+                           serial_number=serial_number, on=on)
+    ]
+    if not covers:
+        return None
+    return max(covers, key=lambda c: (c.includes_labor, c.parts_discount_pct, -c.id))
+
+
+async def _units(warranty: WarrantyClient, serial_numbers: list[str]):
+    gate = asyncio.Semaphore(UNIT_LOOKUPS_AT_ONCE)
+
+    async def one(serial: str):
+        async with gate:
+            return await warranty.get_unit(serial)
+
+    found = await asyncio.gather(*(one(s) for s in serial_numbers), return_exceptions=True)
+    for result in found:
+        if isinstance(result, BaseException):
+            raise result
+    return found
+
+
+async def register(db: Database, warranty: WarrantyClient, *, contract_in: ContractCreate, now: datetime):
+    """Check the units and the calendar at warranty, then store the contract (no transaction meanwhile)."""
+    serial_numbers = list(dict.fromkeys(contract_in.serial_numbers))
+    units = await _units(warranty, serial_numbers)
+    region = contract_in.region or (units[0].region or DEFAULT_REGION).strip().lower()
+    await warranty.get_calendar(region)
+    with db.transaction() as session:
+        contract = create(
+            session, customer=contract_in.customer, serial_numbers=serial_numbers,
+            starts_on=contract_in.starts_on, ends_on=contract_in.ends_on,
+            includes_labor=contract_in.includes_labor, parts_discount_pct=contract_in.parts_discount_pct,
+            region=region, now=now,
+        )
+    return contract, serial_numbers
+
+
+async def planned_visits(db: Database, warranty: WarrantyClient, *, contract_id: int) -> list[PlannedVisit]:
+    with db.transaction(write=False) as session:
+        contract = get(session, contract_id)
+    calendar = await warranty.get_calendar(contract.region)
+    return plan_visits(
+        starts_on=contract.starts_on, ends_on=contract.ends_on,
+        heating=calendar.heating, cooling=calendar.cooling,
+    )

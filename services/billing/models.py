@@ -1,0 +1,185 @@
+"""Tables of the billing service.
+
+Money is NUMERIC(12,2). A bill keeps copies of everything it was priced
+with (rates, claim decision, reservation lines) so that it never changes
+when the rate card, a contract or the inventory changes later.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.db import UtcDateTime, make_base
+from shared.idempotency import IdempotencyRecordMixin
+
+Base = make_base()
+
+MONEY = Numeric(12, 2)
+RATE = Numeric(5, 4)
+HOURS = Numeric(10, 4)
+
+# pending: the saga is under way; failed: it stopped on a definitive error and
+# holds nothing (a retry with the same key reopens it); issued/paid/void: an invoice.
+BILL_STATUSES = ("pending", "failed", "issued", "paid", "void")
+INVOICE_STATUSES = ("issued", "paid", "void")
+# held: on this bill, not yet consumed; consumed: issued by inventory for this bill;
+# lost: inventory refused to consume it (no longer active) after the bill had begun consuming.
+LINK_STATES = ("held", "consumed", "lost")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class RateCard(Base):
+    __tablename__ = "rate_card"
+    __table_args__ = (
+        CheckConstraint("labor_rate_per_hour >= 0", name="labor_rate_non_negative"),
+        CheckConstraint("callout_fee >= 0", name="callout_fee_non_negative"),
+        CheckConstraint("vat_rate >= 0 AND vat_rate < 1", name="vat_rate_range"),
+    )
+
+    # The id is the version number clients see.
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    labor_rate_per_hour: Mapped[Decimal] = mapped_column(MONEY)
+    callout_fee: Mapped[Decimal] = mapped_column(MONEY)
+    vat_rate: Mapped[Decimal] = mapped_column(RATE)
+    currency: Mapped[str] = mapped_column(String(3))
+    effective_from: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Contract(Base):
+    __tablename__ = "contract"
+    __table_args__ = (
+        CheckConstraint("ends_on >= starts_on", name="period"),
+        CheckConstraint("parts_discount_pct >= 0 AND parts_discount_pct <= 100", name="discount_range"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer: Mapped[str] = mapped_column(String(200))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    includes_labor: Mapped[bool] = mapped_column(Boolean)
+    parts_discount_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    region: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ContractUnit(Base):
+    __tablename__ = "contract_unit"
+
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id", ondelete="CASCADE"), primary_key=True)
+    serial_number: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class Bill(Base):
+    __tablename__ = "bill"
+    __table_args__ = (
+        UniqueConstraint("idempotency_scope", "idempotency_key"),
+        CheckConstraint(_in("status", BILL_STATUSES), name="status"),
+        CheckConstraint("(number IS NULL) = (status IN ('pending', 'failed'))", name="numbered_when_invoice"),
+        Index("ix_bill_serial_number_number", "serial_number", "number"),
+        Index("ix_bill_status_number", "status", "number"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_scope: Mapped[str] = mapped_column(String(300))
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    number: Mapped[str | None] = mapped_column(String(20), unique=True)
+    failure_code: Mapped[str | None] = mapped_column(String(64))
+
+    # The request, as sent (serial normalised).
+    serial_number: Mapped[str] = mapped_column(String(40))
+    repair_reference: Mapped[str] = mapped_column(String(200))
+    performed_on: Mapped[date] = mapped_column(Date)
+    component: Mapped[str] = mapped_column(String(64))
+    causes: Mapped[list] = mapped_column(JSON)
+    certificate: Mapped[dict | None] = mapped_column(JSON)
+    reservation_ids: Mapped[list] = mapped_column(JSON)
+    labor_hours: Mapped[Decimal] = mapped_column(HOURS)
+    visits: Mapped[int] = mapped_column(Integer)
+
+    # The rate card in force when the bill was begun, copied.
+    rate_card_version: Mapped[int] = mapped_column(ForeignKey("rate_card.id"))
+    labor_rate_per_hour: Mapped[Decimal] = mapped_column(MONEY)
+    callout_fee: Mapped[Decimal] = mapped_column(MONEY)
+    vat_rate: Mapped[Decimal] = mapped_column(RATE)
+    currency: Mapped[str] = mapped_column(String(3))
+
+    # Set once the claim is decided and the reservations have been read.
+    planned_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    claim_id: Mapped[int | None] = mapped_column(Integer)
+    claim_decision: Mapped[str | None] = mapped_column(String(16))
+    claim_reasons: Mapped[list | None] = mapped_column(JSON)
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contract.id"))
+
+    # Set when issued.
+    net: Mapped[Decimal | None] = mapped_column(MONEY)
+    vat: Mapped[Decimal | None] = mapped_column(MONEY)
+    total: Mapped[Decimal | None] = mapped_column(MONEY)
+    warranty_cost: Mapped[Decimal | None] = mapped_column(MONEY)
+
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    voided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class BillLine(Base):
+    __tablename__ = "bill_line"
+    __table_args__ = (CheckConstraint("kind IN ('part', 'labor', 'callout')", name="kind"),)
+
+    bill_id: Mapped[int] = mapped_column(ForeignKey("bill.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(String(300))
+    qty: Mapped[Decimal] = mapped_column(HOURS)
+    unit_price: Mapped[Decimal] = mapped_column(MONEY)
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+
+
+class BillReservation(Base):
+    """A reservation is on one open bill at a time: the primary key keeps it so."""
+
+    __tablename__ = "bill_reservation"
+    __table_args__ = (CheckConstraint(_in("state", LINK_STATES), name="state"),)
+
+    reservation_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bill_id: Mapped[int] = mapped_column(ForeignKey("bill.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))
+    # The reservation's lines as inventory gave them (read, then consumed): prices and quantities.
+    lines: Mapped[list | None] = mapped_column(JSON)
+    consumed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class InvoiceCounter(Base):
+    """The last invoice sequence of a year; taken in the transaction that issues the bill."""
+
+    __tablename__ = "invoice_counter"
+    __table_args__ = (CheckConstraint("last_sequence >= 0", name="last_sequence_non_negative"),)
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_sequence: Mapped[int] = mapped_column(Integer)
+
+
+class IdempotencyRecord(IdempotencyRecordMixin, Base):
+    __tablename__ = "idempotency_record"

@@ -1,0 +1,63 @@
+"""The rate card: dated versions, never edited; a bill copies the one in force."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.billing import errors
+from services.billing.domain.pricing import Rates
+from services.billing.models import RateCard
+
+
+def in_force(session: Session, *, at: datetime) -> RateCard:
+    """The latest version whose effective_from has come; a later version wins a tie."""
+    card = session.scalars(
+        select(RateCard)
+        .where(RateCard.effective_from <= at)
+        .order_by(RateCard.effective_from.desc(), RateCard.id.desc())
+        .limit(1)
+    ).first()
+    if card is None:
+        raise errors.RateCardNotFound(f"No rate card is in force at {at.isoformat()}")
+    return card
+
+
+def create(
+    session: Session,
+    *,
+    labor_rate_per_hour: Decimal,
+    callout_fee: Decimal,
+    vat_rate: Decimal,
+    currency: str,
+    effective_from: datetime | None,
+    now: datetime,
+) -> RateCard:
+    # A card dated in the past would rewrite which rates were "in force" for bills
+    # already issued; those bills keep their copies, but the history would lie.
+    if effective_from is not None and effective_from < now:
+        raise errors.invalid("effective_from", "a rate card cannot take effect in the past")
+    card = RateCard(
+        labor_rate_per_hour=labor_rate_per_hour,
+        callout_fee=callout_fee,
+        vat_rate=vat_rate,
+        currency=currency,
+        effective_from=(effective_from or now).astimezone(UTC),
+        created_at=now,
+    )
+    session.add(card)
+    session.flush()
+    return card
+
+
+def list_versions(session: Session, *, after: int | None, limit: int) -> list[RateCard]:
+    query = select(RateCard).order_by(RateCard.id.desc()).limit(limit + 1)
+    if after is not None:
+        query = query.where(RateCard.id < after)
+    return list(session.scalars(query))
+
+
+def as_rates(labor_rate_per_hour: Decimal, callout_fee: Decimal, vat_rate: Decimal, currency: str) -> Rates:
+    return Rates(labor_rate_per_hour=labor_rate_per_hour, callout_fee=callout_fee, vat_rate=vat_rate,
+                 currency=currency)

@@ -1,0 +1,137 @@
+"""Billing's HTTP routes: parse, call the use case, shape the answer."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse
+
+from services.billing import clients, contracts, invoices, rates
+from services.billing.repairs import RepairSaga
+from services.billing.schemas import (
+    BillPage,
+    BillRead,
+    ContractCreate,
+    ContractPage,
+    ContractRead,
+    RateCardPage,
+    RateCardRead,
+    RateCardUpdate,
+    RepairCreate,
+    VisitRead,
+)
+from shared import idempotency, pagination
+from shared.deps import CurrentCaller, CurrentClock, Cursor, DbSession, IdempotencyKey, Limit
+
+router = APIRouter()
+
+SerialFilter = Annotated[str | None, Query(max_length=100, description="Only this unit's")]
+ContractId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+StatusFilter = Annotated[Literal["issued", "paid", "void"] | None, Query(description="Only in this state")]
+
+
+def _after(cursor: str | None, kind: type):
+    after = pagination.decode(cursor)
+    if after is not None and (isinstance(after, bool) or not isinstance(after, kind)):
+        raise pagination.BadCursor()
+    return after
+
+
+def _serial(value: str | None) -> str | None:
+    return value.strip().upper() if value is not None else None
+
+
+@router.get("/rates", response_model=RateCardRead, tags=["rates"])
+async def get_rates(session: DbSession, clock: CurrentClock):
+    return RateCardRead.of(rates.in_force(session, at=clock.now()))
+
+
+@router.put("/rates", response_model=RateCardRead, tags=["rates"])
+async def put_rates(rates_in: RateCardUpdate, session: DbSession, clock: CurrentClock):
+    card = rates.create(
+        session, labor_rate_per_hour=rates_in.labor_rate_per_hour, callout_fee=rates_in.callout_fee,
+        vat_rate=rates_in.vat_rate, currency=rates_in.currency, effective_from=rates_in.effective_from,
+        now=clock.now(),
+    )
+    return RateCardRead.of(card)
+
+
+@router.get("/rates/versions", response_model=RateCardPage, tags=["rates"])
+async def list_rate_versions(session: DbSession, limit: Limit = 50, cursor: Cursor = None):
+    rows = rates.list_versions(session, after=_after(cursor, int), limit=limit)
+    rows, next_cursor = pagination.page(rows, limit, key=lambda c: c.id)
+    return RateCardPage(items=[RateCardRead.of(c) for c in rows], next_cursor=next_cursor)
+
+
+@router.post("/contracts", status_code=201, response_model=ContractRead, tags=["contracts"])
+async def create_contract(contract_in: ContractCreate, request: Request, clock: CurrentClock):
+    contract, serials = await contracts.register(
+        request.app.state.db, clients.upstreams(request.app).warranty, contract_in=contract_in,
+        now=clock.now(),
+    )
+    return ContractRead.of(contract, serials)
+
+
+@router.get("/contracts", response_model=ContractPage, tags=["contracts"])
+async def list_contracts(
+    session: DbSession, serial_number: SerialFilter = None, limit: Limit = 50, cursor: Cursor = None
+):
+    rows = contracts.list_contracts(session, serial_number=_serial(serial_number), after=_after(cursor, int),
+                                    limit=limit)
+    rows, next_cursor = pagination.page(rows, limit, key=lambda c: c.id)
+    serials = contracts.serials_of(session, [c.id for c in rows])
+    return ContractPage(items=[ContractRead.of(c, serials[c.id]) for c in rows], next_cursor=next_cursor)
+
+
+@router.get("/contracts/{contract_id}", response_model=ContractRead, tags=["contracts"])
+async def get_contract(contract_id: ContractId, session: DbSession):
+    contract = contracts.get(session, contract_id)
+    return ContractRead.of(contract, contracts.serials_of(session, [contract.id])[contract.id])
+
+
+@router.get("/contracts/{contract_id}/visits", response_model=list[VisitRead], tags=["contracts"])
+async def get_contract_visits(contract_id: ContractId, request: Request):
+    visits = await contracts.planned_visits(
+        request.app.state.db, clients.upstreams(request.app).warranty, contract_id=contract_id
+    )
+    return [VisitRead(date=v.date, kind=v.kind) for v in visits]
+
+
+@router.post("/repairs", status_code=201, response_model=BillRead, tags=["repairs"])
+async def create_repair(repair_in: RepairCreate, request: Request, caller: CurrentCaller,
+                        key: IdempotencyKey = None):
+    # No DbSession here: the saga opens its own short transactions between remote calls.
+    app = request.app
+    scope = f"{caller.key_id or caller.role}:{request.url.path}"
+    fingerprint = idempotency.fingerprint("POST", request.url.path, repair_in.model_dump(mode="json"))
+    with idempotency.attempt(app.state.idempotency, key=key, scope=scope, fingerprint=fingerprint) as run:
+        if run.replay is not None:
+            return run.replay_response()
+        saga = RepairSaga(app.state.db, clients.upstreams(app), app.state.clock)
+        body = await saga.bill(run=run, scope=scope, key=key, fingerprint=fingerprint, repair_in=repair_in)
+    return JSONResponse(body, status_code=201)
+
+
+@router.get("/invoices", response_model=BillPage, tags=["invoices"])
+async def list_invoices(
+    session: DbSession, serial_number: SerialFilter = None, status: StatusFilter = None,
+    limit: Limit = 50, cursor: Cursor = None,
+):
+    rows = invoices.list_invoices(session, serial_number=_serial(serial_number), status=status,
+                                  after=_after(cursor, str), limit=limit)
+    rows, next_cursor = pagination.page(rows, limit, key=lambda b: b.number)
+    return BillPage(items=invoices.read_many(session, rows), next_cursor=next_cursor)
+
+
+@router.get("/invoices/{number}", response_model=BillRead, tags=["invoices"])
+async def get_invoice(number: str, session: DbSession):
+    return invoices.read(session, invoices.get(session, number))
+
+
+@router.post("/invoices/{number}/pay", response_model=BillRead, tags=["invoices"])
+async def pay_invoice(number: str, session: DbSession, clock: CurrentClock):
+    return invoices.read(session, invoices.pay(session, number, now=clock.now()))
+
+
+@router.post("/invoices/{number}/void", response_model=BillRead, tags=["invoices"])
+async def void_invoice(number: str, session: DbSession, clock: CurrentClock):
+    return invoices.read(session, invoices.void(session, number, now=clock.now()))

@@ -1,0 +1,263 @@
+"""Billing's wire shapes: money and rates as decimal strings, never floats."""
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    Field,
+    PlainSerializer,
+    StrictBool,
+    StrictInt,
+    field_validator,
+)
+
+from shared.types import Count, DecimalIn, IsoDate, Money, StrictModel, Text
+
+SERIAL_PATTERN = re.compile(r"^[A-Z0-9-]{6,40}$")
+REGION_PATTERN = re.compile(r"^[a-z0-9_-]{1,40}$")
+
+
+def decimal_text(value: Decimal, places: int = 0) -> str:
+    """A decimal without float noise: at least `places` decimals, more only when they carry digits."""
+    text = value.normalize()
+    if -text.as_tuple().exponent < places:
+        text = value.quantize(Decimal(1).scaleb(-places))
+    return format(text, "f")
+
+
+def _serial(value: str) -> str:
+    serial = value.strip().upper()
+    if not SERIAL_PATTERN.match(serial):
+        raise ValueError("a serial number is letters, digits and '-', 6 to 40 characters")
+    return serial
+
+
+def _region(value: str) -> str:
+    region = value.strip().lower()
+    if not REGION_PATTERN.match(region):
+        raise ValueError("a region is letters, digits, '-' and '_', 1 to 40 characters")
+    return region
+
+
+def _vat_rate(value: Decimal) -> Decimal:
+    if value >= 1:
+        raise ValueError('a VAT rate is a fraction below 1, like "0.13"')
+    return value
+
+
+def _percent(value: Decimal) -> Decimal:
+    if value > 100 or value.as_tuple().exponent < -2:
+        raise ValueError("a percentage is 0 to 100 with at most two decimals")
+    return value
+
+
+def _hours(value: Decimal) -> Decimal:
+    if value > 1000:
+        raise ValueError("at most 1000 hours")
+    return value
+
+
+Serial = Annotated[str, Field(max_length=100), AfterValidator(_serial)]
+Region = Annotated[str, Field(max_length=100), AfterValidator(_region)]
+VatRate = Annotated[DecimalIn, AfterValidator(_vat_rate)]
+Percent = Annotated[DecimalIn, AfterValidator(_percent)]
+Hours = Annotated[DecimalIn, AfterValidator(_hours)]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["CNY"])]
+Code = Annotated[str, Field(min_length=1, max_length=64)]
+RateText = Annotated[Decimal, PlainSerializer(lambda v: decimal_text(v, 2), return_type=str)]
+QtyText = Annotated[Decimal, PlainSerializer(decimal_text, return_type=str)]
+ReservationId = Annotated[StrictInt, Field(gt=0, le=2**31 - 1)]
+
+
+class RateCardUpdate(StrictModel):
+    labor_rate_per_hour: Money
+    callout_fee: Money
+    vat_rate: VatRate
+    currency: Currency = "CNY"
+    effective_from: AwareDatetime | None = Field(
+        default=None, description="When the card takes effect (RFC 3339); default now; never in the past"
+    )
+
+
+class RateCardRead(BaseModel):
+    version: int
+    labor_rate_per_hour: Money
+    callout_fee: Money
+    vat_rate: RateText
+    currency: str
+    effective_from: datetime
+    created_at: datetime
+
+    @classmethod
+    def of(cls, card) -> "RateCardRead":
+        return cls(
+            version=card.id, labor_rate_per_hour=card.labor_rate_per_hour, callout_fee=card.callout_fee,
+            vat_rate=card.vat_rate, currency=card.currency, effective_from=card.effective_from,
+            created_at=card.created_at,
+        )
+
+
+class RateCardPage(BaseModel):
+    items: list[RateCardRead]
+    next_cursor: str | None
+
+
+class ContractCreate(StrictModel):
+    customer: Text
+    serial_numbers: Annotated[list[Serial], Field(min_length=1, max_length=500)]
+    starts_on: IsoDate
+    ends_on: IsoDate
+    includes_labor: StrictBool
+    parts_discount_pct: Percent
+    region: Region | None = None
+
+    @field_validator("ends_on")
+    @classmethod
+    def _not_before_start(cls, ends_on: date, info) -> date:
+        starts_on = info.data.get("starts_on")
+        if starts_on is not None and ends_on < starts_on:
+            raise ValueError("a contract cannot end before it starts")
+        return ends_on
+
+
+class ContractRead(BaseModel):
+    id: int
+    customer: str
+    serial_numbers: list[str]
+    starts_on: date
+    ends_on: date
+    includes_labor: bool
+    parts_discount_pct: RateText
+    region: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, contract, serial_numbers: list[str]) -> "ContractRead":
+        return cls(
+            id=contract.id, customer=contract.customer, serial_numbers=serial_numbers,
+            starts_on=contract.starts_on, ends_on=contract.ends_on, includes_labor=contract.includes_labor,
+            parts_discount_pct=contract.parts_discount_pct, region=contract.region,
+            created_at=contract.created_at,
+        )
+
+
+class ContractPage(BaseModel):
+    items: list[ContractRead]
+    next_cursor: str | None
+
+
+class VisitRead(BaseModel):
+    date: date
+    kind: Literal["inspection", "maintenance"]
+
+
+class CertificateIn(StrictModel):
+    number: Annotated[str, Field(max_length=100)]
+    product_name: Annotated[str, Field(max_length=200)]
+    model_code: Annotated[str, Field(max_length=100)]
+    serial_number: Annotated[str, Field(max_length=100)]
+    altered: StrictBool = False
+
+
+class RepairCreate(StrictModel):
+    serial_number: Serial
+    repair_reference: Text
+    performed_on: IsoDate
+    component: Code
+    causes: Annotated[list[Code], Field(max_length=20)]
+    certificate: CertificateIn | None = None
+    reservation_ids: Annotated[list[ReservationId], Field(max_length=50)] = []
+    labor_hours: Hours
+    visits: Count
+
+    @field_validator("reservation_ids")
+    @classmethod
+    def _distinct(cls, ids: list[int]) -> list[int]:
+        if len(set(ids)) != len(ids):
+            raise ValueError("a reservation is listed once")
+        return ids
+
+
+class ReasonRead(BaseModel):
+    code: str
+    message: str
+
+
+class ClaimRead(BaseModel):
+    id: int
+    decision: Literal["approved", "rejected"]
+    reasons: list[ReasonRead]
+
+
+class LineRead(BaseModel):
+    kind: Literal["part", "labor", "callout"]
+    description: str
+    qty: QtyText
+    unit_price: Money
+    amount: Money
+
+
+class RatesUsed(BaseModel):
+    version: int
+    labor_rate_per_hour: Money
+    callout_fee: Money
+    vat_rate: RateText
+    currency: str
+
+
+class BillRead(BaseModel):
+    number: str
+    status: Literal["issued", "paid", "void"]
+    serial_number: str
+    repair_reference: str
+    performed_on: date
+    component: str
+    causes: list[str]
+    claim: ClaimRead
+    contract_id: int | None
+    reservation_ids: list[int]
+    unbilled_reservation_ids: list[int] = Field(
+        description="Reservations inventory would no longer issue once the bill had begun consuming parts"
+    )
+    labor_hours: QtyText
+    visits: int
+    lines: list[LineRead]
+    net: Money
+    vat: Money
+    total: Money
+    warranty_cost: Money
+    currency: str
+    rates: RatesUsed
+    issued_at: datetime
+    paid_at: datetime | None
+    voided_at: datetime | None
+
+    @classmethod
+    def of(cls, bill, lines, links) -> "BillRead":
+        return cls(
+            number=bill.number, status=bill.status, serial_number=bill.serial_number,
+            repair_reference=bill.repair_reference, performed_on=bill.performed_on, component=bill.component,
+            causes=bill.causes,
+            claim=ClaimRead(id=bill.claim_id, decision=bill.claim_decision, reasons=bill.claim_reasons or []),
+            contract_id=bill.contract_id,
+            reservation_ids=[k.reservation_id for k in links if k.state == "consumed"],
+            unbilled_reservation_ids=[k.reservation_id for k in links if k.state == "lost"],
+            labor_hours=bill.labor_hours, visits=bill.visits,
+            lines=[LineRead(kind=x.kind, description=x.description, qty=x.qty, unit_price=x.unit_price,
+                            amount=x.amount) for x in lines],
+            net=bill.net, vat=bill.vat, total=bill.total, warranty_cost=bill.warranty_cost,
+            currency=bill.currency,
+            rates=RatesUsed(version=bill.rate_card_version, labor_rate_per_hour=bill.labor_rate_per_hour,
+                            callout_fee=bill.callout_fee, vat_rate=bill.vat_rate, currency=bill.currency),
+            issued_at=bill.issued_at, paid_at=bill.paid_at, voided_at=bill.voided_at,
+        )
+
+
+class BillPage(BaseModel):
+    items: list[BillRead]
+    next_cursor: str | None

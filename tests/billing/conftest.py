@@ -1,0 +1,51 @@
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from billing_support import OTHER_SERIAL, SERIAL
+from billing_fakes import FakeInventory, FakeWarranty
+from helpers import TOKEN, asgi_client, internal_headers
+from services.billing.main import create_app
+from shared import settings as settings_module
+from shared.clock import FixedClock
+
+
+@pytest.fixture
+def clock():
+    return FixedClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def billing_db(database_factory):
+    return database_factory("billing")
+
+
+@pytest.fixture
+def warranty():
+    fake = FakeWarranty()
+    fake.add_unit(SERIAL)
+    fake.add_unit(OTHER_SERIAL, region="harbin")
+    return fake
+
+
+@pytest.fixture
+def inventory():
+    return FakeInventory()
+
+
+@pytest.fixture
+def billing_settings(billing_db):
+    return settings_module.load(
+        "billing", database_url=billing_db.url, database_schema=billing_db.schema, internal_token=TOKEN,
+        upstream_timeout_seconds=2.0,
+    )
+
+
+@pytest.fixture
+async def billing(billing_settings, clock, warranty, inventory):
+    transports = {"warranty": httpx.MockTransport(warranty.handler),
+                  "inventory": httpx.MockTransport(inventory.handler)}
+    app = create_app(billing_settings, clock=clock, transports=transports)
+    async with asgi_client(app, headers=internal_headers(role="billing")) as client:
+        yield client
