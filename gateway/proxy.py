@@ -2,23 +2,19 @@
 limit, the rules table, then either a hop to a service or the gateway's own
 routes. Every request passes here, so it does no more work than it must."""
 
-import time
-
-import structlog
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway import rules
 from gateway.config import GatewaySettings
 from gateway.upstream import UpstreamConnectError, UpstreamProtocolError
 from shared import context, errors
-from shared.middleware import BodyTooLarge, answer_unexpected, clean_request_id, header, limit_receive
+from shared.middleware import BodyTooLarge, header, in_request_context, limit_receive
 from shared.settings import SERVICES
 
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/oauth2-redirect"})
 FORWARDED_HEADERS = frozenset({b"content-type", b"accept", b"idempotency-key"})
 RETURNED_HEADERS = frozenset({b"content-type", b"retry-after", b"idempotent-replayed", b"location"})
 IMPORT_SUFFIX = "/units/import"
-log = structlog.get_logger("access")
 
 
 def api_key(scope: Scope) -> str | None:
@@ -44,31 +40,7 @@ class Gateway:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rid = clean_request_id(header(scope, b"x-request-id"))
-        token = context.set_request_id(rid)
-        started = time.perf_counter()
-        status_holder: list[int | None] = [None]
-        rid_header = (b"x-request-id", rid.encode())
-
-        async def send_with_id(message) -> None:
-            if message["type"] == "http.response.start":
-                status_holder[0] = message["status"]
-                message["headers"] = [*message.get("headers", []), rid_header]
-            await send(message)
-
-        try:
-            await self.handle(scope, receive, send_with_id)
-        except Exception as exc:
-            await answer_unexpected(exc, scope, receive, send_with_id, started=status_holder[0] is not None)
-        finally:
-            log.info(
-                "request",
-                method=scope["method"],
-                path=scope["path"],
-                status=status_holder[0] or 500,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
-            )
-            context.reset_request_id(token)
+        await in_request_context(scope, receive, send, self.handle)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"]

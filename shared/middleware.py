@@ -50,6 +50,37 @@ def limit_receive(receive: Receive, limit: int) -> Receive:
     return counted
 
 
+async def in_request_context(scope: Scope, receive: Receive, send: Send, handle) -> None:
+    """Run `handle` with the request id bound and returned, one access line logged,
+    and any unexpected error answered as a 500 problem."""
+    rid = clean_request_id(header(scope, b"x-request-id"))
+    token = context.set_request_id(rid)
+    started = time.perf_counter()
+    status: int | None = None
+    rid_header = (b"x-request-id", rid.encode())
+
+    async def send_with_id(message: Message) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            message["headers"] = [*message.get("headers", []), rid_header]
+        await send(message)
+
+    try:
+        await handle(scope, receive, send_with_id)
+    except Exception as exc:
+        await answer_unexpected(exc, scope, receive, send_with_id, started=status is not None)
+    finally:
+        log.info(
+            "request",
+            method=scope["method"],
+            path=scope["path"],
+            status=status or 500,
+            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+        context.reset_request_id(token)
+
+
 async def answer_unexpected(exc: Exception, scope: Scope, receive: Receive, send: Send, *, started: bool):
     """Log an unexpected error with its trace; the client gets a 500 problem, never the trace."""
     log.error("unhandled_error", exc_type=type(exc).__name__, exc_info=exc)
@@ -106,45 +137,24 @@ class ServiceMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rid = clean_request_id(header(scope, b"x-request-id"))
-        token = context.set_request_id(rid)
-        started = time.perf_counter()
-        status_holder: list[int | None] = [None]
-        rid_header = (b"x-request-id", rid.encode())
+        await in_request_context(scope, receive, send, self._handle)
 
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status_holder[0] = message["status"]
-                message["headers"] = [*message.get("headers", []), rid_header]
-            await send(message)
-
-        try:
-            path = scope["path"]
-            rejection = self._reject(scope, path)
-            if rejection is not None:
-                await rejection(scope, receive, send_with_id)
+    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope["path"]
+        rejection = self._reject(scope, path)
+        if rejection is not None:
+            await rejection(scope, receive, send)
+            return
+        limit = body_limit_for(path, self.max_body_bytes, self.large_body_paths)
+        if header(scope, b"content-length") is None and header(scope, b"transfer-encoding"):
+            # A streamed body of unknown length: read it here, so that too much is a 413
+            # and not a parse error further in.
+            try:
+                receive = await buffered(receive, limit)
+            except BodyTooLarge as exc:
+                await errors.problem(413, exc.code, exc.detail)(scope, receive, send)
                 return
-            limit = body_limit_for(path, self.max_body_bytes, self.large_body_paths)
-            if header(scope, b"content-length") is None and header(scope, b"transfer-encoding"):
-                # A streamed body of unknown length: read it here, so that too much is a 413
-                # and not a parse error further in.
-                try:
-                    receive = await buffered(receive, limit)
-                except BodyTooLarge as exc:
-                    await errors.problem(413, exc.code, exc.detail)(scope, receive, send_with_id)
-                    return
-            await self.app(scope, limit_receive(receive, limit), send_with_id)
-        except Exception as exc:
-            await answer_unexpected(exc, scope, receive, send_with_id, started=status_holder[0] is not None)
-        finally:
-            log.info(
-                "request",
-                method=scope["method"],
-                path=scope["path"],
-                status=status_holder[0] or 500,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
-            )
-            context.reset_request_id(token)
+        await self.app(scope, limit_receive(receive, limit), send)
 
     def _reject(self, scope: Scope, path: str):
         if path in OPEN_PATHS:
