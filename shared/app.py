@@ -26,6 +26,7 @@ def create_service_app(
     large_body_paths: dict[str, int] | None = None,
     on_startup: Callable[[FastAPI], None] | None = None,
     transports: dict | None = None,
+    peers: tuple[str, ...] = (),
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -33,7 +34,7 @@ def create_service_app(
         app.state.settings = settings
         app.state.clock = clock or clocks.SystemClock()
         app.state.db = Database.connect(settings.database_url, schema=settings.database_schema)
-        async with http.service_clients(settings, transports) as clients:
+        async with http.service_clients(settings, peers, transports) as clients:
             app.state.clients = clients
             if on_startup is not None:
                 on_startup(app)

@@ -17,11 +17,13 @@ async def _session(request: Request) -> AsyncIterator[Session]:
         yield session
 
 
-def _caller(request: Request) -> context.Caller:
+# Dependencies are `async def`: FastAPI runs a plain `def` one in its thread pool,
+# which cost more than the request's own work.
+async def _caller(request: Request) -> context.Caller:
     return request.scope.get("state", {}).get("caller") or context.SYSTEM
 
 
-def _clock(request: Request) -> Clock:
+async def _clock(request: Request) -> Clock:
     return request.app.state.clock
 
 

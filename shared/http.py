@@ -50,12 +50,14 @@ def new_client(base_url: str, timeout: float, *, transport: httpx.AsyncBaseTrans
 
 @asynccontextmanager
 async def service_clients(
-    settings: Settings, transports: dict[str, httpx.AsyncBaseTransport] | None = None
+    settings: Settings, peers: tuple[str, ...], transports: dict[str, httpx.AsyncBaseTransport] | None = None
 ) -> AsyncIterator[dict[str, ServiceClient]]:
+    """Clients for the services this one calls (only those: each costs an SSL context)."""
     transports = transports or {}
     clients = {
-        name: new_client(url, settings.upstream_timeout_seconds, transport=transports.get(name))
-        for name, url in settings.service_urls.items()
+        name: new_client(settings.service_urls[name], settings.upstream_timeout_seconds,
+                         transport=transports.get(name))
+        for name in peers
     }
     try:
         yield {name: ServiceClient(c, name, settings.internal_token) for name, c in clients.items()}

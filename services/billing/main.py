@@ -30,4 +30,5 @@ def create_app(
         clock=clock,
         on_startup=on_startup,
         transports=transports,
+        peers=("warranty", "inventory"),
     )

@@ -37,7 +37,7 @@ from shared.types import IsoDate
 router = APIRouter()
 
 
-def _pinned(request: Request) -> policies.Pinned:
+async def _pinned(request: Request) -> policies.Pinned:
     return request.app.state.pinned
 
 

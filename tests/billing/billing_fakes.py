@@ -17,6 +17,7 @@ from collections import defaultdict, deque
 
 import httpx
 
+
 def calendar(heating: str, cooling: str) -> dict:
     (h_start, h_end), (c_start, c_end) = heating.split(), cooling.split()
     return {"heating": {"start": h_start, "end": h_end}, "cooling": {"start": c_start, "end": c_end}}
@@ -64,11 +65,10 @@ class FakeService:
         return self.calls.count(operation)
 
     async def handler(self, request: httpx.Request) -> httpx.Response:
-        for method, pattern, operation in self.routes:
-            match = pattern.fullmatch(request.url.path)
-            if match and request.method == method:
-                break
-        else:
+        found = [(pattern.fullmatch(request.url.path), operation) for method, pattern, operation in self.routes
+                 if method == request.method]
+        match, operation = next(((m, op) for m, op in found if m), (None, None))
+        if match is None:
             return problem(404, "not_found", f"No route for {request.method} {request.url.path}")
         self.calls.append(operation)
         for observe in self.observers:

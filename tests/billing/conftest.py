@@ -3,12 +3,13 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from billing_support import OTHER_SERIAL, SERIAL
-from billing_fakes import FakeInventory, FakeWarranty
-from helpers import TOKEN, asgi_client, internal_headers
 from services.billing.main import create_app
 from shared import settings as settings_module
 from shared.clock import FixedClock
+
+from billing_fakes import FakeInventory, FakeWarranty
+from billing_support import OTHER_SERIAL, SERIAL
+from helpers import TOKEN, asgi_client, internal_headers
 
 
 @pytest.fixture

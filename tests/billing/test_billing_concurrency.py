@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from billing_support import COMPRESSOR, post_repair, repair_body
 from services.billing import bills
 from shared.db import Database
+
+from billing_support import COMPRESSOR, post_repair, repair_body
 
 pytestmark = pytest.mark.anyio
 
@@ -60,10 +61,9 @@ def test_numbers_taken_from_many_connections_at_once_are_consecutive(billing_db)
 
 def test_a_number_taken_in_a_rolled_back_transaction_is_not_burnt(billing_db):
     db = Database.connect(billing_db.url, schema=billing_db.schema)
-    with pytest.raises(RuntimeError):
-        with db.transaction() as session:
-            bills.next_number(session, year=2026)
-            raise RuntimeError("the bill could not be issued")
+    with pytest.raises(RuntimeError), db.transaction() as session:
+        bills.next_number(session, year=2026)
+        raise RuntimeError("the bill could not be issued")
     with db.transaction() as session:
         assert bills.next_number(session, year=2026) == "INV-2026-000001"
     db.dispose()

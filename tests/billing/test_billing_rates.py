@@ -6,10 +6,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import create_engine, delete, select
 
-from billing_support import post_repair, repair_body
-from helpers import assert_problem
 from services.billing.models import RateCard
 from shared import migrations
+
+from billing_support import post_repair, repair_body
+from helpers import assert_problem
 
 pytestmark = pytest.mark.anyio
 

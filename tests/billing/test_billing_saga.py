@@ -6,9 +6,10 @@ import asyncio
 import pytest
 from sqlalchemy import delete, text
 
+from services.billing.models import IdempotencyRecord
+
 from billing_support import COMPRESSOR, FILTER, post_repair, repair_body
 from helpers import assert_problem
-from services.billing.models import IdempotencyRecord
 
 pytestmark = pytest.mark.anyio
 

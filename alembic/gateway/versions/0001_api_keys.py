@@ -6,6 +6,7 @@ Create Date: 2026-11-25 17:40:43.987027
 """
 
 import sqlalchemy as sa
+
 from alembic import op
 
 revision = '0001'

@@ -8,6 +8,7 @@ Create Date: 2026-11-25 17:43:49.544573
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
+
 from alembic import op
 
 revision = '0001'

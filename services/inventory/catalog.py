@@ -1,0 +1,139 @@
+"""Parts, models and their bills of parts."""
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from services.inventory import errors, guarantee
+from services.inventory.domain import catalog as rules
+from services.inventory.models import BomLine, Part, ProductModel
+from services.inventory.schemas import ModelCreate, ModelUpdate, PartCreate, PartUpdate
+from shared import errors as shared_errors
+
+
+def get_part(session: Session, part_number: str) -> Part:
+    part = session.get(Part, part_number)
+    if part is None:
+        raise errors.PartNotFound(f"No part {part_number}")
+    return part
+
+
+def parts_by_number(session: Session, part_numbers: Sequence[str]) -> dict[str, Part]:
+    """The parts asked for; raises naming every one that does not exist."""
+    rows = session.scalars(select(Part).where(Part.part_number.in_(part_numbers)))
+    found = {part.part_number: part for part in rows}
+    missing = sorted(set(part_numbers) - found.keys())
+    if missing:
+        raise errors.PartNotFound(f"No part {', '.join(missing)}", part_numbers=missing)
+    return found
+
+
+def create_part(session: Session, part_in: PartCreate, *, now: datetime) -> Part:
+    if session.get(Part, part_in.part_number) is not None:
+        raise errors.PartExists(f"Part {part_in.part_number} already exists")
+    part = Part(**dict(part_in), created_at=now, updated_at=now)
+    session.add(part)
+    try:
+        session.flush()
+    except IntegrityError:  # created by a concurrent request since the check above
+        raise errors.PartExists(f"Part {part_in.part_number} already exists") from None
+    return part
+
+
+def update_part(
+    session: Session, part_number: str, part_in: PartUpdate, *, today: date, now: datetime
+) -> Part:
+    part = get_part(session, part_number)
+    changes = {name: getattr(part_in, name) for name in part_in.model_fields_set}
+    problem = rules.price_problem(
+        changes.get("list_price", part.list_price),
+        changes.get("out_of_warranty_price", part.out_of_warranty_price),
+    )
+    if problem:
+        raise shared_errors.Unprocessable(
+            problem, errors=[{"field": "out_of_warranty_price", "message": problem}]
+        )
+    if changes.get("status") == "retired" and part.status != "retired":
+        models = guarantee.guaranteeing_models(session, part.part_number, on=today)
+        if models:
+            raise errors.PartUnderSupplyGuarantee(
+                f"Part {part.part_number} is on the bill of {', '.join(models)}, under supply guarantee",
+                models=models,
+            )
+    for name, value in changes.items():
+        setattr(part, name, value)
+    part.updated_at = now
+    session.flush()
+    return part
+
+
+def list_parts(
+    session: Session, *, model_code: str | None, status: str | None, after: str | None, limit: int
+) -> list[Part]:
+    query = select(Part).order_by(Part.part_number).limit(limit + 1)
+    if model_code is not None:
+        get_model(session, model_code)
+        query = query.join(BomLine, BomLine.part_number == Part.part_number).where(
+            BomLine.model_code == model_code
+        )
+    if status is not None:
+        query = query.where(Part.status == status)
+    if after is not None:
+        query = query.where(Part.part_number > str(after))
+    return list(session.scalars(query))
+
+
+def get_model(session: Session, model_code: str) -> ProductModel:
+    model = session.get(ProductModel, model_code)
+    if model is None:
+        raise errors.ModelNotFound(f"No model {model_code}")
+    return model
+
+
+def create_model(session: Session, model_in: ModelCreate, *, now: datetime) -> ProductModel:
+    if session.get(ProductModel, model_in.model_code) is not None:
+        raise errors.ModelExists(f"Model {model_in.model_code} already exists")
+    model = ProductModel(**dict(model_in), created_at=now, updated_at=now)
+    session.add(model)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise errors.ModelExists(f"Model {model_in.model_code} already exists") from None
+    return model
+
+
+def update_model(session: Session, model_code: str, model_in: ModelUpdate, *, now: datetime) -> ProductModel:
+    model = get_model(session, model_code)
+    for name in model_in.model_fields_set:
+        value = getattr(model_in, name)
+        setattr(model, name, value)
+    model.updated_at = now
+    session.flush()
+    return model
+
+
+def list_models(session: Session, *, after: str | None, limit: int) -> list[ProductModel]:
+    query = select(ProductModel).order_by(ProductModel.model_code).limit(limit + 1)
+    if after is not None:
+        query = query.where(ProductModel.model_code > str(after))
+    return list(session.scalars(query))
+
+
+def bill_of(session: Session, model_code: str) -> list[BomLine]:
+    query = select(BomLine).where(BomLine.model_code == model_code).order_by(BomLine.part_number)
+    return list(session.scalars(query))
+
+
+def replace_bill(
+    session: Session, model_code: str, lines: Sequence[tuple[str, int]], *, now: datetime
+) -> list[BomLine]:
+    model = get_model(session, model_code)
+    parts_by_number(session, [part for part, _ in lines])
+    session.execute(delete(BomLine).where(BomLine.model_code == model_code))
+    session.add_all(BomLine(model_code=model_code, part_number=part, qty_per_unit=qty) for part, qty in lines)
+    model.updated_at = now
+    session.flush()
+    return bill_of(session, model_code)

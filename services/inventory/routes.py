@@ -1,0 +1,328 @@
+"""Inventory HTTP routes: parse, call the use case, shape the answer."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+
+from services.inventory import catalog, guarantee, reservations, stock, warehouses
+from services.inventory.domain import expiry
+from services.inventory.domain import guarantee as guarantee_rules
+from services.inventory.domain.catalog import normalise_code
+from services.inventory.schemas import (
+    AdjustmentCreate,
+    BillIn,
+    BomLineRead,
+    Code,
+    ConsumeIn,
+    GuaranteedModel,
+    ModelCreate,
+    ModelDetail,
+    ModelPage,
+    ModelRead,
+    ModelUpdate,
+    MovementPage,
+    MovementRead,
+    PartCreate,
+    PartPage,
+    PartRead,
+    PartUpdate,
+    ReceiptCreate,
+    ReservationCreate,
+    ReservationLineRead,
+    ReservationRead,
+    ShortfallRead,
+    StockPage,
+    StockRead,
+    SupplyGuaranteeRead,
+    TransferCreate,
+    TransferRead,
+    WarehouseCreate,
+    WarehousePage,
+    WarehouseRead,
+)
+from shared import pagination
+from shared.deps import CurrentCaller, CurrentClock, Cursor, DbSession, IdempotencyKey, Limit
+from shared.idempotency import run_idempotent
+from shared.types import IsoDate
+
+router = APIRouter()
+CodeQuery = Annotated[Code | None, Query(description="case-insensitive")]
+MAX_ID = 2_147_483_647  # ids are 32-bit integers on PostgreSQL
+ReservationId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+def _is_text(value) -> bool:
+    return isinstance(value, str)
+
+
+def _is_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_ID
+
+
+def _is_stock_key(value) -> bool:
+    return isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)
+
+
+def _after(cursor: str | None, valid) -> object:
+    """The decoded cursor, refused unless it has the shape this list gives."""
+    after = pagination.decode(cursor)
+    if after is not None and not valid(after):
+        raise pagination.BadCursor()
+    return after
+
+
+# Parts
+
+@router.post("/parts", status_code=201, response_model=PartRead, tags=["parts"])
+async def create_part(part_in: PartCreate, session: DbSession, clock: CurrentClock):
+    return PartRead.model_validate(catalog.create_part(session, part_in, now=clock.now()))
+
+
+@router.get("/parts", response_model=PartPage, tags=["parts"])
+async def list_parts(
+    session: DbSession, model_code: CodeQuery = None, status: Literal["active", "retired"] | None = None,
+    limit: Limit = 50, cursor: Cursor = None,
+):
+    rows = catalog.list_parts(
+        session, model_code=model_code, status=status, after=_after(cursor, _is_text), limit=limit
+    )
+    rows, next_cursor = pagination.page(rows, limit, key=lambda p: p.part_number)
+    return PartPage(items=[PartRead.model_validate(p) for p in rows], next_cursor=next_cursor)
+
+
+@router.get("/parts/{part_number}", response_model=PartRead, tags=["parts"])
+async def get_part(part_number: str, session: DbSession):
+    return PartRead.model_validate(catalog.get_part(session, normalise_code(part_number)))
+
+
+@router.patch("/parts/{part_number}", response_model=PartRead, tags=["parts"])
+async def update_part(part_number: str, part_in: PartUpdate, session: DbSession, clock: CurrentClock):
+    part = catalog.update_part(
+        session, normalise_code(part_number), part_in, today=clock.today(), now=clock.now()
+    )
+    return PartRead.model_validate(part)
+
+
+# Models and their bills of parts
+
+def model_read(model, cls=ModelRead, **extra):
+    return cls(
+        model_code=model.model_code, name=model.name, discontinued_on=model.discontinued_on,
+        guaranteed_through=guarantee_rules.guaranteed_through(model.discontinued_on), **extra,
+    )
+
+
+def model_detail(session, model) -> ModelDetail:
+    bill = [BomLineRead.model_validate(line) for line in catalog.bill_of(session, model.model_code)]
+    return model_read(model, ModelDetail, parts=bill)
+
+
+@router.post("/models", status_code=201, response_model=ModelDetail, tags=["models"])
+async def create_model(model_in: ModelCreate, session: DbSession, clock: CurrentClock):
+    return model_read(catalog.create_model(session, model_in, now=clock.now()), ModelDetail, parts=[])
+
+
+@router.get("/models", response_model=ModelPage, tags=["models"])
+async def list_models(session: DbSession, limit: Limit = 50, cursor: Cursor = None):
+    rows = catalog.list_models(session, after=_after(cursor, _is_text), limit=limit)
+    rows, next_cursor = pagination.page(rows, limit, key=lambda m: m.model_code)
+    return ModelPage(items=[model_read(m) for m in rows], next_cursor=next_cursor)
+
+
+@router.get("/models/{model_code}", response_model=ModelDetail, tags=["models"])
+async def get_model(model_code: str, session: DbSession):
+    return model_detail(session, catalog.get_model(session, normalise_code(model_code)))
+
+
+@router.patch("/models/{model_code}", response_model=ModelDetail, tags=["models"])
+async def update_model(model_code: str, model_in: ModelUpdate, session: DbSession, clock: CurrentClock):
+    model = catalog.update_model(session, normalise_code(model_code), model_in, now=clock.now())
+    return model_detail(session, model)
+
+
+@router.get("/models/{model_code}/parts", response_model=list[BomLineRead], tags=["models"])
+async def get_bill(model_code: str, session: DbSession):
+    model = catalog.get_model(session, normalise_code(model_code))
+    return [BomLineRead.model_validate(line) for line in catalog.bill_of(session, model.model_code)]
+
+
+@router.put("/models/{model_code}/parts", response_model=list[BomLineRead], tags=["models"])
+async def replace_bill(model_code: str, bill: BillIn, session: DbSession, clock: CurrentClock):
+    lines = [(line.part_number, line.qty_per_unit) for line in bill]
+    rows = catalog.replace_bill(session, normalise_code(model_code), lines, now=clock.now())
+    return [BomLineRead.model_validate(line) for line in rows]
+
+
+# Warehouses
+
+@router.post("/warehouses", status_code=201, response_model=WarehouseRead, tags=["warehouses"])
+async def create_warehouse(warehouse_in: WarehouseCreate, session: DbSession, clock: CurrentClock):
+    return WarehouseRead.model_validate(warehouses.create(session, warehouse_in, now=clock.now()))
+
+
+@router.get("/warehouses", response_model=WarehousePage, tags=["warehouses"])
+async def list_warehouses(
+    session: DbSession, kind: Literal["central", "service_center", "repair_station"] | None = None,
+    limit: Limit = 50, cursor: Cursor = None,
+):
+    rows = warehouses.list_warehouses(session, kind=kind, after=_after(cursor, _is_text), limit=limit)
+    rows, next_cursor = pagination.page(rows, limit, key=lambda w: w.code)
+    return WarehousePage(items=[WarehouseRead.model_validate(w) for w in rows], next_cursor=next_cursor)
+
+
+@router.get("/warehouses/{code}", response_model=WarehouseRead, tags=["warehouses"])
+async def get_warehouse(code: str, session: DbSession):
+    return WarehouseRead.model_validate(warehouses.get(session, normalise_code(code)))
+
+
+# Stock and the ledger
+
+def movement_read(movement) -> MovementRead:
+    return MovementRead(
+        id=movement.id, at=movement.created_at, kind=movement.kind, warehouse=movement.warehouse,
+        part_number=movement.part_number, qty=movement.qty, reference=movement.reference,
+        reason=movement.reason, reservation_id=movement.reservation_id,
+    )
+
+
+@router.get("/stock", response_model=StockPage, tags=["stock"])
+async def list_stock(
+    session: DbSession, clock: CurrentClock, part_number: CodeQuery = None, warehouse: CodeQuery = None,
+    limit: Limit = 50, cursor: Cursor = None,
+):
+    rows = stock.list_stock(
+        session, warehouse=warehouse, part_number=part_number,
+        after=_after(cursor, _is_stock_key), limit=limit, now=clock.now(),
+    )
+    rows, next_cursor = pagination.page(rows, limit, key=lambda s: [s.warehouse, s.part_number])
+    items = [StockRead(warehouse=s.warehouse, part_number=s.part_number, on_hand=s.on_hand,
+                       reserved=s.reserved, available=s.available) for s in rows]
+    return StockPage(items=items, next_cursor=next_cursor)
+
+
+@router.get("/movements", response_model=MovementPage, tags=["stock"])
+async def list_movements(
+    session: DbSession, part_number: CodeQuery = None, warehouse: CodeQuery = None,
+    limit: Limit = 50, cursor: Cursor = None,
+):
+    rows = stock.list_movements(
+        session, warehouse=warehouse, part_number=part_number, after=_after(cursor, _is_id),
+        limit=limit,
+    )
+    rows, next_cursor = pagination.page(rows, limit, key=lambda m: m.id)
+    return MovementPage(items=[movement_read(m) for m in rows], next_cursor=next_cursor)
+
+
+@router.post("/receipts", status_code=201, response_model=MovementRead, tags=["stock"])
+async def receive(receipt: ReceiptCreate, request: Request, caller: CurrentCaller, clock: CurrentClock,
+                  key: IdempotencyKey = None):
+    def effect(session):
+        return movement_read(stock.receive(session, caller=caller, receipt=receipt, now=clock.now()))
+
+    return run_idempotent(request, key=key, payload=receipt, status=201, effect=effect)
+
+
+@router.post("/transfers", status_code=201, response_model=TransferRead, tags=["stock"])
+async def transfer(transfer_in: TransferCreate, request: Request, caller: CurrentCaller, clock: CurrentClock,
+                   key: IdempotencyKey = None):
+    def effect(session):
+        out_leg, in_leg = stock.transfer(session, caller=caller, transfer_in=transfer_in, now=clock.now())
+        return TransferRead(transfer_out=movement_read(out_leg), transfer_in=movement_read(in_leg))
+
+    return run_idempotent(request, key=key, payload=transfer_in, status=201, effect=effect)
+
+
+@router.post("/adjustments", status_code=201, response_model=MovementRead, tags=["stock"])
+async def adjust(adjustment: AdjustmentCreate, request: Request, caller: CurrentCaller, clock: CurrentClock,
+                 key: IdempotencyKey = None):
+    def effect(session):
+        return movement_read(stock.adjust(session, caller=caller, adjustment=adjustment, now=clock.now()))
+
+    return run_idempotent(request, key=key, payload=adjustment, status=201, effect=effect)
+
+
+# Reservations
+
+def reservation_read(reservation, now) -> ReservationRead:
+    return ReservationRead(
+        id=reservation.id, warehouse=reservation.warehouse, reference=reservation.reference,
+        status=expiry.status_at(reservation.status, reservation.expires_at, now),
+        created_at=reservation.created_at, expires_at=reservation.expires_at, closed_at=reservation.closed_at,
+        lines=[
+            ReservationLineRead(
+                part_number=line.part_number, name=line.part.name, uom=line.part.uom, qty=line.qty,
+                consumed_qty=line.consumed_qty, list_price=line.list_price,
+                out_of_warranty_price=line.out_of_warranty_price,
+            )
+            for line in reservation.lines
+        ],
+    )
+
+
+@router.post("/reservations", status_code=201, response_model=ReservationRead, tags=["reservations"])
+async def reserve(reservation_in: ReservationCreate, request: Request, caller: CurrentCaller,
+                  clock: CurrentClock, key: IdempotencyKey = None):
+    ttl = reservation_in.ttl_seconds or request.app.state.settings.reservation_ttl_seconds
+
+    def effect(session):
+        now = clock.now()
+        reservation = reservations.reserve(
+            session, caller=caller, warehouse=reservation_in.warehouse, reference=reservation_in.reference,
+            lines=[(line.part_number, line.qty) for line in reservation_in.lines], ttl_seconds=ttl, now=now,
+        )
+        return reservation_read(reservation, now)
+
+    return run_idempotent(request, key=key, payload=reservation_in, status=201, effect=effect)
+
+
+@router.get("/reservations/{reservation_id}", response_model=ReservationRead, tags=["reservations"])
+async def get_reservation(reservation_id: ReservationId, session: DbSession, clock: CurrentClock):
+    return reservation_read(reservations.get(session, reservation_id), clock.now())
+
+
+@router.post("/reservations/{reservation_id}/consume", response_model=ReservationRead, tags=["reservations"])
+async def consume(reservation_id: ReservationId, request: Request, caller: CurrentCaller, clock: CurrentClock,
+                  consume_in: ConsumeIn | None = None, key: IdempotencyKey = None):
+    used = None
+    if consume_in is not None and consume_in.lines is not None:
+        used = [(line.part_number, line.qty) for line in consume_in.lines]
+
+    def effect(session):
+        now = clock.now()
+        reservation = reservations.consume(
+            session, caller=caller, reservation_id=reservation_id, used=used, now=now
+        )
+        return reservation_read(reservation, now)
+
+    return run_idempotent(request, key=key, payload=consume_in, status=200, effect=effect)
+
+
+@router.post("/reservations/{reservation_id}/release", response_model=ReservationRead, tags=["reservations"])
+async def release(reservation_id: ReservationId, request: Request, caller: CurrentCaller, clock: CurrentClock,
+                  key: IdempotencyKey = None):
+    def effect(session):
+        now = clock.now()
+        reservation = reservations.release(session, caller=caller, reservation_id=reservation_id, now=now)
+        return reservation_read(reservation, now)
+
+    return run_idempotent(request, key=key, payload=None, status=200, effect=effect)
+
+
+# Supply guarantee
+
+@router.get("/supply-guarantee", response_model=SupplyGuaranteeRead, tags=["supply guarantee"])
+async def supply_guarantee(
+    session: DbSession, clock: CurrentClock,
+    on: Annotated[IsoDate | None, Query(description="Default: today")] = None,
+):
+    found = guarantee.report(session, on=on or clock.today())
+    return SupplyGuaranteeRead(
+        on=found.on,
+        models=[GuaranteedModel(model_code=code, guaranteed_through=through)
+                for code, through in found.models],
+        shortfalls=[
+            ShortfallRead(part_number=s.part_number, min_stock=s.min_stock, on_hand_total=s.on_hand_total,
+                          short_by=s.short_by, models=list(s.models))
+            for s in found.shortfalls
+        ],
+    )

@@ -1,0 +1,301 @@
+"""Wire shapes of the inventory API: strict in, plain out."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, model_validator
+
+from services.inventory.domain import catalog
+from services.inventory.models import MOVEMENT_KINDS, RESERVATION_STATUSES, WAREHOUSE_KINDS
+from shared import types
+from shared.types import IsoDate, Qty, StrictModel
+
+
+def _code(value: object) -> object:
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    code = catalog.normalise_code(value)
+    if not catalog.is_valid_code(code):
+        raise ValueError("must be 1-40 letters, digits or . _ / - (starting with a letter or digit)")
+    return code
+
+
+def _refuse_nulls(*names: str):
+    # PATCH: a field left out is kept; a field sent as null would blank a required value.
+    def check(cls, data: object) -> object:
+        if isinstance(data, dict):
+            for name in names:
+                if name in data and data[name] is None:
+                    raise ValueError(f"{name} cannot be null")
+        return data
+
+    return model_validator(mode="before")(classmethod(check))
+
+
+def _region(value: object) -> object:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+# PostgreSQL refuses NUL in text, so it is refused here, as a 422 naming the field.
+NO_NUL = r"^[^\x00]*$"
+Text = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]
+Code = Annotated[str, BeforeValidator(_code)]
+Price = Annotated[types.Money, Field(le=Decimal("9999999999.99"))]
+MinStock = Annotated[int, Strict(), Field(ge=0, le=1_000_000_000)]
+Uom = Annotated[str, Field(min_length=1, max_length=16, pattern=NO_NUL)]
+Region = Annotated[str, BeforeValidator(_region), Field(min_length=1, max_length=64, pattern=NO_NUL)]
+Delta = Annotated[int, Strict(), Field(ge=-1_000_000, le=1_000_000)]
+ConsumedQty = Annotated[int, Strict(), Field(ge=0, le=1_000_000)]
+TtlSeconds = Annotated[int, Strict(), Field(gt=0, le=366 * 86_400)]
+PartStatus = Literal["active", "retired"]
+
+
+class ReadModel(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class PartCreate(StrictModel):
+    part_number: Code
+    name: Text
+    uom: Uom
+    list_price: Price
+    out_of_warranty_price: Price
+    min_stock: MinStock = 0
+    status: PartStatus = "active"
+
+    @model_validator(mode="after")
+    def _prices(self) -> "PartCreate":
+        problem = catalog.price_problem(self.list_price, self.out_of_warranty_price)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+
+class PartUpdate(StrictModel):
+    name: Text | None = None
+    uom: Uom | None = None
+    list_price: Price | None = None
+    out_of_warranty_price: Price | None = None
+    min_stock: MinStock | None = None
+    status: PartStatus | None = None
+
+    refuse_nulls = _refuse_nulls("name", "uom", "list_price", "out_of_warranty_price", "min_stock", "status")
+
+
+class PartRead(ReadModel):
+    part_number: str
+    name: str
+    uom: str
+    list_price: types.Money
+    out_of_warranty_price: types.Money
+    min_stock: int
+    status: PartStatus
+
+
+class PartPage(ReadModel):
+    items: list[PartRead]
+    next_cursor: str | None
+
+
+class ModelCreate(StrictModel):
+    model_code: Code
+    name: Text
+    discontinued_on: IsoDate | None = None
+
+
+class ModelUpdate(StrictModel):
+    name: Text | None = None
+    discontinued_on: IsoDate | None = None
+
+    refuse_nulls = _refuse_nulls("name")
+
+
+class BomLineIn(StrictModel):
+    part_number: Code
+    qty_per_unit: Qty
+
+
+def _distinct_parts(lines: list) -> list:
+    seen: set[str] = set()
+    for index, line in enumerate(lines):
+        if line.part_number in seen:
+            raise ValueError(f"lines.{index}: part {line.part_number} is listed twice")
+        seen.add(line.part_number)
+    return lines
+
+
+BillIn = Annotated[list[BomLineIn], Field(max_length=1000), AfterValidator(_distinct_parts)]
+
+
+class BomLineRead(ReadModel):
+    part_number: str
+    qty_per_unit: int
+
+
+class ModelRead(ReadModel):
+    model_code: str
+    name: str
+    discontinued_on: date | None
+    guaranteed_through: date | None = Field(description="null while the model is in production")
+
+
+class ModelDetail(ModelRead):
+    parts: list[BomLineRead]
+
+
+class ModelPage(ReadModel):
+    items: list[ModelRead]
+    next_cursor: str | None
+
+
+class WarehouseCreate(StrictModel):
+    code: Code
+    name: Text
+    kind: Literal[WAREHOUSE_KINDS]
+    region: Region
+
+
+class WarehouseRead(ReadModel):
+    code: str
+    name: str
+    kind: str
+    region: str
+
+
+class WarehousePage(ReadModel):
+    items: list[WarehouseRead]
+    next_cursor: str | None
+
+
+class StockRead(ReadModel):
+    warehouse: str
+    part_number: str
+    on_hand: int
+    reserved: int
+    available: int
+
+
+class StockPage(ReadModel):
+    items: list[StockRead]
+    next_cursor: str | None
+
+
+class ReceiptCreate(StrictModel):
+    warehouse: Code
+    part_number: Code
+    qty: Qty
+    reference: Text
+
+
+class TransferCreate(StrictModel):
+    from_warehouse: Code
+    to_warehouse: Code
+    part_number: Code
+    qty: Qty
+    reference: Text
+
+    @model_validator(mode="after")
+    def _two_places(self) -> "TransferCreate":
+        if self.from_warehouse == self.to_warehouse:
+            raise ValueError("from_warehouse and to_warehouse must differ")
+        return self
+
+
+class AdjustmentCreate(StrictModel):
+    warehouse: Code
+    part_number: Code
+    delta: Delta
+    reason: Text
+    reference: Text | None = None
+
+    @model_validator(mode="after")
+    def _not_zero(self) -> "AdjustmentCreate":
+        if self.delta == 0:
+            raise ValueError("delta must not be zero")
+        return self
+
+
+class MovementRead(ReadModel):
+    id: int
+    at: datetime
+    kind: Literal[MOVEMENT_KINDS]
+    warehouse: str
+    part_number: str
+    qty: int = Field(description="signed: + into the warehouse, - out of it")
+    reference: str | None
+    reason: str | None
+    reservation_id: int | None
+
+
+class TransferRead(ReadModel):
+    transfer_out: MovementRead
+    transfer_in: MovementRead
+
+
+class MovementPage(ReadModel):
+    items: list[MovementRead]
+    next_cursor: str | None
+
+
+class LineIn(StrictModel):
+    part_number: Code
+    qty: Qty
+
+
+class ReservationCreate(StrictModel):
+    warehouse: Code
+    reference: Text
+    lines: Annotated[list[LineIn], Field(min_length=1, max_length=200), AfterValidator(_distinct_parts)]
+    ttl_seconds: TtlSeconds | None = Field(default=None, description="default 259200 (72 hours)")
+
+
+class ConsumeLineIn(StrictModel):
+    part_number: Code
+    qty: ConsumedQty
+
+
+class ConsumeIn(StrictModel):
+    lines: Annotated[list[ConsumeLineIn], Field(max_length=200)] | None = Field(
+        default=None, description="what was used; reserved parts left out go back; omit to use everything"
+    )
+
+
+class ReservationLineRead(ReadModel):
+    part_number: str
+    name: str
+    uom: str
+    qty: int
+    consumed_qty: int
+    list_price: types.Money
+    out_of_warranty_price: types.Money
+
+
+class ReservationRead(ReadModel):
+    id: int
+    warehouse: str
+    reference: str
+    status: Literal[RESERVATION_STATUSES]
+    created_at: datetime
+    expires_at: datetime
+    closed_at: datetime | None
+    lines: list[ReservationLineRead]
+
+
+class GuaranteedModel(ReadModel):
+    model_code: str
+    guaranteed_through: date | None
+
+
+class ShortfallRead(ReadModel):
+    part_number: str
+    min_stock: int
+    on_hand_total: int
+    short_by: int
+    models: list[str]
+
+
+class SupplyGuaranteeRead(ReadModel):
+    on: date
+    models: list[GuaranteedModel]
+    shortfalls: list[ShortfallRead]

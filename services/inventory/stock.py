@@ -1,0 +1,154 @@
+"""Goods in, transfers, count corrections, and reading stock and the ledger."""
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.orm import Session
+
+from services.inventory import catalog, errors, ledger, warehouses
+from services.inventory.access import require_write_at
+from services.inventory.domain import availability
+from services.inventory.domain.expiry import ACTIVE
+from services.inventory.models import Movement, Reservation, ReservationLine, Stock
+from services.inventory.schemas import AdjustmentCreate, ReceiptCreate, TransferCreate
+from shared.context import Caller
+
+
+@dataclass(frozen=True, slots=True)
+class StockLevel:
+    warehouse: str
+    part_number: str
+    on_hand: int
+    reserved: int
+
+    @property
+    def available(self) -> int:
+        return availability.available(self.on_hand, self.reserved)
+
+
+def insufficient(shortages: list[availability.Shortage], where: str) -> errors.InsufficientStock:
+    parts = ", ".join(f"{s.part_number} ({s.requested} asked, {s.available} available)" for s in shortages)
+    return errors.InsufficientStock(
+        f"Not enough stock at {where}: {parts}", shortages=[asdict(s) for s in shortages]
+    )
+
+
+def _require_known(session: Session, warehouse_codes: list[str], part_number: str) -> None:
+    warehouses.require(session, warehouse_codes)
+    catalog.get_part(session, part_number)
+
+
+def receive(session: Session, *, caller: Caller, receipt: ReceiptCreate, now: datetime) -> Movement:
+    require_write_at(caller, receipt.warehouse)
+    _require_known(session, [receipt.warehouse], receipt.part_number)
+    key = (receipt.warehouse, receipt.part_number)
+    rows = ledger.lock(session, [key], now=now, create=[key])
+    rows[key].on_hand += receipt.qty
+    movement = ledger.record(
+        session, kind="receipt", warehouse=receipt.warehouse, part_number=receipt.part_number,
+        qty=receipt.qty, now=now, reference=receipt.reference,
+    )
+    session.flush()
+    return movement
+
+
+def transfer(
+    session: Session, *, caller: Caller, transfer_in: TransferCreate, now: datetime
+) -> tuple[Movement, Movement]:
+    source, target, part = transfer_in.from_warehouse, transfer_in.to_warehouse, transfer_in.part_number
+    require_write_at(caller, source, target)
+    _require_known(session, [source, target], part)
+    rows = ledger.lock(session, [(source, part), (target, part)], now=now, create=[(target, part)])
+    row = rows.get((source, part))
+    have = availability.available(row.on_hand, row.reserved) if row else 0
+    short = availability.shortages([(part, transfer_in.qty)], {part: have})
+    if short:
+        raise insufficient(short, source)
+    row.on_hand -= transfer_in.qty
+    rows[(target, part)].on_hand += transfer_in.qty
+    out_leg = ledger.record(
+        session, kind="transfer_out", warehouse=source, part_number=part, qty=-transfer_in.qty,
+        now=now, reference=transfer_in.reference,
+    )
+    in_leg = ledger.record(
+        session, kind="transfer_in", warehouse=target, part_number=part, qty=transfer_in.qty,
+        now=now, reference=transfer_in.reference,
+    )
+    session.flush()
+    return out_leg, in_leg
+
+
+def adjust(session: Session, *, caller: Caller, adjustment: AdjustmentCreate, now: datetime) -> Movement:
+    require_write_at(caller, adjustment.warehouse)
+    _require_known(session, [adjustment.warehouse], adjustment.part_number)
+    key = (adjustment.warehouse, adjustment.part_number)
+    rows = ledger.lock(session, [key], now=now, create=[key] if adjustment.delta > 0 else [])
+    row = rows.get(key)
+    short = availability.adjustment_shortage(
+        adjustment.part_number, on_hand=row.on_hand if row else 0, reserved=row.reserved if row else 0,
+        delta=adjustment.delta,
+    )
+    if short:
+        raise insufficient([short], adjustment.warehouse)
+    row.on_hand += adjustment.delta
+    movement = ledger.record(
+        session, kind="adjustment", warehouse=adjustment.warehouse, part_number=adjustment.part_number,
+        qty=adjustment.delta, now=now, reference=adjustment.reference, reason=adjustment.reason,
+    )
+    session.flush()
+    return movement
+
+
+def _due_reserved(
+    session: Session, *, now: datetime, warehouses: set[str], part_numbers: set[str]
+) -> dict[ledger.Key, int]:
+    """What due but not yet recorded expiries still hold, per row: reads count it as available."""
+    rows = session.execute(
+        select(Reservation.warehouse, ReservationLine.part_number, func.sum(ReservationLine.qty))
+        .join(ReservationLine, ReservationLine.reservation_id == Reservation.id)
+        .where(
+            Reservation.status == ACTIVE, Reservation.expires_at <= now,
+            Reservation.warehouse.in_(sorted(warehouses)),
+            ReservationLine.part_number.in_(sorted(part_numbers)),
+        )
+        .group_by(Reservation.warehouse, ReservationLine.part_number)
+    )
+    return {(warehouse, part): int(qty) for warehouse, part, qty in rows}
+
+
+def list_stock(
+    session: Session, *, warehouse: str | None, part_number: str | None, after: list | None, limit: int,
+    now: datetime,
+) -> list[StockLevel]:
+    query = select(Stock).order_by(Stock.warehouse, Stock.part_number).limit(limit + 1)
+    if warehouse is not None:
+        query = query.where(Stock.warehouse == warehouse)
+    if part_number is not None:
+        query = query.where(Stock.part_number == part_number)
+    if after is not None:
+        query = query.where(tuple_(Stock.warehouse, Stock.part_number) > tuple_(*after))
+    rows = list(session.scalars(query))
+    if not rows:
+        return []
+    due = _due_reserved(
+        session, now=now, warehouses={r.warehouse for r in rows}, part_numbers={r.part_number for r in rows}
+    )
+    return [
+        StockLevel(row.warehouse, row.part_number, row.on_hand,
+                   row.reserved - due.get((row.warehouse, row.part_number), 0))
+        for row in rows
+    ]
+
+
+def list_movements(
+    session: Session, *, warehouse: str | None, part_number: str | None, after: int | None, limit: int
+) -> list[Movement]:
+    query = select(Movement).order_by(Movement.id).limit(limit + 1)
+    if warehouse is not None:
+        query = query.where(Movement.warehouse == warehouse)
+    if part_number is not None:
+        query = query.where(Movement.part_number == part_number)
+    if after is not None:
+        query = query.where(Movement.id > after)
+    return list(session.scalars(query))

@@ -1,0 +1,45 @@
+"""Warehouses: the central store, service centers and repair stations."""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from services.inventory import errors
+from services.inventory.models import Warehouse
+from services.inventory.schemas import WarehouseCreate
+
+
+def get(session: Session, code: str) -> Warehouse:
+    warehouse = session.get(Warehouse, code)
+    if warehouse is None:
+        raise errors.WarehouseNotFound(f"No warehouse {code}")
+    return warehouse
+
+
+def require(session: Session, codes: Iterable[str]) -> None:
+    for code in codes:
+        get(session, code)
+
+
+def create(session: Session, warehouse_in: WarehouseCreate, *, now: datetime) -> Warehouse:
+    if session.get(Warehouse, warehouse_in.code) is not None:
+        raise errors.WarehouseExists(f"Warehouse {warehouse_in.code} already exists")
+    warehouse = Warehouse(**dict(warehouse_in), created_at=now)
+    session.add(warehouse)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise errors.WarehouseExists(f"Warehouse {warehouse_in.code} already exists") from None
+    return warehouse
+
+
+def list_warehouses(session: Session, *, kind: str | None, after: str | None, limit: int) -> list[Warehouse]:
+    query = select(Warehouse).order_by(Warehouse.code).limit(limit + 1)
+    if kind is not None:
+        query = query.where(Warehouse.kind == kind)
+    if after is not None:
+        query = query.where(Warehouse.code > str(after))
+    return list(session.scalars(query))
