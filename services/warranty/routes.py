@@ -110,7 +110,7 @@ async def import_units(request: Request, clock: CurrentClock):
 
 @router.get("/units/{serial}", response_model=UnitRead, tags=["units"])
 async def get_unit(serial: str, session: DbSession, pinned: PinnedDep):
-    unit = units.get(session, _serial(serial))
+    unit = units.find(session, _serial(serial))
     return unit_read(unit, units.terms_of(session, unit, pinned))
 
 
@@ -121,7 +121,7 @@ async def get_coverage(
     component: Component | None = None,
 ):
     day = on or clock.today()
-    unit = units.get(session, _serial(serial))
+    unit = units.find(session, _serial(serial))
     found = units.coverage(session, unit, on=day, component=component, pinned=pinned)
     return CoverageRead(serial_number=unit.serial_number, on=day,
                         components=[CoverageItem.model_validate(c, from_attributes=True) for c in found])

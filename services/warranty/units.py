@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from services.warranty import errors, policies
@@ -59,6 +59,18 @@ def register(session: Session, unit_in: UnitCreate, *, today: date, now: datetim
     session.add(unit)
     session.flush()
     return unit
+
+
+# A prebuilt Core statement: the lookup a technician's scan makes, without the ORM's identity map.
+_UNIT_BY_SERIAL = select(Unit.__table__).where(Unit.__table__.c.serial_number == bindparam("serial"))
+
+
+def find(session: Session, serial_number: str):
+    """The unit as a read-only row (same attribute names as Unit), for answers that change nothing."""
+    row = session.execute(_UNIT_BY_SERIAL, {"serial": serial_number}).first()
+    if row is None:
+        raise errors.UnitNotFound(f"No unit with serial number {serial_number}")
+    return row
 
 
 def get(session: Session, serial_number: str) -> Unit:
