@@ -39,6 +39,11 @@ class UtcDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def one_of(column: str, values: tuple[str, ...]) -> str:
+    """A CHECK constraint's text: `column` holds one of `values`."""
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
 def make_base() -> type[DeclarativeBase]:
     """A declarative base with its own MetaData, one per service."""
 

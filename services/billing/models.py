@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import UtcDateTime, make_base
+from shared.db import UtcDateTime, make_base, one_of
 from shared.idempotency import IdempotencyRecordMixin
 
 Base = make_base()
@@ -39,9 +39,6 @@ INVOICE_STATUSES = ("issued", "paid", "void")
 # lost: inventory refused to consume it (no longer active) after the bill had begun consuming.
 LINK_STATES = ("held", "consumed", "lost")
 
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class RateCard(Base):
@@ -91,7 +88,7 @@ class Bill(Base):
     __tablename__ = "bill"
     __table_args__ = (
         UniqueConstraint("idempotency_scope", "idempotency_key"),
-        CheckConstraint(_in("status", BILL_STATUSES), name="status"),
+        CheckConstraint(one_of("status", BILL_STATUSES), name="status"),
         CheckConstraint("(number IS NULL) = (status IN ('pending', 'failed'))", name="numbered_when_invoice"),
         Index("ix_bill_serial_number_number", "serial_number", "number"),
         Index("ix_bill_status_number", "status", "number"),
@@ -160,7 +157,7 @@ class BillReservation(Base):
     """A reservation is on one open bill at a time: the primary key keeps it so."""
 
     __tablename__ = "bill_reservation"
-    __table_args__ = (CheckConstraint(_in("state", LINK_STATES), name="state"),)
+    __table_args__ = (CheckConstraint(one_of("state", LINK_STATES), name="state"),)
 
     reservation_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     bill_id: Mapped[int] = mapped_column(ForeignKey("bill.id", ondelete="CASCADE"), index=True)

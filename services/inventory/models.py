@@ -13,7 +13,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shared.db import UtcDateTime, make_base
+from shared.db import UtcDateTime, make_base, one_of
 from shared.idempotency import IdempotencyRecordMixin
 
 Base = make_base()
@@ -25,9 +25,6 @@ RESERVATION_STATUSES = ("active", "consumed", "released", "expired")
 Price = Numeric(12, 2)
 
 
-def _one_of(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
 
 class Part(Base):
     __tablename__ = "part"
@@ -37,7 +34,7 @@ class Part(Base):
             "out_of_warranty_price >= 0 AND out_of_warranty_price <= list_price", name="oow_price_within_list"
         ),
         CheckConstraint("min_stock >= 0", name="min_stock_not_negative"),
-        CheckConstraint(_one_of("status", PART_STATUSES), name="status"),
+        CheckConstraint(one_of("status", PART_STATUSES), name="status"),
     )
 
     part_number: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -74,7 +71,7 @@ class BomLine(Base):
 
 class Warehouse(Base):
     __tablename__ = "warehouse"
-    __table_args__ = (CheckConstraint(_one_of("kind", WAREHOUSE_KINDS), name="kind"),)
+    __table_args__ = (CheckConstraint(one_of("kind", WAREHOUSE_KINDS), name="kind"),)
 
     code: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -102,7 +99,7 @@ class Movement(Base):
 
     __tablename__ = "movement"
     __table_args__ = (
-        CheckConstraint(_one_of("kind", MOVEMENT_KINDS), name="kind"),
+        CheckConstraint(one_of("kind", MOVEMENT_KINDS), name="kind"),
         CheckConstraint("qty <> 0", name="qty_not_zero"),
         Index("ix_movement_part_number_id", "part_number", "id"),
         Index("ix_movement_warehouse_id", "warehouse", "id"),
@@ -122,7 +119,7 @@ class Movement(Base):
 class Reservation(Base):
     __tablename__ = "reservation"
     __table_args__ = (
-        CheckConstraint(_one_of("status", RESERVATION_STATUSES), name="status"),
+        CheckConstraint(one_of("status", RESERVATION_STATUSES), name="status"),
         # The lazy expiry looks up due reservations per warehouse; stock reads over all of them.
         Index("ix_reservation_warehouse_status_expires_at", "warehouse", "status", "expires_at"),
         Index("ix_reservation_status_expires_at", "status", "expires_at"),
