@@ -1,12 +1,14 @@
 """The app factory every service uses: state built in lifespan, errors,
 middleware, health and readiness."""
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
 
 from shared import clock as clocks
 from shared import errors, http, logging
@@ -15,6 +17,18 @@ from shared.middleware import ServiceMiddleware
 from shared.settings import Settings
 
 log = structlog.get_logger("app")
+PURGE_EVERY_SECONDS = 3600
+
+
+async def _purge_idempotency_keys(idempotency) -> None:
+    """Forget stored answers past their retention, once an hour, off the event loop."""
+    while True:
+        await asyncio.sleep(PURGE_EVERY_SECONDS)
+        try:
+            purged = await run_in_threadpool(idempotency.purge)
+            log.info("idempotency_keys_purged", count=purged)
+        except Exception as exc:  # a busy database now is no reason to stop purging later
+            log.warning("idempotency_purge_failed", error=str(exc))
 
 
 def create_service_app(
@@ -38,10 +52,15 @@ def create_service_app(
             app.state.clients = clients
             if on_startup is not None:
                 on_startup(app)
+            purging = None
+            if getattr(app.state, "idempotency", None) is not None:
+                purging = asyncio.create_task(_purge_idempotency_keys(app.state.idempotency))
             log.info("started", database=app.state.db.dialect)
             try:
                 yield
             finally:
+                if purging is not None:
+                    purging.cancel()
                 app.state.db.dispose()
 
     app = FastAPI(title=title, version="1.0.0", lifespan=lifespan)

@@ -160,3 +160,20 @@ async def test_in_flight_duplicate_is_409_then_replays(database_factory, calls):
         assert (await c.post("/things", json=body, headers=headers)).status_code == 201
         assert (await c.post("/things", json=body, headers=headers)).headers["idempotent-replayed"] == "true"
     assert calls == [1]
+
+
+async def test_stored_answers_are_kept_48_hours_then_purged(database_factory, calls):
+    clock = FixedClock(datetime(2026, 11, 25))
+    app = make_app(database_factory, clock, calls)
+    async with asgi_client(app, headers=internal_headers()) as c:
+        await c.post("/things", json={"qty": 1, "price": "1.00"}, headers={"Idempotency-Key": "old"})
+        clock.advance(hours=47)
+        await c.post("/things", json={"qty": 2, "price": "1.00"}, headers={"Idempotency-Key": "new"})
+        assert app.state.idempotency.purge() == 0
+        clock.advance(hours=2)
+        assert app.state.idempotency.purge() == 1
+        replay = await c.post("/things", json={"qty": 2, "price": "1.00"}, headers={"Idempotency-Key": "new"})
+        assert replay.headers["idempotent-replayed"] == "true"
+        again = await c.post("/things", json={"qty": 1, "price": "1.00"}, headers={"Idempotency-Key": "old"})
+        assert again.status_code == 201 and "idempotent-replayed" not in again.headers
+    assert calls == [1, 2, 1]
