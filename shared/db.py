@@ -10,7 +10,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event, inspect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session
 
 NAMING_CONVENTION = {
@@ -42,6 +43,19 @@ class UtcDateTime(TypeDecorator):
 def one_of(column: str, values: tuple[str, ...]) -> str:
     """A CHECK constraint's text: `column` holds one of `values`."""
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def add_new(session: Session, row, *, exists: Exception):
+    """Insert `row`, raising `exists` when its key is taken, also by a concurrent insert."""
+    key = inspect(type(row)).primary_key_from_instance(row)
+    if session.get(type(row), key) is not None:
+        raise exists
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError:  # inserted by a concurrent request since the check above
+        raise exists from None
+    return row
 
 
 def make_base() -> type[DeclarativeBase]:

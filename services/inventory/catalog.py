@@ -4,7 +4,6 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.inventory import errors, guarantee
@@ -12,6 +11,7 @@ from services.inventory.domain import catalog as rules
 from services.inventory.models import BomLine, Part, ProductModel
 from services.inventory.schemas import ModelCreate, ModelUpdate, PartCreate, PartUpdate
 from shared import errors as shared_errors
+from shared.db import add_new
 
 
 def get_part(session: Session, part_number: str) -> Part:
@@ -32,14 +32,8 @@ def parts_by_number(session: Session, part_numbers: Sequence[str]) -> dict[str, 
 
 
 def create_part(session: Session, part_in: PartCreate, *, now: datetime) -> Part:
-    if session.get(Part, part_in.part_number) is not None:
-        raise errors.PartExists(f"Part {part_in.part_number} already exists")
     part = Part(**dict(part_in), created_at=now, updated_at=now)
-    session.add(part)
-    try:
-        session.flush()
-    except IntegrityError:  # created by a concurrent request since the check above
-        raise errors.PartExists(f"Part {part_in.part_number} already exists") from None
+    add_new(session, part, exists=errors.PartExists(f"Part {part_in.part_number} already exists"))
     return part
 
 
@@ -94,15 +88,8 @@ def get_model(session: Session, model_code: str) -> ProductModel:
 
 
 def create_model(session: Session, model_in: ModelCreate, *, now: datetime) -> ProductModel:
-    if session.get(ProductModel, model_in.model_code) is not None:
-        raise errors.ModelExists(f"Model {model_in.model_code} already exists")
     model = ProductModel(**dict(model_in), created_at=now, updated_at=now)
-    session.add(model)
-    try:
-        session.flush()
-    except IntegrityError:
-        raise errors.ModelExists(f"Model {model_in.model_code} already exists") from None
-    return model
+    return add_new(session, model, exists=errors.ModelExists(f"Model {model_in.model_code} already exists"))
 
 
 def update_model(session: Session, model_code: str, model_in: ModelUpdate, *, now: datetime) -> ProductModel:

@@ -4,12 +4,12 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.inventory import errors
 from services.inventory.models import Warehouse
 from services.inventory.schemas import WarehouseCreate
+from shared.db import add_new
 
 
 def get(session: Session, code: str) -> Warehouse:
@@ -25,15 +25,8 @@ def require(session: Session, codes: Iterable[str]) -> None:
 
 
 def create(session: Session, warehouse_in: WarehouseCreate, *, now: datetime) -> Warehouse:
-    if session.get(Warehouse, warehouse_in.code) is not None:
-        raise errors.WarehouseExists(f"Warehouse {warehouse_in.code} already exists")
     warehouse = Warehouse(**dict(warehouse_in), created_at=now)
-    session.add(warehouse)
-    try:
-        session.flush()
-    except IntegrityError:
-        raise errors.WarehouseExists(f"Warehouse {warehouse_in.code} already exists") from None
-    return warehouse
+    return add_new(session, warehouse, exists=errors.WarehouseExists(f"Warehouse {warehouse_in.code} already exists"))
 
 
 def list_warehouses(session: Session, *, kind: str | None, after: str | None, limit: int) -> list[Warehouse]:

@@ -10,6 +10,7 @@ from services.warranty.domain import terms as domain
 from services.warranty.domain.terms import DEFAULT_REGION
 from services.warranty.models import Unit
 from services.warranty.schemas import UnitCreate
+from shared.db import add_new
 
 
 def region_of(unit_in: UnitCreate) -> str:
@@ -50,15 +51,14 @@ def unit_values(unit_in: UnitCreate, *, policy_version: int, calendar_id: int, n
 
 
 def register(session: Session, unit_in: UnitCreate, *, today: date, now: datetime) -> Unit:
+    exists = errors.UnitExists(f"Unit {unit_in.serial_number} is already registered")
     if session.get(Unit, unit_in.serial_number) is not None:
-        raise errors.UnitExists(f"Unit {unit_in.serial_number} is already registered")
+        raise exists
     check_accepted_on(unit_in.accepted_on, today)
     calendar = policies.calendar_in_force(session, region_of(unit_in), unit_in.accepted_on)
     policy = policies.policy_in_force(session, unit_in.accepted_on)
     unit = Unit(**unit_values(unit_in, policy_version=policy.version, calendar_id=calendar.id, now=now))
-    session.add(unit)
-    session.flush()
-    return unit
+    return add_new(session, unit, exists=exists)
 
 
 # A prebuilt Core statement: the lookup a technician's scan makes, without the ORM's identity map.
