@@ -50,9 +50,9 @@ curl -sf -m 300 -H "X-API-Key: bench-admin" -H "Content-Type: text/csv" --data-b
 KEY=$(curl -sf -H "X-API-Key: bench-admin" -H "Content-Type: application/json" \
   -d '{"role": "station", "name": "bench"}' "$GW/admin/api-keys" | $PY -c 'import json,sys; print(json.load(sys.stdin)["key"])')
 
-load() {  # label, base url, path format, suffix, header name, header value
+load() {  # label, base url, path format, suffix, header name, header value, [method]
   local out rps p50 p99 errs non2xx
-  out=$(BENCH_PATH=$3 BENCH_SUFFIX=$4 BENCH_HEADER_NAME=$5 BENCH_HEADER_VALUE=$6 \
+  out=$(BENCH_PATH=$3 BENCH_SUFFIX=$4 BENCH_HEADER_NAME=$5 BENCH_HEADER_VALUE=$6 BENCH_METHOD=${7:-GET} \
     timeout $((DURATION + 20)) wrk -t "$THREADS" -c "$CONNS" -d "${DURATION}s" --timeout 5s \
     -s scripts/bench/platform.lua "$2" | awk '/^RESULT/ {print $2, $3, $4, $5, $6}') || true
   read -r rps p50 p99 errs non2xx <<<"$out"
@@ -65,6 +65,7 @@ WURL=http://127.0.0.1:$WARRANTY_PORT
 load "d unit direct to warranty" "$WURL" "/units/%s" "" X-Internal-Token bench-token
 load "e unit via gateway" "$GW" "/warranty/units/%s" "" X-API-Key "$KEY"
 load "f coverage via gateway" "$GW" "/warranty/units/%s" "/coverage" X-API-Key "$KEY"
+load "g claim (a write) via gateway" "$GW" "/warranty/claims" "" X-API-Key "$KEY" POST
 
 if [[ -f $WORK/floor.txt ]]; then
   $PY - "$WORK/floor.txt" "$WORK/platform.txt" <<'PYEOF'
