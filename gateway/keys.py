@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from gateway.models import ApiKey
-from shared import errors
+from shared import errors, pagination
 from shared.context import Caller
 
 BOOTSTRAP_ID = "bootstrap"
@@ -55,9 +55,7 @@ def create(session: Session, *, name: str, role: str, warehouses: list[str] | No
 
 
 def list_keys(session: Session, *, after: str | None, limit: int) -> list[ApiKey]:
-    query = select(ApiKey).order_by(ApiKey.id).limit(limit + 1)
-    if after is not None:
-        query = query.where(ApiKey.id > after)
+    query = pagination.keyset(select(ApiKey), ApiKey.id, after=after, limit=limit)
     return list(session.scalars(query))
 
 

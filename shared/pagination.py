@@ -42,6 +42,14 @@ def decode(cursor: str | None) -> Any:
         raise BadCursor() from None
 
 
+def keyset(query, column, *, after, limit: int, descending: bool = False):
+    """`query` ordered by a unique `column`, from after `after`, one row more than a page
+    (so that `page` can tell whether more follow)."""
+    if after is not None:
+        query = query.where(column < after if descending else column > after)
+    return query.order_by(column.desc() if descending else column).limit(limit + 1)
+
+
 def page(rows: list, limit: int, key) -> tuple[list, str | None]:
     """Rows fetched with limit + 1: the page, and the cursor of its last row if more follow."""
     if len(rows) > limit:

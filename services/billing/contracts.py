@@ -18,6 +18,7 @@ from services.billing.domain.pricing import contract_covers
 from services.billing.domain.visits import PlannedVisit, plan_visits
 from services.billing.models import Contract, ContractUnit
 from services.billing.schemas import ContractCreate
+from shared import pagination
 from shared.db import Database
 
 DEFAULT_REGION = "shandong"
@@ -73,12 +74,10 @@ def serials_of(session: Session, contract_ids: list[int]) -> dict[int, list[str]
 def list_contracts(
     session: Session, *, serial_number: str | None, after: int | None, limit: int
 ) -> list[Contract]:
-    query = select(Contract).order_by(Contract.id).limit(limit + 1)
+    query = pagination.keyset(select(Contract), Contract.id, after=after, limit=limit)
     if serial_number is not None:
         units = select(ContractUnit.contract_id).where(ContractUnit.serial_number == serial_number)
         query = query.where(Contract.id.in_(units))
-    if after is not None:
-        query = query.where(Contract.id > after)
     return list(session.scalars(query))
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from services.billing import errors
 from services.billing.models import INVOICE_STATUSES, Bill, BillLine, BillReservation
 from services.billing.schemas import BillRead
+from shared import pagination
 
 
 def get(session: Session, number: str, *, for_update: bool = False) -> Bill:
@@ -24,13 +25,12 @@ def get(session: Session, number: str, *, for_update: bool = False) -> Bill:
 def list_invoices(
     session: Session, *, serial_number: str | None, status: str | None, after: str | None, limit: int
 ) -> list[Bill]:
-    query = select(Bill).where(Bill.status.in_(INVOICE_STATUSES)).order_by(Bill.number).limit(limit + 1)
+    query = pagination.keyset(select(Bill).where(Bill.status.in_(INVOICE_STATUSES)), Bill.number,
+                              after=after, limit=limit)
     if serial_number is not None:
         query = query.where(Bill.serial_number == serial_number)
     if status is not None:
         query = query.where(Bill.status == status)
-    if after is not None:
-        query = query.where(Bill.number > after)
     return list(session.scalars(query))
 
 

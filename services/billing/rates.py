@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from services.billing import errors
 from services.billing.domain.pricing import Rates
 from services.billing.models import RateCard
+from shared import pagination
 
 
 def in_force(session: Session, *, at: datetime) -> RateCard:
@@ -52,9 +53,7 @@ def create(
 
 
 def list_versions(session: Session, *, after: int | None, limit: int) -> list[RateCard]:
-    query = select(RateCard).order_by(RateCard.id.desc()).limit(limit + 1)
-    if after is not None:
-        query = query.where(RateCard.id < after)
+    query = pagination.keyset(select(RateCard), RateCard.id, after=after, limit=limit, descending=True)
     return list(session.scalars(query))
 
 

@@ -11,6 +11,7 @@ from services.inventory.domain import catalog as rules
 from services.inventory.models import BomLine, Part, ProductModel
 from services.inventory.schemas import ModelCreate, ModelUpdate, PartCreate, PartUpdate
 from shared import errors as shared_errors
+from shared import pagination
 from shared.db import add_new
 
 
@@ -67,7 +68,8 @@ def update_part(
 def list_parts(
     session: Session, *, model_code: str | None, status: str | None, after: str | None, limit: int
 ) -> list[Part]:
-    query = select(Part).order_by(Part.part_number).limit(limit + 1)
+    after = str(after) if after is not None else None
+    query = pagination.keyset(select(Part), Part.part_number, after=after, limit=limit)
     if model_code is not None:
         get_model(session, model_code)
         query = query.join(BomLine, BomLine.part_number == Part.part_number).where(
@@ -75,8 +77,6 @@ def list_parts(
         )
     if status is not None:
         query = query.where(Part.status == status)
-    if after is not None:
-        query = query.where(Part.part_number > str(after))
     return list(session.scalars(query))
 
 
@@ -103,9 +103,8 @@ def update_model(session: Session, model_code: str, model_in: ModelUpdate, *, no
 
 
 def list_models(session: Session, *, after: str | None, limit: int) -> list[ProductModel]:
-    query = select(ProductModel).order_by(ProductModel.model_code).limit(limit + 1)
-    if after is not None:
-        query = query.where(ProductModel.model_code > str(after))
+    after = str(after) if after is not None else None
+    query = pagination.keyset(select(ProductModel), ProductModel.model_code, after=after, limit=limit)
     return list(session.scalars(query))
 
 

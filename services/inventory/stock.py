@@ -12,6 +12,7 @@ from services.inventory.domain import availability
 from services.inventory.domain.expiry import ACTIVE
 from services.inventory.models import Movement, Reservation, ReservationLine, Stock
 from services.inventory.schemas import AdjustmentCreate, ReceiptCreate, TransferCreate
+from shared import pagination
 from shared.context import Caller
 
 
@@ -144,11 +145,9 @@ def list_stock(
 def list_movements(
     session: Session, *, warehouse: str | None, part_number: str | None, after: int | None, limit: int
 ) -> list[Movement]:
-    query = select(Movement).order_by(Movement.id).limit(limit + 1)
+    query = pagination.keyset(select(Movement), Movement.id, after=after, limit=limit)
     if warehouse is not None:
         query = query.where(Movement.warehouse == warehouse)
     if part_number is not None:
         query = query.where(Movement.part_number == part_number)
-    if after is not None:
-        query = query.where(Movement.id > after)
     return list(session.scalars(query))

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from services.inventory import errors
 from services.inventory.models import Warehouse
 from services.inventory.schemas import WarehouseCreate
+from shared import pagination
 from shared.db import add_new
 
 
@@ -30,9 +31,8 @@ def create(session: Session, warehouse_in: WarehouseCreate, *, now: datetime) ->
 
 
 def list_warehouses(session: Session, *, kind: str | None, after: str | None, limit: int) -> list[Warehouse]:
-    query = select(Warehouse).order_by(Warehouse.code).limit(limit + 1)
+    after = str(after) if after is not None else None
+    query = pagination.keyset(select(Warehouse), Warehouse.code, after=after, limit=limit)
     if kind is not None:
         query = query.where(Warehouse.kind == kind)
-    if after is not None:
-        query = query.where(Warehouse.code > str(after))
     return list(session.scalars(query))

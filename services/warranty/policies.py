@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from services.warranty import errors
 from services.warranty.domain import terms as domain
 from services.warranty.models import PolicyVersion, RegionCalendar, Unit
+from shared import pagination
 from shared.seasons import MonthDay, Season
 
 
@@ -56,9 +57,7 @@ def policy_in_force(session: Session, on: date) -> PolicyVersion:
 
 
 def list_policies(session: Session, *, after: int | None, limit: int) -> list[PolicyVersion]:
-    query = select(PolicyVersion).order_by(PolicyVersion.version).limit(limit + 1)
-    if after is not None:
-        query = query.where(PolicyVersion.version > after)
+    query = pagination.keyset(select(PolicyVersion), PolicyVersion.version, after=after, limit=limit)
     return list(session.scalars(query))
 
 

@@ -10,6 +10,7 @@ from services.warranty.domain import terms as domain
 from services.warranty.domain.terms import DEFAULT_REGION
 from services.warranty.models import Unit
 from services.warranty.schemas import UnitCreate
+from shared import pagination
 from shared.db import add_new
 
 
@@ -100,9 +101,7 @@ def coverage(
 
 
 def list_units(session: Session, *, project_code: str | None, after: str | None, limit: int) -> list[Unit]:
-    query = select(Unit).order_by(Unit.serial_number).limit(limit + 1)
+    query = pagination.keyset(select(Unit), Unit.serial_number, after=after, limit=limit)
     if project_code is not None:
         query = query.where(Unit.project_code == project_code)
-    if after is not None:
-        query = query.where(Unit.serial_number > after)
     return list(session.scalars(query))
