@@ -80,13 +80,6 @@ class Gateway:
             await errors.problem(413, exc.code, exc.detail)(scope, receive, send)
             return
         headers = [(k, v) for k, v in scope["headers"] if k in FORWARDED_HEADERS]
-        headers += [
-            (b"x-internal-token", self.settings.internal_token.encode()),
-            (b"x-request-id", (context.request_id() or "").encode()),
-            (b"x-caller-role", caller.role.encode()),
-            (b"x-caller-key-id", (caller.key_id or "").encode()),
-            (b"x-caller-warehouses", ",".join(sorted(caller.warehouses)).encode()),
-        ]
         target = path[len(service) + 1:] or "/"
         if scope.get("query_string"):
             target += "?" + scope["query_string"].decode("latin-1")
@@ -94,21 +87,50 @@ class Gateway:
             self.settings.gateway_import_timeout_seconds if is_import else self.settings.gateway_timeout_seconds
         )
         try:
-            upstream = await self.state.forwarders[service].request(
-                scope["method"], target, headers, body, timeout
-            )
-        except TimeoutError:
-            response = errors.problem(504, "upstream_timeout", f"The {service} service did not answer in time")
-            await response(scope, receive, send)
-            return
-        except (UpstreamConnectError, UpstreamProtocolError):
-            response = errors.problem(503, "upstream_unavailable", f"The {service} service is unavailable")
-            await response(scope, receive, send)
+            upstream = await self.send_upstream(service, caller, scope["method"], target, headers, body, timeout)
+        except errors.ServiceError as exc:
+            await errors.problem(exc.status, exc.code, exc.detail)(scope, receive, send)
             return
         out_headers = [(k, v) for k, v in upstream.headers if k in RETURNED_HEADERS]
         out_headers.append((b"content-length", str(len(upstream.body)).encode()))
         await send({"type": "http.response.start", "status": upstream.status, "headers": out_headers})
         await send({"type": "http.response.body", "body": upstream.body})
+
+    async def call(self, caller, method: str, path: str, *, query: str = "", body: bytes = b"",
+                   headers: list[tuple[bytes, bytes]] | None = None):
+        """One request to a service on behalf of `caller`, under the same rules as the public door.
+
+        For the gateway's own pages: `path` starts with the service prefix (`/warranty/units/X`);
+        raises errors.Forbidden when the role may not, errors.Upstream* when the service fails.
+        """
+        if not rules.allowed(caller.role, method, path):
+            raise errors.Forbidden(f"The {caller.role} role may not {method} {path}")
+        service = path.split("/", 2)[1]
+        if service not in SERVICES:
+            raise errors.NotFound(f"No service at {path}")
+        target = (path[len(service) + 1:] or "/") + (f"?{query}" if query else "")
+        return await self.send_upstream(service, caller, method, target, list(headers or []), body,
+                                        self.settings.gateway_timeout_seconds)
+
+    async def send_upstream(self, service: str, caller, method: str, target: str,
+                            headers: list[tuple[bytes, bytes]], body: bytes, timeout: float):
+        headers = [*headers, *self.identity_headers(caller)]
+        try:
+            return await self.state.forwarders[service].request(method, target, headers, body, timeout)
+        except TimeoutError as exc:
+            raise errors.UpstreamTimeout(f"The {service} service did not answer in time") from exc
+        except (UpstreamConnectError, UpstreamProtocolError) as exc:
+            raise errors.UpstreamUnavailable(f"The {service} service is unavailable") from exc
+
+    def identity_headers(self, caller) -> list[tuple[bytes, bytes]]:
+        """What a service needs to know who asks: the internal token, the request id, the caller."""
+        return [
+            (b"x-internal-token", self.settings.internal_token.encode()),
+            (b"x-request-id", (context.request_id() or "").encode()),
+            (b"x-caller-role", caller.role.encode()),
+            (b"x-caller-key-id", (caller.key_id or "").encode()),
+            (b"x-caller-warehouses", ",".join(sorted(caller.warehouses)).encode()),
+        ]
 
 
 async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:

@@ -1,10 +1,13 @@
 """How long the current request may still take: the gateway's budget, passed down.
 
-The gateway sends each service `X-Request-Deadline: <milliseconds left>` (a
-relative budget, so that hosts need not share a clock). A service keeps the
-absolute monotonic deadline in a context variable, spends less than that on its
-own upstream calls and database work, and gives its own callers a smaller
-budget still, so that the hop that waited is the one that reports it.
+The caller sends `X-Request-Deadline: <Unix time in milliseconds>`, the moment by
+which the callee must have answered. It is absolute on purpose: a service that
+was stalled (paused, swapped, its socket backlog full) and reads the request
+late sees at once that nobody waits for the answer any more, and does nothing.
+Hosts keep their clocks in step (NTP); on one machine they share one.
+
+Each hop waits a little less than its own deadline and gives the next hop a
+little less than that, so the hop that waited is the one that reports it.
 """
 
 import time
@@ -12,8 +15,9 @@ from contextvars import ContextVar, Token
 
 HEADER = b"x-request-deadline"
 HEADER_NAME = "X-Request-Deadline"
-# Time kept back at each hop to turn a timeout into an answer and send it.
-MARGIN_SECONDS = 0.5
+# Kept back at each hop: a callee's deadline falls this long before its caller gives up,
+# and a caller gives up this long before its own deadline, to answer in time.
+MARGIN_SECONDS = 0.25
 
 _deadline: ContextVar[float | None] = ContextVar("request_deadline", default=None)
 
@@ -23,15 +27,19 @@ class DeadlineExceeded(Exception):
 
 
 def parse(value: str | None) -> float | None:
-    """Seconds left from a header value; None when absent or not a sane number."""
-    if not value or len(value) > 12 or not value.isdigit():
+    """The deadline (Unix seconds) from a header value; None when absent or not a sane number."""
+    if not value or len(value) > 15 or not value.isdigit():
         return None
     return int(value) / 1000
 
 
-def start(seconds: float | None) -> Token:
-    """Bind a deadline `seconds` from now (None: no deadline) for this request."""
-    return _deadline.set(None if seconds is None else time.monotonic() + seconds)
+def start(at: float | None) -> Token:
+    """Bind the deadline `at` (Unix seconds; None: no deadline) for this request."""
+    return _deadline.set(at)
+
+
+def start_in(seconds: float) -> Token:
+    return _deadline.set(time.time() + seconds)
 
 
 def reset(token: Token) -> None:
@@ -40,12 +48,12 @@ def reset(token: Token) -> None:
 
 def remaining() -> float | None:
     """Seconds left for this request, or None when no deadline is set."""
-    deadline = _deadline.get()
-    return None if deadline is None else deadline - time.monotonic()
+    at = _deadline.get()
+    return None if at is None else at - time.time()
 
 
-def budget(default: float) -> float:
-    """How long the next wait may take: `default`, or less when the deadline is nearer."""
+def wait_budget(default: float) -> float:
+    """How long this hop may wait on a call: `default`, or less when its deadline is nearer."""
     left = remaining()
     if left is None:
         return default
@@ -58,6 +66,6 @@ def check() -> None:
         raise DeadlineExceeded()
 
 
-def header_for_next_hop(default: float) -> str:
-    """The value to send a service we call: our budget less our own margin, in ms."""
-    return str(int(budget(default) * 1000))
+def header_for_call(wait: float) -> str:
+    """The deadline to send a callee we will wait `wait` seconds for: a margin before we give up."""
+    return str(int((time.time() + max(0.0, wait - MARGIN_SECONDS)) * 1000))
