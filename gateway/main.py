@@ -14,7 +14,7 @@ from gateway import config, openapi, routes
 from gateway.keys import Authenticator
 from gateway.proxy import Gateway
 from gateway.ratelimit import RateLimiter
-from gateway.upstream import HttpxUpstream, UpstreamPool
+from gateway.upstream import Forwarder
 from shared import clock as clocks
 from shared import errors, logging
 from shared.db import Database
@@ -26,10 +26,8 @@ def create_app(
     settings: config.GatewaySettings | None = None,
     *,
     clock: clocks.Clock | None = None,
-    transports: dict[str, httpx.AsyncBaseTransport] | None = None,
 ) -> Gateway:
     settings = settings or config.load()
-    transports = transports or {}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -50,14 +48,12 @@ def create_app(
                 base_url=url,
                 limits=limits,
                 timeout=httpx.Timeout(settings.gateway_timeout_seconds, connect=2.0),
-                transport=transports.get(name),
             )
             for name, url in settings.service_urls.items()
         }
-        # The hot path uses our keep-alive pool; injected test transports go through httpx.
+        # Every request to a service goes through one forwarder, in tests as in production.
         app.state.forwarders = {
-            name: HttpxUpstream(app.state.upstreams[name]) if name in transports
-            else UpstreamPool(url, max_connections=settings.gateway_upstream_connections)
+            name: Forwarder(url, max_connections=settings.gateway_upstream_connections)
             for name, url in settings.service_urls.items()
         }
         try:

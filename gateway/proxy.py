@@ -1,20 +1,63 @@
 """The gateway's front door, as plain ASGI: request id, authentication, rate
 limit, the rules table, then either a hop to a service or the gateway's own
-routes. Every request passes here, so it does no more work than it must."""
+routes. Every request passes here, so it does no more work than it must.
+
+The path goes to the service exactly as received, still percent-encoded
+(scope["raw_path"]), and the caller's identity goes with an HMAC over it
+(shared/identity.py) and the request's deadline (shared/deadline.py).
+"""
+
+from urllib.parse import quote_from_bytes
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway import rules
 from gateway.config import GatewaySettings
 from gateway.upstream import UpstreamConnectError, UpstreamProtocolError
-from shared import context, errors
-from shared.middleware import BodyTooLarge, header, in_request_context, limit_receive
+from shared import context, deadline, errors, identity
+from shared.middleware import BodyTooLarge, head_as_get, header, in_request_context, limit_receive
 from shared.settings import SERVICES
 
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/oauth2-redirect"})
 FORWARDED_HEADERS = frozenset({b"content-type", b"accept", b"idempotency-key"})
 RETURNED_HEADERS = frozenset({b"content-type", b"retry-after", b"idempotent-replayed", b"location"})
 IMPORT_SUFFIX = "/units/import"
+# What may stay as it is in a forwarded target: printable ASCII; other bytes above 0x7F are
+# percent-encoded (lossless), and a control character or a space refuses the request.
+TARGET_SAFE = bytes(range(0x21, 0x7F))
+
+
+class InvalidTarget(Exception):
+    pass
+
+
+def _clean(raw: bytes) -> str:
+    if any(b < 0x21 or b == 0x7F for b in raw):
+        raise InvalidTarget()
+    return quote_from_bytes(raw, safe=TARGET_SAFE) if any(b > 0x7F for b in raw) else raw.decode("ascii")
+
+
+def check_target(scope: Scope) -> bool:
+    """False when the request target holds a control character or a space."""
+    try:
+        _clean(scope.get("raw_path") or b"")
+        _clean(scope.get("query_string") or b"")
+    except InvalidTarget:
+        return False
+    return True
+
+
+def upstream_target(scope: Scope, service: str) -> str | None:
+    """The raw path below the service prefix, and the raw query; None when the raw path
+    does not start with the prefix as written (`/warranty%2Funits`)."""
+    raw = scope.get("raw_path") or quote_from_bytes(scope["path"].encode(), safe=TARGET_SAFE).encode()
+    prefix = b"/" + service.encode()
+    if raw != prefix and not raw.startswith(prefix + b"/"):
+        return None
+    target = _clean(raw[len(prefix):] or b"/")
+    if scope.get("query_string"):
+        target += "?" + _clean(scope["query_string"])
+    return target
 
 
 def api_key(scope: Scope) -> str | None:
@@ -44,8 +87,12 @@ class Gateway:
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"]
+        if not check_target(scope):
+            detail = "The request target holds a control character or a space; percent-encode it"
+            await errors.problem(400, "invalid_request_target", detail)(scope, receive, send)
+            return
         if path in OPEN_PATHS:
-            await self.app(scope, receive, send)
+            await self.own(scope, receive, send)
             return
         caller = self.state.authenticator.authenticate(api_key(scope))
         if caller is None:
@@ -68,6 +115,12 @@ class Gateway:
             await self.forward(scope, receive, send, service, caller)
             return
         scope.setdefault("state", {})["caller"] = caller
+        await self.own(scope, receive, send)
+
+    async def own(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The gateway's own routes; HEAD wherever GET."""
+        if scope["method"] == "HEAD":
+            scope, send = head_as_get(scope, send)
         await self.app(scope, receive, send)
 
     async def forward(self, scope: Scope, receive: Receive, send: Send, service: str, caller) -> None:
@@ -80,9 +133,10 @@ class Gateway:
             await errors.problem(413, exc.code, exc.detail)(scope, receive, send)
             return
         headers = [(k, v) for k, v in scope["headers"] if k in FORWARDED_HEADERS]
-        target = path[len(service) + 1:] or "/"
-        if scope.get("query_string"):
-            target += "?" + scope["query_string"].decode("latin-1")
+        target = upstream_target(scope, service)
+        if target is None:
+            await errors.problem(404, "not_found", "No route for this path")(scope, receive, send)
+            return
         timeout = (
             self.settings.gateway_import_timeout_seconds if is_import else self.settings.gateway_timeout_seconds
         )
@@ -92,16 +146,21 @@ class Gateway:
             await errors.problem(exc.status, exc.code, exc.detail)(scope, receive, send)
             return
         out_headers = [(k, v) for k, v in upstream.headers if k in RETURNED_HEADERS]
-        out_headers.append((b"content-length", str(len(upstream.body)).encode()))
+        length = str(len(upstream.body)).encode()
+        if scope["method"] == "HEAD":  # the length the GET answer would have
+            length = next((v for k, v in upstream.headers if k == b"content-length"), b"0")
+        out_headers.append((b"content-length", length))
         await send({"type": "http.response.start", "status": upstream.status, "headers": out_headers})
-        await send({"type": "http.response.body", "body": upstream.body})
+        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else upstream.body})
 
     async def call(self, caller, method: str, path: str, *, query: str = "", body: bytes = b"",
                    headers: list[tuple[bytes, bytes]] | None = None):
         """One request to a service on behalf of `caller`, under the same rules as the public door.
 
         For the gateway's own pages: `path` starts with the service prefix (`/warranty/units/X`);
-        raises errors.Forbidden when the role may not, errors.Upstream* when the service fails.
+        a space, a control character or a non-ASCII letter in it is percent-encoded, a `%` is kept
+        (so an encoded segment stays encoded). Raises errors.Forbidden when the role may not,
+        errors.Upstream* when the service fails.
         """
         if not rules.allowed(caller.role, method, path):
             raise errors.Forbidden(f"The {caller.role} role may not {method} {path}")
@@ -114,7 +173,12 @@ class Gateway:
 
     async def send_upstream(self, service: str, caller, method: str, target: str,
                             headers: list[tuple[bytes, bytes]], body: bytes, timeout: float):
-        headers = [*headers, *self.identity_headers(caller)]
+        # Identity headers are ours alone: any the caller passed in are dropped, never doubled.
+        headers = [(k, v) for k, v in headers if k.lower() not in identity.SINGLE]
+        headers += self.identity_headers(caller, timeout=timeout)
+        if not target.isascii() or not target.isprintable() or " " in target:
+            # Only Gateway.call can get here with such a target: encode, never write it raw.
+            target = quote_from_bytes(target.encode("utf-8"), safe=TARGET_SAFE)
         try:
             return await self.state.forwarders[service].request(method, target, headers, body, timeout)
         except TimeoutError as exc:
@@ -122,15 +186,16 @@ class Gateway:
         except (UpstreamConnectError, UpstreamProtocolError) as exc:
             raise errors.UpstreamUnavailable(f"The {service} service is unavailable") from exc
 
-    def identity_headers(self, caller) -> list[tuple[bytes, bytes]]:
-        """What a service needs to know who asks: the internal token, the request id, the caller."""
-        return [
-            (b"x-internal-token", self.settings.internal_token.encode()),
-            (b"x-request-id", (context.request_id() or "").encode()),
-            (b"x-caller-role", caller.role.encode()),
-            (b"x-caller-key-id", (caller.key_id or "").encode()),
-            (b"x-caller-warehouses", ",".join(sorted(caller.warehouses)).encode()),
-        ]
+    def identity_headers(self, caller, *, timeout: float | None = None) -> list[tuple[bytes, bytes]]:
+        """What a service needs to know who asks: the internal token, the request id, the caller,
+        the deadline of a call we wait `timeout` seconds for (default: the gateway's timeout),
+        and the signature over them."""
+        wait = self.settings.gateway_timeout_seconds if timeout is None else timeout
+        return identity.headers(
+            self.settings.internal_token,
+            context.Caller(role=caller.role, key_id=caller.key_id, warehouses=frozenset(caller.warehouses)),
+            request_id=context.request_id() or "", deadline_ms=deadline.header_for_call(wait),
+        )
 
 
 async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:

@@ -3,6 +3,11 @@
 SQLite: WAL, foreign keys on, a busy timeout, and write transactions that take
 the write lock at BEGIN (BEGIN IMMEDIATE), so that two processes never both
 read-then-upgrade and fail. PostgreSQL: each service in a schema of its own.
+
+A request's deadline (shared/deadline.py) bounds its database work: each
+transaction waits for a lock (SQLite) or runs a statement (PostgreSQL, SET
+LOCAL statement_timeout) no longer than the time left, and a unit of work
+whose deadline has passed rolls back instead of committing.
 """
 
 from collections.abc import Iterator
@@ -11,8 +16,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event, inspect
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session
+
+from shared import deadline
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -67,6 +74,9 @@ def make_base() -> type[DeclarativeBase]:
     return Base
 
 
+SQLITE_BUSY_MS = 30_000
+
+
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
@@ -77,9 +87,26 @@ def create_db_engine(url: str, *, schema: str | None = None, immediate: bool = F
         _configure_sqlite(engine, begin="BEGIN IMMEDIATE" if immediate else "BEGIN")
         return engine
     connect_args = {"options": f"-c search_path={schema}"} if schema else {}
-    return create_engine(
+    engine = create_engine(
         url, connect_args=connect_args, pool_size=10, max_overflow=20, pool_pre_ping=True
     )
+    _bound_statements(engine)
+    return engine
+
+
+def _budget_ms(default_ms: int) -> int:
+    left = deadline.remaining()
+    if left is None:
+        return default_ms
+    return max(1, min(default_ms, int(left * 1000)))
+
+
+def _bound_statements(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:
+        # Only under a deadline: one short statement, in the transaction's first round trip.
+        if deadline.remaining() is not None:
+            connection.exec_driver_sql(f"SET LOCAL statement_timeout = {_budget_ms(3_600_000)}")
 
 
 def _configure_sqlite(engine: Engine, *, begin: str) -> None:
@@ -91,11 +118,13 @@ def _configure_sqlite(engine: Engine, *, begin: str) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
+        # Wait for the write lock no longer than the request has left (an in-process setting, no I/O).
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={_budget_ms(SQLITE_BUSY_MS)}")
         connection.exec_driver_sql(begin)
 
 
@@ -118,11 +147,20 @@ class Database:
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Session]:
-        """One unit of work: commit when the block ends, roll back on any error."""
+        """One unit of work: commit when the block ends, roll back on any error,
+        and roll back instead of committing once the request's deadline has passed."""
         session = Session(self.write_engine if write else self.read_engine, expire_on_commit=False)
         try:
             yield session
+            deadline.check()
             session.commit()
+        except DBAPIError as exc:
+            session.rollback()
+            left = deadline.remaining()
+            if left is not None and left <= 0.05:
+                # The statement or lock wait was cut short by the deadline, not by a fault.
+                raise deadline.DeadlineExceeded() from exc
+            raise
         except BaseException:
             session.rollback()
             raise

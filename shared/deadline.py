@@ -11,6 +11,8 @@ little less than that, so the hop that waited is the one that reports it.
 """
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar, Token
 
 HEADER = b"x-request-deadline"
@@ -69,3 +71,13 @@ def check() -> None:
 def header_for_call(wait: float) -> str:
     """The deadline to send a callee we will wait `wait` seconds for: a margin before we give up."""
     return str(int((time.time() + max(0.0, wait - MARGIN_SECONDS)) * 1000))
+
+
+@contextmanager
+def unbounded() -> Iterator[None]:
+    """Clean-up that must run even after the deadline (giving an idempotency claim back)."""
+    token = _deadline.set(None)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)

@@ -3,10 +3,10 @@
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Header, Path, Query, Request
 from sqlalchemy.orm import Session
 
-from shared import context
+from shared import context, types
 from shared.clock import Clock
 
 
@@ -30,6 +30,9 @@ async def _clock(request: Request) -> Clock:
 DbSession = Annotated[Session, Depends(_session, scope="function")]
 CurrentCaller = Annotated[context.Caller, Depends(_caller)]
 CurrentClock = Annotated[Clock, Depends(_clock)]
+# Every `{id}` in a path: one that cannot exist (0, negative, past the database's integer range,
+# not a number) is a 422 before any query runs, never a 500.
+PathId = Annotated[int, Path(ge=1, le=types.MAX_ID, description="A positive id", examples=[1])]
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size (default 50, at most 500)")]
 Cursor = Annotated[str | None, Query(description="The next_cursor of the previous page")]
 

@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
-from shared import context
+from shared import context, deadline
 
 PROBLEM_TYPE = "https://errors.aftersales.example/"
 log = structlog.get_logger("errors")
@@ -117,6 +117,16 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:
         return problem(exc.status, exc.code, exc.detail, title=exc.title, **exc.extra)
+
+    @app.exception_handler(deadline.DeadlineExceeded)
+    async def _deadline(_request: Request, _exc: deadline.DeadlineExceeded) -> JSONResponse:
+        return problem(504, "upstream_timeout", "The request's deadline passed before it was done")
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(_request: Request, _exc: OverflowError) -> JSONResponse:
+        # A number past what the database can hold reached a query: it names nothing that exists.
+        return problem(422, "value_out_of_range", "A number in the request is out of range",
+                       errors=[{"field": "request", "message": "number out of range"}])
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,30 +1,38 @@
-"""The httpx client services use to call each other: timeouts, the internal
-token, the caller's request id forwarded, failures turned into one error."""
+"""The httpx client services use to call each other: the internal token and a
+signed `system` identity (shared/identity.py), the caller's request id forwarded,
+a wait bounded by the request's deadline and that deadline passed on, failures
+turned into one error."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
 
-from shared import context, errors
+from shared import context, deadline, errors, identity
 from shared.settings import Settings
 
 
 class ServiceClient:
-    def __init__(self, client: httpx.AsyncClient, name: str, internal_token: str) -> None:
+    def __init__(self, client: httpx.AsyncClient, name: str, internal_token: str, timeout: float = 10.0) -> None:
         self.client = client
         self.name = name
         self.token = internal_token
+        self.timeout = timeout
 
     async def request(self, method: str, path: str, *, idempotency_key: str | None = None, **kwargs):
-        headers = {
-            "X-Internal-Token": self.token,
-            "X-Request-ID": context.request_id() or "",
-            "X-Caller-Role": "system",
-        }
+        # Wait less than our own deadline, and tell the callee it has less still: the hop
+        # that waited is the one that reports the timeout, and a late callee does nothing.
+        wait = deadline.wait_budget(self.timeout)
+        if wait <= 0:
+            raise errors.UpstreamTimeout(f"No time was left to call the {self.name} service")
+        signed = identity.headers(self.token, context.SYSTEM, request_id=context.request_id() or "",
+                                  deadline_ms=deadline.header_for_call(wait))
+        headers = {name.decode(): value.decode("latin-1") for name, value in signed}
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
-        headers.update(kwargs.pop("headers", {}))
+        extra = {k: v for k, v in kwargs.pop("headers", {}).items() if k.lower().encode() not in identity.SINGLE}
+        headers.update(extra)
+        kwargs.setdefault("timeout", httpx.Timeout(wait, connect=min(wait, 2.0)))
         try:
             response = await self.client.request(method, path, headers=headers, **kwargs)
         except httpx.TimeoutException as exc:
@@ -60,7 +68,8 @@ async def service_clients(
         for name in peers
     }
     try:
-        yield {name: ServiceClient(c, name, settings.internal_token) for name, c in clients.items()}
+        yield {name: ServiceClient(c, name, settings.internal_token, settings.upstream_timeout_seconds)
+               for name, c in clients.items()}
     finally:
         for client in clients.values():
             await client.aclose()

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from starlette.responses import JSONResponse
 
-from shared import errors
+from shared import deadline, errors
 from shared.clock import Clock
 from shared.db import Database, UtcDateTime
 
@@ -111,7 +111,7 @@ class Idempotency:
         row.updated_at = self.clock.now()
 
     def release(self, *, scope: str, key: str) -> None:
-        with self.db.transaction() as session:
+        with deadline.unbounded(), self.db.transaction() as session:
             session.execute(
                 delete(self.model).where(
                     self.model.scope == scope, self.model.key == key, self.model.state == "in_progress"

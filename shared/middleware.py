@@ -1,17 +1,18 @@
 """The ASGI middleware every service runs behind: request id, internal token,
-trusted caller headers, body size limit and one access-log line per request.
+the signed caller (shared/identity.py), the request's deadline (shared/deadline.py),
+paths no route can own, HEAD as GET, body size limit and one access-log line per request.
 
 Written as plain ASGI (not BaseHTTPMiddleware): it sits on every request.
 """
 
-import hmac
+import asyncio
 import time
 import uuid
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared import context, errors
+from shared import context, deadline, errors, identity
 
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json"})
 log = structlog.get_logger("access")
@@ -119,6 +120,15 @@ def body_limit_for(path: str, default: int, large_paths: dict[str, int]) -> int:
     return default
 
 
+def bad_path(scope: Scope) -> bool:
+    """A path no route of ours can own: an encoded slash (it would become another segment
+    once decoded) or a control character in a segment (it could become a header line)."""
+    raw = scope.get("raw_path") or scope["path"].encode()
+    if b"%2f" in raw.lower():
+        return True
+    return any(ord(c) < 0x20 or ord(c) == 0x7F for c in scope["path"])
+
+
 class ServiceMiddleware:
     def __init__(
         self,
@@ -141,12 +151,26 @@ class ServiceMiddleware:
 
     async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"]
-        rejection = self._reject(scope, path)
-        if rejection is not None:
-            await rejection(scope, receive, send)
+        try:
+            at = self._authenticate(scope, path)
+        except identity.IdentityRefused as exc:
+            await errors.problem(exc.status, exc.code, exc.detail)(scope, receive, send)
+            return
+        if at is not None and at <= time.time():
+            # Nobody waits for this answer any more (we were paused, or the queue was long): do nothing.
+            await errors.problem(504, "upstream_timeout", "The request's deadline had passed on arrival")(
+                scope, receive, send)
+            return
+        if bad_path(scope):
+            await errors.problem(404, "not_found", "No resource has this path")(scope, receive, send)
             return
         limit = body_limit_for(path, self.max_body_bytes, self.large_body_paths)
-        if header(scope, b"content-length") is None and header(scope, b"transfer-encoding"):
+        length = header(scope, b"content-length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            await errors.problem(413, "payload_too_large", f"The body is larger than {limit} bytes")(
+                scope, receive, send)
+            return
+        if length is None and header(scope, b"transfer-encoding"):
             # A streamed body of unknown length: read it here, so that too much is a 413
             # and not a parse error further in.
             try:
@@ -154,23 +178,52 @@ class ServiceMiddleware:
             except BodyTooLarge as exc:
                 await errors.problem(413, exc.code, exc.detail)(scope, receive, send)
                 return
-        await self.app(scope, limit_receive(receive, limit), send)
+        if scope["method"] == "HEAD":
+            scope, send = head_as_get(scope, send)
+        token = deadline.start(at)
+        try:
+            await run_until(at, self.app, scope, limit_receive(receive, limit), send)
+        finally:
+            deadline.reset(token)
 
-    def _reject(self, scope: Scope, path: str):
+    def _authenticate(self, scope: Scope, path: str) -> float | None:
+        """Bind the proven caller in the scope; return the request's deadline (or None)."""
         if path in OPEN_PATHS:
             scope.setdefault("state", {})["caller"] = None
             return None
-        sent = header(scope, b"x-internal-token")
-        if sent is None or not hmac.compare_digest(sent.encode(), self.token):
-            return errors.problem(401, "internal_token_required", "Services answer only the gateway")
-        length = header(scope, b"content-length")
-        limit = body_limit_for(path, self.max_body_bytes, self.large_body_paths)
-        if length is not None and length.isdigit() and int(length) > limit:
-            return errors.problem(413, "payload_too_large", f"The body is larger than {limit} bytes")
-        warehouses = header(scope, b"x-caller-warehouses") or ""
-        scope.setdefault("state", {})["caller"] = context.Caller(
-            role=header(scope, b"x-caller-role") or "system",
-            key_id=header(scope, b"x-caller-key-id"),
-            warehouses=frozenset(w.strip().upper() for w in warehouses.split(",") if w.strip()),
-        )
-        return None
+        caller, _request_id, at = identity.verify(scope["headers"], self.token)
+        scope.setdefault("state", {})["caller"] = caller
+        return at
+
+
+def head_as_get(scope: Scope, send: Send) -> tuple[Scope, Send]:
+    """HEAD wherever GET: the GET answer's status and headers, without its body."""
+
+    async def headers_only(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            message = {**message, "body": b""}
+        await send(message)
+
+    return {**scope, "method": "GET"}, headers_only
+
+
+async def run_until(at: float | None, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+    """Run the app; at the deadline, stop it (its transaction rolls back) and answer 504 ourselves."""
+    if at is None:
+        await app(scope, receive, send)
+        return
+    started = False
+
+    async def tracked(message: Message) -> None:
+        nonlocal started
+        started = started or message["type"] == "http.response.start"
+        await send(message)
+
+    try:
+        async with asyncio.timeout(max(0.0, at - time.time())):
+            await app(scope, receive, tracked)
+    except (TimeoutError, deadline.DeadlineExceeded):
+        log.warning("deadline_exceeded", path=scope["path"])
+        if not started:
+            await errors.problem(504, "upstream_timeout", "The request's deadline passed before it was done")(
+                scope, receive, send)

@@ -9,6 +9,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSeriali
 
 from shared.money import to_wire
 
+# Ids are 32-bit integers on PostgreSQL: a larger one cannot exist anywhere.
+MAX_ID = 2_147_483_647
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MONEY = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
 _DECIMAL = re.compile(r"^\d{1,9}(\.\d{1,4})?$")

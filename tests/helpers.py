@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import MetaData, create_engine, text
 
-from shared import migrations
+from shared import context, identity, migrations
 from shared.db import is_sqlite
 
 TOKEN = "test-internal-token"
@@ -87,13 +87,13 @@ async def asgi_client(app, *, headers: dict | None = None, base_url: str = "http
             yield client
 
 
-def internal_headers(role: str = "admin", warehouses: str = "", key_id: str = "test-key") -> dict:
-    return {
-        "X-Internal-Token": TOKEN,
-        "X-Caller-Role": role,
-        "X-Caller-Key-Id": key_id,
-        "X-Caller-Warehouses": warehouses,
-    }
+def internal_headers(role: str = "admin", warehouses: str = "", key_id: str = "test-key", *,
+                     request_id: str = "", deadline_ms: str = "", token: str = TOKEN) -> dict:
+    """The headers the gateway sends a service: the token and the caller, signed (shared/identity.py)."""
+    caller = context.Caller(role=role, key_id=key_id or None,
+                            warehouses=frozenset(w for w in warehouses.split(",") if w))
+    signed = identity.headers(token, caller, request_id=request_id, deadline_ms=deadline_ms)
+    return {name.decode(): value.decode() for name, value in signed}
 
 
 def assert_problem(response: httpx.Response, status: int, code: str) -> dict:

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from services.billing import clients, contracts, invoices, rates
@@ -20,12 +20,12 @@ from services.billing.schemas import (
     VisitRead,
 )
 from shared import idempotency, pagination
-from shared.deps import CurrentCaller, CurrentClock, Cursor, DbSession, IdempotencyKey, Limit
+from shared.deps import CurrentCaller, CurrentClock, Cursor, DbSession, IdempotencyKey, Limit, PathId
 
 router = APIRouter()
 
 SerialFilter = Annotated[str | None, Query(max_length=100, description="Only this unit's")]
-ContractId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+ContractId = PathId
 StatusFilter = Annotated[Literal["issued", "paid", "void"] | None, Query(description="Only in this state")]
 
 

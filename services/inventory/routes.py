@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from services.inventory import catalog, guarantee, reservations, stock, warehouses
 from services.inventory.domain import expiry
@@ -41,14 +41,13 @@ from services.inventory.schemas import (
     WarehouseRead,
 )
 from shared import pagination
-from shared.deps import CurrentCaller, CurrentClock, Cursor, DbSession, IdempotencyKey, Limit
+from shared.deps import CurrentCaller, CurrentClock, Cursor, DbSession, IdempotencyKey, Limit, PathId
 from shared.idempotency import run_idempotent
-from shared.types import IsoDate
+from shared.types import MAX_ID, IsoDate
 
 router = APIRouter()
 CodeQuery = Annotated[Code | None, Query(description="case-insensitive")]
-MAX_ID = 2_147_483_647  # ids are 32-bit integers on PostgreSQL
-ReservationId = Annotated[int, Path(ge=1, le=MAX_ID)]
+ReservationId = PathId
 
 
 def _is_text(value) -> bool:

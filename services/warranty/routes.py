@@ -30,7 +30,7 @@ from services.warranty.schemas import (
     UnitRead,
 )
 from shared import pagination
-from shared.deps import CurrentClock, Cursor, DbSession, IdempotencyKey, Limit
+from shared.deps import CurrentClock, Cursor, DbSession, IdempotencyKey, Limit, PathId
 from shared.idempotency import run_idempotent
 from shared.types import IsoDate
 
@@ -148,7 +148,7 @@ async def create_claim(
 
 
 @router.get("/claims/{claim_id}", response_model=ClaimRead, tags=["claims"])
-async def get_claim(claim_id: int, session: DbSession):
+async def get_claim(claim_id: PathId, session: DbSession):
     return claim_read(claims.get(session, claim_id))
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from services.billing.main import create_app
 
-from helpers import asgi_client, assert_problem
+from helpers import asgi_client, assert_problem, internal_headers
 
 pytestmark = pytest.mark.anyio
 
@@ -38,7 +38,7 @@ async def test_services_it_needs_are_reached_over_http_with_the_internal_token(b
                                          "cooling": {"start": "06-01", "end": "09-15"}})
 
     app = create_app(billing_settings, clock=clock, transports={"warranty": httpx.MockTransport(handler)})
-    headers = {"X-Internal-Token": billing_settings.internal_token, "X-Request-ID": "trace-42"}
+    headers = internal_headers(request_id="trace-42", token=billing_settings.internal_token)
     async with asgi_client(app, headers=headers) as client:
         response = await client.post("/contracts", json={
             "customer": "C", "serial_numbers": ["AC-100001"], "starts_on": "2025-01-01",

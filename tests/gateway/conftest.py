@@ -1,61 +1,112 @@
+import asyncio
+import json
+from dataclasses import dataclass
+
 import httpx
 import pytest
 
 from gateway import config
 from gateway.main import create_app
 
-from gateway_support import ADMIN
+from gateway_support import ADMIN, LiveServer
 from helpers import TOKEN, asgi_client
 
 
+@dataclass
+class Seen:
+    """A request as the service received it, raw path included."""
+
+    method: str
+    raw_path: str
+    query: str
+    headers: httpx.Headers
+    content: bytes
+    raw_headers: list[tuple[bytes, bytes]]
+
+    @property
+    def url(self) -> httpx.URL:
+        return httpx.URL("http://service" + self.raw_path + (f"?{self.query}" if self.query else ""))
+
+
 class FakeService:
-    """Stands in for a service: records what the gateway sent, answers as told."""
+    """Stands in for a service, on a real port: records what the gateway sent, answers as told."""
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.seen: list[httpx.Request] = []
-        self.mode = "ok"  # ok | down | slow | ready-fail
+        self.seen: list[Seen] = []
+        self.mode = "ok"  # ok | slow | ready-fail
 
-    async def handler(self, request: httpx.Request) -> httpx.Response:
-        self.seen.append(request)
-        if self.mode == "down":
-            raise httpx.ConnectError("connection refused", request=request)
+    async def __call__(self, scope, receive, send) -> None:
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        path = scope["path"]
+        if path not in ("/readyz", "/openapi.json"):
+            self.seen.append(Seen(scope["method"], scope["raw_path"].decode(), scope["query_string"].decode(),
+                                  httpx.Headers([(k.decode("latin-1"), v.decode("latin-1"))
+                                                 for k, v in scope["headers"]]),
+                                  body, list(scope["headers"])))
         if self.mode == "slow":
-            raise httpx.ReadTimeout("timed out", request=request)
-        if request.url.path == "/readyz":
-            return httpx.Response(200 if self.mode == "ok" else 503, json={"status": self.mode})
-        if request.url.path == "/openapi.json":
-            return httpx.Response(200, json={
+            await asyncio.sleep(3)
+        status, headers, answer = 200, [], None
+        if path == "/readyz":
+            status, answer = (200 if self.mode != "ready-fail" else 503), {"status": self.mode}
+        elif path == "/openapi.json":
+            answer = {
                 "openapi": "3.1.0", "info": {"title": self.name, "version": "1"},
                 "paths": {"/things": {"get": {"responses": {"200": {"content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/Thing"}}}}}}}},
                 "components": {"schemas": {"Thing": {"type": "object"}}},
-            })
-        body = {
-            "service": self.name, "path": request.url.path, "query": request.url.query.decode(),
-            "method": request.method, "body": request.content.decode() or None,
-        }
-        return httpx.Response(201 if request.method == "POST" else 200, json=body,
-                              headers={"Idempotent-Replayed": "true", "X-Secret-Upstream": "no"})
+            }
+        else:
+            status = 201 if scope["method"] == "POST" else 200
+            headers = [(b"idempotent-replayed", b"true"), (b"x-secret-upstream", b"no")]
+            answer = {"service": self.name, "path": path, "query": scope["query_string"].decode(),
+                      "method": scope["method"], "body": body.decode() or None}
+        payload = json.dumps(answer, separators=(",", ":")).encode()
+        await send({"type": "http.response.start", "status": status, "headers": [
+            (b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()), *headers]})
+        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else payload})
+
+
+@pytest.fixture(scope="session")
+def fake_servers():
+    """One real server per service for the whole session; each test gets them reset."""
+    fakes = {name: FakeService(name) for name in ("warranty", "inventory", "billing")}
+    servers = {name: LiveServer(fake) for name, fake in fakes.items()}
+    for server in servers.values():
+        server.__enter__()
+    try:
+        yield fakes, servers
+    finally:
+        for server in servers.values():
+            server.__exit__(None, None, None)
 
 
 @pytest.fixture
-def fakes():
-    return {name: FakeService(name) for name in ("warranty", "inventory", "billing")}
+def fakes(fake_servers):
+    fakes, _servers = fake_servers
+    for fake in fakes.values():
+        fake.seen.clear()
+        fake.mode = "ok"
+    return fakes
 
 
 @pytest.fixture
-def gateway_settings(database_factory):
+def gateway_settings(database_factory, fake_servers):
+    _fakes, servers = fake_servers
     db = database_factory("gateway")
     return config.load(
         database_url=db.url, database_schema=db.schema, admin_api_key=ADMIN, internal_token=TOKEN,
-        max_body_bytes=1024, rate_limit_per_second=1000.0, rate_limit_burst=1000,
+        max_body_bytes=1024, rate_limit_per_second=1000.0, rate_limit_burst=1000, gateway_timeout_seconds=1.0,
+        service_urls={name: server.url for name, server in servers.items()},
     )
 
 
 @pytest.fixture
 async def gateway(gateway_settings, fakes):
-    transports = {name: httpx.MockTransport(fake.handler) for name, fake in fakes.items()}
-    app = create_app(gateway_settings, transports=transports)
-    async with asgi_client(app) as client:
+    async with asgi_client(create_app(gateway_settings)) as client:
         yield client

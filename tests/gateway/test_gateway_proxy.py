@@ -1,6 +1,5 @@
 import asyncio
 
-import httpx
 import pytest
 
 from gateway import config
@@ -34,13 +33,6 @@ async def test_request_id_is_made_when_absent(gateway, fakes):
     response = await gateway.get("/warranty/units/X", headers=H)
     made = response.headers["x-request-id"]
     assert len(made) == 32 and fakes["warranty"].seen[-1].headers["x-request-id"] == made
-
-
-async def test_service_down_is_503_with_retry_after(gateway, fakes):
-    fakes["inventory"].mode = "down"
-    response = await gateway.get("/inventory/stock", headers=H)
-    assert_problem(response, 503, "upstream_unavailable")
-    assert int(response.headers["retry-after"]) > 0
 
 
 async def test_service_slow_is_504_with_retry_after(gateway, fakes):
@@ -117,8 +109,7 @@ async def test_openapi_merges_every_service_under_its_prefix(gateway):
 
 async def test_rate_limit_gives_429_with_retry_after(gateway_settings, fakes):
     settings = gateway_settings.model_copy(update={"rate_limit_per_second": 1.0, "rate_limit_burst": 3})
-    transports = {n: httpx.MockTransport(f.handler) for n, f in fakes.items()}
-    async with asgi_client(create_app(settings, transports=transports)) as client:
+    async with asgi_client(create_app(settings)) as client:
         statuses = [(await client.get("/warranty/units/X", headers=H)).status_code for _ in range(5)]
         assert statuses[:3] == [200, 200, 200]
         response = await client.get("/warranty/units/X", headers=H)

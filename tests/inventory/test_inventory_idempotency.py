@@ -3,7 +3,7 @@ import pytest
 from services.inventory.models import IdempotencyRecord
 from shared.idempotency import Idempotency, fingerprint
 
-from helpers import assert_problem
+from helpers import assert_problem, internal_headers
 from inventory_support import make_catalog, receive, reserve, stock_of
 
 pytestmark = pytest.mark.anyio
@@ -49,7 +49,7 @@ async def test_same_key_other_body_is_refused(inventory, stocked, path, body):
 async def test_keys_are_scoped_by_caller_and_path(inventory, stocked):
     body = MOVEMENTS[0][1]
     assert (await inventory.post("/receipts", json=body, headers={"Idempotency-Key": "k"})).status_code == 201
-    other_caller = {"Idempotency-Key": "k", "X-Caller-Key-Id": "another-key"}
+    other_caller = {"Idempotency-Key": "k", **internal_headers(key_id="another-key")}
     assert (await inventory.post("/receipts", json=body, headers=other_caller)).headers.get(
         "idempotent-replayed") is None
     assert (await stock_of(inventory, "SC-01", "P-100"))["on_hand"] == 12

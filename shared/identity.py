@@ -1,0 +1,91 @@
+"""Who asks, as the gateway (or a calling service) vouches for it: signed, never merely claimed.
+
+The caller's role, key id and warehouses, the request id and the deadline travel
+in headers with an HMAC-SHA256 over all of them, keyed by the internal token. A
+header line that slips through (a smuggled `x-caller-role: admin`) either
+duplicates one of these headers, which is refused, or changes a value, which
+breaks the signature. The signed text is a JSON array, so no value can shift
+into its neighbour.
+"""
+
+import hashlib
+import hmac
+import json
+
+from shared import context, deadline
+
+TOKEN = b"x-internal-token"
+ROLE = b"x-caller-role"
+KEY_ID = b"x-caller-key-id"
+WAREHOUSES = b"x-caller-warehouses"
+REQUEST_ID = b"x-request-id"
+SIGNATURE = b"x-caller-signature"
+# Each of these may come at most once: a second one is a header line someone slipped in.
+SINGLE = frozenset({TOKEN, ROLE, KEY_ID, WAREHOUSES, REQUEST_ID, SIGNATURE, deadline.HEADER})
+VERSION = "v1"
+
+
+class IdentityRefused(Exception):
+    """The request's identity headers cannot be trusted; `status`/`code` say why."""
+
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail = status, code, detail
+
+
+def signature(token: str, *, role: str, key_id: str, warehouses: str, request_id: str, deadline_ms: str) -> str:
+    signed = json.dumps([VERSION, role, key_id, warehouses, request_id, deadline_ms], separators=(",", ":"))
+    return hmac.new(token.encode(), signed.encode(), hashlib.sha256).hexdigest()
+
+
+def headers(token: str, caller: context.Caller, *, request_id: str, deadline_ms: str = "") -> list[tuple[bytes, bytes]]:
+    """Every header a service needs to know who asks, signed; `deadline_ms` may be empty (none)."""
+    warehouses = ",".join(sorted(caller.warehouses))
+    key_id = caller.key_id or ""
+    signed = signature(token, role=caller.role, key_id=key_id, warehouses=warehouses,
+                       request_id=request_id, deadline_ms=deadline_ms)
+    out = [
+        (TOKEN, token.encode()),
+        (REQUEST_ID, request_id.encode()),
+        (ROLE, caller.role.encode()),
+        (KEY_ID, key_id.encode()),
+        (WAREHOUSES, warehouses.encode()),
+        (SIGNATURE, signed.encode()),
+    ]
+    if deadline_ms:
+        out.append((deadline.HEADER, deadline_ms.encode()))
+    return out
+
+
+def verify(raw_headers: list[tuple[bytes, bytes]], token: bytes) -> tuple[context.Caller, str, float | None]:
+    """The caller, request id and deadline (Unix seconds or None) of a request, once proven.
+
+    Raises IdentityRefused: 401 without the token, 400 when a header comes twice,
+    401 when the signature is missing or does not match the values.
+    """
+    found: dict[bytes, str] = {}
+    for name, value in raw_headers:
+        if name in SINGLE:
+            if name in found:
+                raise IdentityRefused(400, "duplicate_identity_header",
+                                      f"The {name.decode()} header may be sent only once")
+            found[name] = value.decode("latin-1")
+    sent_token = found.get(TOKEN)
+    if sent_token is None or not hmac.compare_digest(sent_token.encode("latin-1"), token):
+        raise IdentityRefused(401, "internal_token_required", "Services answer only the gateway")
+    role, key_id = found.get(ROLE, ""), found.get(KEY_ID, "")
+    warehouses, request_id = found.get(WAREHOUSES, ""), found.get(REQUEST_ID, "")
+    deadline_ms = found.get(deadline.HEADER, "")
+    expected = signature(token.decode("latin-1"), role=role, key_id=key_id, warehouses=warehouses,
+                         request_id=request_id, deadline_ms=deadline_ms)
+    if not role or not hmac.compare_digest(found.get(SIGNATURE, "").encode("latin-1"), expected.encode()):
+        raise IdentityRefused(401, "invalid_caller_signature",
+                              "The caller headers are not signed by the gateway")
+    at = deadline.parse(deadline_ms)
+    if deadline_ms and at is None:
+        raise IdentityRefused(400, "invalid_deadline", f"{deadline.HEADER_NAME} is not a time in milliseconds")
+    caller = context.Caller(
+        role=role, key_id=key_id or None,
+        warehouses=frozenset(w.strip().upper() for w in warehouses.split(",") if w.strip()),
+    )
+    return caller, request_id, at
