@@ -97,7 +97,8 @@ async def test_health_and_readiness_need_no_token(client):
 
 
 async def test_request_id_is_kept_and_returned(client):
-    response = await client.get("/conflict", headers={"X-Request-ID": "abc-123"})
+    response = await client.get("/conflict", headers=internal_headers(request_id="abc-123"))
+    assert response.status_code == 409
     assert response.headers["x-request-id"] == "abc-123" and response.json()["request_id"] == "abc-123"
 
 

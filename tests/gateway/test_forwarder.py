@@ -1,0 +1,133 @@
+"""The gateway's one forwarder (gateway/upstream.py) against a real uvicorn on a free port."""
+
+import asyncio
+import hashlib
+import json
+import time
+
+import pytest
+
+from gateway.upstream import Forwarder, UpstreamConnectError
+
+from gateway_support import LiveServer, free_port
+
+pytestmark = pytest.mark.anyio
+
+
+class Recorder:
+    """Answers every request with what it saw: raw path, query, client port, body size and digest."""
+
+    def __init__(self) -> None:
+        self.seen: list[dict] = []
+
+    async def __call__(self, scope, receive, send) -> None:
+        digest, size = hashlib.sha256(), 0
+        while True:
+            message = await receive()
+            chunk = message.get("body", b"")
+            digest.update(chunk)
+            size += len(chunk)
+            if not message.get("more_body"):
+                break
+        seen = {"method": scope["method"], "raw_path": scope["raw_path"].decode(), "path": scope["path"],
+                "query": scope["query_string"].decode(), "client_port": scope["client"][1],
+                "size": size, "sha256": digest.hexdigest()}
+        self.seen.append(seen)
+        if scope["path"] == "/chunked":
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", b"text/plain")]})
+            for part in (b"one,", b"two,", b"three"):
+                await send({"type": "http.response.body", "body": part, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        payload = json.dumps(seen).encode()
+        await send({"type": "http.response.start", "status": 200, "headers": [
+            (b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
+        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else payload})
+
+
+@pytest.fixture(scope="module")
+def recorder_server():
+    recorder = Recorder()
+    with LiveServer(recorder, timeout_keep_alive=1) as server:
+        yield recorder, server
+
+
+@pytest.fixture
+async def forwarder(recorder_server):
+    _recorder, server = recorder_server
+    forwarder = Forwarder(server.url)
+    yield forwarder
+    await forwarder.close()
+
+
+async def test_keep_alive_connection_is_reused(forwarder):
+    first = await forwarder.request("GET", "/a", [], b"", 5)
+    second = await forwarder.request("GET", "/b", [], b"", 5)
+    assert first.status == second.status == 200
+    assert json.loads(first.body)["client_port"] == json.loads(second.body)["client_port"]
+
+
+async def test_a_connection_the_service_closed_is_replaced(forwarder):
+    first = json.loads((await forwarder.request("GET", "/a", [], b"", 5)).body)
+    await asyncio.sleep(1.6)  # past the service's 1 s keep-alive: it has closed the pooled connection
+    again = await forwarder.request("POST", "/b", [(b"content-type", b"application/json")], b"{}", 5)
+    assert again.status == 200
+    assert json.loads(again.body)["client_port"] != first["client_port"]
+
+
+async def test_head_answers_at_once_without_a_body(forwarder):
+    started = time.monotonic()
+    response = await forwarder.request("HEAD", "/units/X", [], b"", 5)
+    assert response.status == 200 and response.body == b""
+    assert int(dict(response.headers)[b"content-length"]) > 0
+    assert time.monotonic() - started < 1.0
+    # the connection is still good for the next request
+    assert (await forwarder.request("GET", "/units/X", [], b"", 5)).status == 200
+
+
+async def test_chunked_answer_is_read_whole(forwarder):
+    response = await forwarder.request("GET", "/chunked", [], b"", 5)
+    assert response.status == 200 and response.body == b"one,two,three"
+
+
+@pytest.mark.parametrize("segment", ["AB%20CD-123", "A%2FB", "A%3FB", "A%0D%0Ax-caller-role:%20admin", "%E4%B8%AD"])
+async def test_encoded_path_arrives_byte_for_byte(forwarder, recorder_server, segment):
+    response = await forwarder.request("GET", f"/units/{segment}/coverage?on=2025-07-01&x=%0D%0A", [], b"", 5)
+    seen = json.loads(response.body)
+    assert seen["raw_path"] == f"/units/{segment}/coverage"
+    assert seen["query"] == "on=2025-07-01&x=%0D%0A"
+    assert len(recorder_server[0].seen) >= 1 and all("\r" not in s["raw_path"] for s in recorder_server[0].seen)
+
+
+async def test_a_100_mib_import_body_arrives_whole(forwarder):
+    body = bytes(range(256)) * (100 * 1024 * 1024 // 256)
+    response = await forwarder.request("POST", "/units/import", [(b"content-type", b"text/csv")], body, 60)
+    seen = json.loads(response.body)
+    assert seen["size"] == len(body) == 100 * 1024 * 1024
+    assert seen["sha256"] == hashlib.sha256(body).hexdigest()
+
+
+async def test_a_service_that_never_answers_times_out():
+    async def silent(reader, writer):
+        await asyncio.sleep(30)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    forwarder = Forwarder(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}")
+    try:
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            await forwarder.request("GET", "/units/X", [], b"", 0.5)
+        assert time.monotonic() - started < 2.0
+    finally:
+        await forwarder.close()
+        server.close()
+
+
+async def test_a_closed_port_is_a_connect_error():
+    forwarder = Forwarder(f"http://127.0.0.1:{free_port()}")
+    try:
+        with pytest.raises(UpstreamConnectError):
+            await forwarder.request("GET", "/units/X", [], b"", 2)
+    finally:
+        await forwarder.close()
