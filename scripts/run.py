@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from shared import migrations
+from shared.http_server import HTTP_PROTOCOL
 from shared.settings import DEFAULT_PORTS, SERVICES, database_url_for
 
 APPS = {
@@ -48,6 +49,8 @@ def start(name: str, env: dict[str, str]) -> subprocess.Popen:
         sys.executable, "-m", "uvicorn", APPS[name], "--factory",
         "--host", "127.0.0.1", "--port", port, "--workers", workers,
         "--no-access-log", "--log-level", "warning", "--timeout-graceful-shutdown", "5",
+        # What the HTTP parser refuses (a raw control character in the target) is a problem+json 400 too.
+        "--http", HTTP_PROTOCOL,
     ]
     return subprocess.Popen(command, env=env)
 
