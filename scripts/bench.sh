@@ -52,7 +52,7 @@ KEY=$(curl -sf -H "X-API-Key: bench-admin" -H "Content-Type: application/json" \
 
 load() {  # label, base url, path format, suffix, header name, header value, [method]
   local out rps p50 p99 errs non2xx
-  out=$(BENCH_PATH=$3 BENCH_SUFFIX=$4 BENCH_HEADER_NAME=$5 BENCH_HEADER_VALUE=$6 BENCH_METHOD=${7:-GET} \
+  out=$(BENCH_EXTRA_HEADERS=${BENCH_EXTRA_HEADERS:-} BENCH_PATH=$3 BENCH_SUFFIX=$4 BENCH_HEADER_NAME=$5 BENCH_HEADER_VALUE=$6 BENCH_METHOD=${7:-GET} \
     timeout $((DURATION + 20)) wrk -t "$THREADS" -c "$CONNS" -d "${DURATION}s" --timeout 5s \
     -s scripts/bench/platform.lua "$2" | awk '/^RESULT/ {print $2, $3, $4, $5, $6}') || true
   read -r rps p50 p99 errs non2xx <<<"$out"
@@ -62,7 +62,11 @@ load() {  # label, base url, path format, suffix, header name, header value, [me
 echo "== platform: warranty workers=${WARRANTY_WORKERS:-1}, gateway workers=${GATEWAY_WORKERS:-1}, wrk -t$THREADS -c$CONNS -d${DURATION}s"
 printf '%-36s %9s %9s %9s %7s %7s\n' scenario req/s p50_ms p99_ms errors non2xx
 WURL=http://127.0.0.1:$WARRANTY_PORT
-load "d unit direct to warranty" "$WURL" "/units/%s" "" X-Internal-Token bench-token
+# Straight to a service: the token alone is not enough, the caller must be signed (shared/identity.py).
+BENCH_EXTRA_HEADERS=$($PY -c 'from shared import context, identity
+print(";".join(f"{k.decode()}={v.decode()}" for k, v in identity.headers("bench-token",
+      context.Caller(role="station"), request_id="bench") if k != b"x-internal-token"))') \
+  load "d unit direct to warranty" "$WURL" "/units/%s" "" X-Internal-Token bench-token
 load "e unit via gateway" "$GW" "/warranty/units/%s" "" X-API-Key "$KEY"
 load "f coverage via gateway" "$GW" "/warranty/units/%s" "/coverage" X-API-Key "$KEY"
 load "g claim (a write) via gateway" "$GW" "/warranty/claims" "" X-API-Key "$KEY" POST

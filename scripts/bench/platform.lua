@@ -16,6 +16,10 @@ end
 function init(args)
   math.randomseed(os.time() * 100 + tid)
   wrk.headers[os.getenv("BENCH_HEADER_NAME")] = os.getenv("BENCH_HEADER_VALUE")
+  -- BENCH_EXTRA_HEADERS "name=value;name=value": the signed caller a service needs straight (shared/identity.py)
+  for name, value in string.gmatch(os.getenv("BENCH_EXTRA_HEADERS") or "", "([^=;]+)=([^;]*)") do
+    wrk.headers[name] = value
+  end
   wrk.headers["Content-Type"] = "application/json"
 end
 
