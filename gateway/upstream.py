@@ -1,23 +1,35 @@
-"""The gateway's upstream client: aiohttp's pooled HTTP/1.1 client and C parser.
+"""The gateway's upstream client: HTTP/1.1 keep-alive over asyncio streams.
 
 One `Forwarder` per service, in production and in tests alike (tests run real
-services, or fakes, under uvicorn on a free port). The target goes out byte
-for byte as the gateway received it (still percent-encoded, `encoded=True`):
-nothing a client put in a path segment is decoded on the way, so it can never
-turn into a header line or a second request. `make bench` measured it against
-the hand-written client it replaced (docs/decisions.md).
+services, or fakes, under uvicorn on a free port). Answers are parsed by
+httptools (llhttp, the parser uvicorn uses); the pool and the framing of the
+request are ours: a LIFO stack of idle connections and one timeout around the
+exchange. aiohttp's client replaced it for a day and cost a third of the
+coverage throughput through the gateway (docs/decisions.md, "Trust boundary and
+deadlines", with the figures), so this one stays, held to the same tests
+(tests/gateway/test_forwarder.py, against a real uvicorn).
+
+The target goes out byte for byte as the gateway received it, still
+percent-encoded; a target or header holding anything but visible ASCII is
+refused here too, so no caller of this class can ever write a second header
+line or a second request onto a pooled connection.
 """
 
-from dataclasses import dataclass
+import asyncio
+import re
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
-import aiohttp
-from multidict import CIMultiDict
-from yarl import URL
+import httptools
 
 # Below uvicorn's 5 s keep-alive, so a pooled connection is rarely one the service closed.
-IDLE_SECONDS = 2.0
-# Content-Type and the rest come from the client's request or not at all.
-SKIP_AUTO_HEADERS = frozenset({"User-Agent", "Accept-Encoding", "Accept", "Content-Type"})
+IDLE_SECONDS = 3.0
+SAFE_TO_RETRY = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+_NOT_VISIBLE = re.compile(rb"[^\x21-\x7e]")
+_CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class UpstreamConnectError(Exception):
@@ -28,6 +40,10 @@ class UpstreamProtocolError(Exception):
     """The connection broke or the answer was not HTTP."""
 
 
+class UnsafeRequest(ValueError):
+    """A target or header that would change the framing of the request: never sent."""
+
+
 @dataclass(slots=True)
 class UpstreamResponse:
     status: int
@@ -35,71 +51,134 @@ class UpstreamResponse:
     body: bytes
 
 
+@dataclass(slots=True)
+class _Parsed:
+    head_only: bool = False  # the answer to HEAD: its Content-Length announces no body that follows
+    parser: object = None
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    body: list[bytes] = field(default_factory=list)
+    done: bool = False
+    keep_alive: bool = False
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name.lower(), value))
+
+    def on_headers_complete(self) -> None:
+        # httptools forgets keep-alive once the message is complete, so read it here.
+        self.keep_alive = self.parser.should_keep_alive()
+        if self.head_only:
+            self.done = True
+
+    def on_body(self, body: bytes) -> None:
+        self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        self.done = True
+
+
+class _Connection:
+    __slots__ = ("reader", "writer", "idle_since")
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+        self.idle_since = time.monotonic()
+
+    def close(self) -> None:
+        self.writer.close()
+
+
 class Forwarder:
     """Requests to one service over a pool of keep-alive connections."""
 
     def __init__(self, base_url: str, *, max_connections: int = 64, connect_timeout: float = 2.0) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.max_connections = max_connections
+        parts = urlsplit(base_url)
+        self.host = parts.hostname or "127.0.0.1"
+        self.port = parts.port or 80
+        self.base_path = parts.path.rstrip("/")
+        self.host_header = f"{self.host}:{self.port}".encode()
         self.connect_timeout = connect_timeout
-        self._session: aiohttp.ClientSession | None = None
-
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None:  # made on first use, inside the running loop
-            connector = aiohttp.TCPConnector(
-                limit=self.max_connections, keepalive_timeout=IDLE_SECONDS, use_dns_cache=True,
-            )
-            self._session = aiohttp.ClientSession(
-                connector=connector, auto_decompress=False, trust_env=False,
-                cookie_jar=aiohttp.DummyCookieJar(),  # one caller's cookies are never another's
-                skip_auto_headers=SKIP_AUTO_HEADERS,
-            )
-        return self._session
+        self.idle: deque[_Connection] = deque()
+        self.slots = asyncio.Semaphore(max_connections)
 
     async def request(
         self, method: str, target: str, headers: list[tuple[bytes, bytes]], body: bytes, timeout: float
     ) -> UpstreamResponse:
         """`target` is the raw path and query (`/units/A%2FB?x=1`). Raises TimeoutError,
-        UpstreamConnectError or UpstreamProtocolError."""
-        url = URL(self.base_url + target, encoded=True)
-        sent = CIMultiDict((k.decode("latin-1"), v.decode("latin-1")) for k, v in headers)
-        limits = aiohttp.ClientTimeout(total=timeout, sock_connect=self.connect_timeout)
-        # aiohttp itself retries an idempotent method once on a pooled connection the service
-        # had closed; a POST is tried again only when its Idempotency-Key makes that safe.
-        attempts = 2 if "idempotency-key" in sent else 1
-        for attempt in range(attempts):
+        UpstreamConnectError, UpstreamProtocolError, or UnsafeRequest (nothing sent)."""
+        head = self._head(method, target, headers, body)
+        async with self.slots, asyncio.timeout(timeout):
+            connection, reused = await self._checkout()
             try:
-                return await self._once(method, url, sent, body, limits)
-            except aiohttp.ServerDisconnectedError as exc:
-                if attempt + 1 == attempts:
-                    raise UpstreamProtocolError(str(exc) or "the service closed the connection") from exc
-        raise AssertionError("unreachable")
-
-    async def _once(self, method: str, url: URL, headers: CIMultiDict, body: bytes,
-                    limits: aiohttp.ClientTimeout) -> UpstreamResponse:
-        try:
-            async with self._client().request(
-                method, url, headers=headers, data=body if body or method not in ("GET", "HEAD") else None,
-                timeout=limits, allow_redirects=False,
-            ) as response:
-                payload = await response.read()
-                return UpstreamResponse(response.status, _lowered(response.raw_headers), payload)
-        except aiohttp.ConnectionTimeoutError as exc:
-            raise UpstreamConnectError(f"cannot connect to {self.base_url} in time") from exc
-        except aiohttp.ClientConnectorError as exc:
-            raise UpstreamConnectError(f"cannot connect to {self.base_url}") from exc
-        except TimeoutError as exc:
-            raise TimeoutError(f"{self.base_url} did not answer in time") from exc
-        except aiohttp.ServerDisconnectedError:
-            raise
-        except (aiohttp.ClientError, OSError) as exc:
-            raise UpstreamProtocolError(str(exc) or type(exc).__name__) from exc
+                return await self._exchange(connection, head, body, method == "HEAD")
+            except UpstreamProtocolError:
+                # A pooled connection the service had just closed: nothing was processed,
+                # so a request that is safe to repeat goes once more on a fresh connection.
+                if not reused or not (method in SAFE_TO_RETRY or _has(headers, b"idempotency-key")):
+                    raise
+            connection = await self._connect()
+            return await self._exchange(connection, head, body, method == "HEAD")
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        while self.idle:
+            self.idle.pop().close()
+
+    def _head(self, method: str, target: str, headers, body: bytes) -> bytes:
+        raw_target = (self.base_path + target).encode("ascii", errors="replace")
+        if method not in _METHODS or not raw_target.startswith(b"/") or _NOT_VISIBLE.search(raw_target):
+            raise UnsafeRequest(f"refusing to send {method} {target!r}")
+        lines = [method.encode() + b" " + raw_target + b" HTTP/1.1", b"host: " + self.host_header]
+        if body or method not in ("GET", "HEAD"):
+            lines.append(b"content-length: " + str(len(body)).encode())
+        for name, value in headers:
+            if _NOT_VISIBLE.search(name) or _CONTROL.search(value):
+                raise UnsafeRequest(f"refusing to send the header {name!r}")
+            lines.append(name + b": " + value)
+        return b"\r\n".join(lines) + b"\r\n\r\n"
+
+    async def _checkout(self) -> tuple[_Connection, bool]:
+        now = time.monotonic()
+        while self.idle:
+            connection = self.idle.pop()
+            if now - connection.idle_since < IDLE_SECONDS and not connection.reader.at_eof():
+                return connection, True
+            connection.close()
+        return await self._connect(), False
+
+    async def _connect(self) -> _Connection:
+        try:
+            async with asyncio.timeout(self.connect_timeout):
+                reader, writer = await asyncio.open_connection(self.host, self.port)
+        except (OSError, TimeoutError) as exc:
+            raise UpstreamConnectError(f"cannot connect to {self.host}:{self.port}") from exc
+        return _Connection(reader, writer)
+
+    async def _exchange(self, connection: _Connection, head: bytes, body: bytes, head_only: bool) -> UpstreamResponse:
+        parsed = _Parsed(head_only=head_only)
+        parser = httptools.HttpResponseParser(parsed)
+        parsed.parser = parser
+        try:
+            connection.writer.write(head + body if len(body) < 65536 else head)
+            if len(body) >= 65536:
+                connection.writer.write(body)
+            await connection.writer.drain()
+            while not parsed.done:
+                chunk = await connection.reader.read(65536)
+                if not chunk:
+                    raise UpstreamProtocolError("the service closed the connection")
+                parser.feed_data(chunk)
+        except (OSError, httptools.HttpParserError, asyncio.IncompleteReadError) as exc:
+            connection.close()
+            raise UpstreamProtocolError(str(exc)) from exc
+        except BaseException:
+            connection.close()  # a timeout or cancellation leaves the stream mid-answer
+            raise
+        if parsed.keep_alive:
+            connection.idle_since = time.monotonic()
+            self.idle.append(connection)
+        else:
+            connection.close()
+        return UpstreamResponse(parser.get_status_code(), parsed.headers, b"".join(parsed.body))
 
 
-def _lowered(raw: tuple[tuple[bytes, bytes], ...]) -> list[tuple[bytes, bytes]]:
-    return [(name.lower(), value) for name, value in raw]
+def _has(headers: list[tuple[bytes, bytes]], name: bytes) -> bool:
+    return any(key == name for key, _ in headers)

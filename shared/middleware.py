@@ -164,6 +164,11 @@ class ServiceMiddleware:
         if bad_path(scope):
             await errors.problem(404, "not_found", "No resource has this path")(scope, receive, send)
             return
+        if b"%00" in scope.get("query_string", b""):
+            # No text column holds a NUL (PostgreSQL refuses it): a 422 here, not a 500 in a query.
+            await errors.problem(422, "validation_error", "The query holds a NUL character",
+                                 errors=[{"field": "query", "message": "must not contain %00"}])(scope, receive, send)
+            return
         limit = body_limit_for(path, self.max_body_bytes, self.large_body_paths)
         length = header(scope, b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from gateway.upstream import Forwarder, UpstreamConnectError
+from gateway.upstream import Forwarder, UnsafeRequest, UpstreamConnectError
 
 from gateway_support import LiveServer, free_port
 
@@ -131,3 +131,18 @@ async def test_a_closed_port_is_a_connect_error():
             await forwarder.request("GET", "/units/X", [], b"", 2)
     finally:
         await forwarder.close()
+
+
+@pytest.mark.parametrize(("target", "headers"), [
+    ("/receipts HTTP/1.1\r\nx-caller-role: admin\r\nx: ", []),
+    ("/units/A B", []),
+    ("/units/\x00", []),
+    ("/units/A", [(b"x-request-id", b"r\r\nx-caller-role: admin")]),
+    ("/units/A", [(b"x-bad name", b"v")]),
+])
+async def test_nothing_that_would_add_a_line_is_ever_sent(forwarder, recorder_server, target, headers):
+    recorder, _server = recorder_server
+    before = len(recorder.seen)
+    with pytest.raises(UnsafeRequest):
+        await forwarder.request("GET", target, headers, b"", 5)
+    assert len(recorder.seen) == before

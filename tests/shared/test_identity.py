@@ -192,3 +192,9 @@ async def test_head_answers_like_get_without_a_body(service):
     assert head.status_code == 200 and head.content == b""
     assert head.headers["content-length"] == get.headers["content-length"]
     assert_problem(await client.get("/nowhere", headers=internal_headers()), 404, "not_found")
+
+
+async def test_a_nul_in_the_query_is_422_before_any_query_runs(service):
+    client, _db = service
+    response = await client.get("/units/A?project_code=%00", headers=internal_headers())
+    assert_problem(response, 422, "validation_error")
