@@ -7,6 +7,7 @@ The path goes to the service exactly as received, still percent-encoded
 (shared/identity.py) and the request's deadline (shared/deadline.py).
 """
 
+import re
 from urllib.parse import quote_from_bytes
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -31,10 +32,14 @@ class InvalidTarget(Exception):
     pass
 
 
+_CONTROL_OR_SPACE = re.compile(rb"[\x00-\x20\x7f]")
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+
+
 def _clean(raw: bytes) -> str:
-    if any(b < 0x21 or b == 0x7F for b in raw):
+    if _CONTROL_OR_SPACE.search(raw):
         raise InvalidTarget()
-    return quote_from_bytes(raw, safe=TARGET_SAFE) if any(b > 0x7F for b in raw) else raw.decode("ascii")
+    return quote_from_bytes(raw, safe=TARGET_SAFE) if _NON_ASCII.search(raw) else raw.decode("ascii")
 
 
 def check_target(scope: Scope) -> bool:
