@@ -1,12 +1,13 @@
 """The httpx client services use to call each other: timeouts, the internal
 token, the caller's request id forwarded, failures turned into one error."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
 
-from shared import context, errors
+from shared import context, deadline, errors
 from shared.settings import Settings
 
 
@@ -17,17 +18,23 @@ class ServiceClient:
         self.token = internal_token
 
     async def request(self, method: str, path: str, *, idempotency_key: str | None = None, **kwargs):
+        # Wait less than this request's own deadline allows, and give the callee less than that.
+        wait = deadline.wait_budget(self.client.timeout.read or 10.0)
+        if wait <= 0:
+            raise errors.UpstreamTimeout(f"No time was left to call the {self.name} service")
         headers = {
             "X-Internal-Token": self.token,
             "X-Request-ID": context.request_id() or "",
             "X-Caller-Role": "system",
+            deadline.HEADER_NAME: deadline.header_for_call(wait),
         }
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
         headers.update(kwargs.pop("headers", {}))
         try:
-            response = await self.client.request(method, path, headers=headers, **kwargs)
-        except httpx.TimeoutException as exc:
+            async with asyncio.timeout(wait):
+                response = await self.client.request(method, path, headers=headers, **kwargs)
+        except (httpx.TimeoutException, TimeoutError) as exc:
             raise errors.UpstreamTimeout(f"The {self.name} service did not answer in time") from exc
         except httpx.HTTPError as exc:
             raise errors.UpstreamUnavailable(f"The {self.name} service is unavailable") from exc
