@@ -31,7 +31,8 @@ def _in(values) -> str:
     return ", ".join(f"'{v}'" for v in values)
 
 
-def _rebuild(statuses: tuple[str, ...], unnumbered: tuple[str, ...], data_change: list[str]) -> None:
+def _rebuild(statuses: tuple[str, ...], unnumbered: tuple[str, ...], data_change) -> None:
+    """Swap the status CHECKs, running `data_change(links table)` while no CHECK is on."""
     sqlite = op.get_bind().dialect.name == "sqlite"
     if sqlite:
         for table in CHILDREN:
@@ -39,7 +40,8 @@ def _rebuild(statuses: tuple[str, ...], unnumbered: tuple[str, ...], data_change
     with op.batch_alter_table("bill") as batch:
         batch.drop_constraint(op.f("ck_bill_status"), type_="check")
         batch.drop_constraint(op.f("ck_bill_numbered_when_invoice"), type_="check")
-    for statement in data_change:
+    # On SQLite the rebuild emptied the links (kept aside): read the copy.
+    for statement in data_change("keep_bill_reservation" if sqlite else "bill_reservation"):
         op.execute(statement)
     with op.batch_alter_table("bill") as batch:
         batch.create_check_constraint("status", sa.text(f"status IN ({_in(statuses)})"))
@@ -53,22 +55,29 @@ def _rebuild(statuses: tuple[str, ...], unnumbered: tuple[str, ...], data_change
             op.execute(f"DROP TABLE keep_{table}")
 
 
-def upgrade() -> None:
-    consumed = ("EXISTS (SELECT 1 FROM bill_reservation r WHERE r.bill_id = bill.id "
-                "AND r.state <> 'held')")
-    _rebuild(NEW, ("begun", "planned", "consuming", "stopped"), [
+def _to_states(links: str) -> list[str]:
+    consumed = f"EXISTS (SELECT 1 FROM {links} r WHERE r.bill_id = bill.id AND r.state <> 'held')"
+    return [
         f"UPDATE bill SET status = 'consuming' WHERE status = 'pending' AND {consumed}",
         "UPDATE bill SET status = 'planned' WHERE status = 'pending' AND planned_at IS NOT NULL",
         "UPDATE bill SET status = 'begun' WHERE status = 'pending'",
         "UPDATE bill SET status = 'stopped' WHERE status = 'failed'",
-    ])
+    ]
+
+
+def _to_pending(_links: str) -> list[str]:
+    return [
+        "UPDATE bill SET status = 'pending' WHERE status IN ('begun', 'planned', 'consuming')",
+        "UPDATE bill SET status = 'failed' WHERE status = 'stopped'",
+    ]
+
+
+def upgrade() -> None:
+    _rebuild(NEW, ("begun", "planned", "consuming", "stopped"), _to_states)
     # GET /invoices?repair_reference= finds a bill by its repair order.
     op.create_index("ix_bill_repair_reference", "bill", ["repair_reference"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_bill_repair_reference", table_name="bill")
-    _rebuild(OLD, ("pending", "failed"), [
-        "UPDATE bill SET status = 'pending' WHERE status IN ('begun', 'planned', 'consuming')",
-        "UPDATE bill SET status = 'failed' WHERE status = 'stopped'",
-    ])
+    _rebuild(OLD, ("pending", "failed"), _to_pending)
