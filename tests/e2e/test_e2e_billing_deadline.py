@@ -8,13 +8,21 @@ less than it, and inventory refuses work that arrives after its own deadline."""
 import signal
 import time
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
 
 from gateway.config import GatewaySettings
 
-pytestmark = pytest.mark.e2e
+# Until the gateway sends X-Request-Deadline (issue 8, wired by another branch), billing cannot know
+# the gateway's budget and the gateway answers first: then these must fail, and say why.
+GATEWAY_SENDS_DEADLINE = any("deadline" in f.read_text() for f in (Path(__file__).parents[2] / "gateway").glob("*.py"))
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.xfail(not GATEWAY_SENDS_DEADLINE, strict=True,
+                      reason="the gateway does not send X-Request-Deadline yet"),
+]
 
 GATEWAY_TIMEOUT = GatewaySettings().gateway_timeout_seconds
 SERIAL = "HANG-000001"
