@@ -6,8 +6,10 @@ Needs the deadline mechanism end to end: the gateway sends X-Request-Deadline, b
 less than it, and inventory refuses work that arrives after its own deadline."""
 
 import signal
+import sqlite3
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -16,13 +18,12 @@ import pytest
 from gateway.config import GatewaySettings
 
 # Until the gateway sends X-Request-Deadline (issue 8, wired by another branch), billing cannot know
-# the gateway's budget and the gateway answers first: then these must fail, and say why.
-GATEWAY_SENDS_DEADLINE = any("deadline" in f.read_text() for f in (Path(__file__).parents[2] / "gateway").glob("*.py"))
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.xfail(not GATEWAY_SENDS_DEADLINE, strict=True,
-                      reason="the gateway does not send X-Request-Deadline yet"),
-]
+# the gateway's budget and the gateway answers first: then these tests must fail, and say why.
+ROOT = Path(__file__).parents[2]
+GATEWAY_SENDS_DEADLINE = any("deadline" in f.read_text() for f in (ROOT / "gateway").glob("*.py"))
+needs_gateway_deadline = pytest.mark.xfail(not GATEWAY_SENDS_DEADLINE, strict=True,
+                                           reason="the gateway does not send X-Request-Deadline yet")
+pytestmark = pytest.mark.e2e
 
 GATEWAY_TIMEOUT = GatewaySettings().gateway_timeout_seconds
 SERIAL = "HANG-000001"
@@ -96,6 +97,13 @@ def post_with_inventory_hung(platform, billing: httpx.Client, body: dict, header
     return response, took
 
 
+def bill_state(platform, reference: str) -> str:
+    """The state of the bill being made, read from billing's own database (SQLite under DATA_DIR)."""
+    with sqlite3.connect(Path(platform.env["DATA_DIR"]) / "billing.sqlite3") as db:
+        [(state,)] = db.execute("SELECT status FROM bill WHERE repair_reference = ?", (reference,)).fetchall()
+    return state
+
+
 def invoices_of(billing: httpx.Client, reference: str) -> list[dict]:
     response = billing.get("/billing/invoices", params={"repair_reference": reference})
     assert response.status_code == 200, response.text
@@ -113,6 +121,7 @@ def assert_reported_by_billing_in_time(response: httpx.Response, took: float) ->
     return problem
 
 
+@needs_gateway_deadline
 def test_inventory_hung_while_a_bill_is_made_issues_nothing_and_the_same_key_completes_it_once(platform, keys):
     reservation = reserve(platform, keys)
     reference = "RR-HANG-KEY"
@@ -136,6 +145,7 @@ def test_inventory_hung_while_a_bill_is_made_issues_nothing_and_the_same_key_com
         assert stock(admin) == (before[0] - 1, before[1] - 1) and issues(admin) == issued_before + 1
 
 
+@needs_gateway_deadline
 def test_inventory_hung_without_a_key_answers_the_key_that_completes_the_same_bill(platform, keys):
     reservation = reserve(platform, keys)
     reference = "RR-HANG-NOKEY"
@@ -153,3 +163,47 @@ def test_inventory_hung_without_a_key_answers_the_key_that_completes_the_same_bi
         assert done.status_code == 201, done.text
         assert [b["number"] for b in invoices_of(billing, reference)] == [done.json()["number"]]
         assert stock(admin) == (before[0] - 1, before[1] - 1)
+
+
+@needs_gateway_deadline
+def test_inventory_hung_on_the_consume_does_not_consume_it_when_it_wakes(platform, keys):
+    """The reported case: inventory wakes after the client was told 504, with the consume waiting."""
+    reservation = reserve(platform, keys)
+    reference = "RR-HANG-CONSUME"
+    body = repair(reservation, reference)
+    warranty, inventory = platform.processes["warranty"], platform.processes["inventory"]
+    with platform.client() as admin, platform.client(keys["billing"]) as billing:
+        before, issued_before = stock(admin), issues(admin)
+        # Hold the bill at its claim (warranty stopped) after the reservations were read, then stop
+        # inventory and let the claim through: the next call billing makes is the consume, into a hung inventory.
+        warranty.send_signal(signal.SIGSTOP)
+        try:
+            with ThreadPoolExecutor(1) as pool:
+                started = time.monotonic()
+                answer = pool.submit(billing.post, "/billing/repairs", json=body,
+                                     headers={"Idempotency-Key": "hang-consume"}, timeout=3 * GATEWAY_TIMEOUT)
+                time.sleep(2.0)
+                inventory.send_signal(signal.SIGSTOP)
+                warranty.send_signal(signal.SIGCONT)
+                failed = answer.result()
+                took = time.monotonic() - started
+                time.sleep(1.0)
+        finally:
+            warranty.send_signal(signal.SIGCONT)
+            inventory.send_signal(signal.SIGCONT)
+        with httpx.Client(timeout=30.0) as direct:
+            assert direct.get(f"http://127.0.0.1:{platform.port('inventory')}/readyz").status_code == 200
+        time.sleep(1.0)  # inventory works through the consume that waited for it, past its deadline
+
+        assert_reported_by_billing_in_time(failed, took)
+        # The claim was decided before inventory hung: the call that hung was the consume.
+        assert bill_state(platform, reference) == "planned"
+        assert invoices_of(billing, reference) == []
+        assert admin.get(f"/inventory/reservations/{reservation}").json()["status"] == "active"
+        assert stock(admin) == before and issues(admin) == issued_before
+
+        done = billing.post("/billing/repairs", json=body, headers={"Idempotency-Key": "hang-consume"})
+        assert done.status_code == 201, done.text
+        assert done.json()["claim"]["decision"] == "rejected"
+        assert [b["number"] for b in invoices_of(billing, reference)] == [done.json()["number"]]
+        assert stock(admin) == (before[0] - 1, before[1] - 1) and issues(admin) == issued_before + 1
