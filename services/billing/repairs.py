@@ -10,8 +10,9 @@ a bill makes every remote effect happen once.
 Deadlines: the request's deadline (X-Request-Deadline, shared.deadline) bounds
 every call to another service (shared.http waits less and passes a smaller
 deadline on) and every local step (one that would commit after the deadline is
-rolled back). Once it is spent nothing more is started: the bill is suspended
-where it stands, the answer is 504, and nothing goes on in the background.
+rolled back; only what another service has already done is recorded anyway).
+Once it is spent nothing more is started: the bill is suspended where it
+stands, the answer is 504, and nothing goes on in the background.
 """
 
 import asyncio
@@ -119,15 +120,15 @@ class RepairSaga:
                         bill = self._local(bills.reopen, bill_id=bill_id)
                     case saga.Plan():
                         reservations, claim = await self._plan_remote(bill)
-                        bill = self._local(bills.record_plan, bill_id=bill_id, reservations=reservations,
-                                           claim=claim)
+                        bill = self._record(bills.record_plan, bill_id=bill_id, reservations=reservations,
+                                            claim=claim)
                     case saga.Consume(reservation_id=rid):
                         reservation = await self.inventory.consume(rid, idempotency_key=consume_key(bill_id, rid))
-                        bill = self._local(bills.mark_consumed, bill_id=bill_id, reservation_id=rid,
-                                           reservation=reservation)
+                        bill = self._record(bills.mark_consumed, bill_id=bill_id, reservation_id=rid,
+                                            reservation=reservation)
                     case saga.LeaveOff(reservation_id=rid):
                         log.warning("reservation_lost", bill_id=bill_id, reservation_id=rid, code=error.code)
-                        bill = self._local(bills.mark_lost, bill_id=bill_id, reservation_id=rid)
+                        bill = self._record(bills.mark_lost, bill_id=bill_id, reservation_id=rid)
                     case saga.Stop():
                         log.info("bill_stopped", bill_id=bill_id, code=error.code)
                         self._local(bills.abandon, bill_id=bill_id, code=error.code)
@@ -157,6 +158,19 @@ class RepairSaga:
             result = step(session, now=self.clock.now(), **kwargs)
             deadline.check()
         return result
+
+    def _record(self, step, **kwargs):
+        """Record what another service has already done, even past the deadline.
+
+        Rolling it back would not undo it: a consume done at inventory but forgotten here would let
+        the bill look as if it had consumed nothing, and stop, leaving issued parts without a bill.
+        """
+        unbound = deadline.start(None)
+        try:
+            with self.db.transaction() as session:
+                return step(session, now=self.clock.now(), **kwargs)
+        finally:
+            deadline.reset(unbound)
 
     def _to_consume(self, bill_id: int) -> tuple[int, ...]:
         with self.db.transaction(write=False) as session:

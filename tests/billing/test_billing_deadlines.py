@@ -178,3 +178,26 @@ async def test_issuing_that_would_end_past_the_deadline_is_rolled_back_and_burns
     done = await post_repair(billing, body, key="late-1")
     assert done.status_code == 201 and done.json()["number"] == "INV-2026-000001"
     assert inventory.consumes_of(rid) == 1
+
+
+async def test_a_consume_done_is_recorded_even_past_the_deadline_and_nothing_is_issued(
+    billing, billing_db, inventory, monkeypatch
+):
+    rid = inventory.add_reservation(COMPRESSOR)
+    body = repair_body(reservation_ids=[rid])
+    real_mark = bills.mark_consumed
+
+    def slow_mark(session, **kwargs):
+        time.sleep(BUDGET)  # the database stalls after inventory issued the parts
+        return real_mark(session, **kwargs)
+
+    monkeypatch.setattr(bills, "mark_consumed", slow_mark)
+    failed, _took = await post_with_deadline(billing, body)
+    assert_problem(failed, 504, "upstream_timeout")
+    # Forgetting it would let the bill look as if it had consumed nothing (and be stopped, or superseded).
+    assert bill_states(billing_db) == ["consuming"]
+    assert (await billing.get("/invoices")).json()["items"] == []
+
+    monkeypatch.setattr(bills, "mark_consumed", real_mark)
+    done = await post_repair(billing, body, key="late-1")
+    assert done.status_code == 201 and inventory.consumes_of(rid) == 1
