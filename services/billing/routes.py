@@ -119,7 +119,14 @@ async def create_repair(repair_in: RepairCreate, request: Request, caller: Curre
             if run.replay is not None:
                 return run.replay_response()
             saga = RepairSaga(app.state.db, clients.upstreams(app), app.state.clock)
-            body = await saga.bill(run=run, scope=scope, key=key, fingerprint=fingerprint, repair_in=repair_in)
+            try:
+                body = await saga.bill(run=run, scope=scope, key=key, fingerprint=fingerprint,
+                                       repair_in=repair_in)
+            except BaseException:
+                # Giving the key's claim back, on the way out, is cleanup: never refused as late,
+                # or the retry would find the key still in flight.
+                deadline.start(None)
+                raise
     except (shared_errors.UpstreamUnavailable, shared_errors.UpstreamTimeout) as exc:
         if not generated:
             raise
