@@ -192,13 +192,18 @@ class RepairSaga:
         return body
 
     async def _plan_remote(self, bill) -> tuple[dict[int, Reservation], Claim]:
-        reservations = await self._read_reservations(bill.reservation_ids)
+        # A bill that got as far as its claim before may have had a consume done whose answer was
+        # lost: a reservation that reads consumed is then left to the bill's own consume key, which
+        # inventory replays if it was this bill's, and refuses if it was someone else's.
+        usable = ("active", "consumed") if bill.claim_id is not None else ("active",)
+        reservations = await self._read_reservations(bill.reservation_ids, usable)
         if bill.claim_id is not None:  # decided on an earlier attempt, before that attempt stopped
             return reservations, Claim(bill.claim_id, bill.claim_decision, bill.claim_reasons)
         claim = await self.warranty.post_claim(idempotency_key=claim_key(bill.id), claim=_claim_body(bill))
         return reservations, claim
 
-    async def _read_reservations(self, reservation_ids: list[int]) -> dict[int, Reservation]:
+    async def _read_reservations(self, reservation_ids: list[int], usable: tuple[str, ...]
+                                 ) -> dict[int, Reservation]:
         found = await asyncio.gather(
             *(self.inventory.get_reservation(rid) for rid in reservation_ids), return_exceptions=True
         )
@@ -206,7 +211,7 @@ class RepairSaga:
             if isinstance(result, BaseException):
                 raise result
         for rid, reservation in zip(reservation_ids, found, strict=True):
-            if reservation.status != "active":
+            if reservation.status not in usable:
                 raise errors.ReservationNotActive(f"Reservation {rid} is {reservation.status}")
         return dict(zip(reservation_ids, found, strict=True))
 
