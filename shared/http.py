@@ -3,6 +3,7 @@ signed `system` identity (shared/identity.py), the caller's request id forwarded
 a wait bounded by the request's deadline and that deadline passed on, failures
 turned into one error."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -34,8 +35,9 @@ class ServiceClient:
         headers.update(extra)
         kwargs.setdefault("timeout", httpx.Timeout(wait, connect=min(wait, 2.0)))
         try:
-            response = await self.client.request(method, path, headers=headers, **kwargs)
-        except httpx.TimeoutException as exc:
+            async with asyncio.timeout(wait):
+                response = await self.client.request(method, path, headers=headers, **kwargs)
+        except (httpx.TimeoutException, TimeoutError) as exc:
             raise errors.UpstreamTimeout(f"The {self.name} service did not answer in time") from exc
         except httpx.HTTPError as exc:
             raise errors.UpstreamUnavailable(f"The {self.name} service is unavailable") from exc

@@ -1,4 +1,5 @@
-"""The bill's states and the short transactions the repair saga is made of.
+"""The short local transactions the repair saga is made of, one per step of
+domain/saga.py, each moving the bill to its next state.
 
 Each function takes a session, flushes and never commits: repairs.py opens
 one transaction per step, between the calls to other services.
@@ -15,12 +16,13 @@ from sqlalchemy.orm import Session
 from services.billing import contracts, errors, rates
 from services.billing.clients import Claim, Reservation, ReservedPart, parse_part
 from services.billing.domain.pricing import ContractTerms, PartUse, invoice_number, price_repair
+from services.billing.domain.saga import OPEN_STATES, State
 from services.billing.models import INVOICE_STATUSES, Bill, BillLine, BillReservation, InvoiceCounter
 from shared import errors as shared_errors
 
 # Invoices (发票) follow the calendar of China Standard Time (UTC+8, no daylight saving).
 BUSINESS_TZ = timezone(timedelta(hours=8), "CST")
-# A reservation held by a pending bill that consumed nothing and was not touched for
+# A reservation held by a bill still being made that consumed nothing and was not touched for
 # this long may go to another bill: the holder's request was abandoned. Every step of
 # a live saga touches its bill within one upstream timeout, far below this.
 HOLD_LEASE = timedelta(minutes=2)
@@ -36,17 +38,17 @@ def links_of(session: Session, bill_id: int) -> list[BillReservation]:
     ))
 
 
-def open_bill(
+def begin(
     session: Session, *, scope: str, key: str, fingerprint: str, repair: dict, now: datetime
 ) -> Bill:
-    """The bill of this Idempotency-Key: found (to resume or replay) or begun, holding its reservations."""
+    """The bill of this Idempotency-Key: found (to resume or answer) or written, holding its reservations."""
     bill = session.scalars(
         select(Bill).where(Bill.idempotency_scope == scope, Bill.idempotency_key == key).with_for_update()
     ).one_or_none()
     if bill is None:
         card = rates.in_force(session, at=now)
         bill = Bill(
-            idempotency_scope=scope, idempotency_key=key, fingerprint=fingerprint, status="pending",
+            idempotency_scope=scope, idempotency_key=key, fingerprint=fingerprint, status=State.BEGUN,
             **repair,
             rate_card_version=card.id, labor_rate_per_hour=card.labor_rate_per_hour,
             callout_fee=card.callout_fee, vat_rate=card.vat_rate, currency=card.currency,
@@ -54,14 +56,26 @@ def open_bill(
         )
         session.add(bill)
         session.flush()
+        _hold(session, bill, now)
     elif bill.fingerprint != fingerprint:
         raise shared_errors.IdempotencyKeyReused("This Idempotency-Key was used with a different repair")
-    elif bill.status in INVOICE_STATUSES:
-        return bill
-    else:
-        bill.status, bill.failure_code, bill.updated_at = "pending", None, now
+    elif bill.status in OPEN_STATES:
+        bill.updated_at = now  # worked on again: its reservations are not up for grabs
+        session.flush()
+    return bill
+
+
+def reopen(session: Session, *, bill_id: int, now: datetime) -> Bill:
+    """A retry of a stopped bill: begun again, holding its reservations again."""
+    bill = session.get(Bill, bill_id, with_for_update=True)
+    bill.status, bill.failure_code, bill.updated_at = State.BEGUN, None, now
     _hold(session, bill, now)
     return bill
+
+
+def to_consume(session: Session, bill_id: int) -> tuple[int, ...]:
+    """The reservations on the bill that inventory has not issued yet, in the bill's order."""
+    return tuple(link.reservation_id for link in links_of(session, bill_id) if link.state == "held")
 
 
 def _hold(session: Session, bill: Bill, now: datetime) -> None:
@@ -87,7 +101,8 @@ def _hold(session: Session, bill: Bill, now: datetime) -> None:
 
 
 def _abandoned(session: Session, holder: Bill, now: datetime) -> bool:
-    if holder.status != "pending" or now - holder.updated_at < HOLD_LEASE:
+    # Only a bill that consumed nothing may stop; one that consumed parts keeps them until completed.
+    if holder.status not in (State.BEGUN, State.PLANNED) or now - holder.updated_at < HOLD_LEASE:
         return False
     return all(link.state == "held" for link in links_of(session, holder.id))
 
@@ -96,16 +111,16 @@ def abandon(session: Session, *, bill_id: int, code: str, now: datetime) -> None
     """Stop a bill that consumed nothing: it lets its reservations go; a retry reopens it."""
     bill = session.get(Bill, bill_id, with_for_update=True)
     links = links_of(session, bill_id)
-    if bill.status != "pending" or any(link.state != "held" for link in links):
+    if bill.status not in (State.BEGUN, State.PLANNED) or any(link.state != "held" for link in links):
         return  # parts were consumed: only completing the bill is allowed now
-    bill.status, bill.failure_code, bill.planned_at, bill.updated_at = "failed", code, None, now
+    bill.status, bill.failure_code, bill.planned_at, bill.updated_at = State.STOPPED, code, None, now
     session.execute(delete(BillReservation).where(BillReservation.bill_id == bill_id))
     session.flush()
 
 
 def record_plan(
     session: Session, *, bill_id: int, reservations: dict[int, Reservation], claim: Claim, now: datetime
-) -> None:
+) -> Bill:
     """The claim decided, the reservations read and the contract found: consuming may begin."""
     bill = session.get(Bill, bill_id, with_for_update=True)
     bill.claim_id, bill.claim_decision, bill.claim_reasons = claim.id, claim.decision, claim.reasons
@@ -114,25 +129,31 @@ def record_plan(
     for link in links_of(session, bill_id):
         link.lines = [part.to_json() for part in reservations[link.reservation_id].lines]
     bill.planned_at = bill.updated_at = now
+    bill.status = State.PLANNED
     session.flush()
+    return bill
 
 
 def mark_consumed(
     session: Session, *, bill_id: int, reservation_id: int, reservation: Reservation, now: datetime
-) -> None:
+) -> Bill:
     link = session.get(BillReservation, reservation_id, with_for_update=True)
     link.state, link.consumed_at = "consumed", now
     # What inventory says it issued is what is billed.
     link.lines = [part.to_json() for part in reservation.lines]
-    session.execute(update(Bill).where(Bill.id == bill_id).values(updated_at=now))
+    bill = session.get(Bill, bill_id, with_for_update=True)
+    bill.status, bill.updated_at = State.CONSUMING, now
     session.flush()
+    return bill
 
 
-def mark_lost(session: Session, *, bill_id: int, reservation_id: int, now: datetime) -> None:
+def mark_lost(session: Session, *, bill_id: int, reservation_id: int, now: datetime) -> Bill:
     link = session.get(BillReservation, reservation_id, with_for_update=True)
     link.state = "lost"
-    session.execute(update(Bill).where(Bill.id == bill_id).values(updated_at=now))
+    bill = session.get(Bill, bill_id, with_for_update=True)
+    bill.updated_at = now
     session.flush()
+    return bill
 
 
 def next_number(session: Session, *, year: int) -> str:
@@ -193,6 +214,6 @@ def issue(session: Session, *, bill_id: int, now: datetime) -> Bill:
     bill.net, bill.vat, bill.total = priced.net, priced.vat, priced.total
     bill.warranty_cost = priced.warranty_cost
     bill.number = next_number(session, year=now.astimezone(BUSINESS_TZ).year)
-    bill.status, bill.issued_at, bill.updated_at = "issued", now, now
+    bill.status, bill.issued_at, bill.updated_at = State.ISSUED, now, now
     session.flush()
     return bill

@@ -23,7 +23,8 @@ def get(session: Session, number: str, *, for_update: bool = False) -> Bill:
 
 
 def list_invoices(
-    session: Session, *, serial_number: str | None, status: str | None, after: str | None, limit: int
+    session: Session, *, serial_number: str | None, status: str | None, after: str | None, limit: int,
+    repair_reference: str | None = None,
 ) -> list[Bill]:
     query = pagination.keyset(select(Bill).where(Bill.status.in_(INVOICE_STATUSES)), Bill.number,
                               after=after, limit=limit)
@@ -31,6 +32,8 @@ def list_invoices(
         query = query.where(Bill.serial_number == serial_number)
     if status is not None:
         query = query.where(Bill.status == status)
+    if repair_reference is not None:
+        query = query.where(Bill.repair_reference == repair_reference.strip())
     return list(session.scalars(query))
 
 

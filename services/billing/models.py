@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from services.billing.domain import saga
 from shared.db import UtcDateTime, make_base, one_of
 from shared.idempotency import IdempotencyRecordMixin
 
@@ -31,14 +32,14 @@ MONEY = Numeric(12, 2)
 RATE = Numeric(5, 4)
 HOURS = Numeric(10, 4)
 
-# pending: the saga is under way; failed: it stopped on a definitive error and
-# holds nothing (a retry with the same key reopens it); issued/paid/void: an invoice.
-BILL_STATUSES = ("pending", "failed", "issued", "paid", "void")
-INVOICE_STATUSES = ("issued", "paid", "void")
+# The repair saga's states (services/billing/domain/saga.py says what each means and
+# how a bill goes from one to the next), then the invoice's own life: paid or void.
+BILL_STATUSES = tuple(state.value for state in saga.State)
+INVOICE_STATUSES = tuple(state.value for state in saga.INVOICE_STATES)
+UNNUMBERED_STATUSES = tuple(s for s in BILL_STATUSES if s not in INVOICE_STATUSES)
 # held: on this bill, not yet consumed; consumed: issued by inventory for this bill;
 # lost: inventory refused to consume it (no longer active) after the bill had begun consuming.
 LINK_STATES = ("held", "consumed", "lost")
-
 
 
 class RateCard(Base):
@@ -89,9 +90,11 @@ class Bill(Base):
     __table_args__ = (
         UniqueConstraint("idempotency_scope", "idempotency_key"),
         CheckConstraint(one_of("status", BILL_STATUSES), name="status"),
-        CheckConstraint("(number IS NULL) = (status IN ('pending', 'failed'))", name="numbered_when_invoice"),
+        CheckConstraint(f"(number IS NULL) = ({one_of('status', UNNUMBERED_STATUSES)})",
+                        name="numbered_when_invoice"),
         Index("ix_bill_serial_number_number", "serial_number", "number"),
         Index("ix_bill_status_number", "status", "number"),
+        Index("ix_bill_repair_reference", "repair_reference"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

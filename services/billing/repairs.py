@@ -1,31 +1,31 @@
-"""Billing a finished repair: a saga over warranty and inventory.
+"""Billing a finished repair: the I/O loop of the saga in domain/saga.py.
 
-1. A pending bill, keyed by the Idempotency-Key, is written (with the request
-   and the rate card in force) before any remote effect, and holds its
-   reservations so that no other bill can take them.
-2. The reservations are read (all must be active) and the claim is posted with
-   the key `bill-<id>-claim`; decision, reservation lines and covering contract
-   are stored.
-3. Each reservation is consumed with the key `bill-<id>-res-<reservation id>`,
-   each success stored at once.
-4. The bill is priced from what inventory issued and numbered, in the
-   transaction that stores the Idempotency-Key's answer.
+The loop asks `saga.next_step` what to do for the bill's state and the facts
+it has, does it (a call to warranty or inventory, or one short local
+transaction from bills.py), and asks again. No transaction is open while
+another service is called. The remote steps carry keys of their own
+(`bill-<id>-claim`, `bill-<id>-res-<reservation id>`), so a retry that resumes
+a bill makes every remote effect happen once.
 
-No transaction is open while another service is called. An upstream failure
-leaves the pending bill as it stands (503/504): a retry with the same key
-resumes it, and the keys make every remote step happen once. A definitive
-refusal before anything was consumed stops the bill (it lets its reservations
-go); once anything was consumed, only completing the bill is allowed.
+Deadlines: the request's deadline (X-Request-Deadline, shared.deadline) bounds
+every call to another service (shared.http waits less and passes a smaller
+deadline on) and every local step (one that would commit after the deadline is
+rolled back; only what another service has already done is recorded anyway).
+Once it is spent nothing more is started: the bill is suspended where it
+stands, the answer is 504, and nothing goes on in the background.
 """
 
 import asyncio
-import uuid
 
 import structlog
 
 from services.billing import bills, errors, invoices
 from services.billing.clients import Claim, Reservation, Upstreams
+from services.billing.domain import saga
+from services.billing.domain.saga import Facts, Outcome, State
+from services.billing.models import Bill
 from services.billing.schemas import RepairCreate
+from shared import deadline
 from shared import errors as shared_errors
 from shared.clock import Clock
 from shared.db import Database
@@ -33,9 +33,13 @@ from shared.idempotency import Attempt
 
 log = structlog.get_logger("billing.repairs")
 
-# Refusals that no retry of the same request can change: the bill stops (if nothing was consumed).
+# Refusals that no retry of the same request can change.
 DEFINITIVE = (errors.UnitNotFound, errors.ReservationNotFound, errors.ReservationNotActive,
               shared_errors.Unprocessable)
+# Failures a retry may cure: a service down, slow or failing.
+TRANSIENT = (shared_errors.UpstreamUnavailable, shared_errors.UpstreamTimeout)
+# Less than this left before the deadline, and no step is started: answering takes time too.
+LAST_STEP_SECONDS = deadline.MARGIN_SECONDS
 
 
 def claim_key(bill_id: int) -> str:
@@ -79,60 +83,127 @@ class RepairSaga:
         self.clock = clock
 
     async def bill(
-        self, *, run: Attempt, scope: str, key: str | None, fingerprint: str, repair_in: RepairCreate
-    ) -> dict:
-        """Make (or resume, or replay) the bill of this request; the answer is the issued bill."""
-        if repair_in.performed_on > bills.business_day(self.clock.now()):
-            raise errors.invalid("performed_on", "a finished repair cannot be dated in the future")
-        generated = key is None
-        key = key or f"auto-{uuid.uuid4().hex}"
-        try:
-            return await self._run(run=run, scope=scope, key=key, fingerprint=fingerprint,
-                                   repair_in=repair_in)
-        except (shared_errors.UpstreamUnavailable, shared_errors.UpstreamTimeout) as exc:
-            if generated:
-                # Without it a client that sent no key could never resume this bill.
-                exc.extra["idempotency_key"] = key
-            raise
-
-    async def _run(
         self, *, run: Attempt, scope: str, key: str, fingerprint: str, repair_in: RepairCreate
     ) -> dict:
+        """Make (or resume, or answer) the bill of this request; the answer is the issued bill."""
+        if repair_in.performed_on > bills.business_day(self.clock.now()):
+            raise errors.invalid("performed_on", "a finished repair cannot be dated in the future")
+        state: State | None = None
+        bill_id = 0
+        to_consume: tuple[int, ...] = ()
+        outcome, refused, error = Outcome.NONE, None, None
+        while True:
+            facts = Facts(to_consume=to_consume, outcome=outcome, refused_reservation=refused,
+                          out_of_time=_out_of_time())
+            step = saga.next_step(state, facts)
+            log.debug("saga_step", bill_id=bill_id, state=state, step=type(step).__name__)
+            outcome, refused = Outcome.NONE, None
+            try:
+                match step:
+                    case saga.Answer():
+                        return self._answer(run, bill_id)
+                    case saga.Suspend():
+                        if facts.outcome is Outcome.FAILED:
+                            log.info("bill_suspended", bill_id=bill_id, state=state, code=error.code)
+                            raise error
+                        log.info("bill_suspended", bill_id=bill_id, state=state, code="deadline")
+                        raise shared_errors.UpstreamTimeout(
+                            "The repair could not be billed within the time the caller gave; "
+                            "retry with the same Idempotency-Key"
+                        )
+                    case saga.Begin():
+                        bill = self._local(bills.begin, scope=scope, key=key, fingerprint=fingerprint,
+                                           repair=_request_columns(repair_in))
+                        bill_id = bill.id
+                        log.info("bill_begun", bill_id=bill_id, state=bill.status)
+                    case saga.Reopen():
+                        bill = self._local(bills.reopen, bill_id=bill_id)
+                    case saga.Plan():
+                        reservations, claim = await self._plan_remote(bill)
+                        bill = self._record(bills.record_plan, bill_id=bill_id, reservations=reservations,
+                                            claim=claim)
+                    case saga.Consume(reservation_id=rid):
+                        reservation = await self.inventory.consume(rid, idempotency_key=consume_key(bill_id, rid))
+                        bill = self._record(bills.mark_consumed, bill_id=bill_id, reservation_id=rid,
+                                            reservation=reservation)
+                    case saga.LeaveOff(reservation_id=rid):
+                        log.warning("reservation_lost", bill_id=bill_id, reservation_id=rid, code=error.code)
+                        bill = self._record(bills.mark_lost, bill_id=bill_id, reservation_id=rid)
+                    case saga.Stop():
+                        log.info("bill_stopped", bill_id=bill_id, code=error.code)
+                        self._local(bills.abandon, bill_id=bill_id, code=error.code)
+                        raise error
+                    case saga.Issue():
+                        body = self._issue(run, bill_id)
+                        log.info("bill_issued", bill_id=bill_id, number=body["number"])
+                        return body
+            except DEFINITIVE as exc:
+                if not isinstance(step, saga.Plan | saga.Consume):
+                    raise  # a local step refused (a reservation on another bill): nothing was written
+                outcome, error = Outcome.REFUSED, exc
+                refused = step.reservation_id if isinstance(step, saga.Consume) else None
+            except TRANSIENT as exc:
+                if isinstance(step, saga.Suspend):
+                    raise
+                outcome, error = Outcome.FAILED, exc
+            except deadline.DeadlineExceeded:
+                pass  # the step was rolled back; the next turn finds no time left and suspends
+            else:
+                state = State(bill.status)
+                to_consume = self._to_consume(bill_id)
+
+    def _local(self, step, **kwargs):
+        """One local step in its own transaction; past the deadline it is rolled back, not committed."""
         with self.db.transaction() as session:
-            bill = bills.open_bill(session, scope=scope, key=key, fingerprint=fingerprint,
-                                   repair=_request_columns(repair_in), now=self.clock.now())
-            if bill.status != "pending":
-                # Issued before (its key's stored answer has been purged): answer its state now.
-                body = invoices.read(session, bill).model_dump(mode="json")
-                run.record(session, 201, body)
-                return body
-        log.info("bill_started", bill_id=bill.id, planned=bill.planned_at is not None)
-        if bill.planned_at is None:
-            await self._plan(bill)
-        await self._consume(bill.id)
+            result = step(session, now=self.clock.now(), **kwargs)
+            deadline.check()
+        return result
+
+    def _record(self, step, **kwargs):
+        """Record what another service has already done, even past the deadline.
+
+        Rolling it back would not undo it: a consume done at inventory but forgotten here would let
+        the bill look as if it had consumed nothing, and stop, leaving issued parts without a bill.
+        """
+        unbound = deadline.start(None)
+        try:
+            with self.db.transaction() as session:
+                return step(session, now=self.clock.now(), **kwargs)
+        finally:
+            deadline.reset(unbound)
+
+    def _to_consume(self, bill_id: int) -> tuple[int, ...]:
+        with self.db.transaction(write=False) as session:
+            return bills.to_consume(session, bill_id)
+
+    def _answer(self, run: Attempt, bill_id: int) -> dict:
+        # Issued on an earlier attempt whose stored answer has since been purged: answer its state now.
         with self.db.transaction() as session:
-            issued = bills.issue(session, bill_id=bill.id, now=self.clock.now())
-            body = invoices.read(session, issued).model_dump(mode="json")
+            body = invoices.read(session, session.get(Bill, bill_id)).model_dump(mode="json")
             run.record(session, 201, body)
-        log.info("bill_issued", bill_id=bill.id, number=issued.number)
         return body
 
-    async def _plan(self, bill) -> None:
-        try:
-            reservations = await self._read_reservations(bill.reservation_ids)
-            if bill.claim_id is None:
-                claim = await self.warranty.post_claim(idempotency_key=claim_key(bill.id),
-                                                       claim=_claim_body(bill))
-            else:  # decided on an earlier attempt, before that attempt stopped
-                claim = Claim(bill.claim_id, bill.claim_decision, bill.claim_reasons)
-        except DEFINITIVE as exc:
-            self._abandon(bill.id, exc)
-            raise
+    def _issue(self, run: Attempt, bill_id: int) -> dict:
         with self.db.transaction() as session:
-            bills.record_plan(session, bill_id=bill.id, reservations=reservations, claim=claim,
-                              now=self.clock.now())
+            issued = bills.issue(session, bill_id=bill_id, now=self.clock.now())
+            body = invoices.read(session, issued).model_dump(mode="json")
+            run.record(session, 201, body)
+            deadline.check()
+        return body
 
-    async def _read_reservations(self, reservation_ids: list[int]) -> dict[int, Reservation]:
+    async def _plan_remote(self, bill) -> tuple[dict[int, Reservation], Claim]:
+        # A bill that got as far as its claim before may have had a consume done whose answer was
+        # lost: a reservation that reads consumed is then left to the bill's own consume key, which
+        # inventory replays if it was this bill's, and refuses if it was someone else's.
+        usable = ("active", "consumed") if bill.claim_id is not None else ("active",)
+        reservations = await self._read_reservations(bill.reservation_ids, usable)
+        if bill.claim_id is not None:  # decided on an earlier attempt, before that attempt stopped
+            return reservations, Claim(bill.claim_id, bill.claim_decision, bill.claim_reasons)
+        claim = await self.warranty.post_claim(idempotency_key=claim_key(bill.id), claim=_claim_body(bill))
+        return reservations, claim
+
+    async def _read_reservations(self, reservation_ids: list[int], usable: tuple[str, ...]
+                                 ) -> dict[int, Reservation]:
         found = await asyncio.gather(
             *(self.inventory.get_reservation(rid) for rid in reservation_ids), return_exceptions=True
         )
@@ -140,35 +211,11 @@ class RepairSaga:
             if isinstance(result, BaseException):
                 raise result
         for rid, reservation in zip(reservation_ids, found, strict=True):
-            if reservation.status != "active":
+            if reservation.status not in usable:
                 raise errors.ReservationNotActive(f"Reservation {rid} is {reservation.status}")
         return dict(zip(reservation_ids, found, strict=True))
 
-    async def _consume(self, bill_id: int) -> None:
-        with self.db.transaction(write=False) as session:
-            links = bills.links_of(session, bill_id)
-        consumed_any = any(link.state == "consumed" for link in links)
-        for link in links:
-            if link.state != "held":
-                continue
-            rid = link.reservation_id
-            try:
-                reservation = await self.inventory.consume(rid, idempotency_key=consume_key(bill_id, rid))
-            except (errors.ReservationNotActive, errors.ReservationNotFound) as exc:
-                if not consumed_any:
-                    self._abandon(bill_id, exc)
-                    raise
-                # Parts are already issued for this bill: it must be completed, without these.
-                log.warning("reservation_lost", bill_id=bill_id, reservation_id=rid, code=exc.code)
-                with self.db.transaction() as session:
-                    bills.mark_lost(session, bill_id=bill_id, reservation_id=rid, now=self.clock.now())
-                continue
-            with self.db.transaction() as session:
-                bills.mark_consumed(session, bill_id=bill_id, reservation_id=rid, reservation=reservation,
-                                    now=self.clock.now())
-            consumed_any = True
 
-    def _abandon(self, bill_id: int, exc: shared_errors.ServiceError) -> None:
-        log.info("bill_stopped", bill_id=bill_id, code=exc.code)
-        with self.db.transaction() as session:
-            bills.abandon(session, bill_id=bill_id, code=exc.code, now=self.clock.now())
+def _out_of_time() -> bool:
+    left = deadline.remaining()
+    return left is not None and left <= LAST_STEP_SECONDS

@@ -1,5 +1,6 @@
 """Billing's HTTP routes: parse, call the use case, shape the answer."""
 
+import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -19,13 +20,16 @@ from services.billing.schemas import (
     RepairCreate,
     VisitRead,
 )
-from shared import idempotency, pagination
+from shared import deadline, idempotency, pagination
+from shared import errors as shared_errors
 from shared.deps import CurrentCaller, CurrentClock, Cursor, DbSession, IdempotencyKey, Limit, PathId
 
 router = APIRouter()
 
 SerialFilter = Annotated[str | None, Query(max_length=100, description="Only this unit's")]
 ContractId = PathId
+RepairReferenceFilter = Annotated[str | None, Query(max_length=200,
+                                                    description="Only the bill of this repair order")]
 StatusFilter = Annotated[Literal["issued", "paid", "void"] | None, Query(description="Only in this state")]
 
 
@@ -101,23 +105,46 @@ async def create_repair(repair_in: RepairCreate, request: Request, caller: Curre
                         key: IdempotencyKey = None):
     # No DbSession here: the saga opens its own short transactions between remote calls.
     app = request.app
+    # Without a key the server makes one up, and tells it on every answer: a 503/504 can then be resumed.
+    generated = key is None
+    key = key or f"auto-{uuid.uuid4().hex}"
+    told = {"Idempotency-Key": key} if generated else {}
     scope = f"{caller.key_id or caller.role}:{request.url.path}"
     fingerprint = idempotency.fingerprint("POST", request.url.path, repair_in.model_dump(mode="json"))
-    with idempotency.attempt(app.state.idempotency, key=key, scope=scope, fingerprint=fingerprint) as run:
-        if run.replay is not None:
-            return run.replay_response()
-        saga = RepairSaga(app.state.db, clients.upstreams(app), app.state.clock)
-        body = await saga.bill(run=run, scope=scope, key=key, fingerprint=fingerprint, repair_in=repair_in)
-    return JSONResponse(body, status_code=201)
+    # The caller's deadline, when shared/middleware.py has not bound it already.
+    bound = (deadline.start(deadline.parse(request.headers.get(deadline.HEADER_NAME)))
+             if deadline.remaining() is None else None)
+    try:
+        with idempotency.attempt(app.state.idempotency, key=key, scope=scope, fingerprint=fingerprint) as run:
+            if run.replay is not None:
+                return run.replay_response()
+            saga = RepairSaga(app.state.db, clients.upstreams(app), app.state.clock)
+            try:
+                body = await saga.bill(run=run, scope=scope, key=key, fingerprint=fingerprint,
+                                       repair_in=repair_in)
+            except BaseException:
+                # Giving the key's claim back, on the way out, is cleanup: never refused as late,
+                # or the retry would find the key still in flight.
+                deadline.start(None)
+                raise
+    except (shared_errors.UpstreamUnavailable, shared_errors.UpstreamTimeout) as exc:
+        if not generated:
+            raise
+        return shared_errors.problem(exc.status, exc.code, exc.detail, title=exc.title, headers=told,
+                                     idempotency_key=key, **exc.extra)
+    finally:
+        if bound is not None:
+            deadline.reset(bound)
+    return JSONResponse(body, status_code=201, headers=told)
 
 
 @router.get("/invoices", response_model=BillPage, tags=["invoices"])
 async def list_invoices(
     session: DbSession, serial_number: SerialFilter = None, status: StatusFilter = None,
-    limit: Limit = 50, cursor: Cursor = None,
+    limit: Limit = 50, cursor: Cursor = None, repair_reference: RepairReferenceFilter = None,
 ):
     rows = invoices.list_invoices(session, serial_number=_serial(serial_number), status=status,
-                                  after=_after(cursor, str), limit=limit)
+                                  repair_reference=repair_reference, after=_after(cursor, str), limit=limit)
     rows, next_cursor = pagination.page(rows, limit, key=lambda b: b.number)
     return BillPage(items=invoices.read_many(session, rows), next_cursor=next_cursor)
 

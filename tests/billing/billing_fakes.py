@@ -52,6 +52,7 @@ class FakeService:
     def __init__(self) -> None:
         self.faults: dict[str, deque] = defaultdict(deque)
         self.calls: list[str] = []
+        self.requests: list[httpx.Request] = []  # every request, as received
         self.gate = asyncio.Event()
         self.observers: list = []  # called with the operation name on every call, before it is answered
 
@@ -71,6 +72,7 @@ class FakeService:
         if match is None:
             return problem(404, "not_found", f"No route for {request.method} {request.url.path}")
         self.calls.append(operation)
+        self.requests.append(request)
         for observe in self.observers:
             observe(operation)
         mode = self.faults[operation].popleft() if self.faults[operation] else None
