@@ -214,6 +214,8 @@ def document(spec: dict, routes: Iterable[APIRoute], *, always: Iterable[int] = 
             responses.pop("422", None)  # FastAPI's HTTPValidationError: we answer problems
             statuses = derived_errors(op, always)
             for status, codes in (meta.errors if meta else {}).items():
+                if status == 404:  # the route says what its path names; the generic code is for unknown routes
+                    statuses[404] = []
                 statuses.setdefault(status, []).extend(codes)
             add_errors(op, statuses)
             _add_examples(spec, op, meta)
