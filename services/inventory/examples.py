@@ -19,7 +19,13 @@ MOVEMENT = {
 TRANSFER_CREATE = {
     "from_warehouse": "CW", "to_warehouse": "SC-01", "part_number": "FAN-300", "qty": 5, "reference": "TR-0457",
 }
+TRANSFER = {
+    "transfer_out": {**MOVEMENT, "id": 42, "kind": "transfer_out", "warehouse": "CW", "qty": -5,
+                     "reference": "TR-0457"},
+    "transfer_in": {**MOVEMENT, "id": 43, "kind": "transfer_in", "qty": 5, "reference": "TR-0457"},
+}
 ADJUSTMENT_CREATE = {"warehouse": "SC-01", "part_number": "FAN-300", "delta": -1, "reason": "Damaged in storage"}
+ADJUSTMENT = {**MOVEMENT, "id": 44, "kind": "adjustment", "qty": -1, "reference": None, "reason": "Damaged in storage"}
 RESERVATION_CREATE = {
     "warehouse": "SC-01", "reference": "RO-2026-0042", "lines": [{"part_number": "FAN-300", "qty": 1}],
     "ttl_seconds": 259200,

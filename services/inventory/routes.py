@@ -252,7 +252,7 @@ async def receive(receipt: ReceiptCreate, request: Request, caller: CurrentCalle
 
 @openapi.operation("transferStock", "Move stock from one warehouse to another",
                    errors={403: "warehouse_forbidden", 404: ("warehouse_not_found", "part_not_found"),
-                           409: "insufficient_stock"}, body=examples.TRANSFER_CREATE)
+                           409: "insufficient_stock"}, body=examples.TRANSFER_CREATE, answer=examples.TRANSFER)
 @router.post("/transfers", status_code=201, response_model=TransferRead, tags=["stock"])
 async def transfer(transfer_in: TransferCreate, request: Request, caller: CurrentCaller, clock: CurrentClock,
                    key: IdempotencyKey = None):
@@ -265,7 +265,7 @@ async def transfer(transfer_in: TransferCreate, request: Request, caller: Curren
 
 @openapi.operation("adjustStock", "Correct a count (never below what is reserved)",
                    errors={403: "warehouse_forbidden", 404: ("warehouse_not_found", "part_not_found"),
-                           409: "insufficient_stock"}, body=examples.ADJUSTMENT_CREATE)
+                           409: "insufficient_stock"}, body=examples.ADJUSTMENT_CREATE, answer=examples.ADJUSTMENT)
 @router.post("/adjustments", status_code=201, response_model=MovementRead, tags=["stock"])
 async def adjust(adjustment: AdjustmentCreate, request: Request, caller: CurrentCaller, clock: CurrentClock,
                  key: IdempotencyKey = None):
