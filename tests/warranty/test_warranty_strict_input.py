@@ -25,3 +25,17 @@ async def test_an_altered_flag_on_a_claims_certificate_must_be_a_boolean(warrant
              "causes": ["quality_defect"], "certificate": certificate}
     body = assert_problem(await warranty.post("/claims", json=claim), 422, "validation_error")
     assert [e["field"] for e in body["errors"]] == ["certificate.altered"]
+
+
+async def test_a_csv_the_csv_module_cannot_split_is_an_invalid_import_not_a_500(warranty):
+    header = "serial_number,model_code,product_name,site_name,accepted_on\n"
+    huge = header + "HVAC-000001,M," + "x" * 200_000 + ",Site,2025-01-01\n"  # past the csv module's field limit
+    response = await warranty.post("/units/import", content=huge.encode(), headers={"Content-Type": "text/csv"})
+    assert_problem(response, 422, "invalid_import")
+
+
+async def test_a_bare_carriage_return_ends_a_csv_row_as_a_newline_does(warranty):
+    rows = ("serial_number,model_code,product_name,site_name,region,accepted_on\r"
+            "HVAC-000001,M,AC,Site,shandong,2025-01-01\r")
+    response = await warranty.post("/units/import", content=rows.encode(), headers={"Content-Type": "text/csv"})
+    assert response.status_code == 200 and response.json()["created"] == 1, response.text
