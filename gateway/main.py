@@ -3,12 +3,14 @@
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
+import fastapi_offline
 import httpx
 import structlog
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 
 from gateway import config, openapi, routes
 from gateway.keys import Authenticator
@@ -17,9 +19,13 @@ from gateway.ratelimit import RateLimiter
 from gateway.upstream import Forwarder
 from shared import clock as clocks
 from shared import errors, logging
+from shared import openapi as contract
 from shared.db import Database
 
 log = structlog.get_logger("gateway")
+# Swagger UI's files come from a pinned package and are served here: /docs works without internet access.
+DOCS_ASSET_DIR = Path(fastapi_offline.__file__).parent / "static"
+DOCS_ASSETS = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css", "favicon.png": "image/png"}
 
 
 def create_app(
@@ -66,9 +72,10 @@ def create_app(
             app.state.db.dispose()
 
     app = FastAPI(title="After-sales platform API", version="1.0.0", lifespan=lifespan,
-                  docs_url=None, openapi_url=None)
+                  docs_url=None, openapi_url=None, generate_unique_id_function=contract.fallback_operation_id)
     errors.install(app)
     app.include_router(routes.router)
+    contract.install(app, [routes.router], always=openapi.GATEWAY_ERRORS)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict:
@@ -104,6 +111,19 @@ def create_app(
 
     @app.get("/docs", include_in_schema=False)
     async def docs():
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="After-sales platform API")
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json", title="After-sales platform API",
+            swagger_js_url="/docs/swagger-ui-bundle.js", swagger_css_url="/docs/swagger-ui.css",
+            swagger_favicon_url="/docs/favicon.png",
+            # No validator badge: it would ask a server on the internet.
+            swagger_ui_parameters={"validatorUrl": None},
+        )
+
+    @app.get("/docs/{asset}", include_in_schema=False)
+    async def docs_asset(asset: str) -> FileResponse:
+        if asset not in DOCS_ASSETS:
+            raise errors.NotFound(f"No documentation file {asset}")
+        return FileResponse(DOCS_ASSET_DIR / asset, media_type=DOCS_ASSETS[asset],
+                            headers={"Cache-Control": "public, max-age=86400"})
 
     return Gateway(app, settings)

@@ -20,6 +20,7 @@ from shared.middleware import BodyTooLarge, head_as_get, header, in_request_cont
 from shared.settings import SERVICES
 
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/oauth2-redirect"})
+OPEN_PATHS |= {"/docs/swagger-ui-bundle.js", "/docs/swagger-ui.css", "/docs/favicon.png"}  # /docs's own files
 FORWARDED_HEADERS = frozenset({b"content-type", b"accept", b"idempotency-key"})
 RETURNED_HEADERS = frozenset({b"content-type", b"retry-after", b"idempotent-replayed", b"location"})
 IMPORT_SUFFIX = "/units/import"

@@ -4,12 +4,19 @@ from fastapi import APIRouter, Response
 
 from gateway import keys
 from gateway.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPage, ApiKeyRead
-from shared import pagination
+from shared import openapi, pagination
 from shared.deps import CurrentClock, Cursor, DbSession, Limit
 
 router = APIRouter(prefix="/admin", tags=["admin"])
+KEY_CREATE_EXAMPLE = {"role": "warehouse", "name": "Jinan service centre desk", "warehouses": ["SC-01"]}
+KEY_EXAMPLE = {
+    "id": "k_3f9a2c", "name": "Jinan service centre desk", "role": "warehouse", "warehouses": ["SC-01"],
+    "created_at": "2026-11-27T08:00:00Z", "last_used_at": None, "revoked": False, "revoked_at": None,
+}
 
 
+@openapi.operation("createApiKey", "Make an API key (shown this once)", body=KEY_CREATE_EXAMPLE,
+                   answer={**KEY_EXAMPLE, "key": "ask_7Qm2...shown-once"})
 @router.post("/api-keys", status_code=201, response_model=ApiKeyCreated)
 async def create_api_key(key_in: ApiKeyCreate, session: DbSession, clock: CurrentClock):
     key, raw = keys.create(
@@ -18,6 +25,7 @@ async def create_api_key(key_in: ApiKeyCreate, session: DbSession, clock: Curren
     return ApiKeyCreated(**ApiKeyRead.of(key).model_dump(), key=raw)
 
 
+@openapi.operation("listApiKeys", "API keys (never the keys themselves)")
 @router.get("/api-keys", response_model=ApiKeyPage)
 async def list_api_keys(session: DbSession, limit: Limit = 50, cursor: Cursor = None):
     rows = keys.list_keys(session, after=pagination.decode(cursor), limit=limit)
@@ -25,6 +33,7 @@ async def list_api_keys(session: DbSession, limit: Limit = 50, cursor: Cursor = 
     return ApiKeyPage(items=[ApiKeyRead.of(k) for k in rows], next_cursor=next_cursor)
 
 
+@openapi.operation("revokeApiKey", "Revoke an API key at once", errors={404: "api_key_not_found"})
 @router.delete("/api-keys/{key_id}", status_code=204)
 async def revoke_api_key(key_id: str, session: DbSession, clock: CurrentClock) -> Response:
     keys.revoke(session, key_id=key_id, now=clock.now())

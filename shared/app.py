@@ -11,7 +11,7 @@ from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
 from shared import clock as clocks
-from shared import errors, http, logging
+from shared import errors, http, logging, openapi
 from shared.db import Database
 from shared.middleware import ServiceMiddleware
 from shared.settings import Settings
@@ -63,7 +63,8 @@ def create_service_app(
                     purging.cancel()
                 app.state.db.dispose()
 
-    app = FastAPI(title=title, version="1.0.0", lifespan=lifespan)
+    app = FastAPI(title=title, version="1.0.0", lifespan=lifespan,
+                  generate_unique_id_function=openapi.fallback_operation_id)
     errors.install(app)
     app.add_middleware(
         ServiceMiddleware,
@@ -87,4 +88,5 @@ def create_service_app(
 
     for router in routers:
         app.include_router(router)
+    openapi.install(app, routers)
     return app

@@ -5,7 +5,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, Strict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, Strict, WithJsonSchema
 
 from shared.money import to_wire
 
@@ -57,8 +57,20 @@ def _decimal(value: object) -> object:
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
-Money = Annotated[Decimal, BeforeValidator(_money), PlainSerializer(to_wire, return_type=str)]
-DecimalIn = Annotated[Decimal, BeforeValidator(_decimal), PlainSerializer(str, return_type=str)]
+# The contract says what is accepted: a string (a number is refused), not pydantic's number-or-string.
+Money = Annotated[
+    Decimal, BeforeValidator(_money), PlainSerializer(to_wire, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": _MONEY.pattern, "examples": ["1280.00"]}, mode="validation"),
+    WithJsonSchema({"type": "string", "description": "decimal, two places", "examples": ["1280.00"]},
+                   mode="serialization"),
+]
+DecimalIn = Annotated[
+    Decimal, BeforeValidator(_decimal), PlainSerializer(str, return_type=str),
+    WithJsonSchema({"anyOf": [{"type": "string", "pattern": _DECIMAL.pattern},
+                              {"type": "integer", "minimum": 0, "maximum": 999_999_999}],
+                    "examples": ["1.5"]}, mode="validation"),
+    WithJsonSchema({"type": "string", "examples": ["1.5"]}, mode="serialization"),
+]
 Qty = Annotated[int, Strict(), Field(gt=0, le=1_000_000)]
 SignedQty = Annotated[int, Strict(), Field(ge=-1_000_000, le=1_000_000)]
 Count = Annotated[int, Strict(), Field(ge=0, le=1_000)]

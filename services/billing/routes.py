@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from services.billing import clients, contracts, invoices, rates
+from services.billing import clients, contracts, examples, invoices, rates
 from services.billing.repairs import RepairSaga
 from services.billing.schemas import (
     BillPage,
@@ -20,7 +20,7 @@ from services.billing.schemas import (
     RepairCreate,
     VisitRead,
 )
-from shared import deadline, idempotency, pagination
+from shared import deadline, idempotency, openapi, pagination
 from shared import errors as shared_errors
 from shared.deps import CurrentCaller, CurrentClock, Cursor, DbSession, IdempotencyKey, Limit, PathId
 
@@ -44,11 +44,15 @@ def _serial(value: str | None) -> str | None:
     return value.strip().upper() if value is not None else None
 
 
+@openapi.operation("getRates", "The rate card in force", errors={404: "rate_card_not_found"},
+                   answer=examples.RATES)
 @router.get("/rates", response_model=RateCardRead, tags=["rates"])
 async def get_rates(session: DbSession, clock: CurrentClock):
     return RateCardRead.of(rates.in_force(session, at=clock.now()))
 
 
+@openapi.operation("putRates", "Make a new rate card (bills already issued keep theirs)", body=examples.RATES_UPDATE,
+                   answer=examples.RATES)
 @router.put("/rates", response_model=RateCardRead, tags=["rates"])
 async def put_rates(rates_in: RateCardUpdate, session: DbSession, clock: CurrentClock):
     card = rates.create(
@@ -59,6 +63,7 @@ async def put_rates(rates_in: RateCardUpdate, session: DbSession, clock: Current
     return RateCardRead.of(card)
 
 
+@openapi.operation("listRateVersions", "Every version of the rate card")
 @router.get("/rates/versions", response_model=RateCardPage, tags=["rates"])
 async def list_rate_versions(session: DbSession, limit: Limit = 50, cursor: Cursor = None):
     rows = rates.list_versions(session, after=_after(cursor, int), limit=limit)
@@ -66,6 +71,9 @@ async def list_rate_versions(session: DbSession, limit: Limit = 50, cursor: Curs
     return RateCardPage(items=[RateCardRead.of(c) for c in rows], next_cursor=next_cursor)
 
 
+@openapi.operation("createContract", "Register a maintenance contract",
+                   errors={404: ("unit_not_found", "region_not_found")}, body=examples.CONTRACT_CREATE,
+                   answer=examples.CONTRACT)
 @router.post("/contracts", status_code=201, response_model=ContractRead, tags=["contracts"])
 async def create_contract(contract_in: ContractCreate, request: Request, clock: CurrentClock):
     contract, serials = await contracts.register(
@@ -75,6 +83,7 @@ async def create_contract(contract_in: ContractCreate, request: Request, clock: 
     return ContractRead.of(contract, serials)
 
 
+@openapi.operation("listContracts", "Maintenance contracts (optionally of one unit)")
 @router.get("/contracts", response_model=ContractPage, tags=["contracts"])
 async def list_contracts(
     session: DbSession, serial_number: SerialFilter = None, limit: Limit = 50, cursor: Cursor = None
@@ -86,12 +95,16 @@ async def list_contracts(
     return ContractPage(items=[ContractRead.of(c, serials[c.id]) for c in rows], next_cursor=next_cursor)
 
 
+@openapi.operation("getContract", "A maintenance contract", errors={404: "contract_not_found"},
+                   answer=examples.CONTRACT)
 @router.get("/contracts/{contract_id}", response_model=ContractRead, tags=["contracts"])
 async def get_contract(contract_id: ContractId, session: DbSession):
     contract = contracts.get(session, contract_id)
     return ContractRead.of(contract, contracts.serials_of(session, [contract.id])[contract.id])
 
 
+@openapi.operation("getContractVisits", "The visits a contract plans", errors={404: "contract_not_found"},
+                   answer=examples.VISITS)
 @router.get("/contracts/{contract_id}/visits", response_model=list[VisitRead], tags=["contracts"])
 async def get_contract_visits(contract_id: ContractId, request: Request):
     visits = await contracts.planned_visits(
@@ -100,6 +113,13 @@ async def get_contract_visits(contract_id: ContractId, request: Request):
     return [VisitRead(date=v.date, kind=v.kind) for v in visits]
 
 
+@openapi.operation(
+    "billRepair", "Bill a finished repair",
+    errors={404: ("unit_not_found", "reservation_not_found"), 409: "reservation_not_active"},
+    body=examples.REPAIR_CREATE, answer=examples.BILL,
+    description="Adjudicates the warranty claim, consumes the reservations and issues the bill, or does none "
+                "of it: a 503 means no bill was issued (retry with the same `Idempotency-Key`).",
+)
 @router.post("/repairs", status_code=201, response_model=BillRead, tags=["repairs"])
 async def create_repair(repair_in: RepairCreate, request: Request, caller: CurrentCaller,
                         key: IdempotencyKey = None):
@@ -138,6 +158,7 @@ async def create_repair(repair_in: RepairCreate, request: Request, caller: Curre
     return JSONResponse(body, status_code=201, headers=told)
 
 
+@openapi.operation("listInvoices", "Bills (optionally of one unit, or in one state)")
 @router.get("/invoices", response_model=BillPage, tags=["invoices"])
 async def list_invoices(
     session: DbSession, serial_number: SerialFilter = None, status: StatusFilter = None,
@@ -149,16 +170,21 @@ async def list_invoices(
     return BillPage(items=invoices.read_many(session, rows), next_cursor=next_cursor)
 
 
+@openapi.operation("getInvoice", "A bill", errors={404: "invoice_not_found"}, answer=examples.BILL)
 @router.get("/invoices/{number}", response_model=BillRead, tags=["invoices"])
 async def get_invoice(number: str, session: DbSession):
     return invoices.read(session, invoices.get(session, number))
 
 
+@openapi.operation("payInvoice", "Settle a bill", errors={404: "invoice_not_found", 409: "invalid_invoice_state"},
+                   answer={**examples.BILL, "status": "paid", "paid_at": "2026-11-28T09:00:00Z"})
 @router.post("/invoices/{number}/pay", response_model=BillRead, tags=["invoices"])
 async def pay_invoice(number: str, session: DbSession, clock: CurrentClock):
     return invoices.read(session, invoices.pay(session, number, now=clock.now()))
 
 
+@openapi.operation("voidInvoice", "Cancel a bill", errors={404: "invoice_not_found", 409: "invalid_invoice_state"},
+                   answer={**examples.BILL, "status": "void", "voided_at": "2026-11-28T09:00:00Z"})
 @router.post("/invoices/{number}/void", response_model=BillRead, tags=["invoices"])
 async def void_invoice(number: str, session: DbSession, clock: CurrentClock):
     return invoices.read(session, invoices.void(session, number, now=clock.now()))

@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 
-from services.inventory import catalog, guarantee, reservations, stock, warehouses
+from services.inventory import catalog, examples, guarantee, reservations, stock, warehouses
 from services.inventory.domain import expiry
 from services.inventory.domain import guarantee as guarantee_rules
 from services.inventory.domain.catalog import normalise_code
@@ -40,7 +40,7 @@ from services.inventory.schemas import (
     WarehousePage,
     WarehouseRead,
 )
-from shared import pagination
+from shared import openapi, pagination
 from shared.deps import CurrentCaller, CurrentClock, Cursor, DbSession, IdempotencyKey, Limit, PathId
 from shared.idempotency import run_idempotent
 from shared.types import MAX_ID, IsoDate
@@ -72,11 +72,14 @@ def _after(cursor: str | None, valid) -> object:
 
 # Parts
 
+@openapi.operation("createPart", "Register a part", errors={409: "part_exists"}, body=examples.PART_CREATE,
+                   answer=examples.PART)
 @router.post("/parts", status_code=201, response_model=PartRead, tags=["parts"])
 async def create_part(part_in: PartCreate, session: DbSession, clock: CurrentClock):
     return PartRead.model_validate(catalog.create_part(session, part_in, now=clock.now()))
 
 
+@openapi.operation("listParts", "Parts, by part number (optionally those that fit a model)")
 @router.get("/parts", response_model=PartPage, tags=["parts"])
 async def list_parts(
     session: DbSession, model_code: CodeQuery = None, status: Literal["active", "retired"] | None = None,
@@ -89,11 +92,15 @@ async def list_parts(
     return PartPage(items=[PartRead.model_validate(p) for p in rows], next_cursor=next_cursor)
 
 
+@openapi.operation("getPart", "A part", errors={404: "part_not_found"}, answer=examples.PART)
 @router.get("/parts/{part_number}", response_model=PartRead, tags=["parts"])
 async def get_part(part_number: str, session: DbSession):
     return PartRead.model_validate(catalog.get_part(session, normalise_code(part_number)))
 
 
+@openapi.operation("updatePart", "Change a part (prices, minimum stock, retire it)",
+                   errors={404: "part_not_found", 409: "part_under_supply_guarantee"}, body=examples.PART_UPDATE,
+                   answer=examples.PART)
 @router.patch("/parts/{part_number}", response_model=PartRead, tags=["parts"])
 async def update_part(part_number: str, part_in: PartUpdate, session: DbSession, clock: CurrentClock):
     part = catalog.update_part(
@@ -116,11 +123,14 @@ def model_detail(session, model) -> ModelDetail:
     return model_read(model, ModelDetail, parts=bill)
 
 
+@openapi.operation("createModel", "Register a model", errors={409: "model_exists"}, body=examples.MODEL_CREATE,
+                   answer=examples.MODEL)
 @router.post("/models", status_code=201, response_model=ModelDetail, tags=["models"])
 async def create_model(model_in: ModelCreate, session: DbSession, clock: CurrentClock):
     return model_read(catalog.create_model(session, model_in, now=clock.now()), ModelDetail, parts=[])
 
 
+@openapi.operation("listModels", "Models, by model code")
 @router.get("/models", response_model=ModelPage, tags=["models"])
 async def list_models(session: DbSession, limit: Limit = 50, cursor: Cursor = None):
     rows = catalog.list_models(session, after=_after(cursor, _is_text), limit=limit)
@@ -128,23 +138,31 @@ async def list_models(session: DbSession, limit: Limit = 50, cursor: Cursor = No
     return ModelPage(items=[model_read(m) for m in rows], next_cursor=next_cursor)
 
 
+@openapi.operation("getModel", "A model, with its bill of parts", errors={404: "model_not_found"},
+                   answer=examples.MODEL)
 @router.get("/models/{model_code}", response_model=ModelDetail, tags=["models"])
 async def get_model(model_code: str, session: DbSession):
     return model_detail(session, catalog.get_model(session, normalise_code(model_code)))
 
 
+@openapi.operation("updateModel", "Change a model (its name, its discontinuation day)",
+                   errors={404: "model_not_found"}, body=examples.MODEL_UPDATE, answer=examples.MODEL)
 @router.patch("/models/{model_code}", response_model=ModelDetail, tags=["models"])
 async def update_model(model_code: str, model_in: ModelUpdate, session: DbSession, clock: CurrentClock):
     model = catalog.update_model(session, normalise_code(model_code), model_in, now=clock.now())
     return model_detail(session, model)
 
 
+@openapi.operation("getModelParts", "The bill of parts of a model", errors={404: "model_not_found"},
+                   answer=examples.BILL)
 @router.get("/models/{model_code}/parts", response_model=list[BomLineRead], tags=["models"])
 async def get_bill(model_code: str, session: DbSession):
     model = catalog.get_model(session, normalise_code(model_code))
     return [BomLineRead.model_validate(line) for line in catalog.bill_of(session, model.model_code)]
 
 
+@openapi.operation("replaceModelParts", "Replace the bill of parts of a model",
+                   errors={404: ("model_not_found", "part_not_found")}, body=examples.BILL, answer=examples.BILL)
 @router.put("/models/{model_code}/parts", response_model=list[BomLineRead], tags=["models"])
 async def replace_bill(model_code: str, bill: BillIn, session: DbSession, clock: CurrentClock):
     lines = [(line.part_number, line.qty_per_unit) for line in bill]
@@ -154,11 +172,14 @@ async def replace_bill(model_code: str, bill: BillIn, session: DbSession, clock:
 
 # Warehouses
 
+@openapi.operation("createWarehouse", "Register a warehouse", errors={409: "warehouse_exists"},
+                   body=examples.WAREHOUSE_CREATE, answer=examples.WAREHOUSE_CREATE)
 @router.post("/warehouses", status_code=201, response_model=WarehouseRead, tags=["warehouses"])
 async def create_warehouse(warehouse_in: WarehouseCreate, session: DbSession, clock: CurrentClock):
     return WarehouseRead.model_validate(warehouses.create(session, warehouse_in, now=clock.now()))
 
 
+@openapi.operation("listWarehouses", "Warehouses, by code")
 @router.get("/warehouses", response_model=WarehousePage, tags=["warehouses"])
 async def list_warehouses(
     session: DbSession, kind: Literal["central", "service_center", "repair_station"] | None = None,
@@ -169,6 +190,8 @@ async def list_warehouses(
     return WarehousePage(items=[WarehouseRead.model_validate(w) for w in rows], next_cursor=next_cursor)
 
 
+@openapi.operation("getWarehouse", "A warehouse", errors={404: "warehouse_not_found"},
+                   answer=examples.WAREHOUSE_CREATE)
 @router.get("/warehouses/{code}", response_model=WarehouseRead, tags=["warehouses"])
 async def get_warehouse(code: str, session: DbSession):
     return WarehouseRead.model_validate(warehouses.get(session, normalise_code(code)))
@@ -184,6 +207,7 @@ def movement_read(movement) -> MovementRead:
     )
 
 
+@openapi.operation("listStock", "Stock rows: on hand, reserved and available per warehouse and part")
 @router.get("/stock", response_model=StockPage, tags=["stock"])
 async def list_stock(
     session: DbSession, clock: CurrentClock, part_number: CodeQuery = None, warehouse: CodeQuery = None,
@@ -199,6 +223,7 @@ async def list_stock(
     return StockPage(items=items, next_cursor=next_cursor)
 
 
+@openapi.operation("listMovements", "The stock ledger, oldest first")
 @router.get("/movements", response_model=MovementPage, tags=["stock"])
 async def list_movements(
     session: DbSession, part_number: CodeQuery = None, warehouse: CodeQuery = None,
@@ -212,6 +237,9 @@ async def list_movements(
     return MovementPage(items=[movement_read(m) for m in rows], next_cursor=next_cursor)
 
 
+@openapi.operation("receiveStock", "Goods in at a warehouse",
+                   errors={403: "warehouse_forbidden", 404: ("warehouse_not_found", "part_not_found")},
+                   body=examples.RECEIPT_CREATE, answer=examples.MOVEMENT)
 @router.post("/receipts", status_code=201, response_model=MovementRead, tags=["stock"])
 async def receive(receipt: ReceiptCreate, request: Request, caller: CurrentCaller, clock: CurrentClock,
                   key: IdempotencyKey = None):
@@ -221,6 +249,9 @@ async def receive(receipt: ReceiptCreate, request: Request, caller: CurrentCalle
     return run_idempotent(request, key=key, payload=receipt, status=201, effect=effect)
 
 
+@openapi.operation("transferStock", "Move stock from one warehouse to another",
+                   errors={403: "warehouse_forbidden", 404: ("warehouse_not_found", "part_not_found"),
+                           409: "insufficient_stock"}, body=examples.TRANSFER_CREATE, answer=examples.TRANSFER)
 @router.post("/transfers", status_code=201, response_model=TransferRead, tags=["stock"])
 async def transfer(transfer_in: TransferCreate, request: Request, caller: CurrentCaller, clock: CurrentClock,
                    key: IdempotencyKey = None):
@@ -231,6 +262,9 @@ async def transfer(transfer_in: TransferCreate, request: Request, caller: Curren
     return run_idempotent(request, key=key, payload=transfer_in, status=201, effect=effect)
 
 
+@openapi.operation("adjustStock", "Correct a count (never below what is reserved)",
+                   errors={403: "warehouse_forbidden", 404: ("warehouse_not_found", "part_not_found"),
+                           409: "insufficient_stock"}, body=examples.ADJUSTMENT_CREATE, answer=examples.ADJUSTMENT)
 @router.post("/adjustments", status_code=201, response_model=MovementRead, tags=["stock"])
 async def adjust(adjustment: AdjustmentCreate, request: Request, caller: CurrentCaller, clock: CurrentClock,
                  key: IdempotencyKey = None):
@@ -258,6 +292,13 @@ def reservation_read(reservation, now) -> ReservationRead:
     )
 
 
+@openapi.operation(
+    "reserveParts", "Reserve parts for a repair",
+    errors={403: "warehouse_forbidden", 404: ("warehouse_not_found", "part_not_found"), 409: "insufficient_stock"},
+    body=examples.RESERVATION_CREATE, answer=examples.RESERVATION,
+    description="On 409 `insufficient_stock` the problem lists `shortages` "
+                "(`part_number`, `requested`, `available`) and nothing is reserved.",
+)
 @router.post("/reservations", status_code=201, response_model=ReservationRead, tags=["reservations"])
 async def reserve(reservation_in: ReservationCreate, request: Request, caller: CurrentCaller,
                   clock: CurrentClock, key: IdempotencyKey = None):
@@ -274,11 +315,19 @@ async def reserve(reservation_in: ReservationCreate, request: Request, caller: C
     return run_idempotent(request, key=key, payload=reservation_in, status=201, effect=effect)
 
 
+@openapi.operation("getReservation", "A reservation, with unit prices", errors={404: "reservation_not_found"},
+                   answer=examples.RESERVATION)
 @router.get("/reservations/{reservation_id}", response_model=ReservationRead, tags=["reservations"])
 async def get_reservation(reservation_id: ReservationId, session: DbSession, clock: CurrentClock):
     return reservation_read(reservations.get(session, reservation_id), clock.now())
 
 
+@openapi.operation(
+    "consumeReservation", "Issue a reservation's parts (all, or the lines given)",
+    errors={403: "warehouse_forbidden", 404: "reservation_not_found", 409: "reservation_not_active",
+            422: "invalid_consume_lines"},
+    body=examples.CONSUME, answer=examples.RESERVATION,
+)
 @router.post("/reservations/{reservation_id}/consume", response_model=ReservationRead, tags=["reservations"])
 async def consume(reservation_id: ReservationId, request: Request, caller: CurrentCaller, clock: CurrentClock,
                   consume_in: ConsumeIn | None = None, key: IdempotencyKey = None):
@@ -296,6 +345,9 @@ async def consume(reservation_id: ReservationId, request: Request, caller: Curre
     return run_idempotent(request, key=key, payload=consume_in, status=200, effect=effect)
 
 
+@openapi.operation("releaseReservation", "Give a reservation's parts back",
+                   errors={403: "warehouse_forbidden", 404: "reservation_not_found", 409: "reservation_not_active"},
+                   answer=examples.RESERVATION)
 @router.post("/reservations/{reservation_id}/release", response_model=ReservationRead, tags=["reservations"])
 async def release(reservation_id: ReservationId, request: Request, caller: CurrentCaller, clock: CurrentClock,
                   key: IdempotencyKey = None):
@@ -309,6 +361,8 @@ async def release(reservation_id: ReservationId, request: Request, caller: Curre
 
 # Supply guarantee
 
+@openapi.operation("getSupplyGuarantee", "Guaranteed models and the parts below their minimum, most urgent first",
+                   answer=examples.SUPPLY_GUARANTEE)
 @router.get("/supply-guarantee", response_model=SupplyGuaranteeRead, tags=["supply guarantee"])
 async def supply_guarantee(
     session: DbSession, clock: CurrentClock,

@@ -32,7 +32,15 @@ def parse_csv(raw: bytes) -> list[dict]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise errors.InvalidImport("The CSV file is not UTF-8 text") from exc
-    reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _parse_csv_text(text)
+    except csv.Error as exc:  # a file the csv module cannot split into rows at all
+        raise errors.InvalidImport(f"The CSV file cannot be read: {exc}") from exc
+
+
+def _parse_csv_text(text: str) -> list[dict]:
+    # newline="": the csv module itself handles \r, \n and \r\n, also inside quoted fields.
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip() for h in reader.fieldnames or []]
     unknown = sorted(set(header) - CSV_COLUMNS)
     missing = [c for c in REQUIRED_COLUMNS if c not in header]

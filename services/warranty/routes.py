@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from services.warranty import claims, history, importer, policies, units
+from services.warranty import claims, examples, history, importer, policies, units
 from services.warranty import errors as warranty_errors
 from services.warranty.domain.terms import TermKind, TermRule
 from services.warranty.schemas import (
@@ -29,7 +29,7 @@ from services.warranty.schemas import (
     UnitCreate,
     UnitRead,
 )
-from shared import pagination
+from shared import openapi, pagination
 from shared.deps import CurrentClock, Cursor, DbSession, IdempotencyKey, Limit, PathId
 from shared.idempotency import run_idempotent
 from shared.types import IsoDate
@@ -65,12 +65,16 @@ def unit_read(unit, terms) -> UnitRead:
     )
 
 
+@openapi.operation("registerUnit", "Register a unit",
+                   errors={409: "unit_exists", 422: ("accepted_in_future", "unknown_region")},
+                   body=examples.UNIT_CREATE, answer=examples.UNIT)
 @router.post("/units", status_code=201, response_model=UnitRead, tags=["units"])
 async def register_unit(unit_in: UnitCreate, session: DbSession, clock: CurrentClock, pinned: PinnedDep):
     unit = units.register(session, unit_in, today=clock.today(), now=clock.now())
     return unit_read(unit, units.terms_of(session, unit, pinned))
 
 
+@openapi.operation("listUnits", "Units, by serial number (optionally of one project)")
 @router.get("/units", tags=["units"])
 async def list_units(
     session: DbSession, pinned: PinnedDep, project_code: str | None = None, limit: Limit = 50,
@@ -82,11 +86,23 @@ async def list_units(
             "next_cursor": next_cursor}
 
 
+@openapi.operation(
+    "importUnits", "Register many units from a JSON list or a CSV file", errors={422: "invalid_import"},
+    bodies={"application/json": [examples.UNIT_CREATE], "text/csv": examples.IMPORT_CSV}, answer=examples.IMPORT_RESULT,
+    description=(
+        "Good rows are kept and bad rows reported in `errors` with their row number (the first unit is row 1); "
+        "a serial already registered is `skipped`. Only a file that cannot be read as a whole (not a JSON list, "
+        "a CSV header with unknown or missing columns, not UTF-8) is refused with 422 `invalid_import`."
+    ),
+)
 @router.post(
     "/units/import", response_model=ImportResult, tags=["units"],
     openapi_extra={"requestBody": {"content": {
-        "application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/UnitCreate"}}},
-        "text/csv": {"schema": {"type": "string"}},
+        # Looser than UnitCreate on purpose: an item that is not a valid unit is reported, not refused.
+        "application/json": {"schema": {"type": "array", "items": {
+            "anyOf": [{"$ref": "#/components/schemas/UnitCreate"}, {}],
+            "description": "A unit as registerUnit takes it; any other item is reported in `errors`, not refused"}}},
+        "text/csv": {"schema": {"type": "string", "description": "A header row, then one unit per row"}},
     }}},
 )
 async def import_units(request: Request, clock: CurrentClock):
@@ -108,12 +124,15 @@ async def import_units(request: Request, clock: CurrentClock):
     return await run_in_threadpool(work)
 
 
+@openapi.operation("getUnit", "A unit, with its warranty terms", errors={404: "unit_not_found"}, answer=examples.UNIT)
 @router.get("/units/{serial}", response_model=UnitRead, tags=["units"])
 async def get_unit(serial: str, session: DbSession, pinned: PinnedDep):
     unit = units.find(session, _serial(serial))
     return unit_read(unit, units.terms_of(session, unit, pinned))
 
 
+@openapi.operation("getCoverage", "Coverage of a unit on a day", errors={404: "unit_not_found"},
+                   answer=examples.COVERAGE)
 @router.get("/units/{serial}/coverage", response_model=CoverageRead, tags=["units"])
 async def get_coverage(
     serial: str, session: DbSession, clock: CurrentClock, pinned: PinnedDep,
@@ -131,6 +150,9 @@ def claim_read(claim) -> ClaimRead:
     return ClaimRead.model_validate(claim, from_attributes=True)
 
 
+@openapi.operation("createClaim", "Adjudicate a failure (a warranty claim)",
+                   errors={404: "unit_not_found", 422: "unknown_cause"}, body=examples.CLAIM_CREATE,
+                   answer=examples.CLAIM)
 @router.post("/claims", status_code=201, response_model=ClaimRead, tags=["claims"])
 async def create_claim(
     claim_in: ClaimCreate, request: Request, clock: CurrentClock, pinned: PinnedDep, key: IdempotencyKey = None
@@ -147,6 +169,7 @@ async def create_claim(
     return run_idempotent(request, key=key, payload=claim_in, status=201, effect=effect)
 
 
+@openapi.operation("getClaim", "A stored claim", errors={404: "claim_not_found"}, answer=examples.CLAIM)
 @router.get("/claims/{claim_id}", response_model=ClaimRead, tags=["claims"])
 async def get_claim(claim_id: PathId, session: DbSession):
     return claim_read(claims.get(session, claim_id))
@@ -156,6 +179,7 @@ def history_item(entry) -> HistoryItem:
     return HistoryItem.model_validate(entry, from_attributes=True)
 
 
+@openapi.operation("getUnitHistory", "The service history of a unit, oldest first", errors={404: "unit_not_found"})
 @router.get("/units/{serial}/history", response_model=HistoryPage, tags=["history"])
 async def get_history(serial: str, session: DbSession, limit: Limit = 50, cursor: Cursor = None):
     after = pagination.decode(cursor)
@@ -164,6 +188,8 @@ async def get_history(serial: str, session: DbSession, limit: Limit = 50, cursor
     return HistoryPage(items=[history_item(e) for e in rows], next_cursor=next_cursor)
 
 
+@openapi.operation("addServiceRecord", "Log a repair, inspection or maintenance visit",
+                   errors={404: "unit_not_found"}, body=examples.SERVICE_RECORD_CREATE, answer=examples.HISTORY_ITEM)
 @router.post("/units/{serial}/service-records", status_code=201, response_model=HistoryItem, tags=["history"])
 async def add_service_record(serial: str, record_in: ServiceRecordCreate, session: DbSession, clock: CurrentClock):
     entry = history.add_service_record(
@@ -175,11 +201,13 @@ async def add_service_record(serial: str, record_in: ServiceRecordCreate, sessio
     return history_item(entry)
 
 
+@openapi.operation("getPolicy", "The warranty policy in force on a day", answer=examples.POLICY)
 @router.get("/policy", response_model=PolicyRead, tags=["policy"])
 async def get_policy(session: DbSession, clock: CurrentClock, on: Annotated[IsoDate | None, Query()] = None):
     return PolicyRead.model_validate(policies.policy_in_force(session, on or clock.today()), from_attributes=True)
 
 
+@openapi.operation("listPolicyVersions", "Every version of the warranty policy")
 @router.get("/policy/versions", response_model=PolicyPage, tags=["policy"])
 async def list_policy_versions(session: DbSession, limit: Limit = 50, cursor: Cursor = None):
     rows = policies.list_policies(session, after=pagination.decode(cursor), limit=limit)
@@ -188,6 +216,11 @@ async def list_policy_versions(session: DbSession, limit: Limit = 50, cursor: Cu
                       next_cursor=next_cursor)
 
 
+@openapi.operation(
+    "putPolicy", "Make a new version of the warranty policy",
+    errors={422: ("below_legal_minimum", "invalid_policy", "effective_from_in_past")},
+    body=examples.POLICY_UPDATE, answer=examples.POLICY,
+)
 @router.put("/policy", response_model=PolicyRead, tags=["policy"])
 async def put_policy(policy_in: PolicyUpdate, session: DbSession, clock: CurrentClock):
     rules = [TermRule(t.component, TermKind(t.kind), t.length) for t in policy_in.terms]
@@ -205,16 +238,22 @@ def region_read(row, moved: int | None = None) -> RegionRead:
     )
 
 
+@openapi.operation("listRegions", "The season calendar of every region")
 @router.get("/regions", response_model=RegionList, tags=["regions"])
 async def list_regions(session: DbSession):
     return RegionList(items=[region_read(r) for r in policies.list_calendars(session)])
 
 
+@openapi.operation("getRegion", "The season calendar of a region", errors={404: "region_not_found"},
+                   answer=examples.REGION)
 @router.get("/regions/{region}", response_model=RegionRead, response_model_exclude_none=True, tags=["regions"])
 async def get_region(region: str, session: DbSession):
     return region_read(policies.latest_calendar(session, region.strip().lower()))
 
 
+@openapi.operation("putRegion", "Set the season calendar of a region",
+                   errors={422: ("invalid_season", "effective_from_in_past")}, body=examples.REGION_UPDATE,
+                   answer=examples.REGION)
 @router.put("/regions/{region}", response_model=RegionRead, tags=["regions"])
 async def put_region(region: str, region_in: RegionUpdate, session: DbSession, clock: CurrentClock):
     name = region.strip().lower()

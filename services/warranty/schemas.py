@@ -4,7 +4,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, StrictBool
 
 from services.warranty.domain.adjudication import KNOWN_CAUSES
 from services.warranty.domain.terms import COMPONENTS
@@ -113,7 +113,7 @@ class ClaimCertificate(StrictModel):
     product_name: Annotated[str, Field(max_length=200)]
     model_code: Annotated[str, Field(max_length=100)]
     serial_number: Annotated[str, Field(max_length=100)]
-    altered: bool = False
+    altered: StrictBool = False
 
 
 class ClaimCreate(StrictModel):
@@ -212,7 +212,7 @@ class RegionUpdate(StrictModel):
     heating: SeasonIn
     cooling: SeasonIn
     effective_from: IsoDate | None = None
-    apply_to_existing_units: bool = False
+    apply_to_existing_units: StrictBool = False
 
 
 class SeasonRead(BaseModel):
