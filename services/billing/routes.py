@@ -10,6 +10,7 @@ from services.billing.repairs import RepairSaga
 from services.billing.schemas import (
     BillPage,
     BillRead,
+    ContractCancel,
     ContractCreate,
     ContractPage,
     ContractRead,
@@ -135,3 +136,12 @@ async def pay_invoice(number: str, session: DbSession, clock: CurrentClock):
 @router.post("/invoices/{number}/void", response_model=BillRead, tags=["invoices"])
 async def void_invoice(number: str, session: DbSession, clock: CurrentClock):
     return invoices.read(session, invoices.void(session, number, now=clock.now()))
+
+
+@router.post("/contracts/{contract_id}/cancel", response_model=ContractRead, tags=["contracts"],
+             operation_id="cancel_contract")
+async def cancel_contract(contract_id: ContractId, cancel_in: ContractCancel, session: DbSession,
+                          clock: CurrentClock):
+    contract = contracts.cancel(session, contract_id, ends_on=cancel_in.ends_on, reason=cancel_in.reason,
+                                now=clock.now())
+    return ContractRead.of(contract, contracts.serials_of(session, [contract.id])[contract.id])
