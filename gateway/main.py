@@ -10,13 +10,13 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse
 
-from gateway import config, openapi, routes
+from gateway import config, openapi, routes, scrape
 from gateway.keys import Authenticator
 from gateway.proxy import Gateway
 from gateway.ratelimit import RateLimiter
 from gateway.upstream import HttpxUpstream, UpstreamPool
 from shared import clock as clocks
-from shared import errors, logging
+from shared import errors, logging, metrics
 from shared.db import Database
 
 log = structlog.get_logger("gateway")
@@ -34,6 +34,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         logging.configure("gateway", settings.log_level)
+        metrics.configure("gateway")
         app.state.clock = clock or clocks.SystemClock()
         app.state.db = Database.connect(settings.database_url, schema=settings.database_schema)
         app.state.authenticator = Authenticator(app.state.db, settings.admin_api_key, app.state.clock)
@@ -73,6 +74,7 @@ def create_app(
                   docs_url=None, openapi_url=None)
     errors.install(app)
     app.include_router(routes.router)
+    app.include_router(scrape.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict:
@@ -110,4 +112,6 @@ def create_app(
     async def docs():
         return get_swagger_ui_html(openapi_url="/openapi.json", title="After-sales platform API")
 
-    return Gateway(app, settings)
+    gateway = Gateway(app, settings)
+    app.state.gateway = gateway  # for the routes that call a service under the public rules (/metrics)
+    return gateway

@@ -7,7 +7,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gateway import rules
 from gateway.config import GatewaySettings
 from gateway.upstream import UpstreamConnectError, UpstreamProtocolError
-from shared import context, errors
+from shared import context, errors, metrics
 from shared.middleware import BodyTooLarge, header, in_request_context, limit_receive
 from shared.settings import SERVICES
 
@@ -91,6 +91,7 @@ class Gateway:
         except errors.ServiceError as exc:
             await errors.problem(exc.status, exc.code, exc.detail)(scope, receive, send)
             return
+        metrics.forwarded(scope, service, upstream.headers)
         out_headers = [(k, v) for k, v in upstream.headers if k in RETURNED_HEADERS]
         out_headers.append((b"content-length", str(len(upstream.body)).encode()))
         await send({"type": "http.response.start", "status": upstream.status, "headers": out_headers})

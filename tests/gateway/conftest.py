@@ -22,6 +22,9 @@ class FakeService:
             raise httpx.ConnectError("connection refused", request=request)
         if self.mode == "slow":
             raise httpx.ReadTimeout("timed out", request=request)
+        if request.url.path == "/metrics":
+            return httpx.Response(200, text=f'# HELP fake_things_total Things\n# TYPE fake_things_total counter\n'
+                                  f'fake_things_total{{kind="a"}} {len(self.seen)}\n')
         if request.url.path == "/readyz":
             return httpx.Response(200 if self.mode == "ok" else 503, json={"status": self.mode})
         if request.url.path == "/openapi.json":
