@@ -4,13 +4,17 @@ Rows are numbered as the server numbers them for a whole file (the first unit
 is row 1; blank lines are not rows), and each chunk keeps the original numbers
 of its rows, so that an error reported for a chunk's row k names the file's row.
 A serial that came earlier in the file is a `duplicate_in_file` error here,
-before sending: in another chunk the server could not see it.
+before sending: in another chunk the server could not see it. The columns this
+tool adds to a bad-rows file (`row`, `error_code`, `error_message`) are left
+out, so that the corrected file can be imported as it is.
 """
 
 import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+
+OWN_COLUMNS = frozenset({"row", "error_code", "error_message"})
 
 
 @dataclass
@@ -51,7 +55,9 @@ def prepare(text: str, chunk_size: int) -> Prepared:
     if chunk_size < 1:
         raise ValueError("a chunk has at least one row")
     reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
-    header = next((row for row in reader if row), [])
+    raw_header = next((row for row in reader if row), [])
+    keep = [i for i, name in enumerate(raw_header) if name.strip() not in OWN_COLUMNS]
+    header = [raw_header[i] for i in keep]
     names = [h.strip() for h in header]
     serial_at = names.index("serial_number") if "serial_number" in names else None
     records: dict[int, list[str]] = {}
@@ -65,6 +71,8 @@ def prepare(text: str, chunk_size: int) -> Prepared:
         if not record:
             continue
         number += 1
+        if len(keep) != len(raw_header):
+            record = [record[i] for i in keep if i < len(record)] + record[len(raw_header):]
         records[number] = record
         serial = record[serial_at].strip().upper() if serial_at is not None and serial_at < len(record) else ""
         if serial and serial in seen:

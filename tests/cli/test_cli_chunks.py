@@ -61,3 +61,10 @@ def test_each_row_is_sent_once_or_reported_once_under_its_own_number(serials, si
     for chunk in prepared.chunks:
         assert len(chunk.rows) <= size
         assert [r[0] for r in rows_of(chunk)[1:]] == [serials[n - 1] for n in chunk.rows]
+
+
+def test_a_corrected_bad_rows_file_imports_as_it_is():
+    prepared = chunks.prepare("row,serial_number,model_code,error_code,error_message\n"
+                              "2,A-2,M,invalid_date,bad day\n", 10)
+    assert rows_of(prepared.chunks[0]) == [["serial_number", "model_code"], ["A-2", "M"]]
+    assert list(chunks.bad_rows_csv(prepared, [chunks.RowError(1, "A-2", "x", "y")]))[1] == ["1", "A-2", "M", "x", "y"]
