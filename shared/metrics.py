@@ -69,6 +69,7 @@ TICKET_MILESTONES = Counter(
 
 _component = {"name": "service"}
 _scrape_sources: list[Collector] = []
+_children: dict[tuple, tuple] = {}
 
 
 def configure(component: str) -> None:
@@ -120,11 +121,17 @@ def observe(scope, status: int, seconds: float) -> None:
     method = scope.get("method", "GET")
     if component == "gateway":
         service = scope.get("state", {}).get("route_service") or _service_of(scope.get("path", ""))
-        GATEWAY_REQUESTS.labels(service, method, route, str(status)).inc()
-        GATEWAY_LATENCY.labels(service, method, route).observe(seconds)
+        count, latency = GATEWAY_REQUESTS, GATEWAY_LATENCY
     else:
-        REQUESTS.labels(component, method, route, str(status)).inc()
-        LATENCY.labels(component, method, route).observe(seconds)
+        service, count, latency = component, REQUESTS, LATENCY
+    key = (count, service, method, route, status)
+    children = _children.get(key)
+    if children is None:
+        # labels() locks and checks on every call: the children are kept (routes and statuses are few).
+        children = _children[key] = (count.labels(service, method, route, str(status)),
+                                     latency.labels(service, method, route))
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 def _service_of(path: str) -> str:
