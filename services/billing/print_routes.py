@@ -40,7 +40,8 @@ async def unit_info(request: Request, serial_number: str) -> bill_pdf.UnitInfo:
 @router.get(
     "/invoices/{number}.pdf", tags=["invoices"], operation_id="get_invoice_pdf",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}, "description": "The bill as an A4 PDF"},
+    responses={200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+                     "description": "The bill as an A4 PDF"},
                404: {"content": {"application/problem+json": {}}, "description": "No such invoice"}},
 )
 async def get_invoice_pdf(number: str, request: Request) -> Response:

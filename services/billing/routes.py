@@ -139,7 +139,10 @@ async def void_invoice(number: str, session: DbSession, clock: CurrentClock):
 
 
 @router.post("/contracts/{contract_id}/cancel", response_model=ContractRead, tags=["contracts"],
-             operation_id="cancel_contract")
+             operation_id="cancel_contract",
+             responses={404: {"content": {"application/problem+json": {}}, "description": "contract_not_found"},
+                        409: {"content": {"application/problem+json": {}},
+                              "description": "invalid_contract_state: already cancelled, or ends_on outside it"}})
 async def cancel_contract(contract_id: ContractId, cancel_in: ContractCancel, session: DbSession,
                           clock: CurrentClock):
     contract = contracts.cancel(session, contract_id, ends_on=cancel_in.ends_on, reason=cancel_in.reason,
