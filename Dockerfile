@@ -5,6 +5,7 @@ COPY pyproject.toml constraints.txt ./
 COPY shared shared
 COPY services services
 COPY gateway gateway
+COPY cli cli
 COPY scripts scripts
 COPY alembic alembic
 COPY alembic.ini ./

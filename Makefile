@@ -29,7 +29,7 @@ test-fast: install-test  ## everything but the end-to-end tests that start real 
 	$(PY) -m pytest -q -m "not e2e" $(PYTEST_ARGS)
 
 lint: install-test  ## ruff, and the architecture check of ../shared when it is there
-	$(VENV)/bin/ruff check shared gateway services scripts tests
+	$(VENV)/bin/ruff check shared gateway services scripts tests cli
 	if [ -f ../shared/tools/check_architecture.py ]; then $(PY) ../shared/tools/check_architecture.py; fi
 
 migrate: install  ## apply every service's migrations to its database

@@ -12,13 +12,13 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, JSONResponse
 
-from gateway import config, openapi, routes
+from gateway import config, openapi, routes, scrape
 from gateway.keys import Authenticator
 from gateway.proxy import Gateway
 from gateway.ratelimit import RateLimiter
 from gateway.upstream import Forwarder
 from shared import clock as clocks
-from shared import errors, logging
+from shared import errors, logging, metrics
 from shared import openapi as contract
 from shared.db import Database
 
@@ -38,6 +38,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         logging.configure("gateway", settings.log_level)
+        metrics.configure("gateway")
         app.state.clock = clock or clocks.SystemClock()
         app.state.db = Database.connect(settings.database_url, schema=settings.database_schema)
         app.state.authenticator = Authenticator(app.state.db, settings.admin_api_key, app.state.clock)
@@ -75,6 +76,7 @@ def create_app(
                   docs_url=None, openapi_url=None, generate_unique_id_function=contract.fallback_operation_id)
     errors.install(app)
     app.include_router(routes.router)
+    app.include_router(scrape.router)
     contract.install(app, [routes.router], always=openapi.GATEWAY_ERRORS)
 
     @app.get("/healthz", include_in_schema=False)
@@ -126,4 +128,6 @@ def create_app(
         return FileResponse(DOCS_ASSET_DIR / asset, media_type=DOCS_ASSETS[asset],
                             headers={"Cache-Control": "public, max-age=86400"})
 
-    return Gateway(app, settings)
+    gateway = Gateway(app, settings)
+    app.state.gateway = gateway  # for the routes that call a service under the public rules (/metrics)
+    return gateway

@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gateway import rules
 from gateway.config import GatewaySettings
 from gateway.upstream import UpstreamConnectError, UpstreamProtocolError
-from shared import context, deadline, errors, identity
+from shared import context, deadline, errors, identity, metrics
 from shared.middleware import BodyTooLarge, head_as_get, header, in_request_context, limit_receive
 from shared.settings import SERVICES
 
@@ -151,6 +151,7 @@ class Gateway:
         except errors.ServiceError as exc:
             await errors.problem(exc.status, exc.code, exc.detail)(scope, receive, send)
             return
+        metrics.forwarded(scope, service, upstream.headers)
         out_headers = [(k, v) for k, v in upstream.headers if k in RETURNED_HEADERS]
         length = str(len(upstream.body)).encode()
         if scope["method"] == "HEAD":  # the length the GET answer would have

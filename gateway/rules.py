@@ -22,6 +22,7 @@ RULES: tuple[tuple[frozenset[str] | None, re.Pattern, frozenset[str]], ...] = tu
         (ANY, r"^/inventory/", {"admin", "warehouse"}),
         (ANY, r"^/billing/", {"admin", "billing"}),
         (ANY, r"^/admin/", {"admin"}),
+        (READ, r"^/metrics$", {"metrics"}),
     )
 )
 

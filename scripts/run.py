@@ -3,6 +3,7 @@ machine, stay in the foreground, and stop them all on SIGINT or SIGTERM."""
 
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -42,7 +43,17 @@ def migrate(env: dict[str, str]) -> None:
         print(f"migrated {name}", flush=True)
 
 
+def fresh_metrics_dir(name: str, env: dict[str, str]) -> Path:
+    """The service's own PROMETHEUS_MULTIPROC_DIR, emptied: figures of a previous run must not be added in."""
+    path = Path(env.get("METRICS_DIR") or Path(env["DATA_DIR"]) / "metrics") / name
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    return path
+
+
 def start(name: str, env: dict[str, str]) -> subprocess.Popen:
+    env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(fresh_metrics_dir(name, env))}
     port = env[f"{name.upper()}_PORT"]
     workers = env.get(f"{name.upper()}_WORKERS", "1")
     command = [

@@ -6,12 +6,12 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
 import structlog
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Response
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
 from shared import clock as clocks
-from shared import errors, http, logging, openapi
+from shared import errors, http, logging, metrics, openapi
 from shared.db import Database
 from shared.middleware import ServiceMiddleware
 from shared.settings import Settings
@@ -45,6 +45,7 @@ def create_service_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         logging.configure(settings.service, settings.log_level)
+        metrics.configure(settings.service)
         app.state.settings = settings
         app.state.clock = clock or clocks.SystemClock()
         app.state.db = Database.connect(settings.database_url, schema=settings.database_schema)
@@ -72,6 +73,12 @@ def create_service_app(
         max_body_bytes=settings.max_body_bytes,
         large_body_paths=large_body_paths,
     )
+    app.add_middleware(metrics.RouteTemplateHeader)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics() -> Response:
+        # Internal callers only: ServiceMiddleware asks for the internal token here as everywhere.
+        return Response(await run_in_threadpool(metrics.exposition), media_type=metrics.CONTENT_TYPE)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict:

@@ -12,7 +12,7 @@ import uuid
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared import context, deadline, errors, identity
+from shared import context, deadline, errors, identity, metrics
 
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json"})
 log = structlog.get_logger("access")
@@ -72,6 +72,7 @@ async def in_request_context(scope: Scope, receive: Receive, send: Send, handle)
     except Exception as exc:
         await answer_unexpected(exc, scope, receive, send_with_id, started=status is not None)
     finally:
+        metrics.observe(scope, status or 500, time.perf_counter() - started)
         log.info(
             "request",
             method=scope["method"],

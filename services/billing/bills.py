@@ -19,6 +19,7 @@ from services.billing.domain.pricing import ContractTerms, PartUse, invoice_numb
 from services.billing.domain.saga import OPEN_STATES, State
 from services.billing.models import INVOICE_STATUSES, Bill, BillLine, BillReservation, InvoiceCounter
 from shared import errors as shared_errors
+from shared import metrics
 
 # Invoices (发票) follow the calendar of China Standard Time (UTC+8, no daylight saving).
 BUSINESS_TZ = timezone(timedelta(hours=8), "CST")
@@ -216,4 +217,5 @@ def issue(session: Session, *, bill_id: int, now: datetime) -> Bill:
     bill.number = next_number(session, year=now.astimezone(BUSINESS_TZ).year)
     bill.status, bill.issued_at, bill.updated_at = State.ISSUED, now, now
     session.flush()
+    metrics.after_commit(session, metrics.BILLS_ISSUED)
     return bill

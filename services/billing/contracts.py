@@ -22,6 +22,7 @@ from shared import pagination
 from shared.db import Database
 
 DEFAULT_REGION = "shandong"
+CANCELLED = "cancelled"
 # Units are looked up a few at a time: a project-sized contract must not flood warranty.
 UNIT_LOOKUPS_AT_ONCE = 8
 
@@ -137,3 +138,28 @@ async def planned_visits(db: Database, warranty: WarrantyClient, *, contract_id:
         starts_on=contract.starts_on, ends_on=contract.ends_on,
         heating=calendar.heating, cooling=calendar.cooling,
     )
+
+
+def cancel(session: Session, contract_id: int, *, ends_on: date, reason: str, now: datetime) -> Contract:
+    """End a contract early: its last day becomes `ends_on`, which must lie within it.
+
+    Bills already issued keep the terms they were priced with; repairs and planned
+    visits after the new last day are no longer under the contract.
+    """
+    contract = session.scalars(select(Contract).where(Contract.id == contract_id).with_for_update()).one_or_none()
+    if contract is None:
+        raise errors.ContractNotFound(f"No contract {contract_id}")
+    if contract.status == CANCELLED:
+        raise errors.InvalidContractState(
+            f"Contract {contract_id} was already cancelled on {contract.cancelled_at:%Y-%m-%d}; "
+            f"it ends on {contract.ends_on}"
+        )
+    if not contract.starts_on <= ends_on <= contract.ends_on:
+        raise errors.InvalidContractState(
+            f"Contract {contract_id} runs from {contract.starts_on} to {contract.ends_on}; "
+            f"it cannot be ended on {ends_on}"
+        )
+    contract.original_ends_on, contract.ends_on = contract.ends_on, ends_on
+    contract.status, contract.cancelled_at, contract.cancel_reason = CANCELLED, now, reason
+    session.flush()
+    return contract

@@ -38,3 +38,7 @@ class ReservationNotActive(errors.Conflict):
 def invalid(field: str, message: str) -> errors.Unprocessable:
     """A 422 for a rule pydantic cannot see on its own (a date in the future, ...)."""
     return errors.Unprocessable(f"{field}: {message}", errors=[{"field": field, "message": message}])
+
+
+class InvalidContractState(errors.Conflict):
+    code, title = "invalid_contract_state", "The contract is not in a state that allows this"

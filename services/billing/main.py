@@ -3,7 +3,7 @@
 import httpx
 from fastapi import FastAPI
 
-from services.billing import routes
+from services.billing import print_routes, routes
 from services.billing.models import IdempotencyRecord
 from shared import settings as settings_module
 from shared.app import create_service_app
@@ -26,7 +26,7 @@ def create_app(
     return create_service_app(
         settings,
         title="Billing service",
-        routers=[routes.router],
+        routers=[print_routes.router, routes.router],  # the .pdf path first
         clock=clock,
         on_startup=on_startup,
         transports=transports,

@@ -40,6 +40,7 @@ UNNUMBERED_STATUSES = tuple(s for s in BILL_STATUSES if s not in INVOICE_STATUSE
 # held: on this bill, not yet consumed; consumed: issued by inventory for this bill;
 # lost: inventory refused to consume it (no longer active) after the bill had begun consuming.
 LINK_STATES = ("held", "consumed", "lost")
+CONTRACT_STATUSES = ("active", "cancelled")
 
 
 class RateCard(Base):
@@ -65,6 +66,7 @@ class Contract(Base):
     __table_args__ = (
         CheckConstraint("ends_on >= starts_on", name="period"),
         CheckConstraint("parts_discount_pct >= 0 AND parts_discount_pct <= 100", name="discount_range"),
+        CheckConstraint(one_of("status", CONTRACT_STATUSES), name="status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -75,6 +77,12 @@ class Contract(Base):
     parts_discount_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2))
     region: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Ended early (POST /contracts/{id}/cancel): ends_on is then the new last day,
+    # original_ends_on the one agreed at first.
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(String(1000))
+    original_ends_on: Mapped[date | None] = mapped_column(Date)
 
 
 class ContractUnit(Base):

@@ -11,6 +11,7 @@ from services.billing.repairs import RepairSaga
 from services.billing.schemas import (
     BillPage,
     BillRead,
+    ContractCancel,
     ContractCreate,
     ContractPage,
     ContractRead,
@@ -188,3 +189,15 @@ async def pay_invoice(number: str, session: DbSession, clock: CurrentClock):
 @router.post("/invoices/{number}/void", response_model=BillRead, tags=["invoices"])
 async def void_invoice(number: str, session: DbSession, clock: CurrentClock):
     return invoices.read(session, invoices.void(session, number, now=clock.now()))
+
+
+@router.post("/contracts/{contract_id}/cancel", response_model=ContractRead, tags=["contracts"],
+             operation_id="cancel_contract",
+             responses={404: {"content": {"application/problem+json": {}}, "description": "contract_not_found"},
+                        409: {"content": {"application/problem+json": {}},
+                              "description": "invalid_contract_state: already cancelled, or ends_on outside it"}})
+async def cancel_contract(contract_id: ContractId, cancel_in: ContractCancel, session: DbSession,
+                          clock: CurrentClock):
+    contract = contracts.cancel(session, contract_id, ends_on=cancel_in.ends_on, reason=cancel_in.reason,
+                                now=clock.now())
+    return ContractRead.of(contract, contracts.serials_of(session, [contract.id])[contract.id])

@@ -9,10 +9,12 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    ConfigDict,
     Field,
     PlainSerializer,
     StrictBool,
     StrictInt,
+    StringConstraints,
     field_validator,
 )
 
@@ -125,6 +127,12 @@ class ContractCreate(StrictModel):
         return ends_on
 
 
+class CancellationRead(BaseModel):
+    at: datetime
+    reason: str
+    original_ends_on: date = Field(description="The last day agreed before the contract was ended early")
+
+
 class ContractRead(BaseModel):
     id: int
     customer: str
@@ -135,15 +143,29 @@ class ContractRead(BaseModel):
     parts_discount_pct: RateText
     region: str
     created_at: datetime
+    status: Literal["active", "cancelled"] = "active"
+    cancellation: CancellationRead | None = None
 
     @classmethod
     def of(cls, contract, serial_numbers: list[str]) -> "ContractRead":
+        cancellation = None
+        if contract.cancelled_at is not None:
+            cancellation = CancellationRead(at=contract.cancelled_at, reason=contract.cancel_reason or "",
+                                            original_ends_on=contract.original_ends_on)
         return cls(
             id=contract.id, customer=contract.customer, serial_numbers=serial_numbers,
             starts_on=contract.starts_on, ends_on=contract.ends_on, includes_labor=contract.includes_labor,
             parts_discount_pct=contract.parts_discount_pct, region=contract.region,
-            created_at=contract.created_at,
+            created_at=contract.created_at, status=contract.status or "active", cancellation=cancellation,
         )
+
+
+class ContractCancel(StrictModel):
+    ends_on: IsoDate = Field(description="The contract's new last day, within its period")
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"ends_on": "2025-09-30", "reason": "Customer sold the building"}]})
 
 
 class ContractPage(BaseModel):

@@ -123,6 +123,8 @@ class Reservation(Base):
         # The lazy expiry looks up due reservations per warehouse; stock reads over all of them.
         Index("ix_reservation_warehouse_status_expires_at", "warehouse", "status", "expires_at"),
         Index("ix_reservation_status_expires_at", "status", "expires_at"),
+        # GET /reservations?reference= (a repair's reservations), newest first.
+        Index("ix_reservation_reference_id", "reference", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -12,6 +12,7 @@ from services.inventory.access import require_write_at
 from services.inventory.domain import availability, consumption, expiry
 from services.inventory.models import Reservation, ReservationLine
 from services.inventory.stock import insufficient
+from shared import metrics
 from shared.context import Caller
 
 _WITH_LINES = (selectinload(Reservation.lines).joinedload(ReservationLine.part),)
@@ -30,6 +31,7 @@ def reserve(
     short = availability.shortages(lines, have)
     if short:
         # Raising rolls the whole transaction back: nothing is reserved.
+        metrics.RESERVATIONS.labels(outcome="refused").inc()
         raise insufficient(short, warehouse)
     for part, qty in lines:
         rows[(warehouse, part)].reserved += qty
@@ -46,6 +48,7 @@ def reserve(
     ]
     session.add(reservation)
     session.flush()
+    metrics.after_commit(session, metrics.RESERVATIONS.labels(outcome="made"))
     log.info("reserved", reservation_id=reservation.id, warehouse=warehouse, lines=len(lines))
     return reservation
 

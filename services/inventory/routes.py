@@ -4,10 +4,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 
-from services.inventory import catalog, examples, guarantee, reservations, stock, warehouses
+from services.inventory import catalog, examples, guarantee, reservation_list, reservations, stock, warehouses
 from services.inventory.domain import expiry
 from services.inventory.domain import guarantee as guarantee_rules
 from services.inventory.domain.catalog import normalise_code
+from services.inventory.models import RESERVATION_STATUSES
 from services.inventory.schemas import (
     AdjustmentCreate,
     BillIn,
@@ -29,6 +30,7 @@ from services.inventory.schemas import (
     ReceiptCreate,
     ReservationCreate,
     ReservationLineRead,
+    ReservationPage,
     ReservationRead,
     ShortfallRead,
     StockPage,
@@ -379,3 +381,23 @@ async def supply_guarantee(
             for s in found.shortfalls
         ],
     )
+
+
+# Reservations by state, warehouse and reference (added after the routes above: no path clashes)
+
+@router.get("/reservations", response_model=ReservationPage, tags=["reservations"],
+            operation_id="list_reservations")
+async def list_reservations(
+    session: DbSession, clock: CurrentClock,
+    status: Annotated[Literal[RESERVATION_STATUSES] | None, Query(description="as read now")] = None,
+    warehouse: CodeQuery = None,
+    reference: Annotated[str | None, Query(min_length=1, max_length=200, description="exactly this")] = None,
+    limit: Limit = 50, cursor: Cursor = None,
+):
+    now = clock.now()
+    rows = reservation_list.list_reservations(
+        session, status=status, warehouse=warehouse, reference=reference,
+        after=_after(cursor, _is_id), limit=limit, now=now,
+    )
+    rows, next_cursor = pagination.page(rows, limit, key=lambda r: r.id)
+    return ReservationPage(items=[reservation_read(r, now) for r in rows], next_cursor=next_cursor)

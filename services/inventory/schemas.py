@@ -299,3 +299,8 @@ class SupplyGuaranteeRead(ReadModel):
     on: date
     models: list[GuaranteedModel]
     shortfalls: list[ShortfallRead]
+
+
+class ReservationPage(ReadModel):
+    items: list[ReservationRead]
+    next_cursor: str | None

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from services.warranty import errors, policies, units
 from services.warranty.domain import adjudication
 from services.warranty.models import Claim, HistoryEntry, Unit
+from shared import metrics
 
 
 def create(
@@ -52,6 +53,7 @@ def create(
     )
     session.add(claim)
     session.flush()
+    metrics.after_commit(session, metrics.CLAIMS.labels(decision=decision.decision))
     codes = ", ".join(r.code for r in decision.reasons)
     session.add(
         HistoryEntry(

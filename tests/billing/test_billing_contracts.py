@@ -23,6 +23,7 @@ async def test_contract_is_created_and_read_back(billing):
         "id": contract["id"], "customer": "Jinan Hotel", "serial_numbers": [SERIAL],
         "starts_on": "2025-01-01", "ends_on": "2025-12-31", "includes_labor": True,
         "parts_discount_pct": "10.00", "region": "shandong", "created_at": "2026-03-02T09:00:00Z",
+        "status": "active", "cancellation": None,
     }
     assert (await billing.get(f"/contracts/{contract['id']}")).json() == contract
 

@@ -52,6 +52,13 @@ class FakeService:
         if self.mode == "slow":
             await asyncio.sleep(3)
         status, headers, answer = 200, [], None
+        if path == "/metrics":
+            text = (f'# HELP fake_things_total Things\n# TYPE fake_things_total counter\n'
+                    f'fake_things_total{{kind="a"}} {len(self.seen)}\n').encode()
+            await send({"type": "http.response.start", "status": 200, "headers": [
+                (b"content-type", b"text/plain; version=0.0.4"), (b"content-length", str(len(text)).encode())]})
+            await send({"type": "http.response.body", "body": text})
+            return
         if path == "/readyz":
             status, answer = (200 if self.mode != "ready-fail" else 503), {"status": self.mode}
         elif path == "/openapi.json":

@@ -1,0 +1,1 @@
+"""`aftersales`: the platform's command line (import, coverage, keys)."""

@@ -1,0 +1,186 @@
+"""A bill as a printable A4 PDF: 维修结算单 / Repair bill, Chinese and English labels.
+
+Chinese is set in reportlab's built-in CID font STSong-Light (encoding
+UniGB-UCS2-H): the PDF names the font and every reader brings its own Song
+face, so nothing is embedded and no font file is needed on the server.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from io import BytesIO
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from services.billing.domain.amount_words import in_capitals
+from services.billing.schemas import BillRead
+
+FONT = "STSong-Light"
+CHINA = timezone(timedelta(hours=8), "CST")  # China has one time zone and no daylight saving
+
+STATUS = {"issued": "已开具 Issued", "paid": "已付款 Paid", "void": "已作废 Void"}
+KIND = {"part": "配件 Part", "labor": "工时 Labour", "callout": "上门 Call-out"}
+DECISION = {"approved": "保修 Approved (under warranty)", "rejected": "不予保修 Rejected (not under warranty)"}
+COMPONENT = {
+    "unit": "整机 Whole unit",
+    "electrical_lines": "电气线路 Electrical lines",
+    "water_piping": "给排水管道 Water piping",
+    "installation": "设备安装 Installation",
+    "heating_system": "供热系统 Heating system",
+    "cooling_system": "供冷系统 Cooling system",
+}
+CAUSE = {
+    "improper_use": "使用不当 improper use",
+    "improper_maintenance": "维护不当 improper maintenance",
+    "improper_storage": "保管不当 improper storage",
+    "improper_transport": "运输不当 improper transport",
+    "unstable_power_supply": "电源不稳 unstable power supply",
+    "harsh_environment": "恶劣环境 harsh environment",
+    "modified_wiring": "私改线路 modified wiring",
+    "replaced_internal_parts": "擅换内部零件 replaced internal parts",
+    "force_majeure": "不可抗力 force majeure",
+    "natural_disaster": "自然灾害 natural disaster",
+    "accident": "意外事故 accident",
+    "quality_defect": "质量缺陷 quality defect",
+    "unknown": "原因不明 unknown",
+}
+REASON = {
+    "not_yet_accepted": "尚未验收",
+    "term_expired": "保修期已过",
+    "excluded_misuse": "免责：使用、维护、保管或运输不当",
+    "excluded_power_supply": "免责：电源不稳造成损坏",
+    "excluded_abnormal_use": "免责：非正常使用或擅自改动",
+    "excluded_certificate": "免责：无有效保修凭证",
+    "excluded_force_majeure": "免责：不可抗力、自然灾害或意外",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class UnitInfo:
+    """What warranty knows of the unit; None fields when it could not be asked."""
+
+    serial_number: str
+    model_code: str | None = None
+    product_name: str | None = None
+    site: str | None = None
+
+
+def money(amount: Decimal) -> str:
+    return f"{amount:,.2f}"
+
+
+def when(moment: datetime | None) -> str:
+    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    if FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+    base = ParagraphStyle("base", fontName=FONT, fontSize=9.5, leading=13)
+    return {
+        "base": base,
+        "title": ParagraphStyle("title", parent=base, fontSize=18, leading=24, alignment=TA_CENTER),
+        "subtitle": ParagraphStyle("subtitle", parent=base, fontSize=11, alignment=TA_CENTER),
+        "heading": ParagraphStyle("heading", parent=base, fontSize=11, leading=16, spaceBefore=6),
+        "right": ParagraphStyle("right", parent=base, alignment=TA_RIGHT),
+        "small": ParagraphStyle("small", parent=base, fontSize=8, leading=11, textColor=colors.grey),
+    }
+
+
+def _p(text: str, style: ParagraphStyle) -> Paragraph:
+    return Paragraph(escape(text), style)
+
+
+def _grid(rows: list[list], widths: list[float], *, header: bool = False) -> Table:
+    table = Table(rows, colWidths=widths, hAlign="LEFT")
+    commands = [
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("FONTNAME", (0, 0), (-1, -1), FONT),
+    ]
+    if header:
+        commands.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")))
+    table.setStyle(TableStyle(commands))
+    return table
+
+
+def render(bill: BillRead, unit: UnitInfo) -> bytes:
+    s = _styles()
+    p = lambda text, style="base": _p(text, s[style])  # noqa: E731
+    width = A4[0] - 36 * mm
+    story = [
+        p("维修结算单", "title"),
+        p("Repair bill", "subtitle"),
+        Spacer(1, 4 * mm),
+        _grid([
+            [p("结算单号 Number"), p(bill.number), p("状态 Status"), p(STATUS[bill.status])],
+            [p("开具时间 Issued"), p(when(bill.issued_at)), p("付款时间 Paid"), p(when(bill.paid_at))],
+        ] + ([[p("作废时间 Voided"), p(when(bill.voided_at)), p(""), p("")]] if bill.voided_at else []),
+            [width * 0.2, width * 0.3, width * 0.2, width * 0.3]),
+        p("机组 Unit", "heading"),
+        _grid([
+            [p("序列号 Serial number"), p(unit.serial_number)],
+            [p("型号 Model"), p(unit.model_code or "—")],
+            [p("产品名称 Product"), p(unit.product_name or "—")],
+            [p("安装地点 Site"), p(unit.site or "—")],
+        ], [width * 0.3, width * 0.7]),
+        p("维修 Repair", "heading"),
+        _grid([
+            [p("维修单号 Repair reference"), p(bill.repair_reference)],
+            [p("维修日期 Day of repair"), p(bill.performed_on.isoformat())],
+            [p("故障部件 Component"), p(COMPONENT.get(bill.component, bill.component))],
+            [p("故障原因 Causes"), p("；".join(CAUSE.get(c, c) for c in bill.causes) or "—")],
+        ], [width * 0.3, width * 0.7]),
+        p("保修判定 Warranty decision", "heading"),
+        _grid(
+            [[p("判定 Decision"), p(DECISION[bill.claim.decision] + f"（索赔 claim #{bill.claim.id}）")]]
+            + [[p("理由 Reason"), p(f"{REASON.get(r.code, r.code)} — {r.message}")] for r in bill.claim.reasons],
+            [width * 0.3, width * 0.7],
+        ),
+        p(f"费用明细 Charges ({bill.currency})", "heading"),
+        _grid(
+            [[p("类别 Kind"), p("项目 Description"), p("数量 Qty", "right"), p("单价 Unit price", "right"),
+              p("金额 Amount", "right")]]
+            + [[p(KIND[line.kind]), p(line.description), p(_qty(line.qty), "right"),
+                p(money(line.unit_price), "right"), p(money(line.amount), "right")] for line in bill.lines],
+            [width * 0.16, width * 0.4, width * 0.1, width * 0.17, width * 0.17], header=True,
+        ),
+        Spacer(1, 2 * mm),
+        _grid([
+            [p("不含税金额 Net"), p(f"{bill.currency} {money(bill.net)}", "right")],
+            [p(f"增值税 VAT ({_percent(bill.rates.vat_rate)})"), p(f"{bill.currency} {money(bill.vat)}", "right")],
+            [p("价税合计 Total"), p(f"{bill.currency} {money(bill.total)}", "right")],
+            [p("大写 In words"), p(f"人民币{in_capitals(bill.total)}" if bill.currency == "CNY"
+                                  else in_capitals(bill.total))],
+        ], [width * 0.4, width * 0.6]),
+        Spacer(1, 2 * mm),
+        p(f"保修承担费用 Cost borne by the warranty: {bill.currency} {money(bill.warranty_cost)}", "small"),
+        p(f"费率 Rates v{bill.rates.version}: 工时 labour {money(bill.rates.labor_rate_per_hour)}/h, "
+          f"上门 call-out {money(bill.rates.callout_fee)}"
+          + (f"; 维保合同 maintenance contract #{bill.contract_id}" if bill.contract_id else ""), "small"),
+    ]
+    if bill.status == "void":
+        story.append(p("本结算单已作废，不作为付款依据。 This bill is void and is not to be paid.", "heading"))
+    buffer = BytesIO()
+    document = SimpleDocTemplate(
+        buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm, bottomMargin=16 * mm,
+        title=f"维修结算单 Repair bill {bill.number}", author="After-sales platform", subject=bill.number,
+    )
+    document.build(story)
+    return buffer.getvalue()
+
+
+def _qty(qty: Decimal) -> str:
+    return format(qty.normalize(), "f")
+
+
+def _percent(rate: Decimal) -> str:
+    return f"{format((rate * 100).normalize(), 'f')}%"
