@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse
 
-from gateway import config, openapi, routes
+from gateway import config, openapi, routes, web
 from gateway.keys import Authenticator
 from gateway.proxy import Gateway
 from gateway.ratelimit import RateLimiter
@@ -110,4 +110,7 @@ def create_app(
     async def docs():
         return get_swagger_ui_html(openapi_url="/openapi.json", title="After-sales platform API")
 
-    return Gateway(app, settings)
+    web.install(app)
+    gateway = Gateway(app, settings)
+    app.state.gateway = gateway  # the web app's pages call the services through it
+    return gateway

@@ -7,6 +7,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gateway import rules
 from gateway.config import GatewaySettings
 from gateway.upstream import UpstreamConnectError, UpstreamProtocolError
+from gateway.web.paths import serves as web_serves
 from shared import context, errors
 from shared.middleware import BodyTooLarge, header, in_request_context, limit_receive
 from shared.settings import SERVICES
@@ -44,7 +45,7 @@ class Gateway:
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"]
-        if path in OPEN_PATHS:
+        if path in OPEN_PATHS or web_serves(path):  # the web app signs people in itself
             await self.app(scope, receive, send)
             return
         caller = self.state.authenticator.authenticate(api_key(scope))
