@@ -112,7 +112,7 @@ async def reservations(page: WarehousePage):
     if any(query.values()):
         answer = await pages.call(page, "GET", "/inventory/reservations", query={**query, "limit": 200})
     return pages.render(page, "warehouse/reservations.html", query=query,
-                        rows=pages.items(answer) if answer else None,
+                        rows=pages.items(answer) if answer and answer.ok else None,
                         trouble=pages.trouble(page, answer.problem) if answer else None,
                         warehouses=await warehouses(page))
 

@@ -32,9 +32,11 @@ CAUSES = {
 }
 
 REASONS = {
-    "not_yet_accepted": N_("The failure happened before the commissioning acceptance: it is still the installer's job."),
+    "not_yet_accepted": N_(
+        "The failure happened before the commissioning acceptance: it is still the installer's job."),
     "term_expired": N_("The failure happened after this component's warranty ended."),
-    "excluded_misuse": N_("Exclusion 1: the unit was used, maintained, stored or transported against the instructions."),
+    "excluded_misuse": N_(
+        "Exclusion 1: the unit was used, maintained, stored or transported against the instructions."),
     "excluded_power_supply": N_("Exclusion 2: the damage comes from an unstable power supply."),
     "excluded_abnormal_use": N_(
         "Exclusion 3: abnormal conditions, or wiring or internal parts changed without authorisation."),
@@ -119,7 +121,8 @@ PROBLEMS = {
                                 N_("Wait a moment, then reload the page.")),
     "idempotency_key_reused": (N_("This form was already sent with other values."),
                                N_("Open the form again and fill it in anew.")),
-    "forbidden": (N_("Your role may not do this."), N_("Sign in with a key of the right role, or ask an administrator.")),
+    "forbidden": (N_("Your role may not do this."),
+                  N_("Sign in with a key of the right role, or ask an administrator.")),
     "upstream_unavailable": (N_("A service this page needs is not available right now."),
                              N_("Nothing was changed. Try again in a minute; if it lasts, call the help desk.")),
     "upstream_timeout": (N_("A service this page needs did not answer in time."),
