@@ -63,6 +63,7 @@ RESERVATION_STATUSES = {
 }
 INVOICE_STATUSES = {"issued": N_("Issued, unpaid"), "paid": N_("Paid"), "void": N_("Void")}
 LINE_KINDS = {"part": N_("Part"), "labor": N_("Labour"), "callout": N_("Call-out fee")}
+LINE_DESCRIPTIONS = {"labor": N_("Labour hours at the rate"), "callout": N_("Site visits")}
 CONTRACT_VISIT_KINDS = {"inspection": N_("Inspection"), "maintenance": N_("Maintenance")}
 WAREHOUSE_KINDS = {
     "central": N_("Central warehouse"),
@@ -76,6 +77,8 @@ MOVEMENT_KINDS = {
     "transfer_out": N_("Transfer out"),
     "adjustment": N_("Count correction"),
 }
+# The regions shipped with the platform; others are shown as their code.
+REGIONS = {"shandong": N_("Shandong"), "beijing": N_("Beijing"), "harbin": N_("Harbin")}
 ROLES = {
     "admin": N_("Administrator"),
     "station": N_("Repair station"),

@@ -155,8 +155,16 @@ def test_warehouse_reserves_then_issues_less_than_reserved(platform, keys, desk_
     assert row.text == str(after["available"])
 
 
+def needs(platform, path: str, absent: set[int], what: str) -> None:
+    """Skip, naming what is missing, while another part of issue 9 is not merged yet."""
+    with platform.client() as admin:
+        if admin.get(path).status_code in absent:
+            pytest.skip(f"needs {what} (issue 9, built in parallel)")
+
+
 def test_warehouse_finds_reservations_by_repair_reference(platform, keys, desk_browser):
     """Needs GET /inventory/reservations?reference= (issue 9 item 2)."""
+    needs(platform, "/inventory/reservations?reference=X", {404, 405}, "GET /inventory/reservations")
     browser = desk_browser
     reference = f"RO-FIND-{uuid.uuid4().hex[:6]}"
     with platform.client(keys["warehouse"]) as warehouse:
@@ -217,6 +225,10 @@ def test_billing_bills_a_repair_from_its_reservation_and_marks_it_paid(platform,
 def test_billing_opens_the_bill_as_a_pdf(platform, keys, browser):
     """Needs GET /billing/invoices/{number}.pdf (issue 9 item 3)."""
     number = bill_a_repair(platform, keys, browser)
+    with platform.client() as admin:
+        probe = admin.get(f"/billing/invoices/{number}.pdf")
+        if probe.status_code == 404 and probe.json().get("code") == "invoice_not_found":
+            pytest.skip("needs GET /billing/invoices/{number}.pdf (issue 9 item 3, built in parallel)")
     link = by_id(browser, "pdf-link").get_attribute("href")
     assert link.endswith(f"/app/billing/invoices/{number}.pdf")
     answer = browser.execute_async_script("""

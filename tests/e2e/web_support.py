@@ -65,7 +65,9 @@ def make_driver(size=PHONE):
                  f"--window-size={size[0]},{size[1]}", "--lang=zh-CN"):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.set_window_size(*size)
+    # The page's viewport exactly this size (the window's own frame would take some of it).
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": size[0], "height": size[1], "deviceScaleFactor": 1, "mobile": size[0] < 600})
     driver.profile_dir = profile
     return driver
 
