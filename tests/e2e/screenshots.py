@@ -15,8 +15,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parents[1])]
 
-from platform_support import ADMIN_KEY, Platform  # noqa: E402
 from web_support import DESK, PHONE, SERIAL, make_driver, quit_driver, seed, sign_in  # noqa: E402
+
+from platform_support import ADMIN_KEY, Platform  # noqa: E402
 
 OUT = HERE.parents[1] / "docs" / "screenshots"
 
@@ -27,13 +28,15 @@ def prepare(platform: Platform, keys: dict) -> dict:
             "warehouse": "SC-JINAN", "reference": "RO-2026-0815",
             "lines": [{"part_number": "CMP-72", "qty": 1}, {"part_number": "FLT-100", "qty": 2}]}).json()
         billed = warehouse.post("/inventory/reservations", json={
-            "warehouse": "SC-JINAN", "reference": "RO-2026-0816", "lines": [{"part_number": "CMP-72", "qty": 1}]}).json()
+            "warehouse": "SC-JINAN", "reference": "RO-2026-0816",
+            "lines": [{"part_number": "CMP-72", "qty": 1}]}).json()
     with platform.client(keys["station"]) as station:
         claim = station.post("/warranty/claims", json={
             "serial_number": SERIAL, "failed_on": "2026-11-20", "component": "cooling_system",
             "causes": ["improper_use"], "certificate": None}).json()
         station.post(f"/warranty/units/{SERIAL}/service-records", json={
-            "kind": "maintenance", "performed_on": "2026-06-01", "technician": "王磊", "notes": "清洗过滤网，检查冷媒压力"})
+            "kind": "maintenance", "performed_on": "2026-06-01", "technician": "王磊",
+            "notes": "清洗过滤网，检查冷媒压力"})
     with platform.client(keys["billing"]) as billing:
         bill = billing.post("/billing/repairs", json={
             "serial_number": SERIAL, "repair_reference": "RO-2026-0816", "performed_on": "2026-11-20",
@@ -57,7 +60,8 @@ def shoot(platform: Platform, keys: dict, made: dict) -> list[Path]:
         ("station-decision-desk-en", "station", DESK, "en", f"/app/station/claims/{made['claim']}"),
         ("station-history-phone-zh", "station", PHONE, "zh", f"/app/station/units/{SERIAL}/history"),
         ("warehouse-stock-desk-zh", "warehouse", DESK, "zh", "/app/warehouse?part_number=CMP-72"),
-        ("warehouse-reservation-desk-en", "warehouse", DESK, "en", f"/app/warehouse/reservations/{made['reservation']}"),
+        ("warehouse-reservation-desk-en", "warehouse", DESK, "en",
+         f"/app/warehouse/reservations/{made['reservation']}"),
         ("warehouse-reserve-phone-zh", "warehouse", PHONE, "zh", "/app/warehouse/reserve?part_number=CMP-72"),
         ("warehouse-guarantee-desk-zh", "warehouse", DESK, "zh", "/app/warehouse/guarantee"),
         ("billing-bill-desk-zh", "billing", DESK, "zh", f"/app/billing/invoices/{made['bill']}"),
