@@ -239,3 +239,25 @@ def test_billing_opens_the_bill_as_a_pdf(platform, keys, browser):
           .catch(e => done([0, String(e), '']));
     """, link)
     assert answer == [200, "application/pdf", "%PDF-"]
+
+
+def test_the_main_pages_fit_a_360_pixel_wide_phone(platform, keys, browser):
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": 360, "height": 740, "deviceScaleFactor": 1, "mobile": True})
+    pages_by_role = {
+        "station": ["/app/station", f"/app/station/units/{SERIAL}", f"/app/station/units/{SERIAL}/claim",
+                    f"/app/station/units/{SERIAL}/visit", f"/app/station/units/{SERIAL}/history"],
+        "warehouse": ["/app/warehouse?part_number=CMP-72", "/app/warehouse/reserve", "/app/warehouse/guarantee"],
+        "billing": ["/app/billing", "/app/billing/repair?repair_reference=RO-1", "/app/billing/contracts"],
+    }
+    too_wide = []
+    for role, paths in pages_by_role.items():
+        browser.delete_all_cookies()
+        sign_in(browser, platform.url, keys[role])
+        wait_for_path(browser, f"/app/{role}")
+        for path in paths:
+            browser.get(platform.url + path)
+            width = browser.execute_script("return document.documentElement.scrollWidth")
+            if width > 360:
+                too_wide.append((path, width))
+    assert too_wide == []
