@@ -41,6 +41,12 @@ async def warehouses(page: Page) -> list[dict]:
     return rows
 
 
+async def parts(page: Page) -> list[dict]:
+    """The catalogue, offered as suggestions where a part number is typed."""
+    answer = await pages.call(page, "GET", "/inventory/parts", query={"limit": 500})
+    return [p for p in pages.items(answer) if p.get("status", "active") == "active"]
+
+
 @router.get("")
 @router.get("/")
 async def stock(page: WarehousePage):
@@ -60,6 +66,7 @@ async def stock(page: WarehousePage):
     totals = {k: sum(r[k] for r in rows or []) for k in ("on_hand", "reserved", "available")}
     return pages.render(page, "warehouse/stock.html", status=200 if trouble is None else 404,
                         part_number=part_number, part=part, rows=rows, totals=totals, names=names,
+                        parts=await parts(page),
                         trouble=trouble, done=done_text(page))
 
 
@@ -80,7 +87,7 @@ def reservation_lines(page: Page) -> tuple[list[dict], bool]:
 async def reserve_form(page: Page, *, status: int = 200, trouble=None):
     prefill = page.request.query_params
     return pages.render(page, "warehouse/reserve.html", status=status, trouble=trouble,
-                        warehouses=await warehouses(page), rows=LINE_ROWS,
+                        warehouses=await warehouses(page), rows=LINE_ROWS, parts=await parts(page),
                         first_part=prefill.get("part_number", ""), chosen=page.value("warehouse")
                         or prefill.get("warehouse", ""))
 
@@ -111,7 +118,8 @@ async def reservations(page: WarehousePage):
     answer = None
     if any(query.values()):
         answer = await pages.call(page, "GET", "/inventory/reservations", query={**query, "limit": 200})
-    return pages.render(page, "warehouse/reservations.html", query=query,
+    status = answer.status if answer is not None and not answer.ok else 200
+    return pages.render(page, "warehouse/reservations.html", status=status, query=query,
                         rows=pages.items(answer) if answer and answer.ok else None,
                         trouble=pages.trouble(page, answer.problem) if answer else None,
                         warehouses=await warehouses(page))
@@ -161,7 +169,7 @@ async def release(page: WarehousePage, reservation_id: int):
 
 async def movement_form(page: Page, template: str, *, status: int = 200, trouble=None, moved=None):
     return pages.render(page, template, status=status, trouble=trouble, moved=moved,
-                        warehouses=await warehouses(page), done=done_text(page))
+                        warehouses=await warehouses(page), parts=await parts(page), done=done_text(page))
 
 
 @router.get("/receipts")
