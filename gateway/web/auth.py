@@ -1,5 +1,6 @@
 """Signing in with an API key, signing out, and the front page."""
 
+import re
 from datetime import timedelta
 from typing import Annotated
 
@@ -15,6 +16,7 @@ Signed = Annotated[Page, Depends(pages.signed_page)]
 # The sign-in form's token lives this long in its own cookie (double submit: no session yet).
 LOGIN_FORM_SECONDS = 3600
 SIGN_IN_NOTES = {"expired", "revoked", "signed_out"}
+SAFE_NEXT = re.compile(r"^/app/[A-Za-z0-9_.%/-]*$")
 
 
 def _signed_in(request: Request):
@@ -28,8 +30,8 @@ def _signed_in(request: Request):
 
 
 def _safe_next(value: str) -> str:
-    # Only our own pages: never an absolute URL or a scheme-relative one.
-    if value.startswith("/app/") and not value.startswith("//") and "\\" not in value:
+    # Only a path of our own pages: never another site, a scheme-relative URL or a way out of /app/.
+    if SAFE_NEXT.match(value) and ".." not in value:
         return value
     return ""
 

@@ -44,27 +44,28 @@ async def search(page: StationPage):
     if typed:
         serial = clean_serial(typed)
         if serial is None:
-            return pages.render(page, "station/search.html", status=422, typed=typed,
-                                trouble=pages.trouble(page, None, code="bad_serial"))
+            return not_a_serial(page, typed)
         return pages.redirect(page, f"/app/station/units/{seg(serial)}")
     return pages.render(page, "station/search.html", typed="", trouble=None)
 
 
-async def load_unit(page: Page, serial: str):
-    unit = await pages.call(page, "GET", f"/warranty/units/{seg(serial)}")
-    return unit
+def not_a_serial(page: Page, typed: str):
+    return pages.render(page, "station/search.html", status=422, typed=typed,
+                        trouble=pages.trouble(page, None, code="bad_serial"))
+
+
+async def load_unit(page: Page, serial: str) -> pages.Answer:
+    return await pages.call(page, "GET", f"/warranty/units/{seg(serial)}")
 
 
 @router.get("/units/{serial}")
 async def unit(page: StationPage, serial: str):
     clean = clean_serial(serial)
     if clean is None:
-        return pages.render(page, "station/search.html", status=422, typed=serial,
-                            trouble=pages.trouble(page, None, code="bad_serial"))
+        return not_a_serial(page, serial)
     found = await load_unit(page, clean)
     if not found.ok:
-        status = 404 if found.status == 404 else found.status
-        return pages.render(page, "station/search.html", status=status, typed=clean,
+        return pages.render(page, "station/search.html", status=found.status, typed=clean,
                             trouble=pages.trouble(page, found.problem))
     coverage = await pages.call(page, "GET", f"/warranty/units/{seg(clean)}/coverage",
                                 query={"on": today_in_china(page).isoformat()})
@@ -122,8 +123,7 @@ async def claim_form(page: Page, serial: str, *, status: int = 200, trouble=None
 async def new_claim(page: StationPage, serial: str):
     clean = clean_serial(serial)
     if clean is None:
-        return pages.render(page, "station/search.html", status=422, typed=serial,
-                            trouble=pages.trouble(page, None, code="bad_serial"))
+        return not_a_serial(page, serial)
     return await claim_form(page, clean)
 
 
@@ -131,8 +131,7 @@ async def new_claim(page: StationPage, serial: str):
 async def file_claim(page: StationPage, serial: str):
     clean = clean_serial(serial)
     if clean is None:
-        return pages.render(page, "station/search.html", status=422, typed=serial,
-                            trouble=pages.trouble(page, None, code="bad_serial"))
+        return not_a_serial(page, serial)
     body, missing = claim_body(page, clean)
     if body is None:
         return await claim_form(page, clean, status=422, fields=missing)
@@ -164,8 +163,7 @@ async def visit_form(page: Page, serial: str, *, status: int = 200, trouble=None
 async def new_visit(page: StationPage, serial: str):
     clean = clean_serial(serial)
     if clean is None:
-        return pages.render(page, "station/search.html", status=422, typed=serial,
-                            trouble=pages.trouble(page, None, code="bad_serial"))
+        return not_a_serial(page, serial)
     return await visit_form(page, clean)
 
 
@@ -205,8 +203,7 @@ def visit_body(page: Page) -> tuple[dict | None, list[str]]:
 async def log_visit(page: StationPage, serial: str):
     clean = clean_serial(serial)
     if clean is None:
-        return pages.render(page, "station/search.html", status=422, typed=serial,
-                            trouble=pages.trouble(page, None, code="bad_serial"))
+        return not_a_serial(page, serial)
     body, missing = visit_body(page)
     if body is None:
         return await visit_form(page, clean, status=422,
@@ -221,8 +218,7 @@ async def log_visit(page: StationPage, serial: str):
 async def history(page: StationPage, serial: str):
     clean = clean_serial(serial)
     if clean is None:
-        return pages.render(page, "station/search.html", status=422, typed=serial,
-                            trouble=pages.trouble(page, None, code="bad_serial"))
+        return not_a_serial(page, serial)
     answer = await pages.call(page, "GET", f"/warranty/units/{seg(clean)}/history", query={"limit": 500})
     if not answer.ok:
         return pages.render(page, "station/search.html", status=answer.status, typed=clean,

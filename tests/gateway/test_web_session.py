@@ -194,3 +194,27 @@ async def test_english_is_remembered_in_a_cookie(web):
     assert '<html lang="en">' in again.text
     chinese = await web.get("/app/login?lang=zh")
     assert '<html lang="zh-CN">' in chinese.text and "登录" in chinese.text
+
+
+async def test_the_session_cookie_opens_pages_not_the_api(web):
+    await sign_in(web, ADMIN)
+    assert (await web.get("/app/")).status_code == 200
+    assert (await web.get("/warranty/units/KFR72-000001")).status_code == 401
+    assert (await web.get("/admin/api-keys")).status_code == 401
+
+
+@pytest.mark.parametrize("target", ["//evil.example/app/", "https://evil.example/", "/app/../admin/api-keys"])
+async def test_sign_in_never_sends_the_browser_elsewhere(web, target):
+    form = await web.get("/app/login")
+    response = await web.post("/app/login", data={"csrf": token_in(form.text), "api_key": ADMIN, "next": target})
+    assert response.status_code == 303 and response.headers["location"] == "/app/"
+
+
+async def test_sign_in_returns_to_the_page_that_asked_for_it(web):
+    first = await web.get("/app/warehouse/reserve")
+    assert first.status_code == 303 and first.headers["location"] == "/app/login?next=%2Fapp%2Fwarehouse%2Freserve"
+    form = await web.get(first.headers["location"])
+    assert 'name="next" value="/app/warehouse/reserve"' in form.text
+    response = await web.post("/app/login", data={"csrf": token_in(form.text), "api_key": ADMIN,
+                                                  "next": "/app/warehouse/reserve"})
+    assert response.headers["location"] == "/app/warehouse/reserve"
