@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-fast lint migrate bench demo clean install install-test
+.PHONY: run test test-fast lint migrate bench demo clean install install-test messages
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -43,3 +43,7 @@ demo: install  ## register a unit and adjudicate claims against a running `make 
 
 clean:
 	rm -rf $(VENV) data
+
+messages: install-test  ## the web app's words: extract them, then add the new ones to each catalog
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --omit-header -o gateway/web/locale/messages.pot gateway/web
+	$(VENV)/bin/pybabel update -i gateway/web/locale/messages.pot -d gateway/web/locale --no-location --no-fuzzy-matching

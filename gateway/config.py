@@ -28,6 +28,8 @@ class GatewaySettings(BaseSettings):
     rate_limit_per_second: float = 100.0
     rate_limit_burst: int = 200
     service_urls: dict[str, str] = {}
+    # The web app signs a browser out after this long without a page request.
+    web_session_idle_seconds: int = 1800
 
 
 def load(**overrides) -> GatewaySettings:

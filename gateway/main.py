@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, JSONResponse
 
-from gateway import config, openapi, routes, scrape
+from gateway import config, openapi, routes, scrape, web
 from gateway.keys import Authenticator
 from gateway.proxy import Gateway
 from gateway.ratelimit import RateLimiter
@@ -128,6 +128,8 @@ def create_app(
         return FileResponse(DOCS_ASSET_DIR / asset, media_type=DOCS_ASSETS[asset],
                             headers={"Cache-Control": "public, max-age=86400"})
 
+    web.install(app)
     gateway = Gateway(app, settings)
-    app.state.gateway = gateway  # for the routes that call a service under the public rules (/metrics)
+    # The routes that call a service under the public rules (/metrics, the web app's pages) use it.
+    app.state.gateway = gateway
     return gateway

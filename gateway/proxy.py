@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gateway import rules
 from gateway.config import GatewaySettings
 from gateway.upstream import UpstreamConnectError, UpstreamProtocolError
+from gateway.web.paths import serves as web_serves
 from shared import context, deadline, errors, identity, metrics
 from shared.middleware import BodyTooLarge, head_as_get, header, in_request_context, limit_receive
 from shared.settings import SERVICES
@@ -97,7 +98,7 @@ class Gateway:
             detail = "The request target holds a control character or a space; percent-encode it"
             await errors.problem(400, "invalid_request_target", detail)(scope, receive, send)
             return
-        if path in OPEN_PATHS:
+        if path in OPEN_PATHS or web_serves(path):  # the web app signs people in itself
             await self.own(scope, receive, send)
             return
         caller = self.state.authenticator.authenticate(api_key(scope))

@@ -1,0 +1,263 @@
+"""The billing office's pages: bill a repair from its reservations, the bill (screen, print, PDF),
+pay or void it; maintenance contracts, their planned visits as a calendar, cancelling one."""
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from itertools import groupby
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+from gateway.web import i18n, pages, station, words
+from gateway.web.pages import Page, seg
+
+router = APIRouter(prefix="/app/billing")
+BillingPage = Annotated[Page, Depends(pages.for_roles("billing"))]
+INVOICE_NUMBER = re.compile(r"^[A-Za-z0-9-]{1,40}$")
+DONE = {
+    "paid": i18n.N_("The bill is marked as paid."),
+    "void": i18n.N_("The bill is void."),
+    "cancelled": i18n.N_("The contract was cancelled."),
+    "created": i18n.N_("The contract was saved."),
+}
+
+
+def done_text(page: Page) -> str:
+    done = page.request.query_params.get("done", "")
+    return page.t.gettext(DONE[done]) if done in DONE else ""
+
+
+@router.get("")
+@router.get("/")
+async def invoices(page: BillingPage):
+    query = {k: page.request.query_params.get(k, "").strip() for k in ("serial_number", "status",
+                                                                      "repair_reference")}
+    answer = await pages.call(page, "GET", "/billing/invoices", query={**query, "limit": 100})
+    return pages.render(page, "billing/invoices.html", status=200 if answer.ok else answer.status, query=query,
+                        rows=pages.items(answer), trouble=pages.trouble(page, answer.problem))
+
+
+async def repair_form(page: Page, *, status: int = 200, trouble=None):
+    params = page.request.query_params
+    reference = page.value("repair_reference") or params.get("repair_reference", "").strip()
+    serial = page.value("serial_number") or params.get("serial_number", "").strip().upper()
+    found = lookup_trouble = None
+    if reference:
+        answer = await pages.call(page, "GET", "/inventory/reservations",
+                                  query={"reference": reference, "status": "active", "limit": 100})
+        found = pages.items(answer) if answer.ok else None
+        lookup_trouble = pages.trouble(page, answer.problem)
+    today = station.today_in_china(page).isoformat()
+    return pages.render(page, "billing/repair.html", status=status, trouble=trouble, lookup_trouble=lookup_trouble,
+                        reference=reference, serial=serial, found=found, today=today,
+                        chosen_component=page.value("component"), chosen_causes=page.values("causes"),
+                        chosen_reservations=page.values("reservation_ids"))
+
+
+@router.get("/repair")
+async def new_repair(page: BillingPage):
+    return await repair_form(page)
+
+
+def repair_body(page: Page) -> tuple[dict | None, list[str]]:
+    t = page.t.gettext
+    missing = []
+    serial = station.clean_serial(page.value("serial_number"))
+    if serial is None:
+        missing.append(t("Serial number"))
+    reference = page.value("repair_reference")
+    if not reference:
+        missing.append(t("Repair reference"))
+    performed_on = page.value("performed_on")
+    try:
+        date.fromisoformat(performed_on)
+    except ValueError:
+        missing.append(t("Repair date"))
+    component = page.value("component")
+    if component not in words.COMPONENTS:
+        missing.append(t("Component"))
+    ids = set()
+    for text in [*page.values("reservation_ids"), *re.split(r"[\s,，]+", page.value("more_reservations"))]:
+        if text.strip():
+            if not text.strip().isdigit():
+                missing.append(t("Reservations"))
+                break
+            ids.add(int(text))
+    try:
+        hours = Decimal(page.value("labor_hours") or "0")
+        if hours < 0 or hours > 1000 or hours.as_tuple().exponent < -2:
+            raise InvalidOperation
+    except InvalidOperation:
+        missing.append(t("Labour hours"))
+        hours = Decimal(0)
+    visits = page.value("visits") or "0"
+    if not visits.isdigit() or int(visits) > 100:
+        missing.append(t("Site visits"))
+    certificate = None
+    if page.value("has_certificate") == "yes":
+        certificate = {"number": page.value("cert_number"), "product_name": page.value("cert_product_name"),
+                       "model_code": page.value("cert_model_code"),
+                       "serial_number": page.value("cert_serial_number"),
+                       "altered": page.value("cert_altered") == "yes"}
+    if missing:
+        return None, missing
+    return {"serial_number": serial, "repair_reference": reference[:200], "performed_on": performed_on,
+            "component": component, "causes": [c for c in page.values("causes") if c in words.CAUSES],
+            "certificate": certificate, "reservation_ids": sorted(ids), "labor_hours": str(hours),
+            "visits": int(visits)}, []
+
+
+@router.post("/repair")
+async def bill_repair(page: BillingPage):
+    body, missing = repair_body(page)
+    if body is None:
+        return await repair_form(page, status=422,
+                                 trouble={**pages.trouble(page, None, code="bad_input"), "fields": missing})
+    answer = await pages.call(page, "POST", "/billing/repairs", json_body=body,
+                              idempotency_key=page.value("idempotency_key") or None)
+    if not answer.ok:
+        return await repair_form(page, status=answer.status, trouble=pages.trouble(page, answer.problem))
+    return pages.redirect(page, f"/app/billing/invoices/{seg(answer.data['number'])}")
+
+
+async def load_bill(page: Page, number: str):
+    if not INVOICE_NUMBER.match(number):
+        return None, pages.trouble(page, None, code="invoice_not_found"), 404
+    answer = await pages.call(page, "GET", f"/billing/invoices/{seg(number)}")
+    if not answer.ok:
+        return None, pages.trouble(page, answer.problem), answer.status
+    return answer.data, None, 200
+
+
+@router.get("/invoices/{number}.pdf")
+async def invoice_pdf(page: BillingPage, number: str):
+    if not INVOICE_NUMBER.match(number):
+        return pages.render(page, "error.html", status=404, trouble=pages.trouble(page, None,
+                                                                                  code="invoice_not_found"))
+    answer = await pages.call(page, "GET", f"/billing/invoices/{seg(number)}.pdf")
+    if not answer.ok or not answer.content_type.startswith("application/pdf"):
+        problem = answer.problem or {"code": "internal_error"}
+        return pages.render(page, "error.html", status=answer.status if not answer.ok else 502,
+                            trouble=pages.trouble(page, problem))
+    return Response(answer.body, media_type="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="{number}.pdf"', "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff"})
+
+
+@router.get("/invoices/{number}")
+async def invoice(page: BillingPage, number: str):
+    bill, trouble, status = await load_bill(page, number)
+    if bill is None:
+        return pages.render(page, "error.html", status=status, trouble=trouble)
+    return pages.render(page, "billing/invoice.html", bill=bill, trouble=None, done=done_text(page))
+
+
+@router.get("/invoices/{number}/print")
+async def invoice_print(page: BillingPage, number: str):
+    bill, trouble, status = await load_bill(page, number)
+    if bill is None:
+        return pages.render(page, "error.html", status=status, trouble=trouble)
+    unit = await pages.call(page, "GET", f"/warranty/units/{seg(bill['serial_number'])}")
+    return pages.render(page, "billing/print.html", bill=bill, unit=unit.data if unit.ok else None)
+
+
+async def invoice_action(page: Page, number: str, action: str):
+    if not INVOICE_NUMBER.match(number):
+        return pages.render(page, "error.html", status=404,
+                            trouble=pages.trouble(page, None, code="invoice_not_found"))
+    answer = await pages.call(page, "POST", f"/billing/invoices/{seg(number)}/{action}")
+    if not answer.ok:
+        bill, trouble, status = await load_bill(page, number)
+        if bill is None:
+            return pages.render(page, "error.html", status=status, trouble=trouble)
+        return pages.render(page, "billing/invoice.html", status=answer.status, bill=bill,
+                            trouble=pages.trouble(page, answer.problem), done="")
+    return pages.redirect(page, f"/app/billing/invoices/{seg(number)}?done={'paid' if action == 'pay' else 'void'}")
+
+
+@router.post("/invoices/{number}/pay")
+async def pay(page: BillingPage, number: str):
+    return await invoice_action(page, number, "pay")
+
+
+@router.post("/invoices/{number}/void")
+async def void(page: BillingPage, number: str):
+    return await invoice_action(page, number, "void")
+
+
+async def contracts_page(page: Page, *, status: int = 200, trouble=None):
+    answer = await pages.call(page, "GET", "/billing/contracts", query={"limit": 200})
+    return pages.render(page, "billing/contracts.html", status=status if answer.ok else answer.status,
+                        rows=pages.items(answer), trouble=trouble or pages.trouble(page, answer.problem),
+                        done=done_text(page))
+
+
+@router.get("/contracts")
+async def contracts(page: BillingPage):
+    return await contracts_page(page)
+
+
+@router.post("/contracts")
+async def create_contract(page: BillingPage):
+    serials = [station.clean_serial(s) for s in re.split(r"[\s,，]+", page.value("serial_numbers")) if s.strip()]
+    body = {"customer": page.value("customer")[:200], "serial_numbers": serials,
+            "starts_on": page.value("starts_on"), "ends_on": page.value("ends_on"),
+            "includes_labor": page.value("includes_labor") == "yes",
+            "parts_discount_pct": page.value("parts_discount_pct") or "0"}
+    if page.value("region"):
+        body["region"] = page.value("region")
+    bad = not body["customer"] or not serials or None in serials
+    try:
+        date.fromisoformat(body["starts_on"])
+        date.fromisoformat(body["ends_on"])
+        Decimal(body["parts_discount_pct"])
+    except (ValueError, InvalidOperation):
+        bad = True
+    if bad:
+        return await contracts_page(page, status=422, trouble=pages.trouble(page, None, code="bad_input"))
+    answer = await pages.call(page, "POST", "/billing/contracts", json_body=body)
+    if not answer.ok:
+        return await contracts_page(page, status=answer.status, trouble=pages.trouble(page, answer.problem))
+    return pages.redirect(page, f"/app/billing/contracts/{seg(answer.data['id'])}?done=created")
+
+
+def calendar(visits: list[dict]) -> list[tuple[str, list[dict]]]:
+    """The planned visits grouped by month, in order."""
+    dated = sorted(({**v, "day": date.fromisoformat(v["date"])} for v in visits), key=lambda v: v["day"])
+    return [(month, list(group)) for month, group in groupby(dated, key=lambda v: v["day"].replace(day=1))]
+
+
+async def contract_page(page: Page, contract_id: int, *, status: int = 200, trouble=None):
+    answer = await pages.call(page, "GET", f"/billing/contracts/{seg(contract_id)}")
+    if not answer.ok:
+        return pages.render(page, "error.html", status=answer.status, trouble=pages.trouble(page, answer.problem))
+    visits = await pages.call(page, "GET", f"/billing/contracts/{seg(contract_id)}/visits")
+    months = calendar(visits.data) if visits.ok and isinstance(visits.data, list) else []
+    return pages.render(page, "billing/contract.html", status=status, contract=answer.data, months=months,
+                        visits_trouble=pages.trouble(page, visits.problem), trouble=trouble,
+                        today=station.today_in_china(page), done=done_text(page))
+
+
+@router.get("/contracts/{contract_id}")
+async def contract(page: BillingPage, contract_id: int):
+    return await contract_page(page, contract_id)
+
+
+@router.post("/contracts/{contract_id}/cancel")
+async def cancel_contract(page: BillingPage, contract_id: int):
+    ends_on, reason = page.value("ends_on"), page.value("reason")
+    try:
+        date.fromisoformat(ends_on)
+    except ValueError:
+        ends_on = ""
+    if not ends_on or not reason:
+        return await contract_page(page, contract_id, status=422,
+                                   trouble=pages.trouble(page, None, code="bad_input"))
+    answer = await pages.call(page, "POST", f"/billing/contracts/{seg(contract_id)}/cancel",
+                              json_body={"ends_on": ends_on, "reason": reason[:500]})
+    if not answer.ok:
+        return await contract_page(page, contract_id, status=answer.status,
+                                   trouble=pages.trouble(page, answer.problem))
+    return pages.redirect(page, f"/app/billing/contracts/{seg(contract_id)}?done=cancelled")

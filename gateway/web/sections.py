@@ -1,0 +1,39 @@
+"""The web app's sections, one per role's work. A new role's pages are one routes module, one
+template folder, and one line here and in gateway.web.ROUTES."""
+
+from dataclasses import dataclass
+
+from gateway.web.i18n import N_
+from shared.context import Caller
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    name: str
+    title: str
+    roles: frozenset[str]
+    home: str
+    summary: str
+
+
+SECTIONS = (
+    Section("station", N_("Repair station"), frozenset({"station"}), "/app/station",
+            N_("Look up a unit, see its warranty, file a claim, log a visit.")),
+    Section("warehouse", N_("Warehouse"), frozenset({"warehouse"}), "/app/warehouse",
+            N_("Stock everywhere, reserve and issue parts, goods in, transfers, supply guarantee.")),
+    Section("billing", N_("Billing"), frozenset({"billing"}), "/app/billing",
+            N_("Bill a repair, print, pay or void bills, maintenance contracts.")),
+)
+
+
+def visible(caller: Caller | None) -> list[Section]:
+    if caller is None:
+        return []
+    return [s for s in SECTIONS if caller.role == "admin" or caller.role in s.roles]
+
+
+def home_for(caller: Caller) -> str:
+    shown = visible(caller)
+    if caller.role != "admin" and len(shown) == 1:
+        return shown[0].home
+    return "/app/"

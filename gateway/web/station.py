@@ -1,0 +1,228 @@
+"""The repair station's pages (phone first): find a unit, its coverage today, a claim, a visit, its history."""
+
+import re
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from gateway.web import i18n, pages, words
+from gateway.web.pages import Page, seg
+
+router = APIRouter(prefix="/app/station")
+StationPage = Annotated[Page, Depends(pages.for_roles("station"))]
+SERIAL = re.compile(r"^[A-Z0-9-]{6,40}$")
+DONE = {"visit": i18n.N_("The visit was logged in the unit's history.")}
+
+
+def clean_serial(value: str) -> str | None:
+    serial = value.strip().upper()
+    return serial if SERIAL.match(serial) else None
+
+
+def today_in_china(page: Page):
+    return page.state.clock.now().astimezone(i18n.CHINA_TIME).date()
+
+
+def coverage_rows(coverage: dict | None) -> list[dict]:
+    rows = []
+    for item in (coverage or {}).get("components", []):
+        if item.get("covered"):
+            state, label = "good", i18n.N_("Covered")
+        elif item.get("reason") == "not_yet_accepted":
+            state, label = "warn", i18n.N_("Not yet accepted")
+        else:
+            state, label = "bad", i18n.N_("Expired")
+        rows.append({**item, "state": state, "label": label})
+    return rows
+
+
+@router.get("")
+@router.get("/")
+async def search(page: StationPage):
+    typed = page.request.query_params.get("serial", "")
+    if typed:
+        serial = clean_serial(typed)
+        if serial is None:
+            return not_a_serial(page, typed)
+        return pages.redirect(page, f"/app/station/units/{seg(serial)}")
+    return pages.render(page, "station/search.html", typed="", trouble=None)
+
+
+def not_a_serial(page: Page, typed: str):
+    return pages.render(page, "station/search.html", status=422, typed=typed,
+                        trouble=pages.trouble(page, None, code="bad_serial"))
+
+
+async def load_unit(page: Page, serial: str) -> pages.Answer:
+    return await pages.call(page, "GET", f"/warranty/units/{seg(serial)}")
+
+
+@router.get("/units/{serial}")
+async def unit(page: StationPage, serial: str):
+    clean = clean_serial(serial)
+    if clean is None:
+        return not_a_serial(page, serial)
+    found = await load_unit(page, clean)
+    if not found.ok:
+        return pages.render(page, "station/search.html", status=found.status, typed=clean,
+                            trouble=pages.trouble(page, found.problem))
+    coverage = await pages.call(page, "GET", f"/warranty/units/{seg(clean)}/coverage",
+                                query={"on": today_in_china(page).isoformat()})
+    return pages.render(page, "station/unit.html", unit=found.data, coverage=coverage.data if coverage.ok else None,
+                        rows=coverage_rows(coverage.data if coverage.ok else None),
+                        trouble=pages.trouble(page, coverage.problem),
+                        done=page.t.gettext(DONE[d]) if (d := page.request.query_params.get("done")) in DONE else "")
+
+
+def claim_body(page: Page, serial: str) -> tuple[dict | None, list[str]]:
+    missing = []
+    failed_on = page.value("failed_on")
+    try:
+        datetime.strptime(failed_on, "%Y-%m-%d")
+    except ValueError:
+        missing.append(page.t.gettext("Failure date"))
+    component = page.value("component")
+    if component not in words.COMPONENTS:
+        missing.append(page.t.gettext("Component"))
+    causes = [c for c in page.values("causes") if c in words.CAUSES]
+    certificate = None
+    if page.value("has_certificate") == "yes":
+        certificate = {
+            "number": page.value("cert_number"),
+            "product_name": page.value("cert_product_name"),
+            "model_code": page.value("cert_model_code"),
+            "serial_number": page.value("cert_serial_number"),
+            "altered": page.value("cert_altered") == "yes",
+        }
+        if not certificate["number"]:
+            missing.append(page.t.gettext("Certificate number"))
+    if missing:
+        return None, missing
+    body = {"serial_number": serial, "failed_on": failed_on, "component": component, "causes": causes,
+            "certificate": certificate}
+    if page.value("description"):
+        body["description"] = page.value("description")[:2000]
+    return body, []
+
+
+async def claim_form(page: Page, serial: str, *, status: int = 200, trouble=None, fields=None):
+    found = await load_unit(page, serial)
+    if not found.ok:
+        return pages.render(page, "station/search.html", status=found.status, typed=serial,
+                            trouble=pages.trouble(page, found.problem))
+    if fields:
+        trouble = {**pages.trouble(page, None, code="bad_input"), "fields": fields}
+    return pages.render(page, "station/claim.html", status=status, unit=found.data, trouble=trouble,
+                        today=today_in_china(page).isoformat(),
+                        chosen_component=page.value("component") or page.request.query_params.get("component", ""),
+                        chosen_causes=page.values("causes"))
+
+
+@router.get("/units/{serial}/claim")
+async def new_claim(page: StationPage, serial: str):
+    clean = clean_serial(serial)
+    if clean is None:
+        return not_a_serial(page, serial)
+    return await claim_form(page, clean)
+
+
+@router.post("/units/{serial}/claim")
+async def file_claim(page: StationPage, serial: str):
+    clean = clean_serial(serial)
+    if clean is None:
+        return not_a_serial(page, serial)
+    body, missing = claim_body(page, clean)
+    if body is None:
+        return await claim_form(page, clean, status=422, fields=missing)
+    answer = await pages.call(page, "POST", "/warranty/claims", json_body=body,
+                              idempotency_key=page.value("idempotency_key") or None)
+    if not answer.ok:
+        return await claim_form(page, clean, status=answer.status, trouble=pages.trouble(page, answer.problem))
+    return pages.redirect(page, f"/app/station/claims/{seg(answer.data['id'])}")
+
+
+@router.get("/claims/{claim_id}")
+async def claim(page: StationPage, claim_id: int):
+    answer = await pages.call(page, "GET", f"/warranty/claims/{seg(claim_id)}")
+    if not answer.ok:
+        return pages.render(page, "error.html", status=answer.status, trouble=pages.trouble(page, answer.problem))
+    return pages.render(page, "station/decision.html", claim=answer.data)
+
+
+async def visit_form(page: Page, serial: str, *, status: int = 200, trouble=None):
+    found = await load_unit(page, serial)
+    if not found.ok:
+        return pages.render(page, "station/search.html", status=found.status, typed=serial,
+                            trouble=pages.trouble(page, found.problem))
+    return pages.render(page, "station/visit.html", status=status, unit=found.data, trouble=trouble,
+                        today=today_in_china(page).isoformat())
+
+
+@router.get("/units/{serial}/visit")
+async def new_visit(page: StationPage, serial: str):
+    clean = clean_serial(serial)
+    if clean is None:
+        return not_a_serial(page, serial)
+    return await visit_form(page, clean)
+
+
+def visit_body(page: Page) -> tuple[dict | None, list[str]]:
+    missing = []
+    kind = page.value("kind")
+    if kind not in words.VISIT_KINDS:
+        missing.append(page.t.gettext("Kind of visit"))
+    performed_on = page.value("performed_on")
+    try:
+        datetime.strptime(performed_on, "%Y-%m-%d")
+    except ValueError:
+        missing.append(page.t.gettext("Date"))
+    technician = page.value("technician")
+    if not technician:
+        missing.append(page.t.gettext("Technician"))
+    parts = []
+    for number, qty in zip(page.form.get("part_number", []), page.form.get("part_qty", []), strict=False):
+        number, qty = number.strip(), qty.strip()
+        if not number and not qty:
+            continue
+        if not number or not qty.isdigit() or int(qty) < 1:
+            missing.append(page.t.gettext("Parts replaced"))
+            break
+        parts.append({"part_number": number, "qty": int(qty)})
+    if missing:
+        return None, missing
+    body = {"kind": kind, "performed_on": performed_on, "technician": technician[:200]}
+    if page.value("notes"):
+        body["notes"] = page.value("notes")[:2000]
+    if parts:
+        body["parts_replaced"] = parts
+    return body, []
+
+
+@router.post("/units/{serial}/visit")
+async def log_visit(page: StationPage, serial: str):
+    clean = clean_serial(serial)
+    if clean is None:
+        return not_a_serial(page, serial)
+    body, missing = visit_body(page)
+    if body is None:
+        return await visit_form(page, clean, status=422,
+                                trouble={**pages.trouble(page, None, code="bad_input"), "fields": missing})
+    answer = await pages.call(page, "POST", f"/warranty/units/{seg(clean)}/service-records", json_body=body)
+    if not answer.ok:
+        return await visit_form(page, clean, status=answer.status, trouble=pages.trouble(page, answer.problem))
+    return pages.redirect(page, f"/app/station/units/{seg(clean)}/history?done=visit")
+
+
+@router.get("/units/{serial}/history")
+async def history(page: StationPage, serial: str):
+    clean = clean_serial(serial)
+    if clean is None:
+        return not_a_serial(page, serial)
+    answer = await pages.call(page, "GET", f"/warranty/units/{seg(clean)}/history", query={"limit": 500})
+    if not answer.ok:
+        return pages.render(page, "station/search.html", status=answer.status, typed=clean,
+                            trouble=pages.trouble(page, answer.problem))
+    done = page.request.query_params.get("done")
+    return pages.render(page, "station/history.html", serial=clean, items=list(reversed(pages.items(answer))),
+                        done=page.t.gettext(DONE[done]) if done in DONE else "")

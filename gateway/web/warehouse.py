@@ -1,0 +1,227 @@
+"""The warehouse's pages: a part's stock everywhere, reservations (reserve, issue all or less,
+release, find by repair reference), goods in, transfers and the supply-guarantee report."""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from gateway.web import i18n, pages
+from gateway.web.pages import Page, seg
+
+router = APIRouter(prefix="/app/warehouse")
+WarehousePage = Annotated[Page, Depends(pages.for_roles("warehouse"))]
+LINE_ROWS = 4
+DONE = {
+    "receipt": i18n.N_("The goods were received."),
+    "transfer": i18n.N_("The stock was moved."),
+    "consumed": i18n.N_("The parts were issued."),
+    "released": i18n.N_("The reservation was released; its parts are available again."),
+    "reserved": i18n.N_("The parts are reserved."),
+}
+
+
+def done_text(page: Page) -> str:
+    done = page.request.query_params.get("done", "")
+    return page.t.gettext(DONE[done]) if done in DONE else ""
+
+
+def positive_int(text: str) -> int | None:
+    text = text.strip()
+    return int(text) if text.isdigit() and 0 < int(text) <= 1_000_000 else None
+
+
+async def warehouses(page: Page) -> list[dict]:
+    answer = await pages.call(page, "GET", "/inventory/warehouses", query={"limit": 500})
+    rows = pages.items(answer)
+    if page.caller.role == "warehouse" and page.caller.warehouses:
+        # A key limited to some warehouses writes only there: offer those first.
+        mine = [w for w in rows if w["code"] in page.caller.warehouses]
+        rows = mine + [w for w in rows if w["code"] not in page.caller.warehouses]
+    return rows
+
+
+async def parts(page: Page) -> list[dict]:
+    """The catalogue, offered as suggestions where a part number is typed."""
+    answer = await pages.call(page, "GET", "/inventory/parts", query={"limit": 500})
+    return [p for p in pages.items(answer) if p.get("status", "active") == "active"]
+
+
+@router.get("")
+@router.get("/")
+async def stock(page: WarehousePage):
+    part_number = page.request.query_params.get("part_number", "").strip().upper()
+    part = rows = trouble = None
+    if part_number:
+        found = await pages.call(page, "GET", f"/inventory/parts/{seg(part_number)}")
+        if found.ok:
+            part = found.data
+            answer = await pages.call(page, "GET", "/inventory/stock",
+                                      query={"part_number": part_number, "limit": 500})
+            rows = pages.items(answer)
+            trouble = pages.trouble(page, answer.problem)
+        else:
+            trouble = pages.trouble(page, found.problem)
+    names = {w["code"]: w for w in await warehouses(page)}
+    totals = {k: sum(r[k] for r in rows or []) for k in ("on_hand", "reserved", "available")}
+    return pages.render(page, "warehouse/stock.html", status=200 if trouble is None else 404,
+                        part_number=part_number, part=part, rows=rows, totals=totals, names=names,
+                        parts=await parts(page),
+                        trouble=trouble, done=done_text(page))
+
+
+def reservation_lines(page: Page) -> tuple[list[dict], bool]:
+    lines, bad = [], False
+    for number, qty in zip(page.form.get("part_number", []), page.form.get("qty", []), strict=False):
+        number, qty = number.strip().upper(), qty.strip()
+        if not number and not qty:
+            continue
+        amount = positive_int(qty)
+        if not number or amount is None:
+            bad = True
+            continue
+        lines.append({"part_number": number, "qty": amount})
+    return lines, bad
+
+
+async def reserve_form(page: Page, *, status: int = 200, trouble=None):
+    prefill = page.request.query_params
+    return pages.render(page, "warehouse/reserve.html", status=status, trouble=trouble,
+                        warehouses=await warehouses(page), rows=LINE_ROWS, parts=await parts(page),
+                        first_part=prefill.get("part_number", ""), chosen=page.value("warehouse")
+                        or prefill.get("warehouse", ""))
+
+
+@router.get("/reserve")
+async def new_reservation(page: WarehousePage):
+    return await reserve_form(page)
+
+
+@router.post("/reserve")
+async def reserve(page: WarehousePage):
+    lines, bad = reservation_lines(page)
+    warehouse, reference = page.value("warehouse"), page.value("reference")
+    if bad or not lines or not warehouse or not reference:
+        trouble = pages.trouble(page, None, code="bad_input")
+        return await reserve_form(page, status=422, trouble=trouble)
+    answer = await pages.call(page, "POST", "/inventory/reservations",
+                              json_body={"warehouse": warehouse, "reference": reference[:200], "lines": lines},
+                              idempotency_key=page.value("idempotency_key") or None)
+    if not answer.ok:
+        return await reserve_form(page, status=answer.status, trouble=pages.trouble(page, answer.problem))
+    return pages.redirect(page, f"/app/warehouse/reservations/{seg(answer.data['id'])}?done=reserved")
+
+
+@router.get("/reservations")
+async def reservations(page: WarehousePage):
+    query = {k: page.request.query_params.get(k, "").strip() for k in ("reference", "status", "warehouse")}
+    answer = None
+    if any(query.values()):
+        answer = await pages.call(page, "GET", "/inventory/reservations", query={**query, "limit": 200})
+    status = answer.status if answer is not None and not answer.ok else 200
+    return pages.render(page, "warehouse/reservations.html", status=status, query=query,
+                        rows=pages.items(answer) if answer and answer.ok else None,
+                        trouble=pages.trouble(page, answer.problem) if answer else None,
+                        warehouses=await warehouses(page))
+
+
+async def show_reservation(page: Page, reservation_id: int, *, status: int = 200, trouble=None):
+    answer = await pages.call(page, "GET", f"/inventory/reservations/{seg(reservation_id)}")
+    if not answer.ok:
+        return pages.render(page, "error.html", status=answer.status, trouble=pages.trouble(page, answer.problem))
+    return pages.render(page, "warehouse/reservation.html", status=status, reservation=answer.data,
+                        trouble=trouble, done=done_text(page))
+
+
+@router.get("/reservations/{reservation_id}")
+async def reservation(page: WarehousePage, reservation_id: int):
+    return await show_reservation(page, reservation_id)
+
+
+@router.post("/reservations/{reservation_id}/consume")
+async def consume(page: WarehousePage, reservation_id: int):
+    body: dict = {}
+    if page.value("how") == "some":
+        lines = []
+        for number, qty in zip(page.form.get("part_number", []), page.form.get("used", []), strict=False):
+            qty = qty.strip()
+            if not qty.isdigit():
+                return await show_reservation(page, reservation_id, status=422,
+                                              trouble=pages.trouble(page, None, code="bad_input"))
+            lines.append({"part_number": number.strip(), "qty": int(qty)})
+        body = {"lines": lines}
+    answer = await pages.call(page, "POST", f"/inventory/reservations/{seg(reservation_id)}/consume",
+                              json_body=body, idempotency_key=page.value("idempotency_key") or None)
+    if not answer.ok:
+        return await show_reservation(page, reservation_id, status=answer.status,
+                                      trouble=pages.trouble(page, answer.problem))
+    return pages.redirect(page, f"/app/warehouse/reservations/{seg(reservation_id)}?done=consumed")
+
+
+@router.post("/reservations/{reservation_id}/release")
+async def release(page: WarehousePage, reservation_id: int):
+    answer = await pages.call(page, "POST", f"/inventory/reservations/{seg(reservation_id)}/release")
+    if not answer.ok:
+        return await show_reservation(page, reservation_id, status=answer.status,
+                                      trouble=pages.trouble(page, answer.problem))
+    return pages.redirect(page, f"/app/warehouse/reservations/{seg(reservation_id)}?done=released")
+
+
+async def movement_form(page: Page, template: str, *, status: int = 200, trouble=None, moved=None):
+    return pages.render(page, template, status=status, trouble=trouble, moved=moved,
+                        warehouses=await warehouses(page), parts=await parts(page), done=done_text(page))
+
+
+@router.get("/receipts")
+async def new_receipt(page: WarehousePage):
+    return await movement_form(page, "warehouse/receipt.html")
+
+
+@router.post("/receipts")
+async def receive(page: WarehousePage):
+    qty = positive_int(page.value("qty"))
+    body = {"warehouse": page.value("warehouse"), "part_number": page.value("part_number").upper(),
+            "qty": qty, "reference": page.value("reference")[:200]}
+    if qty is None or not all(body.values()):
+        return await movement_form(page, "warehouse/receipt.html", status=422,
+                                   trouble=pages.trouble(page, None, code="bad_input"))
+    answer = await pages.call(page, "POST", "/inventory/receipts", json_body=body,
+                              idempotency_key=page.value("idempotency_key") or None)
+    if not answer.ok:
+        return await movement_form(page, "warehouse/receipt.html", status=answer.status,
+                                   trouble=pages.trouble(page, answer.problem))
+    return pages.redirect(page, f"/app/warehouse?part_number={seg(body['part_number'])}&done=receipt")
+
+
+@router.get("/transfers")
+async def new_transfer(page: WarehousePage):
+    return await movement_form(page, "warehouse/transfer.html")
+
+
+@router.post("/transfers")
+async def transfer(page: WarehousePage):
+    qty = positive_int(page.value("qty"))
+    body = {"from_warehouse": page.value("from_warehouse"), "to_warehouse": page.value("to_warehouse"),
+            "part_number": page.value("part_number").upper(), "qty": qty, "reference": page.value("reference")[:200]}
+    if qty is None or not all(body.values()) or body["from_warehouse"] == body["to_warehouse"]:
+        return await movement_form(page, "warehouse/transfer.html", status=422,
+                                   trouble=pages.trouble(page, None, code="bad_input"))
+    answer = await pages.call(page, "POST", "/inventory/transfers", json_body=body,
+                              idempotency_key=page.value("idempotency_key") or None)
+    if not answer.ok:
+        return await movement_form(page, "warehouse/transfer.html", status=answer.status,
+                                   trouble=pages.trouble(page, answer.problem))
+    return pages.redirect(page, f"/app/warehouse?part_number={seg(body['part_number'])}&done=transfer")
+
+
+@router.get("/guarantee")
+async def guarantee(page: WarehousePage):
+    on = page.request.query_params.get("on", "")
+    try:
+        on = date.fromisoformat(on).isoformat()
+    except ValueError:
+        on = ""
+    answer = await pages.call(page, "GET", "/inventory/supply-guarantee", query={"on": on})
+    return pages.render(page, "warehouse/guarantee.html", status=200 if answer.ok else answer.status,
+                        report=answer.data if answer.ok else None, trouble=pages.trouble(page, answer.problem),
+                        on=on)

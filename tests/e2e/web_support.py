@@ -1,0 +1,87 @@
+"""What the browser tests and the README's screenshots share: a seeded platform and a headless
+Chromium driven through Debian's chromedriver (nothing downloaded; selenium-manager never runs)."""
+
+import shutil
+import tempfile
+from pathlib import Path
+
+SERIAL = "KFR72-000001"
+OLD_SERIAL = "KFR35-000009"
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+PHONE = (390, 844)
+DESK = (1280, 800)
+
+
+def chromium_available() -> bool:
+    return Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()
+
+
+def seed(client) -> dict:
+    """Units, parts, warehouses and stock as a Jinan service centre has them; returns a key per role."""
+    def ok(response):
+        assert response.status_code in (200, 201, 409), response.text
+        return response
+
+    ok(client.post("/warranty/units", json={
+        "serial_number": SERIAL, "model_code": "KFR-72LW", "product_name": "柜式空调",
+        "site": {"name": "济南市中心医院", "address": "济南市历下区解放路 105 号", "region": "shandong"},
+        "project_code": "JN-2024-017", "accepted_on": "2024-03-01", "certificate": {"number": "WC-2024-0001"}}))
+    ok(client.post("/warranty/units", json={
+        "serial_number": OLD_SERIAL, "model_code": "KFR-35GW", "product_name": "挂壁式空调",
+        "site": {"name": "泉城广场写字楼", "region": "shandong"}, "accepted_on": "2021-05-10"}))
+    for part in ({"part_number": "CMP-72", "name": "压缩机 7.2 kW", "uom": "台", "list_price": "1280.00",
+                  "out_of_warranty_price": "1090.00", "min_stock": 30},
+                 {"part_number": "FLT-100", "name": "空气过滤网", "uom": "片", "list_price": "45.00",
+                  "out_of_warranty_price": "38.00", "min_stock": 10}):
+        ok(client.post("/inventory/parts", json=part))
+    ok(client.post("/inventory/models", json={"model_code": "KFR-72LW", "name": "柜式空调 7.2 kW"}))
+    ok(client.put("/inventory/models/KFR-72LW/parts", json=[{"part_number": "CMP-72", "qty_per_unit": 1},
+                                                              {"part_number": "FLT-100", "qty_per_unit": 2}]))
+    for warehouse in ({"code": "CW-01", "name": "中心仓库", "kind": "central", "region": "shandong"},
+                      {"code": "SC-JINAN", "name": "济南服务中心", "kind": "service_center", "region": "shandong"}):
+        ok(client.post("/inventory/warehouses", json=warehouse))
+    for warehouse, part, qty in (("CW-01", "CMP-72", 12), ("SC-JINAN", "CMP-72", 6), ("SC-JINAN", "FLT-100", 40)):
+        ok(client.post("/inventory/receipts", json={"warehouse": warehouse, "part_number": part, "qty": qty,
+                                                    "reference": "PO-2026-0001"}))
+    keys = {}
+    for role, extra in (("station", {}), ("warehouse", {"warehouses": ["SC-JINAN"]}), ("billing", {})):
+        response = client.post("/admin/api-keys", json={"role": role, "name": f"web {role}", **extra})
+        assert response.status_code == 201, response.text
+        keys[role] = response.json()["key"]
+    return keys
+
+
+def make_driver(size=PHONE):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="web-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--no-first-run", "--disable-extensions", f"--user-data-dir={profile}",
+                 f"--window-size={size[0]},{size[1]}", "--lang=zh-CN"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    # The page's viewport exactly this size (the window's own frame would take some of it).
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": size[0], "height": size[1], "deviceScaleFactor": 1, "mobile": size[0] < 600})
+    driver.profile_dir = profile
+    return driver
+
+
+def quit_driver(driver) -> None:
+    try:
+        driver.quit()
+    finally:
+        shutil.rmtree(driver.profile_dir, ignore_errors=True)
+
+
+def sign_in(driver, base_url: str, key: str, *, lang: str = "") -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.get(base_url + "/app/login" + (f"?lang={lang}" if lang else ""))
+    driver.find_element(By.ID, "api_key").send_keys(key)
+    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
