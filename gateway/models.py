@@ -6,12 +6,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from shared.db import UtcDateTime, make_base
 
 Base = make_base()
-ROLES = ("admin", "station", "warehouse", "billing")
+ROLES = ("admin", "station", "warehouse", "billing", "desk")
 
 
 class ApiKey(Base):
     __tablename__ = "api_key"
-    __table_args__ = (CheckConstraint("role IN ('admin', 'station', 'warehouse', 'billing')", name="role"),)
+    __table_args__ = (CheckConstraint("role IN ('admin', 'station', 'warehouse', 'billing', 'desk', 'metrics')",
+                                      name="role"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))

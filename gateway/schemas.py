@@ -5,7 +5,7 @@ from pydantic import BaseModel, Field
 
 from shared.types import StrictModel
 
-Role = Literal["admin", "station", "warehouse", "billing"]
+Role = Literal["admin", "station", "warehouse", "billing", "desk"]
 
 
 class ApiKeyCreate(StrictModel):

@@ -30,8 +30,8 @@ class InsufficientStock(errors.Conflict):
 class InvalidEventTime(errors.ServiceError):
     status, code, title = 422, "invalid_event_time", "The event's time is not possible"
 
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail, errors=[{"field": "at", "message": detail}])
+    def __init__(self, detail: str, *, field: str = "at") -> None:
+        super().__init__(detail, errors=[{"field": field, "message": detail}])
 
 
 class NoCommitments(errors.NotFound):
@@ -45,3 +45,7 @@ def invalid(field: str, message: str) -> errors.Unprocessable:
 def invalid_many(problems: list[tuple[str, str]]) -> errors.Unprocessable:
     detail = "; ".join(f"{field}: {message}" for field, message in problems)
     return errors.Unprocessable(detail, errors=[{"field": f, "message": m} for f, m in problems])
+
+
+class LoanerInProgress(errors.Conflict):
+    code, title = "loaner_already_requested", "A loaner for this ticket was already asked for"
