@@ -41,7 +41,7 @@ class FakeService:
 
 @pytest.fixture
 def fakes():
-    return {name: FakeService(name) for name in ("warranty", "inventory", "billing")}
+    return {name: FakeService(name) for name in ("warranty", "inventory", "billing", "servicedesk")}
 
 
 @pytest.fixture
