@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from services.servicedesk import errors
 from services.servicedesk.domain.calendar import CLOSE, OPEN, WorkCalendar, YearSchedule
-from services.servicedesk.models import CalendarYear, Ticket
 from services.servicedesk.domain.tickets import ACTIVE
+from services.servicedesk.models import CalendarYear, Ticket
 
 PUBLISHED_YEARS = frozenset(d.year for d in published.holidays)
 SOURCE_PUBLISHED = f"chinesecalendar {getattr(chinese_calendar, '__version__', '1.11.0')}"

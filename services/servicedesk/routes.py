@@ -31,7 +31,8 @@ from services.servicedesk.schemas import (
     TicketRead,
     TicketUpdate,
 )
-from shared import context, errors as shared_errors, pagination
+from shared import context, pagination
+from shared import errors as shared_errors
 from shared.deps import CurrentCaller, CurrentClock, Cursor, DbSession, Limit
 
 router = APIRouter()

@@ -33,11 +33,10 @@ class FakeService:
         return self.calls.count(operation)
 
     async def handler(self, request: httpx.Request) -> httpx.Response:
-        for method, pattern, operation in self.routes:
-            match = pattern.fullmatch(request.url.path) if method == request.method else None
-            if match:
-                break
-        else:
+        found = [(pattern.fullmatch(request.url.path), name) for method, pattern, name in self.routes
+                 if method == request.method]
+        match, operation = next(((m, name) for m, name in found if m), (None, None))
+        if match is None:
             return problem(404, "not_found", f"No route for {request.method} {request.url.path}")
         self.calls.append(operation)
         mode = self.faults[operation].popleft() if self.faults[operation] else None
