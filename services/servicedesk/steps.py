@@ -15,6 +15,7 @@ from services.servicedesk.domain.calendar import CHINA
 from services.servicedesk.models import FollowUpAttempt, Ticket
 
 LOW_SATISFACTION = 2
+NOTES_LIMIT = 4000
 
 
 def _require(action: str, ticket: Ticket) -> None:
@@ -91,6 +92,7 @@ def resolve(session: Session, ticket: Ticket, *, technician: str, summary: str, 
     if ticket.serial_number and ticket.unit_known is not False:
         ticket.history_delivered = False
         notes = f"{ticket.number}: {summary}" + (f" (invoice {invoice_number})" if invoice_number else "")
+        notes = notes[:NOTES_LIMIT]  # warranty's limit: a longer note would be refused on every retry
         outbox.enqueue(session, ticket, kind="history", key=f"servicedesk-{ticket.number}-history", now=now,
                        payload={"serial_number": ticket.serial_number, "record": {
                            "kind": "repair", "performed_on": at.astimezone(CHINA).date().isoformat(),

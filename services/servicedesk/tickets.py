@@ -9,6 +9,7 @@ outbox to fill in later.
 from datetime import UTC, datetime
 
 from sqlalchemy import select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
@@ -35,13 +36,12 @@ def report_day(at: datetime):
 
 
 def next_number(session: Session, year: int) -> str:
-    # An UPDATE first: on PostgreSQL it locks the year's row until commit, so numbers never collide or skip.
+    """The year's next number, taken in the ticket's own transaction: a rolled-back report leaves no gap."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    # The year's row exists once, whoever creates it first; the UPDATE then holds it until commit.
+    session.execute(insert(TicketCounter).values(year=year, last=0).on_conflict_do_nothing())
     taken = session.execute(sql_update(TicketCounter).where(TicketCounter.year == year)
-                            .values(last=TicketCounter.last + 1).returning(TicketCounter.last)).scalar()
-    if taken is None:
-        session.add(TicketCounter(year=year, last=1))
-        session.flush()
-        taken = 1
+                            .values(last=TicketCounter.last + 1).returning(TicketCounter.last)).scalar_one()
     return f"SR-{year}-{taken:06d}"
 
 
