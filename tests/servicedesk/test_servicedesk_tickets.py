@@ -270,3 +270,46 @@ async def test_tickets_by_milestone_state_for_metrics(desk, desk_app, clock):
     counts = metrics.tickets_by_milestone_state(desk_app.state.db, clock.now())
     assert counts[("dispatch", "breached")] == 1 and counts[("dispatch", "at_risk")] == 1
     assert counts[("on_site", "pending")] == 2
+
+
+async def test_cancelling_a_ticket_with_a_loaner_gives_it_back(desk, desk_app, inventory):
+    tid = (await desk.post("/tickets", json=report(1, reported_at=z("2026-11-20 09:00")))).json()["id"]
+    assert (await desk.post(f"/tickets/{tid}/loaner", json={"warehouse": "SC-JINAN",
+                                                            "part_number": "LOANER-KFR72"})).status_code == 201
+    await desk.post(f"/tickets/{tid}/cancel", json={"reason": "Withdrawn"})
+    assert await deliver(desk_app) == 1
+    assert (await desk.get(f"/tickets/{tid}")).json()["loaner"]["status"] == "returned"
+    assert inventory.stock[("SC-JINAN", "LOANER-KFR72")] == 2
+
+
+async def test_a_serial_given_later_while_warranty_is_down_is_looked_up_later(desk, desk_app, warranty):
+    tid = (await desk.post("/tickets", json={"caller": CALLER, "description": "x", "level": 3,
+                                             "reported_at": z("2026-11-27 09:00")})).json()["id"]
+    warranty.plan("get_unit", "timeout")
+    patched = (await desk.patch(f"/tickets/{tid}", json={"serial_number": SERIAL, "at": z("2026-11-27 09:10")}))
+    assert patched.status_code == 200 and patched.json()["coverage_pending"] is True
+    assert patched.json()["status"] == "incomplete"
+    await deliver(desk_app)
+    ticket = (await desk.get(f"/tickets/{tid}")).json()
+    assert ticket["status"] == "open" and ticket["complete_at"] == z("2026-11-27 09:10") and ticket["coverage"]
+
+
+async def test_the_background_task_delivers_the_outbox(desk_settings, clock, warranty, inventory):
+    import httpx
+
+    transports = {"warranty": httpx.MockTransport(warranty.handler),
+                  "inventory": httpx.MockTransport(inventory.handler)}
+    app = create_app(desk_settings, clock=clock, transports=transports, outbox_seconds=0.05)
+    warranty.plan("get_unit", "down")
+    async with asgi_client(app, headers=internal_headers(role="desk")) as client:
+        tid = (await client.post("/tickets", json=report(3))).json()["id"]
+        for _ in range(200):
+            if not (await client.get(f"/tickets/{tid}")).json()["coverage_pending"]:
+                break
+            await asyncio.sleep(0.05)
+        assert (await client.get(f"/tickets/{tid}")).json()["unit_known"] is True
+
+
+async def test_numbers_are_gapless_under_concurrent_reports(desk):
+    created = await asyncio.gather(*(desk.post("/tickets", json=report(3)) for _ in range(8)))
+    assert sorted(r.json()["number"] for r in created) == [f"SR-2026-{n:06d}" for n in range(1, 9)]
