@@ -73,3 +73,22 @@ async def test_complaint_answer_due_after_the_national_day_holiday(desk):
     assert response.status_code == 201, response.text
     answer, resolve = response.json()["milestones"]
     assert (answer["name"], answer["due_at"], resolve["name"]) == ("answer", z("2026-10-08 10:30"), "resolve")
+
+
+@pytest.mark.parametrize(("complete", "due"), [
+    ("2026-01-02 09:00", "2026-01-04 08:40"),  # a holiday in lieu, then a Sunday working day
+    ("2026-03-02 07:00", "2026-03-02 08:40"),  # before opening
+])
+async def test_the_other_figures_with_a_ten_business_minute_promise(desk, clock, complete, due):
+    from datetime import UTC, datetime
+
+    clock.set(datetime(2025, 12, 1, tzinfo=UTC))
+    promised = (await desk.get("/commitments")).json()
+    promised.pop("version")
+    promised.pop("effective_from")
+    promised["levels"][3]["dispatch"] = {"minutes": 10, "clock": "business"}
+    assert (await desk.put("/commitments", json=promised)).status_code == 200
+    clock.set(datetime(2026, 11, 27, 2, 0, tzinfo=UTC))
+    ticket = (await desk.post("/tickets", json=report(4, reported_at=z(complete)))).json()
+    assert ticket["commitments_version"] == 2
+    assert milestone(ticket, "dispatch")["due_at"] == z(due)
