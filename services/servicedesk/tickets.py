@@ -9,8 +9,8 @@ outbox to fill in later.
 from datetime import UTC, datetime
 
 from sqlalchemy import select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy import update as sql_update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.servicedesk import calendars, commitments, errors, outbox, views
