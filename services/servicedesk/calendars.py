@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.servicedesk import errors
-from services.servicedesk.domain.calendar import CLOSE, OPEN, WorkCalendar, YearSchedule
+from services.servicedesk.domain.calendar import WorkCalendar, YearSchedule
 from services.servicedesk.domain.tickets import ACTIVE
 from services.servicedesk.models import CalendarYear, Ticket
 
@@ -96,5 +96,3 @@ def tickets_to_retime(session: Session) -> list[Ticket]:
     """Tickets whose due times a calendar change can move (their clocks still run)."""
     return list(session.scalars(select(Ticket).where(Ticket.status.in_(ACTIVE))))
 
-
-DEFAULT_HOURS = (OPEN, CLOSE)

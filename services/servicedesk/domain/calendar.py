@@ -73,7 +73,8 @@ def add_business_minutes(calendar: WorkCalendar, start: datetime, minutes: int) 
     at = _local(start)
     if minutes == 0:
         return Span(at=start.astimezone(UTC), minutes=0)
-    remaining, provisional, day = minutes, False, at.date()
+    # In seconds, so that an instant with seconds counts back to exactly the minutes added.
+    remaining, provisional, day = timedelta(minutes=minutes), False, at.date()
     for _ in range(MAX_DAYS):
         provisional = provisional or calendar.schedule(day.year).provisional
         window = calendar.window(day)
@@ -81,11 +82,9 @@ def add_business_minutes(calendar: WorkCalendar, start: datetime, minutes: int) 
             opens, closes = window
             begin = max(at, opens)
             if begin < closes:
-                available = int((closes - begin).total_seconds() // 60)
-                if remaining <= available:
-                    return Span(at=(begin + timedelta(minutes=remaining)).astimezone(UTC), minutes=minutes,
-                                provisional=provisional)
-                remaining -= available
+                if remaining <= closes - begin:
+                    return Span(at=(begin + remaining).astimezone(UTC), minutes=minutes, provisional=provisional)
+                remaining -= closes - begin
         day += timedelta(days=1)
         at = datetime.combine(day, time(0), CHINA)
     raise ValueError("no working time within ten years of calendar")
