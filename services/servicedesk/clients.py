@@ -5,6 +5,7 @@ UpstreamTimeout in shared.http; answers that mean something to the desk
 become its own results or errors here.
 """
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import quote
@@ -60,15 +61,21 @@ class WarrantyClient:
 
     async def unit_coverage(self, serial_number: str, *, on: date) -> UnitCoverage:
         """Whether the unit is registered, its site address, and its coverage on `on` for every component."""
+        try:
+            async with asyncio.timeout(LOOKUP_TIMEOUT_SECONDS):
+                return await self._unit_coverage(serial_number, on=on)
+        except TimeoutError:
+            raise errors.UpstreamTimeout("The warranty service did not answer in time") from None
+
+    async def _unit_coverage(self, serial_number: str, *, on: date) -> UnitCoverage:
         path = f"/units/{quote(serial_number, safe='')}"
-        response = await self.client.request("GET", path, timeout=LOOKUP_TIMEOUT_SECONDS)
+        response = await self.client.request("GET", path)
         if response.status_code == 404 and _code(response) == "unit_not_found":
             return UnitCoverage(known=False)
         if response.status_code != 200:
             raise _unexpected(self.name, response)
         site = _json(self.name, response).get("site") or {}
-        response = await self.client.request("GET", path + "/coverage", params={"on": on.isoformat()},
-                                             timeout=LOOKUP_TIMEOUT_SECONDS)
+        response = await self.client.request("GET", path + "/coverage", params={"on": on.isoformat()})
         if response.status_code != 200:
             raise _unexpected(self.name, response)
         try:

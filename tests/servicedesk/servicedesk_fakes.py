@@ -2,10 +2,11 @@
 
 Like billing's fakes: state kept like the real services, Idempotency-Key
 honoured, faults scripted per operation (each call takes the next planned
-mode; None behaves): down (connection refused), timeout, error (500), lost
+mode; None behaves): down (connection refused), timeout, error (500), slow (5 s), lost
 (the effect happens, the answer is lost).
 """
 
+import asyncio
 import json
 import re
 from collections import defaultdict, deque
@@ -46,6 +47,8 @@ class FakeService:
             raise httpx.ReadTimeout("timed out", request=request)
         if mode == "error":
             return httpx.Response(500, json={"code": "internal_error"})
+        if mode == "slow":
+            await asyncio.sleep(5)
         response = getattr(self, operation)(request, **match.groupdict())
         if mode == "lost":
             raise httpx.ReadTimeout("answer lost", request=request)

@@ -66,6 +66,13 @@ async def test_a_report_is_taken_while_warranty_is_down_and_its_coverage_filled_
     assert "coverage_filled" in [e["event"] for e in filled["timeline"]]
 
 
+async def test_a_report_does_not_wait_for_a_slow_warranty(desk, warranty, monkeypatch):
+    monkeypatch.setattr(clients, "LOOKUP_TIMEOUT_SECONDS", 0.2)
+    warranty.plan("get_unit", "slow")
+    response = await desk.post("/tickets", json=report(1))
+    assert response.status_code == 201 and response.json()["coverage_pending"] is True
+
+
 async def test_event_times_never_in_the_future_nor_before_the_previous_step(desk, clock):
     tid = (await desk.post("/tickets", json=report(3, reported_at=z("2026-03-02 10:00")))).json()["id"]
     future = await desk.post(f"/tickets/{tid}/dispatch", json={"technician": "W", "station": "S",
