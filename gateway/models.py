@@ -6,7 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from shared.db import UtcDateTime, make_base
 
 Base = make_base()
-ROLES = ("admin", "station", "warehouse", "billing", "metrics")
+ROLES = ("admin", "station", "warehouse", "billing", "desk", "metrics")
 # The database accepts every role of the contract (api.md), `desk` included, so that the
 # service desk's role needs no second change of this constraint.
 ROLE_CHECK = "role IN ('admin', 'station', 'desk', 'metrics', 'warehouse', 'billing')"

@@ -8,7 +8,7 @@ import re
 
 READ = frozenset({"GET", "HEAD"})
 ANY = None
-EVERYONE = frozenset({"admin", "station", "warehouse", "billing"})
+EVERYONE = frozenset({"admin", "station", "warehouse", "billing", "desk"})
 
 RULES: tuple[tuple[frozenset[str] | None, re.Pattern, frozenset[str]], ...] = tuple(
     (methods, re.compile(pattern), frozenset(roles))
@@ -21,6 +21,10 @@ RULES: tuple[tuple[frozenset[str] | None, re.Pattern, frozenset[str]], ...] = tu
         (ANY, r"^/inventory/(parts|models|warehouses)(/|$)", {"admin"}),
         (ANY, r"^/inventory/", {"admin", "warehouse"}),
         (ANY, r"^/billing/", {"admin", "billing"}),
+        (READ, r"^/servicedesk/tickets(/|$)", {"desk", "station"}),
+        (frozenset({"POST"}), r"^/servicedesk/tickets/[^/]+/(arrive|pause|resume|resolve)$", {"desk", "station"}),
+        (frozenset({"PUT"}), r"^/servicedesk/(commitments|calendar)(/|$)", {"admin"}),
+        (ANY, r"^/servicedesk/", {"desk"}),
         (ANY, r"^/admin/", {"admin"}),
         (READ, r"^/metrics$", {"metrics"}),
     )

@@ -5,7 +5,7 @@ from pydantic import BaseModel, Field
 
 from shared.types import StrictModel
 
-Role = Literal["admin", "station", "warehouse", "billing", "metrics"]
+Role = Literal["admin", "station", "warehouse", "billing", "desk", "metrics"]
 
 
 class ApiKeyCreate(StrictModel):

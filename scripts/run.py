@@ -18,6 +18,7 @@ APPS = {
     "warranty": "services.warranty.main:create_app",
     "inventory": "services.inventory.main:create_app",
     "billing": "services.billing.main:create_app",
+    "servicedesk": "services.servicedesk.main:create_app",
     "gateway": "gateway.main:create_app",
 }
 STOP_GRACE_SECONDS = 10

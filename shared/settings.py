@@ -8,8 +8,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Local development only; `make run` replaces it with a random token per run.
 DEV_INTERNAL_TOKEN = "dev-internal-token-change-me"
-DEFAULT_PORTS = {"gateway": 8000, "warranty": 8001, "inventory": 8002, "billing": 8003}
-SERVICES = ("warranty", "inventory", "billing")
+DEFAULT_PORTS = {"gateway": 8000, "warranty": 8001, "inventory": 8002, "billing": 8003, "servicedesk": 8004}
+SERVICES = ("warranty", "inventory", "billing", "servicedesk")
 
 
 class Settings(BaseSettings):

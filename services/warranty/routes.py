@@ -191,14 +191,19 @@ async def get_history(serial: str, session: DbSession, limit: Limit = 50, cursor
 @openapi.operation("addServiceRecord", "Log a repair, inspection or maintenance visit",
                    errors={404: "unit_not_found"}, body=examples.SERVICE_RECORD_CREATE, answer=examples.HISTORY_ITEM)
 @router.post("/units/{serial}/service-records", status_code=201, response_model=HistoryItem, tags=["history"])
-async def add_service_record(serial: str, record_in: ServiceRecordCreate, session: DbSession, clock: CurrentClock):
-    entry = history.add_service_record(
-        session, serial_number=_serial(serial), kind=record_in.kind, performed_on=record_in.performed_on,
-        technician=record_in.technician, notes=record_in.notes,
-        parts_replaced=[p.model_dump() for p in record_in.parts_replaced] if record_in.parts_replaced else None,
-        now=clock.now(),
-    )
-    return history_item(entry)
+async def add_service_record(serial: str, record_in: ServiceRecordCreate, request: Request, clock: CurrentClock,
+                             key: IdempotencyKey = None):
+    # The service desk's outbox retries with one key per resolution: the entry is written once.
+    def effect(session):
+        entry = history.add_service_record(
+            session, serial_number=_serial(serial), kind=record_in.kind, performed_on=record_in.performed_on,
+            technician=record_in.technician, notes=record_in.notes,
+            parts_replaced=[p.model_dump() for p in record_in.parts_replaced] if record_in.parts_replaced else None,
+            now=clock.now(),
+        )
+        return history_item(entry)
+
+    return run_idempotent(request, key=key, payload=record_in, status=201, effect=effect)
 
 
 @openapi.operation("getPolicy", "The warranty policy in force on a day", answer=examples.POLICY)

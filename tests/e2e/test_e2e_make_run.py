@@ -44,7 +44,8 @@ def test_make_run_serves_warranty_through_the_gateway_and_stops_on_sigterm(tmp_p
             assert [h["decision"] for h in history] == ["approved", "rejected"]
             assert station.post("/warranty/units", json=unit).json()["code"] == "forbidden"
             spec = station.get("/openapi.json").json()
-            assert {"/warranty/claims", "/inventory/reservations", "/billing/repairs"} <= set(spec["paths"])
+            assert {"/warranty/claims", "/inventory/reservations", "/billing/repairs",
+                    "/servicedesk/tickets"} <= set(spec["paths"])
         # Services refuse requests that did not come through the gateway.
         direct = httpx.get(f"http://127.0.0.1:{ports[1]}/units/E2E-000001", timeout=5)
         assert direct.status_code == 401 and direct.json()["code"] == "internal_token_required"

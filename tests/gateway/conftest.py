@@ -7,6 +7,7 @@ import pytest
 
 from gateway import config
 from gateway.main import create_app
+from shared.settings import SERVICES
 
 from gateway_support import ADMIN, LiveServer
 from helpers import TOKEN, asgi_client
@@ -82,7 +83,7 @@ class FakeService:
 @pytest.fixture(scope="session")
 def fake_servers():
     """One real server per service for the whole session; each test gets them reset."""
-    fakes = {name: FakeService(name) for name in ("warranty", "inventory", "billing")}
+    fakes = {name: FakeService(name) for name in SERVICES}
     servers = {name: LiveServer(fake) for name, fake in fakes.items()}
     for server in servers.values():
         server.__enter__()

@@ -160,3 +160,13 @@ async def test_service_record_for_unknown_unit_is_404(warranty):
     response = await warranty.post("/units/NOPE-0001/service-records",
                                    json={"kind": "repair", "performed_on": "2025-01-01", "technician": "x"})
     assert_problem(response, 404, "unit_not_found")
+
+
+async def test_a_service_record_sent_again_with_its_idempotency_key_is_written_once(warranty, unit):
+    record = {"kind": "repair", "performed_on": "2025-06-01", "technician": "Wang Lei",
+              "notes": "SR-2026-000001: fan motor"}
+    headers = {"Idempotency-Key": "servicedesk-SR-2026-000001-history"}
+    first = await warranty.post("/units/HVAC-000001/service-records", json=record, headers=headers)
+    again = await warranty.post("/units/HVAC-000001/service-records", json=record, headers=headers)
+    assert first.status_code == again.status_code == 201 and first.json() == again.json()
+    assert len((await warranty.get("/units/HVAC-000001/history")).json()["items"]) == 1

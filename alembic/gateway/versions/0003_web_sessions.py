@@ -1,7 +1,7 @@
 """web app sessions
 
-Revision ID: 0002_web_sessions
-Revises: 0001
+Revision ID: 0003_web_sessions
+Revises: 0002_metrics_role
 Create Date: 2026-11-27 01:05:00
 """
 
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision = '0002_web_sessions'
-down_revision = '0001'
+revision = '0003_web_sessions'
+down_revision = '0002_metrics_role'
 branch_labels = None
 depends_on = None
 

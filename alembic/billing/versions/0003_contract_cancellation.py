@@ -1,7 +1,7 @@
 """billing: contracts can be ended early (POST /billing/contracts/{id}/cancel)
 
-Revision ID: 0002_contract_cancellation
-Revises: 0001
+Revision ID: 0003_contract_cancellation
+Revises: 0002_saga_states
 Create Date: 2026-11-27 01:15:00
 """
 
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision = '0002_contract_cancellation'
-down_revision = '0001'
+revision = '0003_contract_cancellation'
+down_revision = '0002_saga_states'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,4 @@
+from services.servicedesk.models import Base
+from shared import migrations
+
+migrations.run("servicedesk", Base.metadata)

@@ -1,0 +1,151 @@
+"""Typed calls to warranty and inventory (HTTP only, never their code).
+
+Connection failures, timeouts and 5xx become UpstreamUnavailable /
+UpstreamTimeout in shared.http; answers that mean something to the desk
+become its own results or errors here.
+"""
+
+import asyncio
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import quote
+
+import httpx
+from fastapi import FastAPI
+
+from services.servicedesk import errors as desk_errors
+from shared import errors
+from shared.http import ServiceClient
+
+# A report is taken while warranty thinks: it must not wait the full upstream timeout for it.
+LOOKUP_TIMEOUT_SECONDS = 2.0
+
+
+def _code(response: httpx.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body.get("code") if isinstance(body, dict) else None
+
+
+def _json(service: str, response: httpx.Response) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise errors.UpstreamUnavailable(f"The {service} service answered something the desk cannot read")
+    return body
+
+
+def _unexpected(service: str, response: httpx.Response) -> errors.UpstreamUnavailable:
+    return errors.UpstreamUnavailable(
+        f"The {service} service answered {response.status_code} ({_code(response) or 'no code'}) "
+        f"to {response.request.method} {response.request.url.path}"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class UnitCoverage:
+    known: bool
+    site_address: str | None = None
+    coverage: list[dict] | None = None
+
+
+class WarrantyClient:
+    name = "warranty"
+
+    def __init__(self, client: ServiceClient) -> None:
+        self.client = client
+
+    async def unit_coverage(self, serial_number: str, *, on: date) -> UnitCoverage:
+        """Whether the unit is registered, its site address, and its coverage on `on` for every component."""
+        try:
+            async with asyncio.timeout(LOOKUP_TIMEOUT_SECONDS):
+                return await self._unit_coverage(serial_number, on=on)
+        except TimeoutError:
+            raise errors.UpstreamTimeout("The warranty service did not answer in time") from None
+
+    async def _unit_coverage(self, serial_number: str, *, on: date) -> UnitCoverage:
+        path = f"/units/{quote(serial_number, safe='')}"
+        response = await self.client.request("GET", path)
+        if response.status_code == 404 and _code(response) == "unit_not_found":
+            return UnitCoverage(known=False)
+        if response.status_code != 200:
+            raise _unexpected(self.name, response)
+        site = _json(self.name, response).get("site") or {}
+        response = await self.client.request("GET", path + "/coverage", params={"on": on.isoformat()})
+        if response.status_code != 200:
+            raise _unexpected(self.name, response)
+        try:
+            coverage = [{"component": str(c["component"]), "covered": bool(c["covered"]),
+                         "covered_through": c.get("covered_through")}
+                        for c in _json(self.name, response)["components"]]
+        except (KeyError, TypeError):
+            raise errors.UpstreamUnavailable("The warranty service gave coverage the desk cannot read") from None
+        return UnitCoverage(known=True, site_address=site.get("address"), coverage=coverage)
+
+    async def add_repair(self, serial_number: str, *, record: dict, idempotency_key: str) -> int | None:
+        """Log the repair in the unit's history; the same key never writes it twice. None: no such unit."""
+        response = await self.client.request(
+            "POST", f"/units/{quote(serial_number, safe='')}/service-records",
+            idempotency_key=idempotency_key, json=record,
+        )
+        if response.status_code == 404 and _code(response) == "unit_not_found":
+            return None
+        if response.status_code not in (200, 201):
+            raise _unexpected(self.name, response)
+        return _json(self.name, response).get("id")
+
+
+class InventoryClient:
+    name = "inventory"
+
+    def __init__(self, client: ServiceClient) -> None:
+        self.client = client
+
+    async def reserve(self, *, warehouse: str, part_number: str, reference: str, ttl_seconds: int,
+                      idempotency_key: str) -> dict:
+        body = {"warehouse": warehouse, "reference": reference, "lines": [{"part_number": part_number, "qty": 1}],
+                "ttl_seconds": ttl_seconds}
+        response = await self.client.request("POST", "/reservations", idempotency_key=idempotency_key, json=body)
+        code = _code(response)
+        if response.status_code == 409 and code == "insufficient_stock":
+            answer = _json(self.name, response)
+            raise desk_errors.InsufficientStock(answer.get("detail"), shortages=answer.get("shortages") or [])
+        if response.status_code in (404, 422) and code not in ("idempotency_key_reused",):
+            answer = _json(self.name, response)
+            raise errors.Unprocessable(answer.get("detail") or "Inventory refused the loaner",
+                                       errors=answer.get("errors") or [{"field": "part_number",
+                                                                       "message": code or "refused"}])
+        if response.status_code == 422:
+            raise desk_errors.LoanerInProgress("A loaner for this ticket was already asked for with other values")
+        if response.status_code != 201:
+            raise _unexpected(self.name, response)
+        return _json(self.name, response)
+
+    async def release(self, reservation_id: int, *, idempotency_key: str) -> None:
+        """Give the loaner back; a reservation already released or expired is as good."""
+        response = await self.client.request(
+            "POST", f"/reservations/{reservation_id}/release", idempotency_key=idempotency_key
+        )
+        if response.status_code == 200:
+            return
+        if response.status_code in (404, 409) and _code(response) in ("reservation_not_active",
+                                                                       "reservation_not_found"):
+            return
+        raise _unexpected(self.name, response)
+
+
+@dataclass(frozen=True, slots=True)
+class Upstreams:
+    warranty: WarrantyClient
+    inventory: InventoryClient
+
+
+def upstreams(app: FastAPI) -> Upstreams:
+    return Upstreams(
+        warranty=WarrantyClient(app.state.clients["warranty"]),
+        inventory=InventoryClient(app.state.clients["inventory"]),
+    )

@@ -1,0 +1,51 @@
+"""The service desk's domain errors: a stable code each; shared.errors renders them."""
+
+from shared import errors
+
+
+class TicketNotFound(errors.NotFound):
+    code, title = "ticket_not_found", "No such ticket"
+
+
+class ComplaintNotFound(errors.NotFound):
+    code, title = "complaint_not_found", "No such complaint"
+
+
+class InvalidTicketState(errors.Conflict):
+    code, title = "invalid_ticket_state", "The ticket is not in a state that allows this"
+
+
+class InvalidComplaintState(errors.Conflict):
+    code, title = "invalid_complaint_state", "The complaint is not in a state that allows this"
+
+
+class LoanerNotDue(errors.Conflict):
+    code, title = "loaner_not_due", "No loaner is due on this ticket"
+
+
+class InsufficientStock(errors.Conflict):
+    code, title = "insufficient_stock", "Not enough stock"
+
+
+class InvalidEventTime(errors.ServiceError):
+    status, code, title = 422, "invalid_event_time", "The event's time is not possible"
+
+    def __init__(self, detail: str, *, field: str = "at") -> None:
+        super().__init__(detail, errors=[{"field": field, "message": detail}])
+
+
+class NoCommitments(errors.NotFound):
+    code, title = "commitments_not_found", "No commitments are in force"
+
+
+def invalid(field: str, message: str) -> errors.Unprocessable:
+    return errors.Unprocessable(f"{field}: {message}", errors=[{"field": field, "message": message}])
+
+
+def invalid_many(problems: list[tuple[str, str]]) -> errors.Unprocessable:
+    detail = "; ".join(f"{field}: {message}" for field, message in problems)
+    return errors.Unprocessable(detail, errors=[{"field": f, "message": m} for f, m in problems])
+
+
+class LoanerInProgress(errors.Conflict):
+    code, title = "loaner_already_requested", "A loaner for this ticket was already asked for"

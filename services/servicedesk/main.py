@@ -1,0 +1,66 @@
+"""The service desk: fault reports, commitment clocks, dispatch, loaners, follow-up calls, complaints."""
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI, Request
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+
+from services.servicedesk import clients, outbox, routes
+from shared import errors
+from shared import settings as settings_module
+from shared.app import create_service_app
+from shared.clock import Clock
+from shared.settings import Settings
+
+DEFAULT_OUTBOX_SECONDS = 1.0
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    transports: dict[str, httpx.AsyncBaseTransport] | None = None,
+    outbox_seconds: float | None = None,
+    deliver: bool = True,
+) -> FastAPI:
+    """`deliver=False` leaves the outbox to the caller (tests drive `outbox.deliver_due` themselves)."""
+    settings = settings or settings_module.load("servicedesk")
+    interval = outbox_seconds or float(os.environ.get("SERVICEDESK_OUTBOX_SECONDS", DEFAULT_OUTBOX_SECONDS))
+    app = create_service_app(settings, title="Service desk", routers=[routes.router], clock=clock,
+                             transports=transports, peers=("warranty", "inventory"))
+    base_lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with base_lifespan(app):
+            task = None
+            if deliver:
+                # Every process delivers; claims with a lease keep them from doing the same message twice.
+                task = asyncio.create_task(outbox.run_forever(app.state.db, clients.upstreams(app), app.state.clock,
+                                                              interval))
+            try:
+                yield
+            finally:
+                if task is not None:
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
+
+    app.router.lifespan_context = lifespan
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_request: Request, _exc: IntegrityError):
+        return errors.problem(409, "conflict", "The change conflicts with data written meanwhile; retry")
+
+    @app.exception_handler(DataError)
+    async def _data(_request: Request, _exc: DataError):
+        return errors.problem(422, "validation_error", "A value is not one the database can store", errors=[])
+
+    @app.exception_handler(OperationalError)
+    async def _operational(_request: Request, _exc: OperationalError):
+        return errors.problem(503, "database_busy", "The database is busy; retry shortly")
+
+    return app

@@ -1,0 +1,134 @@
+"""Work for warranty and inventory that must happen exactly once, whatever is down when it is decided.
+
+A message is written in the transaction that decides it (a resolution, a
+report whose coverage is still unknown, a loaner to give back) and delivered
+by a background task in every process. A process claims a few due messages
+with a lease (one UPDATE: under SQLite's write lock, or FOR UPDATE SKIP LOCKED
+on PostgreSQL), calls the other service with the message's idempotency key,
+and marks it delivered only while its claim holds. A claim lost to an expired
+lease costs at most a second call with the same key, which the other service
+answers without doing it twice.
+"""
+
+import asyncio
+import uuid
+from datetime import date, datetime, timedelta
+
+import structlog
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from services.servicedesk import tickets
+from services.servicedesk.clients import Upstreams
+from services.servicedesk.models import OutboxMessage, Ticket
+from shared import errors
+from shared.clock import Clock
+from shared.db import Database
+
+log = structlog.get_logger("servicedesk.outbox")
+LEASE = timedelta(seconds=60)
+BATCH = 20
+MAX_BACKOFF_SECONDS = 300
+
+
+def enqueue(session: Session, ticket: Ticket, *, kind: str, payload: dict, now: datetime,
+            key: str | None = None) -> OutboxMessage:
+    message = OutboxMessage(ticket_id=ticket.id, kind=kind, payload=payload,
+                            idempotency_key=key or f"servicedesk-{kind}-{uuid.uuid4().hex}",
+                            created_at=now, next_attempt_at=now, attempts=0)
+    session.add(message)
+    session.flush()
+    return message
+
+
+def pending(db: Database, now: datetime) -> bool:
+    with db.transaction(write=False) as session:
+        return session.scalars(select(OutboxMessage.id).where(
+            OutboxMessage.delivered_at.is_(None), OutboxMessage.next_attempt_at <= now).limit(1)).first() is not None
+
+
+def claim(db: Database, *, now: datetime, limit: int = BATCH) -> tuple[str, list[OutboxMessage]]:
+    token = uuid.uuid4().hex
+    with db.transaction() as session:
+        due = (select(OutboxMessage.id)
+               .where(OutboxMessage.delivered_at.is_(None), OutboxMessage.next_attempt_at <= now,
+                      (OutboxMessage.claimed_until.is_(None)) | (OutboxMessage.claimed_until < now))
+               .order_by(OutboxMessage.id).limit(limit))
+        if db.dialect == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(due.scalar_subquery()))
+                        .values(claimed_by=token, claimed_until=now + LEASE, attempts=OutboxMessage.attempts + 1),
+                        execution_options={"synchronize_session": False})
+        rows = list(session.scalars(select(OutboxMessage).where(OutboxMessage.claimed_by == token)
+                                    .order_by(OutboxMessage.id)))
+    return token, rows
+
+
+async def _send(message: OutboxMessage, upstreams: Upstreams):
+    payload = message.payload
+    if message.kind == "history":
+        return await upstreams.warranty.add_repair(payload["serial_number"], record=payload["record"],
+                                                   idempotency_key=message.idempotency_key)
+    if message.kind == "coverage":
+        return await upstreams.warranty.unit_coverage(payload["serial_number"], on=date.fromisoformat(payload["on"]))
+    return await upstreams.inventory.release(payload["reservation_id"], idempotency_key=message.idempotency_key)
+
+
+def _apply(session: Session, message: OutboxMessage, answer, now: datetime) -> None:
+    ticket = session.get(Ticket, message.ticket_id)
+    if message.kind == "history":
+        # None: warranty has no such unit, so there is no history to land in.
+        ticket.history_delivered = True if answer is not None else None
+        tickets.log(session, ticket, "history_delivered" if answer is not None else "history_not_applicable",
+                    at=now, by="system", now=now, step=False, record_id=answer)
+    elif message.kind == "coverage":
+        if ticket.serial_number != message.payload["serial_number"] or not ticket.coverage_pending:
+            return  # the serial changed since: this answer is about another unit
+        tickets.apply_unit(ticket, answer)
+        tickets.log(session, ticket, "coverage_filled", at=now, by="system", now=now, step=False,
+                    unit_known=answer.known)
+    else:
+        ticket.loaner_status = "returned"
+        tickets.log(session, ticket, "loaner_released", at=now, by="system", now=now, step=False,
+                    reservation_id=message.payload["reservation_id"])
+    tickets.refresh(session, ticket, now)
+
+
+async def deliver_due(db: Database, upstreams: Upstreams, clock: Clock) -> int:
+    """Deliver what is due now; the number delivered by this call."""
+    now = clock.now()
+    if not pending(db, now):
+        return 0
+    token, messages = claim(db, now=now)
+    delivered = 0
+    for message in messages:
+        try:
+            answer = await _send(message, upstreams)
+        except (errors.UpstreamUnavailable, errors.UpstreamTimeout) as exc:
+            backoff = min(MAX_BACKOFF_SECONDS, 2 ** min(message.attempts, 9))
+            with db.transaction() as session:
+                session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id,
+                                                            OutboxMessage.claimed_by == token)
+                                .values(claimed_by=None, claimed_until=None, last_error=str(exc)[:500],
+                                        next_attempt_at=clock.now() + timedelta(seconds=backoff)))
+            log.warning("outbox_delivery_failed", message_id=message.id, kind=message.kind, error=str(exc))
+            continue
+        with db.transaction() as session:
+            done = session.execute(update(OutboxMessage).where(
+                OutboxMessage.id == message.id, OutboxMessage.claimed_by == token,
+                OutboxMessage.delivered_at.is_(None)).values(delivered_at=clock.now(), last_error=None))
+            if done.rowcount == 1:  # still ours: nobody else has applied it
+                _apply(session, message, answer, clock.now())
+                delivered += 1
+    return delivered
+
+
+async def run_forever(db: Database, upstreams: Upstreams, clock: Clock, interval: float) -> None:
+    while True:
+        try:
+            await deliver_due(db, upstreams, clock)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a busy database now is no reason to stop delivering later
+            log.warning("outbox_pass_failed", error=str(exc))
+        await asyncio.sleep(interval)

@@ -1,0 +1,300 @@
+"""The service desk's HTTP routes: parse, call the use case, shape the answer."""
+
+from datetime import time
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+
+from services.servicedesk import calendars, clients, complaints, errors, steps, tickets, views
+from services.servicedesk import commitments as commitment_versions
+from services.servicedesk.domain.calendar import TIMEZONE_NAME
+from services.servicedesk.domain.commitments import Commitments
+from services.servicedesk.schemas import (
+    ArriveIn,
+    CalendarRead,
+    CalendarUpdate,
+    CancelIn,
+    CommitmentsRead,
+    CommitmentsUpdate,
+    ComplaintAction,
+    ComplaintCreate,
+    ComplaintPage,
+    ComplaintRead,
+    DispatchIn,
+    FollowUpIn,
+    LoanerIn,
+    PauseIn,
+    ResolveIn,
+    ResumeIn,
+    TicketCreate,
+    TicketPage,
+    TicketRead,
+    TicketUpdate,
+)
+from shared import context, pagination
+from shared import errors as shared_errors
+from shared.deps import CurrentCaller, CurrentClock, Cursor, DbSession, Limit
+
+router = APIRouter()
+
+TicketId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+ComplaintId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Year = Annotated[int, Path(ge=2000, le=2100)]
+LOANER_TTL_SECONDS = 366 * 86_400  # held until the ticket is resolved, however long that takes
+
+
+def _by(caller: context.Caller) -> str:
+    return f"{caller.role}:{caller.key_id}" if caller.key_id else caller.role
+
+
+def _ticket(session, ticket, clock) -> TicketRead:
+    return TicketRead.model_validate(views.read(session, calendars.work_calendar(session), ticket, clock.now()))
+
+
+async def _lookup(request: Request, serial: str, on) -> clients.UnitCoverage | None:
+    """The unit and its coverage, or None when warranty does not answer (the report is taken anyway)."""
+    try:
+        return await clients.upstreams(request.app).warranty.unit_coverage(serial, on=on)
+    except (shared_errors.UpstreamUnavailable, shared_errors.UpstreamTimeout):
+        return None
+
+
+@router.post("/tickets", status_code=201, response_model=TicketRead, tags=["tickets"], operation_id="createTicket",
+             summary="Take a fault report")
+async def create_ticket(ticket_in: TicketCreate, request: Request, caller: CurrentCaller, clock: CurrentClock):
+    now = clock.now()
+    unit = None
+    if ticket_in.serial_number:
+        unit = await _lookup(request, ticket_in.serial_number, tickets.report_day(ticket_in.reported_at or now))
+    with request.app.state.db.transaction() as session:
+        ticket = tickets.report(session, ticket_in=ticket_in, unit=unit, by=_by(caller), now=now)
+        return _ticket(session, ticket, clock)
+
+
+@router.get("/tickets", response_model=TicketPage, tags=["tickets"], operation_id="listTickets",
+            summary="Tickets, the most urgent due time first")
+async def list_tickets(
+    session: DbSession, clock: CurrentClock,
+    status: Annotated[Literal["incomplete", "open", "dispatched", "on_site", "resolved", "closed", "cancelled"]
+                      | None, Query()] = None,
+    level: Annotated[int | None, Query(ge=1, le=4)] = None,
+    serial_number: Annotated[str | None, Query(max_length=100)] = None,
+    state: Annotated[Literal["at_risk", "breached"] | None, Query(description="A promise in this state now")] = None,
+    station: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Limit = 50, cursor: Cursor = None,
+):
+    after = pagination.decode(cursor)
+    if after is not None and not isinstance(after, list):
+        raise pagination.BadCursor()
+    now = clock.now()
+    rows, next_cursor = tickets.list_tickets(
+        session, status=status, level=level, serial_number=serial_number.strip().upper() if serial_number else None,
+        station=station, state=state, after=after, limit=limit, now=now)
+    items = views.read_many(session, calendars.work_calendar(session), rows, now)
+    return TicketPage(items=[TicketRead.model_validate(i) for i in items], next_cursor=next_cursor)
+
+
+@router.get("/tickets/{ticket_id}", response_model=TicketRead, tags=["tickets"], operation_id="getTicket",
+            summary="A ticket, its promises' states computed now")
+async def get_ticket(ticket_id: TicketId, session: DbSession, clock: CurrentClock):
+    return _ticket(session, tickets.get(session, ticket_id), clock)
+
+
+@router.patch("/tickets/{ticket_id}", response_model=TicketRead, tags=["tickets"], operation_id="updateTicket",
+              summary="Fill in a report (may complete it)")
+async def update_ticket(ticket_id: TicketId, ticket_in: TicketUpdate, request: Request, caller: CurrentCaller,
+                        clock: CurrentClock):
+    db = request.app.state.db
+    with db.transaction(write=False) as session:
+        current = tickets.get(session, ticket_id)
+        reported_at, serial = current.reported_at, current.serial_number
+    changes = ticket_in.model_dump(exclude_unset=True, exclude={"at"})
+    looked_up, unit = False, None
+    if ticket_in.serial_number and ticket_in.serial_number != serial:
+        looked_up, unit = True, await _lookup(request, ticket_in.serial_number, tickets.report_day(reported_at))
+    with db.transaction() as session:
+        ticket = tickets.update(session, tickets.get(session, ticket_id), changes=changes, unit=unit,
+                                unit_looked_up=looked_up, at=ticket_in.at, by=_by(caller), now=clock.now())
+        return _ticket(session, ticket, clock)
+
+
+@router.post("/tickets/{ticket_id}/dispatch", response_model=TicketRead, tags=["tickets"],
+             operation_id="dispatchTicket", summary="The dispatch decision: a technician and station named")
+async def dispatch(ticket_id: TicketId, body: DispatchIn, session: DbSession, caller: CurrentCaller,
+                   clock: CurrentClock):
+    ticket = steps.dispatch(session, tickets.get(session, ticket_id), technician=body.technician,
+                            station=body.station, at=body.at, by=_by(caller), now=clock.now())
+    return _ticket(session, ticket, clock)
+
+
+@router.post("/tickets/{ticket_id}/arrive", response_model=TicketRead, tags=["tickets"],
+             operation_id="arriveAtTicket", summary="The technician is on site")
+async def arrive(ticket_id: TicketId, body: ArriveIn, session: DbSession, caller: CurrentCaller,
+                 clock: CurrentClock):
+    ticket = steps.arrive(session, tickets.get(session, ticket_id), technician=body.technician, at=body.at,
+                          by=_by(caller), now=clock.now())
+    return _ticket(session, ticket, clock)
+
+
+@router.post("/tickets/{ticket_id}/pause", response_model=TicketRead, tags=["tickets"], operation_id="pauseTicket",
+             summary="The customer stops the clock")
+async def pause(ticket_id: TicketId, body: PauseIn, session: DbSession, caller: CurrentCaller, clock: CurrentClock):
+    ticket = steps.pause(session, tickets.get(session, ticket_id), reason=body.reason, at=body.at, by=_by(caller),
+                         now=clock.now())
+    return _ticket(session, ticket, clock)
+
+
+@router.post("/tickets/{ticket_id}/resume", response_model=TicketRead, tags=["tickets"],
+             operation_id="resumeTicket", summary="The clock runs again")
+async def resume(ticket_id: TicketId, session: DbSession, caller: CurrentCaller, clock: CurrentClock,
+                 body: ResumeIn | None = None):
+    ticket = steps.resume(session, tickets.get(session, ticket_id), at=body.at if body else None, by=_by(caller),
+                          now=clock.now())
+    return _ticket(session, ticket, clock)
+
+
+@router.post("/tickets/{ticket_id}/resolve", response_model=TicketRead, tags=["tickets"],
+             operation_id="resolveTicket", summary="What was done; lands in the unit's history at warranty")
+async def resolve(ticket_id: TicketId, body: ResolveIn, session: DbSession, caller: CurrentCaller,
+                  clock: CurrentClock):
+    ticket = steps.resolve(
+        session, tickets.get(session, ticket_id), technician=body.technician, summary=body.summary,
+        parts_replaced=[p.model_dump() for p in body.parts_replaced] if body.parts_replaced else None,
+        invoice_number=body.invoice_number, at=body.at, by=_by(caller), now=clock.now())
+    return _ticket(session, ticket, clock)
+
+
+@router.post("/tickets/{ticket_id}/loaner", status_code=201, response_model=TicketRead, tags=["tickets"],
+             operation_id="reserveLoaner", summary="Reserve a loaner at inventory when `fixed` is breached")
+async def reserve_loaner(ticket_id: TicketId, body: LoanerIn, request: Request, caller: CurrentCaller,
+                         clock: CurrentClock):
+    db = request.app.state.db
+    with db.transaction(write=False) as session:
+        ticket = tickets.get(session, ticket_id)
+        view = views.read(session, calendars.work_calendar(session), ticket, clock.now())
+        number = ticket.number
+    if view["loaner"]["status"] != "due":
+        raise errors.LoanerNotDue(f"Ticket {number}'s loaner is {view['loaner']['status']}")
+    # One key per ticket: a retry gets inventory's first reservation back, never a second one.
+    reservation = await clients.upstreams(request.app).inventory.reserve(
+        warehouse=body.warehouse, part_number=body.part_number, reference=f"{number} loaner",
+        ttl_seconds=LOANER_TTL_SECONDS, idempotency_key=f"servicedesk-{number}-loaner")
+    with db.transaction() as session:
+        ticket = steps.record_loaner(session, tickets.get(session, ticket_id), reservation=reservation,
+                                     warehouse=body.warehouse, part_number=body.part_number, by=_by(caller),
+                                     now=clock.now())
+        return _ticket(session, ticket, clock)
+
+
+@router.post("/tickets/{ticket_id}/follow-up", response_model=TicketRead, tags=["tickets"],
+             operation_id="logFollowUpCall", summary="A follow-up call (回访); a score of 1 or 2 opens a complaint")
+async def follow_up(ticket_id: TicketId, body: FollowUpIn, session: DbSession, caller: CurrentCaller,
+                    clock: CurrentClock):
+    ticket = steps.follow_up(session, tickets.get(session, ticket_id), reached=body.reached,
+                             satisfaction=body.satisfaction, notes=body.notes, at=body.at, by=_by(caller),
+                             now=clock.now())
+    return _ticket(session, ticket, clock)
+
+
+@router.post("/tickets/{ticket_id}/cancel", response_model=TicketRead, tags=["tickets"],
+             operation_id="cancelTicket", summary="Cancel a duplicate or withdrawn report")
+async def cancel(ticket_id: TicketId, body: CancelIn, session: DbSession, caller: CurrentCaller,
+                 clock: CurrentClock):
+    ticket = steps.cancel(session, tickets.get(session, ticket_id), reason=body.reason, by=_by(caller),
+                          now=clock.now())
+    return _ticket(session, ticket, clock)
+
+
+@router.post("/complaints", status_code=201, response_model=ComplaintRead, tags=["complaints"],
+             operation_id="createComplaint", summary="Take a complaint (投诉)")
+async def create_complaint(body: ComplaintCreate, session: DbSession, clock: CurrentClock):
+    now = clock.now()
+    complaint = complaints.open_complaint(
+        session, ticket_id=body.ticket_id, serial_number=body.serial_number, caller_name=body.caller.name,
+        caller_phone=body.caller.phone, description=body.description, source="caller", made_at=body.made_at,
+        now=now)
+    return complaints.read(session, complaint, now)
+
+
+@router.get("/complaints", response_model=ComplaintPage, tags=["complaints"], operation_id="listComplaints",
+            summary="Complaints, oldest first")
+async def list_complaints(
+    session: DbSession, clock: CurrentClock,
+    status: Annotated[Literal["open", "answered", "resolved"] | None, Query()] = None,
+    ticket_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    limit: Limit = 50, cursor: Cursor = None,
+):
+    after = pagination.decode(cursor)
+    if after is not None and (isinstance(after, bool) or not isinstance(after, int)):
+        raise pagination.BadCursor()
+    rows = complaints.list_complaints(session, status=status, ticket_id=ticket_id, after=after, limit=limit)
+    rows, next_cursor = pagination.page(rows, limit, key=lambda c: c.id)
+    now = clock.now()
+    return ComplaintPage(items=[complaints.read(session, c, now) for c in rows], next_cursor=next_cursor)
+
+
+@router.get("/complaints/{complaint_id}", response_model=ComplaintRead, tags=["complaints"],
+            operation_id="getComplaint", summary="A complaint and its clocks")
+async def get_complaint(complaint_id: ComplaintId, session: DbSession, clock: CurrentClock):
+    return complaints.read(session, complaints.get(session, complaint_id), clock.now())
+
+
+@router.post("/complaints/{complaint_id}/answer", response_model=ComplaintRead, tags=["complaints"],
+             operation_id="answerComplaint", summary="Answer a complaint")
+async def answer_complaint(complaint_id: ComplaintId, body: ComplaintAction, session: DbSession,
+                           clock: CurrentClock):
+    now = clock.now()
+    complaint = complaints.answer(session, complaints.get(session, complaint_id), by=body.by, notes=body.notes,
+                                  at=body.at, now=now)
+    return complaints.read(session, complaint, now)
+
+
+@router.post("/complaints/{complaint_id}/resolve", response_model=ComplaintRead, tags=["complaints"],
+             operation_id="resolveComplaint", summary="Resolve a complaint")
+async def resolve_complaint(complaint_id: ComplaintId, body: ComplaintAction, session: DbSession,
+                            clock: CurrentClock):
+    now = clock.now()
+    complaint = complaints.resolve(session, complaints.get(session, complaint_id), by=body.by, notes=body.notes,
+                                   at=body.at, now=now)
+    return complaints.read(session, complaint, now)
+
+
+@router.get("/commitments", response_model=CommitmentsRead, tags=["commitments"], operation_id="getCommitments",
+            summary="The commitments in force")
+async def get_commitments(session: DbSession, clock: CurrentClock):
+    return commitment_versions.read(commitment_versions.in_force(session, at=clock.now()))
+
+
+@router.put("/commitments", response_model=CommitmentsRead, tags=["commitments"], operation_id="putCommitments",
+            summary="A new version of the commitments")
+async def put_commitments(body: CommitmentsUpdate, session: DbSession, clock: CurrentClock):
+    promised = Commitments.from_json(body.model_dump(exclude={"effective_from"}))
+    version = commitment_versions.create(session, commitments=promised, effective_from=body.effective_from,
+                                         now=clock.now())
+    return commitment_versions.read(version)
+
+
+def _calendar(year: int, schedule, source: str) -> CalendarRead:
+    return CalendarRead(year=year, holidays=sorted(schedule.holidays), workdays=sorted(schedule.workdays),
+                        provisional=schedule.provisional,
+                        hours={"open": schedule.opens.strftime("%H:%M"), "close": schedule.closes.strftime("%H:%M")},
+                        timezone=TIMEZONE_NAME, source=source)
+
+
+@router.get("/calendar/{year}", response_model=CalendarRead, tags=["calendar"], operation_id="getCalendarYear",
+            summary="A year's working calendar")
+async def get_calendar(year: Year, session: DbSession):
+    schedule, source = calendars.year_schedule(session, year)
+    return _calendar(year, schedule, source)
+
+
+@router.put("/calendar/{year}", response_model=CalendarRead, tags=["calendar"], operation_id="putCalendarYear",
+            summary="Set a year's holidays, working days in lieu and hours")
+async def put_calendar(year: Year, body: CalendarUpdate, session: DbSession, clock: CurrentClock):
+    now = clock.now()
+    schedule = calendars.put_year(session, year=year, holidays=body.holidays, workdays=body.workdays,
+                                  provisional=body.provisional, opens=time.fromisoformat(body.hours.open),
+                                  closes=time.fromisoformat(body.hours.close), now=now)
+    for ticket in calendars.tickets_to_retime(session):
+        tickets.refresh(session, ticket, now)
+    return _calendar(year, schedule, "admin")

@@ -1,0 +1,393 @@
+"""The service desk's wire shapes. Timestamps: any offset in, UTC out."""
+
+import re
+from datetime import date, datetime, time
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt
+
+from shared.types import IsoDate, LongText, Qty, StrictModel, Text
+
+SERIAL_PATTERN = re.compile(r"^[A-Z0-9-]{6,40}$")
+PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 -]{4,30}$")
+
+
+def _serial(value: str) -> str:
+    serial = value.strip().upper()
+    if not SERIAL_PATTERN.match(serial):
+        raise ValueError("a serial number is letters, digits and '-', 6 to 40 characters")
+    return serial
+
+
+def _phone(value: str) -> str:
+    phone = value.strip()
+    if not PHONE_PATTERN.match(phone):
+        raise ValueError("a phone number is digits, spaces and '-', with an optional leading '+'")
+    return phone
+
+
+def _hhmm(value: str) -> str:
+    try:
+        parsed = time.fromisoformat(value)
+    except ValueError:
+        raise ValueError("a time of day is written HH:MM") from None
+    if not re.match(r"^\d{2}:\d{2}$", value):
+        raise ValueError("a time of day is written HH:MM")
+    return parsed.strftime("%H:%M")
+
+
+Serial = Annotated[str, Field(max_length=100), AfterValidator(_serial)]
+Phone = Annotated[str, Field(max_length=40), AfterValidator(_phone)]
+Level = Annotated[StrictInt, Field(ge=1, le=4)]
+Score = Annotated[StrictInt, Field(ge=1, le=5)]
+Address = Annotated[str, Field(min_length=1, max_length=500)]
+Channel = Literal["phone", "web", "wechat"]
+PauseReason = Literal["customer_unavailable", "no_site_access", "customer_requested_later"]
+ClockName = Literal["round_the_clock", "business"]
+Minutes = Annotated[StrictInt, Field(gt=0, le=100_000)]
+ClockTime = Annotated[str, AfterValidator(_hhmm)]
+At = Annotated[AwareDatetime | None, Field(description="When it happened (RFC 3339); default now; never in the "
+                                                        "future nor before the ticket's previous step")]
+
+
+def examples(*values: dict) -> ConfigDict:
+    return ConfigDict(extra="forbid", json_schema_extra={"examples": list(values)})
+
+
+class CallerIn(StrictModel):
+    name: Text
+    phone: Phone | None = None
+
+
+class CallerPatch(StrictModel):
+    name: Text | None = None
+    phone: Phone | None = None
+
+
+class TicketCreate(StrictModel):
+    model_config = examples({
+        "serial_number": "KFR72-000001", "caller": {"name": "Li Na", "phone": "+86 531 8888 0001"},
+        "description": "Outdoor unit stopped; no cooling in the ward", "level": 1, "channel": "phone",
+        "reported_at": "2026-03-02T02:00:00Z",
+    })
+
+    serial_number: Serial | None = None
+    caller: CallerIn
+    site_address: Address | None = None
+    description: LongText | None = None
+    level: Level | None = None
+    channel: Channel = "phone"
+    reported_at: AwareDatetime | None = Field(default=None, description="When the call came in; default now")
+
+
+class TicketUpdate(StrictModel):
+    model_config = examples({"caller": {"phone": "+86 531 8888 0001"}, "site_address": "12 Jingshi Road, Jinan",
+                             "at": "2026-03-02T02:05:00Z"})
+
+    serial_number: Serial | None = None
+    caller: CallerPatch | None = None
+    site_address: Address | None = None
+    description: LongText | None = None
+    level: Level | None = None
+    channel: Channel | None = None
+    at: At = None
+
+
+class DispatchIn(StrictModel):
+    model_config = examples({"technician": "Wang Lei", "station": "ST-JINAN-07", "at": "2026-03-02T02:08:00Z"})
+
+    technician: Text
+    station: Annotated[str, Field(min_length=1, max_length=100)]
+    at: At = None
+
+
+class ArriveIn(StrictModel):
+    model_config = examples({"technician": "Wang Lei", "at": "2026-03-02T03:30:00Z"})
+
+    technician: Text
+    at: At = None
+
+
+class PauseIn(StrictModel):
+    model_config = examples({"reason": "customer_unavailable", "at": "2026-03-02T02:30:00Z"})
+
+    reason: PauseReason
+    at: At = None
+
+
+class ResumeIn(StrictModel):
+    model_config = examples({"at": "2026-03-02T03:15:00Z"})
+
+    at: At = None
+
+
+class PartReplaced(StrictModel):
+    part_number: Annotated[str, Field(min_length=1, max_length=100)]
+    qty: Qty
+
+
+class ResolveIn(StrictModel):
+    model_config = examples({
+        "technician": "Wang Lei", "summary": "Replaced the outdoor fan motor",
+        "parts_replaced": [{"part_number": "FAN-OUT-72", "qty": 1}], "at": "2026-03-02T06:00:00Z",
+    })
+
+    technician: Text
+    summary: LongText
+    parts_replaced: Annotated[list[PartReplaced], Field(max_length=100)] | None = None
+    invoice_number: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+    at: At = None
+
+
+class LoanerIn(StrictModel):
+    model_config = examples({"warehouse": "SC-JINAN", "part_number": "LOANER-KFR72"})
+
+    warehouse: Annotated[str, Field(min_length=1, max_length=40)]
+    part_number: Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class FollowUpIn(StrictModel):
+    model_config = examples({"reached": True, "satisfaction": 5, "notes": "Cooling fine since the visit",
+                             "at": "2026-03-03T02:00:00Z"})
+
+    reached: StrictBool
+    satisfaction: Score | None = None
+    notes: LongText | None = None
+    at: At = None
+
+
+class CancelIn(StrictModel):
+    model_config = examples({"reason": "Duplicate of SR-2026-000041"})
+
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class ComplaintCreate(StrictModel):
+    model_config = examples({"ticket_id": 1, "caller": {"name": "Li Na", "phone": "+86 531 8888 0001"},
+                             "description": "Nobody came in the morning as promised",
+                             "made_at": "2026-09-30T07:00:00Z"})
+
+    ticket_id: Annotated[StrictInt, Field(gt=0, le=2**31 - 1)] | None = None
+    serial_number: Serial | None = None
+    caller: "ComplaintCaller"
+    description: Annotated[str, Field(min_length=1, max_length=4000)]
+    made_at: AwareDatetime | None = Field(default=None, description="When the complaint was made; default now")
+
+
+class ComplaintCaller(StrictModel):
+    name: Text
+    phone: Phone
+
+
+ComplaintCreate.model_rebuild()
+
+
+class ComplaintAction(StrictModel):
+    model_config = examples({"by": "Zhao Min", "notes": "Called back; visit booked for 14:00",
+                             "at": "2026-10-08T01:00:00Z"})
+
+    by: Text
+    notes: Annotated[str, Field(min_length=1, max_length=4000)]
+    at: Annotated[AwareDatetime | None, Field(description="When it happened; default now; never in the future")] = None
+
+
+class PromiseIn(StrictModel):
+    minutes: Minutes
+    clock: ClockName
+
+
+class LevelIn(StrictModel):
+    level: Level
+    dispatch: PromiseIn
+    on_site: PromiseIn
+    fixed: PromiseIn
+    loaner: StrictBool
+
+
+class CommitmentsUpdate(StrictModel):
+    model_config = examples({
+        "levels": [
+            {"level": 1, "dispatch": {"minutes": 10, "clock": "round_the_clock"},
+             "on_site": {"minutes": 120, "clock": "round_the_clock"},
+             "fixed": {"minutes": 2880, "clock": "round_the_clock"}, "loaner": True},
+            {"level": 2, "dispatch": {"minutes": 10, "clock": "round_the_clock"},
+             "on_site": {"minutes": 120, "clock": "round_the_clock"},
+             "fixed": {"minutes": 2880, "clock": "round_the_clock"}, "loaner": True},
+            {"level": 3, "dispatch": {"minutes": 30, "clock": "business"},
+             "on_site": {"minutes": 480, "clock": "business"}, "fixed": {"minutes": 1440, "clock": "business"},
+             "loaner": False},
+            {"level": 4, "dispatch": {"minutes": 60, "clock": "business"},
+             "on_site": {"minutes": 960, "clock": "business"}, "fixed": {"minutes": 2400, "clock": "business"},
+             "loaner": False},
+        ],
+        "follow_up": {"minutes": 1020, "clock": "business"},
+        "complaint_answer": {"minutes": 240, "clock": "business"},
+        "complaint_resolve": {"minutes": 1440, "clock": "business"},
+    })
+
+    effective_from: AwareDatetime | None = Field(default=None, description="Default now; never in the past")
+    levels: Annotated[list[LevelIn], Field(min_length=4, max_length=4)]
+    follow_up: PromiseIn
+    complaint_answer: PromiseIn
+    complaint_resolve: PromiseIn
+
+
+class Hours(StrictModel):
+    open: ClockTime = "08:30"
+    close: ClockTime = "17:00"
+
+
+class CalendarUpdate(StrictModel):
+    model_config = examples({
+        "holidays": ["2027-01-01", "2027-02-05", "2027-02-06"], "workdays": ["2027-02-20"],
+        "provisional": False, "hours": {"open": "08:30", "close": "17:00"},
+    })
+
+    holidays: Annotated[list[IsoDate], Field(max_length=366)]
+    workdays: Annotated[list[IsoDate], Field(max_length=366)]
+    provisional: StrictBool = False
+    hours: Hours = Field(default_factory=Hours)
+
+
+# ---- answers -------------------------------------------------------------------------------
+
+class MilestoneRead(BaseModel):
+    name: str
+    minutes: int
+    clock: str
+    due_at: datetime | None
+    met_at: datetime | None
+    state: str
+    provisional: bool
+
+
+class CoverageRead(BaseModel):
+    component: str
+    covered: bool
+    covered_through: date | None
+
+
+class LoanerRead(BaseModel):
+    status: Literal["not_due", "due", "provided", "returned"]
+    reservation_id: int | None
+    warehouse: str | None = None
+    part_number: str | None = None
+
+
+class FollowUpAttemptRead(BaseModel):
+    at: datetime
+    reached: bool
+    satisfaction: int | None
+    notes: str | None
+    by: str
+
+
+class FollowUpRead(BaseModel):
+    due_at: datetime | None
+    state: str
+    provisional: bool
+    attempts: list[FollowUpAttemptRead]
+
+
+class EventRead(BaseModel):
+    at: datetime
+    event: str
+    by: str
+    recorded_at: datetime
+    data: dict[str, Any]
+
+
+class CallerRead(BaseModel):
+    name: str | None
+    phone: str | None
+
+
+class TicketRead(BaseModel):
+    id: int
+    number: str
+    status: str
+    level: int | None
+    channel: str
+    serial_number: str | None
+    unit_known: bool | None
+    caller: CallerRead
+    site_address: str | None
+    description: str | None
+    reported_at: datetime
+    complete_at: datetime | None
+    missing: list[str]
+    coverage: list[CoverageRead] | None
+    coverage_pending: bool
+    commitments_version: int | None
+    technician: str | None
+    station: str | None
+    milestones: list[MilestoneRead]
+    paused: bool
+    loaner: LoanerRead
+    follow_up: FollowUpRead | None
+    resolution: dict[str, Any] | None
+    history_delivered: bool | None
+    satisfaction: int | None
+    timeline: list[EventRead]
+
+
+class TicketPage(BaseModel):
+    items: list[TicketRead]
+    next_cursor: str | None
+
+
+class ComplaintRead(BaseModel):
+    id: int
+    status: Literal["open", "answered", "resolved"]
+    source: Literal["caller", "follow_up"]
+    ticket_id: int | None
+    serial_number: str | None
+    caller: CallerRead
+    description: str
+    made_at: datetime
+    commitments_version: int
+    milestones: list[MilestoneRead]
+    answer: dict[str, Any] | None
+    resolution: dict[str, Any] | None
+
+
+class ComplaintPage(BaseModel):
+    items: list[ComplaintRead]
+    next_cursor: str | None
+
+
+class PromiseRead(BaseModel):
+    minutes: int
+    clock: str
+
+
+class LevelRead(BaseModel):
+    level: int
+    dispatch: PromiseRead
+    on_site: PromiseRead
+    fixed: PromiseRead
+    loaner: bool
+
+
+class CommitmentsRead(BaseModel):
+    version: int
+    effective_from: datetime
+    levels: list[LevelRead]
+    follow_up: PromiseRead
+    complaint_answer: PromiseRead
+    complaint_resolve: PromiseRead
+
+
+class HoursRead(BaseModel):
+    open: str
+    close: str
+
+
+class CalendarRead(BaseModel):
+    year: int
+    holidays: list[date]
+    workdays: list[date]
+    provisional: bool
+    hours: HoursRead
+    timezone: str
+    source: str
