@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-fast lint migrate bench demo clean install install-test
+.PHONY: run test test-fast lint migrate bench demo clean install install-test up down
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -43,3 +43,12 @@ demo: install  ## register a unit and adjudicate claims against a running `make 
 
 clean:
 	rm -rf $(VENV) data
+
+COMPOSE ?= docker compose
+
+up:  ## the platform on PostgreSQL in Docker (docker-compose.yml); writes .env with new secrets if missing
+	$(PYTHON) deploy/compose/init_env.py
+	$(COMPOSE) up --detach --build --wait
+
+down:  ## stop and remove the containers of `make up` (the database volume stays)
+	$(COMPOSE) down
