@@ -8,7 +8,8 @@ holding a kustomization), `components` (kind Component), `namespace`, `labels`
 patches found by apiVersion, kind and name (`$patch: delete` removes the
 resource; a null value removes a field; lists of containers, init containers,
 env, volumes and image pull secrets merge by `name`, volume mounts by
-`mountPath`; any other list is replaced). Anything else in a kustomization is
+`mountPath`, the patch's items first as kustomize orders them; any other list
+is replaced). Anything else in a kustomization is
 refused (UnsupportedFeature), never ignored. Output order differs from
 kustomize's; tests compare by identity. Where kubectl is installed,
 tests/deploy/test_k8s.py checks that this renders exactly what
@@ -132,15 +133,14 @@ def merge(base, patch, field: str | None = None):
                 result[key] = copy.deepcopy(value)
         return result
     if isinstance(patch, list) and isinstance(base, list) and field in MERGE_KEYS:
+        # As kustomize orders them: the patch's items (merged into their namesakes), then the rest.
         key = MERGE_KEYS[field]
-        result = copy.deepcopy(base)
+        patched = {item.get(key) for item in patch}
+        result = []
         for item in patch:
-            at = next((i for i, old in enumerate(result) if old.get(key) == item.get(key)), None)
-            if at is None:
-                result.append(copy.deepcopy(item))
-            else:
-                result[at] = merge(result[at], item)
-        return result
+            old = next((o for o in base if o.get(key) == item.get(key)), None)
+            result.append(copy.deepcopy(item) if old is None else merge(old, item))
+        return result + [copy.deepcopy(o) for o in base if o.get(key) not in patched]
     return copy.deepcopy(patch)
 
 
