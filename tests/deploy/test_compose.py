@@ -222,3 +222,15 @@ def test_make_up_and_down_use_this_file():
     assert "deploy/compose/init_env.py" in up and "up --detach --build --wait" in up
     assert "$(COMPOSE) down" in down
     assert os.path.basename(COMPOSE_FILE) == "docker-compose.yml"  # the name compose finds by itself
+
+
+def test_postgres_admits_every_connection_the_processes_may_open(config, example_env):
+    from shared.db import create_db_engine
+
+    engine = create_db_engine("postgresql+psycopg://nobody@127.0.0.1:1/none", schema="x")
+    per_process = engine.pool.size() + engine.pool._max_overflow
+    engine.dispose()
+    command = config["services"]["postgres"]["command"]
+    allowed = int(next(c.split("=")[1] for c in command if c.startswith("max_connections=")))
+    processes = sum(int(example_env[f"{name.upper()}_WORKERS"]) for name in PROCESSES)
+    assert processes * per_process + 1 + 3 <= allowed

@@ -217,3 +217,25 @@ def test_services_answer_only_the_platform():
         labels = deployment["spec"]["template"]["metadata"]["labels"]
         assert (selected.items() <= labels.items()) == (process in SERVICES), process
         assert allowed.items() <= labels.items(), process
+
+
+def connections_per_process() -> int:
+    """The most connections one process's pool opens (shared/db.py), read from the code."""
+    from shared.db import create_db_engine
+
+    engine = create_db_engine("postgresql+psycopg://nobody@127.0.0.1:1/none", schema="x")
+    try:
+        return engine.pool.size() + engine.pool._max_overflow
+    finally:
+        engine.dispose()
+
+
+def test_the_cluster_admits_every_connection_production_may_open():
+    resources = rendered("overlays/production-cloudnative-pg")
+    autoscalers = by_kind(resources, "HorizontalPodAutoscaler")
+    pods = sum(autoscalers[name]["spec"]["maxReplicas"] if name in autoscalers else d["spec"]["replicas"]
+               for name, d in by_kind(resources, "Deployment").items())
+    [cluster] = by_kind(resources, "Cluster").values()
+    allowed = int(cluster["spec"]["postgresql"]["parameters"]["max_connections"])
+    # the pools at their largest, one migration, and the superuser's reserve (3)
+    assert pods * connections_per_process() + 1 + 3 <= allowed
