@@ -239,3 +239,17 @@ def test_the_cluster_admits_every_connection_production_may_open():
     allowed = int(cluster["spec"]["postgresql"]["parameters"]["max_connections"])
     # the pools at their largest, one migration, and the superuser's reserve (3)
     assert pods * connections_per_process() + 1 + 3 <= allowed
+
+
+def test_the_ingress_lets_the_largest_import_through_in_time():
+    from gateway.config import GatewaySettings
+
+    settings = GatewaySettings()
+    [ingress] = by_kind(rendered("overlays/production"), "Ingress").values()
+    annotations = ingress["metadata"]["annotations"]
+    assert quantity(annotations["nginx.ingress.kubernetes.io/proxy-body-size"].replace("m", "Mi")) \
+        >= settings.import_max_body_bytes
+    for timeout in ("proxy-read-timeout", "proxy-send-timeout"):
+        assert float(annotations[f"nginx.ingress.kubernetes.io/{timeout}"]) > settings.gateway_import_timeout_seconds
+    backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+    assert backend == {"name": "gateway", "port": {"name": "http"}}
