@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-fast lint migrate bench demo clean install install-test messages
+.PHONY: run test test-fast lint migrate bench demo clean install install-test messages up down
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -47,3 +47,12 @@ clean:
 messages: install-test  ## the web app's words: extract them, then add the new ones to each catalog
 	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --omit-header -o gateway/web/locale/messages.pot gateway/web
 	$(VENV)/bin/pybabel update -i gateway/web/locale/messages.pot -d gateway/web/locale --no-location --no-fuzzy-matching
+
+COMPOSE ?= docker compose
+
+up:  ## the platform on PostgreSQL in Docker (docker-compose.yml); writes .env with new secrets if missing
+	$(PYTHON) deploy/compose/init_env.py
+	$(COMPOSE) up --detach --build --wait
+
+down:  ## stop and remove the containers of `make up` (the database volume stays)
+	$(COMPOSE) down

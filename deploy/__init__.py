@@ -1,0 +1,1 @@
+"""Deployment helpers that run inside the image (deploy/k8s, docker-compose.yml)."""

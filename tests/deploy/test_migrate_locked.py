@@ -1,0 +1,147 @@
+"""deploy.migrate_locked: every pod's init container. On PostgreSQL, migrations
+from pods starting together run one at a time under an advisory lock; the lock
+is really waited for, and the wait is bounded."""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from deploy import migrate_locked as ml
+from shared import migrations
+from shared.settings import SERVICES
+
+ROOT = ml.__file__.rsplit("/deploy/", 1)[0]
+PROCESS_SCHEMAS = ("gateway", *SERVICES)
+
+
+def test_the_lock_lives_only_in_postgresql():
+    assert ml.lock_url({}) is None
+    assert ml.lock_url({"DATABASE_URL": "sqlite:///x.sqlite3"}) is None
+    assert ml.lock_url({"DATABASE_URL": "postgres://u@h/db"}) == "postgresql+psycopg://u@h/db"
+    assert ml.lock_url({"DATABASE_URL": "postgres://u@h/a", "MIGRATE_LOCK_DATABASE_URL": "postgresql://u@h/b"}) \
+        == "postgresql+psycopg://u@h/b"
+
+
+def test_without_postgresql_it_just_migrates():
+    calls = []
+    ml.migrate_locked({}, lambda: calls.append("migrated"), calls.append)
+    assert calls == ["migrated"]
+
+
+def run_migrate(env: dict[str, str], **kwargs) -> subprocess.Popen:
+    full = {k: v for k, v in os.environ.items() if not k.endswith("DATABASE_URL")} | env
+    return subprocess.Popen([sys.executable, "-m", "deploy.migrate_locked"], env=full, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
+
+
+def heads() -> dict[str, str]:
+    return {name: ScriptDirectory.from_config(migrations.config(name)).get_current_head() for name in PROCESS_SCHEMAS}
+
+
+def test_on_sqlite_every_service_is_migrated(tmp_path):
+    process = run_migrate({"DATA_DIR": str(tmp_path)})
+    out, _ = process.communicate(timeout=300)
+    assert process.returncode == 0, out
+    for name, head in heads().items():
+        engine = create_engine(f"sqlite:///{tmp_path / f'{name}.sqlite3'}")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == head
+        engine.dispose()
+
+
+@pytest.fixture
+def fresh_database():
+    """A PostgreSQL database of its own (migrations create schemas named like the services)."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        pytest.skip("TEST_DATABASE_URL is not set")
+    server = make_url(ml.lock_url({"DATABASE_URL": url}))
+    name = f"deploy_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def versions(url: str) -> dict[str, str | None]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            found = {}
+            for name in PROCESS_SCHEMAS:
+                if inspect(conn).has_table("alembic_version", schema=name):
+                    found[name] = conn.execute(text(f'SELECT version_num FROM "{name}".alembic_version')).scalar()
+                else:
+                    found[name] = None
+            return found
+    finally:
+        engine.dispose()
+
+
+def test_pods_starting_together_all_succeed_and_migrate_once(fresh_database, tmp_path):
+    env = {"DATABASE_URL": fresh_database, "DATA_DIR": str(tmp_path)}
+    pods = [run_migrate(env) for _ in range(3)]
+    outputs = [pod.communicate(timeout=300)[0] for pod in pods]
+    assert [pod.returncode for pod in pods] == [0, 0, 0], outputs
+    assert versions(fresh_database) == heads()
+
+
+def test_a_pod_waits_for_the_lock_and_then_finds_its_work_done(fresh_database, tmp_path):
+    holder = create_engine(fresh_database)
+    env = {"DATABASE_URL": fresh_database, "DATA_DIR": str(tmp_path)}
+    with holder.connect() as conn:
+        assert conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": ml.LOCK_KEY}).scalar()
+        conn.commit()
+        pod = run_migrate(env)
+        time.sleep(3)
+        assert pod.poll() is None, pod.communicate()[0]  # still waiting
+        assert set(versions(fresh_database).values()) == {None}  # and nothing migrated meanwhile
+        conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ml.LOCK_KEY})
+        conn.commit()
+    holder.dispose()
+    out, _ = pod.communicate(timeout=300)
+    assert pod.returncode == 0, out
+    assert "another pod is migrating" in out
+    assert versions(fresh_database) == heads()
+
+
+def test_the_wait_for_the_lock_is_bounded(fresh_database, tmp_path):
+    holder = create_engine(fresh_database)
+    try:
+        with holder.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": ml.LOCK_KEY})
+            conn.commit()
+            pod = run_migrate({"DATABASE_URL": fresh_database, "DATA_DIR": str(tmp_path),
+                               "MIGRATE_LOCK_TIMEOUT_SECONDS": "1"})
+            out, _ = pod.communicate(timeout=120)
+    finally:
+        holder.dispose()
+    assert pod.returncode == 1
+    assert "held the lock for too long" in out
+
+
+def test_a_database_that_does_not_answer_fails_after_the_timeout(tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    started = time.monotonic()
+    pod = run_migrate({"DATABASE_URL": f"postgresql://nobody@127.0.0.1:{port}/none", "DATA_DIR": str(tmp_path),
+                       "MIGRATE_LOCK_TIMEOUT_SECONDS": "2"})
+    out, _ = pod.communicate(timeout=120)
+    assert pod.returncode == 1
+    assert "waiting for the database" in out and "did not answer in time" in out
+    assert time.monotonic() - started < 60
