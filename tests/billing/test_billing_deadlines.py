@@ -11,7 +11,7 @@ from services.billing.models import Bill
 from shared import deadline
 
 from billing_support import COMPRESSOR, FILTER, post_repair, repair_body
-from helpers import assert_problem
+from helpers import assert_problem, internal_headers
 
 pytestmark = pytest.mark.anyio
 
@@ -22,7 +22,8 @@ CALLER_GIVES_UP = BUDGET + deadline.MARGIN_SECONDS
 
 
 def deadline_in(seconds: float) -> dict:
-    return {"X-Request-Deadline": str(int((time.time() + seconds) * 1000))}
+    # The deadline is part of what the gateway signs, so it comes with the signed caller.
+    return internal_headers(role="billing", deadline_ms=str(int((time.time() + seconds) * 1000)))
 
 
 async def post_with_deadline(client, body, *, seconds: float = BUDGET, key: str | None = "late-1"):
@@ -84,7 +85,7 @@ async def test_every_call_gives_the_callee_a_deadline_before_billing_gives_up(bi
     response = await billing.post("/repairs", json=repair_body(reservation_ids=[rid]),
                                   headers={**sent, "Idempotency-Key": "nested"})
     assert response.status_code == 201, response.text
-    ours = int(sent["X-Request-Deadline"])
+    ours = int(sent["x-request-deadline"])
     requests = warranty.requests + inventory.requests
     assert len(requests) == 3  # the reservation read, the claim, the consume
     for request in requests:

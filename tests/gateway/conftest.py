@@ -35,7 +35,7 @@ class FakeService:
     def __init__(self, name: str) -> None:
         self.name = name
         self.seen: list[Seen] = []
-        self.mode = "ok"  # ok | slow | ready-fail
+        self.mode = "ok"  # ok | slow | down (answers as an unavailable service would) | ready-fail
 
     async def __call__(self, scope, receive, send) -> None:
         body = b""
@@ -53,6 +53,14 @@ class FakeService:
         if self.mode == "slow":
             await asyncio.sleep(3)
         status, headers, answer = 200, [], None
+        if self.mode == "down" and path != "/readyz":
+            payload = json.dumps({"type": "about:blank", "title": "Unavailable", "status": 503,
+                                  "code": "upstream_unavailable", "detail": f"{self.name} is down"}).encode()
+            await send({"type": "http.response.start", "status": 503, "headers": [
+                (b"content-type", b"application/problem+json"), (b"content-length", str(len(payload)).encode()),
+                (b"retry-after", b"5")]})
+            await send({"type": "http.response.body", "body": payload})
+            return
         if path == "/metrics":
             text = (f'# HELP fake_things_total Things\n# TYPE fake_things_total counter\n'
                     f'fake_things_total{{kind="a"}} {len(self.seen)}\n').encode()

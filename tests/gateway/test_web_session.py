@@ -28,8 +28,7 @@ def clock():
 
 @pytest.fixture
 async def web(gateway_settings, fakes, clock):
-    transports = {name: httpx.MockTransport(fake.handler) for name, fake in fakes.items()}
-    app = create_app(gateway_settings, transports=transports, clock=clock)
+    app = create_app(gateway_settings, clock=clock)
     async with asgi_client(app) as client:
         client.app = app
         yield client
@@ -68,8 +67,7 @@ async def test_session_cookie_is_httponly_samesite_strict_and_never_the_key(web)
 
 
 async def test_session_cookie_is_secure_over_https(gateway_settings, fakes, clock):
-    transports = {name: httpx.MockTransport(fake.handler) for name, fake in fakes.items()}
-    app = create_app(gateway_settings, transports=transports, clock=clock)
+    app = create_app(gateway_settings, clock=clock)
     async with asgi_client(app, base_url="https://testserver") as client:
         response = await sign_in(client, ADMIN)
     cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith(pages.SESSION_COOKIE + "="))
