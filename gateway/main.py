@@ -77,7 +77,7 @@ def create_app(
     errors.install(app)
     app.include_router(routes.router)
     app.include_router(scrape.router)
-    contract.install(app, [routes.router], always=openapi.GATEWAY_ERRORS)
+    contract.install(app, [routes.router, scrape.router], always=openapi.GATEWAY_ERRORS)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict:

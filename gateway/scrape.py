@@ -16,7 +16,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.concurrency import run_in_threadpool
 
-from shared import errors, metrics
+from shared import errors, metrics, openapi
 
 router = APIRouter()
 log = structlog.get_logger("gateway")
@@ -67,7 +67,23 @@ def _render(pages: dict[str, list[Metric] | None]) -> bytes:
     return metrics.render(merge(metrics.own_families(), pages))
 
 
-@router.get("/metrics", include_in_schema=False)
+METRICS_EXAMPLE = (
+    "# HELP aftersales_service_up 1 when the service gave its metrics to this scrape\n"
+    "# TYPE aftersales_service_up gauge\n"
+    'aftersales_service_up{service="warranty"} 1.0\n'
+)
+
+
+@openapi.operation(
+    "getMetrics", "Prometheus metrics of the gateway and every service, in one page",
+    description="For a key of role `metrics` or `admin`. A service that does not answer the scrape is "
+                "`aftersales_service_up{service} 0` and the rest is still served.",
+)
+@router.get(
+    "/metrics", tags=["metrics"], response_class=Response,
+    responses={200: {"description": "Prometheus text exposition format",
+                     "content": {"text/plain": {"schema": {"type": "string"}, "example": METRICS_EXAMPLE}}}},
+)
 async def prometheus_metrics(request: Request) -> Response:
     services = list(request.app.state.forwarders)
     pages = dict(zip(services, await asyncio.gather(*(_page(request, s) for s in services)), strict=True))

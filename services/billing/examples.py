@@ -7,6 +7,12 @@ CONTRACT_CREATE = {
     "ends_on": "2026-12-31", "includes_labor": True, "parts_discount_pct": "10", "region": "shandong",
 }
 CONTRACT = {**CONTRACT_CREATE, "id": 3, "parts_discount_pct": "10.00", "created_at": "2025-12-20T08:00:00Z"}
+CONTRACT_CANCEL = {"ends_on": "2026-09-30", "reason": "Customer sold the building"}
+CONTRACT_CANCELLED = {
+    **CONTRACT, "ends_on": "2026-09-30", "status": "cancelled",
+    "cancellation": {"at": "2026-09-01T02:00:00Z", "reason": "Customer sold the building",
+                     "original_ends_on": "2026-12-31"},
+}
 VISITS = [{"date": "2026-04-15", "kind": "maintenance"}, {"date": "2026-10-15", "kind": "inspection"}]
 REPAIR_CREATE = {
     "serial_number": "KFR72-000001", "repair_reference": "RO-2026-0042", "performed_on": "2026-11-26",

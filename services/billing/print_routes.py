@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from services.billing import bill_pdf, invoices
-from shared import errors
+from shared import errors, openapi
 
 router = APIRouter()
 log = structlog.get_logger("billing")
@@ -37,12 +37,13 @@ async def unit_info(request: Request, serial_number: str) -> bill_pdf.UnitInfo:
                              product_name=body.get("product_name"), site=place or None)
 
 
+@openapi.operation("getInvoicePdf", "A bill to print, as an A4 PDF", errors={404: "invoice_not_found"},
+                   description="The bill's Chinese layout with the unit as warranty describes it; when warranty "
+                               "does not answer in time the bill still prints, with its serial number only.")
 @router.get(
-    "/invoices/{number}.pdf", tags=["invoices"], operation_id="get_invoice_pdf",
-    response_class=Response,
+    "/invoices/{number}.pdf", tags=["invoices"], response_class=Response,
     responses={200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
-                     "description": "The bill as an A4 PDF"},
-               404: {"content": {"application/problem+json": {}}, "description": "No such invoice"}},
+                     "description": "The bill as an A4 PDF"}},
 )
 async def get_invoice_pdf(number: str, request: Request) -> Response:
     with request.app.state.db.transaction(write=False) as session:

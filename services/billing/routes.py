@@ -191,11 +191,13 @@ async def void_invoice(number: str, session: DbSession, clock: CurrentClock):
     return invoices.read(session, invoices.void(session, number, now=clock.now()))
 
 
-@router.post("/contracts/{contract_id}/cancel", response_model=ContractRead, tags=["contracts"],
-             operation_id="cancel_contract",
-             responses={404: {"content": {"application/problem+json": {}}, "description": "contract_not_found"},
-                        409: {"content": {"application/problem+json": {}},
-                              "description": "invalid_contract_state: already cancelled, or ends_on outside it"}})
+@openapi.operation(
+    "cancelContract", "End a contract early", errors={404: "contract_not_found", 409: "invalid_contract_state"},
+    body=examples.CONTRACT_CANCEL, answer=examples.CONTRACT_CANCELLED,
+    description="`ends_on` becomes the contract's last day and must lie within it; a cancelled contract is "
+                "`invalid_contract_state` (409). Bills already issued keep their terms.",
+)
+@router.post("/contracts/{contract_id}/cancel", response_model=ContractRead, tags=["contracts"])
 async def cancel_contract(contract_id: ContractId, cancel_in: ContractCancel, session: DbSession,
                           clock: CurrentClock):
     contract = contracts.cancel(session, contract_id, ends_on=cancel_in.ends_on, reason=cancel_in.reason,

@@ -385,8 +385,9 @@ async def supply_guarantee(
 
 # Reservations by state, warehouse and reference (added after the routes above: no path clashes)
 
-@router.get("/reservations", response_model=ReservationPage, tags=["reservations"],
-            operation_id="list_reservations")
+@openapi.operation("listReservations", "Reservations, newest first (by state as read now, warehouse, reference)",
+                   answer={"items": [examples.RESERVATION], "next_cursor": None})
+@router.get("/reservations", response_model=ReservationPage, tags=["reservations"])
 async def list_reservations(
     session: DbSession, clock: CurrentClock,
     status: Annotated[Literal[RESERVATION_STATUSES] | None, Query(description="as read now")] = None,

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 
-from services.servicedesk import calendars, clients, complaints, errors, steps, tickets, views
+from services.servicedesk import calendars, clients, complaints, errors, examples, steps, tickets, views
 from services.servicedesk import commitments as commitment_versions
 from services.servicedesk.domain.calendar import TIMEZONE_NAME
 from services.servicedesk.domain.commitments import Commitments
@@ -31,7 +31,7 @@ from services.servicedesk.schemas import (
     TicketRead,
     TicketUpdate,
 )
-from shared import context, pagination
+from shared import context, openapi, pagination
 from shared import errors as shared_errors
 from shared.deps import CurrentCaller, CurrentClock, Cursor, DbSession, Limit
 
@@ -41,6 +41,10 @@ TicketId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 ComplaintId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Year = Annotated[int, Path(ge=2000, le=2100)]
 LOANER_TTL_SECONDS = 366 * 86_400  # held until the ticket is resolved, however long that takes
+# What a step on a ticket can meet besides bad input; `conflict`: a write that raced another one.
+STEP_ERRORS = {404: "ticket_not_found", 409: ("invalid_ticket_state", "conflict"), 422: "invalid_event_time"}
+COMPLAINT_STEP_ERRORS = {404: "complaint_not_found", 409: ("invalid_complaint_state", "conflict"),
+                         422: "invalid_event_time"}
 
 
 def _by(caller: context.Caller) -> str:
@@ -59,8 +63,9 @@ async def _lookup(request: Request, serial: str, on) -> clients.UnitCoverage | N
         return None
 
 
-@router.post("/tickets", status_code=201, response_model=TicketRead, tags=["tickets"], operation_id="createTicket",
-             summary="Take a fault report")
+@openapi.operation("createTicket", "Take a fault report", errors={409: "conflict", 422: "invalid_event_time"},
+                   answer=examples.TICKET_REPORTED)
+@router.post("/tickets", status_code=201, response_model=TicketRead, tags=["tickets"])
 async def create_ticket(ticket_in: TicketCreate, request: Request, caller: CurrentCaller, clock: CurrentClock):
     now = clock.now()
     unit = None
@@ -71,8 +76,8 @@ async def create_ticket(ticket_in: TicketCreate, request: Request, caller: Curre
         return _ticket(session, ticket, clock)
 
 
-@router.get("/tickets", response_model=TicketPage, tags=["tickets"], operation_id="listTickets",
-            summary="Tickets, the most urgent due time first")
+@openapi.operation("listTickets", "Tickets, the most urgent due time first")
+@router.get("/tickets", response_model=TicketPage, tags=["tickets"])
 async def list_tickets(
     session: DbSession, clock: CurrentClock,
     status: Annotated[Literal["incomplete", "open", "dispatched", "on_site", "resolved", "closed", "cancelled"]
@@ -94,14 +99,15 @@ async def list_tickets(
     return TicketPage(items=[TicketRead.model_validate(i) for i in items], next_cursor=next_cursor)
 
 
-@router.get("/tickets/{ticket_id}", response_model=TicketRead, tags=["tickets"], operation_id="getTicket",
-            summary="A ticket, its promises' states computed now")
+@openapi.operation("getTicket", "A ticket, its promises' states computed now", errors={404: "ticket_not_found"},
+                   answer=examples.TICKET)
+@router.get("/tickets/{ticket_id}", response_model=TicketRead, tags=["tickets"])
 async def get_ticket(ticket_id: TicketId, session: DbSession, clock: CurrentClock):
     return _ticket(session, tickets.get(session, ticket_id), clock)
 
 
-@router.patch("/tickets/{ticket_id}", response_model=TicketRead, tags=["tickets"], operation_id="updateTicket",
-              summary="Fill in a report (may complete it)")
+@openapi.operation("updateTicket", "Fill in a report (may complete it)", errors=STEP_ERRORS, answer=examples.TICKET)
+@router.patch("/tickets/{ticket_id}", response_model=TicketRead, tags=["tickets"])
 async def update_ticket(ticket_id: TicketId, ticket_in: TicketUpdate, request: Request, caller: CurrentCaller,
                         clock: CurrentClock):
     db = request.app.state.db
@@ -118,8 +124,9 @@ async def update_ticket(ticket_id: TicketId, ticket_in: TicketUpdate, request: R
         return _ticket(session, ticket, clock)
 
 
-@router.post("/tickets/{ticket_id}/dispatch", response_model=TicketRead, tags=["tickets"],
-             operation_id="dispatchTicket", summary="The dispatch decision: a technician and station named")
+@openapi.operation("dispatchTicket", "The dispatch decision: a technician and station named", errors=STEP_ERRORS,
+                   answer=examples.TICKET)
+@router.post("/tickets/{ticket_id}/dispatch", response_model=TicketRead, tags=["tickets"])
 async def dispatch(ticket_id: TicketId, body: DispatchIn, session: DbSession, caller: CurrentCaller,
                    clock: CurrentClock):
     ticket = steps.dispatch(session, tickets.get(session, ticket_id), technician=body.technician,
@@ -127,8 +134,8 @@ async def dispatch(ticket_id: TicketId, body: DispatchIn, session: DbSession, ca
     return _ticket(session, ticket, clock)
 
 
-@router.post("/tickets/{ticket_id}/arrive", response_model=TicketRead, tags=["tickets"],
-             operation_id="arriveAtTicket", summary="The technician is on site")
+@openapi.operation("arriveAtTicket", "The technician is on site", errors=STEP_ERRORS, answer=examples.TICKET)
+@router.post("/tickets/{ticket_id}/arrive", response_model=TicketRead, tags=["tickets"])
 async def arrive(ticket_id: TicketId, body: ArriveIn, session: DbSession, caller: CurrentCaller,
                  clock: CurrentClock):
     ticket = steps.arrive(session, tickets.get(session, ticket_id), technician=body.technician, at=body.at,
@@ -136,16 +143,17 @@ async def arrive(ticket_id: TicketId, body: ArriveIn, session: DbSession, caller
     return _ticket(session, ticket, clock)
 
 
-@router.post("/tickets/{ticket_id}/pause", response_model=TicketRead, tags=["tickets"], operation_id="pauseTicket",
-             summary="The customer stops the clock")
+@openapi.operation("pauseTicket", "The customer stops the clock", errors=STEP_ERRORS, answer=examples.TICKET)
+@router.post("/tickets/{ticket_id}/pause", response_model=TicketRead, tags=["tickets"])
 async def pause(ticket_id: TicketId, body: PauseIn, session: DbSession, caller: CurrentCaller, clock: CurrentClock):
     ticket = steps.pause(session, tickets.get(session, ticket_id), reason=body.reason, at=body.at, by=_by(caller),
                          now=clock.now())
     return _ticket(session, ticket, clock)
 
 
-@router.post("/tickets/{ticket_id}/resume", response_model=TicketRead, tags=["tickets"],
-             operation_id="resumeTicket", summary="The clock runs again")
+@openapi.operation("resumeTicket", "The clock runs again", errors=STEP_ERRORS, body=examples.RESUME,
+                   answer=examples.TICKET)
+@router.post("/tickets/{ticket_id}/resume", response_model=TicketRead, tags=["tickets"])
 async def resume(ticket_id: TicketId, session: DbSession, caller: CurrentCaller, clock: CurrentClock,
                  body: ResumeIn | None = None):
     ticket = steps.resume(session, tickets.get(session, ticket_id), at=body.at if body else None, by=_by(caller),
@@ -153,8 +161,9 @@ async def resume(ticket_id: TicketId, session: DbSession, caller: CurrentCaller,
     return _ticket(session, ticket, clock)
 
 
-@router.post("/tickets/{ticket_id}/resolve", response_model=TicketRead, tags=["tickets"],
-             operation_id="resolveTicket", summary="What was done; lands in the unit's history at warranty")
+@openapi.operation("resolveTicket", "What was done; lands in the unit's history at warranty", errors=STEP_ERRORS,
+                   answer=examples.TICKET)
+@router.post("/tickets/{ticket_id}/resolve", response_model=TicketRead, tags=["tickets"])
 async def resolve(ticket_id: TicketId, body: ResolveIn, session: DbSession, caller: CurrentCaller,
                   clock: CurrentClock):
     ticket = steps.resolve(
@@ -164,8 +173,12 @@ async def resolve(ticket_id: TicketId, body: ResolveIn, session: DbSession, call
     return _ticket(session, ticket, clock)
 
 
-@router.post("/tickets/{ticket_id}/loaner", status_code=201, response_model=TicketRead, tags=["tickets"],
-             operation_id="reserveLoaner", summary="Reserve a loaner at inventory when `fixed` is breached")
+@openapi.operation("reserveLoaner", "Reserve a loaner at inventory when `fixed` is breached",
+                   errors={404: "ticket_not_found",
+                           409: ("loaner_not_due", "insufficient_stock", "loaner_already_requested",
+                                 "invalid_ticket_state", "conflict"),
+                           422: "validation_error"}, answer=examples.TICKET_WITH_LOANER)
+@router.post("/tickets/{ticket_id}/loaner", status_code=201, response_model=TicketRead, tags=["tickets"])
 async def reserve_loaner(ticket_id: TicketId, body: LoanerIn, request: Request, caller: CurrentCaller,
                          clock: CurrentClock):
     db = request.app.state.db
@@ -186,8 +199,9 @@ async def reserve_loaner(ticket_id: TicketId, body: LoanerIn, request: Request, 
         return _ticket(session, ticket, clock)
 
 
-@router.post("/tickets/{ticket_id}/follow-up", response_model=TicketRead, tags=["tickets"],
-             operation_id="logFollowUpCall", summary="A follow-up call (回访); a score of 1 or 2 opens a complaint")
+@openapi.operation("logFollowUpCall", "A follow-up call (回访); a score of 1 or 2 opens a complaint",
+                   errors=STEP_ERRORS, answer=examples.TICKET)
+@router.post("/tickets/{ticket_id}/follow-up", response_model=TicketRead, tags=["tickets"])
 async def follow_up(ticket_id: TicketId, body: FollowUpIn, session: DbSession, caller: CurrentCaller,
                     clock: CurrentClock):
     ticket = steps.follow_up(session, tickets.get(session, ticket_id), reached=body.reached,
@@ -196,8 +210,9 @@ async def follow_up(ticket_id: TicketId, body: FollowUpIn, session: DbSession, c
     return _ticket(session, ticket, clock)
 
 
-@router.post("/tickets/{ticket_id}/cancel", response_model=TicketRead, tags=["tickets"],
-             operation_id="cancelTicket", summary="Cancel a duplicate or withdrawn report")
+@openapi.operation("cancelTicket", "Cancel a duplicate or withdrawn report",
+                   errors={404: "ticket_not_found", 409: ("invalid_ticket_state", "conflict")}, answer=examples.TICKET)
+@router.post("/tickets/{ticket_id}/cancel", response_model=TicketRead, tags=["tickets"])
 async def cancel(ticket_id: TicketId, body: CancelIn, session: DbSession, caller: CurrentCaller,
                  clock: CurrentClock):
     ticket = steps.cancel(session, tickets.get(session, ticket_id), reason=body.reason, by=_by(caller),
@@ -205,8 +220,10 @@ async def cancel(ticket_id: TicketId, body: CancelIn, session: DbSession, caller
     return _ticket(session, ticket, clock)
 
 
-@router.post("/complaints", status_code=201, response_model=ComplaintRead, tags=["complaints"],
-             operation_id="createComplaint", summary="Take a complaint (投诉)")
+@openapi.operation("createComplaint", "Take a complaint (投诉)",
+                   errors={404: "ticket_not_found", 409: "conflict", 422: "invalid_event_time"},
+                   answer=examples.COMPLAINT)
+@router.post("/complaints", status_code=201, response_model=ComplaintRead, tags=["complaints"])
 async def create_complaint(body: ComplaintCreate, session: DbSession, clock: CurrentClock):
     now = clock.now()
     complaint = complaints.open_complaint(
@@ -216,8 +233,8 @@ async def create_complaint(body: ComplaintCreate, session: DbSession, clock: Cur
     return complaints.read(session, complaint, now)
 
 
-@router.get("/complaints", response_model=ComplaintPage, tags=["complaints"], operation_id="listComplaints",
-            summary="Complaints, oldest first")
+@openapi.operation("listComplaints", "Complaints, oldest first")
+@router.get("/complaints", response_model=ComplaintPage, tags=["complaints"])
 async def list_complaints(
     session: DbSession, clock: CurrentClock,
     status: Annotated[Literal["open", "answered", "resolved"] | None, Query()] = None,
@@ -233,14 +250,16 @@ async def list_complaints(
     return ComplaintPage(items=[complaints.read(session, c, now) for c in rows], next_cursor=next_cursor)
 
 
-@router.get("/complaints/{complaint_id}", response_model=ComplaintRead, tags=["complaints"],
-            operation_id="getComplaint", summary="A complaint and its clocks")
+@openapi.operation("getComplaint", "A complaint and its clocks", errors={404: "complaint_not_found"},
+                   answer=examples.COMPLAINT)
+@router.get("/complaints/{complaint_id}", response_model=ComplaintRead, tags=["complaints"])
 async def get_complaint(complaint_id: ComplaintId, session: DbSession, clock: CurrentClock):
     return complaints.read(session, complaints.get(session, complaint_id), clock.now())
 
 
-@router.post("/complaints/{complaint_id}/answer", response_model=ComplaintRead, tags=["complaints"],
-             operation_id="answerComplaint", summary="Answer a complaint")
+@openapi.operation("answerComplaint", "Answer a complaint", errors=COMPLAINT_STEP_ERRORS,
+                   answer=examples.COMPLAINT_ANSWERED)
+@router.post("/complaints/{complaint_id}/answer", response_model=ComplaintRead, tags=["complaints"])
 async def answer_complaint(complaint_id: ComplaintId, body: ComplaintAction, session: DbSession,
                            clock: CurrentClock):
     now = clock.now()
@@ -249,8 +268,9 @@ async def answer_complaint(complaint_id: ComplaintId, body: ComplaintAction, ses
     return complaints.read(session, complaint, now)
 
 
-@router.post("/complaints/{complaint_id}/resolve", response_model=ComplaintRead, tags=["complaints"],
-             operation_id="resolveComplaint", summary="Resolve a complaint")
+@openapi.operation("resolveComplaint", "Resolve a complaint", errors=COMPLAINT_STEP_ERRORS,
+                   answer=examples.COMPLAINT_RESOLVED)
+@router.post("/complaints/{complaint_id}/resolve", response_model=ComplaintRead, tags=["complaints"])
 async def resolve_complaint(complaint_id: ComplaintId, body: ComplaintAction, session: DbSession,
                             clock: CurrentClock):
     now = clock.now()
@@ -259,14 +279,16 @@ async def resolve_complaint(complaint_id: ComplaintId, body: ComplaintAction, se
     return complaints.read(session, complaint, now)
 
 
-@router.get("/commitments", response_model=CommitmentsRead, tags=["commitments"], operation_id="getCommitments",
-            summary="The commitments in force")
+@openapi.operation("getCommitments", "The commitments in force", errors={404: "commitments_not_found"},
+                   answer=examples.COMMITMENTS)
+@router.get("/commitments", response_model=CommitmentsRead, tags=["commitments"])
 async def get_commitments(session: DbSession, clock: CurrentClock):
     return commitment_versions.read(commitment_versions.in_force(session, at=clock.now()))
 
 
-@router.put("/commitments", response_model=CommitmentsRead, tags=["commitments"], operation_id="putCommitments",
-            summary="A new version of the commitments")
+@openapi.operation("putCommitments", "A new version of the commitments", errors={409: "conflict"},
+                   answer=examples.COMMITMENTS)
+@router.put("/commitments", response_model=CommitmentsRead, tags=["commitments"])
 async def put_commitments(body: CommitmentsUpdate, session: DbSession, clock: CurrentClock):
     promised = Commitments.from_json(body.model_dump(exclude={"effective_from"}))
     version = commitment_versions.create(session, commitments=promised, effective_from=body.effective_from,
@@ -281,15 +303,16 @@ def _calendar(year: int, schedule, source: str) -> CalendarRead:
                         timezone=TIMEZONE_NAME, source=source)
 
 
-@router.get("/calendar/{year}", response_model=CalendarRead, tags=["calendar"], operation_id="getCalendarYear",
-            summary="A year's working calendar")
+@openapi.operation("getCalendarYear", "A year's working calendar", answer=examples.CALENDAR)
+@router.get("/calendar/{year}", response_model=CalendarRead, tags=["calendar"])
 async def get_calendar(year: Year, session: DbSession):
     schedule, source = calendars.year_schedule(session, year)
     return _calendar(year, schedule, source)
 
 
-@router.put("/calendar/{year}", response_model=CalendarRead, tags=["calendar"], operation_id="putCalendarYear",
-            summary="Set a year's holidays, working days in lieu and hours")
+@openapi.operation("putCalendarYear", "Set a year's holidays, working days in lieu and hours", errors={409: "conflict"},
+                   answer=examples.CALENDAR_SET)
+@router.put("/calendar/{year}", response_model=CalendarRead, tags=["calendar"])
 async def put_calendar(year: Year, body: CalendarUpdate, session: DbSession, clock: CurrentClock):
     now = clock.now()
     schedule = calendars.put_year(session, year=year, holidays=body.holidays, workdays=body.workdays,
