@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway import rules
 from gateway.config import GatewaySettings
-from gateway.upstream import UpstreamConnectError, UpstreamProtocolError
+from gateway.upstream import METHODS, UpstreamConnectError, UpstreamProtocolError
 from gateway.web.paths import serves as web_serves
 from shared import context, deadline, errors, identity, metrics
 from shared.middleware import BodyTooLarge, head_as_get, header, in_request_context, limit_receive
@@ -132,6 +132,11 @@ class Gateway:
 
     async def forward(self, scope: Scope, receive: Receive, send: Send, service: str, caller) -> None:
         path = scope["path"]
+        if scope["method"] not in METHODS:  # never sent on (the forwarder refuses it): no route has it
+            detail = f"No operation of this API takes {scope['method']}"
+            allow = ", ".join(sorted(METHODS))
+            await errors.problem(405, "method_not_allowed", detail, headers={"Allow": allow})(scope, receive, send)
+            return
         is_import = path.endswith(IMPORT_SUFFIX)
         limit = self.settings.import_max_body_bytes if is_import else self.settings.max_body_bytes
         try:

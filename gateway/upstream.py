@@ -29,7 +29,9 @@ IDLE_SECONDS = 3.0
 SAFE_TO_RETRY = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 _NOT_VISIBLE = re.compile(rb"[^\x21-\x7e]")
 _CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
-_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# The only methods ever forwarded; the gateway answers any other (TRACE, CONNECT, ...) with 405 itself.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_METHODS = METHODS
 
 
 class UpstreamConnectError(Exception):

@@ -63,3 +63,12 @@ async def test_head_is_forwarded_and_answered_at_once(gateway, fakes):
     assert fakes["warranty"].seen[-2].method == "HEAD"
     own = await gateway.head("/admin/api-keys", headers=H)
     assert own.status_code == 200 and own.content == b""
+
+
+@pytest.mark.parametrize("method", ["TRACE", "CONNECT", "PROPFIND"])
+async def test_a_method_no_route_takes_is_405_and_never_sent(gateway, fakes, method):
+    # found by the fuzzer: the forwarder refuses such a method, which was a 500
+    response = await gateway.request(method, "/billing/contracts/1", headers=H)
+    assert_problem(response, 405, "method_not_allowed")
+    assert "TRACE" not in response.headers["allow"] and "GET" in response.headers["allow"]
+    assert fakes["billing"].seen == []
