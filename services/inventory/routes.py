@@ -339,9 +339,7 @@ async def consume(reservation_id: ReservationId, request: Request, caller: Curre
 
     def effect(session):
         now = clock.now()
-        reservation = reservations.consume(
-            session, caller=caller, reservation_id=reservation_id, used=used, now=now
-        )
+        reservation = reservations.consume(session, caller=caller, reservation_id=reservation_id, used=used, now=now)
         return reservation_read(reservation, now)
 
     return run_idempotent(request, key=key, payload=consume_in, status=200, effect=effect)
@@ -373,8 +371,7 @@ async def supply_guarantee(
     found = guarantee.report(session, on=on or clock.today())
     return SupplyGuaranteeRead(
         on=found.on,
-        models=[GuaranteedModel(model_code=code, guaranteed_through=through)
-                for code, through in found.models],
+        models=[GuaranteedModel(model_code=code, guaranteed_through=through) for code, through in found.models],
         shortfalls=[
             ShortfallRead(part_number=s.part_number, min_stock=s.min_stock, on_hand_total=s.on_hand_total,
                           short_by=s.short_by, models=list(s.models))
@@ -396,9 +393,7 @@ async def list_reservations(
     limit: Limit = 50, cursor: Cursor = None,
 ):
     now = clock.now()
-    rows = reservation_list.list_reservations(
-        session, status=status, warehouse=warehouse, reference=reference,
-        after=_after(cursor, _is_id), limit=limit, now=now,
-    )
+    rows = reservation_list.list_reservations(session, status=status, warehouse=warehouse, reference=reference,
+                                              after=_after(cursor, _is_id), limit=limit, now=now)
     rows, next_cursor = pagination.page(rows, limit, key=lambda r: r.id)
     return ReservationPage(items=[reservation_read(r, now) for r in rows], next_cursor=next_cursor)
