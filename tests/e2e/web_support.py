@@ -81,7 +81,13 @@ def quit_driver(driver) -> None:
 
 def sign_in(driver, base_url: str, key: str, *, lang: str = "") -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.wait import WebDriverWait
 
     driver.get(base_url + "/app/login" + (f"?lang={lang}" if lang else ""))
     driver.find_element(By.ID, "api_key").send_keys(key)
-    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    submit = driver.find_element(By.CSS_SELECTOR, "form button[type=submit]")
+    submit.click()
+    # Until the answer has replaced the form: a get() that races the form's POST on a loaded
+    # machine could be overtaken by it, and the sign-in was then refused as a stale form.
+    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(submit))
