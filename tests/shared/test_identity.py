@@ -231,3 +231,21 @@ async def test_a_service_calling_another_signs_and_passes_a_shorter_deadline():
         finally:
             deadline.reset(token)
             context.reset_request_id(rid)
+
+
+def test_on_postgresql_a_statement_runs_no_longer_than_the_time_left(database_factory, backend):
+    if backend != "postgres":
+        pytest.skip("SET LOCAL statement_timeout is PostgreSQL's")
+    from sqlalchemy import text
+
+    db = database_factory("warranty")
+    database = Database.connect(db.url, schema=db.schema)
+    token = deadline.start(time.time() + 0.5)
+    started = time.monotonic()
+    try:
+        with pytest.raises(deadline.DeadlineExceeded), database.transaction() as session:
+            session.execute(text("SELECT pg_sleep(3)"))
+    finally:
+        deadline.reset(token)
+        database.dispose()
+    assert time.monotonic() - started < 2
