@@ -75,6 +75,9 @@ _children: dict[tuple, tuple] = {}
 def configure(component: str) -> None:
     """Name this process's figures (`gateway` or the service) and count it as a live worker."""
     _component["name"] = component
+    path = multiprocess_dir()
+    if path is not None:
+        os.makedirs(path, exist_ok=True)  # a missing directory would fail every request that counts
     forget_dead_workers()
     WORKERS.labels(service=component).set(1)
 
@@ -89,9 +92,9 @@ def forget_dead_workers() -> None:
     if path is None:
         return
     for name in glob.glob(os.path.join(path, "gauge_live*_*.db")):
-        pid = int(name.rsplit("_", 1)[1].removesuffix(".db"))
-        if not _alive(pid):
-            multiprocess.mark_process_dead(pid, path)
+        pid_text = name.rsplit("_", 1)[1].removesuffix(".db")
+        if pid_text.isdigit() and not _alive(int(pid_text)):
+            multiprocess.mark_process_dead(int(pid_text), path)
 
 
 def _alive(pid: int) -> bool:
