@@ -38,6 +38,9 @@ UNMATCHED = "unmatched"
 # The header a service answers the gateway with: its route template, so that the
 # gateway labels what it forwarded the same way (it never reaches the client).
 ROUTE_HEADER = b"x-route-template"
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # Values are files there, some made right below: a missing directory would fail the import.
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 REQUESTS = Counter(
@@ -75,9 +78,6 @@ _children: dict[tuple, tuple] = {}
 def configure(component: str) -> None:
     """Name this process's figures (`gateway` or the service) and count it as a live worker."""
     _component["name"] = component
-    path = multiprocess_dir()
-    if path is not None:
-        os.makedirs(path, exist_ok=True)  # a missing directory would fail every request that counts
     forget_dead_workers()
     WORKERS.labels(service=component).set(1)
 
