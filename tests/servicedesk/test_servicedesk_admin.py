@@ -26,9 +26,10 @@ async def test_a_new_version_applies_to_tickets_completed_after_it(desk, clock):
     assert_problem(await desk.put("/commitments", json={**body, "effective_from": "2026-01-01T00:00:00Z"}), 422,
                    "validation_error")
     made = await desk.put("/commitments", json=body)
-    assert made.status_code == 200 and made.json()["version"] == 2
+    version = made.json()["version"]  # sequences keep counting on PostgreSQL between tests
+    assert made.status_code == 200 and version > 1
     new = (await desk.post("/tickets", json=report(3))).json()
-    assert (new["commitments_version"], milestone(new, "dispatch")["minutes"]) == (2, 20)
+    assert (new["commitments_version"], milestone(new, "dispatch")["minutes"]) == (version, 20)
     kept = (await desk.get(f"/tickets/{old['id']}")).json()
     assert (kept["commitments_version"], milestone(kept, "dispatch")["minutes"]) == (1, 30)
     body["levels"][2]["on_site"]["minutes"] = 5
