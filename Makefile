@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-fast lint migrate bench demo clean install install-test up down
+.PHONY: run test test-fast lint migrate bench demo clean install install-test
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,7 @@ clean:
 	rm -rf $(VENV) data
 
 COMPOSE ?= docker compose
+.PHONY: up down
 
 up:  ## the platform on PostgreSQL in Docker (docker-compose.yml); writes .env with new secrets if missing
 	$(PYTHON) deploy/compose/init_env.py
