@@ -49,6 +49,7 @@ messages: install-test  ## the web app's words: extract them, then add the new o
 	$(VENV)/bin/pybabel update -i gateway/web/locale/messages.pot -d gateway/web/locale --no-location --no-fuzzy-matching
 
 COMPOSE ?= docker compose
+.PHONY: up down
 
 up:  ## the platform on PostgreSQL in Docker (docker-compose.yml); writes .env with new secrets if missing
 	$(PYTHON) deploy/compose/init_env.py
