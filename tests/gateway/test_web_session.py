@@ -218,3 +218,14 @@ async def test_sign_in_returns_to_the_page_that_asked_for_it(web):
     response = await web.post("/app/login", data={"csrf": token_in(form.text), "api_key": ADMIN,
                                                   "next": "/app/warehouse/reserve"})
     assert response.headers["location"] == "/app/warehouse/reserve"
+
+
+async def test_the_language_link_on_a_forms_answer_leads_back_to_the_form(web, fakes):
+    await sign_in(web, ADMIN)
+    page = await web.get("/app/warehouse/reserve")
+    fakes["inventory"].mode = "down"
+    answer = await web.post("/app/warehouse/reserve", headers={"referer": "http://testserver/app/warehouse/reserve"},
+                            data={"csrf": token_in(page.text), "warehouse": "SC-01", "reference": "R-1",
+                                  "part_number": "CMP-72", "qty": "1"})
+    assert answer.status_code == 503 and "本页面所需的服务暂时不可用" in answer.text
+    assert 'href="/app/warehouse/reserve?lang=en"' in answer.text
