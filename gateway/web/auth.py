@@ -31,7 +31,7 @@ def _signed_in(request: Request):
 
 def _safe_next(value: str) -> str:
     # Only a path of our own pages: never another site, a scheme-relative URL or a way out of /app/.
-    if SAFE_NEXT.match(value) and ".." not in value:
+    if SAFE_NEXT.match(value) and ".." not in value and "%2e" not in value.lower():
         return value
     return ""
 

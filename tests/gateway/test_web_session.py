@@ -203,7 +203,8 @@ async def test_the_session_cookie_opens_pages_not_the_api(web):
     assert (await web.get("/admin/api-keys")).status_code == 401
 
 
-@pytest.mark.parametrize("target", ["//evil.example/app/", "https://evil.example/", "/app/../admin/api-keys"])
+@pytest.mark.parametrize("target", ["//evil.example/app/", "https://evil.example/", "/app/../admin/api-keys",
+                                    "/app/%2e%2e/admin/api-keys"])
 async def test_sign_in_never_sends_the_browser_elsewhere(web, target):
     form = await web.get("/app/login")
     response = await web.post("/app/login", data={"csrf": token_in(form.text), "api_key": ADMIN, "next": target})
