@@ -250,7 +250,7 @@ def test_the_main_pages_fit_a_360_pixel_wide_phone(platform, keys, browser):
         "warehouse": ["/app/warehouse?part_number=CMP-72", "/app/warehouse/reserve", "/app/warehouse/guarantee"],
         "billing": ["/app/billing", "/app/billing/repair?repair_reference=RO-1", "/app/billing/contracts"],
     }
-    too_wide = []
+    too_wide, refused = [], []
     for role, paths in pages_by_role.items():
         browser.delete_all_cookies()
         sign_in(browser, platform.url, keys[role])
@@ -260,4 +260,7 @@ def test_the_main_pages_fit_a_360_pixel_wide_phone(platform, keys, browser):
             width = browser.execute_script("return document.documentElement.scrollWidth")
             if width > 360:
                 too_wide.append((path, width))
+            refused += [entry["message"] for entry in browser.get_log("browser")
+                        if "Content Security Policy" in entry["message"]]
     assert too_wide == []
+    assert refused == []  # every script and style the pages use is allowed by their own policy
