@@ -77,7 +77,8 @@ async def login(page: Public):
     if not sections.visible(caller):
         return _login_form(page, status=403, note="no_pages")
     sessions.close_session(state.db, page.request.cookies.get(pages.SESSION_COOKIE))
-    token, _csrf = sessions.open_session(state.db, key_hash=keys.hash_key(raw), now=state.clock.now())
+    token, _csrf = sessions.open_session(state.db, key_hash=keys.hash_key(raw), now=state.clock.now(),
+                                         idle=timedelta(seconds=state.gateway.settings.web_session_idle_seconds))
     response = pages.redirect(page, _safe_next(page.value("next")) or sections.home_for(caller))
     response.set_cookie(pages.SESSION_COOKIE, token, httponly=True, samesite="strict",
                         secure=pages.is_https(page.request), path="/")

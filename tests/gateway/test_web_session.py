@@ -230,3 +230,12 @@ async def test_the_language_link_on_a_forms_answer_leads_back_to_the_form(web, f
                                   "part_number": "CMP-72", "qty": "1"})
     assert answer.status_code == 503 and "本页面所需的服务暂时不可用" in answer.text
     assert 'href="/app/warehouse/reserve?lang=en"' in answer.text
+
+
+async def test_sessions_left_without_signing_out_are_swept_at_the_next_sign_in(web, clock):
+    await sign_in(web, ADMIN)
+    clock.advance(seconds=web.app.state.gateway.settings.web_session_idle_seconds + 1)
+    web.cookies.clear()
+    await sign_in(web, ADMIN)
+    with web.app.state.db.read_engine.connect() as conn:
+        assert len(conn.execute(select(WebSession.id_hash)).all()) == 1
