@@ -1,22 +1,26 @@
 """Taking stock rows for a change, without oversell, races or deadlocks.
 
-Every write that changes stock goes through `lock`, which in the caller's
-transaction (1) creates the missing rows that are about to receive stock,
-(2) expires the reservations due at the warehouses it touches and (3) locks
-the stock rows it needs with SELECT ... FOR UPDATE. Reservation rows are
-always locked before stock rows, each kind in one fixed order (reservation
-id; warehouse then part number), so two transactions on PostgreSQL never
-wait on each other in a circle. On SQLite a write transaction holds the
-database from BEGIN IMMEDIATE, so what is read is what gets written.
-The caller then decides from the locked figures (domain rules) and changes
-the rows; the CHECK constraint on stock is the last line of defence.
+Every write that changes stock does, in the caller's transaction: (1) create
+the missing rows that are about to receive stock (`ensure_rows`), (2) record
+the expiry of the reservations due at the warehouses it touches
+(`give_back_due`), (3) write its own rows (reservation, lines, movements),
+and only then (4) change every stock row it touches in ONE statement
+(`apply`), which checks what must be available and updates all rows at once,
+locking them in a fixed order (warehouse, then part number). A stock row is
+thus locked from that statement to the COMMIT that follows it: one round
+trip, not the whole use case. All or nothing: a row whose check fails is not
+changed, the caller sees it missing from the answer and raises, which rolls
+the transaction back. Reservation rows are always locked before stock rows,
+so two transactions on PostgreSQL never wait on each other in a circle. On
+SQLite a write transaction holds the database from BEGIN IMMEDIATE. The
+CHECK constraint on stock (on_hand >= reserved >= 0) is the last guard.
 """
 
 from collections.abc import Collection, Iterable
 from datetime import datetime
 
 import structlog
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import and_, case, func, literal, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -84,18 +88,71 @@ def _lock_giving_back(session: Session, keys: set[Key], freed: dict[Key, int]) -
     return rows
 
 
-def lock(
-    session: Session, keys: Iterable[Key], *, now: datetime, create: Iterable[Key] = ()
-) -> dict[Key, Stock]:
-    """The stock rows of `keys` that exist, locked, with the reservations due there given back.
+def give_back_due(session: Session, *, now: datetime, warehouses: Collection[str]) -> None:
+    """Expire the reservations due at `warehouses` and free their stock (usually none are due)."""
+    freed = expire_due(session, now=now, warehouses=warehouses)
+    if freed:
+        _lock_giving_back(session, set(), freed)
+        session.flush()
 
-    Consume and release hold a reservation row already: they call `lock_rows`,
-    since locking other reservations after it would break the lock order.
-    """
-    keys = set(keys)
-    ensure_rows(session, create)
-    freed = expire_due(session, now=now, warehouses={w for w, _ in keys})
-    return _lock_giving_back(session, keys, freed)
+
+def _by_key(values: dict[Key, int]):
+    """A CASE giving each (warehouse, part) row its value, 0 for any other row."""
+    if not values:
+        return literal(0)
+    return case(
+        *[(and_(Stock.warehouse == w, Stock.part_number == p), v) for (w, p), v in sorted(values.items())],
+        else_=0,
+    )
+
+
+def apply(
+    session: Session, *, on_hand: dict[Key, int] | None = None, reserved: dict[Key, int] | None = None,
+    need: dict[Key, int] | None = None,
+) -> set[Key]:
+    """Add the deltas to the stock rows, in one statement, where each row in `need` still has that
+    much available; the rows changed. A row missing from the answer did not exist or was short,
+    and nothing was changed there: the caller raises, which rolls everything back."""
+    on_hand, reserved, need = on_hand or {}, reserved or {}, need or {}
+    keys = sorted(set(on_hand) | set(reserved) | set(need))
+    if not keys:
+        return set()
+    session.flush()  # our own inserts go first: the stock rows stay locked only until COMMIT
+    match = tuple_(Stock.warehouse, Stock.part_number).in_(keys)
+    statement = update(Stock)
+    if session.get_bind().dialect.name == "postgresql":
+        # The rows are locked in key order by the CTE before the UPDATE touches any of them,
+        # so two multi-row changes never wait on each other in a circle.
+        locked = (
+            select(Stock.warehouse, Stock.part_number).where(match)
+            .order_by(Stock.warehouse, Stock.part_number).with_for_update().cte("locked")
+        )
+        statement = statement.where(
+            Stock.warehouse == locked.c.warehouse, Stock.part_number == locked.c.part_number
+        )
+    else:
+        statement = statement.where(match)
+    values = {}
+    if on_hand:
+        values["on_hand"] = Stock.on_hand + _by_key(on_hand)
+    if reserved:
+        values["reserved"] = Stock.reserved + _by_key(reserved)
+    if need:
+        statement = statement.where(Stock.on_hand - Stock.reserved >= _by_key(need))
+    rows = session.execute(
+        statement.values(**values).returning(Stock.warehouse, Stock.part_number),
+        execution_options={"synchronize_session": False},
+    )
+    return {(w, p) for w, p in rows}
+
+
+def available_at(session: Session, keys: Iterable[Key]) -> dict[Key, int]:
+    """What is available on each existing row (after a failed `apply`, to say what was short)."""
+    rows = session.execute(
+        select(Stock.warehouse, Stock.part_number, Stock.on_hand - Stock.reserved)
+        .where(tuple_(Stock.warehouse, Stock.part_number).in_(sorted(set(keys))))
+    )
+    return {(w, p): int(qty) for w, p, qty in rows}
 
 
 def sweep(session: Session, *, now: datetime) -> int:
