@@ -20,6 +20,7 @@ Unknown keys are never cached. Anything that changes a key's role or
 warehouses must notify the same way (`changed`).
 """
 
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -158,10 +159,8 @@ class ChangeWatch:
 
     def close(self) -> None:
         if self.raw is not None:
-            try:
+            with contextlib.suppress(Exception):  # already broken
                 self.raw.close()
-            except Exception:  # already broken
-                pass
             self.raw = None
 
 

@@ -61,6 +61,8 @@ def create_service_app(
             finally:
                 if purging is not None:
                     purging.cancel()
+                if getattr(app.state, "async_engine", None) is not None:
+                    await app.state.async_engine.dispose()
                 app.state.db.dispose()
 
     app = FastAPI(title=title, version="1.0.0", lifespan=lifespan)

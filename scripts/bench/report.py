@@ -68,29 +68,31 @@ def main() -> int:
     if floor:
         lines += ["Floor (../shared/bench, same run): "
                   + ", ".join(f"{k} {floor[k]:.0f} req/s" for k in ("a", "b", "c") if k in floor), ""]
-    lines += ["| database | workers | scenario | req/s | x /hello | p50 ms | p99 ms | errors | non-2xx | target | met |",
+    lines += ["| database | workers | scenario | req/s | x /hello | p50 ms | p99 ms | errors | non-2xx | target "
+              "| met |",
               "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for run in runs:
+        where = " ".join([run["database"], *run.get("env", [])])
         for name, f in run["scenarios"].items():
             if f.get("rps") is None:
-                lines.append(f"| {run['database']} | {run['workers']} | {name} | failed | | | | | | | |")
+                lines.append(f"| {where} | {run['workers']} | {name} | failed | | | | | | | |")
                 continue
             ratio = f"{f['rps'] / floor['a']:.2f}" if floor.get("a") else ""
             target, check = TARGETS.get(name, ("", None))
             met = ""
             if check is not None and not (name.startswith("storm") and run["database"] != "postgresql"):
                 met = "yes" if check(f, floor) else "no"
-            lines.append(f"| {run['database']} | {run['workers']} | {name} | {f['rps']:.0f} | {ratio} | "
+            lines.append(f"| {where} | {run['workers']} | {name} | {f['rps']:.0f} | {ratio} | "
                          f"{f['p50_ms']:.1f} | {f['p99_ms']:.1f} | {f['errors']} | {f['non2xx']} | {target} | {met} |")
     lines.append("")
     for run in runs:
         limit = 3 if run["database"] == "sqlite" else 5
         imp = run.get("import_100k_s")
-        lines.append(f"- {run['database']}: import of 100 000 units {imp} s (target < {limit} s: "
+        lines.append(f"- {' '.join([run['database'], *run.get('env', [])])}: import of 100 000 units {imp} s (target < {limit} s: "
                      f"{'met' if imp is not None and imp < limit else 'not met'}), status {run.get('import_status')}")
         rss = run.get("rss_mb_at_rest") or []
         if rss:
-            lines.append(f"  resident memory at rest: " + ", ".join(f"{n} {mb:.0f} MB" for n, mb in rss)
+            lines.append("  resident memory at rest: " + ", ".join(f"{n} {mb:.0f} MB" for n, mb in rss)
                          + f" (target < 120 MB: {'met' if max(mb for _, mb in rss) < 120 else 'not met'})")
         check = run.get("oversell_check", {})
         lines.append(f"  oversell check: {'nothing oversold' if check.get('ok') else 'FAILED'} "

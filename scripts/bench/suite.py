@@ -99,7 +99,8 @@ def units_csv(path: Path) -> None:
     with path.open("w") as f:
         f.write("serial_number,model_code,product_name,site_name,region,accepted_on\n")
         for i in range(100_000):
-            f.write(f"BENCH-{i:06d},KFR-72LW,Cabinet AC,Site {i % 97},shandong,2024-{i % 12 + 1:02d}-{i % 28 + 1:02d}\n")
+            accepted = f"2024-{i % 12 + 1:02d}-{i % 28 + 1:02d}"
+            f.write(f"BENCH-{i:06d},KFR-72LW,Cabinet AC,Site {i % 97},shandong,{accepted}\n")
 
 
 def fresh_postgres_database(url: str, name: str) -> str:
