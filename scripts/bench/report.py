@@ -88,7 +88,8 @@ def main() -> int:
     for run in runs:
         limit = 3 if run["database"] == "sqlite" else 5
         imp = run.get("import_100k_s")
-        lines.append(f"- {' '.join([run['database'], *run.get('env', [])])}: import of 100 000 units {imp} s (target < {limit} s: "
+        where = " ".join([run["database"], *run.get("env", [])])
+        lines.append(f"- {where}: import of 100 000 units {imp} s (target < {limit} s: "
                      f"{'met' if imp is not None and imp < limit else 'not met'}), status {run.get('import_status')}")
         rss = run.get("rss_mb_at_rest") or []
         if rss:
