@@ -44,6 +44,7 @@ if [[ -z ${SKIP_PG:-} ]] && { ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&
   PG_STARTED=1
   echo "== platform on PostgreSQL, ${PG_WORKERS:-2} processes per service"
   $PY -m scripts.bench.suite --database postgresql --url "$TEST_DATABASE_URL" --workers "${PG_WORKERS:-2}" \
+    --pg-pid-file "$PG_TEMP_DIR/data/postmaster.pid" \
     "${SUITE_ARGS[@]}" --out "$WORK/postgresql.json" || echo "!! the PostgreSQL run failed or oversold" >&2
 else
   echo "== no PostgreSQL server binaries (or SKIP_PG): SQLite only"

@@ -68,22 +68,26 @@ def main() -> int:
     if floor:
         lines += ["Floor (../shared/bench, same run): "
                   + ", ".join(f"{k} {floor[k]:.0f} req/s" for k in ("a", "b", "c") if k in floor), ""]
-    lines += ["| database | workers | scenario | req/s | x /hello | p50 ms | p99 ms | errors | non-2xx | target "
-              "| met |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines += ["| database | workers | scenario | req/s | x /hello | p50 ms | p99 ms | errors | non-2xx | CPU ms/req "
+              "(ours + db) | target | met |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for run in runs:
         where = " ".join([run["database"], *run.get("env", [])])
         for name, f in run["scenarios"].items():
             if f.get("rps") is None:
-                lines.append(f"| {where} | {run['workers']} | {name} | failed | | | | | | | |")
+                lines.append(f"| {where} | {run['workers']} | {name} | failed | | | | | | | | |")
                 continue
             ratio = f"{f['rps'] / floor['a']:.2f}" if floor.get("a") else ""
             target, check = TARGETS.get(name, ("", None))
+            cpu = f"{f['cpu_ms_per_req']:.2f}" if f.get("cpu_ms_per_req") is not None else ""
+            if f.get("db_cpu_ms_per_req") is not None:
+                cpu += f" + {f['db_cpu_ms_per_req']:.2f}"
             met = ""
             if check is not None and not (name.startswith("storm") and run["database"] != "postgresql"):
                 met = "yes" if check(f, floor) else "no"
             lines.append(f"| {where} | {run['workers']} | {name} | {f['rps']:.0f} | {ratio} | "
-                         f"{f['p50_ms']:.1f} | {f['p99_ms']:.1f} | {f['errors']} | {f['non2xx']} | {target} | {met} |")
+                         f"{f['p50_ms']:.1f} | {f['p99_ms']:.1f} | {f['errors']} | {f['non2xx']} | {cpu} | {target} "
+                         f"| {met} |")
     lines.append("")
     for run in runs:
         limit = 3 if run["database"] == "sqlite" else 5

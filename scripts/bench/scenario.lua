@@ -13,6 +13,7 @@ local parts = tonumber(os.getenv("BENCH_PARTS") or "1")
 local warehouse = os.getenv("BENCH_WAREHOUSE") or "WH-BENCH"
 local ids_dir = os.getenv("BENCH_IDS_DIR")
 local threads = tonumber(os.getenv("BENCH_THREADS") or "2")
+local units = tonumber(os.getenv("BENCH_UNITS") or "100000")
 
 function setup(thread)
   counter = counter + 1
@@ -42,7 +43,7 @@ function init(args)
 end
 
 local function serial()
-  return string.format("BENCH-%06d", math.random(0, 99999))
+  return string.format("BENCH-%06d", math.random(0, units - 1))
 end
 
 function request()
