@@ -89,6 +89,21 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def by_service(run_pid: int) -> dict[str, list[int]]:
+    """Each service's processes (its uvicorn supervisor and workers), by name."""
+    found = {}
+    for pid in descendants(run_pid):
+        try:
+            args = (Path("/proc") / str(pid) / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        app = next((a.decode() for a in args if a.endswith(b":create_app")), None)
+        if app:
+            name = app.split(".")[1] if app.startswith("services.") else app.split(".")[0]
+            found[name] = [pid, *descendants(pid)]
+    return found
+
+
 def wrk(base: str, *, mode: str, path: str, header: tuple[str, str], duration: int, conns: int, threads: int,
         extra: dict[str, str] | None = None) -> dict:
     env = dict(os.environ, BENCH_MODE=mode, BENCH_PATH=path, BENCH_HEADER_NAME=header[0],
@@ -221,11 +236,17 @@ def run(args) -> dict:
             ours = descendants(platform.pid)
             theirs = [pg_pid, *descendants(pg_pid)] if pg_pid else []
             before = cpu_seconds(ours), cpu_seconds(theirs)
+            services = by_service(platform.pid)
+            service_before = {name: cpu_seconds(pids) for name, pids in services.items()}
             figures = wrk(base, mode=mode, path=path, header=header, extra=extra, **load)
             # CPU per request moves far less than req/s when other work shares the machine.
             served = (figures["rps"] or 0) * args.duration
             if served:
                 figures["cpu_ms_per_req"] = round((cpu_seconds(ours) - before[0]) * 1000 / served, 3)
+                figures["cpu_ms_per_req_by_service"] = {
+                    name: round((cpu_seconds(pids) - service_before[name]) * 1000 / served, 3)
+                    for name, pids in services.items()
+                }
                 if pg_pid:
                     theirs = [pg_pid, *descendants(pg_pid)]
                     figures["db_cpu_ms_per_req"] = round((cpu_seconds(theirs) - before[1]) * 1000 / served, 3)

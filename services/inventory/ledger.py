@@ -20,7 +20,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 
 import structlog
-from sqlalchemy import and_, case, func, literal, select, tuple_, update
+from sqlalchemy import and_, case, func, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -96,13 +96,14 @@ def give_back_due(session: Session, *, now: datetime, warehouses: Collection[str
         session.flush()
 
 
+_STOCK = Stock.__table__
+
+
 def _by_key(values: dict[Key, int]):
     """A CASE giving each (warehouse, part) row its value, 0 for any other row."""
-    if not values:
-        return literal(0)
+    c = _STOCK.c
     return case(
-        *[(and_(Stock.warehouse == w, Stock.part_number == p), v) for (w, p), v in sorted(values.items())],
-        else_=0,
+        *[(and_(c.warehouse == w, c.part_number == p), v) for (w, p), v in sorted(values.items())], else_=0,
     )
 
 
@@ -118,31 +119,29 @@ def apply(
     if not keys:
         return set()
     session.flush()  # our own inserts go first: the stock rows stay locked only until COMMIT
-    match = tuple_(Stock.warehouse, Stock.part_number).in_(keys)
-    statement = update(Stock)
-    if session.get_bind().dialect.name == "postgresql":
+    c = _STOCK.c
+    match = tuple_(c.warehouse, c.part_number).in_(keys)
+    # Core, not the ORM's bulk UPDATE: the statement is the same, its Python cost a fraction.
+    statement = update(_STOCK)
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
         # The rows are locked in key order by the CTE before the UPDATE touches any of them,
         # so two multi-row changes never wait on each other in a circle.
         locked = (
-            select(Stock.warehouse, Stock.part_number).where(match)
-            .order_by(Stock.warehouse, Stock.part_number).with_for_update().cte("locked")
+            select(c.warehouse, c.part_number).where(match)
+            .order_by(c.warehouse, c.part_number).with_for_update().cte("locked")
         )
-        statement = statement.where(
-            Stock.warehouse == locked.c.warehouse, Stock.part_number == locked.c.part_number
-        )
+        statement = statement.where(c.warehouse == locked.c.warehouse, c.part_number == locked.c.part_number)
     else:
         statement = statement.where(match)
     values = {}
     if on_hand:
-        values["on_hand"] = Stock.on_hand + _by_key(on_hand)
+        values["on_hand"] = c.on_hand + _by_key(on_hand)
     if reserved:
-        values["reserved"] = Stock.reserved + _by_key(reserved)
+        values["reserved"] = c.reserved + _by_key(reserved)
     if need:
-        statement = statement.where(Stock.on_hand - Stock.reserved >= _by_key(need))
-    rows = session.execute(
-        statement.values(**values).returning(Stock.warehouse, Stock.part_number),
-        execution_options={"synchronize_session": False},
-    )
+        statement = statement.where(c.on_hand - c.reserved >= _by_key(need))
+    rows = connection.execute(statement.values(**values).returning(c.warehouse, c.part_number))
     return {(w, p) for w, p in rows}
 
 
