@@ -20,7 +20,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 
 import structlog
-from sqlalchemy import and_, case, func, select, tuple_, update
+from sqlalchemy import and_, bindparam, case, func, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -99,6 +99,17 @@ def give_back_due(session: Session, *, now: datetime, warehouses: Collection[str
 _STOCK = Stock.__table__
 
 
+_ONE_ROW = (
+    update(_STOCK)
+    .where(
+        _STOCK.c.warehouse == bindparam("w"), _STOCK.c.part_number == bindparam("p"),
+        _STOCK.c.on_hand - _STOCK.c.reserved >= bindparam("need"),
+    )
+    .values(on_hand=_STOCK.c.on_hand + bindparam("d_on_hand"), reserved=_STOCK.c.reserved + bindparam("d_reserved"))
+    .returning(_STOCK.c.warehouse)
+)
+
+
 def _by_key(values: dict[Key, int]):
     """A CASE giving each (warehouse, part) row its value, 0 for any other row."""
     c = _STOCK.c
@@ -119,11 +130,18 @@ def apply(
     if not keys:
         return set()
     session.flush()  # our own inserts go first: the stock rows stay locked only until COMMIT
+    connection = session.connection()
+    if len(keys) == 1:  # most changes touch one row: no order to keep, a statement built once
+        (warehouse, part), = keys
+        changed = connection.execute(_ONE_ROW, {
+            "w": warehouse, "p": part, "d_on_hand": on_hand.get(keys[0], 0),
+            "d_reserved": reserved.get(keys[0], 0), "need": need.get(keys[0], 0),
+        }).first()
+        return {keys[0]} if changed is not None else set()
     c = _STOCK.c
     match = tuple_(c.warehouse, c.part_number).in_(keys)
     # Core, not the ORM's bulk UPDATE: the statement is the same, its Python cost a fraction.
     statement = update(_STOCK)
-    connection = session.connection()
     if connection.dialect.name == "postgresql":
         # The rows are locked in key order by the CTE before the UPDATE touches any of them,
         # so two multi-row changes never wait on each other in a circle.
