@@ -37,11 +37,29 @@ def workers(supervisor: int) -> list[int]:
             if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()]
 
 
-@pytest.fixture(scope="module")
-def two_workers(tmp_path_factory):
+def databases() -> list[str]:
+    return ["sqlite", "postgres"] if os.environ.get("TEST_DATABASE_URL") else ["sqlite"]
+
+
+def fresh_postgres(name: str) -> str:
+    from sqlalchemy import create_engine, text
+
+    url = os.environ["TEST_DATABASE_URL"]
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(scope="module", params=databases())
+def two_workers(request, tmp_path_factory):
     platform = Platform(tmp_path_factory.mktemp("two-workers"))
     platform.env.update({"INVENTORY_WORKERS": "2", "IDEMPOTENCY_LEASE_SECONDS": "2",
                          "RATE_LIMIT_PER_SECOND": "0"})
+    if request.param == "postgres":
+        platform.env["DATABASE_URL"] = fresh_postgres(f"e2e_kill_{os.getpid()}")
     platform.start()
     try:
         with platform.client() as admin:
