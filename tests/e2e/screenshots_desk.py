@@ -36,7 +36,8 @@ def prepare(platform: Platform, keys: dict) -> dict:
             return made.json()
 
         report(serial_number=SERIAL, description="室外机停机，病房不制冷", level=2, reported_at=ago(14))
-        report(site_address="济南市市中区经十路 88 号 国际会展中心", description="空调漏水", level=1, reported_at=ago(9))
+        report(site_address="济南市市中区经十路 88 号 国际会展中心", description="空调漏水", level=1,
+               reported_at=ago(9))
         onsite = report(serial_number="KFR35-000009", description="制热效果差", level=1, reported_at=ago(50))
         desk.post(f"/servicedesk/tickets/{onsite['id']}/dispatch",
                   json={"technician": "王磊", "station": "JN-07", "at": ago(45)})
