@@ -46,7 +46,7 @@ clean:
 
 messages: install-test  ## the web app's words: extract them, then add the new ones to each catalog
 	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --omit-header -o gateway/web/locale/messages.pot gateway/web
-	$(VENV)/bin/pybabel update -i gateway/web/locale/messages.pot -d gateway/web/locale --no-location --no-fuzzy-matching
+	$(VENV)/bin/pybabel update -i gateway/web/locale/messages.pot -d gateway/web/locale --no-fuzzy-matching -w 120
 
 COMPOSE ?= docker compose
 .PHONY: up down

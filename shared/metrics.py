@@ -183,6 +183,10 @@ def tickets_by_milestone_state(source: Callable[[], dict[tuple[str, str], int]])
 
 
 def add_scrape_source(collector: Collector) -> None:
+    """One source per metric name: a newer app in the same process (tests) replaces the older one's."""
+    name = getattr(collector, "name", None)
+    if name is not None:
+        _scrape_sources[:] = [c for c in _scrape_sources if getattr(c, "name", None) != name]
     _scrape_sources.append(collector)
 
 
