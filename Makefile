@@ -46,9 +46,10 @@ clean:
 
 messages: install-test  ## the web app's words: extract them, then add the new ones to each catalog
 	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --omit-header -o gateway/web/locale/messages.pot gateway/web
-	$(VENV)/bin/pybabel update -i gateway/web/locale/messages.pot -d gateway/web/locale --no-location --no-fuzzy-matching
+	$(VENV)/bin/pybabel update -i gateway/web/locale/messages.pot -d gateway/web/locale --no-fuzzy-matching -w 120
 
 COMPOSE ?= docker compose
+.PHONY: up down
 
 up:  ## the platform on PostgreSQL in Docker (docker-compose.yml); writes .env with new secrets if missing
 	$(PYTHON) deploy/compose/init_env.py

@@ -91,8 +91,14 @@ def show(title: str | None, columns: list[str], rows: list[list[str]]) -> None:
     out.print(table)
 
 
-def api(ctx: typer.Context) -> Api:
-    url, key = ctx.obj
+UrlOption = Annotated[str | None, typer.Option("--url", help="The gateway (also before the command)",
+                                               show_default=False)]
+KeyOption = Annotated[str | None, typer.Option("--key", help="Your API key (also before the command)",
+                                               show_default=False)]
+
+
+def api(ctx: typer.Context, url: str | None = None, key: str | None = None) -> Api:
+    url, key = url or ctx.obj[0], key or ctx.obj[1]
     if not key:
         raise typer.BadParameter("give an API key with --key or AFTERSALES_API_KEY", param_hint="--key")
     return Api(url, key)
@@ -123,6 +129,8 @@ def import_units(
     errors: Annotated[Path | None, typer.Option("--errors", dir_okay=False,
                                                 help="write the bad rows and their reasons here")] = None,
     chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, max=100_000, help="rows per request")] = CHUNK_ROWS,
+    url: UrlOption = None,
+    key: KeyOption = None,
 ) -> None:
     """Register the units of a CSV file, in chunks, with a progress bar."""
     try:
@@ -130,7 +138,7 @@ def import_units(
     except UnicodeDecodeError:
         raise typer.BadParameter("the file is not UTF-8 text", param_hint="FILE") from None
     prepared = chunks.prepare(text, chunk_size)
-    client = api(ctx)
+    client = api(ctx, url, key)
 
     def action() -> None:
         created = skipped = 0
@@ -186,10 +194,12 @@ def coverage(
     serial: Annotated[str, typer.Argument(help="the unit's serial number")],
     on: Annotated[str | None, typer.Option("--on", help="the day (YYYY-MM-DD); default today")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="the API's answer as it is")] = False,
+    url: UrlOption = None,
+    key: KeyOption = None,
 ) -> None:
     """What of a unit is under warranty on a day."""
     day = _day(on)
-    client = api(ctx)
+    client = api(ctx, url, key)
 
     def action() -> None:
         params = {"on": day} if day else {}
@@ -217,28 +227,30 @@ def keys_create(
     name: Annotated[str, typer.Option("--name", help="who holds it")],
     warehouse: Annotated[list[str] | None, typer.Option("--warehouse", help="limit a warehouse key (repeat)")]
     = None,
+    url: UrlOption = None,
+    key: KeyOption = None,
 ) -> None:
     """Make a key; it is shown this once."""
-    client = api(ctx)
+    client = api(ctx, url, key)
 
     def action() -> None:
         body = {"role": role, "name": name}
         if warehouse:
             body["warehouses"] = warehouse
-        key = client.send("POST", "/admin/api-keys", json=body, ok=(201,)).json()
-        out.print(f"id: {key['id']}\nrole: {key['role']}\nname: {key['name']}", highlight=False, markup=False)
-        if key.get("warehouses"):
-            out.print(f"warehouses: {', '.join(key['warehouses'])}", highlight=False)
-        out.print(f"key: {key['key']}", highlight=False, markup=False)
+        made = client.send("POST", "/admin/api-keys", json=body, ok=(201,)).json()
+        out.print(f"id: {made['id']}\nrole: {made['role']}\nname: {made['name']}", highlight=False, markup=False)
+        if made.get("warehouses"):
+            out.print(f"warehouses: {', '.join(made['warehouses'])}", highlight=False)
+        out.print(f"key: {made['key']}", highlight=False, markup=False)
         err.print("The key is shown this once: store it now.")
 
     run(action)
 
 
 @keys_app.command("list")
-def keys_list(ctx: typer.Context) -> None:
+def keys_list(ctx: typer.Context, url: UrlOption = None, key: KeyOption = None) -> None:
     """Every key (never the key itself)."""
-    client = api(ctx)
+    client = api(ctx, url, key)
 
     def action() -> None:
         rows, cursor = [], None
@@ -256,9 +268,10 @@ def keys_list(ctx: typer.Context) -> None:
 
 
 @keys_app.command("revoke")
-def keys_revoke(ctx: typer.Context, key_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+def keys_revoke(ctx: typer.Context, key_id: Annotated[str, typer.Argument(metavar="ID")],
+                url: UrlOption = None, key: KeyOption = None) -> None:
     """Revoke a key at once."""
-    client = api(ctx)
+    client = api(ctx, url, key)
 
     def action() -> None:
         client.send("DELETE", f"/admin/api-keys/{quote(key_id, safe='')}", ok=(204,))

@@ -1,23 +1,47 @@
 """API keys: random, shown once, stored as a SHA-256 hash, revocable at once.
 
 Keys carry 256 random bits, so a fast hash is enough (no password stretching
-needed), and the lookup by hash stays one indexed read per request.
+needed). A key found active is kept in the process's memory, so a request
+costs no database round trip; revocation still takes effect at once on every
+gateway process, because every request first asks, without a round trip,
+whether anything changed since:
+- PostgreSQL: `revoke` sends NOTIFY api_keys in its transaction (delivered
+  at COMMIT, before the revoking request is answered); each process LISTENs
+  on a connection of its own and, per request, reads whatever has arrived on
+  that socket (a non-blocking recv: microseconds). A notification clears the
+  cache. If that connection fails, the cache is off (a lookup per request,
+  as before) until it is back.
+- SQLite: `PRAGMA data_version` on a connection of its own changes whenever
+  another connection committed to the gateway's database (an in-memory read
+  of the WAL index, no I/O); any change clears the cache.
+A lookup that ran while the cache was cleared is not kept (a generation
+counter), so a revocation is never overwritten by an answer read before it.
+Unknown keys are never cached. Anything that changes a key's role or
+warehouses must notify the same way (`changed`).
 """
 
+import contextlib
 import hashlib
 import hmac
 import secrets
+import threading
+import time
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select, update
+import structlog
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from gateway.models import ApiKey
 from shared import errors, pagination
 from shared.context import Caller
 
+log = structlog.get_logger("gateway")
 BOOTSTRAP_ID = "bootstrap"
+CHANNEL = "api_keys"
+CACHE_MAX = 10_000  # keys in memory per process; past it the cache starts again empty
+RECONNECT_EVERY_SECONDS = 1.0
 # last_used_at is written at most this often per key and process: a write per
 # request would serialise every read on SQLite.
 LAST_USED_RESOLUTION = timedelta(seconds=60)
@@ -65,6 +89,13 @@ def revoke(session: Session, *, key_id: str, now: datetime) -> None:
         raise ApiKeyNotFound(f"No API key with id {key_id}")
     if key.revoked_at is None:
         key.revoked_at = now
+        changed(session)
+
+
+def changed(session: Session) -> None:
+    """Tell every gateway process, at COMMIT, that a key changed (PostgreSQL; SQLite sees it itself)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
 
 
 # Built once: constructing the expression per request cost more than running it.
@@ -73,12 +104,85 @@ _ACTIVE_KEY = select(ApiKey.id, ApiKey.role, ApiKey.warehouses).where(
 )
 
 
+class ChangeWatch:
+    """Says, without a database round trip, whether the keys may have changed since it was last asked."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.postgres = engine.dialect.name == "postgresql"
+        self.raw = None
+        self.last_version = None
+        self.next_attempt = 0.0
+
+    def _connect(self) -> None:
+        now = time.monotonic()
+        if now < self.next_attempt:
+            return
+        self.next_attempt = now + RECONNECT_EVERY_SECONDS
+        try:
+            pooled = self.engine.raw_connection()
+            raw = pooled.driver_connection
+            pooled.detach()  # ours for good: it is not a connection for queries
+            if self.postgres:
+                raw.autocommit = True
+                raw.execute(f"LISTEN {CHANNEL}")
+            else:
+                self.last_version = raw.execute("PRAGMA data_version").fetchone()[0]
+            self.raw = raw
+        except Exception as exc:  # no watch, no cache: every request looks its key up
+            log.warning("api_key_watch_unavailable", error=str(exc))
+
+    def changed(self) -> bool | None:
+        """True if something changed, False if not, None if it cannot tell (then trust nothing)."""
+        if self.raw is None:
+            self._connect()
+            return None if self.raw is None else True
+        try:
+            if self.postgres:
+                pgconn = self.raw.pgconn
+                pgconn.consume_input()  # whatever has arrived; the socket is non-blocking
+                seen = False
+                while pgconn.notifies() is not None:
+                    seen = True
+                if pgconn.status != 0:  # CONNECTION_OK
+                    raise ConnectionError("listen connection lost")
+                return seen
+            version = self.raw.execute("PRAGMA data_version").fetchone()[0]
+            if version != self.last_version:
+                self.last_version = version
+                return True
+            return False
+        except Exception as exc:
+            log.warning("api_key_watch_lost", error=str(exc))
+            self.close()
+            return None
+
+    def close(self) -> None:
+        if self.raw is not None:
+            with contextlib.suppress(Exception):  # already broken
+                self.raw.close()
+            self.raw = None
+
+
 class Authenticator:
     def __init__(self, db, admin_key: str, clock) -> None:
         self.db = db
         self.admin_hash = hash_key(admin_key)
         self.clock = clock
         self.last_written: dict[str, datetime] = {}
+        self.cache: dict[str, Caller] = {}
+        self.generation = 0
+        self.watch = ChangeWatch(db.read_engine)
+        self.lock = threading.Lock()
+
+    def _current(self) -> tuple[bool, int]:
+        """Whether the cache may be used now, and the generation a lookup made now belongs to."""
+        with self.lock:
+            state = self.watch.changed()
+            if state is not False:
+                self.cache.clear()
+                self.generation += 1
+            return state is not None, self.generation
 
     def authenticate(self, raw: str | None) -> Caller | None:
         if not raw:
@@ -86,13 +190,30 @@ class Authenticator:
         digest = hash_key(raw)
         if hmac.compare_digest(digest, self.admin_hash):
             return Caller(role="admin", key_id=BOOTSTRAP_ID)
+        usable, generation = self._current()
+        caller = self.cache.get(digest) if usable else None
+        if caller is None:
+            caller = self._lookup(digest)
+            if caller is None:
+                return None
+            with self.lock:
+                if usable and generation == self.generation:
+                    if len(self.cache) >= CACHE_MAX:
+                        self.cache.clear()
+                    self.cache[digest] = caller
+        self._touch(caller.key_id)
+        return caller
+
+    def _lookup(self, digest: str) -> Caller | None:
         with self.db.read_engine.connect() as conn:
             row = conn.execute(_ACTIVE_KEY, {"key_hash": digest}).first()
         if row is None:
             return None
-        self._touch(row.id)
         warehouses = frozenset(w for w in row.warehouses.split(",") if w)
         return Caller(role=row.role, key_id=row.id, warehouses=warehouses)
+
+    def close(self) -> None:
+        self.watch.close()
 
     def _touch(self, key_id: str) -> None:
         now = self.clock.now()

@@ -70,6 +70,7 @@ def create_app(
                 await forwarder.close()
             for client in app.state.upstreams.values():
                 await client.aclose()
+            app.state.authenticator.close()
             app.state.db.dispose()
 
     app = FastAPI(title="After-sales platform API", version="1.0.0", lifespan=lifespan,

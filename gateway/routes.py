@@ -28,7 +28,7 @@ async def create_api_key(key_in: ApiKeyCreate, session: DbSession, clock: Curren
 @openapi.operation("listApiKeys", "API keys (never the keys themselves)")
 @router.get("/api-keys", response_model=ApiKeyPage)
 async def list_api_keys(session: DbSession, limit: Limit = 50, cursor: Cursor = None):
-    rows = keys.list_keys(session, after=pagination.decode(cursor), limit=limit)
+    rows = keys.list_keys(session, after=pagination.decode_as(cursor, pagination.is_text), limit=limit)
     rows, next_cursor = pagination.page(rows, limit, key=lambda k: k.id)
     return ApiKeyPage(items=[ApiKeyRead.of(k) for k in rows], next_cursor=next_cursor)
 

@@ -1,5 +1,5 @@
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -8,10 +8,15 @@ from shared.types import StrictModel
 Role = Literal["admin", "station", "warehouse", "billing", "desk", "metrics"]
 
 
+# PostgreSQL refuses NUL in text: refused here as a 422, not met there as a 500.
+NO_NUL = r"^[^\x00]*$"
+WAREHOUSE_CODE = r"^\s*[A-Za-z0-9][A-Za-z0-9._/-]{0,39}\s*$"  # as inventory writes its codes; never a comma
+
+
 class ApiKeyCreate(StrictModel):
     role: Role
-    name: str = Field(min_length=1, max_length=200)
-    warehouses: list[str] | None = Field(default=None, max_length=100)
+    name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
+    warehouses: list[Annotated[str, Field(pattern=WAREHOUSE_CODE)]] | None = Field(default=None, max_length=100)
 
 
 class ApiKeyRead(BaseModel):

@@ -2,6 +2,7 @@
 middleware, health and readiness."""
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
@@ -29,6 +30,13 @@ async def _purge_idempotency_keys(idempotency) -> None:
             log.info("idempotency_keys_purged", count=purged)
         except Exception as exc:  # a busy database now is no reason to stop purging later
             log.warning("idempotency_purge_failed", error=str(exc))
+
+
+def telemetry() -> dict:
+    """FastAPI's OpenTelemetry hooks, off unless FASTAPI_TELEMETRY=1: nothing here configures a
+    provider, and asking OpenTelemetry for one on every request cost ~6 % of a coverage request."""
+    on = os.environ.get("FASTAPI_TELEMETRY", "") == "1"
+    return {"tracing": on, "metrics": on, "logs": on}
 
 
 def create_service_app(
@@ -62,9 +70,11 @@ def create_service_app(
             finally:
                 if purging is not None:
                     purging.cancel()
+                if getattr(app.state, "async_engine", None) is not None:
+                    await app.state.async_engine.dispose()
                 app.state.db.dispose()
 
-    app = FastAPI(title=title, version="1.0.0", lifespan=lifespan,
+    app = FastAPI(title=title, version="1.0.0", lifespan=lifespan, telemetry=telemetry(),
                   generate_unique_id_function=openapi.fallback_operation_id)
     errors.install(app)
     app.add_middleware(

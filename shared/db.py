@@ -10,6 +10,7 @@ LOCAL statement_timeout) no longer than the time left, and a unit of work
 whose deadline has passed rolls back instead of committing.
 """
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -75,6 +76,7 @@ def make_base() -> type[DeclarativeBase]:
 
 
 SQLITE_BUSY_MS = 30_000
+POOL_SIZE = int(os.environ.get("DB_POOL_SIZE", "20"))
 
 
 def is_sqlite(url: str) -> bool:
@@ -86,9 +88,14 @@ def create_db_engine(url: str, *, schema: str | None = None, immediate: bool = F
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _configure_sqlite(engine, begin="BEGIN IMMEDIATE" if immediate else "BEGIN")
         return engine
-    connect_args = {"options": f"-c search_path={schema}"} if schema else {}
+    connect_args = {"connect_timeout": 5}
+    if schema:
+        connect_args["options"] = f"-c search_path={schema}"
+    # As many connections as threads can wait on the database at once (shared/dbwait.py),
+    # plus the event loop's own: a connection opened and closed per request (overflow)
+    # cost more than the request's statements.
     engine = create_engine(
-        url, connect_args=connect_args, pool_size=10, max_overflow=20, pool_pre_ping=True
+        url, connect_args=connect_args, pool_size=POOL_SIZE, max_overflow=10, pool_pre_ping=True
     )
     _bound_statements(engine)
     return engine

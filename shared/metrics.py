@@ -38,6 +38,9 @@ UNMATCHED = "unmatched"
 # The header a service answers the gateway with: its route template, so that the
 # gateway labels what it forwarded the same way (it never reaches the client).
 ROUTE_HEADER = b"x-route-template"
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # Values are files there, some made right below: a missing directory would fail the import.
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 REQUESTS = Counter(
@@ -89,9 +92,9 @@ def forget_dead_workers() -> None:
     if path is None:
         return
     for name in glob.glob(os.path.join(path, "gauge_live*_*.db")):
-        pid = int(name.rsplit("_", 1)[1].removesuffix(".db"))
-        if not _alive(pid):
-            multiprocess.mark_process_dead(pid, path)
+        pid_text = name.rsplit("_", 1)[1].removesuffix(".db")
+        if pid_text.isdigit() and not _alive(int(pid_text)):
+            multiprocess.mark_process_dead(int(pid_text), path)
 
 
 def _alive(pid: int) -> bool:
@@ -180,6 +183,10 @@ def tickets_by_milestone_state(source: Callable[[], dict[tuple[str, str], int]])
 
 
 def add_scrape_source(collector: Collector) -> None:
+    """One source per metric name: a newer app in the same process (tests) replaces the older one's."""
+    name = getattr(collector, "name", None)
+    if name is not None:
+        _scrape_sources[:] = [c for c in _scrape_sources if getattr(c, "name", None) != name]
     _scrape_sources.append(collector)
 
 

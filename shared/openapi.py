@@ -24,6 +24,7 @@ from fastapi.routing import APIRoute
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_REF = "#/components/schemas/Problem"
+PROBLEM_CODES = "x-problem-codes"
 # Components every app defines identically; the merged contract keeps one of each.
 SHARED_SCHEMAS = {
     "Problem": {
@@ -135,11 +136,14 @@ def fallback_operation_id(route: APIRoute) -> str:
 
 
 def _problem(status: int, codes: Iterable[str]) -> dict:
-    listed = ", ".join(f"`{c}`" for c in dict.fromkeys(codes))
+    codes = list(dict.fromkeys(codes))
+    listed = ", ".join(f"`{c}`" for c in codes)
     text = ERROR_TEXT.get(status, "Error")
     return {
         "description": f"{text}: {listed}" if listed else text,
         "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}},
+        # The same codes for machines: what a client may branch on for this status.
+        PROBLEM_CODES: codes,
     }
 
 
@@ -154,9 +158,7 @@ def add_errors(operation_: dict, statuses: Mapping[int, Iterable[str]]) -> None:
 
 
 def _codes_of(response: dict | None) -> list[str]:
-    if not response or PROBLEM_MEDIA_TYPE not in response.get("content", {}):
-        return []
-    return re.findall(r"`([a-z0-9_]+)`", response.get("description", ""))
+    return list((response or {}).get(PROBLEM_CODES, []))
 
 
 def derived_errors(operation_: dict, always: Iterable[int]) -> dict[int, list[str]]:

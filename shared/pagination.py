@@ -42,6 +42,23 @@ def decode(cursor: str | None) -> Any:
         raise BadCursor() from None
 
 
+def decode_as(cursor: str | None, valid) -> Any:
+    """The decoded cursor, refused (422 `invalid_cursor`) unless `valid` accepts its shape:
+    a cursor is opaque to clients, so anything but one this list gave is a client's error."""
+    after = decode(cursor)
+    if after is not None and not valid(after):
+        raise BadCursor()
+    return after
+
+
+def is_text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 2**31 - 1
+
+
 def keyset(query, column, *, after, limit: int, descending: bool = False):
     """`query` ordered by a unique `column`, from after `after`, one row more than a page
     (so that `page` can tell whether more follow)."""

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     service_urls: dict[str, str] = Field(default_factory=dict)
     reservation_ttl_seconds: int = 259_200
     max_body_bytes: int = 10 * 1024 * 1024
+    # How long a claimed Idempotency-Key whose process died blocks a retry (shared/idempotency.py).
+    idempotency_lease_seconds: float = 60.0
 
 
 def service_url(name: str) -> str:

@@ -31,7 +31,7 @@ def _signed_in(request: Request):
 
 def _safe_next(value: str) -> str:
     # Only a path of our own pages: never another site, a scheme-relative URL or a way out of /app/.
-    if SAFE_NEXT.match(value) and ".." not in value:
+    if SAFE_NEXT.match(value) and ".." not in value and "%2e" not in value.lower():
         return value
     return ""
 
@@ -77,7 +77,8 @@ async def login(page: Public):
     if not sections.visible(caller):
         return _login_form(page, status=403, note="no_pages")
     sessions.close_session(state.db, page.request.cookies.get(pages.SESSION_COOKIE))
-    token, _csrf = sessions.open_session(state.db, key_hash=keys.hash_key(raw), now=state.clock.now())
+    token, _csrf = sessions.open_session(state.db, key_hash=keys.hash_key(raw), now=state.clock.now(),
+                                         idle=timedelta(seconds=state.gateway.settings.web_session_idle_seconds))
     response = pages.redirect(page, _safe_next(page.value("next")) or sections.home_for(caller))
     response.set_cookie(pages.SESSION_COOKIE, token, httponly=True, samesite="strict",
                         secure=pages.is_https(page.request), path="/")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, urlencode
+from urllib.parse import parse_qs, parse_qsl, quote, urlencode, urlsplit
 
 import jinja2
 from fastapi import Request
@@ -170,9 +170,15 @@ def finish(page: Page, response):
 
 
 def url_with_lang(request: Request, lang: str) -> str:
+    code = "en" if lang == "en" else "zh"
+    if request.method != "GET":
+        # The answer to a form has no address of its own: switch on the page the form was on.
+        came_from = urlsplit(request.headers.get("referer", ""))
+        path = came_from.path if came_from.path.startswith("/app/") and ".." not in came_from.path else "/app/"
+        query = [(k, v) for k, v in parse_qsl(came_from.query) if k != "lang"]
+        return path + "?" + urlencode([*query, ("lang", code)])
     query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
-    query.append(("lang", "en" if lang == "en" else "zh"))
-    return request.url.path + "?" + urlencode(query)
+    return request.url.path + "?" + urlencode([*query, ("lang", code)])
 
 
 def render(page: Page, template: str, *, status: int = 200, **values: Any) -> HTMLResponse:

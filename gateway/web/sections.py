@@ -23,6 +23,8 @@ SECTIONS = (
             N_("Stock everywhere, reserve and issue parts, goods in, transfers, supply guarantee.")),
     Section("billing", N_("Billing"), frozenset({"billing"}), "/app/billing",
             N_("Bill a repair, print, pay or void bills, maintenance contracts.")),
+    Section("desk", N_("Service desk"), frozenset({"desk"}), "/app/desk",
+            N_("Take a fault report, the board by urgency, dispatch, follow-up calls, complaints.")),
 )
 
 

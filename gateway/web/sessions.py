@@ -31,11 +31,14 @@ class Signed:
     id_hash: str
 
 
-def open_session(db, *, key_hash: str, now: datetime) -> tuple[str, str]:
-    """A new session for a key already authenticated; returns (cookie token, CSRF token)."""
+def open_session(db, *, key_hash: str, now: datetime, idle: timedelta) -> tuple[str, str]:
+    """A new session for a key already authenticated; returns (cookie token, CSRF token).
+
+    Sessions abandoned without signing out are swept here, so the table holds only live ones."""
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
     with db.transaction() as session:
+        session.execute(delete(WebSession).where(WebSession.last_seen_at < now - idle))
         session.add(WebSession(id_hash=token_hash(token), key_hash=key_hash, csrf_token=csrf,
                                created_at=now, last_seen_at=now))
     return token, csrf

@@ -142,5 +142,20 @@ PROBLEMS = {
     "bad_serial": (N_("A serial number is 6 to 40 letters, digits or dashes."),
                    N_("Check the serial on the nameplate and type it again, or scan the code.")),
     "bad_input": (N_("Some of what was entered is not valid."), N_("Check the highlighted fields and try again.")),
+    # The service desk's refusals.
+    "ticket_not_found": (N_("This ticket does not exist."), N_("Open it again from the board.")),
+    "invalid_ticket_state": (N_("This step does not fit the ticket's state (someone may have logged it already)."),
+                             N_("Reload the ticket to see where it stands.")),
+    "invalid_event_time": (N_("That time is in the future or before the ticket's previous step."),
+                           N_("Enter when it really happened, or leave the time empty for now.")),
+    "loaner_not_due": (N_("No loaner is due: the fix is not late, or this level has no loaner."),
+                       N_("A loaner can be reserved once the fix is overdue.")),
+    "loaner_already_requested": (N_("A loaner was already reserved for this ticket."),
+                                 N_("Reload the ticket to see it.")),
+    "complaint_not_found": (N_("This complaint does not exist."), N_("Open it again from the list of complaints.")),
+    "invalid_complaint_state": (N_("This complaint was already answered or resolved."),
+                                N_("Reload it to see where it stands.")),
+    "conflict": (N_("Someone changed this at the same moment."), N_("Reload the page and try again.")),
+    "database_busy": (N_("The service is busy right now."), N_("Nothing was changed. Try again in a moment.")),
 }
 GENERIC_PROBLEM = (N_("The request could not be completed."), N_("Go back and try again."))

@@ -13,7 +13,9 @@ import json
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 SERVICE = '''
 import json
@@ -59,10 +61,10 @@ def main() -> None:
     concurrency = int(sys.argv[2]) if len(sys.argv) > 2 else 32
     names = sys.argv[3:] or ["gateway.upstream:Forwarder"]
     port = free_port()
-    with open("/tmp/forwarder_cpu_service.py", "w") as f:
-        f.write(SERVICE)
+    work = tempfile.TemporaryDirectory()
+    Path(work.name, "forwarder_cpu_service.py").write_text(SERVICE)
     service = subprocess.Popen([sys.executable, "-m", "uvicorn", "forwarder_cpu_service:app", "--port", str(port),
-                                "--log-level", "warning", "--no-access-log"], cwd="/tmp")
+                                "--log-level", "warning", "--no-access-log"], cwd=work.name)
     try:
         time.sleep(1.5)
         for name in names:
@@ -73,6 +75,7 @@ def main() -> None:
     finally:
         service.terminate()
         service.wait()
+        work.cleanup()
 
 
 if __name__ == "__main__":

@@ -1,22 +1,26 @@
 """Taking stock rows for a change, without oversell, races or deadlocks.
 
-Every write that changes stock goes through `lock`, which in the caller's
-transaction (1) creates the missing rows that are about to receive stock,
-(2) expires the reservations due at the warehouses it touches and (3) locks
-the stock rows it needs with SELECT ... FOR UPDATE. Reservation rows are
-always locked before stock rows, each kind in one fixed order (reservation
-id; warehouse then part number), so two transactions on PostgreSQL never
-wait on each other in a circle. On SQLite a write transaction holds the
-database from BEGIN IMMEDIATE, so what is read is what gets written.
-The caller then decides from the locked figures (domain rules) and changes
-the rows; the CHECK constraint on stock is the last line of defence.
+Every write that changes stock does, in the caller's transaction: (1) create
+the missing rows that are about to receive stock (`ensure_rows`), (2) record
+the expiry of the reservations due at the warehouses it touches
+(`give_back_due`), (3) write its own rows (reservation, lines, movements),
+and only then (4) change every stock row it touches in ONE statement
+(`apply`), which checks what must be available and updates all rows at once,
+locking them in a fixed order (warehouse, then part number). A stock row is
+thus locked from that statement to the COMMIT that follows it: one round
+trip, not the whole use case. All or nothing: a row whose check fails is not
+changed, the caller sees it missing from the answer and raises, which rolls
+the transaction back. Reservation rows are always locked before stock rows,
+so two transactions on PostgreSQL never wait on each other in a circle. On
+SQLite a write transaction holds the database from BEGIN IMMEDIATE. The
+CHECK constraint on stock (on_hand >= reserved >= 0) is the last guard.
 """
 
 from collections.abc import Collection, Iterable
 from datetime import datetime
 
 import structlog
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import and_, bindparam, case, func, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -84,18 +88,88 @@ def _lock_giving_back(session: Session, keys: set[Key], freed: dict[Key, int]) -
     return rows
 
 
-def lock(
-    session: Session, keys: Iterable[Key], *, now: datetime, create: Iterable[Key] = ()
-) -> dict[Key, Stock]:
-    """The stock rows of `keys` that exist, locked, with the reservations due there given back.
+def give_back_due(session: Session, *, now: datetime, warehouses: Collection[str]) -> None:
+    """Expire the reservations due at `warehouses` and free their stock (usually none are due)."""
+    freed = expire_due(session, now=now, warehouses=warehouses)
+    if freed:
+        _lock_giving_back(session, set(), freed)
+        session.flush()
 
-    Consume and release hold a reservation row already: they call `lock_rows`,
-    since locking other reservations after it would break the lock order.
-    """
-    keys = set(keys)
-    ensure_rows(session, create)
-    freed = expire_due(session, now=now, warehouses={w for w, _ in keys})
-    return _lock_giving_back(session, keys, freed)
+
+_STOCK = Stock.__table__
+
+
+_ONE_ROW = (
+    update(_STOCK)
+    .where(
+        _STOCK.c.warehouse == bindparam("w"), _STOCK.c.part_number == bindparam("p"),
+        _STOCK.c.on_hand - _STOCK.c.reserved >= bindparam("need"),
+    )
+    .values(on_hand=_STOCK.c.on_hand + bindparam("d_on_hand"), reserved=_STOCK.c.reserved + bindparam("d_reserved"))
+    .returning(_STOCK.c.warehouse)
+)
+
+
+def _by_key(values: dict[Key, int]):
+    """A CASE giving each (warehouse, part) row its value, 0 for any other row."""
+    c = _STOCK.c
+    return case(
+        *[(and_(c.warehouse == w, c.part_number == p), v) for (w, p), v in sorted(values.items())], else_=0,
+    )
+
+
+def apply(
+    session: Session, *, on_hand: dict[Key, int] | None = None, reserved: dict[Key, int] | None = None,
+    need: dict[Key, int] | None = None,
+) -> set[Key]:
+    """Add the deltas to the stock rows, in one statement, where each row in `need` still has that
+    much available; the rows changed. A row missing from the answer did not exist or was short,
+    and nothing was changed there: the caller raises, which rolls everything back."""
+    on_hand, reserved, need = on_hand or {}, reserved or {}, need or {}
+    keys = sorted(set(on_hand) | set(reserved) | set(need))
+    if not keys:
+        return set()
+    session.flush()  # our own inserts go first: the stock rows stay locked only until COMMIT
+    connection = session.connection()
+    if len(keys) == 1:  # most changes touch one row: no order to keep, a statement built once
+        (warehouse, part), = keys
+        changed = connection.execute(_ONE_ROW, {
+            "w": warehouse, "p": part, "d_on_hand": on_hand.get(keys[0], 0),
+            "d_reserved": reserved.get(keys[0], 0), "need": need.get(keys[0], 0),
+        }).first()
+        return {keys[0]} if changed is not None else set()
+    c = _STOCK.c
+    match = tuple_(c.warehouse, c.part_number).in_(keys)
+    # Core, not the ORM's bulk UPDATE: the statement is the same, its Python cost a fraction.
+    statement = update(_STOCK)
+    if connection.dialect.name == "postgresql":
+        # The rows are locked in key order by the CTE before the UPDATE touches any of them,
+        # so two multi-row changes never wait on each other in a circle.
+        locked = (
+            select(c.warehouse, c.part_number).where(match)
+            .order_by(c.warehouse, c.part_number).with_for_update().cte("locked")
+        )
+        statement = statement.where(c.warehouse == locked.c.warehouse, c.part_number == locked.c.part_number)
+    else:
+        statement = statement.where(match)
+    values = {}
+    if on_hand:
+        values["on_hand"] = c.on_hand + _by_key(on_hand)
+    if reserved:
+        values["reserved"] = c.reserved + _by_key(reserved)
+    if need:
+        statement = statement.where(c.on_hand - c.reserved >= _by_key(need))
+    rows = connection.execute(statement.values(**values).returning(c.warehouse, c.part_number))
+    return {(w, p) for w, p in rows}
+
+
+def available_at(session: Session, keys: Iterable[Key]) -> dict[Key, int]:
+    """What is available on each existing row (after a failed `apply`, to say what was short)."""
+    rows = session.execute(
+        select(Stock.warehouse, Stock.part_number, Stock.on_hand - Stock.reserved)
+        .where(tuple_(Stock.warehouse, Stock.part_number).in_(sorted(set(keys))))
+    )
+    return {(w, p): int(qty) for w, p, qty in rows}
 
 
 def sweep(session: Session, *, now: datetime) -> int:

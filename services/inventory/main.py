@@ -1,5 +1,7 @@
 """The inventory service: parts, models, warehouses, stock, reservations, supply guarantee."""
 
+from datetime import timedelta
+
 from fastapi import FastAPI, Request
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
@@ -17,7 +19,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     settings = settings or settings_module.load("inventory")
 
     def on_startup(app: FastAPI) -> None:
-        app.state.idempotency = Idempotency(app.state.db, IdempotencyRecord, app.state.clock)
+        app.state.idempotency = Idempotency(
+            app.state.db, IdempotencyRecord, app.state.clock,
+            lease=timedelta(seconds=settings.idempotency_lease_seconds),
+        )
 
     app = create_service_app(
         settings, title="Inventory service", routers=[routes.router], clock=clock, on_startup=on_startup

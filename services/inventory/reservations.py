@@ -26,15 +26,7 @@ def reserve(
     require_write_at(caller, warehouse)
     warehouses.get(session, warehouse)
     parts = catalog.parts_by_number(session, [part for part, _ in lines])
-    rows = ledger.lock(session, [(warehouse, part) for part, _ in lines], now=now)
-    have = {part: availability.available(row.on_hand, row.reserved) for (_, part), row in rows.items()}
-    short = availability.shortages(lines, have)
-    if short:
-        # Raising rolls the whole transaction back: nothing is reserved.
-        metrics.RESERVATIONS.labels(outcome="refused").inc()
-        raise insufficient(short, warehouse)
-    for part, qty in lines:
-        rows[(warehouse, part)].reserved += qty
+    ledger.give_back_due(session, now=now, warehouses=[warehouse])
     reservation = Reservation(
         warehouse=warehouse, reference=reference, status=expiry.ACTIVE, created_at=now,
         expires_at=expiry.expires_at(now, ttl_seconds),
@@ -47,7 +39,15 @@ def reserve(
         for part, qty in sorted(lines)
     ]
     session.add(reservation)
-    session.flush()
+    wanted = {(warehouse, part): qty for part, qty in lines}
+    taken = ledger.apply(session, reserved=wanted, need=wanted)
+    if len(taken) != len(wanted):
+        # What each line had before this statement: the lines it did take are counted back.
+        have = {part: qty + (wanted[(w, part)] if (w, part) in taken else 0)
+                for (w, part), qty in ledger.available_at(session, wanted).items()}
+        # Raising rolls the whole transaction back: nothing is reserved.
+        metrics.RESERVATIONS.labels(outcome="refused").inc()
+        raise insufficient(availability.shortages(lines, have), warehouse)
     metrics.after_commit(session, metrics.RESERVATIONS.labels(outcome="made"))
     log.info("reserved", reservation_id=reservation.id, warehouse=warehouse, lines=len(lines))
     return reservation
@@ -74,6 +74,16 @@ def _take_active(session: Session, caller: Caller, reservation_id: int, now: dat
     return reservation
 
 
+def _give_back(session: Session, reservation: Reservation, *, used: dict) -> None:
+    """The reservation's hold leaves its stock rows, and what was used leaves the shelf: one statement."""
+    warehouse = reservation.warehouse
+    reserved = {(warehouse, line.part_number): -line.qty for line in reservation.lines}
+    on_hand = {(warehouse, p): -line.consumed for p, line in used.items() if line.consumed}
+    changed = ledger.apply(session, on_hand=on_hand, reserved=reserved)
+    if len(changed) != len(reserved):  # the CHECK or the ledger says otherwise: never half-done
+        raise RuntimeError(f"stock rows of reservation {reservation.id} missing")
+
+
 def consume(
     session: Session, *, caller: Caller, reservation_id: int, used: Sequence[tuple[str, int]] | None,
     now: datetime,
@@ -88,12 +98,8 @@ def consume(
         ) from None
     outcome = {line.part_number: line for line in plan}
     warehouse = reservation.warehouse
-    rows = ledger.lock_rows(session, [(warehouse, line.part_number) for line in reservation.lines])
     for line in reservation.lines:
         used_qty = outcome[line.part_number].consumed
-        row = rows[(warehouse, line.part_number)]
-        row.reserved -= line.qty
-        row.on_hand -= used_qty
         line.consumed_qty = used_qty
         if used_qty:
             ledger.record(
@@ -101,18 +107,14 @@ def consume(
                 now=now, reference=reservation.reference, reservation_id=reservation.id,
             )
     reservation.status, reservation.closed_at = "consumed", now
-    session.flush()
+    _give_back(session, reservation, used=outcome)
     log.info("consumed", reservation_id=reservation.id, issued=sum(line.consumed for line in plan))
     return reservation
 
 
 def release(session: Session, *, caller: Caller, reservation_id: int, now: datetime) -> Reservation:
     reservation = _take_active(session, caller, reservation_id, now)
-    warehouse = reservation.warehouse
-    rows = ledger.lock_rows(session, [(warehouse, line.part_number) for line in reservation.lines])
-    for line in reservation.lines:
-        rows[(warehouse, line.part_number)].reserved -= line.qty
     reservation.status, reservation.closed_at = "released", now
-    session.flush()
+    _give_back(session, reservation, used={})
     log.info("released", reservation_id=reservation.id)
     return reservation

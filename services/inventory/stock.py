@@ -44,13 +44,13 @@ def receive(session: Session, *, caller: Caller, receipt: ReceiptCreate, now: da
     require_write_at(caller, receipt.warehouse)
     _require_known(session, [receipt.warehouse], receipt.part_number)
     key = (receipt.warehouse, receipt.part_number)
-    rows = ledger.lock(session, [key], now=now, create=[key])
-    rows[key].on_hand += receipt.qty
+    ledger.ensure_rows(session, [key])
+    ledger.give_back_due(session, now=now, warehouses=[receipt.warehouse])
     movement = ledger.record(
         session, kind="receipt", warehouse=receipt.warehouse, part_number=receipt.part_number,
         qty=receipt.qty, now=now, reference=receipt.reference,
     )
-    session.flush()
+    ledger.apply(session, on_hand={key: receipt.qty})
     return movement
 
 
@@ -60,14 +60,8 @@ def transfer(
     source, target, part = transfer_in.from_warehouse, transfer_in.to_warehouse, transfer_in.part_number
     require_write_at(caller, source, target)
     _require_known(session, [source, target], part)
-    rows = ledger.lock(session, [(source, part), (target, part)], now=now, create=[(target, part)])
-    row = rows.get((source, part))
-    have = availability.available(row.on_hand, row.reserved) if row else 0
-    short = availability.shortages([(part, transfer_in.qty)], {part: have})
-    if short:
-        raise insufficient(short, source)
-    row.on_hand -= transfer_in.qty
-    rows[(target, part)].on_hand += transfer_in.qty
+    ledger.ensure_rows(session, [(target, part)])
+    ledger.give_back_due(session, now=now, warehouses=[source, target])
     out_leg = ledger.record(
         session, kind="transfer_out", warehouse=source, part_number=part, qty=-transfer_in.qty,
         now=now, reference=transfer_in.reference,
@@ -76,7 +70,13 @@ def transfer(
         session, kind="transfer_in", warehouse=target, part_number=part, qty=transfer_in.qty,
         now=now, reference=transfer_in.reference,
     )
-    session.flush()
+    changed = ledger.apply(
+        session, on_hand={(source, part): -transfer_in.qty, (target, part): transfer_in.qty},
+        need={(source, part): transfer_in.qty},
+    )
+    if (source, part) not in changed:
+        have = {part: qty for (_, part), qty in ledger.available_at(session, [(source, part)]).items()}
+        raise insufficient(availability.shortages([(part, transfer_in.qty)], have), source)
     return out_leg, in_leg
 
 
@@ -84,20 +84,23 @@ def adjust(session: Session, *, caller: Caller, adjustment: AdjustmentCreate, no
     require_write_at(caller, adjustment.warehouse)
     _require_known(session, [adjustment.warehouse], adjustment.part_number)
     key = (adjustment.warehouse, adjustment.part_number)
-    rows = ledger.lock(session, [key], now=now, create=[key] if adjustment.delta > 0 else [])
-    row = rows.get(key)
-    short = availability.adjustment_shortage(
-        adjustment.part_number, on_hand=row.on_hand if row else 0, reserved=row.reserved if row else 0,
-        delta=adjustment.delta,
-    )
-    if short:
-        raise insufficient([short], adjustment.warehouse)
-    row.on_hand += adjustment.delta
+    if adjustment.delta > 0:
+        ledger.ensure_rows(session, [key])
+    ledger.give_back_due(session, now=now, warehouses=[adjustment.warehouse])
     movement = ledger.record(
         session, kind="adjustment", warehouse=adjustment.warehouse, part_number=adjustment.part_number,
         qty=adjustment.delta, now=now, reference=adjustment.reference, reason=adjustment.reason,
     )
-    session.flush()
+    # A count correction may not take on-hand below what is promised to reservations.
+    changed = ledger.apply(session, on_hand={key: adjustment.delta}, need={key: max(0, -adjustment.delta)})
+    if key not in changed:
+        levels = session.execute(select(Stock.on_hand, Stock.reserved).where(
+            Stock.warehouse == key[0], Stock.part_number == key[1])).first()
+        short = availability.adjustment_shortage(
+            adjustment.part_number, on_hand=levels.on_hand if levels else 0,
+            reserved=levels.reserved if levels else 0, delta=adjustment.delta,
+        )
+        raise insufficient([short], adjustment.warehouse)
     return movement
 
 

@@ -10,7 +10,8 @@ from fastapi import FastAPI, Request
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from services.servicedesk import clients, outbox, routes
-from shared import errors
+from services.servicedesk.metrics import tickets_by_milestone_state
+from shared import errors, metrics
 from shared import settings as settings_module
 from shared.app import create_service_app
 from shared.clock import Clock
@@ -33,10 +34,12 @@ def create_app(
     app = create_service_app(settings, title="Service desk", routers=[routes.router], clock=clock,
                              transports=transports, peers=("warranty", "inventory"))
     base_lifespan = app.router.lifespan_context
+    serving = {"now": False}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with base_lifespan(app):
+            serving["now"] = True
             task = None
             if deliver:
                 # Every process delivers; claims with a lease keep them from doing the same message twice.
@@ -45,11 +48,20 @@ def create_app(
             try:
                 yield
             finally:
+                serving["now"] = False
                 if task is not None:
                     task.cancel()
                     await asyncio.gather(task, return_exceptions=True)
 
     app.router.lifespan_context = lifespan
+
+    def board() -> dict[tuple[str, str], int]:
+        # Read at each scrape (any worker answers /metrics): the states as of now, from the data.
+        if not serving["now"]:
+            return {}
+        return tickets_by_milestone_state(app.state.db, app.state.clock.now())
+
+    metrics.tickets_by_milestone_state(board)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_request: Request, _exc: IntegrityError):

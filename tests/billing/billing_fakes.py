@@ -13,6 +13,7 @@ hold (wait for `release()` before answering: a request still in flight).
 import asyncio
 import json
 import re
+import time
 from collections import defaultdict, deque
 
 import httpx
@@ -53,6 +54,7 @@ class FakeService:
         self.faults: dict[str, deque] = defaultdict(deque)
         self.calls: list[str] = []
         self.requests: list[httpx.Request] = []  # every request, as received
+        self.abandoned_at: list[float] = []  # when the caller gave up a held call (Unix time)
         self.gate = asyncio.Event()
         self.observers: list = []  # called with the operation name on every call, before it is answered
 
@@ -85,7 +87,11 @@ class FakeService:
         if mode == "busy":
             return problem(409, "idempotency_in_progress")
         if mode == "hold":
-            await self.gate.wait()
+            try:
+                await self.gate.wait()
+            except asyncio.CancelledError:
+                self.abandoned_at.append(time.time())
+                raise
         response = getattr(self, operation)(request, **match.groupdict())
         if mode == "lost":
             raise httpx.ReadTimeout("answer lost", request=request)

@@ -8,7 +8,6 @@ from sqlalchemy import func, select, text
 
 from services.billing import bills
 from services.billing.models import Bill
-from shared import deadline
 
 from billing_support import COMPRESSOR, FILTER, post_repair, repair_body
 from helpers import assert_problem, internal_headers
@@ -17,8 +16,15 @@ pytestmark = pytest.mark.anyio
 
 # Long enough for a loaded machine to do the local steps, short enough to keep the suite quick.
 BUDGET = 1.5
-# Billing's caller gives up a margin after the deadline it sent (shared.deadline): billing must answer before.
-CALLER_GIVES_UP = BUDGET + deadline.MARGIN_SECONDS
+# Billing gives up on a call a margin before its deadline (shared.deadline); what it does after that
+# (give the key back, answer) is quick, but a loaded test machine can stretch it: the bound on the whole
+# answer is loose, the one on giving up is not.
+ANSWERED_WITHIN = BUDGET + 2.0
+
+
+def assert_gave_up_before_the_deadline(fake, sent: float) -> None:
+    [abandoned_at] = fake.abandoned_at
+    assert abandoned_at < sent, (abandoned_at, sent)
 
 
 def deadline_in(seconds: float) -> dict:
@@ -27,12 +33,13 @@ def deadline_in(seconds: float) -> dict:
 
 
 async def post_with_deadline(client, body, *, seconds: float = BUDGET, key: str | None = "late-1"):
+    """POST /repairs with a deadline `seconds` from now; the answer, how long it took, and the deadline."""
     headers = deadline_in(seconds)
     if key is not None:
         headers["Idempotency-Key"] = key
     started = time.monotonic()
     response = await client.post("/repairs", json=body, headers=headers)
-    return response, time.monotonic() - started
+    return response, time.monotonic() - started, int(headers["X-Request-Deadline"]) / 1000
 
 
 def bill_states(database) -> list[str]:
@@ -47,12 +54,13 @@ async def test_inventory_hung_while_consuming_is_a_504_before_the_deadline_and_n
     body = repair_body(reservation_ids=[rid])
     inventory.plan("consume", "hold")  # inventory never answers (the call is abandoned, not released)
 
-    failed, took = await post_with_deadline(billing, body)
+    failed, took, sent = await post_with_deadline(billing, body)
 
     problem = assert_problem(failed, 504, "upstream_timeout")
     assert "inventory" in problem["detail"]
     assert int(failed.headers["retry-after"]) > 0
-    assert took < CALLER_GIVES_UP, took  # answered by billing, before its caller gives up
+    assert_gave_up_before_the_deadline(inventory, sent)  # billing waited less than its budget
+    assert took < ANSWERED_WITHIN, took
     assert inventory.consumed == [] and inventory.reservations[rid]["status"] == "active"
     assert (await billing.get("/invoices")).json()["items"] == []
     assert bill_states(billing_db) == ["planned"]  # suspended where it stood, no number taken
@@ -70,9 +78,10 @@ async def test_warranty_hung_on_the_claim_is_a_504_and_a_retry_claims_once(billi
     rid = inventory.add_reservation(COMPRESSOR)
     body = repair_body(reservation_ids=[rid])
     warranty.plan("post_claim", "hold")
-    failed, took = await post_with_deadline(billing, body)
+    failed, took, sent = await post_with_deadline(billing, body)
     assert "warranty" in assert_problem(failed, 504, "upstream_timeout")["detail"]
-    assert took < CALLER_GIVES_UP
+    assert_gave_up_before_the_deadline(warranty, sent)
+    assert took < ANSWERED_WITHIN
     assert warranty.claims == [] and inventory.consumed == []
     assert bill_states(billing_db) == ["begun"]
     done = await post_repair(billing, body, key="late-1")
@@ -101,9 +110,10 @@ async def test_a_second_consume_that_hangs_leaves_the_bill_to_be_completed_by_th
     second = inventory.add_reservation(FILTER)
     body = repair_body(reservation_ids=[first, second])
     inventory.plan("consume", None, "hold")
-    failed, took = await post_with_deadline(billing, body)
+    failed, took, sent = await post_with_deadline(billing, body)
     assert_problem(failed, 504, "upstream_timeout")
-    assert took < CALLER_GIVES_UP
+    assert_gave_up_before_the_deadline(inventory, sent)
+    assert took < ANSWERED_WITHIN
     # No bill was issued; the part issued before the hang is on the bill still being made.
     assert (await billing.get("/invoices")).json()["items"] == []
     assert bill_states(billing_db) == ["consuming"]
@@ -115,7 +125,7 @@ async def test_a_second_consume_that_hangs_leaves_the_bill_to_be_completed_by_th
 
 async def test_a_request_whose_deadline_is_already_spent_writes_nothing(billing, billing_db, warranty, inventory):
     rid = inventory.add_reservation(COMPRESSOR)
-    late, _took = await post_with_deadline(billing, repair_body(reservation_ids=[rid]), seconds=-1.0)
+    late, _took, _sent = await post_with_deadline(billing, repair_body(reservation_ids=[rid]), seconds=-1.0)
     assert late.status_code == 504, late.text
     assert late.headers["content-type"].startswith("application/problem+json")
     assert bill_states(billing_db) == []
@@ -128,7 +138,7 @@ async def test_without_a_key_the_504_tells_the_key_the_server_made_up_and_it_com
     rid = inventory.add_reservation(COMPRESSOR)
     body = repair_body(reservation_ids=[rid])
     inventory.plan("consume", "hold")
-    failed, _took = await post_with_deadline(billing, body, key=None)
+    failed, _took, _sent = await post_with_deadline(billing, body, key=None)
     problem = assert_problem(failed, 504, "upstream_timeout")
     key = failed.headers["idempotency-key"]
     assert key == problem["idempotency_key"] and key.startswith("auto-")
@@ -168,7 +178,7 @@ async def test_issuing_that_would_end_past_the_deadline_is_rolled_back_and_burns
         return issued
 
     monkeypatch.setattr(bills, "issue", slow_issue)
-    failed, _took = await post_with_deadline(billing, body)
+    failed, _took, _sent = await post_with_deadline(billing, body)
     assert_problem(failed, 504, "upstream_timeout")
     assert bill_states(billing_db) == ["consuming"]
     with billing_db.engine.connect() as conn:
@@ -193,7 +203,7 @@ async def test_a_consume_done_is_recorded_even_past_the_deadline_and_nothing_is_
         return real_mark(session, **kwargs)
 
     monkeypatch.setattr(bills, "mark_consumed", slow_mark)
-    failed, _took = await post_with_deadline(billing, body)
+    failed, _took, _sent = await post_with_deadline(billing, body)
     assert_problem(failed, 504, "upstream_timeout")
     # Forgetting it would let the bill look as if it had consumed nothing (and be stopped, or superseded).
     assert bill_states(billing_db) == ["consuming"]

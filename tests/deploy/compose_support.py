@@ -61,3 +61,15 @@ def read_env_file(path: Path) -> dict[str, str]:
         assert sep, f"not NAME=value: {line!r}"
         env[name.strip()] = value.strip()
     return env
+
+
+def connections_per_process() -> int:
+    """The most connections one process's database pool may open, read from shared/db.py."""
+    from shared.db import create_db_engine
+
+    engine = create_db_engine("postgresql+psycopg://nobody@127.0.0.1:1/none", schema="x")
+    sync = getattr(engine, "sync_engine", engine)  # an asyncio engine keeps its pool on its sync engine
+    try:
+        return sync.pool.size() + max(0, getattr(sync.pool, "_max_overflow", 0))
+    finally:
+        sync.dispose()

@@ -19,6 +19,7 @@ from compose_support import (
     ROOT,
     SERVICES,
     MissingVariable,
+    connections_per_process,
     interpolate,
     read_env_file,
     variables,
@@ -225,11 +226,7 @@ def test_make_up_and_down_use_this_file():
 
 
 def test_postgres_admits_every_connection_the_processes_may_open(config, example_env):
-    from shared.db import create_db_engine
-
-    engine = create_db_engine("postgresql+psycopg://nobody@127.0.0.1:1/none", schema="x")
-    per_process = engine.pool.size() + engine.pool._max_overflow
-    engine.dispose()
+    per_process = connections_per_process()
     command = config["services"]["postgres"]["command"]
     allowed = int(next(c.split("=")[1] for c in command if c.startswith("max_connections=")))
     processes = sum(int(example_env[f"{name.upper()}_WORKERS"]) for name in PROCESSES)

@@ -4,6 +4,7 @@ the repository's files) holds what the processes import and run, and nothing sec
 import fnmatch
 import re
 import subprocess
+import sys
 
 import pytest
 from compose_support import ROOT
@@ -62,3 +63,37 @@ def test_the_dockerfile_installs_the_pins_and_runs_as_a_numeric_user():
     assert uid == ("10001", "10001")
     assert "--uid 10001" in DOCKERFILE and "--gid 10001" in DOCKERFILE
     assert re.search(r"^ENV[^\n]*(\n\s+[^\n]*)*DATA_DIR=/tmp/", DOCKERFILE, re.M)  # writable with a read-only root
+
+
+def test_the_code_in_the_image_imports_without_the_test_packages():
+    """The image installs `dependencies` only: no module it runs may import a test-only package."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+
+    def name(requirement: str) -> str:
+        return re.split(r"[\[=<>!~; ]", requirement, maxsplit=1)[0].lower()
+
+    runtime = {name(r) for r in project["dependencies"]}
+    aliases = {"pyyaml": "yaml"}
+    test_only = sorted(aliases.get(n, n.replace("-", "_")) for n in map(name, project["optional-dependencies"]["test"])
+                       if n not in runtime)
+    modules = sorted(
+        ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for folder in ("shared", "gateway", "services", "scripts", "deploy")
+        for p in (ROOT / folder).rglob("*.py")
+    )
+    program = (
+        "import importlib, sys\n"
+        f"blocked = {test_only!r}\n"
+        "class Block:\n"
+        "    def find_spec(self, fullname, path=None, target=None):\n"
+        "        if fullname.split('.')[0] in blocked:\n"
+        "            raise ImportError(f'test-only package imported at run time: {fullname}')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        f"for module in {modules!r}:\n"
+        "    importlib.import_module(module)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "yaml" in test_only and "pytest" in test_only

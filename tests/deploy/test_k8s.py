@@ -7,7 +7,7 @@ import re
 
 import kustomize_lite
 import pytest
-from compose_support import PROCESSES, SERVICES
+from compose_support import PROCESSES, SERVICES, connections_per_process
 from k8s_support import (
     K8S_VERSIONS,
     KUSTOMIZATIONS,
@@ -217,17 +217,6 @@ def test_services_answer_only_the_platform():
         labels = deployment["spec"]["template"]["metadata"]["labels"]
         assert (selected.items() <= labels.items()) == (process in SERVICES), process
         assert allowed.items() <= labels.items(), process
-
-
-def connections_per_process() -> int:
-    """The most connections one process's pool opens (shared/db.py), read from the code."""
-    from shared.db import create_db_engine
-
-    engine = create_db_engine("postgresql+psycopg://nobody@127.0.0.1:1/none", schema="x")
-    try:
-        return engine.pool.size() + engine.pool._max_overflow
-    finally:
-        engine.dispose()
 
 
 def test_the_cluster_admits_every_connection_production_may_open():

@@ -87,6 +87,9 @@ def test_coverage_as_a_table_and_as_json(platform, tmp_path):
     assert missing.returncode == 1 and "unit_not_found" in missing.stderr
     assert aftersales(platform, "coverage", "CLI-100001", "--on", "2025-02-30").returncode == 2
     assert aftersales(platform, "coverage", "CLI-100001", key=None).returncode == 2
+    after = aftersales(platform, "coverage", "CLI-100001", "--on", "2025-07-01", "--json", "--key", ADMIN_KEY,
+                       key=None)
+    assert after.returncode == 0 and json.loads(after.stdout) == body  # --key after the command too
     assert aftersales(platform, "coverage").returncode == 2
 
 

@@ -221,3 +221,53 @@ def test_a_service_woken_after_the_deadline_does_nothing(quick_platform):
         movements = admin.get("/inventory/movements", params={"part_number": "HG-P1"}).json()["items"]
     assert [row["on_hand"] for row in stock] in ([], [0])
     assert movements == []
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="needs SIGSTOP")
+def test_a_bill_with_inventory_hung_is_reported_by_billing_and_nothing_is_done_late(quick_platform):
+    """Deadlines nest: billing gives up on inventory before the gateway gives up on billing,
+    the late inventory refuses what it reads after waking, and a retry with the key bills once."""
+    platform = quick_platform
+    with platform.client() as admin:
+        assert admin.post("/warranty/units", json={
+            "serial_number": "HUNG-000001", "model_code": "KFR-72LW", "product_name": "Cabinet AC",
+            "site": {"name": "Qilu Mall", "region": "shandong"}, "accepted_on": "2024-03-01",
+            "certificate": {"number": "C-9"}}).status_code == 201
+        assert admin.post("/inventory/warehouses", json={
+            "code": "HG-02", "name": "Hung 2", "kind": "service_center", "region": "shandong"}).status_code == 201
+        assert admin.post("/inventory/parts", json={
+            "part_number": "HG-P2", "name": "Compressor", "uom": "pcs", "list_price": "100.00",
+            "out_of_warranty_price": "90.00"}).status_code == 201
+        assert admin.post("/inventory/receipts", json={
+            "warehouse": "HG-02", "part_number": "HG-P2", "qty": 3, "reference": "PO-H"}).status_code == 201
+        reservation = admin.post("/inventory/reservations", json={
+            "warehouse": "HG-02", "reference": "RO-HUNG", "lines": [{"part_number": "HG-P2", "qty": 1}]}).json()["id"]
+    repair = {"serial_number": "HUNG-000001", "repair_reference": "RO-HUNG", "performed_on": "2025-07-01",
+              "component": "cooling_system", "causes": ["improper_use"], "certificate": None,
+              "reservation_ids": [reservation], "labor_hours": "1", "visits": 1}
+    key = {"Idempotency-Key": "hung-bill-1"}
+    inventory = platform.processes["inventory"]
+    os.kill(inventory.pid, signal.SIGSTOP)
+    try:
+        with platform.client() as admin:
+            started = time.monotonic()
+            response = admin.post("/billing/repairs", json=repair, headers=key)
+            elapsed = time.monotonic() - started
+    finally:
+        os.kill(inventory.pid, signal.SIGCONT)
+    assert response.status_code in (503, 504), response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.headers["retry-after"]
+    if elapsed < 1.9:  # answered by billing, the hop that waited, before the gateway's 2 s
+        assert "inventory" in response.json()["detail"], response.text
+    time.sleep(1.0)  # inventory reads whatever billing sent it while it was stopped
+    with platform.client() as admin:
+        assert admin.get(f"/inventory/reservations/{reservation}").json()["status"] == "active"
+        assert admin.get("/billing/invoices", params={"serial_number": "HUNG-000001"}).json()["items"] == []
+        first = admin.post("/billing/repairs", json=repair, headers=key)
+        assert first.status_code == 201, first.text
+        again = admin.post("/billing/repairs", json=repair, headers=key)
+        assert again.status_code == 201 and again.json()["number"] == first.json()["number"]
+        assert admin.get(f"/inventory/reservations/{reservation}").json()["status"] == "consumed"
+        movements = admin.get("/inventory/movements", params={"part_number": "HG-P2"}).json()["items"]
+        assert sorted(m["kind"] for m in movements) == ["issue", "receipt"]

@@ -149,3 +149,63 @@ async def test_admin_key_body_is_validated(gateway):
                                   json={"role": "root", "name": "x", "extra": 1})
     body = assert_problem(response, 422, "validation_error")
     assert {e["field"] for e in body["errors"]} == {"role", "extra"}
+
+
+def _authenticators(gateway_settings, n: int):
+    from gateway.keys import Authenticator
+    from shared.clock import SystemClock
+    from shared.db import Database
+
+    dbs = [Database.connect(gateway_settings.database_url, schema=gateway_settings.database_schema)
+           for _ in range(n)]
+    return dbs, [Authenticator(db, ADMIN, SystemClock()) for db in dbs]
+
+
+async def test_revocation_on_one_process_is_refused_at_once_by_another_that_cached_the_key(
+    gateway, gateway_settings
+):
+    """Two gateway processes share a database: each caches the key; one revokes; the other refuses it
+    on the very next request, without any wait."""
+    from gateway import keys
+    from shared.clock import SystemClock
+
+    created = await make_key(gateway, "station")
+    dbs, (first, second) = _authenticators(gateway_settings, 2)
+    try:
+        assert first.authenticate(created["key"]).key_id == created["id"]
+        assert second.authenticate(created["key"]).key_id == created["id"]
+        # its own last-used write (once a minute) is a change on SQLite: one more lookup, then none
+        assert second.authenticate(created["key"]).key_id == created["id"]
+        assert second.cache, "the key is kept in memory: no lookup on the next request"
+        lookups = []
+        original = second._lookup
+        second._lookup = lambda digest: lookups.append(digest) or original(digest)
+        for _ in range(20):
+            assert second.authenticate(created["key"]).role == "station"
+        assert lookups == []
+        with dbs[0].transaction() as session:
+            keys.revoke(session, key_id=created["id"], now=SystemClock().now())
+        assert second.authenticate(created["key"]) is None
+        assert first.authenticate(created["key"]) is None
+    finally:
+        for authenticator, db in zip((first, second), dbs, strict=True):
+            authenticator.close()
+            db.dispose()
+
+
+async def test_without_its_watch_the_cache_is_not_used(gateway, gateway_settings):
+    created = await make_key(gateway, "station")
+    dbs, (authenticator,) = _authenticators(gateway_settings, 1)
+    try:
+        assert authenticator.authenticate(created["key"]) is not None
+        authenticator.watch.close()
+        authenticator.watch.next_attempt = float("inf")  # and it cannot come back
+        lookups = []
+        original = authenticator._lookup
+        authenticator._lookup = lambda digest: lookups.append(digest) or original(digest)
+        assert authenticator.authenticate(created["key"]) is not None
+        assert authenticator.authenticate(created["key"]) is not None
+        assert len(lookups) == 2
+    finally:
+        authenticator.close()
+        dbs[0].dispose()

@@ -201,7 +201,8 @@ async def test_the_session_cookie_opens_pages_not_the_api(web):
     assert (await web.get("/admin/api-keys")).status_code == 401
 
 
-@pytest.mark.parametrize("target", ["//evil.example/app/", "https://evil.example/", "/app/../admin/api-keys"])
+@pytest.mark.parametrize("target", ["//evil.example/app/", "https://evil.example/", "/app/../admin/api-keys",
+                                    "/app/%2e%2e/admin/api-keys"])
 async def test_sign_in_never_sends_the_browser_elsewhere(web, target):
     form = await web.get("/app/login")
     response = await web.post("/app/login", data={"csrf": token_in(form.text), "api_key": ADMIN, "next": target})
@@ -216,3 +217,23 @@ async def test_sign_in_returns_to_the_page_that_asked_for_it(web):
     response = await web.post("/app/login", data={"csrf": token_in(form.text), "api_key": ADMIN,
                                                   "next": "/app/warehouse/reserve"})
     assert response.headers["location"] == "/app/warehouse/reserve"
+
+
+async def test_the_language_link_on_a_forms_answer_leads_back_to_the_form(web, fakes):
+    await sign_in(web, ADMIN)
+    page = await web.get("/app/warehouse/reserve")
+    fakes["inventory"].mode = "down"
+    answer = await web.post("/app/warehouse/reserve", headers={"referer": "http://testserver/app/warehouse/reserve"},
+                            data={"csrf": token_in(page.text), "warehouse": "SC-01", "reference": "R-1",
+                                  "part_number": "CMP-72", "qty": "1"})
+    assert answer.status_code == 503 and "本页面所需的服务暂时不可用" in answer.text
+    assert 'href="/app/warehouse/reserve?lang=en"' in answer.text
+
+
+async def test_sessions_left_without_signing_out_are_swept_at_the_next_sign_in(web, clock):
+    await sign_in(web, ADMIN)
+    clock.advance(seconds=web.app.state.gateway.settings.web_session_idle_seconds + 1)
+    web.cookies.clear()
+    await sign_in(web, ADMIN)
+    with web.app.state.db.read_engine.connect() as conn:
+        assert len(conn.execute(select(WebSession.id_hash)).all()) == 1

@@ -198,3 +198,54 @@ async def test_a_nul_in_the_query_is_422_before_any_query_runs(service):
     client, _db = service
     response = await client.get("/units/A?project_code=%00", headers=internal_headers())
     assert_problem(response, 422, "validation_error")
+
+
+async def test_a_service_calling_another_signs_and_passes_a_shorter_deadline():
+    import httpx
+
+    from shared import errors, http
+
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={})
+
+    async with httpx.AsyncClient(base_url="http://inventory", transport=httpx.MockTransport(handler)) as raw:
+        client = http.ServiceClient(raw, "inventory", TOKEN, timeout=10.0)
+        rid = context.set_request_id("trace-9")
+        token = deadline.start(time.time() + 3.0)
+        try:
+            await client.request("GET", "/stock")
+            sent_at = seen[-1]
+            caller, request_id, at = identity.verify(
+                [(k.lower(), v) for k, v in sent_at.headers.raw], TOKEN.encode())
+            assert (caller.role, request_id) == ("system", "trace-9")
+            # we wait at most 3 - 0.25 s, and the callee must be done 0.25 s before we give up
+            assert time.time() < at < time.time() + 3.0 - 2 * deadline.MARGIN_SECONDS + 0.05
+            deadline.reset(token)
+            token = deadline.start(time.time() + 0.1)  # less than the margin left: no call at all
+            with pytest.raises(errors.UpstreamTimeout):
+                await client.request("GET", "/stock")
+            assert len(seen) == 1
+        finally:
+            deadline.reset(token)
+            context.reset_request_id(rid)
+
+
+def test_on_postgresql_a_statement_runs_no_longer_than_the_time_left(database_factory, backend):
+    if backend != "postgres":
+        pytest.skip("SET LOCAL statement_timeout is PostgreSQL's")
+    from sqlalchemy import text
+
+    db = database_factory("warranty")
+    database = Database.connect(db.url, schema=db.schema)
+    token = deadline.start(time.time() + 0.5)
+    started = time.monotonic()
+    try:
+        with pytest.raises(deadline.DeadlineExceeded), database.transaction() as session:
+            session.execute(text("SELECT pg_sleep(3)"))
+    finally:
+        deadline.reset(token)
+        database.dispose()
+    assert time.monotonic() - started < 2

@@ -110,3 +110,19 @@ def test_figures_of_several_processes_add_up_and_dead_workers_are_not_live(tmp_p
     # Both writers have exited: the live gauge of workers counts neither.
     assert found.get(("aftersales_worker_processes", (("service", "demo"),)), 0) == 0
     assert not list(tmp_path.glob("gauge_live*"))
+
+
+def test_the_service_desk_hook_publishes_tickets_by_milestone_state_at_each_scrape():
+    counts = {("dispatch", "met"): 4, ("on_site", "at_risk"): 1}
+    metrics.tickets_by_milestone_state(lambda: counts)
+    try:
+        first = metrics.exposition().decode()
+        counts[("on_site", "breached")] = 2
+        second = metrics.exposition().decode()
+    finally:
+        metrics._scrape_sources.pop()
+    found = {(s.name, tuple(sorted(s.labels.items()))): s.value
+             for f in text_string_to_metric_families(second) for s in f.samples}
+    assert found[("aftersales_servicedesk_tickets", (("milestone", "dispatch"), ("state", "met")))] == 4
+    assert found[("aftersales_servicedesk_tickets", (("milestone", "on_site"), ("state", "breached")))] == 2
+    assert 'state="breached"' not in first

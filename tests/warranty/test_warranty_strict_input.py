@@ -2,6 +2,8 @@
 
 import pytest
 
+from shared import pagination
+
 from helpers import assert_problem
 from warranty_support import unit_body
 
@@ -39,3 +41,28 @@ async def test_a_bare_carriage_return_ends_a_csv_row_as_a_newline_does(warranty)
             "HVAC-000001,M,AC,Site,shandong,2025-01-01\r")
     response = await warranty.post("/units/import", content=rows.encode(), headers={"Content-Type": "text/csv"})
     assert response.status_code == 200 and response.json()["created"] == 1, response.text
+
+
+def cursor_of(value) -> str:
+    return pagination.encode(value)
+
+
+@pytest.mark.parametrize(("path", "key"), [
+    ("/units/HVAC-000001/history", 1), ("/units/HVAC-000001/history", ["a"]),
+    ("/units/HVAC-000001/history", ["2025-01-01", "a"]), ("/units/HVAC-000001/history", ["not a day", 3]),
+    ("/policy/versions", "a"), ("/policy/versions", [1]), ("/policy/versions", 2**40),
+    ("/units", 1), ("/units", {"a": 1}),
+])
+async def test_a_cursor_this_list_never_gave_is_a_422_not_a_500(warranty, path, key):
+    await warranty.post("/units", json=unit_body())
+    assert_problem(await warranty.get(path, params={"cursor": cursor_of(key)}), 422, "invalid_cursor")
+
+
+async def test_the_cursors_a_list_gives_still_page_through_it(warranty):
+    for n in range(3):
+        await warranty.post("/units/HVAC-000001/service-records" if n else "/units", json=(
+            {"kind": "inspection", "performed_on": "2026-01-0" + str(n), "technician": "Li"} if n else unit_body()))
+    first = (await warranty.get("/units/HVAC-000001/history", params={"limit": 1})).json()
+    assert first["next_cursor"] is not None
+    second = await warranty.get("/units/HVAC-000001/history", params={"limit": 1, "cursor": first["next_cursor"]})
+    assert second.status_code == 200 and second.json()["items"][0]["id"] != first["items"][0]["id"]

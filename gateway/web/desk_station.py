@@ -1,0 +1,87 @@
+"""A repair station's service-desk tickets, from the phone: its list, arrival, pause/resume, resolution."""
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from gateway.web import pages
+from gateway.web.desk_common import (
+    PAUSE_REASONS,
+    act,
+    most_urgent,
+    promise_rows,
+    render,
+    required,
+    ticket_page,
+    with_at,
+)
+from gateway.web.pages import Page
+
+router = APIRouter()
+# A station's technicians log their own steps; the desk may do it for them over the phone.
+FieldPage = Annotated[Page, Depends(pages.for_roles("station", "desk"))]
+STATION_COOKIE = "aftersales_station"
+
+
+@router.get("/app/station/tickets")
+async def station_tickets(page: FieldPage):
+    asked = page.request.query_params.get("station")
+    station = (asked if asked is not None else page.request.cookies.get(STATION_COOKIE, "")).strip()[:100]
+    answers = await asyncio.gather(*[
+        pages.call(page, "GET", "/servicedesk/tickets", query={"status": status, "station": station, "limit": 500})
+        for status in ("dispatched", "on_site")]) if station else []
+    failed = next((a for a in answers if not a.ok), None)
+    tickets = sorted((ticket for a in answers for ticket in pages.items(a)), key=most_urgent)
+    now = page.state.clock.now()
+    rows = [{"ticket": ticket, "promises": promise_rows(page.t, ticket.get("milestones"), now)} for ticket in tickets]
+    response = render(page, "desk/station_tickets.html", status=200 if failed is None else failed.status, rows=rows,
+                      station=station, trouble=pages.trouble(page, failed.problem) if failed else None)
+    if asked is not None:
+        # The station's code is remembered on this phone, so the list opens on it next time.
+        response.set_cookie(STATION_COOKIE, station, max_age=365 * 86400, httponly=True, samesite="strict",
+                            secure=pages.is_https(page.request), path="/app/station")
+    return response
+
+
+@router.get("/app/station/tickets/{ticket_id}")
+async def station_ticket(page: FieldPage, ticket_id: int):
+    return await ticket_page(page, ticket_id, "desk/station_ticket.html")
+
+
+def field_step(action: str, done: str):
+    async def step(page: FieldPage, ticket_id: int):
+        body, wrong = {}, []
+        if action in ("arrive", "resolve"):
+            required(page, body, wrong, "technician", "Technician")
+        if action == "resolve":
+            required(page, body, wrong, "summary", "What was done", 2000)
+            parts = []
+            for number, qty in zip(page.form.get("part_number", []), page.form.get("part_qty", []), strict=False):
+                number, qty = number.strip(), qty.strip()
+                if not number and not qty:
+                    continue
+                if not number or not qty.isdigit() or int(qty) < 1:
+                    wrong.append(page.t.gettext("Parts replaced"))
+                    break
+                parts.append({"part_number": number[:100], "qty": int(qty)})
+            if parts:
+                body["parts_replaced"] = parts
+            if page.value("invoice_number"):
+                body["invoice_number"] = page.value("invoice_number")[:40]
+        if action == "pause":
+            if page.value("reason") in PAUSE_REASONS:
+                body["reason"] = page.value("reason")
+            else:
+                wrong.append(page.t.gettext("Reason"))
+        with_at(page, body, wrong)
+        return await act(page, ticket_id, action, None if wrong else body, wrong,
+                         template="desk/station_ticket.html", base="/app/station/tickets", done=done)
+
+    step.__name__ = f"station_{action}"
+    return step
+
+
+for _action, _done in (("arrive", "arrived"), ("pause", "paused"), ("resume", "resumed"), ("resolve", "resolved")):
+    router.add_api_route(f"/app/station/tickets/{{ticket_id}}/{_action}", field_step(_action, _done),
+                         methods=["POST"])
