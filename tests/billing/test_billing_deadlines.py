@@ -39,7 +39,7 @@ async def post_with_deadline(client, body, *, seconds: float = BUDGET, key: str 
         headers["Idempotency-Key"] = key
     started = time.monotonic()
     response = await client.post("/repairs", json=body, headers=headers)
-    return response, time.monotonic() - started, int(headers["X-Request-Deadline"]) / 1000
+    return response, time.monotonic() - started, int(headers["x-request-deadline"]) / 1000
 
 
 def bill_states(database) -> list[str]:
