@@ -5,8 +5,9 @@ needed). A key found active is kept in the process's memory, so a request
 costs no database round trip; revocation still takes effect at once on every
 gateway process, because every request first asks, without a round trip,
 whether anything changed since:
-- PostgreSQL: `revoke` sends NOTIFY api_keys in its transaction (delivered
-  at COMMIT, before the revoking request is answered); each process LISTENs
+- PostgreSQL: `revoke` sends NOTIFY api_keys in its transaction (sent at
+  COMMIT; it reaches each listener's socket a moment later, milliseconds at
+  most on one network, before the caller's next request can); each process LISTENs
   on a connection of its own and, per request, reads whatever has arrived on
   that socket (a non-blocking recv: microseconds). A notification clears the
   cache. If that connection fails, the cache is off (a lookup per request,
