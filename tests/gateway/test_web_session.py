@@ -1,5 +1,5 @@
 """The web app's door: sessions, cookies, CSRF, CSP and revocation, over plain HTTP (no browser)."""
-
+import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -237,3 +237,34 @@ async def test_sessions_left_without_signing_out_are_swept_at_the_next_sign_in(w
     await sign_in(web, ADMIN)
     with web.app.state.db.read_engine.connect() as conn:
         assert len(conn.execute(select(WebSession.id_hash)).all()) == 1
+
+
+async def test_receipts_and_transfers_are_sent_once_and_refused_in_words_when_incomplete(web, fakes):
+    await sign_in(web, ADMIN)
+    form = await web.get("/app/warehouse/receipts")
+    assert form.status_code == 200
+    csrf = token_in(form.text)
+    fakes["inventory"].seen.clear()
+    receipt = {"csrf": csrf, "warehouse": "SC-JINAN", "part_number": "cmp-72", "qty": "6", "reference": "PO-4711",
+               "idempotency_key": "form-1"}
+    done = await web.post("/app/warehouse/receipts", data=receipt)
+    assert done.status_code == 303
+    assert done.headers["location"].endswith("/app/warehouse?part_number=CMP-72&done=receipt")
+    sent = [s for s in fakes["inventory"].seen if s.method == "POST"]
+    assert [s.raw_path for s in sent] == ["/receipts"]
+    assert json.loads(sent[0].content) == {"warehouse": "SC-JINAN", "part_number": "CMP-72", "qty": 6,
+                                           "reference": "PO-4711"}
+    assert sent[0].headers["idempotency-key"] == "form-1"
+
+    fakes["inventory"].seen.clear()
+    same_place = {"csrf": csrf, "from_warehouse": "SC-JINAN", "to_warehouse": "SC-JINAN", "part_number": "CMP-72",
+                  "qty": "1", "reference": "T-1"}
+    refused = await web.post("/app/warehouse/transfers", data=same_place)
+    assert refused.status_code == 422
+    no_qty = await web.post("/app/warehouse/receipts", data={**receipt, "qty": "0"})
+    assert no_qty.status_code == 422
+    assert [s for s in fakes["inventory"].seen if s.method == "POST"] == []  # nothing sent
+
+    moved = await web.post("/app/warehouse/transfers", data={**same_place, "to_warehouse": "RS-07"})
+    assert moved.status_code == 303 and moved.headers["location"].endswith("&done=transfer")
+    assert [s.raw_path for s in fakes["inventory"].seen if s.method == "POST"] == ["/transfers"]
