@@ -182,15 +182,7 @@ async def receive(page: WarehousePage):
     qty = positive_int(page.value("qty"))
     body = {"warehouse": page.value("warehouse"), "part_number": page.value("part_number").upper(),
             "qty": qty, "reference": page.value("reference")[:200]}
-    if qty is None or not all(body.values()):
-        return await movement_form(page, "warehouse/receipt.html", status=422,
-                                   trouble=pages.trouble(page, None, code="bad_input"))
-    answer = await pages.call(page, "POST", "/inventory/receipts", json_body=body,
-                              idempotency_key=page.value("idempotency_key") or None)
-    if not answer.ok:
-        return await movement_form(page, "warehouse/receipt.html", status=answer.status,
-                                   trouble=pages.trouble(page, answer.problem))
-    return pages.redirect(page, f"/app/warehouse?part_number={seg(body['part_number'])}&done=receipt")
+    return await post_movement(page, "receipt", body, valid=qty is not None and all(body.values()))
 
 
 @router.get("/transfers")
@@ -203,15 +195,20 @@ async def transfer(page: WarehousePage):
     qty = positive_int(page.value("qty"))
     body = {"from_warehouse": page.value("from_warehouse"), "to_warehouse": page.value("to_warehouse"),
             "part_number": page.value("part_number").upper(), "qty": qty, "reference": page.value("reference")[:200]}
-    if qty is None or not all(body.values()) or body["from_warehouse"] == body["to_warehouse"]:
-        return await movement_form(page, "warehouse/transfer.html", status=422,
-                                   trouble=pages.trouble(page, None, code="bad_input"))
-    answer = await pages.call(page, "POST", "/inventory/transfers", json_body=body,
+    valid = qty is not None and all(body.values()) and body["from_warehouse"] != body["to_warehouse"]
+    return await post_movement(page, "transfer", body, valid=valid)
+
+
+async def post_movement(page: WarehousePage, kind: str, body: dict, *, valid: bool):
+    """A receipt or a transfer: refused in words, or sent once (its form's key) and shown in the stock."""
+    template = f"warehouse/{kind}.html"
+    if not valid:
+        return await movement_form(page, template, status=422, trouble=pages.trouble(page, None, code="bad_input"))
+    answer = await pages.call(page, "POST", f"/inventory/{kind}s", json_body=body,
                               idempotency_key=page.value("idempotency_key") or None)
     if not answer.ok:
-        return await movement_form(page, "warehouse/transfer.html", status=answer.status,
-                                   trouble=pages.trouble(page, answer.problem))
-    return pages.redirect(page, f"/app/warehouse?part_number={seg(body['part_number'])}&done=transfer")
+        return await movement_form(page, template, status=answer.status, trouble=pages.trouble(page, answer.problem))
+    return pages.redirect(page, f"/app/warehouse?part_number={seg(body['part_number'])}&done={kind}")
 
 
 @router.get("/guarantee")
