@@ -176,6 +176,12 @@ class Authenticator:
         self.watch = ChangeWatch(db.read_engine)
         self.lock = threading.Lock()
 
+    def forget(self) -> None:
+        """Drop every cached key (and any lookup in flight): a key changed in this process."""
+        with self.lock:
+            self.cache.clear()
+            self.generation += 1
+
     def _current(self) -> tuple[bool, int]:
         """Whether the cache may be used now, and the generation a lookup made now belongs to."""
         with self.lock:

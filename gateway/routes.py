@@ -1,6 +1,7 @@
 """The gateway's own routes: API key administration."""
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import event
 
 from gateway import keys
 from gateway.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPage, ApiKeyRead
@@ -35,6 +36,9 @@ async def list_api_keys(session: DbSession, limit: Limit = 50, cursor: Cursor = 
 
 @openapi.operation("revokeApiKey", "Revoke an API key at once", errors={404: "api_key_not_found"})
 @router.delete("/api-keys/{key_id}", status_code=204)
-async def revoke_api_key(key_id: str, session: DbSession, clock: CurrentClock) -> Response:
+async def revoke_api_key(key_id: str, request: Request, session: DbSession, clock: CurrentClock) -> Response:
     keys.revoke(session, key_id=key_id, now=clock.now())
+    # This process forgets its cached keys once the revocation is committed, before it answers;
+    # the other processes learn it from the notification (gateway/keys.py).
+    event.listen(session, "after_commit", lambda _session: request.app.state.authenticator.forget(), once=True)
     return Response(status_code=204)
