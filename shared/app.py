@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from shared import clock as clocks
 from shared import errors, http, logging, metrics, openapi
+from shared.uow import UnitOfWork
 from shared.db import Database
 from shared.middleware import ServiceMiddleware
 from shared.settings import Settings
@@ -21,12 +22,12 @@ log = structlog.get_logger("app")
 PURGE_EVERY_SECONDS = 3600
 
 
-async def _purge_idempotency_keys(idempotency) -> None:
+async def _purge_idempotency_keys(uow, idempotency) -> None:
     """Forget stored answers past their retention, once an hour, off the event loop."""
     while True:
         await asyncio.sleep(PURGE_EVERY_SECONDS)
         try:
-            purged = await run_in_threadpool(idempotency.purge)
+            purged = await uow.call(idempotency.purge)
             log.info("idempotency_keys_purged", count=purged)
         except Exception as exc:  # a busy database now is no reason to stop purging later
             log.warning("idempotency_purge_failed", error=str(exc))
@@ -57,21 +58,20 @@ def create_service_app(
         app.state.settings = settings
         app.state.clock = clock or clocks.SystemClock()
         app.state.db = Database.connect(settings.database_url, schema=settings.database_schema)
+        app.state.uow = UnitOfWork(app.state.db)
         async with http.service_clients(settings, peers, transports) as clients:
             app.state.clients = clients
             if on_startup is not None:
                 on_startup(app)
             purging = None
             if getattr(app.state, "idempotency", None) is not None:
-                purging = asyncio.create_task(_purge_idempotency_keys(app.state.idempotency))
+                purging = asyncio.create_task(_purge_idempotency_keys(app.state.uow, app.state.idempotency))
             log.info("started", database=app.state.db.dialect)
             try:
                 yield
             finally:
                 if purging is not None:
                     purging.cancel()
-                if getattr(app.state, "async_engine", None) is not None:
-                    await app.state.async_engine.dispose()
                 app.state.db.dispose()
 
     app = FastAPI(title=title, version="1.0.0", lifespan=lifespan, telemetry=telemetry(),
@@ -97,8 +97,7 @@ def create_service_app(
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> dict:
         try:
-            with app.state.db.read_engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
+            await app.state.uow.read(lambda session: session.execute(text("SELECT 1")))
         except Exception as exc:  # any database failure means not ready
             raise errors.UpstreamUnavailable("The database does not answer") from exc
         return {"status": "ready"}

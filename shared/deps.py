@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from shared import context, types
 from shared.clock import Clock
+from shared.uow import UnitOfWork
 
 
 async def _session(request: Request) -> AsyncIterator[Session]:
@@ -27,9 +28,15 @@ async def _clock(request: Request) -> Clock:
     return request.app.state.clock
 
 
+async def _uow(request: Request) -> UnitOfWork:
+    return request.app.state.uow
+
+
 DbSession = Annotated[Session, Depends(_session, scope="function")]
 CurrentCaller = Annotated[context.Caller, Depends(_caller)]
 CurrentClock = Annotated[Clock, Depends(_clock)]
+# How a request's use case gets its transaction (shared/uow.py): `await uow.write(service.fn, ...)`.
+Uow = Annotated[UnitOfWork, Depends(_uow)]
 # Every `{id}` in a path: one that cannot exist (0, negative, past the database's integer range,
 # not a number) is a 422 before any query runs, never a 500.
 PathId = Annotated[int, Path(ge=1, le=types.MAX_ID, description="A positive id", examples=[1])]

@@ -166,12 +166,17 @@ def attempt(
         raise
 
 
-def run_idempotent(request, *, key: str | None, payload, status: int, effect):
+async def run_idempotent(request, *, key: str | None, payload, status: int, effect):
     """Run `effect(session)` once per Idempotency-Key and answer with what it returns.
 
     `payload` is the validated request body (a pydantic model or None); the
     effect returns a pydantic model, stored with the effect in one transaction.
+    The claim, the effect and a release are explicit units of work (shared/uow.py).
     """
+    return await request.app.state.uow.call(_run_idempotent, request, key, payload, status, effect)
+
+
+def _run_idempotent(request, key: str | None, payload, status: int, effect):
     caller = request.scope.get("state", {}).get("caller")
     who = (caller.key_id or caller.role) if caller else "anonymous"
     path = request.url.path

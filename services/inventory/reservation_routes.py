@@ -16,7 +16,7 @@ from services.inventory.schemas import (
     ReservationPage,
     ReservationRead,
 )
-from shared import dbwait, openapi, pagination
+from shared import openapi, pagination
 from shared.deps import CurrentCaller, CurrentClock, Cursor, DbSession, IdempotencyKey, Limit
 from shared.idempotency import run_idempotent
 
@@ -59,10 +59,10 @@ async def reserve(reservation_in: ReservationCreate, request: Request, caller: C
         )
         return reservation_read(reservation, now)
 
-    if key is None:  # the path `make bench` loads; how it waits on the database is a knob (shared/dbwait.py)
-        answer = await dbwait.run(request, effect, write=True)
+    if key is None:  # the path `make bench` loads: no idempotency row to claim and record
+        answer = await request.app.state.uow.write(effect)
         return JSONResponse(answer.model_dump(mode="json"), status_code=201)
-    return run_idempotent(request, key=key, payload=reservation_in, status=201, effect=effect)
+    return await run_idempotent(request, key=key, payload=reservation_in, status=201, effect=effect)
 
 
 @openapi.operation("getReservation", "A reservation, with unit prices", errors={404: "reservation_not_found"},
@@ -90,7 +90,7 @@ async def consume(reservation_id: ReservationId, request: Request, caller: Curre
         reservation = reservations.consume(session, caller=caller, reservation_id=reservation_id, used=used, now=now)
         return reservation_read(reservation, now)
 
-    return run_idempotent(request, key=key, payload=consume_in, status=200, effect=effect)
+    return await run_idempotent(request, key=key, payload=consume_in, status=200, effect=effect)
 
 
 @openapi.operation("releaseReservation", "Give a reservation's parts back",
@@ -104,7 +104,7 @@ async def release(reservation_id: ReservationId, request: Request, caller: Curre
         reservation = reservations.release(session, caller=caller, reservation_id=reservation_id, now=now)
         return reservation_read(reservation, now)
 
-    return run_idempotent(request, key=key, payload=None, status=200, effect=effect)
+    return await run_idempotent(request, key=key, payload=None, status=200, effect=effect)
 
 
 

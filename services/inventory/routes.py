@@ -241,7 +241,7 @@ async def receive(receipt: ReceiptCreate, request: Request, caller: CurrentCalle
     def effect(session):
         return movement_read(stock.receive(session, caller=caller, receipt=receipt, now=clock.now()))
 
-    return run_idempotent(request, key=key, payload=receipt, status=201, effect=effect)
+    return await run_idempotent(request, key=key, payload=receipt, status=201, effect=effect)
 
 
 @openapi.operation("transferStock", "Move stock from one warehouse to another",
@@ -254,7 +254,7 @@ async def transfer(transfer_in: TransferCreate, request: Request, caller: Curren
         out_leg, in_leg = stock.transfer(session, caller=caller, transfer_in=transfer_in, now=clock.now())
         return TransferRead(transfer_out=movement_read(out_leg), transfer_in=movement_read(in_leg))
 
-    return run_idempotent(request, key=key, payload=transfer_in, status=201, effect=effect)
+    return await run_idempotent(request, key=key, payload=transfer_in, status=201, effect=effect)
 
 
 @openapi.operation("adjustStock", "Correct a count (never below what is reserved)",
@@ -266,7 +266,7 @@ async def adjust(adjustment: AdjustmentCreate, request: Request, caller: Current
     def effect(session):
         return movement_read(stock.adjust(session, caller=caller, adjustment=adjustment, now=clock.now()))
 
-    return run_idempotent(request, key=key, payload=adjustment, status=201, effect=effect)
+    return await run_idempotent(request, key=key, payload=adjustment, status=201, effect=effect)
 
 
 # Supply guarantee

@@ -30,7 +30,7 @@ from services.warranty.schemas import (
     UnitCreate,
     UnitRead,
 )
-from shared import dbwait, openapi, pagination
+from shared import openapi, pagination
 from shared.deps import CurrentClock, Cursor, DbSession, IdempotencyKey, Limit, PathId
 from shared.idempotency import run_idempotent
 from shared.types import IsoDate
@@ -149,8 +149,7 @@ async def get_coverage(
         return CoverageRead(serial_number=unit.serial_number, on=day,
                             components=[CoverageItem.model_validate(c, from_attributes=True) for c in found])
 
-    # How the wait on the database is spent is one knob for the benchmark (shared/dbwait.py).
-    return await dbwait.run(request, read, write=False)
+    return await request.app.state.uow.read(read)
 
 
 def claim_read(claim) -> ClaimRead:
@@ -173,7 +172,7 @@ async def create_claim(
         )
         return claim_read(claim)
 
-    return run_idempotent(request, key=key, payload=claim_in, status=201, effect=effect)
+    return await run_idempotent(request, key=key, payload=claim_in, status=201, effect=effect)
 
 
 @openapi.operation("getClaim", "A stored claim", errors={404: "claim_not_found"}, answer=examples.CLAIM)
@@ -220,7 +219,7 @@ async def add_service_record(serial: str, record_in: ServiceRecordCreate, reques
         )
         return history_item(entry)
 
-    return run_idempotent(request, key=key, payload=record_in, status=201, effect=effect)
+    return await run_idempotent(request, key=key, payload=record_in, status=201, effect=effect)
 
 
 @openapi.operation("getPolicy", "The warranty policy in force on a day", answer=examples.POLICY)

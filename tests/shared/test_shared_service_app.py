@@ -42,7 +42,7 @@ def make_app(database_factory, clock, calls, gate=None):
             calls.append(thing.qty)
             return Echo(n=len(calls), price=thing.price)
 
-        return run_idempotent(request, key=key, payload=thing, status=201, effect=effect)
+        return await run_idempotent(request, key=key, payload=thing, status=201, effect=effect)
 
     @router.get("/boom")
     async def boom():

@@ -1,0 +1,72 @@
+"""The one way a request's code gets a transaction, the same in every service and the gateway.
+
+- A plain endpoint: `await uow.read(fn, ...)` or `await uow.write(fn, ...)` runs the use case
+  `fn(session, ...)` in one transaction, committed when it returns and rolled back if it raises.
+  Use cases take the session first and flush; they never commit.
+- Explicit units of work (idempotent requests, the billing saga's steps, the import's chunks,
+  background loops): `await uow.call(fn, ...)` runs synchronous code that opens its own
+  `db.transaction()` blocks, each one commit.
+
+Where that synchronous code runs is chosen per process by the database (`DB_WAIT`, a
+measurement knob; docs/performance.md has the figures):
+
+- `thread` (the default on PostgreSQL): in a worker thread, at most `DB_THREADS` at once, so
+  no database round trip holds the event loop while other requests wait.
+- `loop` (the default on SQLite): on the event loop. A SQLite statement costs microseconds,
+  and a hop to a thread costs more than the wait it would free.
+
+The request's context (its deadline, request id and log fields) goes with it into the thread.
+"""
+
+import functools
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import anyio.to_thread
+from anyio import CapacityLimiter
+
+from shared.db import POOL_SIZE, Database
+
+T = TypeVar("T")
+MODES = ("loop", "thread")
+# Threads that wait on the database at once, per process: fewer than the pool's connections,
+# and few enough that the one holding a row lock gets the GIL back quickly to COMMIT.
+THREADS = int(os.environ.get("DB_THREADS", str(min(16, POOL_SIZE))))
+
+
+def mode(dialect: str) -> str:
+    """`DB_WAIT` if set; else what `make bench` measured fastest for the database."""
+    chosen = os.environ.get("DB_WAIT", "")
+    if chosen in MODES:
+        return chosen
+    return "thread" if dialect == "postgresql" else "loop"
+
+
+class UnitOfWork:
+    def __init__(self, db: Database, *, wait: str | None = None, threads: int = THREADS) -> None:
+        self.db = db
+        self.wait = wait or mode(db.dialect)
+        self.threads = threads
+        self._limiter: CapacityLimiter | None = None
+
+    async def read(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """`fn(session, *args, **kwargs)` in a read transaction."""
+        return await self.call(self._in_transaction, False, fn, args, kwargs)
+
+    async def write(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """`fn(session, *args, **kwargs)` in a write transaction (on SQLite it takes the write lock at BEGIN)."""
+        return await self.call(self._in_transaction, True, fn, args, kwargs)
+
+    async def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Synchronous code that opens its own transactions, off the event loop where the database waits."""
+        if self.wait != "thread":
+            return fn(*args, **kwargs)
+        if self._limiter is None:  # made inside the event loop that uses it
+            self._limiter = CapacityLimiter(self.threads)
+        return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs), limiter=self._limiter)
+
+    def _in_transaction(self, write: bool, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
+        with self.db.transaction(write=write) as session:
+            return fn(session, *args, **kwargs)
+
