@@ -13,10 +13,10 @@ from starlette.concurrency import run_in_threadpool
 
 from shared import clock as clocks
 from shared import errors, http, logging, metrics, openapi
-from shared.uow import UnitOfWork
 from shared.db import Database
 from shared.middleware import ServiceMiddleware
 from shared.settings import Settings
+from shared.uow import UnitOfWork
 
 log = structlog.get_logger("app")
 PURGE_EVERY_SECONDS = 3600
