@@ -5,6 +5,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.from_thread
 import httpx
 from fastapi import FastAPI, Request
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
@@ -43,7 +44,7 @@ def create_app(
             task = None
             if deliver:
                 # Every process delivers; claims with a lease keep them from doing the same message twice.
-                task = asyncio.create_task(outbox.run_forever(app.state.db, clients.upstreams(app), app.state.clock,
+                task = asyncio.create_task(outbox.run_forever(app.state.uow, clients.upstreams(app), app.state.clock,
                                                               interval))
             try:
                 yield
@@ -57,9 +58,11 @@ def create_app(
 
     def board() -> dict[tuple[str, str], int]:
         # Read at each scrape (any worker answers /metrics): the states as of now, from the data.
+        # The scrape runs in a worker thread (shared/app.py); the read goes back to the event loop
+        # to take the unit of work's way to the database, like every other read of this process.
         if not serving["now"]:
             return {}
-        return tickets_by_milestone_state(app.state.db, app.state.clock.now())
+        return anyio.from_thread.run(app.state.uow.read, tickets_by_milestone_state, app.state.clock.now())
 
     metrics.tickets_by_milestone_state(board)
 

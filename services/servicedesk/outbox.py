@@ -7,11 +7,13 @@ with a lease (one UPDATE: under SQLite's write lock, or FOR UPDATE SKIP LOCKED
 on PostgreSQL), calls the other service with the message's idempotency key,
 and marks it delivered only while its claim holds. A claim lost to an expired
 lease costs at most a second call with the same key, which the other service
-answers without doing it twice.
+answers without doing it twice. Each step (look, claim, give back, settle) is
+one unit of work (shared/uow.py): on PostgreSQL none of them holds the event loop.
 """
 
 import asyncio
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import structlog
@@ -23,7 +25,7 @@ from services.servicedesk.clients import Upstreams
 from services.servicedesk.models import OutboxMessage, Ticket
 from shared import errors
 from shared.clock import Clock
-from shared.db import Database
+from shared.uow import UnitOfWork
 
 log = structlog.get_logger("servicedesk.outbox")
 LEASE = timedelta(seconds=60)
@@ -41,30 +43,57 @@ def enqueue(session: Session, ticket: Ticket, *, kind: str, payload: dict, now: 
     return message
 
 
-def pending(db: Database, now: datetime) -> bool:
-    with db.transaction(write=False) as session:
-        return session.scalars(select(OutboxMessage.id).where(
-            OutboxMessage.delivered_at.is_(None), OutboxMessage.next_attempt_at <= now).limit(1)).first() is not None
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A message this process holds a claim on: plain values, read in the claim's transaction."""
+
+    id: int
+    ticket_id: int
+    kind: str
+    payload: dict
+    idempotency_key: str
+    attempts: int
 
 
-def claim(db: Database, *, now: datetime, limit: int = BATCH) -> tuple[str, list[OutboxMessage]]:
-    token = uuid.uuid4().hex
-    with db.transaction() as session:
-        due = (select(OutboxMessage.id)
-               .where(OutboxMessage.delivered_at.is_(None), OutboxMessage.next_attempt_at <= now,
-                      (OutboxMessage.claimed_until.is_(None)) | (OutboxMessage.claimed_until < now))
-               .order_by(OutboxMessage.id).limit(limit))
-        if db.dialect == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(due.scalar_subquery()))
-                        .values(claimed_by=token, claimed_until=now + LEASE, attempts=OutboxMessage.attempts + 1),
-                        execution_options={"synchronize_session": False})
-        rows = list(session.scalars(select(OutboxMessage).where(OutboxMessage.claimed_by == token)
-                                    .order_by(OutboxMessage.id)))
-    return token, rows
+def pending(session: Session, now: datetime) -> bool:
+    return session.scalars(select(OutboxMessage.id).where(
+        OutboxMessage.delivered_at.is_(None), OutboxMessage.next_attempt_at <= now).limit(1)).first() is not None
 
 
-async def _send(message: OutboxMessage, upstreams: Upstreams):
+def claim(session: Session, *, token: str, now: datetime, limit: int = BATCH) -> list[Claimed]:
+    """Claim up to `limit` due messages for `token` (a write unit: one UPDATE, then what it took)."""
+    due = (select(OutboxMessage.id)
+           .where(OutboxMessage.delivered_at.is_(None), OutboxMessage.next_attempt_at <= now,
+                  (OutboxMessage.claimed_until.is_(None)) | (OutboxMessage.claimed_until < now))
+           .order_by(OutboxMessage.id).limit(limit))
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(due.scalar_subquery()))
+                    .values(claimed_by=token, claimed_until=now + LEASE, attempts=OutboxMessage.attempts + 1),
+                    execution_options={"synchronize_session": False})
+    return [Claimed(m.id, m.ticket_id, m.kind, m.payload, m.idempotency_key, m.attempts)
+            for m in session.scalars(select(OutboxMessage).where(OutboxMessage.claimed_by == token)
+                                     .order_by(OutboxMessage.id))]
+
+
+def give_back(session: Session, message: Claimed, *, token: str, error: str, retry_at: datetime) -> None:
+    """A failed delivery: the claim is dropped and the message waits until `retry_at`."""
+    session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id, OutboxMessage.claimed_by == token)
+                    .values(claimed_by=None, claimed_until=None, last_error=error[:500], next_attempt_at=retry_at))
+
+
+def settle(session: Session, message: Claimed, answer, *, token: str, clock: Clock) -> bool:
+    """Mark it delivered and apply the answer, only while the claim is still ours; whether it was."""
+    done = session.execute(update(OutboxMessage).where(
+        OutboxMessage.id == message.id, OutboxMessage.claimed_by == token,
+        OutboxMessage.delivered_at.is_(None)).values(delivered_at=clock.now(), last_error=None))
+    if done.rowcount != 1:  # the lease ran out and another process applied it
+        return False
+    _apply(session, message, answer, clock.now())
+    return True
+
+
+async def _send(message: Claimed, upstreams: Upstreams):
     payload = message.payload
     if message.kind == "history":
         return await upstreams.warranty.add_repair(payload["serial_number"], record=payload["record"],
@@ -74,7 +103,7 @@ async def _send(message: OutboxMessage, upstreams: Upstreams):
     return await upstreams.inventory.release(payload["reservation_id"], idempotency_key=message.idempotency_key)
 
 
-def _apply(session: Session, message: OutboxMessage, answer, now: datetime) -> None:
+def _apply(session: Session, message: Claimed, answer, now: datetime) -> None:
     ticket = session.get(Ticket, message.ticket_id)
     if message.kind == "history":
         # None: warranty has no such unit, so there is no history to land in.
@@ -94,39 +123,32 @@ def _apply(session: Session, message: OutboxMessage, answer, now: datetime) -> N
     tickets.refresh(session, ticket, now)
 
 
-async def deliver_due(db: Database, upstreams: Upstreams, clock: Clock) -> int:
+async def deliver_due(uow: UnitOfWork, upstreams: Upstreams, clock: Clock) -> int:
     """Deliver what is due now; the number delivered by this call."""
     now = clock.now()
-    if not pending(db, now):
+    if not await uow.read(pending, now):
         return 0
-    token, messages = claim(db, now=now)
+    token = uuid.uuid4().hex
+    messages = await uow.write(claim, token=token, now=now)
     delivered = 0
     for message in messages:
         try:
             answer = await _send(message, upstreams)
         except (errors.UpstreamUnavailable, errors.UpstreamTimeout) as exc:
             backoff = min(MAX_BACKOFF_SECONDS, 2 ** min(message.attempts, 9))
-            with db.transaction() as session:
-                session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id,
-                                                            OutboxMessage.claimed_by == token)
-                                .values(claimed_by=None, claimed_until=None, last_error=str(exc)[:500],
-                                        next_attempt_at=clock.now() + timedelta(seconds=backoff)))
+            await uow.write(give_back, message, token=token, error=str(exc),
+                            retry_at=clock.now() + timedelta(seconds=backoff))
             log.warning("outbox_delivery_failed", message_id=message.id, kind=message.kind, error=str(exc))
             continue
-        with db.transaction() as session:
-            done = session.execute(update(OutboxMessage).where(
-                OutboxMessage.id == message.id, OutboxMessage.claimed_by == token,
-                OutboxMessage.delivered_at.is_(None)).values(delivered_at=clock.now(), last_error=None))
-            if done.rowcount == 1:  # still ours: nobody else has applied it
-                _apply(session, message, answer, clock.now())
-                delivered += 1
+        if await uow.write(settle, message, answer, token=token, clock=clock):
+            delivered += 1
     return delivered
 
 
-async def run_forever(db: Database, upstreams: Upstreams, clock: Clock, interval: float) -> None:
+async def run_forever(uow: UnitOfWork, upstreams: Upstreams, clock: Clock, interval: float) -> None:
     while True:
         try:
-            await deliver_due(db, upstreams, clock)
+            await deliver_due(uow, upstreams, clock)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a busy database now is no reason to stop delivering later

@@ -1,4 +1,9 @@
-"""The service desk's HTTP routes: parse, call the use case, shape the answer."""
+"""The service desk's HTTP routes: parse, call the use case, shape the answer.
+
+Every database touch is one unit of work (shared/uow.py): `await uow.read/write(fn, ...)` runs
+`fn(session, ...)` in one transaction, the answer built inside it (the session is closed after).
+Calls to warranty and inventory happen between units, never inside one.
+"""
 
 from datetime import time
 from typing import Annotated, Literal
@@ -33,7 +38,7 @@ from services.servicedesk.schemas import (
 )
 from shared import context, openapi, pagination
 from shared import errors as shared_errors
-from shared.deps import CurrentCaller, CurrentClock, Cursor, DbSession, Limit
+from shared.deps import CurrentCaller, CurrentClock, Cursor, Limit, Uow
 
 router = APIRouter()
 
@@ -55,6 +60,42 @@ def _ticket(session, ticket, clock) -> TicketRead:
     return TicketRead.model_validate(views.read(session, calendars.work_calendar(session), ticket, clock.now()))
 
 
+def _on_ticket(session, step, ticket_id: int, clock, **kw) -> TicketRead:
+    """A write unit: `step(session, ticket, **kw)` on the ticket, answered as read just after it."""
+    return _ticket(session, step(session, tickets.get(session, ticket_id), **kw), clock)
+
+
+def _reported(session, ticket_id: int) -> tuple:
+    ticket = tickets.get(session, ticket_id)
+    return ticket.reported_at, ticket.serial_number
+
+
+def _loaner_due(session, ticket_id: int, now) -> tuple[str, str]:
+    """The ticket's loaner status read now, and its number."""
+    ticket = tickets.get(session, ticket_id)
+    return views.read(session, calendars.work_calendar(session), ticket, now)["loaner"]["status"], ticket.number
+
+
+def _board(session, now, *, after, limit: int, **filters) -> TicketPage:
+    rows, next_cursor = tickets.list_tickets(session, after=after, limit=limit, now=now, **filters)
+    items = views.read_many(session, calendars.work_calendar(session), rows, now)
+    return TicketPage(items=[TicketRead.model_validate(i) for i in items], next_cursor=next_cursor)
+
+
+def _on_complaint(session, step, complaint_id: int, now, **kw) -> dict:
+    return complaints.read(session, step(session, complaints.get(session, complaint_id), now=now, **kw), now)
+
+
+def _new_complaint(session, now, **kw) -> dict:
+    return complaints.read(session, complaints.open_complaint(session, now=now, **kw), now)
+
+
+def _complaint_page(session, now, *, limit: int, **filters) -> ComplaintPage:
+    rows = complaints.list_complaints(session, limit=limit, **filters)
+    rows, next_cursor = pagination.page(rows, limit, key=lambda c: c.id)
+    return ComplaintPage(items=[complaints.read(session, c, now) for c in rows], next_cursor=next_cursor)
+
+
 async def _lookup(request: Request, serial: str, on) -> clients.UnitCoverage | None:
     """The unit and its coverage, or None when warranty does not answer (the report is taken anyway)."""
     try:
@@ -66,20 +107,24 @@ async def _lookup(request: Request, serial: str, on) -> clients.UnitCoverage | N
 @openapi.operation("createTicket", "Take a fault report", errors={409: "conflict", 422: "invalid_event_time"},
                    answer=examples.TICKET_REPORTED)
 @router.post("/tickets", status_code=201, response_model=TicketRead, tags=["tickets"])
-async def create_ticket(ticket_in: TicketCreate, request: Request, caller: CurrentCaller, clock: CurrentClock):
+async def create_ticket(ticket_in: TicketCreate, request: Request, uow: Uow, caller: CurrentCaller,
+                        clock: CurrentClock):
     now = clock.now()
     unit = None
     if ticket_in.serial_number:
         unit = await _lookup(request, ticket_in.serial_number, tickets.report_day(ticket_in.reported_at or now))
-    with request.app.state.db.transaction() as session:
-        ticket = tickets.report(session, ticket_in=ticket_in, unit=unit, by=_by(caller), now=now)
-        return _ticket(session, ticket, clock)
+
+    def report(session) -> TicketRead:
+        return _ticket(session, tickets.report(session, ticket_in=ticket_in, unit=unit, by=_by(caller), now=now),
+                       clock)
+
+    return await uow.write(report)
 
 
 @openapi.operation("listTickets", "Tickets, the most urgent due time first")
 @router.get("/tickets", response_model=TicketPage, tags=["tickets"])
 async def list_tickets(
-    session: DbSession, clock: CurrentClock,
+    uow: Uow, clock: CurrentClock,
     status: Annotated[Literal["incomplete", "open", "dispatched", "on_site", "resolved", "closed", "cancelled"]
                       | None, Query()] = None,
     level: Annotated[int | None, Query(ge=1, le=4)] = None,
@@ -91,86 +136,70 @@ async def list_tickets(
     after = pagination.decode(cursor)
     if after is not None and not isinstance(after, list):
         raise pagination.BadCursor()
-    now = clock.now()
-    rows, next_cursor = tickets.list_tickets(
-        session, status=status, level=level, serial_number=serial_number.strip().upper() if serial_number else None,
-        station=station, state=state, after=after, limit=limit, now=now)
-    items = views.read_many(session, calendars.work_calendar(session), rows, now)
-    return TicketPage(items=[TicketRead.model_validate(i) for i in items], next_cursor=next_cursor)
+    return await uow.read(
+        _board, clock.now(), status=status, level=level, station=station, state=state, after=after, limit=limit,
+        serial_number=serial_number.strip().upper() if serial_number else None)
 
 
 @openapi.operation("getTicket", "A ticket, its promises' states computed now", errors={404: "ticket_not_found"},
                    answer=examples.TICKET)
 @router.get("/tickets/{ticket_id}", response_model=TicketRead, tags=["tickets"])
-async def get_ticket(ticket_id: TicketId, session: DbSession, clock: CurrentClock):
-    return _ticket(session, tickets.get(session, ticket_id), clock)
+async def get_ticket(ticket_id: TicketId, uow: Uow, clock: CurrentClock):
+    return await uow.read(lambda session: _ticket(session, tickets.get(session, ticket_id), clock))
 
 
 @openapi.operation("updateTicket", "Fill in a report (may complete it)", errors=STEP_ERRORS, answer=examples.TICKET)
 @router.patch("/tickets/{ticket_id}", response_model=TicketRead, tags=["tickets"])
-async def update_ticket(ticket_id: TicketId, ticket_in: TicketUpdate, request: Request, caller: CurrentCaller,
-                        clock: CurrentClock):
-    db = request.app.state.db
-    with db.transaction(write=False) as session:
-        current = tickets.get(session, ticket_id)
-        reported_at, serial = current.reported_at, current.serial_number
+async def update_ticket(ticket_id: TicketId, ticket_in: TicketUpdate, request: Request, uow: Uow,
+                        caller: CurrentCaller, clock: CurrentClock):
+    reported_at, serial = await uow.read(_reported, ticket_id)
     changes = ticket_in.model_dump(exclude_unset=True, exclude={"at"})
     looked_up, unit = False, None
     if ticket_in.serial_number and ticket_in.serial_number != serial:
         looked_up, unit = True, await _lookup(request, ticket_in.serial_number, tickets.report_day(reported_at))
-    with db.transaction() as session:
-        ticket = tickets.update(session, tickets.get(session, ticket_id), changes=changes, unit=unit,
-                                unit_looked_up=looked_up, at=ticket_in.at, by=_by(caller), now=clock.now())
-        return _ticket(session, ticket, clock)
+    return await uow.write(_on_ticket, tickets.update, ticket_id, clock, changes=changes, unit=unit,
+                           unit_looked_up=looked_up, at=ticket_in.at, by=_by(caller), now=clock.now())
 
 
 @openapi.operation("dispatchTicket", "The dispatch decision: a technician and station named", errors=STEP_ERRORS,
                    answer=examples.TICKET)
 @router.post("/tickets/{ticket_id}/dispatch", response_model=TicketRead, tags=["tickets"])
-async def dispatch(ticket_id: TicketId, body: DispatchIn, session: DbSession, caller: CurrentCaller,
-                   clock: CurrentClock):
-    ticket = steps.dispatch(session, tickets.get(session, ticket_id), technician=body.technician,
-                            station=body.station, at=body.at, by=_by(caller), now=clock.now())
-    return _ticket(session, ticket, clock)
+async def dispatch(ticket_id: TicketId, body: DispatchIn, uow: Uow, caller: CurrentCaller, clock: CurrentClock):
+    return await uow.write(_on_ticket, steps.dispatch, ticket_id, clock, technician=body.technician,
+                           station=body.station, at=body.at, by=_by(caller), now=clock.now())
 
 
 @openapi.operation("arriveAtTicket", "The technician is on site", errors=STEP_ERRORS, answer=examples.TICKET)
 @router.post("/tickets/{ticket_id}/arrive", response_model=TicketRead, tags=["tickets"])
-async def arrive(ticket_id: TicketId, body: ArriveIn, session: DbSession, caller: CurrentCaller,
-                 clock: CurrentClock):
-    ticket = steps.arrive(session, tickets.get(session, ticket_id), technician=body.technician, at=body.at,
-                          by=_by(caller), now=clock.now())
-    return _ticket(session, ticket, clock)
+async def arrive(ticket_id: TicketId, body: ArriveIn, uow: Uow, caller: CurrentCaller, clock: CurrentClock):
+    return await uow.write(_on_ticket, steps.arrive, ticket_id, clock, technician=body.technician, at=body.at,
+                           by=_by(caller), now=clock.now())
 
 
 @openapi.operation("pauseTicket", "The customer stops the clock", errors=STEP_ERRORS, answer=examples.TICKET)
 @router.post("/tickets/{ticket_id}/pause", response_model=TicketRead, tags=["tickets"])
-async def pause(ticket_id: TicketId, body: PauseIn, session: DbSession, caller: CurrentCaller, clock: CurrentClock):
-    ticket = steps.pause(session, tickets.get(session, ticket_id), reason=body.reason, at=body.at, by=_by(caller),
-                         now=clock.now())
-    return _ticket(session, ticket, clock)
+async def pause(ticket_id: TicketId, body: PauseIn, uow: Uow, caller: CurrentCaller, clock: CurrentClock):
+    return await uow.write(_on_ticket, steps.pause, ticket_id, clock, reason=body.reason, at=body.at,
+                           by=_by(caller), now=clock.now())
 
 
 @openapi.operation("resumeTicket", "The clock runs again", errors=STEP_ERRORS, body=examples.RESUME,
                    answer=examples.TICKET)
 @router.post("/tickets/{ticket_id}/resume", response_model=TicketRead, tags=["tickets"])
-async def resume(ticket_id: TicketId, session: DbSession, caller: CurrentCaller, clock: CurrentClock,
+async def resume(ticket_id: TicketId, uow: Uow, caller: CurrentCaller, clock: CurrentClock,
                  body: ResumeIn | None = None):
-    ticket = steps.resume(session, tickets.get(session, ticket_id), at=body.at if body else None, by=_by(caller),
-                          now=clock.now())
-    return _ticket(session, ticket, clock)
+    return await uow.write(_on_ticket, steps.resume, ticket_id, clock, at=body.at if body else None,
+                           by=_by(caller), now=clock.now())
 
 
 @openapi.operation("resolveTicket", "What was done; lands in the unit's history at warranty", errors=STEP_ERRORS,
                    answer=examples.TICKET)
 @router.post("/tickets/{ticket_id}/resolve", response_model=TicketRead, tags=["tickets"])
-async def resolve(ticket_id: TicketId, body: ResolveIn, session: DbSession, caller: CurrentCaller,
-                  clock: CurrentClock):
-    ticket = steps.resolve(
-        session, tickets.get(session, ticket_id), technician=body.technician, summary=body.summary,
+async def resolve(ticket_id: TicketId, body: ResolveIn, uow: Uow, caller: CurrentCaller, clock: CurrentClock):
+    return await uow.write(
+        _on_ticket, steps.resolve, ticket_id, clock, technician=body.technician, summary=body.summary,
         parts_replaced=[p.model_dump() for p in body.parts_replaced] if body.parts_replaced else None,
         invoice_number=body.invoice_number, at=body.at, by=_by(caller), now=clock.now())
-    return _ticket(session, ticket, clock)
 
 
 @openapi.operation("reserveLoaner", "Reserve a loaner at inventory when `fixed` is breached",
@@ -179,64 +208,51 @@ async def resolve(ticket_id: TicketId, body: ResolveIn, session: DbSession, call
                                  "invalid_ticket_state", "conflict"),
                            422: "validation_error"}, answer=examples.TICKET_WITH_LOANER)
 @router.post("/tickets/{ticket_id}/loaner", status_code=201, response_model=TicketRead, tags=["tickets"])
-async def reserve_loaner(ticket_id: TicketId, body: LoanerIn, request: Request, caller: CurrentCaller,
+async def reserve_loaner(ticket_id: TicketId, body: LoanerIn, request: Request, uow: Uow, caller: CurrentCaller,
                          clock: CurrentClock):
-    db = request.app.state.db
-    with db.transaction(write=False) as session:
-        ticket = tickets.get(session, ticket_id)
-        view = views.read(session, calendars.work_calendar(session), ticket, clock.now())
-        number = ticket.number
-    if view["loaner"]["status"] != "due":
-        raise errors.LoanerNotDue(f"Ticket {number}'s loaner is {view['loaner']['status']}")
+    status, number = await uow.read(_loaner_due, ticket_id, clock.now())
+    if status != "due":
+        raise errors.LoanerNotDue(f"Ticket {number}'s loaner is {status}")
     # One key per ticket: a retry gets inventory's first reservation back, never a second one.
     reservation = await clients.upstreams(request.app).inventory.reserve(
         warehouse=body.warehouse, part_number=body.part_number, reference=f"{number} loaner",
         ttl_seconds=LOANER_TTL_SECONDS, idempotency_key=f"servicedesk-{number}-loaner")
-    with db.transaction() as session:
-        ticket = steps.record_loaner(session, tickets.get(session, ticket_id), reservation=reservation,
-                                     warehouse=body.warehouse, part_number=body.part_number, by=_by(caller),
-                                     now=clock.now())
-        return _ticket(session, ticket, clock)
+    return await uow.write(_on_ticket, steps.record_loaner, ticket_id, clock, reservation=reservation,
+                           warehouse=body.warehouse, part_number=body.part_number, by=_by(caller), now=clock.now())
 
 
 @openapi.operation("logFollowUpCall", "A follow-up call (回访); a score of 1 or 2 opens a complaint",
                    errors=STEP_ERRORS, answer=examples.TICKET)
 @router.post("/tickets/{ticket_id}/follow-up", response_model=TicketRead, tags=["tickets"])
-async def follow_up(ticket_id: TicketId, body: FollowUpIn, session: DbSession, caller: CurrentCaller,
-                    clock: CurrentClock):
-    ticket = steps.follow_up(session, tickets.get(session, ticket_id), reached=body.reached,
-                             satisfaction=body.satisfaction, notes=body.notes, at=body.at, by=_by(caller),
-                             now=clock.now())
-    return _ticket(session, ticket, clock)
+async def follow_up(ticket_id: TicketId, body: FollowUpIn, uow: Uow, caller: CurrentCaller, clock: CurrentClock):
+    return await uow.write(_on_ticket, steps.follow_up, ticket_id, clock, reached=body.reached,
+                           satisfaction=body.satisfaction, notes=body.notes, at=body.at, by=_by(caller),
+                           now=clock.now())
 
 
 @openapi.operation("cancelTicket", "Cancel a duplicate or withdrawn report",
                    errors={404: "ticket_not_found", 409: ("invalid_ticket_state", "conflict")}, answer=examples.TICKET)
 @router.post("/tickets/{ticket_id}/cancel", response_model=TicketRead, tags=["tickets"])
-async def cancel(ticket_id: TicketId, body: CancelIn, session: DbSession, caller: CurrentCaller,
-                 clock: CurrentClock):
-    ticket = steps.cancel(session, tickets.get(session, ticket_id), reason=body.reason, by=_by(caller),
-                          now=clock.now())
-    return _ticket(session, ticket, clock)
+async def cancel(ticket_id: TicketId, body: CancelIn, uow: Uow, caller: CurrentCaller, clock: CurrentClock):
+    return await uow.write(_on_ticket, steps.cancel, ticket_id, clock, reason=body.reason, by=_by(caller),
+                           now=clock.now())
 
 
 @openapi.operation("createComplaint", "Take a complaint (投诉)",
                    errors={404: "ticket_not_found", 409: "conflict", 422: "invalid_event_time"},
                    answer=examples.COMPLAINT)
 @router.post("/complaints", status_code=201, response_model=ComplaintRead, tags=["complaints"])
-async def create_complaint(body: ComplaintCreate, session: DbSession, clock: CurrentClock):
-    now = clock.now()
-    complaint = complaints.open_complaint(
-        session, ticket_id=body.ticket_id, serial_number=body.serial_number, caller_name=body.caller.name,
-        caller_phone=body.caller.phone, description=body.description, source="caller", made_at=body.made_at,
-        now=now)
-    return complaints.read(session, complaint, now)
+async def create_complaint(body: ComplaintCreate, uow: Uow, clock: CurrentClock):
+    return await uow.write(
+        _new_complaint, clock.now(), ticket_id=body.ticket_id, serial_number=body.serial_number,
+        caller_name=body.caller.name, caller_phone=body.caller.phone, description=body.description,
+        source="caller", made_at=body.made_at)
 
 
 @openapi.operation("listComplaints", "Complaints, oldest first")
 @router.get("/complaints", response_model=ComplaintPage, tags=["complaints"])
 async def list_complaints(
-    session: DbSession, clock: CurrentClock,
+    uow: Uow, clock: CurrentClock,
     status: Annotated[Literal["open", "answered", "resolved"] | None, Query()] = None,
     ticket_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     limit: Limit = 50, cursor: Cursor = None,
@@ -244,56 +260,50 @@ async def list_complaints(
     after = pagination.decode(cursor)
     if after is not None and (isinstance(after, bool) or not isinstance(after, int)):
         raise pagination.BadCursor()
-    rows = complaints.list_complaints(session, status=status, ticket_id=ticket_id, after=after, limit=limit)
-    rows, next_cursor = pagination.page(rows, limit, key=lambda c: c.id)
-    now = clock.now()
-    return ComplaintPage(items=[complaints.read(session, c, now) for c in rows], next_cursor=next_cursor)
+    return await uow.read(_complaint_page, clock.now(), status=status, ticket_id=ticket_id, after=after,
+                          limit=limit)
 
 
 @openapi.operation("getComplaint", "A complaint and its clocks", errors={404: "complaint_not_found"},
                    answer=examples.COMPLAINT)
 @router.get("/complaints/{complaint_id}", response_model=ComplaintRead, tags=["complaints"])
-async def get_complaint(complaint_id: ComplaintId, session: DbSession, clock: CurrentClock):
-    return complaints.read(session, complaints.get(session, complaint_id), clock.now())
+async def get_complaint(complaint_id: ComplaintId, uow: Uow, clock: CurrentClock):
+    now = clock.now()
+    return await uow.read(lambda session: complaints.read(session, complaints.get(session, complaint_id), now))
 
 
 @openapi.operation("answerComplaint", "Answer a complaint", errors=COMPLAINT_STEP_ERRORS,
                    answer=examples.COMPLAINT_ANSWERED)
 @router.post("/complaints/{complaint_id}/answer", response_model=ComplaintRead, tags=["complaints"])
-async def answer_complaint(complaint_id: ComplaintId, body: ComplaintAction, session: DbSession,
-                           clock: CurrentClock):
-    now = clock.now()
-    complaint = complaints.answer(session, complaints.get(session, complaint_id), by=body.by, notes=body.notes,
-                                  at=body.at, now=now)
-    return complaints.read(session, complaint, now)
+async def answer_complaint(complaint_id: ComplaintId, body: ComplaintAction, uow: Uow, clock: CurrentClock):
+    return await uow.write(_on_complaint, complaints.answer, complaint_id, clock.now(), by=body.by,
+                           notes=body.notes, at=body.at)
 
 
 @openapi.operation("resolveComplaint", "Resolve a complaint", errors=COMPLAINT_STEP_ERRORS,
                    answer=examples.COMPLAINT_RESOLVED)
 @router.post("/complaints/{complaint_id}/resolve", response_model=ComplaintRead, tags=["complaints"])
-async def resolve_complaint(complaint_id: ComplaintId, body: ComplaintAction, session: DbSession,
-                            clock: CurrentClock):
-    now = clock.now()
-    complaint = complaints.resolve(session, complaints.get(session, complaint_id), by=body.by, notes=body.notes,
-                                   at=body.at, now=now)
-    return complaints.read(session, complaint, now)
+async def resolve_complaint(complaint_id: ComplaintId, body: ComplaintAction, uow: Uow, clock: CurrentClock):
+    return await uow.write(_on_complaint, complaints.resolve, complaint_id, clock.now(), by=body.by,
+                           notes=body.notes, at=body.at)
 
 
 @openapi.operation("getCommitments", "The commitments in force", errors={404: "commitments_not_found"},
                    answer=examples.COMMITMENTS)
 @router.get("/commitments", response_model=CommitmentsRead, tags=["commitments"])
-async def get_commitments(session: DbSession, clock: CurrentClock):
-    return commitment_versions.read(commitment_versions.in_force(session, at=clock.now()))
+async def get_commitments(uow: Uow, clock: CurrentClock):
+    now = clock.now()
+    return await uow.read(lambda session: commitment_versions.read(commitment_versions.in_force(session, at=now)))
 
 
 @openapi.operation("putCommitments", "A new version of the commitments", errors={409: "conflict"},
                    answer=examples.COMMITMENTS)
 @router.put("/commitments", response_model=CommitmentsRead, tags=["commitments"])
-async def put_commitments(body: CommitmentsUpdate, session: DbSession, clock: CurrentClock):
+async def put_commitments(body: CommitmentsUpdate, uow: Uow, clock: CurrentClock):
     promised = Commitments.from_json(body.model_dump(exclude={"effective_from"}))
-    version = commitment_versions.create(session, commitments=promised, effective_from=body.effective_from,
-                                         now=clock.now())
-    return commitment_versions.read(version)
+    now = clock.now()
+    return await uow.write(lambda session: commitment_versions.read(commitment_versions.create(
+        session, commitments=promised, effective_from=body.effective_from, now=now)))
 
 
 def _calendar(year: int, schedule, source: str) -> CalendarRead:
@@ -305,19 +315,22 @@ def _calendar(year: int, schedule, source: str) -> CalendarRead:
 
 @openapi.operation("getCalendarYear", "A year's working calendar", answer=examples.CALENDAR)
 @router.get("/calendar/{year}", response_model=CalendarRead, tags=["calendar"])
-async def get_calendar(year: Year, session: DbSession):
-    schedule, source = calendars.year_schedule(session, year)
-    return _calendar(year, schedule, source)
+async def get_calendar(year: Year, uow: Uow):
+    return await uow.read(lambda session: _calendar(year, *calendars.year_schedule(session, year)))
 
 
 @openapi.operation("putCalendarYear", "Set a year's holidays, working days in lieu and hours", errors={409: "conflict"},
                    answer=examples.CALENDAR_SET)
 @router.put("/calendar/{year}", response_model=CalendarRead, tags=["calendar"])
-async def put_calendar(year: Year, body: CalendarUpdate, session: DbSession, clock: CurrentClock):
+async def put_calendar(year: Year, body: CalendarUpdate, uow: Uow, clock: CurrentClock):
     now = clock.now()
-    schedule = calendars.put_year(session, year=year, holidays=body.holidays, workdays=body.workdays,
-                                  provisional=body.provisional, opens=time.fromisoformat(body.hours.open),
-                                  closes=time.fromisoformat(body.hours.close), now=now)
-    for ticket in calendars.tickets_to_retime(session):
-        tickets.refresh(session, ticket, now)
-    return _calendar(year, schedule, "admin")
+
+    def put(session) -> CalendarRead:
+        schedule = calendars.put_year(session, year=year, holidays=body.holidays, workdays=body.workdays,
+                                      provisional=body.provisional, opens=time.fromisoformat(body.hours.open),
+                                      closes=time.fromisoformat(body.hours.close), now=now)
+        for ticket in calendars.tickets_to_retime(session):
+            tickets.refresh(session, ticket, now)
+        return _calendar(year, schedule, "admin")
+
+    return await uow.write(put)

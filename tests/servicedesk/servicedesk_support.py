@@ -19,7 +19,7 @@ def report(level: int = 3, **extra) -> dict:
 
 
 async def deliver(app) -> int:
-    return await outbox.deliver_due(app.state.db, clients.upstreams(app), app.state.clock)
+    return await outbox.deliver_due(app.state.uow, clients.upstreams(app), app.state.clock)
 
 
 def milestone(ticket: dict, name: str) -> dict:

@@ -162,7 +162,7 @@ async def test_two_processes_deliver_the_same_outbox_without_doubling(desk, desk
                   "inventory": httpx.MockTransport(inventory.handler)}
     other = create_app(desk_settings, clock=clock, transports=transports, deliver=False)
     async with asgi_client(other, headers=internal_headers(role="desk")):
-        counts = await asyncio.gather(*(outbox.deliver_due(app.state.db, clients.upstreams(app), clock)
+        counts = await asyncio.gather(*(outbox.deliver_due(app.state.uow, clients.upstreams(app), clock)
                                         for app in (desk_app, other, desk_app, other)))
     assert sum(counts) == 6
     assert sorted(r["notes"].split(": ")[1] for r in warranty.records) == [f"fix {n}" for n in range(6)]
@@ -274,7 +274,7 @@ async def test_the_board_lists_by_urgency_with_filters(desk, clock):
 async def test_tickets_by_milestone_state_for_metrics(desk, desk_app, clock):
     await desk.post("/tickets", json=report(3, reported_at=z("2026-11-27 09:00")))
     await desk.post("/tickets", json=report(1, reported_at=z("2026-11-27 09:52")))
-    counts = metrics.tickets_by_milestone_state(desk_app.state.db, clock.now())
+    counts = await desk_app.state.uow.read(metrics.tickets_by_milestone_state, clock.now())
     assert counts[("dispatch", "breached")] == 1 and counts[("dispatch", "at_risk")] == 1
     assert counts[("on_site", "pending")] == 2
 
