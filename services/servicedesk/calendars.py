@@ -63,8 +63,12 @@ def year_schedule(session: Session, year: int) -> tuple[YearSchedule, str]:
 
 
 def work_calendar(session: Session) -> WorkCalendar:
-    """A calendar reading each year it needs once, for one unit of work."""
-    return WorkCalendar(year_of=lambda year: year_schedule(session, year)[0])
+    """A calendar reading each year it needs once, for one unit of work (kept in its session:
+    re-timing every active ticket after a calendar change asked for the years once per ticket)."""
+    calendar = session.info.get("work_calendar")
+    if calendar is None:
+        calendar = session.info["work_calendar"] = WorkCalendar(year_of=lambda year: year_schedule(session, year)[0])
+    return calendar
 
 
 def put_year(
@@ -89,6 +93,7 @@ def put_year(
     row.updated_at = now
     session.add(row)
     session.flush()
+    session.info.pop("work_calendar", None)  # what this unit reads from now on is the new schedule
     return schedule_of(row)
 
 
