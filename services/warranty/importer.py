@@ -8,6 +8,7 @@ batches, and inserted in batches: no transaction or query per row.
 import csv
 import io
 import json
+from collections.abc import Callable
 from datetime import date, datetime
 
 from pydantic import ValidationError
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from services.warranty import errors, units
 from services.warranty.models import PolicyVersion, RegionCalendar, Unit
 from services.warranty.schemas import UnitCreate
+from shared.db import Database
 
 CSV_COLUMNS = frozenset({
     "serial_number", "model_code", "product_name", "site_name", "site_address", "region",
@@ -115,6 +117,14 @@ class _Pins:
             found = in_force[-1] if in_force else (rows[0] if rows else None)
             self.calendar_on[(region, on)] = found.id if found else None
         return self.calendar_on[(region, on)]
+
+
+def run(db: Database, raw: bytes, parse: Callable[[bytes], list], *, today: date, now: datetime) -> dict:
+    """The import as one explicit unit of work (run through `uow.call`): the file is read whole, then
+    every chunk of inserts goes into one transaction, committed at the end or not at all."""
+    bodies = parse(raw)
+    with db.transaction() as session:
+        return import_units(session, bodies, today=today, now=now)
 
 
 def import_units(session: Session, bodies: list, *, today: date, now: datetime) -> dict:
