@@ -9,6 +9,7 @@ import csv
 import gc
 import io
 import json
+import operator
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -296,7 +297,8 @@ def _values(unit_in: dict | UnitCreate, pins: _Pins, existing: set[str], *, toda
     policy_version = pins.policy(accepted_on)
     if isinstance(unit_in, UnitCreate):
         return units.unit_values(unit_in, policy_version=policy_version, calendar_id=calendar_id, now=now), None
-    return {**unit_in, "policy_version": policy_version, "calendar_id": calendar_id, "created_at": now}, None
+    unit_in.update(policy_version=policy_version, calendar_id=calendar_id, created_at=now)
+    return unit_in, None
 
 
 def _existing(session: Session, serials: list[str]) -> set[str]:
@@ -323,19 +325,17 @@ def _insert(session: Session, rows: list[dict]) -> None:
     names = [c.name for c in table.columns]
     # A column's bind processing (dates to text on SQLite, timestamps to UTC), once per distinct value:
     # thousands of rows share one created_at and a few acceptance days.
-    processors = [c.type._cached_bind_processor(connection.dialect) for c in table.columns]
-    processed: list[dict] = [{} for _ in names]
-    tuples = []
+    processing = [(c.name, processor, {}) for c in table.columns
+                  if (processor := c.type._cached_bind_processor(connection.dialect)) is not None]
     for values in rows:
-        line = []
-        for name, processor, cache in zip(names, processors, processed, strict=True):
+        for name, processor, cache in processing:
             value = values[name]
-            if processor is not None and value is not None:
+            if value is not None:
                 if value not in cache:
                     cache[value] = processor(value)
-                value = cache[value]
-            line.append(value)
-        tuples.append(tuple(line))
+                values[name] = cache[value]
+    line_of = operator.itemgetter(*names)
+    tuples = [line_of(values) for values in rows]
     driver = connection.connection.driver_connection
     columns = ", ".join(names)
     if connection.dialect.name == "postgresql":
