@@ -174,7 +174,7 @@ def import_units(session: Session, bodies: list, *, today: date, now: datetime, 
     days: dict[str, date | None] = {}
     for row, body in enumerate(bodies, start=1):
         serial = body.get("serial_number") if isinstance(body, dict) else None
-        if isinstance(body, dict) and "__error__" in body:
+        if isinstance(body, dict) and isinstance(body.get("__error__"), tuple):  # the CSV reader's, never JSON's
             code, message = body["__error__"]
             problems.append(_problem(row, serial, code, message))
             continue
