@@ -6,17 +6,25 @@ batches, and inserted in batches: no transaction or query per row.
 """
 
 import csv
+import gc
 import io
 import json
+import operator
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 
 from pydantic import ValidationError
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.warranty import errors, units
+from services.warranty.domain.terms import DEFAULT_REGION
 from services.warranty.models import PolicyVersion, RegionCalendar, Unit
-from services.warranty.schemas import UnitCreate
+from services.warranty.schemas import SERIAL_PATTERN, UnitCreate
+from shared.db import Database
+from shared.types import _iso_date
 
 CSV_COLUMNS = frozenset({
     "serial_number", "model_code", "product_name", "site_name", "site_address", "region",
@@ -40,8 +48,10 @@ def parse_csv(raw: bytes) -> list[dict]:
 
 def _parse_csv_text(text: str) -> list[dict]:
     # newline="": the csv module itself handles \r, \n and \r\n, also inside quoted fields.
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in reader.fieldnames or []]
+    # Plain rows, not csv.DictReader (a dict per row), with DictReader's rules: the first line is the
+    # header, blank lines are skipped, missing values are None, extra values make the row invalid.
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in next(reader, [])]
     unknown = sorted(set(header) - CSV_COLUMNS)
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if unknown or missing or len(set(header)) != len(header):
@@ -51,19 +61,24 @@ def _parse_csv_text(text: str) -> list[dict]:
         raise errors.InvalidImport(
             "; ".join(problems), errors=[{"field": "header", "message": p} for p in problems]
         )
-    reader.fieldnames = header
+    width = len(header)
+    at = {name: header.index(name) if name in header else None for name in CSV_COLUMNS}
     rows = []
-    for record in reader:
-        if None in record:
-            record = {k: v for k, v in record.items() if k is not None}
-            record["__extra__"] = True
-        rows.append(_unit_body({k: (v.strip() or None) if isinstance(v, str) else v for k, v in record.items()}))
+    for values in reader:
+        if not values:
+            continue
+        if len(values) > width:
+            rows.append({"__error__": ("invalid_row", "the row has more values than the header has columns")})
+            continue
+        if len(values) < width:
+            values = values + [None] * (width - len(values))
+        record = {name: (values[i].strip() or None) if isinstance(values[i], str) else values[i]
+                  for name, i in at.items() if i is not None}
+        rows.append(_unit_body(record))
     return rows
 
 
 def _unit_body(record: dict) -> dict:
-    if record.get("__extra__"):
-        return {"__error__": ("invalid_row", "the row has more values than the header has columns")}
     body = {
         "serial_number": record.get("serial_number"),
         "model_code": record.get("model_code"),
@@ -117,69 +132,221 @@ class _Pins:
         return self.calendar_on[(region, on)]
 
 
-def import_units(session: Session, bodies: list, *, today: date, now: datetime) -> dict:
+def run(db: Database, raw: bytes, parse: Callable[[bytes], list], *, today: date, now: datetime) -> dict:
+    """The import as one explicit unit of work (run through `uow.call`): the file is read whole, then
+    every chunk of inserts goes into one transaction, committed at the end or not at all."""
+    with _collector_paused():
+        bodies = parse(raw)
+        with db.transaction() as session:
+            # Text decoded from UTF-8 holds only valid characters: the fast check applies (see _fast_values).
+            return import_units(session, bodies, today=today, now=now, decoded_text=parse is parse_csv)
+
+
+_pausing = threading.Lock()
+_paused = {"imports": 0, "was_enabled": False}
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while an import builds its rows: each full collection walked
+    every row made so far, a fifth of the import's time (docs/performance.md). Reference counting
+    still frees everything; the collector runs again when the last import in the process ends."""
+    with _pausing:
+        if _paused["imports"] == 0:
+            _paused["was_enabled"] = gc.isenabled()
+            gc.disable()
+        _paused["imports"] += 1
+    try:
+        yield
+    finally:
+        with _pausing:
+            _paused["imports"] -= 1
+            if _paused["imports"] == 0 and _paused["was_enabled"]:
+                gc.enable()
+
+
+def import_units(session: Session, bodies: list, *, today: date, now: datetime, decoded_text: bool = False) -> dict:
     if len(bodies) > MAX_ROWS:
         raise errors.InvalidImport(f"At most {MAX_ROWS} rows per import")
     problems: list[dict] = []
-    valid: list[tuple[int, UnitCreate]] = []
+    valid: list[tuple[int, dict | UnitCreate]] = []
     seen: set[str] = set()
+    days: dict[str, date | None] = {}
     for row, body in enumerate(bodies, start=1):
         serial = body.get("serial_number") if isinstance(body, dict) else None
-        if isinstance(body, dict) and "__error__" in body:
+        if isinstance(body, dict) and isinstance(body.get("__error__"), tuple):  # the CSV reader's, never JSON's
             code, message = body["__error__"]
             problems.append(_problem(row, serial, code, message))
             continue
-        try:
-            unit_in = UnitCreate.model_validate(body)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            field = ".".join(str(p) for p in first["loc"]) or "row"
-            problems.append(_problem(row, serial, "invalid_row", f"{field}: {first['msg']}"))
-            continue
-        if unit_in.serial_number in seen:
-            problems.append(_problem(row, unit_in.serial_number, "duplicate_in_file",
+        unit_in = _fast_values(body, days) if decoded_text else None
+        if unit_in is None:  # not certainly valid: pydantic decides, and words the problem
+            try:
+                unit_in = UnitCreate.model_validate(body)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                field = ".".join(str(p) for p in first["loc"]) or "row"
+                problems.append(_problem(row, serial, "invalid_row", f"{field}: {first['msg']}"))
+                continue
+            serial_number = unit_in.serial_number
+        else:
+            serial_number = unit_in["serial_number"]
+        if serial_number in seen:
+            problems.append(_problem(row, serial_number, "duplicate_in_file",
                                      "this serial number appears earlier in the file"))
             continue
-        seen.add(unit_in.serial_number)
+        seen.add(serial_number)
         valid.append((row, unit_in))
-    existing = _existing(session, [u.serial_number for _, u in valid])
+    existing = _existing(session, list(seen))
     pins = _Pins(session)
     rows, skipped = [], 0
     for row, unit_in in valid:
-        if unit_in.serial_number in existing:
+        values, problem = _values(unit_in, pins, existing, today=today, now=now)
+        if values is _SKIPPED:
             skipped += 1
-            continue
-        values, problem = _values(unit_in, pins, today=today, now=now)
-        if problem:
-            problems.append(_problem(row, unit_in.serial_number, *problem))
+        elif problem:
+            problems.append(_problem(row, values, *problem))
         else:
             rows.append(values)
-    # Core executemany, not the ORM unit of work: a hundred thousand rows in seconds.
-    connection = session.connection()
-    for start in range(0, len(rows), BATCH):
-        connection.execute(insert(Unit.__table__), rows[start:start + BATCH])
+    _insert(session, rows)
     return {"created": len(rows), "skipped": skipped, "errors": problems}
 
 
-def _values(unit_in: UnitCreate, pins: _Pins, *, today: date, now: datetime):
+_SKIPPED = object()
+_UNIT_KEYS = frozenset({"serial_number", "model_code", "product_name", "site", "project_code", "accepted_on",
+                        "certificate"})
+_SITE_KEYS = frozenset({"name", "address", "region"})
+_CERTIFICATE_KEYS = frozenset({"number", "product_name", "model_code", "serial_number"})
+
+
+def _text(value, shortest: int, longest: int, *, optional: bool = False) -> bool:
+    if value is None:
+        return optional
+    return type(value) is str and shortest <= len(value) <= longest
+
+
+def _fast_values(body, days: dict[str, date | None]) -> dict | None:
+    """The row values (as units.unit_values makes them, without the pins) of a body that UnitCreate
+    certainly accepts, checked by the same rules without building models; None when not certain,
+    and UnitCreate decides with its own words. Only for text decoded from UTF-8 (pydantic also
+    refuses a string holding a lone surrogate, which JSON escapes can make)."""
+    if type(body) is not dict or not body.keys() <= _UNIT_KEYS:
+        return None
+    serial, site, certificate = body.get("serial_number"), body.get("site"), body.get("certificate")
+    if type(serial) is not str or len(serial) > 100:
+        return None
+    serial = serial.strip().upper()
+    if not SERIAL_PATTERN.match(serial):
+        return None
+    model_code, product_name, project_code = body.get("model_code"), body.get("product_name"), body.get("project_code")
+    if not (_text(model_code, 1, 100) and _text(product_name, 1, 200) and _text(project_code, 0, 100, optional=True)):
+        return None
+    if type(site) is not dict or not site.keys() <= _SITE_KEYS:
+        return None
+    site_name, address, region = site.get("name"), site.get("address"), site.get("region")
+    if not (_text(site_name, 1, 200) and _text(address, 0, 500, optional=True)
+            and _text(region, 1, 40, optional=True)):
+        return None
+    accepted = body.get("accepted_on")
+    if type(accepted) is not str:
+        return None
+    if accepted not in days:  # thousands of rows share a few days
+        try:
+            days[accepted] = _iso_date(accepted)
+        except ValueError:
+            days[accepted] = None
+    accepted_on = days[accepted]
+    if accepted_on is None:
+        return None
+    values = {
+        "serial_number": serial, "model_code": model_code.strip(), "product_name": product_name.strip(),
+        "site_name": site_name.strip(), "site_address": address,
+        "region": (region or DEFAULT_REGION).strip().lower(), "project_code": project_code,
+        "accepted_on": accepted_on, "certificate_number": None, "certificate_product_name": None,
+        "certificate_model_code": None, "certificate_serial_number": None,
+    }
+    if certificate is not None:
+        if type(certificate) is not dict or not certificate.keys() <= _CERTIFICATE_KEYS:
+            return None
+        number, c_product, c_model, c_serial = (certificate.get(k) for k in (
+            "number", "product_name", "model_code", "serial_number"))
+        if not (_text(number, 1, 100) and _text(c_product, 1, 200, optional=True)
+                and _text(c_model, 1, 100, optional=True) and _text(c_serial, 1, 100, optional=True)):
+            return None
+        values["certificate_number"] = number
+        values["certificate_product_name"] = c_product or product_name
+        values["certificate_model_code"] = c_model or model_code
+        values["certificate_serial_number"] = (c_serial or serial).strip().upper()
+    return values
+
+
+def _values(unit_in: dict | UnitCreate, pins: _Pins, existing: set[str], *, today: date, now: datetime):
+    """(row values, None) to insert; (_SKIPPED, None) for a serial already registered; (serial, problem)."""
+    if isinstance(unit_in, UnitCreate):
+        serial, accepted_on, region = unit_in.serial_number, unit_in.accepted_on, units.region_of(unit_in)
+    else:
+        serial, accepted_on, region = unit_in["serial_number"], unit_in["accepted_on"], unit_in["region"]
+    if serial in existing:
+        return _SKIPPED, None
     try:
-        units.check_accepted_on(unit_in.accepted_on, today)
+        units.check_accepted_on(accepted_on, today)
     except errors.AcceptedInFuture as exc:
-        return None, (exc.code, exc.detail)
-    region = units.region_of(unit_in)
-    calendar_id = pins.calendar(region, unit_in.accepted_on)
+        return serial, (exc.code, exc.detail)
+    calendar_id = pins.calendar(region, accepted_on)
     if calendar_id is None:
-        return None, ("unknown_region", f"no season calendar for region {region!r}")
-    policy_version = pins.policy(unit_in.accepted_on)
-    return units.unit_values(unit_in, policy_version=policy_version, calendar_id=calendar_id, now=now), None
+        return serial, ("unknown_region", f"no season calendar for region {region!r}")
+    policy_version = pins.policy(accepted_on)
+    if isinstance(unit_in, UnitCreate):
+        return units.unit_values(unit_in, policy_version=policy_version, calendar_id=calendar_id, now=now), None
+    unit_in.update(policy_version=policy_version, calendar_id=calendar_id, created_at=now)
+    return unit_in, None
 
 
 def _existing(session: Session, serials: list[str]) -> set[str]:
+    """The serials already registered: on PostgreSQL one query, on SQLite one per 900 (its variable limit),
+    sent as the driver takes them (SQLAlchemy compiled an IN list of 900 parameters per chunk)."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        return set(connection.exec_driver_sql(
+            "SELECT serial_number FROM unit WHERE serial_number = ANY(%s)", (serials,)).scalars())
     found: set[str] = set()
     for start in range(0, len(serials), 900):
         chunk = serials[start:start + 900]
-        found.update(session.scalars(select(Unit.serial_number).where(Unit.serial_number.in_(chunk))))
+        statement = f"SELECT serial_number FROM unit WHERE serial_number IN ({', '.join('?' * len(chunk))})"
+        found.update(connection.exec_driver_sql(statement, tuple(chunk)).scalars())
     return found
+
+
+def _insert(session: Session, rows: list[dict]) -> None:
+    """Every row in this transaction, in chunks, with the values SQLAlchemy itself would bind."""
+    if not rows:
+        return
+    connection = session.connection()
+    table = Unit.__table__
+    names = [c.name for c in table.columns]
+    # A column's bind processing (dates to text on SQLite, timestamps to UTC), once per distinct value:
+    # thousands of rows share one created_at and a few acceptance days.
+    processing = [(c.name, processor, {}) for c in table.columns
+                  if (processor := c.type._cached_bind_processor(connection.dialect)) is not None]
+    for values in rows:
+        for name, processor, cache in processing:
+            value = values[name]
+            if value is not None:
+                if value not in cache:
+                    cache[value] = processor(value)
+                values[name] = cache[value]
+    line_of = operator.itemgetter(*names)
+    tuples = [line_of(values) for values in rows]
+    driver = connection.connection.driver_connection
+    columns = ", ".join(names)
+    if connection.dialect.name == "postgresql":
+        # COPY: one stream, checked like INSERTs (keys, foreign keys, the statement timeout).
+        with driver.cursor() as cursor, cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy:
+            for line in tuples:
+                copy.write_row(line)
+        return
+    statement = f"INSERT INTO {table.name} ({columns}) VALUES ({', '.join('?' * len(names))})"
+    for start in range(0, len(tuples), BATCH):
+        connection.exec_driver_sql(statement, tuples[start:start + BATCH])
 
 
 def _problem(row: int, serial, code: str, message: str) -> dict:

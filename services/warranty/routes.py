@@ -4,7 +4,6 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from starlette.concurrency import run_in_threadpool
 
 from services.warranty import claims, examples, history, importer, policies, units
 from services.warranty import errors as warranty_errors
@@ -31,7 +30,7 @@ from services.warranty.schemas import (
     UnitRead,
 )
 from shared import openapi, pagination
-from shared.deps import CurrentClock, Cursor, DbSession, IdempotencyKey, Limit, PathId
+from shared.deps import CurrentClock, Cursor, IdempotencyKey, Limit, PathId, Uow
 from shared.idempotency import run_idempotent
 from shared.types import IsoDate
 
@@ -70,18 +69,26 @@ def unit_read(unit, terms) -> UnitRead:
                    errors={409: "unit_exists", 422: ("accepted_in_future", "unknown_region")},
                    body=examples.UNIT_CREATE, answer=examples.UNIT)
 @router.post("/units", status_code=201, response_model=UnitRead, tags=["units"])
-async def register_unit(unit_in: UnitCreate, session: DbSession, clock: CurrentClock, pinned: PinnedDep):
-    unit = units.register(session, unit_in, today=clock.today(), now=clock.now())
+async def register_unit(unit_in: UnitCreate, uow: Uow, clock: CurrentClock, pinned: PinnedDep):
+    return await uow.write(_register, unit_in, today=clock.today(), now=clock.now(), pinned=pinned)
+
+
+def _register(session, unit_in: UnitCreate, *, today: date, now, pinned: policies.Pinned) -> UnitRead:
+    unit = units.register(session, unit_in, today=today, now=now)
     return unit_read(unit, units.terms_of(session, unit, pinned))
 
 
 @openapi.operation("listUnits", "Units, by serial number (optionally of one project)")
 @router.get("/units", tags=["units"])
 async def list_units(
-    session: DbSession, pinned: PinnedDep, project_code: str | None = None, limit: Limit = 50,
+    uow: Uow, pinned: PinnedDep, project_code: str | None = None, limit: Limit = 50,
     cursor: Cursor = None,
 ) -> dict:
     after = pagination.decode_as(cursor, pagination.is_text)
+    return await uow.read(_list_units, project_code=project_code, after=after, limit=limit, pinned=pinned)
+
+
+def _list_units(session, *, project_code: str | None, after: str | None, limit: int, pinned: policies.Pinned) -> dict:
     rows = units.list_units(session, project_code=project_code, after=after, limit=limit)
     rows, next_cursor = pagination.page(rows, limit, key=lambda u: u.serial_number)
     return {"items": [unit_read(u, units.terms_of(session, u, pinned)).model_dump(mode="json") for u in rows],
@@ -107,7 +114,7 @@ async def list_units(
         "text/csv": {"schema": {"type": "string", "description": "A header row, then one unit per row"}},
     }}},
 )
-async def import_units(request: Request, clock: CurrentClock):
+async def import_units(request: Request, uow: Uow, clock: CurrentClock):
     raw = await request.body()
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "text/csv":
@@ -116,20 +123,18 @@ async def import_units(request: Request, clock: CurrentClock):
         parse = importer.parse_json
     else:
         raise warranty_errors.InvalidImport(f"Send application/json or text/csv, not {content_type}")
-
-    def work():
-        bodies = parse(raw)
-        with request.app.state.db.transaction() as session:
-            return importer.import_units(session, bodies, today=clock.today(), now=clock.now())
-
-    # Thousands of rows: off the event loop, so other requests keep being served.
-    return await run_in_threadpool(work)
+    # An explicit unit of work: parse, then every chunk of inserts in one transaction.
+    return await uow.call(importer.run, request.app.state.db, raw, parse, today=clock.today(), now=clock.now())
 
 
 @openapi.operation("getUnit", "A unit, with its warranty terms", errors={404: "unit_not_found"}, answer=examples.UNIT)
 @router.get("/units/{serial}", response_model=UnitRead, tags=["units"])
-async def get_unit(serial: str, session: DbSession, pinned: PinnedDep):
-    unit = units.find(session, _serial(serial))
+async def get_unit(serial: str, uow: Uow, pinned: PinnedDep):
+    return await uow.read(_unit, _serial(serial), pinned=pinned)
+
+
+def _unit(session, serial_number: str, *, pinned: policies.Pinned) -> UnitRead:
+    unit = units.find(session, serial_number)
     return unit_read(unit, units.terms_of(session, unit, pinned))
 
 
@@ -137,19 +142,18 @@ async def get_unit(serial: str, session: DbSession, pinned: PinnedDep):
                    answer=examples.COVERAGE)
 @router.get("/units/{serial}/coverage", response_model=CoverageRead, tags=["units"])
 async def get_coverage(
-    serial: str, request: Request, clock: CurrentClock, pinned: PinnedDep,
+    serial: str, uow: Uow, clock: CurrentClock, pinned: PinnedDep,
     on: Annotated[IsoDate | None, Query(description="Default: today")] = None,
     component: Component | None = None,
 ):
-    day = on or clock.today()
+    return await uow.read(_coverage, _serial(serial), on=on or clock.today(), component=component, pinned=pinned)
 
-    def read(session):
-        unit = units.find(session, _serial(serial))
-        found = units.coverage(session, unit, on=day, component=component, pinned=pinned)
-        return CoverageRead(serial_number=unit.serial_number, on=day,
-                            components=[CoverageItem.model_validate(c, from_attributes=True) for c in found])
 
-    return await request.app.state.uow.read(read)
+def _coverage(session, serial_number: str, *, on: date, component: str | None, pinned: policies.Pinned) -> CoverageRead:
+    unit = units.find(session, serial_number)
+    found = units.coverage(session, unit, on=on, component=component, pinned=pinned)
+    return CoverageRead(serial_number=unit.serial_number, on=on,
+                        components=[CoverageItem.model_validate(c, from_attributes=True) for c in found])
 
 
 def claim_read(claim) -> ClaimRead:
@@ -177,7 +181,11 @@ async def create_claim(
 
 @openapi.operation("getClaim", "A stored claim", errors={404: "claim_not_found"}, answer=examples.CLAIM)
 @router.get("/claims/{claim_id}", response_model=ClaimRead, tags=["claims"])
-async def get_claim(claim_id: PathId, session: DbSession):
+async def get_claim(claim_id: PathId, uow: Uow):
+    return await uow.read(_claim, claim_id)
+
+
+def _claim(session, claim_id: int) -> ClaimRead:
     return claim_read(claims.get(session, claim_id))
 
 
@@ -197,9 +205,13 @@ def history_item(entry) -> HistoryItem:
 
 @openapi.operation("getUnitHistory", "The service history of a unit, oldest first", errors={404: "unit_not_found"})
 @router.get("/units/{serial}/history", response_model=HistoryPage, tags=["history"])
-async def get_history(serial: str, session: DbSession, limit: Limit = 50, cursor: Cursor = None):
+async def get_history(serial: str, uow: Uow, limit: Limit = 50, cursor: Cursor = None):
     after = pagination.decode_as(cursor, _is_history_key)
-    rows = history.list_history(session, serial_number=_serial(serial), after=after, limit=limit)
+    return await uow.read(_history, _serial(serial), after=after, limit=limit)
+
+
+def _history(session, serial_number: str, *, after, limit: int) -> HistoryPage:
+    rows = history.list_history(session, serial_number=serial_number, after=after, limit=limit)
     rows, next_cursor = pagination.page(rows, limit, key=lambda e: [e.on.isoformat(), e.id])
     return HistoryPage(items=[history_item(e) for e in rows], next_cursor=next_cursor)
 
@@ -224,14 +236,22 @@ async def add_service_record(serial: str, record_in: ServiceRecordCreate, reques
 
 @openapi.operation("getPolicy", "The warranty policy in force on a day", answer=examples.POLICY)
 @router.get("/policy", response_model=PolicyRead, tags=["policy"])
-async def get_policy(session: DbSession, clock: CurrentClock, on: Annotated[IsoDate | None, Query()] = None):
-    return PolicyRead.model_validate(policies.policy_in_force(session, on or clock.today()), from_attributes=True)
+async def get_policy(uow: Uow, clock: CurrentClock, on: Annotated[IsoDate | None, Query()] = None):
+    return await uow.read(_policy, on or clock.today())
+
+
+def _policy(session, on: date) -> PolicyRead:
+    return PolicyRead.model_validate(policies.policy_in_force(session, on), from_attributes=True)
 
 
 @openapi.operation("listPolicyVersions", "Every version of the warranty policy")
 @router.get("/policy/versions", response_model=PolicyPage, tags=["policy"])
-async def list_policy_versions(session: DbSession, limit: Limit = 50, cursor: Cursor = None):
-    rows = policies.list_policies(session, after=pagination.decode_as(cursor, pagination.is_id), limit=limit)
+async def list_policy_versions(uow: Uow, limit: Limit = 50, cursor: Cursor = None):
+    return await uow.read(_policy_versions, after=pagination.decode_as(cursor, pagination.is_id), limit=limit)
+
+
+def _policy_versions(session, *, after: int | None, limit: int) -> PolicyPage:
+    rows = policies.list_policies(session, after=after, limit=limit)
     rows, next_cursor = pagination.page(rows, limit, key=lambda p: p.version)
     return PolicyPage(items=[PolicyRead.model_validate(p, from_attributes=True) for p in rows],
                       next_cursor=next_cursor)
@@ -243,12 +263,14 @@ async def list_policy_versions(session: DbSession, limit: Limit = 50, cursor: Cu
     body=examples.POLICY_UPDATE, answer=examples.POLICY,
 )
 @router.put("/policy", response_model=PolicyRead, tags=["policy"])
-async def put_policy(policy_in: PolicyUpdate, session: DbSession, clock: CurrentClock):
+async def put_policy(policy_in: PolicyUpdate, uow: Uow, clock: CurrentClock):
     rules = [TermRule(t.component, TermKind(t.kind), t.length) for t in policy_in.terms]
-    policy = policies.create_policy(
-        session, rules=rules, effective_from=policy_in.effective_from, today=clock.today(), now=clock.now()
-    )
-    return PolicyRead.model_validate(policy, from_attributes=True)
+    return await uow.write(_put_policy, rules, effective_from=policy_in.effective_from, today=clock.today(),
+                           now=clock.now())
+
+
+def _put_policy(session, rules: list[TermRule], **kw) -> PolicyRead:
+    return PolicyRead.model_validate(policies.create_policy(session, rules=rules, **kw), from_attributes=True)
 
 
 def region_read(row, moved: int | None = None) -> RegionRead:
@@ -261,32 +283,44 @@ def region_read(row, moved: int | None = None) -> RegionRead:
 
 @openapi.operation("listRegions", "The season calendar of every region")
 @router.get("/regions", response_model=RegionList, tags=["regions"])
-async def list_regions(session: DbSession):
+async def list_regions(uow: Uow):
+    return await uow.read(_regions)
+
+
+def _regions(session) -> RegionList:
     return RegionList(items=[region_read(r) for r in policies.list_calendars(session)])
 
 
 @openapi.operation("getRegion", "The season calendar of a region", errors={404: "region_not_found"},
                    answer=examples.REGION)
 @router.get("/regions/{region}", response_model=RegionRead, response_model_exclude_none=True, tags=["regions"])
-async def get_region(region: str, session: DbSession):
-    return region_read(policies.latest_calendar(session, region.strip().lower()))
+async def get_region(region: str, uow: Uow):
+    return await uow.read(_region, region.strip().lower())
+
+
+def _region(session, region: str) -> RegionRead:
+    return region_read(policies.latest_calendar(session, region))
 
 
 @openapi.operation("putRegion", "Set the season calendar of a region",
                    errors={422: ("invalid_season", "effective_from_in_past")}, body=examples.REGION_UPDATE,
                    answer=examples.REGION)
 @router.put("/regions/{region}", response_model=RegionRead, tags=["regions"])
-async def put_region(region: str, region_in: RegionUpdate, session: DbSession, clock: CurrentClock):
+async def put_region(region: str, region_in: RegionUpdate, uow: Uow, clock: CurrentClock):
     name = region.strip().lower()
     if not name or len(name) > 40 or not name.replace("_", "").replace("-", "").isalnum():
         raise warranty_errors.InvalidSeason("A region name is letters, digits, '-' and '_'",
                                             errors=[{"field": "region", "message": "invalid region name"}])
-    row, moved = policies.put_calendar(
-        session, region=name,
+    return await uow.write(
+        _put_region, region=name,
         heating=policies.parse_season(region_in.heating.start, region_in.heating.end, "heating"),
         cooling=policies.parse_season(region_in.cooling.start, region_in.cooling.end, "cooling"),
         effective_from=region_in.effective_from, apply_to_existing_units=region_in.apply_to_existing_units,
         today=clock.today(), now=clock.now(),
     )
+
+
+def _put_region(session, **kw) -> RegionRead:
+    row, moved = policies.put_calendar(session, **kw)
     return region_read(row, moved)
 

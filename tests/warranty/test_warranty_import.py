@@ -72,3 +72,9 @@ async def test_hundred_thousand_rows_in_one_request(warranty):
     assert response.json() == {"created": 100_000, "skipped": 0, "errors": []}
     unit = (await warranty.get("/units/BULK-099999")).json()
     assert unit["terms"][0]["covered_through"] == "2027-05-17"
+
+
+async def test_a_json_item_cannot_pose_as_a_csv_reader_error(warranty):
+    body = (await warranty.post("/units/import", json=[{"__error__": 5}, {"__error__": ["a", "b"]}])).json()
+    assert body["created"] == 0
+    assert [(e["row"], e["code"]) for e in body["errors"]] == [(1, "invalid_row"), (2, "invalid_row")]
