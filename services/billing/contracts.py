@@ -89,6 +89,8 @@ def covering(session: Session, *, serial_number: str, on: date) -> Contract | No
         .join(ContractUnit, ContractUnit.contract_id == Contract.id)
         .where(ContractUnit.serial_number == serial_number, Contract.starts_on <= on, Contract.ends_on >= on)
     ).all()
+    if not candidates:
+        return None  # most units have no contract: no second query for them
     serials = serials_of(session, [c.id for c in candidates])
     covers = [
         c for c in candidates
