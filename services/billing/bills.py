@@ -76,7 +76,12 @@ def reopen(session: Session, *, bill_id: int, now: datetime) -> Bill:
 
 def to_consume(session: Session, bill_id: int) -> tuple[int, ...]:
     """The reservations on the bill that inventory has not issued yet, in the bill's order."""
-    return tuple(link.reservation_id for link in links_of(session, bill_id) if link.state == "held")
+    # Their ids only (not the links with their lines): the saga asks after every step.
+    return tuple(session.scalars(
+        select(BillReservation.reservation_id)
+        .where(BillReservation.bill_id == bill_id, BillReservation.state == "held")
+        .order_by(BillReservation.position)
+    ))
 
 
 def _hold(session: Session, bill: Bill, now: datetime) -> None:
