@@ -26,13 +26,14 @@ class ServiceClient:
         wait = deadline.wait_budget(self.timeout)
         if wait <= 0:
             raise errors.UpstreamTimeout(f"No time was left to call the {self.name} service")
-        signed = identity.headers(self.token, context.SYSTEM, request_id=context.request_id() or "",
-                                  deadline_ms=deadline.header_for_call(wait))
-        headers = {name.decode(): value.decode("latin-1") for name, value in signed}
+        # The signed headers go to httpx as the bytes identity.py made (no decoding and re-encoding).
+        headers: list = identity.headers(self.token, context.SYSTEM, request_id=context.request_id() or "",
+                                         deadline_ms=deadline.header_for_call(wait))
         if idempotency_key:
-            headers["Idempotency-Key"] = idempotency_key
-        extra = {k: v for k, v in kwargs.pop("headers", {}).items() if k.lower().encode() not in identity.SINGLE}
-        headers.update(extra)
+            headers.append((b"idempotency-key", idempotency_key.encode()))
+        extra = kwargs.pop("headers", None)
+        if extra:
+            headers.extend((k, v) for k, v in extra.items() if k.lower().encode() not in identity.SINGLE)
         kwargs.setdefault("timeout", httpx.Timeout(wait, connect=min(wait, 2.0)))
         try:
             async with asyncio.timeout(wait):

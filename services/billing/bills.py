@@ -76,7 +76,12 @@ def reopen(session: Session, *, bill_id: int, now: datetime) -> Bill:
 
 def to_consume(session: Session, bill_id: int) -> tuple[int, ...]:
     """The reservations on the bill that inventory has not issued yet, in the bill's order."""
-    return tuple(link.reservation_id for link in links_of(session, bill_id) if link.state == "held")
+    # Their ids only (not the links with their lines): the saga asks after every step.
+    return tuple(session.scalars(
+        select(BillReservation.reservation_id)
+        .where(BillReservation.bill_id == bill_id, BillReservation.state == "held")
+        .order_by(BillReservation.position)
+    ))
 
 
 def _hold(session: Session, bill: Bill, now: datetime) -> None:
@@ -158,18 +163,28 @@ def mark_lost(session: Session, *, bill_id: int, reservation_id: int, now: datet
 
 
 def next_number(session: Session, *, year: int) -> str:
-    """The next gapless number of the year, from a counter row locked until the bill's commit."""
+    """The next gapless number of the year, from a counter row locked until the bill's commit.
+
+    One statement on every bill but a year's first: the counter moves on and says where it is;
+    only when the year has no counter yet is it made (concurrent first bills meet on its key).
+    """
     table = InvoiceCounter.__table__
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    first_of_year = dialect.insert(table).values(year=year, last_sequence=0)
-    session.execute(first_of_year.on_conflict_do_nothing(index_elements=["year"]))
-    sequence = session.execute(
+    sequence = _advance(session, table, year)
+    if sequence is None:
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        first_of_year = dialect.insert(table).values(year=year, last_sequence=0)
+        session.execute(first_of_year.on_conflict_do_nothing(index_elements=["year"]))
+        sequence = _advance(session, table, year)
+    return invoice_number(year, sequence)
+
+
+def _advance(session: Session, table, year: int) -> int | None:
+    return session.execute(
         update(table)
         .where(table.c.year == year)
         .values(last_sequence=table.c.last_sequence + 1)
         .returning(table.c.last_sequence)
-    ).scalar_one()
-    return invoice_number(year, sequence)
+    ).scalar_one_or_none()
 
 
 def _parts(links: list[BillReservation]) -> list[PartUse]:

@@ -17,9 +17,9 @@ from services.billing.clients import WarrantyClient
 from services.billing.domain.pricing import contract_covers
 from services.billing.domain.visits import PlannedVisit, plan_visits
 from services.billing.models import Contract, ContractUnit
-from services.billing.schemas import ContractCreate
+from services.billing.schemas import ContractCreate, ContractRead
 from shared import pagination
-from shared.db import Database
+from shared.uow import UnitOfWork
 
 DEFAULT_REGION = "shandong"
 CANCELLED = "cancelled"
@@ -89,6 +89,8 @@ def covering(session: Session, *, serial_number: str, on: date) -> Contract | No
         .join(ContractUnit, ContractUnit.contract_id == Contract.id)
         .where(ContractUnit.serial_number == serial_number, Contract.starts_on <= on, Contract.ends_on >= on)
     ).all()
+    if not candidates:
+        return None  # most units have no contract: no second query for them
     serials = serials_of(session, [c.id for c in candidates])
     covers = [
         c for c in candidates
@@ -114,30 +116,37 @@ async def _units(warranty: WarrantyClient, serial_numbers: list[str]):
     return found
 
 
-async def register(db: Database, warranty: WarrantyClient, *, contract_in: ContractCreate, now: datetime):
+def _create_and_read(session: Session, contract_in: ContractCreate, *, serial_numbers: list[str], region: str,
+                     now: datetime) -> ContractRead:
+    contract = create(
+        session, customer=contract_in.customer, serial_numbers=serial_numbers,
+        starts_on=contract_in.starts_on, ends_on=contract_in.ends_on,
+        includes_labor=contract_in.includes_labor, parts_discount_pct=contract_in.parts_discount_pct,
+        region=region, now=now,
+    )
+    return ContractRead.of(contract, serial_numbers)
+
+
+async def register(uow: UnitOfWork, warranty: WarrantyClient, *, contract_in: ContractCreate,
+                   now: datetime) -> ContractRead:
     """Check the units and the calendar at warranty, then store the contract (no transaction meanwhile)."""
     serial_numbers = list(dict.fromkeys(contract_in.serial_numbers))
     units = await _units(warranty, serial_numbers)
     region = contract_in.region or (units[0].region or DEFAULT_REGION).strip().lower()
     await warranty.get_calendar(region)
-    with db.transaction() as session:
-        contract = create(
-            session, customer=contract_in.customer, serial_numbers=serial_numbers,
-            starts_on=contract_in.starts_on, ends_on=contract_in.ends_on,
-            includes_labor=contract_in.includes_labor, parts_discount_pct=contract_in.parts_discount_pct,
-            region=region, now=now,
-        )
-    return contract, serial_numbers
+    return await uow.write(_create_and_read, contract_in, serial_numbers=serial_numbers, region=region, now=now)
 
 
-async def planned_visits(db: Database, warranty: WarrantyClient, *, contract_id: int) -> list[PlannedVisit]:
-    with db.transaction(write=False) as session:
-        contract = get(session, contract_id)
-    calendar = await warranty.get_calendar(contract.region)
-    return plan_visits(
-        starts_on=contract.starts_on, ends_on=contract.ends_on,
-        heating=calendar.heating, cooling=calendar.cooling,
-    )
+def _period_and_region(session: Session, contract_id: int) -> tuple[date, date, str]:
+    contract = get(session, contract_id)
+    return contract.starts_on, contract.ends_on, contract.region
+
+
+async def planned_visits(uow: UnitOfWork, warranty: WarrantyClient, *, contract_id: int) -> list[PlannedVisit]:
+    """The contract read in one short transaction, the calendar asked of warranty after it (none open then)."""
+    starts_on, ends_on, region = await uow.read(_period_and_region, contract_id)
+    calendar = await warranty.get_calendar(region)
+    return plan_visits(starts_on=starts_on, ends_on=ends_on, heating=calendar.heating, cooling=calendar.cooling)
 
 
 def cancel(session: Session, contract_id: int, *, ends_on: date, reason: str, now: datetime) -> Contract:

@@ -3,7 +3,9 @@
 The loop asks `saga.next_step` what to do for the bill's state and the facts
 it has, does it (a call to warranty or inventory, or one short local
 transaction from bills.py), and asks again. No transaction is open while
-another service is called. The remote steps carry keys of their own
+another service is called. It is an explicit unit of work (shared/uow.py): each local
+step is `await uow.call(...)`, its transaction off the event loop where the database
+waits (PostgreSQL), and the calls to other services stay async between them. The remote steps carry keys of their own
 (`bill-<id>-claim`, `bill-<id>-res-<reservation id>`), so a retry that resumes
 a bill makes every remote effect happen once.
 
@@ -28,8 +30,8 @@ from services.billing.schemas import RepairCreate
 from shared import deadline
 from shared import errors as shared_errors
 from shared.clock import Clock
-from shared.db import Database
-from shared.idempotency import Attempt
+from shared.idempotency import Attempt, Idempotency
+from shared.uow import UnitOfWork
 
 log = structlog.get_logger("billing.repairs")
 
@@ -76,11 +78,52 @@ def _claim_body(bill) -> dict:
 
 
 class RepairSaga:
-    def __init__(self, db: Database, upstreams: Upstreams, clock: Clock) -> None:
-        self.db = db
+    def __init__(self, uow: UnitOfWork, upstreams: Upstreams, clock: Clock) -> None:
+        self.uow = uow
+        self.db = uow.db
         self.warranty = upstreams.warranty
         self.inventory = upstreams.inventory
         self.clock = clock
+
+    async def bill_once(
+        self, idempotency: Idempotency, *, scope: str, key: str, fingerprint: str, repair_in: RepairCreate
+    ):
+        """The request's Idempotency-Key claimed (its own short transaction), then the bill made under it.
+
+        Returns the stored answer (a response to replay) or the issued bill; a failure gives the
+        claim back, so that a retry with the same key runs again.
+        """
+        stored = await self._db(idempotency.claim, scope=scope, key=key, fingerprint=fingerprint)
+        run = Attempt(idempotency, scope, key, stored)
+        if stored is not None:
+            return run.replay_response()
+        try:
+            return await self.bill(run=run, scope=scope, key=key, fingerprint=fingerprint, repair_in=repair_in)
+        except BaseException:
+            # Giving the key's claim back, on the way out, is cleanup: never refused as late
+            # (or the retry would find the key still in flight), nor cut short by a cancellation.
+            deadline.start(None)
+            await self._db(idempotency.release, scope=scope, key=key)
+            raise
+
+    async def _db(self, fn, /, *args, **kwargs):
+        """`await uow.call(fn, ...)`, and a step once started is finished before the request stops.
+
+        On PostgreSQL the step runs in a worker thread. When the request is cancelled meanwhile (its
+        deadline: shared/middleware.py), the thread goes on regardless; waiting for it keeps the rule
+        that nothing goes on after the answer: a consume done at inventory is recorded before the 504,
+        as on SQLite, where the step holds the event loop and cannot be interrupted at all.
+        """
+        if self.uow.wait != "thread":
+            return await self.uow.call(fn, *args, **kwargs)
+        task = asyncio.ensure_future(self.uow.call(fn, *args, **kwargs))
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            await asyncio.wait({task})
+            if not task.cancelled():
+                task.exception()  # seen: the cancellation is what goes on
+            raise
 
     async def bill(
         self, *, run: Attempt, scope: str, key: str, fingerprint: str, repair_in: RepairCreate
@@ -101,7 +144,7 @@ class RepairSaga:
             try:
                 match step:
                     case saga.Answer():
-                        return self._answer(run, bill_id)
+                        return await self._db(self._answer, run, bill_id)
                     case saga.Suspend():
                         if facts.outcome is Outcome.FAILED:
                             log.info("bill_suspended", bill_id=bill_id, state=state, code=error.code)
@@ -112,29 +155,30 @@ class RepairSaga:
                             "retry with the same Idempotency-Key"
                         )
                     case saga.Begin():
-                        bill = self._local(bills.begin, scope=scope, key=key, fingerprint=fingerprint,
-                                           repair=_request_columns(repair_in))
+                        bill, to_consume = await self._local(bills.begin, scope=scope, key=key,
+                                                             fingerprint=fingerprint,
+                                                             repair=_request_columns(repair_in))
                         bill_id = bill.id
                         log.info("bill_begun", bill_id=bill_id, state=bill.status)
                     case saga.Reopen():
-                        bill = self._local(bills.reopen, bill_id=bill_id)
+                        bill, to_consume = await self._local(bills.reopen, bill_id=bill_id)
                     case saga.Plan():
                         reservations, claim = await self._plan_remote(bill)
-                        bill = self._record(bills.record_plan, bill_id=bill_id, reservations=reservations,
-                                            claim=claim)
+                        bill, to_consume = await self._record(bills.record_plan, bill_id=bill_id,
+                                                              reservations=reservations, claim=claim)
                     case saga.Consume(reservation_id=rid):
                         reservation = await self.inventory.consume(rid, idempotency_key=consume_key(bill_id, rid))
-                        bill = self._record(bills.mark_consumed, bill_id=bill_id, reservation_id=rid,
-                                            reservation=reservation)
+                        bill, to_consume = await self._record(bills.mark_consumed, bill_id=bill_id,
+                                                              reservation_id=rid, reservation=reservation)
                     case saga.LeaveOff(reservation_id=rid):
                         log.warning("reservation_lost", bill_id=bill_id, reservation_id=rid, code=error.code)
-                        bill = self._record(bills.mark_lost, bill_id=bill_id, reservation_id=rid)
+                        bill, to_consume = await self._record(bills.mark_lost, bill_id=bill_id, reservation_id=rid)
                     case saga.Stop():
                         log.info("bill_stopped", bill_id=bill_id, code=error.code)
-                        self._local(bills.abandon, bill_id=bill_id, code=error.code)
+                        await self._local(bills.abandon, bill_id=bill_id, code=error.code)
                         raise error
                     case saga.Issue():
-                        body = self._issue(run, bill_id)
+                        body = await self._db(self._issue, run, bill_id)
                         log.info("bill_issued", bill_id=bill_id, number=body["number"])
                         return body
             except DEFINITIVE as exc:
@@ -150,31 +194,32 @@ class RepairSaga:
                 pass  # the step was rolled back; the next turn finds no time left and suspends
             else:
                 state = State(bill.status)
-                to_consume = self._to_consume(bill_id)
 
-    def _local(self, step, **kwargs):
+    async def _local(self, step, **kwargs) -> tuple[Bill, tuple[int, ...]]:
         """One local step in its own transaction; past the deadline it is rolled back, not committed."""
-        with self.db.transaction() as session:
-            result = step(session, now=self.clock.now(), **kwargs)
-            deadline.check()
-        return result
+        return await self._db(self._step, step, kwargs, bounded=True)
 
-    def _record(self, step, **kwargs):
+    async def _record(self, step, **kwargs) -> tuple[Bill, tuple[int, ...]]:
         """Record what another service has already done, even past the deadline.
 
         Rolling it back would not undo it: a consume done at inventory but forgotten here would let
         the bill look as if it had consumed nothing, and stop, leaving issued parts without a bill.
         """
-        unbound = deadline.start(None)
+        return await self._db(self._step, step, kwargs, bounded=False)
+
+    def _step(self, step, kwargs: dict, *, bounded: bool) -> tuple[Bill | None, tuple[int, ...]]:
+        """`step` in one transaction, and what the bill has left to consume read in the same one."""
+        unbound = None if bounded else deadline.start(None)
         try:
             with self.db.transaction() as session:
-                return step(session, now=self.clock.now(), **kwargs)
+                bill = step(session, now=self.clock.now(), **kwargs)
+                left = bills.to_consume(session, bill.id) if bill is not None else ()
+                if bounded:
+                    deadline.check()
+            return bill, left
         finally:
-            deadline.reset(unbound)
-
-    def _to_consume(self, bill_id: int) -> tuple[int, ...]:
-        with self.db.transaction(write=False) as session:
-            return bills.to_consume(session, bill_id)
+            if unbound is not None:
+                deadline.reset(unbound)
 
     def _answer(self, run: Attempt, bill_id: int) -> dict:
         # Issued on an earlier attempt whose stored answer has since been purged: answer its state now.

@@ -1,13 +1,14 @@
 """Billing's HTTP routes: parse, call the use case, shape the answer."""
 
 import uuid
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
-from services.billing import clients, contracts, examples, invoices, rates
-from services.billing.repairs import RepairSaga
+from services.billing import clients, contracts, examples, invoices, rates, repairs
 from services.billing.schemas import (
     BillPage,
     BillRead,
@@ -23,7 +24,7 @@ from services.billing.schemas import (
 )
 from shared import deadline, idempotency, openapi, pagination
 from shared import errors as shared_errors
-from shared.deps import CurrentCaller, CurrentClock, Cursor, DbSession, IdempotencyKey, Limit, PathId
+from shared.deps import CurrentCaller, CurrentClock, Cursor, IdempotencyKey, Limit, PathId, Uow
 
 router = APIRouter()
 
@@ -45,72 +46,114 @@ def _serial(value: str | None) -> str | None:
     return value.strip().upper() if value is not None else None
 
 
+# The use cases as the routes run them, each in one transaction (`uow.read`/`uow.write`):
+# the session first, the answer built before the session closes.
+
+def _rates_in_force(session: Session, *, at: datetime) -> RateCardRead:
+    return RateCardRead.of(rates.in_force(session, at=at))
+
+
+def _create_rates(session: Session, rates_in: RateCardUpdate, *, now: datetime) -> RateCardRead:
+    return RateCardRead.of(rates.create(
+        session, labor_rate_per_hour=rates_in.labor_rate_per_hour, callout_fee=rates_in.callout_fee,
+        vat_rate=rates_in.vat_rate, currency=rates_in.currency, effective_from=rates_in.effective_from, now=now,
+    ))
+
+
+def _rate_versions(session: Session, *, after: int | None, limit: int) -> RateCardPage:
+    rows, next_cursor = pagination.page(rates.list_versions(session, after=after, limit=limit), limit,
+                                        key=lambda c: c.id)
+    return RateCardPage(items=[RateCardRead.of(c) for c in rows], next_cursor=next_cursor)
+
+
+def _contract_read(session: Session, contract) -> ContractRead:
+    return ContractRead.of(contract, contracts.serials_of(session, [contract.id])[contract.id])
+
+
+def _contract_page(session: Session, *, serial_number: str | None, after: int | None, limit: int) -> ContractPage:
+    rows = contracts.list_contracts(session, serial_number=serial_number, after=after, limit=limit)
+    rows, next_cursor = pagination.page(rows, limit, key=lambda c: c.id)
+    serials = contracts.serials_of(session, [c.id for c in rows])
+    return ContractPage(items=[ContractRead.of(c, serials[c.id]) for c in rows], next_cursor=next_cursor)
+
+
+def _get_contract(session: Session, contract_id: int) -> ContractRead:
+    return _contract_read(session, contracts.get(session, contract_id))
+
+
+def _cancel_contract(session: Session, contract_id: int, *, ends_on: date, reason: str, now: datetime
+                     ) -> ContractRead:
+    return _contract_read(session, contracts.cancel(session, contract_id, ends_on=ends_on, reason=reason, now=now))
+
+
+def _invoice_page(session: Session, *, after: str | None, limit: int, **filters) -> BillPage:
+    rows = invoices.list_invoices(session, after=after, limit=limit, **filters)
+    rows, next_cursor = pagination.page(rows, limit, key=lambda b: b.number)
+    return BillPage(items=invoices.read_many(session, rows), next_cursor=next_cursor)
+
+
+def _get_invoice(session: Session, number: str) -> BillRead:
+    return invoices.read(session, invoices.get(session, number))
+
+
+def _pay_invoice(session: Session, number: str, *, now: datetime) -> BillRead:
+    return invoices.read(session, invoices.pay(session, number, now=now))
+
+
+def _void_invoice(session: Session, number: str, *, now: datetime) -> BillRead:
+    return invoices.read(session, invoices.void(session, number, now=now))
+
+
 @openapi.operation("getRates", "The rate card in force", errors={404: "rate_card_not_found"},
                    answer=examples.RATES)
 @router.get("/rates", response_model=RateCardRead, tags=["rates"])
-async def get_rates(session: DbSession, clock: CurrentClock):
-    return RateCardRead.of(rates.in_force(session, at=clock.now()))
+async def get_rates(uow: Uow, clock: CurrentClock):
+    return await uow.read(_rates_in_force, at=clock.now())
 
 
 @openapi.operation("putRates", "Make a new rate card (bills already issued keep theirs)", body=examples.RATES_UPDATE,
                    answer=examples.RATES)
 @router.put("/rates", response_model=RateCardRead, tags=["rates"])
-async def put_rates(rates_in: RateCardUpdate, session: DbSession, clock: CurrentClock):
-    card = rates.create(
-        session, labor_rate_per_hour=rates_in.labor_rate_per_hour, callout_fee=rates_in.callout_fee,
-        vat_rate=rates_in.vat_rate, currency=rates_in.currency, effective_from=rates_in.effective_from,
-        now=clock.now(),
-    )
-    return RateCardRead.of(card)
+async def put_rates(rates_in: RateCardUpdate, uow: Uow, clock: CurrentClock):
+    return await uow.write(_create_rates, rates_in, now=clock.now())
 
 
 @openapi.operation("listRateVersions", "Every version of the rate card")
 @router.get("/rates/versions", response_model=RateCardPage, tags=["rates"])
-async def list_rate_versions(session: DbSession, limit: Limit = 50, cursor: Cursor = None):
-    rows = rates.list_versions(session, after=_after(cursor, int), limit=limit)
-    rows, next_cursor = pagination.page(rows, limit, key=lambda c: c.id)
-    return RateCardPage(items=[RateCardRead.of(c) for c in rows], next_cursor=next_cursor)
+async def list_rate_versions(uow: Uow, limit: Limit = 50, cursor: Cursor = None):
+    return await uow.read(_rate_versions, after=_after(cursor, int), limit=limit)
 
 
 @openapi.operation("createContract", "Register a maintenance contract",
                    errors={404: ("unit_not_found", "region_not_found")}, body=examples.CONTRACT_CREATE,
                    answer=examples.CONTRACT)
 @router.post("/contracts", status_code=201, response_model=ContractRead, tags=["contracts"])
-async def create_contract(contract_in: ContractCreate, request: Request, clock: CurrentClock):
-    contract, serials = await contracts.register(
-        request.app.state.db, clients.upstreams(request.app).warranty, contract_in=contract_in,
-        now=clock.now(),
-    )
-    return ContractRead.of(contract, serials)
+async def create_contract(contract_in: ContractCreate, request: Request, uow: Uow, clock: CurrentClock):
+    return await contracts.register(uow, clients.upstreams(request.app).warranty, contract_in=contract_in,
+                                    now=clock.now())
 
 
 @openapi.operation("listContracts", "Maintenance contracts (optionally of one unit)")
 @router.get("/contracts", response_model=ContractPage, tags=["contracts"])
 async def list_contracts(
-    session: DbSession, serial_number: SerialFilter = None, limit: Limit = 50, cursor: Cursor = None
+    uow: Uow, serial_number: SerialFilter = None, limit: Limit = 50, cursor: Cursor = None
 ):
-    rows = contracts.list_contracts(session, serial_number=_serial(serial_number), after=_after(cursor, int),
-                                    limit=limit)
-    rows, next_cursor = pagination.page(rows, limit, key=lambda c: c.id)
-    serials = contracts.serials_of(session, [c.id for c in rows])
-    return ContractPage(items=[ContractRead.of(c, serials[c.id]) for c in rows], next_cursor=next_cursor)
+    return await uow.read(_contract_page, serial_number=_serial(serial_number), after=_after(cursor, int),
+                          limit=limit)
 
 
 @openapi.operation("getContract", "A maintenance contract", errors={404: "contract_not_found"},
                    answer=examples.CONTRACT)
 @router.get("/contracts/{contract_id}", response_model=ContractRead, tags=["contracts"])
-async def get_contract(contract_id: ContractId, session: DbSession):
-    contract = contracts.get(session, contract_id)
-    return ContractRead.of(contract, contracts.serials_of(session, [contract.id])[contract.id])
+async def get_contract(contract_id: ContractId, uow: Uow):
+    return await uow.read(_get_contract, contract_id)
 
 
 @openapi.operation("getContractVisits", "The visits a contract plans", errors={404: "contract_not_found"},
                    answer=examples.VISITS)
 @router.get("/contracts/{contract_id}/visits", response_model=list[VisitRead], tags=["contracts"])
-async def get_contract_visits(contract_id: ContractId, request: Request):
-    visits = await contracts.planned_visits(
-        request.app.state.db, clients.upstreams(request.app).warranty, contract_id=contract_id
-    )
+async def get_contract_visits(contract_id: ContractId, request: Request, uow: Uow):
+    visits = await contracts.planned_visits(uow, clients.upstreams(request.app).warranty, contract_id=contract_id)
     return [VisitRead(date=v.date, kind=v.kind) for v in visits]
 
 
@@ -122,10 +165,9 @@ async def get_contract_visits(contract_id: ContractId, request: Request):
                 "of it: a 503 means no bill was issued (retry with the same `Idempotency-Key`).",
 )
 @router.post("/repairs", status_code=201, response_model=BillRead, tags=["repairs"])
-async def create_repair(repair_in: RepairCreate, request: Request, caller: CurrentCaller,
+async def create_repair(repair_in: RepairCreate, request: Request, uow: Uow, caller: CurrentCaller,
                         key: IdempotencyKey = None):
-    # No DbSession here: the saga opens its own short transactions between remote calls.
-    app = request.app
+    # The saga is an explicit unit of work: short transactions of its own between remote calls.
     # Without a key the server makes one up, and tells it on every answer: a 503/504 can then be resumed.
     generated = key is None
     key = key or f"auto-{uuid.uuid4().hex}"
@@ -135,19 +177,11 @@ async def create_repair(repair_in: RepairCreate, request: Request, caller: Curre
     # The caller's deadline, when shared/middleware.py has not bound it already.
     bound = (deadline.start(deadline.parse(request.headers.get(deadline.HEADER_NAME)))
              if deadline.remaining() is None else None)
+    app = request.app
+    saga = repairs.RepairSaga(uow, clients.upstreams(app), app.state.clock)
     try:
-        with idempotency.attempt(app.state.idempotency, key=key, scope=scope, fingerprint=fingerprint) as run:
-            if run.replay is not None:
-                return run.replay_response()
-            saga = RepairSaga(app.state.db, clients.upstreams(app), app.state.clock)
-            try:
-                body = await saga.bill(run=run, scope=scope, key=key, fingerprint=fingerprint,
-                                       repair_in=repair_in)
-            except BaseException:
-                # Giving the key's claim back, on the way out, is cleanup: never refused as late,
-                # or the retry would find the key still in flight.
-                deadline.start(None)
-                raise
+        answer = await saga.bill_once(app.state.idempotency, scope=scope, key=key, fingerprint=fingerprint,
+                                      repair_in=repair_in)
     except (shared_errors.UpstreamUnavailable, shared_errors.UpstreamTimeout) as exc:
         if not generated:
             raise
@@ -156,39 +190,39 @@ async def create_repair(repair_in: RepairCreate, request: Request, caller: Curre
     finally:
         if bound is not None:
             deadline.reset(bound)
-    return JSONResponse(body, status_code=201, headers=told)
+    if not isinstance(answer, dict):
+        return answer  # the stored answer of an earlier attempt, replayed
+    return JSONResponse(answer, status_code=201, headers=told)
 
 
 @openapi.operation("listInvoices", "Bills (optionally of one unit, or in one state)")
 @router.get("/invoices", response_model=BillPage, tags=["invoices"])
 async def list_invoices(
-    session: DbSession, serial_number: SerialFilter = None, status: StatusFilter = None,
+    uow: Uow, serial_number: SerialFilter = None, status: StatusFilter = None,
     limit: Limit = 50, cursor: Cursor = None, repair_reference: RepairReferenceFilter = None,
 ):
-    rows = invoices.list_invoices(session, serial_number=_serial(serial_number), status=status,
-                                  repair_reference=repair_reference, after=_after(cursor, str), limit=limit)
-    rows, next_cursor = pagination.page(rows, limit, key=lambda b: b.number)
-    return BillPage(items=invoices.read_many(session, rows), next_cursor=next_cursor)
+    return await uow.read(_invoice_page, serial_number=_serial(serial_number), status=status,
+                          repair_reference=repair_reference, after=_after(cursor, str), limit=limit)
 
 
 @openapi.operation("getInvoice", "A bill", errors={404: "invoice_not_found"}, answer=examples.BILL)
 @router.get("/invoices/{number}", response_model=BillRead, tags=["invoices"])
-async def get_invoice(number: str, session: DbSession):
-    return invoices.read(session, invoices.get(session, number))
+async def get_invoice(number: str, uow: Uow):
+    return await uow.read(_get_invoice, number)
 
 
 @openapi.operation("payInvoice", "Settle a bill", errors={404: "invoice_not_found", 409: "invalid_invoice_state"},
                    answer={**examples.BILL, "status": "paid", "paid_at": "2026-11-28T09:00:00Z"})
 @router.post("/invoices/{number}/pay", response_model=BillRead, tags=["invoices"])
-async def pay_invoice(number: str, session: DbSession, clock: CurrentClock):
-    return invoices.read(session, invoices.pay(session, number, now=clock.now()))
+async def pay_invoice(number: str, uow: Uow, clock: CurrentClock):
+    return await uow.write(_pay_invoice, number, now=clock.now())
 
 
 @openapi.operation("voidInvoice", "Cancel a bill", errors={404: "invoice_not_found", 409: "invalid_invoice_state"},
                    answer={**examples.BILL, "status": "void", "voided_at": "2026-11-28T09:00:00Z"})
 @router.post("/invoices/{number}/void", response_model=BillRead, tags=["invoices"])
-async def void_invoice(number: str, session: DbSession, clock: CurrentClock):
-    return invoices.read(session, invoices.void(session, number, now=clock.now()))
+async def void_invoice(number: str, uow: Uow, clock: CurrentClock):
+    return await uow.write(_void_invoice, number, now=clock.now())
 
 
 @openapi.operation(
@@ -198,8 +232,6 @@ async def void_invoice(number: str, session: DbSession, clock: CurrentClock):
                 "`invalid_contract_state` (409). Bills already issued keep their terms.",
 )
 @router.post("/contracts/{contract_id}/cancel", response_model=ContractRead, tags=["contracts"])
-async def cancel_contract(contract_id: ContractId, cancel_in: ContractCancel, session: DbSession,
-                          clock: CurrentClock):
-    contract = contracts.cancel(session, contract_id, ends_on=cancel_in.ends_on, reason=cancel_in.reason,
-                                now=clock.now())
-    return ContractRead.of(contract, contracts.serials_of(session, [contract.id])[contract.id])
+async def cancel_contract(contract_id: ContractId, cancel_in: ContractCancel, uow: Uow, clock: CurrentClock):
+    return await uow.write(_cancel_contract, contract_id, ends_on=cancel_in.ends_on, reason=cancel_in.reason,
+                           now=clock.now())
