@@ -6,12 +6,13 @@ answer a plain-text 400. Every process of ours runs with this protocol
 (`uvicorn --http shared.http_server:ProblemHttpToolsProtocol`, scripts/run.py),
 so that answer is a problem like every other, with a stable code.
 
-It also hands the socket each answer in one write: uvicorn writes the status
-line and headers, then the body, as two writes (two send() calls, two TCP
-segments with TCP_NODELAY, and two reads with a wake-up each at the gateway
-that waits for it). Writes made in one turn of the event loop are joined and
-leave at the end of that turn (docs/performance.md, "Gateway and the request
-stack"); `HTTP_COALESCE=0` turns it off, for measuring.
+`HTTP_COALESCE=1` (a measurement knob, off by default) hands the socket each
+answer in one write: uvicorn writes the status line and headers, then the body,
+as two writes; with it, the writes made in one turn of the event loop are joined
+and leave at the end of that turn. It cut the gateway's own CPU per forwarded
+request, but the coverage through the gateway lost req/s and total CPU per
+request in 4 of 5 A/B pairs (docs/performance.md, "Gateway and the request
+stack"), so it is not on.
 """
 
 import json
@@ -25,7 +26,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from shared import errors
 
 HTTP_PROTOCOL = "shared.http_server:ProblemHttpToolsProtocol"
-COALESCE = os.environ.get("HTTP_COALESCE", "1") != "0"
+COALESCE = os.environ.get("HTTP_COALESCE", "0") == "1"
 # Past this many bytes waiting, they leave at once (a streamed answer never piles up in memory).
 COALESCE_MAX_BYTES = 64 * 1024
 
