@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from gateway.models import ApiKey
 from shared import errors, pagination
 from shared.context import Caller
+from shared.uow import UnitOfWork
 
 log = structlog.get_logger("gateway")
 BOOTSTRAP_ID = "bootstrap"
@@ -114,12 +115,27 @@ class ChangeWatch:
         self.raw = None
         self.last_version = None
         self.next_attempt = 0.0
+        self.fresh = False  # connected since last asked: whatever happened before is unknown
+        self.connecting = threading.Lock()
 
-    def _connect(self) -> None:
-        now = time.monotonic()
-        if now < self.next_attempt:
-            return
-        self.next_attempt = now + RECONNECT_EVERY_SECONDS
+    def due(self) -> bool:
+        """Whether a (re)connect may be tried now (at most once per RECONNECT_EVERY_SECONDS)."""
+        return time.monotonic() >= self.next_attempt
+
+    def connect(self) -> None:
+        """Open the watch's own connection: a round trip (run it through the unit of work's `call`)."""
+        if not self.connecting.acquire(blocking=False):
+            return  # another request is connecting it
+        try:
+            now = time.monotonic()
+            if self.raw is not None or now < self.next_attempt:
+                return
+            self.next_attempt = now + RECONNECT_EVERY_SECONDS
+            self._open()
+        finally:
+            self.connecting.release()
+
+    def _open(self) -> None:
         try:
             pooled = self.engine.raw_connection()
             raw = pooled.driver_connection
@@ -129,15 +145,18 @@ class ChangeWatch:
                 raw.execute(f"LISTEN {CHANNEL}")
             else:
                 self.last_version = raw.execute("PRAGMA data_version").fetchone()[0]
+            self.fresh = True
             self.raw = raw
         except Exception as exc:  # no watch, no cache: every request looks its key up
             log.warning("api_key_watch_unavailable", error=str(exc))
 
     def changed(self) -> bool | None:
         """True if something changed, False if not, None if it cannot tell (then trust nothing)."""
-        if self.raw is None:
-            self._connect()
-            return None if self.raw is None else True
+        if self.raw is None:  # not connected yet, or lost: trust nothing until `connect` succeeds
+            return None
+        if self.fresh:
+            self.fresh = False
+            return True
         try:
             if self.postgres:
                 pgconn = self.raw.pgconn
@@ -165,9 +184,25 @@ class ChangeWatch:
             self.raw = None
 
 
+def _active_key(session: Session, digest: str) -> Caller | None:
+    row = session.execute(_ACTIVE_KEY, {"key_hash": digest}).first()
+    if row is None:
+        return None
+    warehouses = frozenset(w for w in row.warehouses.split(",") if w)
+    return Caller(role=row.role, key_id=row.id, warehouses=warehouses)
+
+
+def _mark_used(session: Session, key_id: str, now: datetime) -> None:
+    session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
+
+
 class Authenticator:
-    def __init__(self, db, admin_key: str, clock) -> None:
+    """Every database touch goes through the unit of work (`uow`): on PostgreSQL it runs off the
+    event loop. The per-request check of the watch is no round trip (see the module's docstring)."""
+
+    def __init__(self, db, admin_key: str, clock, uow: UnitOfWork | None = None) -> None:
         self.db = db
+        self.uow = uow or UnitOfWork(db)
         self.admin_hash = hash_key(admin_key)
         self.clock = clock
         self.last_written: dict[str, datetime] = {}
@@ -191,16 +226,19 @@ class Authenticator:
                 self.generation += 1
             return state is not None, self.generation
 
-    def authenticate(self, raw: str | None) -> Caller | None:
+    async def authenticate(self, raw: str | None) -> Caller | None:
         if not raw:
             return None
         digest = hash_key(raw)
         if hmac.compare_digest(digest, self.admin_hash):
             return Caller(role="admin", key_id=BOOTSTRAP_ID)
+        if self.watch.raw is None and self.watch.due():
+            # (Re)connecting the watch is a round trip: never on the event loop.
+            await self.uow.call(self.watch.connect)
         usable, generation = self._current()
         caller = self.cache.get(digest) if usable else None
         if caller is None:
-            caller = self._lookup(digest)
+            caller = await self._lookup(digest)
             if caller is None:
                 return None
             with self.lock:
@@ -208,25 +246,19 @@ class Authenticator:
                     if len(self.cache) >= CACHE_MAX:
                         self.cache.clear()
                     self.cache[digest] = caller
-        self._touch(caller.key_id)
+        await self._touch(caller.key_id)
         return caller
 
-    def _lookup(self, digest: str) -> Caller | None:
-        with self.db.read_engine.connect() as conn:
-            row = conn.execute(_ACTIVE_KEY, {"key_hash": digest}).first()
-        if row is None:
-            return None
-        warehouses = frozenset(w for w in row.warehouses.split(",") if w)
-        return Caller(role=row.role, key_id=row.id, warehouses=warehouses)
+    async def _lookup(self, digest: str) -> Caller | None:
+        return await self.uow.read(_active_key, digest)
 
     def close(self) -> None:
         self.watch.close()
 
-    def _touch(self, key_id: str) -> None:
+    async def _touch(self, key_id: str) -> None:
         now = self.clock.now()
         last = self.last_written.get(key_id)
         if last is not None and now - last < LAST_USED_RESOLUTION:
             return
         self.last_written[key_id] = now
-        with self.db.transaction() as session:
-            session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
+        await self.uow.write(_mark_used, key_id, now)

@@ -21,6 +21,7 @@ from shared import clock as clocks
 from shared import errors, logging, metrics
 from shared import openapi as contract
 from shared.db import Database
+from shared.uow import UnitOfWork
 
 log = structlog.get_logger("gateway")
 # Swagger UI's files come from a pinned package and are served here: /docs works without internet access.
@@ -41,7 +42,10 @@ def create_app(
         metrics.configure("gateway")
         app.state.clock = clock or clocks.SystemClock()
         app.state.db = Database.connect(settings.database_url, schema=settings.database_schema)
-        app.state.authenticator = Authenticator(app.state.db, settings.admin_api_key, app.state.clock)
+        # Every database touch of the gateway goes through it (shared/uow.py): off the event loop on PostgreSQL.
+        app.state.uow = UnitOfWork(app.state.db)
+        app.state.authenticator = Authenticator(app.state.db, settings.admin_api_key, app.state.clock,
+                                                app.state.uow)
         app.state.limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
         app.state.merged_openapi = None
         limits = httpx.Limits(

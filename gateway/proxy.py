@@ -101,7 +101,7 @@ class Gateway:
         if path in OPEN_PATHS or web_serves(path):  # the web app signs people in itself
             await self.own(scope, receive, send)
             return
-        caller = self.state.authenticator.authenticate(api_key(scope))
+        caller = await self.state.authenticator.authenticate(api_key(scope))
         if caller is None:
             await errors.problem(401, "unauthorized", "Send a valid API key in X-API-Key")(scope, receive, send)
             return

@@ -33,9 +33,28 @@ class IdentityRefused(Exception):
         self.status, self.code, self.detail = status, code, detail
 
 
+# Built once (json.dumps with options builds an encoder per call); the same text as
+# json.dumps(..., separators=(",", ":")).
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
+# The HMAC keyed with a token, kept per token (a process has one or two): a copy of it skips
+# hashing the key's pads on every request.
+_KEYED: dict[str, "hmac.HMAC"] = {}
+
+
+def _keyed(token: str) -> "hmac.HMAC":
+    keyed = _KEYED.get(token)
+    if keyed is None:
+        if len(_KEYED) > 8:  # tests make many tokens; a process has one or two
+            _KEYED.clear()
+        keyed = _KEYED[token] = hmac.new(token.encode(), digestmod=hashlib.sha256)
+    return keyed
+
+
 def signature(token: str, *, role: str, key_id: str, warehouses: str, request_id: str, deadline_ms: str) -> str:
-    signed = json.dumps([VERSION, role, key_id, warehouses, request_id, deadline_ms], separators=(",", ":"))
-    return hmac.new(token.encode(), signed.encode(), hashlib.sha256).hexdigest()
+    signed = _ENCODER.encode([VERSION, role, key_id, warehouses, request_id, deadline_ms])
+    mac = _keyed(token).copy()
+    mac.update(signed.encode())
+    return mac.hexdigest()
 
 
 def headers(token: str, caller: context.Caller, *, request_id: str, deadline_ms: str = "") -> list[tuple[bytes, bytes]]:

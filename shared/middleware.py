@@ -171,12 +171,17 @@ class ServiceMiddleware:
                                  errors=[{"field": "query", "message": "must not contain %00"}])(scope, receive, send)
             return
         limit = body_limit_for(path, self.max_body_bytes, self.large_body_paths)
-        length = header(scope, b"content-length")
+        length = chunked = None
+        for key, value in scope["headers"]:  # both in one pass
+            if key == b"content-length":
+                length = length if length is not None else value.decode("latin-1")
+            elif key == b"transfer-encoding":
+                chunked = chunked or value
         if length is not None and length.isdigit() and int(length) > limit:
             await errors.problem(413, "payload_too_large", f"The body is larger than {limit} bytes")(
                 scope, receive, send)
             return
-        if length is None and header(scope, b"transfer-encoding"):
+        if length is None and chunked:
             # A streamed body of unknown length: read it here, so that too much is a 413
             # and not a parse error further in.
             try:
@@ -188,7 +193,10 @@ class ServiceMiddleware:
             scope, send = head_as_get(scope, send)
         token = deadline.start(at)
         try:
-            await run_until(at, self.app, scope, limit_receive(receive, limit), send)
+            if length is not None or chunked:
+                receive = limit_receive(receive, limit)
+            # else no body can come (HTTP/1.1 without Content-Length or Transfer-Encoding): nothing to count
+            await run_until(at, self.app, scope, receive, send)
         finally:
             deadline.reset(token)
 

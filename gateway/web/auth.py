@@ -19,10 +19,10 @@ SIGN_IN_NOTES = {"expired", "revoked", "signed_out"}
 SAFE_NEXT = re.compile(r"^/app/[A-Za-z0-9_.%/-]*$")
 
 
-def _signed_in(request: Request):
+async def _signed_in(request: Request):
     state = request.app.state
     try:
-        return sessions.resume(state.db, request.cookies.get(pages.SESSION_COOKIE),
+        return await sessions.resume(state.uow, request.cookies.get(pages.SESSION_COOKIE),
                                admin_hash=state.authenticator.admin_hash, now=state.clock.now(),
                                idle=timedelta(seconds=state.gateway.settings.web_session_idle_seconds))
     except sessions.Ended:
@@ -48,7 +48,7 @@ def _login_form(page: Page, *, status: int = 200, trouble=None, note: str = ""):
 
 @router.get("/")
 async def front(page: Public):
-    signed = _signed_in(page.request)
+    signed = await _signed_in(page.request)
     return pages.redirect(page, sections.home_for(signed.caller) if signed else "/app/login")
 
 
@@ -60,7 +60,7 @@ async def menu(page: Signed):
 
 @router.get("/app/login")
 async def login_form(page: Public):
-    signed = _signed_in(page.request)
+    signed = await _signed_in(page.request)
     if signed is not None:
         return pages.redirect(page, sections.home_for(signed.caller))
     reason = page.request.query_params.get("reason", "")
@@ -71,14 +71,16 @@ async def login_form(page: Public):
 async def login(page: Public):
     state = page.request.app.state
     raw = page.value("api_key")
-    caller = state.authenticator.authenticate(raw) if raw else None
+    caller = await state.authenticator.authenticate(raw) if raw else None
     if caller is None:
         return _login_form(page, status=401, note="bad_key")
     if not sections.visible(caller):
         return _login_form(page, status=403, note="no_pages")
-    sessions.close_session(state.db, page.request.cookies.get(pages.SESSION_COOKIE))
-    token, _csrf = sessions.open_session(state.db, key_hash=keys.hash_key(raw), now=state.clock.now(),
-                                         idle=timedelta(seconds=state.gateway.settings.web_session_idle_seconds))
+    await sessions.close_session(state.uow, page.request.cookies.get(pages.SESSION_COOKIE))
+    token, _csrf = await sessions.open_session(
+        state.uow, key_hash=keys.hash_key(raw), now=state.clock.now(),
+        idle=timedelta(seconds=state.gateway.settings.web_session_idle_seconds),
+    )
     response = pages.redirect(page, _safe_next(page.value("next")) or sections.home_for(caller))
     response.set_cookie(pages.SESSION_COOKIE, token, httponly=True, samesite="strict",
                         secure=pages.is_https(page.request), path="/")
@@ -88,7 +90,7 @@ async def login(page: Public):
 
 @router.post("/app/logout")
 async def logout(page: Signed):
-    sessions.close_session(page.state.db, page.request.cookies.get(pages.SESSION_COOKIE))
+    await sessions.close_session(page.state.uow, page.request.cookies.get(pages.SESSION_COOKIE))
     response = pages.redirect(page, "/app/login?reason=signed_out")
     response.delete_cookie(pages.SESSION_COOKIE, path="/", httponly=True, samesite="strict",
                            secure=pages.is_https(page.request))

@@ -126,8 +126,8 @@ async def signed_page(request: Request) -> Page:
     state = request.app.state
     page = Page(request=request, t=state.catalogs.get(lang), remember_lang=remember)
     try:
-        signed = sessions.resume(
-            state.db, request.cookies.get(SESSION_COOKIE), admin_hash=state.authenticator.admin_hash,
+        signed = await sessions.resume(
+            state.uow, request.cookies.get(SESSION_COOKIE), admin_hash=state.authenticator.admin_hash,
             now=state.clock.now(), idle=timedelta(seconds=state.gateway.settings.web_session_idle_seconds),
         )
     except sessions.Ended as ended:

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
 
 from gateway.models import ApiKey, WebSession
 from shared.context import Caller
+from shared.uow import UnitOfWork
 
 # last_seen_at is written at most this often per session: a write per page would queue reads on SQLite.
 TOUCH_EVERY = timedelta(seconds=30)
@@ -31,24 +33,33 @@ class Signed:
     id_hash: str
 
 
-def open_session(db, *, key_hash: str, now: datetime, idle: timedelta) -> tuple[str, str]:
+def _open(session: Session, id_hash: str, key_hash: str, csrf: str, now: datetime, idle: timedelta) -> None:
+    session.execute(delete(WebSession).where(WebSession.last_seen_at < now - idle))
+    session.add(WebSession(id_hash=id_hash, key_hash=key_hash, csrf_token=csrf, created_at=now, last_seen_at=now))
+
+
+async def open_session(uow: UnitOfWork, *, key_hash: str, now: datetime, idle: timedelta) -> tuple[str, str]:
     """A new session for a key already authenticated; returns (cookie token, CSRF token).
 
     Sessions abandoned without signing out are swept here, so the table holds only live ones."""
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
-    with db.transaction() as session:
-        session.execute(delete(WebSession).where(WebSession.last_seen_at < now - idle))
-        session.add(WebSession(id_hash=token_hash(token), key_hash=key_hash, csrf_token=csrf,
-                               created_at=now, last_seen_at=now))
+    await uow.write(_open, token_hash(token), key_hash, csrf, now, idle)
     return token, csrf
 
 
-def close_session(db, token: str | None) -> None:
+def _delete(session: Session, id_hash: str) -> None:
+    session.execute(delete(WebSession).where(WebSession.id_hash == id_hash))
+
+
+def _seen(session: Session, id_hash: str, now: datetime) -> None:
+    session.execute(update(WebSession).where(WebSession.id_hash == id_hash).values(last_seen_at=now))
+
+
+async def close_session(uow: UnitOfWork, token: str | None) -> None:
     if not token:
         return
-    with db.transaction() as session:
-        session.execute(delete(WebSession).where(WebSession.id_hash == token_hash(token)))
+    await uow.write(_delete, token_hash(token))
 
 
 class Ended(Exception):
@@ -59,41 +70,50 @@ class Ended(Exception):
         self.reason = reason
 
 
-def resume(db, token: str | None, *, admin_hash: str, now: datetime, idle: timedelta) -> Signed:
+@dataclass(frozen=True, slots=True)
+class _Found:
+    key_hash: str
+    csrf_token: str
+    last_seen_at: datetime
+    key: Caller | None  # None: the bootstrap admin key, or no such key
+    revoked: bool
+
+
+def _find(session: Session, id_hash: str, admin_hash: str) -> _Found | None:
+    row = session.execute(select(WebSession.key_hash, WebSession.csrf_token, WebSession.last_seen_at)
+                          .where(WebSession.id_hash == id_hash)).first()
+    if row is None:
+        return None
+    key, revoked = None, False
+    if not hmac.compare_digest(row.key_hash, admin_hash):
+        found = session.execute(select(ApiKey.id, ApiKey.role, ApiKey.warehouses, ApiKey.revoked_at)
+                                .where(ApiKey.key_hash == row.key_hash)).first()
+        if found is not None:
+            key = Caller(role=found.role, key_id=found.id,
+                         warehouses=frozenset(w for w in found.warehouses.split(",") if w))
+            revoked = found.revoked_at is not None
+    return _Found(row.key_hash, row.csrf_token, row.last_seen_at, key, revoked)
+
+
+async def resume(uow: UnitOfWork, token: str | None, *, admin_hash: str, now: datetime, idle: timedelta) -> Signed:
     if not token:
         raise Ended("signed_out")
     id_hash = token_hash(token)
-    with db.read_engine.connect() as conn:
-        row = conn.execute(select(WebSession.key_hash, WebSession.csrf_token, WebSession.last_seen_at)
-                           .where(WebSession.id_hash == id_hash)).first()
-        if row is None:
-            raise Ended("signed_out")
-        key = None
-        if not hmac.compare_digest(row.key_hash, admin_hash):
-            key = conn.execute(select(ApiKey.id, ApiKey.role, ApiKey.warehouses, ApiKey.revoked_at)
-                               .where(ApiKey.key_hash == row.key_hash)).first()
-    last_seen = row.last_seen_at
+    found = await uow.read(_find, id_hash, admin_hash)
+    if found is None:
+        raise Ended("signed_out")
+    last_seen = found.last_seen_at
     if now - last_seen > idle:
-        _forget(db, id_hash)
+        await uow.write(_delete, id_hash)
         raise Ended("expired")
-    if key is None and not hmac.compare_digest(row.key_hash, admin_hash):
+    if found.key is None and not hmac.compare_digest(found.key_hash, admin_hash):
         # The key is gone, or the bootstrap admin key was changed since.
-        _forget(db, id_hash)
+        await uow.write(_delete, id_hash)
         raise Ended("revoked")
-    if key is not None and key.revoked_at is not None:
-        _forget(db, id_hash)
+    if found.revoked:
+        await uow.write(_delete, id_hash)
         raise Ended("revoked")
     if now - last_seen >= TOUCH_EVERY:
-        with db.transaction() as session:
-            session.execute(update(WebSession).where(WebSession.id_hash == id_hash).values(last_seen_at=now))
-    if key is None:
-        caller = Caller(role="admin", key_id="bootstrap")
-    else:
-        caller = Caller(role=key.role, key_id=key.id,
-                        warehouses=frozenset(w for w in key.warehouses.split(",") if w))
-    return Signed(caller=caller, csrf_token=row.csrf_token, id_hash=id_hash)
-
-
-def _forget(db, id_hash: str) -> None:
-    with db.transaction() as session:
-        session.execute(delete(WebSession).where(WebSession.id_hash == id_hash))
+        await uow.write(_seen, id_hash, now)
+    caller = found.key or Caller(role="admin", key_id="bootstrap")
+    return Signed(caller=caller, csrf_token=found.csrf_token, id_hash=id_hash)

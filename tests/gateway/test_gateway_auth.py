@@ -164,9 +164,16 @@ def _authenticators(gateway_settings, n: int):
     return dbs, [Authenticator(db, ADMIN, SystemClock()) for db in dbs]
 
 
+def _counting(lookup, seen: list):
+    async def counted(digest):
+        seen.append(digest)
+        return await lookup(digest)
+    return counted
+
+
 async def _until_refused(authenticator, key: str, *, within: float) -> None:
     deadline = time.monotonic() + within
-    while authenticator.authenticate(key) is not None:
+    while await authenticator.authenticate(key) is not None:
         assert time.monotonic() < deadline, f"the revoked key was still accepted after {within} s"
         await asyncio.sleep(0.001)
 
@@ -182,16 +189,16 @@ async def test_revocation_on_one_process_is_refused_at_once_by_another_that_cach
     created = await make_key(gateway, "station")
     dbs, (first, second) = _authenticators(gateway_settings, 2)
     try:
-        assert first.authenticate(created["key"]).key_id == created["id"]
-        assert second.authenticate(created["key"]).key_id == created["id"]
+        assert (await first.authenticate(created["key"])).key_id == created["id"]
+        assert (await second.authenticate(created["key"])).key_id == created["id"]
         # its own last-used write (once a minute) is a change on SQLite: one more lookup, then none
-        assert second.authenticate(created["key"]).key_id == created["id"]
+        assert (await second.authenticate(created["key"])).key_id == created["id"]
         assert second.cache, "the key is kept in memory: no lookup on the next request"
         lookups = []
         original = second._lookup
-        second._lookup = lambda digest: lookups.append(digest) or original(digest)
+        second._lookup = _counting(original, lookups)
         for _ in range(20):
-            assert second.authenticate(created["key"]).role == "station"
+            assert (await second.authenticate(created["key"])).role == "station"
         assert lookups == []
         with dbs[0].transaction() as session:
             keys.revoke(session, key_id=created["id"], now=SystemClock().now())
@@ -200,8 +207,8 @@ async def test_revocation_on_one_process_is_refused_at_once_by_another_that_cach
             # backend sends it on its own); a client's next request is a network round trip later.
             await _until_refused(second, created["key"], within=2.0)
             await _until_refused(first, created["key"], within=2.0)
-        assert second.authenticate(created["key"]) is None
-        assert first.authenticate(created["key"]) is None
+        assert await second.authenticate(created["key"]) is None
+        assert await first.authenticate(created["key"]) is None
     finally:
         for authenticator, db in zip((first, second), dbs, strict=True):
             authenticator.close()
@@ -212,15 +219,59 @@ async def test_without_its_watch_the_cache_is_not_used(gateway, gateway_settings
     created = await make_key(gateway, "station")
     dbs, (authenticator,) = _authenticators(gateway_settings, 1)
     try:
-        assert authenticator.authenticate(created["key"]) is not None
+        assert await authenticator.authenticate(created["key"]) is not None
         authenticator.watch.close()
         authenticator.watch.next_attempt = float("inf")  # and it cannot come back
         lookups = []
         original = authenticator._lookup
-        authenticator._lookup = lambda digest: lookups.append(digest) or original(digest)
-        assert authenticator.authenticate(created["key"]) is not None
-        assert authenticator.authenticate(created["key"]) is not None
+        authenticator._lookup = _counting(original, lookups)
+        assert await authenticator.authenticate(created["key"]) is not None
+        assert await authenticator.authenticate(created["key"]) is not None
         assert len(lookups) == 2
     finally:
         authenticator.close()
         dbs[0].dispose()
+
+
+async def test_a_revocation_waiting_on_a_row_lock_leaves_the_event_loop_free(gateway, gateway_settings, backend):
+    """PostgreSQL: the key admin routes run their transaction off the event loop (shared/uow.py),
+    so while a revocation waits on a lock another connection holds, the gateway still answers."""
+    if backend != "postgres":
+        pytest.skip("SQLite runs the unit of work on the event loop (microseconds, no network)")
+    import threading
+
+    from sqlalchemy import text
+
+    from shared.db import Database
+
+    created = await make_key(gateway, "station")
+    other = Database.connect(gateway_settings.database_url, schema=gateway_settings.database_schema)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_row() -> None:  # another client: holds the key's row until told, 4 s at most
+        with other.write_engine.connect() as conn:
+            conn.execute(text("SELECT id FROM api_key WHERE id = :id FOR UPDATE"), {"id": created["id"]})
+            locked.set()
+            release.wait(4.0)
+            conn.commit()
+
+    holder = threading.Thread(target=hold_the_row)
+    holder.start()
+    try:
+        assert await asyncio.to_thread(locked.wait, 5.0)
+        revoke = asyncio.create_task(gateway.delete(f"/admin/api-keys/{created['id']}", headers={"X-API-Key": ADMIN}))
+        await asyncio.sleep(0.3)  # the revocation has reached its UPDATE and waits on the lock
+        started = time.monotonic()
+        health = await gateway.get("/healthz")
+        assert health.status_code == 200
+        assert time.monotonic() - started < 2.0, "/healthz waited for the revocation's lock"
+        assert not revoke.done(), "the revocation waits on the lock meanwhile"
+        release.set()
+        response = await asyncio.wait_for(revoke, timeout=10.0)
+        assert response.status_code == 204
+        refused = await gateway.get("/warranty/units/ABC123", headers={"X-API-Key": created["key"]})
+        assert_problem(refused, 401, "unauthorized")
+    finally:
+        release.set()
+        await asyncio.to_thread(holder.join, 10.0)
+        other.dispose()
