@@ -1,21 +1,12 @@
 """FastAPI dependencies shared by the services."""
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query, Request
-from sqlalchemy.orm import Session
 
 from shared import context, types
 from shared.clock import Clock
 from shared.uow import UnitOfWork
-
-
-async def _session(request: Request) -> AsyncIterator[Session]:
-    # One request, one transaction; it ends before the response is sent
-    # (scope="function"), so a failed commit is an error answer, not a lie.
-    with request.app.state.db.transaction(write=request.method not in ("GET", "HEAD")) as session:
-        yield session
 
 
 # Dependencies are `async def`: FastAPI runs a plain `def` one in its thread pool,
@@ -32,7 +23,6 @@ async def _uow(request: Request) -> UnitOfWork:
     return request.app.state.uow
 
 
-DbSession = Annotated[Session, Depends(_session, scope="function")]
 CurrentCaller = Annotated[context.Caller, Depends(_caller)]
 CurrentClock = Annotated[Clock, Depends(_clock)]
 # How a request's use case gets its transaction (shared/uow.py): `await uow.write(service.fn, ...)`.

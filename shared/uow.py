@@ -5,7 +5,8 @@
   Use cases take the session first and flush; they never commit.
 - Explicit units of work (idempotent requests, the billing saga's steps, the import's chunks,
   background loops): `await uow.call(fn, ...)` runs synchronous code that opens its own
-  `db.transaction()` blocks, each one commit.
+  `db.transaction()` blocks, each one commit. `uow.call_in_thread(fn, ...)` is the same for work
+  that takes seconds (the import): always in a worker thread, so the process keeps answering.
 
 Where that synchronous code runs is chosen per process by the database (`DB_WAIT`, a
 measurement knob; docs/performance.md has the figures):
@@ -62,6 +63,11 @@ class UnitOfWork:
         """Synchronous code that opens its own transactions, off the event loop where the database waits."""
         if self.wait != "thread":
             return fn(*args, **kwargs)
+        return await self.call_in_thread(fn, *args, **kwargs)
+
+    async def call_in_thread(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Work that takes seconds of CPU (an import of 100 000 units): in a worker thread on every
+        database, so the process keeps answering other requests meanwhile, SQLite included."""
         if self._limiter is None:  # made inside the event loop that uses it
             self._limiter = CapacityLimiter(self.threads)
         return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs), limiter=self._limiter)

@@ -172,7 +172,7 @@ def run(args) -> dict:
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     env = dict(os.environ, DATA_DIR=str(work / "data"), INTERNAL_TOKEN=TOKEN, ADMIN_API_KEY=ADMIN,
                RATE_LIMIT_PER_SECOND="0", LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT))
-    for name in ("gateway", "warranty", "inventory", "billing"):
+    for name in ("gateway", "warranty", "inventory", "billing", "servicedesk"):
         env[f"{name.upper()}_PORT"] = str(free_port())
         env[f"{name.upper()}_WORKERS"] = str(args.workers)
     env.pop("DATABASE_URL", None)

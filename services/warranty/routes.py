@@ -124,7 +124,7 @@ async def import_units(request: Request, uow: Uow, clock: CurrentClock):
     else:
         raise warranty_errors.InvalidImport(f"Send application/json or text/csv, not {content_type}")
     # An explicit unit of work: parse, then every chunk of inserts in one transaction.
-    return await uow.call(importer.run, request.app.state.db, raw, parse, today=clock.today(), now=clock.now())
+    return await uow.call_in_thread(importer.run, request.app.state.db, raw, parse, today=clock.today(), now=clock.now())
 
 
 @openapi.operation("getUnit", "A unit, with its warranty terms", errors={404: "unit_not_found"}, answer=examples.UNIT)
