@@ -13,8 +13,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text
 from conftest import NOW
+from sqlalchemy import text
 
 from services.inventory import errors, reservations, stock
 from services.inventory.schemas import TransferCreate
