@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Integer, String, Text, delete, select
+from sqlalchemy import Integer, String, Text, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from starlette.responses import JSONResponse
@@ -64,6 +64,17 @@ class Idempotency:
         self.model = model
         self.clock = clock
         self.lease = lease
+        # Core statements on the model's table, built once: every idempotent request runs them.
+        table = model.__table__
+        this_key = (table.c.scope == bindparam("b_scope"), table.c.key == bindparam("b_key"))
+        self._find = (
+            select(table.c.fingerprint, table.c.state, table.c.response_status, table.c.response_body,
+                   table.c.updated_at)
+            .where(*this_key).with_for_update()
+        )
+        self._insert = insert(table)
+        self._take_over = update(table).where(*this_key).values(updated_at=bindparam("b_now"))
+        self._record = update(table).where(*this_key)
 
     def claim(self, *, scope: str, key: str, fingerprint: str) -> Stored | None:
         """Claim `key`, or return the stored answer to replay; raises on reuse or in-flight."""
@@ -82,14 +93,13 @@ class Idempotency:
     def _claim_once(self, *, scope: str, key: str, fingerprint: str) -> Stored | None:
         now = self.clock.now()
         with self.db.transaction() as session:
-            row = session.execute(
-                select(self.model).where(self.model.scope == scope, self.model.key == key).with_for_update()
-            ).scalar_one_or_none()
+            connection = session.connection()
+            row = connection.execute(self._find, {"b_scope": scope, "b_key": key}).first()
             if row is None:
-                session.add(
-                    self.model(scope=scope, key=key, fingerprint=fingerprint, state="in_progress",
-                               created_at=now, updated_at=now)
-                )
+                connection.execute(self._insert, {
+                    "scope": scope, "key": key, "fingerprint": fingerprint, "state": "in_progress",
+                    "response_status": None, "response_body": None, "created_at": now, "updated_at": now,
+                })
                 return None
             if row.fingerprint != fingerprint:
                 raise errors.IdempotencyKeyReused(
@@ -99,16 +109,18 @@ class Idempotency:
                 return Stored(row.response_status, json.loads(row.response_body))
             if now - _aware(row.updated_at) < self.lease:
                 raise errors.IdempotencyInProgress()
-            row.updated_at = now  # the first holder died: take its claim over
+            # the first holder died: take its claim over
+            connection.execute(self._take_over, {"b_scope": scope, "b_key": key, "b_now": now})
             return None
 
     def record(self, session: Session, *, scope: str, key: str, status: int, body: object) -> None:
         """Store the answer, in the transaction of the effect it describes."""
-        row = session.get(self.model, (scope, key))
-        row.state = "done"
-        row.response_status = status
-        row.response_body = json.dumps(body, separators=(",", ":"), default=str)
-        row.updated_at = self.clock.now()
+        stored = session.connection().execute(self._record.values(
+            state="done", response_status=status,
+            response_body=json.dumps(body, separators=(",", ":"), default=str), updated_at=self.clock.now(),
+        ), {"b_scope": scope, "b_key": key})
+        if stored.rowcount != 1:  # the claim is gone (purged mid-request): the effect must not commit
+            raise RuntimeError(f"idempotency claim {scope} {key!r} missing")
 
     def release(self, *, scope: str, key: str) -> None:
         with deadline.unbounded(), self.db.transaction() as session:

@@ -41,17 +41,23 @@ def ensure_rows(session: Session, keys: Iterable[Key]) -> None:
         )
 
 
+_RESERVATION = Reservation.__table__
+_DUE = (
+    select(_RESERVATION.c.id)
+    .where(_RESERVATION.c.status == ACTIVE, _RESERVATION.c.expires_at <= bindparam("now"))
+    .order_by(_RESERVATION.c.id)
+    .with_for_update()
+)
+_DUE_AT = _DUE.where(_RESERVATION.c.warehouse.in_(bindparam("at", expanding=True)))
+
+
 def expire_due(session: Session, *, now: datetime, warehouses: Collection[str] | None) -> dict[Key, int]:
     """Record the expiry of due reservations (at `warehouses`, or everywhere); the stock they free."""
-    query = (
-        select(Reservation.id)
-        .where(Reservation.status == ACTIVE, Reservation.expires_at <= now)
-        .order_by(Reservation.id)
-        .with_for_update()
-    )
-    if warehouses is not None:
-        query = query.where(Reservation.warehouse.in_(sorted(warehouses)))
-    ids = list(session.scalars(query))
+    # Core on the session's connection: it runs before every stock write, and usually finds none.
+    if warehouses is None:
+        ids = session.connection().execute(_DUE, {"now": now}).scalars().all()
+    else:
+        ids = session.connection().execute(_DUE_AT, {"now": now, "at": sorted(warehouses)}).scalars().all()
     if not ids:
         return {}
     session.execute(

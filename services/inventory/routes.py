@@ -36,7 +36,7 @@ from services.inventory.schemas import (
     WarehouseRead,
 )
 from shared import openapi, pagination
-from shared.deps import CurrentCaller, CurrentClock, Cursor, DbSession, IdempotencyKey, Limit, PathId
+from shared.deps import CurrentCaller, CurrentClock, Cursor, IdempotencyKey, Limit, PathId, Uow
 from shared.idempotency import run_idempotent
 from shared.types import MAX_ID, IsoDate
 
@@ -67,41 +67,53 @@ def _after(cursor: str | None, valid) -> object:
 
 # Parts
 
+def _create_part(session, part_in: PartCreate, *, now) -> PartRead:
+    return PartRead.model_validate(catalog.create_part(session, part_in, now=now))
+
+
 @openapi.operation("createPart", "Register a part", errors={409: "part_exists"}, body=examples.PART_CREATE,
                    answer=examples.PART)
 @router.post("/parts", status_code=201, response_model=PartRead, tags=["parts"])
-async def create_part(part_in: PartCreate, session: DbSession, clock: CurrentClock):
-    return PartRead.model_validate(catalog.create_part(session, part_in, now=clock.now()))
+async def create_part(part_in: PartCreate, uow: Uow, clock: CurrentClock):
+    return await uow.write(_create_part, part_in, now=clock.now())
+
+
+def _list_parts(session, *, limit: int, **filters) -> PartPage:
+    rows = catalog.list_parts(session, limit=limit, **filters)
+    rows, next_cursor = pagination.page(rows, limit, key=lambda p: p.part_number)
+    return PartPage(items=[PartRead.model_validate(p) for p in rows], next_cursor=next_cursor)
 
 
 @openapi.operation("listParts", "Parts, by part number (optionally those that fit a model)")
 @router.get("/parts", response_model=PartPage, tags=["parts"])
 async def list_parts(
-    session: DbSession, model_code: CodeQuery = None, status: Literal["active", "retired"] | None = None,
+    uow: Uow, model_code: CodeQuery = None, status: Literal["active", "retired"] | None = None,
     limit: Limit = 50, cursor: Cursor = None,
 ):
-    rows = catalog.list_parts(
-        session, model_code=model_code, status=status, after=_after(cursor, _is_text), limit=limit
-    )
-    rows, next_cursor = pagination.page(rows, limit, key=lambda p: p.part_number)
-    return PartPage(items=[PartRead.model_validate(p) for p in rows], next_cursor=next_cursor)
+    after = _after(cursor, _is_text)
+    return await uow.read(_list_parts, model_code=model_code, status=status, after=after, limit=limit)
+
+
+def _get_part(session, part_number: str) -> PartRead:
+    return PartRead.model_validate(catalog.get_part(session, part_number))
 
 
 @openapi.operation("getPart", "A part", errors={404: "part_not_found"}, answer=examples.PART)
 @router.get("/parts/{part_number}", response_model=PartRead, tags=["parts"])
-async def get_part(part_number: str, session: DbSession):
-    return PartRead.model_validate(catalog.get_part(session, normalise_code(part_number)))
+async def get_part(part_number: str, uow: Uow):
+    return await uow.read(_get_part, normalise_code(part_number))
+
+
+def _update_part(session, part_number: str, part_in: PartUpdate, *, today, now) -> PartRead:
+    return PartRead.model_validate(catalog.update_part(session, part_number, part_in, today=today, now=now))
 
 
 @openapi.operation("updatePart", "Change a part (prices, minimum stock, retire it)",
                    errors={404: "part_not_found", 409: "part_under_supply_guarantee"}, body=examples.PART_UPDATE,
                    answer=examples.PART)
 @router.patch("/parts/{part_number}", response_model=PartRead, tags=["parts"])
-async def update_part(part_number: str, part_in: PartUpdate, session: DbSession, clock: CurrentClock):
-    part = catalog.update_part(
-        session, normalise_code(part_number), part_in, today=clock.today(), now=clock.now()
-    )
-    return PartRead.model_validate(part)
+async def update_part(part_number: str, part_in: PartUpdate, uow: Uow, clock: CurrentClock):
+    return await uow.write(_update_part, normalise_code(part_number), part_in, today=clock.today(), now=clock.now())
 
 
 # Models and their bills of parts
@@ -118,78 +130,112 @@ def model_detail(session, model) -> ModelDetail:
     return model_read(model, ModelDetail, parts=bill)
 
 
+def _create_model(session, model_in: ModelCreate, *, now) -> ModelDetail:
+    return model_read(catalog.create_model(session, model_in, now=now), ModelDetail, parts=[])
+
+
 @openapi.operation("createModel", "Register a model", errors={409: "model_exists"}, body=examples.MODEL_CREATE,
                    answer=examples.MODEL)
 @router.post("/models", status_code=201, response_model=ModelDetail, tags=["models"])
-async def create_model(model_in: ModelCreate, session: DbSession, clock: CurrentClock):
-    return model_read(catalog.create_model(session, model_in, now=clock.now()), ModelDetail, parts=[])
+async def create_model(model_in: ModelCreate, uow: Uow, clock: CurrentClock):
+    return await uow.write(_create_model, model_in, now=clock.now())
+
+
+def _list_models(session, *, after, limit: int) -> ModelPage:
+    rows = catalog.list_models(session, after=after, limit=limit)
+    rows, next_cursor = pagination.page(rows, limit, key=lambda m: m.model_code)
+    return ModelPage(items=[model_read(m) for m in rows], next_cursor=next_cursor)
 
 
 @openapi.operation("listModels", "Models, by model code")
 @router.get("/models", response_model=ModelPage, tags=["models"])
-async def list_models(session: DbSession, limit: Limit = 50, cursor: Cursor = None):
-    rows = catalog.list_models(session, after=_after(cursor, _is_text), limit=limit)
-    rows, next_cursor = pagination.page(rows, limit, key=lambda m: m.model_code)
-    return ModelPage(items=[model_read(m) for m in rows], next_cursor=next_cursor)
+async def list_models(uow: Uow, limit: Limit = 50, cursor: Cursor = None):
+    return await uow.read(_list_models, after=_after(cursor, _is_text), limit=limit)
+
+
+def _get_model(session, model_code: str) -> ModelDetail:
+    return model_detail(session, catalog.get_model(session, model_code))
 
 
 @openapi.operation("getModel", "A model, with its bill of parts", errors={404: "model_not_found"},
                    answer=examples.MODEL)
 @router.get("/models/{model_code}", response_model=ModelDetail, tags=["models"])
-async def get_model(model_code: str, session: DbSession):
-    return model_detail(session, catalog.get_model(session, normalise_code(model_code)))
+async def get_model(model_code: str, uow: Uow):
+    return await uow.read(_get_model, normalise_code(model_code))
+
+
+def _update_model(session, model_code: str, model_in: ModelUpdate, *, now) -> ModelDetail:
+    return model_detail(session, catalog.update_model(session, model_code, model_in, now=now))
 
 
 @openapi.operation("updateModel", "Change a model (its name, its discontinuation day)",
                    errors={404: "model_not_found"}, body=examples.MODEL_UPDATE, answer=examples.MODEL)
 @router.patch("/models/{model_code}", response_model=ModelDetail, tags=["models"])
-async def update_model(model_code: str, model_in: ModelUpdate, session: DbSession, clock: CurrentClock):
-    model = catalog.update_model(session, normalise_code(model_code), model_in, now=clock.now())
-    return model_detail(session, model)
+async def update_model(model_code: str, model_in: ModelUpdate, uow: Uow, clock: CurrentClock):
+    return await uow.write(_update_model, normalise_code(model_code), model_in, now=clock.now())
+
+
+def _get_bill(session, model_code: str) -> list[BomLineRead]:
+    model = catalog.get_model(session, model_code)
+    return [BomLineRead.model_validate(line) for line in catalog.bill_of(session, model.model_code)]
 
 
 @openapi.operation("getModelParts", "The bill of parts of a model", errors={404: "model_not_found"},
                    answer=examples.BILL)
 @router.get("/models/{model_code}/parts", response_model=list[BomLineRead], tags=["models"])
-async def get_bill(model_code: str, session: DbSession):
-    model = catalog.get_model(session, normalise_code(model_code))
-    return [BomLineRead.model_validate(line) for line in catalog.bill_of(session, model.model_code)]
+async def get_bill(model_code: str, uow: Uow):
+    return await uow.read(_get_bill, normalise_code(model_code))
+
+
+def _replace_bill(session, model_code: str, lines: list[tuple[str, int]], *, now) -> list[BomLineRead]:
+    return [BomLineRead.model_validate(line) for line in catalog.replace_bill(session, model_code, lines, now=now)]
 
 
 @openapi.operation("replaceModelParts", "Replace the bill of parts of a model",
                    errors={404: ("model_not_found", "part_not_found")}, body=examples.BILL, answer=examples.BILL)
 @router.put("/models/{model_code}/parts", response_model=list[BomLineRead], tags=["models"])
-async def replace_bill(model_code: str, bill: BillIn, session: DbSession, clock: CurrentClock):
+async def replace_bill(model_code: str, bill: BillIn, uow: Uow, clock: CurrentClock):
     lines = [(line.part_number, line.qty_per_unit) for line in bill]
-    rows = catalog.replace_bill(session, normalise_code(model_code), lines, now=clock.now())
-    return [BomLineRead.model_validate(line) for line in rows]
+    return await uow.write(_replace_bill, normalise_code(model_code), lines, now=clock.now())
 
 
 # Warehouses
 
+def _create_warehouse(session, warehouse_in: WarehouseCreate, *, now) -> WarehouseRead:
+    return WarehouseRead.model_validate(warehouses.create(session, warehouse_in, now=now))
+
+
 @openapi.operation("createWarehouse", "Register a warehouse", errors={409: "warehouse_exists"},
                    body=examples.WAREHOUSE_CREATE, answer=examples.WAREHOUSE_CREATE)
 @router.post("/warehouses", status_code=201, response_model=WarehouseRead, tags=["warehouses"])
-async def create_warehouse(warehouse_in: WarehouseCreate, session: DbSession, clock: CurrentClock):
-    return WarehouseRead.model_validate(warehouses.create(session, warehouse_in, now=clock.now()))
+async def create_warehouse(warehouse_in: WarehouseCreate, uow: Uow, clock: CurrentClock):
+    return await uow.write(_create_warehouse, warehouse_in, now=clock.now())
+
+
+def _list_warehouses(session, *, kind, after, limit: int) -> WarehousePage:
+    rows = warehouses.list_warehouses(session, kind=kind, after=after, limit=limit)
+    rows, next_cursor = pagination.page(rows, limit, key=lambda w: w.code)
+    return WarehousePage(items=[WarehouseRead.model_validate(w) for w in rows], next_cursor=next_cursor)
 
 
 @openapi.operation("listWarehouses", "Warehouses, by code")
 @router.get("/warehouses", response_model=WarehousePage, tags=["warehouses"])
 async def list_warehouses(
-    session: DbSession, kind: Literal["central", "service_center", "repair_station"] | None = None,
+    uow: Uow, kind: Literal["central", "service_center", "repair_station"] | None = None,
     limit: Limit = 50, cursor: Cursor = None,
 ):
-    rows = warehouses.list_warehouses(session, kind=kind, after=_after(cursor, _is_text), limit=limit)
-    rows, next_cursor = pagination.page(rows, limit, key=lambda w: w.code)
-    return WarehousePage(items=[WarehouseRead.model_validate(w) for w in rows], next_cursor=next_cursor)
+    return await uow.read(_list_warehouses, kind=kind, after=_after(cursor, _is_text), limit=limit)
+
+
+def _get_warehouse(session, code: str) -> WarehouseRead:
+    return WarehouseRead.model_validate(warehouses.get(session, code))
 
 
 @openapi.operation("getWarehouse", "A warehouse", errors={404: "warehouse_not_found"},
                    answer=examples.WAREHOUSE_CREATE)
 @router.get("/warehouses/{code}", response_model=WarehouseRead, tags=["warehouses"])
-async def get_warehouse(code: str, session: DbSession):
-    return WarehouseRead.model_validate(warehouses.get(session, normalise_code(code)))
+async def get_warehouse(code: str, uow: Uow):
+    return await uow.read(_get_warehouse, normalise_code(code))
 
 
 # Stock and the ledger
@@ -202,34 +248,39 @@ def movement_read(movement) -> MovementRead:
     )
 
 
-@openapi.operation("listStock", "Stock rows: on hand, reserved and available per warehouse and part")
-@router.get("/stock", response_model=StockPage, tags=["stock"])
-async def list_stock(
-    session: DbSession, clock: CurrentClock, part_number: CodeQuery = None, warehouse: CodeQuery = None,
-    limit: Limit = 50, cursor: Cursor = None,
-):
-    rows = stock.list_stock(
-        session, warehouse=warehouse, part_number=part_number,
-        after=_after(cursor, _is_stock_key), limit=limit, now=clock.now(),
-    )
+def _list_stock(session, *, limit: int, **filters) -> StockPage:
+    rows = stock.list_stock(session, limit=limit, **filters)
     rows, next_cursor = pagination.page(rows, limit, key=lambda s: [s.warehouse, s.part_number])
     items = [StockRead(warehouse=s.warehouse, part_number=s.part_number, on_hand=s.on_hand,
                        reserved=s.reserved, available=s.available) for s in rows]
     return StockPage(items=items, next_cursor=next_cursor)
 
 
+@openapi.operation("listStock", "Stock rows: on hand, reserved and available per warehouse and part")
+@router.get("/stock", response_model=StockPage, tags=["stock"])
+async def list_stock(
+    uow: Uow, clock: CurrentClock, part_number: CodeQuery = None, warehouse: CodeQuery = None,
+    limit: Limit = 50, cursor: Cursor = None,
+):
+    after = _after(cursor, _is_stock_key)
+    return await uow.read(_list_stock, warehouse=warehouse, part_number=part_number, after=after, limit=limit,
+                          now=clock.now())
+
+
+def _list_movements(session, *, limit: int, **filters) -> MovementPage:
+    rows = stock.list_movements(session, limit=limit, **filters)
+    rows, next_cursor = pagination.page(rows, limit, key=lambda m: m.id)
+    return MovementPage(items=[movement_read(m) for m in rows], next_cursor=next_cursor)
+
+
 @openapi.operation("listMovements", "The stock ledger, oldest first")
 @router.get("/movements", response_model=MovementPage, tags=["stock"])
 async def list_movements(
-    session: DbSession, part_number: CodeQuery = None, warehouse: CodeQuery = None,
+    uow: Uow, part_number: CodeQuery = None, warehouse: CodeQuery = None,
     limit: Limit = 50, cursor: Cursor = None,
 ):
-    rows = stock.list_movements(
-        session, warehouse=warehouse, part_number=part_number, after=_after(cursor, _is_id),
-        limit=limit,
-    )
-    rows, next_cursor = pagination.page(rows, limit, key=lambda m: m.id)
-    return MovementPage(items=[movement_read(m) for m in rows], next_cursor=next_cursor)
+    after = _after(cursor, _is_id)
+    return await uow.read(_list_movements, warehouse=warehouse, part_number=part_number, after=after, limit=limit)
 
 
 @openapi.operation("receiveStock", "Goods in at a warehouse",
@@ -271,14 +322,8 @@ async def adjust(adjustment: AdjustmentCreate, request: Request, caller: Current
 
 # Supply guarantee
 
-@openapi.operation("getSupplyGuarantee", "Guaranteed models and the parts below their minimum, most urgent first",
-                   answer=examples.SUPPLY_GUARANTEE)
-@router.get("/supply-guarantee", response_model=SupplyGuaranteeRead, tags=["supply guarantee"])
-async def supply_guarantee(
-    session: DbSession, clock: CurrentClock,
-    on: Annotated[IsoDate | None, Query(description="Default: today")] = None,
-):
-    found = guarantee.report(session, on=on or clock.today())
+def _supply_guarantee(session, *, on) -> SupplyGuaranteeRead:
+    found = guarantee.report(session, on=on)
     return SupplyGuaranteeRead(
         on=found.on,
         models=[GuaranteedModel(model_code=code, guaranteed_through=through) for code, through in found.models],
@@ -288,3 +333,13 @@ async def supply_guarantee(
             for s in found.shortfalls
         ],
     )
+
+
+@openapi.operation("getSupplyGuarantee", "Guaranteed models and the parts below their minimum, most urgent first",
+                   answer=examples.SUPPLY_GUARANTEE)
+@router.get("/supply-guarantee", response_model=SupplyGuaranteeRead, tags=["supply guarantee"])
+async def supply_guarantee(
+    uow: Uow, clock: CurrentClock,
+    on: Annotated[IsoDate | None, Query(description="Default: today")] = None,
+):
+    return await uow.read(_supply_guarantee, on=on or clock.today())

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import NOW
+from sqlalchemy import text
 
 from services.inventory import errors, reservations, stock
 from services.inventory.schemas import TransferCreate
@@ -151,3 +152,25 @@ async def test_two_service_processes_on_one_database_never_oversell(
             process.wait()
     assert tally(responses) == {201: IN_STOCK, "insufficient_stock": ATTEMPTS - IN_STOCK}
     assert (await stock_of(inventory, "SC-01", "P-100"))["reserved"] == IN_STOCK
+
+
+async def test_a_reservation_waiting_on_a_row_lock_leaves_the_event_loop_free(inventory, inventory_app, db):
+    """On PostgreSQL the use case waits in a worker thread: while one reservation waits on a stock
+    row another connection holds, the same process still answers /healthz and reads stock."""
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite runs the unit of work on the event loop (microsecond statements)")
+    await make_catalog(inventory_app, stock_levels={("SC-01", "P-100"): IN_STOCK})
+    with db.transaction() as holder:
+        holder.execute(text("SELECT 1 FROM stock WHERE warehouse = 'SC-01' AND part_number = 'P-100' FOR UPDATE"))
+        waiting = asyncio.create_task(inventory.post("/reservations", json=ONE_UNIT))
+        await asyncio.sleep(0.3)  # the reservation is now blocked on the row lock
+        assert not waiting.done()
+        started = time.monotonic()
+        health = await asyncio.wait_for(inventory.get("/healthz"), timeout=5)
+        stock_now = await asyncio.wait_for(stock_of(inventory, "SC-01", "P-100"), timeout=5)
+        answered_in = time.monotonic() - started
+        assert health.status_code == 200 and stock_now["reserved"] == 0
+        assert answered_in < 5 and not waiting.done()
+    made = await asyncio.wait_for(waiting, timeout=30)  # the lock is gone: the reservation goes through
+    assert made.status_code == 201, made.text
+    assert (await stock_of(inventory, "SC-01", "P-100"))["reserved"] == 1
