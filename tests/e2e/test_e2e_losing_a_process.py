@@ -116,7 +116,10 @@ def test_killing_one_worker_loses_no_reservation_and_makes_none_twice(two_worker
     for thread in threads:
         thread.start()
     started.wait(10)
-    time.sleep(0.5)
+    # Kill once the load is under way (some reservations made), however slow the machine is today.
+    under_way = time.monotonic() + 60
+    while len(answers) < 2 and time.monotonic() < under_way:
+        time.sleep(0.05)
     victim = workers(supervisor)[0]
     os.kill(victim, signal.SIGKILL)
     killed_at, done_at_kill = time.monotonic(), len(answers)
