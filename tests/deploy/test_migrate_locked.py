@@ -105,7 +105,17 @@ def test_a_pod_waits_for_the_lock_and_then_finds_its_work_done(fresh_database, t
         assert conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": ml.LOCK_KEY}).scalar()
         conn.commit()
         pod = run_migrate(env)
-        time.sleep(3)
+        # Until the pod has tried the lock and been refused, however long a loaded machine takes to
+        # start it (a fixed 3 s was once too short), then a moment more.
+        tried = time.monotonic() + 120
+        while time.monotonic() < tried and pod.poll() is None and not conn.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+            " AND query LIKE 'SELECT pg_try_advisory_lock%'"
+        )).scalar():
+            conn.commit()
+            time.sleep(0.1)
+        conn.commit()
+        time.sleep(1)
         assert pod.poll() is None, pod.communicate()[0]  # still waiting
         assert set(versions(fresh_database).values()) == {None}  # and nothing migrated meanwhile
         conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ml.LOCK_KEY})

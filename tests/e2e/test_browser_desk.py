@@ -97,6 +97,8 @@ def test_a_station_logs_arrival_and_resolution_from_a_phone(platform, desk_keys,
     wait_for_path(phone, "/app/station")
     by_id(phone, "our-tickets").click()
     by_id(phone, "station").send_keys(station + "\n")
+    # The list is on the page before the search too: wait for the searched page, not the old list.
+    wait_for_path(phone, "station=")
     listed = by_id(phone, "station-tickets")
     listed.find_element("css selector", f"li[data-ticket='{ticket_id}'] a").click()
     assert by_id(phone, "ticket").get_attribute("data-status") == "dispatched"
