@@ -184,12 +184,14 @@ class ChangeWatch:
             self.raw = None
 
 
+def caller_of(row) -> Caller:
+    """The caller a stored key (a row with its id, role and comma-joined warehouses) stands for."""
+    return Caller(role=row.role, key_id=row.id, warehouses=frozenset(w for w in row.warehouses.split(",") if w))
+
+
 def _active_key(session: Session, digest: str) -> Caller | None:
     row = session.execute(_ACTIVE_KEY, {"key_hash": digest}).first()
-    if row is None:
-        return None
-    warehouses = frozenset(w for w in row.warehouses.split(",") if w)
-    return Caller(role=row.role, key_id=row.id, warehouses=warehouses)
+    return None if row is None else caller_of(row)
 
 
 def _mark_used(session: Session, key_id: str, now: datetime) -> None:

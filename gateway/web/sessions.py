@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from gateway import keys
 from gateway.models import ApiKey, WebSession
 from shared.context import Caller
 from shared.uow import UnitOfWork
@@ -89,8 +90,7 @@ def _find(session: Session, id_hash: str, admin_hash: str) -> _Found | None:
         found = session.execute(select(ApiKey.id, ApiKey.role, ApiKey.warehouses, ApiKey.revoked_at)
                                 .where(ApiKey.key_hash == row.key_hash)).first()
         if found is not None:
-            key = Caller(role=found.role, key_id=found.id,
-                         warehouses=frozenset(w for w in found.warehouses.split(",") if w))
+            key = keys.caller_of(found)
             revoked = found.revoked_at is not None
     return _Found(row.key_hash, row.csrf_token, row.last_seen_at, key, revoked)
 

@@ -1,6 +1,6 @@
 """Parts, models and their bills of parts."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 
 from sqlalchemy import delete, select
@@ -26,10 +26,15 @@ def parts_by_number(session: Session, part_numbers: Sequence[str]) -> dict[str, 
     """The parts asked for; raises naming every one that does not exist."""
     rows = session.scalars(select(Part).where(Part.part_number.in_(part_numbers)))
     found = {part.part_number: part for part in rows}
+    require_all(found, part_numbers)
+    return found
+
+
+def require_all(found: Mapping[str, object], part_numbers: Sequence[str]) -> None:
+    """Raises naming every part asked for that `found` (by part number) does not hold."""
     missing = sorted(set(part_numbers) - found.keys())
     if missing:
         raise errors.PartNotFound(f"No part {', '.join(missing)}", part_numbers=missing)
-    return found
 
 
 def create_part(session: Session, part_in: PartCreate, *, now: datetime) -> Part:

@@ -8,7 +8,7 @@ import structlog
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session, selectinload
 
-from services.inventory import errors, ledger
+from services.inventory import catalog, errors, ledger, warehouses
 from services.inventory.access import require_write_at
 from services.inventory.domain import availability, consumption, expiry
 from services.inventory.models import Part, Reservation, ReservationLine, Warehouse
@@ -49,11 +49,9 @@ def reserve(
     connection = session.connection()
     found = connection.execute(_PLACE_AND_PARTS, {"warehouse": warehouse, "parts": wanted_parts}).all()
     if not found:
-        raise errors.WarehouseNotFound(f"No warehouse {warehouse}")
+        raise warehouses.not_found(warehouse)
     parts = {row.part_number: row for row in found if row.part_number is not None}
-    missing = sorted(set(wanted_parts) - parts.keys())
-    if missing:
-        raise errors.PartNotFound(f"No part {', '.join(missing)}", part_numbers=missing)
+    catalog.require_all(parts, wanted_parts)
     ledger.give_back_due(session, now=now, warehouses=[warehouse])
     now = now.astimezone(UTC)
     expires = expiry.expires_at(now, ttl_seconds)

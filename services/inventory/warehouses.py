@@ -16,8 +16,12 @@ from shared.db import add_new
 def get(session: Session, code: str) -> Warehouse:
     warehouse = session.get(Warehouse, code)
     if warehouse is None:
-        raise errors.WarehouseNotFound(f"No warehouse {code}")
+        raise not_found(code)
     return warehouse
+
+
+def not_found(code: str) -> errors.WarehouseNotFound:
+    return errors.WarehouseNotFound(f"No warehouse {code}")
 
 
 def require(session: Session, codes: Iterable[str]) -> None:
