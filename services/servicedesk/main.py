@@ -5,7 +5,6 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import anyio.from_thread
 import httpx
 from fastapi import FastAPI, Request
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
@@ -58,11 +57,12 @@ def create_app(
 
     def board() -> dict[tuple[str, str], int]:
         # Read at each scrape (any worker answers /metrics): the states as of now, from the data.
-        # The scrape runs in a worker thread (shared/app.py); the read goes back to the event loop
-        # to take the unit of work's way to the database, like every other read of this process.
+        # The scrape already runs in a worker thread (shared/app.py), off the event loop: it reads in
+        # a unit of work of its own there rather than hopping back to the loop to be sent off again.
         if not serving["now"]:
             return {}
-        return anyio.from_thread.run(app.state.uow.read, tickets_by_milestone_state, app.state.clock.now())
+        with app.state.db.transaction(write=False) as session:
+            return tickets_by_milestone_state(session, app.state.clock.now())
 
     metrics.tickets_by_milestone_state(board)
 
