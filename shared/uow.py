@@ -19,6 +19,7 @@ measurement knob; docs/performance.md has the figures):
 The request's context (its deadline, request id and log fields) goes with it into the thread.
 """
 
+import asyncio
 import functools
 import os
 from collections.abc import Callable
@@ -70,7 +71,19 @@ class UnitOfWork:
         database, so the process keeps answering other requests meanwhile, SQLite included."""
         if self._limiter is None:  # made inside the event loop that uses it
             self._limiter = CapacityLimiter(self.threads)
-        return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs), limiter=self._limiter)
+        # A unit once started is finished before the request stops: a thread cannot be interrupted, so
+        # when the request is cancelled meanwhile (its deadline: shared/middleware.py) it waits for the
+        # thread, and nothing goes on after the answer, as on the loop, where nothing interrupts a step.
+        task = asyncio.ensure_future(
+            anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs), limiter=self._limiter)
+        )
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            await asyncio.wait({task})
+            if not task.cancelled():
+                task.exception()  # seen: the cancellation is what goes on
+            raise
 
     def _in_transaction(self, write: bool, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
         with self.db.transaction(write=write) as session:

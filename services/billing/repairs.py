@@ -93,7 +93,7 @@ class RepairSaga:
         Returns the stored answer (a response to replay) or the issued bill; a failure gives the
         claim back, so that a retry with the same key runs again.
         """
-        stored = await self._db(idempotency.claim, scope=scope, key=key, fingerprint=fingerprint)
+        stored = await self.uow.call(idempotency.claim, scope=scope, key=key, fingerprint=fingerprint)
         run = Attempt(idempotency, scope, key, stored)
         if stored is not None:
             return run.replay_response()
@@ -103,26 +103,7 @@ class RepairSaga:
             # Giving the key's claim back, on the way out, is cleanup: never refused as late
             # (or the retry would find the key still in flight), nor cut short by a cancellation.
             deadline.start(None)
-            await self._db(idempotency.release, scope=scope, key=key)
-            raise
-
-    async def _db(self, fn, /, *args, **kwargs):
-        """`await uow.call(fn, ...)`, and a step once started is finished before the request stops.
-
-        On PostgreSQL the step runs in a worker thread. When the request is cancelled meanwhile (its
-        deadline: shared/middleware.py), the thread goes on regardless; waiting for it keeps the rule
-        that nothing goes on after the answer: a consume done at inventory is recorded before the 504,
-        as on SQLite, where the step holds the event loop and cannot be interrupted at all.
-        """
-        if self.uow.wait != "thread":
-            return await self.uow.call(fn, *args, **kwargs)
-        task = asyncio.ensure_future(self.uow.call(fn, *args, **kwargs))
-        try:
-            return await asyncio.shield(task)
-        except asyncio.CancelledError:
-            await asyncio.wait({task})
-            if not task.cancelled():
-                task.exception()  # seen: the cancellation is what goes on
+            await self.uow.call(idempotency.release, scope=scope, key=key)
             raise
 
     async def bill(
@@ -144,7 +125,7 @@ class RepairSaga:
             try:
                 match step:
                     case saga.Answer():
-                        return await self._db(self._answer, run, bill_id)
+                        return await self.uow.call(self._answer, run, bill_id)
                     case saga.Suspend():
                         if facts.outcome is Outcome.FAILED:
                             log.info("bill_suspended", bill_id=bill_id, state=state, code=error.code)
@@ -178,7 +159,7 @@ class RepairSaga:
                         await self._local(bills.abandon, bill_id=bill_id, code=error.code)
                         raise error
                     case saga.Issue():
-                        body = await self._db(self._issue, run, bill_id)
+                        body = await self.uow.call(self._issue, run, bill_id)
                         log.info("bill_issued", bill_id=bill_id, number=body["number"])
                         return body
             except DEFINITIVE as exc:
@@ -197,7 +178,7 @@ class RepairSaga:
 
     async def _local(self, step, **kwargs) -> tuple[Bill, tuple[int, ...]]:
         """One local step in its own transaction; past the deadline it is rolled back, not committed."""
-        return await self._db(self._step, step, kwargs, bounded=True)
+        return await self.uow.call(self._step, step, kwargs, bounded=True)
 
     async def _record(self, step, **kwargs) -> tuple[Bill, tuple[int, ...]]:
         """Record what another service has already done, even past the deadline.
@@ -205,7 +186,7 @@ class RepairSaga:
         Rolling it back would not undo it: a consume done at inventory but forgotten here would let
         the bill look as if it had consumed nothing, and stop, leaving issued parts without a bill.
         """
-        return await self._db(self._step, step, kwargs, bounded=False)
+        return await self.uow.call(self._step, step, kwargs, bounded=False)
 
     def _step(self, step, kwargs: dict, *, bounded: bool) -> tuple[Bill | None, tuple[int, ...]]:
         """`step` in one transaction, and what the bill has left to consume read in the same one."""

@@ -251,6 +251,27 @@ async def test_a_thread_limiter_of_n_lets_at_most_n_units_run_at_once(db):
     assert time.monotonic() - started >= 3 * 0.15  # six units, two at a time
 
 
+async def test_a_request_cancelled_mid_unit_stops_only_once_the_unit_has_ended(uow, db, wait):
+    # A thread cannot be interrupted: the request waits for it, so nothing commits after the answer.
+    entered = threading.Event()
+
+    def slow(session) -> None:
+        add(session, 2031)
+        entered.set()
+        time.sleep(0.4)
+
+    task = asyncio.ensure_future(uow.write(slow))
+    while not entered.is_set() and not task.done():
+        await asyncio.sleep(0.01)
+    task.cancel()
+    if wait == "thread":
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    else:  # on the loop nothing can interrupt the unit: it had ended before the cancel came
+        await task
+    assert stored(db) == {2031: 0}  # committed before the cancellation reached the request
+
+
 # --- a database wait and the event loop (PostgreSQL: a row lock held by another connection) -----
 
 
