@@ -22,7 +22,8 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def _iso_date(value: object) -> object:
+def iso_date(value: object) -> object:
+    """A date as the API takes it (YYYY-MM-DD, a real calendar day); raises ValueError with the words."""
     if isinstance(value, date):
         return value
     if not isinstance(value, str) or not _DATE.match(value):
@@ -56,7 +57,7 @@ def _decimal(value: object) -> object:
         raise ValueError("is not a decimal number") from exc
 
 
-IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+IsoDate = Annotated[date, BeforeValidator(iso_date)]
 # The contract says what is accepted: a string (a number is refused), not pydantic's number-or-string.
 Money = Annotated[
     Decimal, BeforeValidator(_money), PlainSerializer(to_wire, return_type=str),

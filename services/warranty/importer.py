@@ -24,7 +24,7 @@ from services.warranty.domain.terms import DEFAULT_REGION
 from services.warranty.models import PolicyVersion, RegionCalendar, Unit
 from services.warranty.schemas import SERIAL_PATTERN, UnitCreate
 from shared.db import Database
-from shared.types import _iso_date
+from shared.types import iso_date
 
 CSV_COLUMNS = frozenset({
     "serial_number", "model_code", "product_name", "site_name", "site_address", "region",
@@ -251,7 +251,7 @@ def _fast_values(body, days: dict[str, date | None]) -> dict | None:
         return None
     if accepted not in days:  # thousands of rows share a few days
         try:
-            days[accepted] = _iso_date(accepted)
+            days[accepted] = iso_date(accepted)
         except ValueError:
             days[accepted] = None
     accepted_on = days[accepted]
