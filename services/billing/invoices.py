@@ -80,3 +80,7 @@ def read_many(session: Session, bills: list[Bill]) -> list[BillRead]:
 
 def read(session: Session, bill: Bill) -> BillRead:
     return read_many(session, [bill])[0]
+
+
+def read_by_number(session: Session, number: str) -> BillRead:
+    return read(session, get(session, number))

@@ -9,11 +9,9 @@ from urllib.parse import quote
 import httpx
 import structlog
 from fastapi import APIRouter, Request, Response
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from services.billing import bill_pdf, invoices
-from services.billing.schemas import BillRead
 from shared import errors, openapi
 from shared.deps import Uow
 
@@ -40,10 +38,6 @@ async def unit_info(request: Request, serial_number: str) -> bill_pdf.UnitInfo:
                              product_name=body.get("product_name"), site=place or None)
 
 
-def _bill(session: Session, number: str) -> BillRead:
-    return invoices.read(session, invoices.get(session, number))
-
-
 @openapi.operation("getInvoicePdf", "A bill to print, as an A4 PDF", errors={404: "invoice_not_found"},
                    description="The bill's Chinese layout with the unit as warranty describes it; when warranty "
                                "does not answer in time the bill still prints, with its serial number only.")
@@ -53,7 +47,7 @@ def _bill(session: Session, number: str) -> BillRead:
                      "description": "The bill as an A4 PDF"}},
 )
 async def get_invoice_pdf(number: str, request: Request, uow: Uow) -> Response:
-    bill = await uow.read(_bill, number)
+    bill = await uow.read(invoices.read_by_number, number)
     unit = await unit_info(request, bill.serial_number)
     pdf = await run_in_threadpool(bill_pdf.render, bill, unit)  # CPU: off the event loop
     return Response(pdf, media_type="application/pdf",

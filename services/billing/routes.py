@@ -92,10 +92,6 @@ def _invoice_page(session: Session, *, after: str | None, limit: int, **filters)
     return BillPage(items=invoices.read_many(session, rows), next_cursor=next_cursor)
 
 
-def _get_invoice(session: Session, number: str) -> BillRead:
-    return invoices.read(session, invoices.get(session, number))
-
-
 def _pay_invoice(session: Session, number: str, *, now: datetime) -> BillRead:
     return invoices.read(session, invoices.pay(session, number, now=now))
 
@@ -208,7 +204,7 @@ async def list_invoices(
 @openapi.operation("getInvoice", "A bill", errors={404: "invoice_not_found"}, answer=examples.BILL)
 @router.get("/invoices/{number}", response_model=BillRead, tags=["invoices"])
 async def get_invoice(number: str, uow: Uow):
-    return await uow.read(_get_invoice, number)
+    return await uow.read(invoices.read_by_number, number)
 
 
 @openapi.operation("payInvoice", "Settle a bill", errors={404: "invoice_not_found", 409: "invalid_invoice_state"},
