@@ -41,6 +41,7 @@ from shared.uow import UnitOfWork
 
 log = structlog.get_logger("gateway")
 BOOTSTRAP_ID = "bootstrap"
+BOOTSTRAP_CALLER = Caller(role="admin", key_id=BOOTSTRAP_ID, kind="key", name="bootstrap admin key")
 CHANNEL = "api_keys"
 CACHE_MAX = 10_000  # keys in memory per process; past it the cache starts again empty
 RECONNECT_EVERY_SECONDS = 1.0
@@ -101,7 +102,7 @@ def changed(session: Session) -> None:
 
 
 # Built once: constructing the expression per request cost more than running it.
-_ACTIVE_KEY = select(ApiKey.id, ApiKey.role, ApiKey.warehouses).where(
+_ACTIVE_KEY = select(ApiKey.id, ApiKey.role, ApiKey.warehouses, ApiKey.name).where(
     ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None)
 )
 
@@ -186,7 +187,8 @@ class ChangeWatch:
 
 def caller_of(row) -> Caller:
     """The caller a stored key (a row with its id, role and comma-joined warehouses) stands for."""
-    return Caller(role=row.role, key_id=row.id, warehouses=frozenset(w for w in row.warehouses.split(",") if w))
+    return Caller(role=row.role, key_id=row.id, warehouses=frozenset(w for w in row.warehouses.split(",") if w),
+                  kind="key", name=getattr(row, "name", "") or "")
 
 
 def _active_key(session: Session, digest: str) -> Caller | None:
@@ -233,7 +235,7 @@ class Authenticator:
             return None
         digest = hash_key(raw)
         if hmac.compare_digest(digest, self.admin_hash):
-            return Caller(role="admin", key_id=BOOTSTRAP_ID)
+            return BOOTSTRAP_CALLER
         if self.watch.raw is None and self.watch.due():
             # (Re)connecting the watch is a round trip: never on the event loop.
             await self.uow.call(self.watch.connect)

@@ -206,7 +206,9 @@ class Gateway:
         wait = self.settings.gateway_timeout_seconds if timeout is None else timeout
         return identity.headers(
             self.settings.internal_token,
-            context.Caller(role=caller.role, key_id=caller.key_id, warehouses=frozenset(caller.warehouses)),
+            context.Caller(role=caller.role, key_id=caller.key_id, warehouses=frozenset(caller.warehouses),
+                           kind=getattr(caller, "kind", "key"), name=getattr(caller, "name", ""),
+                           station=getattr(caller, "station", "")),
             request_id=context.request_id() or "", deadline_ms=deadline.header_for_call(wait),
         )
 

@@ -11,6 +11,7 @@ into its neighbour.
 import hashlib
 import hmac
 import json
+from urllib.parse import quote, unquote
 
 from shared import context, deadline
 
@@ -18,11 +19,14 @@ TOKEN = b"x-internal-token"
 ROLE = b"x-caller-role"
 KEY_ID = b"x-caller-key-id"
 WAREHOUSES = b"x-caller-warehouses"
+KIND = b"x-caller-kind"
+NAME = b"x-caller-name"  # percent-encoded UTF-8: a header value is Latin-1 on the wire
+STATION = b"x-caller-station"
 REQUEST_ID = b"x-request-id"
 SIGNATURE = b"x-caller-signature"
 # Each of these may come at most once: a second one is a header line someone slipped in.
-SINGLE = frozenset({TOKEN, ROLE, KEY_ID, WAREHOUSES, REQUEST_ID, SIGNATURE, deadline.HEADER})
-VERSION = "v1"
+SINGLE = frozenset({TOKEN, ROLE, KEY_ID, WAREHOUSES, KIND, NAME, STATION, REQUEST_ID, SIGNATURE, deadline.HEADER})
+VERSION = "v2"
 
 
 class IdentityRefused(Exception):
@@ -50,8 +54,9 @@ def _keyed(token: str) -> "hmac.HMAC":
     return keyed
 
 
-def signature(token: str, *, role: str, key_id: str, warehouses: str, request_id: str, deadline_ms: str) -> str:
-    signed = _ENCODER.encode([VERSION, role, key_id, warehouses, request_id, deadline_ms])
+def signature(token: str, *, role: str, key_id: str, warehouses: str, request_id: str, deadline_ms: str,
+              kind: str = "", name: str = "", station: str = "") -> str:
+    signed = _ENCODER.encode([VERSION, role, key_id, warehouses, kind, name, station, request_id, deadline_ms])
     mac = _keyed(token).copy()
     mac.update(signed.encode())
     return mac.hexdigest()
@@ -61,14 +66,19 @@ def headers(token: str, caller: context.Caller, *, request_id: str, deadline_ms:
     """Every header a service needs to know who asks, signed; `deadline_ms` may be empty (none)."""
     warehouses = ",".join(sorted(caller.warehouses))
     key_id = caller.key_id or ""
+    name = quote(caller.name, safe="") if caller.name else ""
     signed = signature(token, role=caller.role, key_id=key_id, warehouses=warehouses,
-                       request_id=request_id, deadline_ms=deadline_ms)
+                       request_id=request_id, deadline_ms=deadline_ms, kind=caller.kind, name=name,
+                       station=caller.station)
     out = [
         (TOKEN, token.encode()),
         (REQUEST_ID, request_id.encode()),
         (ROLE, caller.role.encode()),
         (KEY_ID, key_id.encode()),
         (WAREHOUSES, warehouses.encode()),
+        (KIND, caller.kind.encode()),
+        (NAME, name.encode()),
+        (STATION, caller.station.encode()),
         (SIGNATURE, signed.encode()),
     ]
     if deadline_ms:
@@ -95,8 +105,9 @@ def verify(raw_headers: list[tuple[bytes, bytes]], token: bytes) -> tuple[contex
     role, key_id = found.get(ROLE, ""), found.get(KEY_ID, "")
     warehouses, request_id = found.get(WAREHOUSES, ""), found.get(REQUEST_ID, "")
     deadline_ms = found.get(deadline.HEADER, "")
+    kind, name, station = found.get(KIND, ""), found.get(NAME, ""), found.get(STATION, "")
     expected = signature(token.decode("latin-1"), role=role, key_id=key_id, warehouses=warehouses,
-                         request_id=request_id, deadline_ms=deadline_ms)
+                         request_id=request_id, deadline_ms=deadline_ms, kind=kind, name=name, station=station)
     if not role or not hmac.compare_digest(found.get(SIGNATURE, "").encode("latin-1"), expected.encode()):
         raise IdentityRefused(401, "invalid_caller_signature",
                               "The caller headers are not signed by the gateway")
@@ -106,5 +117,6 @@ def verify(raw_headers: list[tuple[bytes, bytes]], token: bytes) -> tuple[contex
     caller = context.Caller(
         role=role, key_id=key_id or None,
         warehouses=frozenset(w.strip().upper() for w in warehouses.split(",") if w.strip()),
+        kind=kind or "key", name=unquote(name) if name else "", station=station.strip().upper(),
     )
     return caller, request_id, at

@@ -87,7 +87,7 @@ def _find(session: Session, id_hash: str, admin_hash: str) -> _Found | None:
         return None
     key, revoked = None, False
     if not hmac.compare_digest(row.key_hash, admin_hash):
-        found = session.execute(select(ApiKey.id, ApiKey.role, ApiKey.warehouses, ApiKey.revoked_at)
+        found = session.execute(select(ApiKey.id, ApiKey.role, ApiKey.warehouses, ApiKey.name, ApiKey.revoked_at)
                                 .where(ApiKey.key_hash == row.key_hash)).first()
         if found is not None:
             key = keys.caller_of(found)
@@ -115,5 +115,5 @@ async def resume(uow: UnitOfWork, token: str | None, *, admin_hash: str, now: da
         raise Ended("revoked")
     if now - last_seen >= TOUCH_EVERY:
         await uow.write(_seen, id_hash, now)
-    caller = found.key or Caller(role="admin", key_id="bootstrap")
+    caller = found.key or keys.BOOTSTRAP_CALLER
     return Signed(caller=caller, csrf_token=found.csrf_token, id_hash=id_hash)

@@ -17,7 +17,8 @@ from shared.deps import CurrentCaller, PathId
 from helpers import TOKEN, asgi_client, assert_problem, internal_headers
 
 pytestmark = pytest.mark.anyio
-CALLER = context.Caller(role="warehouse", key_id="k-1", warehouses=frozenset({"SC-01"}))
+CALLER = context.Caller(role="warehouse", key_id="k-1", warehouses=frozenset({"SC-01"}), name="stock key",
+                        station="ST-01")
 
 
 def signed(**changes) -> list[tuple[bytes, bytes]]:
@@ -30,9 +31,16 @@ def test_signed_headers_prove_the_caller_request_id_and_deadline():
     assert caller == CALLER and request_id == "r-1" and at > time.time()
 
 
+def test_a_person_s_name_and_station_travel_signed_in_any_script():
+    person = context.Caller(role="station", key_id="user:7", kind="user", name="张师傅 / Zhang", station="ST-JINAN-07")
+    caller, _request_id, _at = identity.verify(identity.headers(TOKEN, person, request_id="r-1"), TOKEN.encode())
+    assert caller == person and caller.actor() == {"kind": "user", "id": "user:7", "name": "张师傅 / Zhang"}
+
+
 @pytest.mark.parametrize(("name", "value"), [
     (b"x-caller-role", b"admin"), (b"x-caller-key-id", b"someone-else"), (b"x-caller-warehouses", b""),
     (b"x-request-id", b"r-2"), (b"x-request-deadline", b"9999999999999"),
+    (b"x-caller-station", b"ST-OTHER"), (b"x-caller-name", b"%E5%BC%A0"), (b"x-caller-kind", b"user"),
 ])
 def test_any_changed_value_breaks_the_signature(name, value):
     headers = [(k, value if k == name else v) for k, v in signed()]
