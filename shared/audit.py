@@ -93,7 +93,8 @@ def to_wire(row: Any, service: str) -> dict:
 
 def entries(session: Session, model: type, service: str, *, object_type: str | None = None,
             object_id: str | None = None, actor: str | None = None, since: datetime | None = None,
-            until: datetime | None = None, before_id: int | None = None, limit: int = 50) -> tuple[list[dict], int | None]:
+            until: datetime | None = None, before_id: int | None = None,
+            limit: int = 50) -> tuple[list[dict], int | None]:
     """A page of entries, newest first, and the id to continue before (None on the last page).
     `actor` matches the actor's id or name exactly."""
     table = model.__table__
