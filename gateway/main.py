@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, JSONResponse
 
-from gateway import config, openapi, routes, scrape, web
+from gateway import config, openapi, reports, routes, scrape, web
 from gateway.keys import Authenticator
 from gateway.proxy import Gateway
 from gateway.ratelimit import RateLimiter
@@ -82,7 +82,8 @@ def create_app(
     errors.install(app)
     app.include_router(routes.router)
     app.include_router(scrape.router)
-    contract.install(app, [routes.router, scrape.router], always=openapi.GATEWAY_ERRORS)
+    app.include_router(reports.router)
+    contract.install(app, [routes.router, scrape.router, reports.router], always=openapi.GATEWAY_ERRORS)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict:

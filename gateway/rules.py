@@ -25,6 +25,13 @@ RULES: tuple[tuple[frozenset[str] | None, re.Pattern, frozenset[str]], ...] = tu
         (frozenset({"POST"}), r"^/servicedesk/tickets/[^/]+/(arrive|pause|resume|resolve)$", {"desk", "station"}),
         (frozenset({"PUT"}), r"^/servicedesk/(commitments|calendar)(/|$)", {"admin"}),
         (ANY, r"^/servicedesk/", {"desk"}),
+        # The figures and the audit trail (gateway/reports.py): managers, and each area's own staff for its
+        # own figures; any method reaches the route, which answers 405 to all but GET (nothing changes them).
+        (ANY, r"^/reports/service$", {"manager", "desk"}),
+        (ANY, r"^/reports/warranty$", {"manager"}),
+        (ANY, r"^/reports/parts$", {"manager", "warehouse"}),
+        (ANY, r"^/reports/billing$", {"manager", "billing"}),
+        (ANY, r"^/admin/audit$", {"manager"}),
         (ANY, r"^/admin/", {"admin"}),
         (READ, r"^/metrics$", {"metrics"}),
     )
