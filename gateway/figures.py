@@ -108,8 +108,8 @@ class Table:
 
     def charted(self) -> list[str]:
         """The columns the chart shows: the report's headline figure, else the first numbers of one kind."""
-        for name in glossary.CHARTED.get(self.query.report.name, ()):
-            chosen = [c for c in self.columns if c == name or c.startswith(name + ".")]
+        for group in glossary.CHARTED.get(self.query.report.name, ()):
+            chosen = [c for c in self.columns if c in group or c.split(".", 1)[0] in group]
             if chosen:
                 return chosen[:8]
         numeric = [c for c in self.columns if self.kinds[c] not in ("text",)]

@@ -146,6 +146,10 @@ def audit_workbook(items: list[dict], more: bool, query: trail.TrailQuery, zh, n
     return xlsx.workbook([xlsx.Sheet("操作日志", columns, audit_rows(items, zh), notes=notes)])
 
 
+def audit_filename(now) -> str:
+    return f"audit-{now.astimezone(CHINA_TIME):%Y%m%d-%H%M}.xlsx"
+
+
 @openapi.operation("listAuditTrail", "The audit trail of the whole platform, newest first", answer=AUDIT_EXAMPLE,
                    errors={422: ("validation_error", "invalid_cursor")},
                    description="Every service's trail and the gateway's own (people and keys) in one list. "
@@ -175,4 +179,4 @@ async def audit_trail(
     items, more = await trail.walk(wide, fetch, XLSX_ROWS_CAP)
     zh, _en = workbook_words(request)
     body = audit_workbook(items, more, query, zh, state.clock.now())
-    return download(body, f"audit-{state.clock.now().astimezone(CHINA_TIME):%Y%m%d-%H%M}.xlsx")
+    return download(body, audit_filename(state.clock.now()))

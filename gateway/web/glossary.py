@@ -113,12 +113,13 @@ PARTS = {
     "mean": N_("Mean"),
     "p90": N_("90th percentile"),
 }
-# What each report's chart shows, best first: the page charts the first of these the rows carry.
+# What each report's chart shows: the first of these groups of figures the rows carry, all of that group.
 CHARTED = {
-    "service": ("on_time_rate", "on_time", "dispatch_on_time_rate", "on_site_on_time_rate", "fixed_on_time_rate"),
-    "warranty": ("approved", "rejected", "by_decision", "claims"),
-    "parts": ("consumed", "quantity_consumed", "shortfalls", "supply_shortfalls"),
-    "billing": ("net", "vat", "net_amount", "vat_amount", "total", "total_amount"),
+    "service": (("on_time_rate", "on_time"),
+                ("dispatch_on_time_rate", "on_site_on_time_rate", "fixed_on_time_rate")),
+    "warranty": (("approved", "rejected"), ("by_decision",), ("claims",)),
+    "parts": (("consumed", "quantity_consumed"), ("shortfalls", "supply_shortfalls")),
+    "billing": (("net", "vat"), ("net_amount", "vat_amount"), ("total", "total_amount")),
 }
 
 # The audit trail: objects, actions and services, in words.
@@ -180,6 +181,30 @@ SERVICES = {
     "billing": N_("Billing"),
     "servicedesk": N_("Service desk"),
     "gateway": N_("People and keys"),
+}
+# The fields a change names most often; any other is shown as the service names it.
+FIELDS = {
+    "name": N_("Name"),
+    "display_name": N_("Name"),
+    "status": N_("Status"),
+    "role": N_("Role"),
+    "active": N_("Active"),
+    "phone": N_("Phone"),
+    "station": N_("Station"),
+    "warehouses": N_("Warehouses"),
+    "region": N_("Region"),
+    "address": N_("Address"),
+    "model_code": N_("Model"),
+    "serial_number": N_("Serial number"),
+    "list_price": N_("List price"),
+    "out_of_warranty_price": N_("Out-of-warranty price"),
+    "min_stock": N_("Minimum stock"),
+    "on_hand": N_("On hand"),
+    "reserved": N_("Reserved"),
+    "qty": N_("Quantity"),
+    "total": N_("Total"),
+    "technician": N_("Technician"),
+    "level": N_("Fault level"),
 }
 ACTOR_KINDS = {"user": N_("Person"), "key": N_("Program (API key)"), "system": N_("The platform itself")}
 

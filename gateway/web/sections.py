@@ -25,6 +25,8 @@ SECTIONS = (
             N_("Bill a repair, print, pay or void bills, maintenance contracts.")),
     Section("desk", N_("Service desk"), frozenset({"desk"}), "/app/desk",
             N_("Take a fault report, the board by urgency, dispatch, follow-up calls, complaints.")),
+    Section("manager", N_("Figures"), frozenset({"manager"}), "/app/manager",
+            N_("Each area's figures for a month or a period as charts and tables, Excel files, the audit trail.")),
 )
 
 

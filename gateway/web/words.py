@@ -86,6 +86,7 @@ ROLES = {
     "billing": N_("Billing"),
     "desk": N_("Service desk"),
     "metrics": N_("Monitoring"),
+    "manager": N_("Manager"),
 }
 
 # What happened, and what to do about it, for each problem code a page can meet.
