@@ -51,8 +51,8 @@ def _sync(session: Session, *, prefix: str, wanted: dict[str, dict], station: st
         if visit is None:
             inserted = session.execute(_insert(session)(Visit).values(
                 plan_key=key, status="planned", station=station, created_at=now, updated_at=now, **fields,
-            ).on_conflict_do_nothing(index_elements=["plan_key"]))
-            done.planned += inserted.rowcount or 0
+            ).on_conflict_do_nothing(index_elements=["plan_key"]).returning(Visit.id))
+            done.planned += len(inserted.all())  # none when a concurrent plan inserted it first
         elif visit.status == "planned":
             for name in ("due_on", "season", "season_year", "region", "model_code"):
                 setattr(visit, name, fields[name])

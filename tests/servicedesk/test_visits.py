@@ -1,5 +1,6 @@
 """Planned visits over HTTP on the real database: planned on first need, read, recorded, cancelled, scoped."""
 
+import asyncio
 import base64
 
 import pytest
@@ -363,3 +364,10 @@ async def test_a_station_sees_and_records_its_own_visits_only(app, desk):
         done = (await mine.post(f"/visits/{visit['id']}/record", json=body)).json()
         assert done["status"] == "done" and done["record"]["technician"] == "王磊"
         assert done["record"]["by"] == {"kind": "user", "name": "王磊"}
+
+
+async def test_two_first_lists_at_once_plan_each_visit_once(app):
+    async with client(app) as one, client(app, key_id="other") as two:
+        answers = await asyncio.gather(visits_of(one), visits_of(two))
+    assert [len(a) for a in answers] == [12, 12]
+    assert answers[0] == answers[1]
