@@ -101,6 +101,10 @@ async def test_a_visit_has_its_checklist_with_labels_and_measures_by_model(desk)
     put = await desk.put("/visit-models/kfr-72lw", json={"supply_volts": 380, "refrigerant": "R410A",
                                                           "rated_current_a": 12.5})
     assert put.status_code == 200 and put.json()["model_code"] == "KFR-72LW"
+    read = (await desk.get("/visit-models/KFR-72LW")).json()
+    assert (read["supply_volts"], read["refrigerant"], read["rated_current_a"]) == (380, "R410A", 12.5)
+    assert (await desk.get("/visit-models/UNKNOWN-1")).json()["supply_volts"] is None
+    assert_problem(await desk.put("/visit-models/X", json={"supply_volts": 230}), 422, "validation_error")
     visit = await the_visit(desk, "2026-10-31")
     assert visit["checklist"][0]["measure"] == {"unit": "V", "min": 342, "max": 418}
     current = next(i for i in visit["checklist"] if i["code"] == "s9_1_1_8_current")
