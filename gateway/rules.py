@@ -24,6 +24,10 @@ RULES: tuple[tuple[frozenset[str] | None, re.Pattern, frozenset[str]], ...] = tu
         (READ, r"^/servicedesk/tickets(/|$)", {"desk", "station"}),
         (frozenset({"POST"}), r"^/servicedesk/tickets/[^/]+/(arrive|pause|resume|resolve)$", {"desk", "station"}),
         (frozenset({"PUT"}), r"^/servicedesk/(commitments|calendar)(/|$)", {"admin"}),
+        (READ, r"^/servicedesk/(visits|visit-models)(/|$)", {"desk", "station"}),
+        (frozenset({"POST"}), r"^/servicedesk/visits/[^/]+/record$", {"desk", "station"}),
+        (frozenset({"POST"}), r"^/servicedesk/visits/plan$", {"desk", "billing"}),
+        (frozenset({"PUT"}), r"^/servicedesk/visit-models(/|$)", {"admin"}),
         (ANY, r"^/servicedesk/", {"desk"}),
         # The figures and the audit trail (gateway/reports.py): managers, and each area's own staff for its
         # own figures; any method reaches the route, which answers 405 to all but GET (nothing changes them).

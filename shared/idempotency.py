@@ -178,23 +178,25 @@ def attempt(
         raise
 
 
-async def run_idempotent(request, *, key: str | None, payload, status: int, effect):
+async def run_idempotent(request, *, key: str | None, payload, status: int, effect,
+                         idempotency: Idempotency | None = None):
     """Run `effect(session)` once per Idempotency-Key and answer with what it returns.
 
     `payload` is the validated request body (a pydantic model or None); the
     effect returns a pydantic model, stored with the effect in one transaction.
     The claim, the effect and a release are explicit units of work (shared/uow.py).
+    `idempotency`: the store to use, when not the app's (`app.state.idempotency`).
     """
-    return await request.app.state.uow.call(_run_idempotent, request, key, payload, status, effect)
+    return await request.app.state.uow.call(_run_idempotent, request, key, payload, status, effect, idempotency)
 
 
-def _run_idempotent(request, key: str | None, payload, status: int, effect):
+def _run_idempotent(request, key: str | None, payload, status: int, effect, idempotency: Idempotency | None = None):
     caller = request.scope.get("state", {}).get("caller")
     who = (caller.key_id or caller.role) if caller else "anonymous"
     path = request.url.path
     body = payload.model_dump(mode="json") if payload is not None else None
     with attempt(
-        request.app.state.idempotency, key=key, scope=f"{who}:{path}",
+        idempotency or request.app.state.idempotency, key=key, scope=f"{who}:{path}",
         fingerprint=fingerprint(request.method, path, body),
     ) as run:
         if run.replay is not None:

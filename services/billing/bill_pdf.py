@@ -1,29 +1,23 @@
 """A bill as a printable A4 PDF: 维修结算单 / Repair bill, Chinese and English labels.
 
-Chinese is set in reportlab's built-in CID font STSong-Light (encoding
-UniGB-UCS2-H): the PDF names the font and every reader brings its own Song
-face, so nothing is embedded and no font file is needed on the server.
+The Chinese font and the building blocks are shared/pdf.py's (nothing embedded, no font file).
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from io import BytesIO
-from xml.sax.saxutils import escape
 
-from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import SimpleDocTemplate, Spacer
 
 from services.billing.domain.amount_words import in_capitals
 from services.billing.schemas import BillRead
+from shared.pdf import grid as _grid
+from shared.pdf import para as _p
+from shared.pdf import styles as _styles
 
-FONT = "STSong-Light"
 CHINA = timezone(timedelta(hours=8), "CST")  # China has one time zone and no daylight saving
 
 STATUS = {"issued": "已开具 Issued", "paid": "已付款 Paid", "void": "已作废 Void"}
@@ -79,37 +73,6 @@ def money(amount: Decimal) -> str:
 
 def when(moment: datetime | None) -> str:
     return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if moment else "—"
-
-
-def _styles() -> dict[str, ParagraphStyle]:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    base = ParagraphStyle("base", fontName=FONT, fontSize=9.5, leading=13)
-    return {
-        "base": base,
-        "title": ParagraphStyle("title", parent=base, fontSize=18, leading=24, alignment=TA_CENTER),
-        "subtitle": ParagraphStyle("subtitle", parent=base, fontSize=11, alignment=TA_CENTER),
-        "heading": ParagraphStyle("heading", parent=base, fontSize=11, leading=16, spaceBefore=6),
-        "right": ParagraphStyle("right", parent=base, alignment=TA_RIGHT),
-        "small": ParagraphStyle("small", parent=base, fontSize=8, leading=11, textColor=colors.grey),
-    }
-
-
-def _p(text: str, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(escape(text), style)
-
-
-def _grid(rows: list[list], widths: list[float], *, header: bool = False) -> Table:
-    table = Table(rows, colWidths=widths, hAlign="LEFT")
-    commands = [
-        ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("FONTNAME", (0, 0), (-1, -1), FONT),
-    ]
-    if header:
-        commands.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")))
-    table.setStyle(TableStyle(commands))
-    return table
 
 
 def render(bill: BillRead, unit: UnitInfo) -> bytes:

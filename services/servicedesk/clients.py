@@ -14,7 +14,7 @@ import httpx
 from fastapi import FastAPI
 
 from services.servicedesk import errors as desk_errors
-from shared import errors
+from shared import errors, seasons
 from shared.http import ServiceClient
 
 # A report is taken while warranty thinks: it must not wait the full upstream timeout for it.
@@ -149,3 +149,110 @@ def upstreams(app: FastAPI) -> Upstreams:
         warranty=WarrantyClient(app.state.clients["warranty"]),
         inventory=InventoryClient(app.state.clients["inventory"]),
     )
+
+
+# Planned visits (services/servicedesk/visits.py): what warranty and billing know that a plan needs.
+
+DEFAULT_REGION = "shandong"  # warranty's own default when a unit's site names none
+
+
+@dataclass(frozen=True, slots=True)
+class UnitForVisits:
+    serial_number: str
+    model_code: str | None
+    product_name: str | None
+    site_name: str | None
+    site_address: str | None
+    region: str
+    accepted_on: date
+    unit_covered_through: date | None  # the `unit` term's last day; None: the unit has no such term
+
+
+@dataclass(frozen=True, slots=True)
+class SeasonCalendar:
+    region: str
+    heating: seasons.Season
+    cooling: seasons.Season
+
+
+@dataclass(frozen=True, slots=True)
+class ContractForVisits:
+    id: int
+    customer: str
+    serial_numbers: tuple[str, ...]
+    region: str
+    status: str
+    visits: tuple[tuple[date, str], ...]  # billing's planned visits: (day, maintenance | inspection)
+
+
+def _season(body: dict) -> seasons.Season:
+    return seasons.Season(seasons.MonthDay.parse(body["start"]), seasons.MonthDay.parse(body["end"]))
+
+
+class VisitSources:
+    """Warranty's unit and calendar, billing's contract and its plan: read, never copied beyond a visit."""
+
+    def __init__(self, warranty: ServiceClient, billing: ServiceClient) -> None:
+        self.warranty = warranty
+        self.billing = billing
+
+    async def unit(self, serial_number: str) -> UnitForVisits | None:
+        """The unit as a plan needs it; None when warranty has no such unit."""
+        response = await self.warranty.request("GET", f"/units/{quote(serial_number, safe='')}")
+        if response.status_code == 404 and _code(response) == "unit_not_found":
+            return None
+        if response.status_code != 200:
+            raise _unexpected("warranty", response)
+        body = _json("warranty", response)
+        try:
+            site = body.get("site") or {}
+            through = next((t["covered_through"] for t in body.get("terms") or [] if t.get("component") == "unit"),
+                           None)
+            return UnitForVisits(
+                serial_number=str(body["serial_number"]), model_code=body.get("model_code"),
+                product_name=body.get("product_name"), site_name=site.get("name"), site_address=site.get("address"),
+                region=(site.get("region") or DEFAULT_REGION).strip().lower(),
+                accepted_on=date.fromisoformat(body["accepted_on"]),
+                unit_covered_through=date.fromisoformat(through) if through else None)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise errors.UpstreamUnavailable(f"The warranty service gave unit {serial_number} in a shape the desk "
+                                             "cannot read") from None
+
+    async def calendar(self, region: str) -> SeasonCalendar | None:
+        """The region's season calendar; None when warranty has none for it."""
+        response = await self.warranty.request("GET", f"/regions/{quote(region, safe='')}")
+        if response.status_code == 404 and _code(response) == "region_not_found":
+            return None
+        if response.status_code != 200:
+            raise _unexpected("warranty", response)
+        body = _json("warranty", response)
+        try:
+            return SeasonCalendar(region=region, heating=_season(body["heating"]), cooling=_season(body["cooling"]))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise errors.UpstreamUnavailable(f"The warranty service gave an unreadable calendar for {region}") from None
+
+    async def contract(self, contract_id: int) -> ContractForVisits | None:
+        """The contract and its planned visits, as billing plans them; None when billing has no such contract."""
+        response = await self.billing.request("GET", f"/contracts/{contract_id}")
+        if response.status_code == 404 and _code(response) == "contract_not_found":
+            return None
+        if response.status_code != 200:
+            raise _unexpected("billing", response)
+        body = _json("billing", response)
+        response = await self.billing.request("GET", f"/contracts/{contract_id}/visits")
+        if response.status_code != 200:
+            raise _unexpected("billing", response)
+        try:
+            planned = response.json()
+            return ContractForVisits(
+                id=int(body["id"]), customer=str(body.get("customer") or ""),
+                serial_numbers=tuple(str(s) for s in body["serial_numbers"]),
+                region=str(body.get("region") or DEFAULT_REGION), status=str(body.get("status") or "active"),
+                visits=tuple((date.fromisoformat(v["date"]), str(v["kind"])) for v in planned))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise errors.UpstreamUnavailable(f"The billing service gave contract {contract_id} in a shape the desk "
+                                             "cannot read") from None
+
+
+def visit_sources(app: FastAPI) -> VisitSources:
+    return VisitSources(app.state.clients["warranty"], app.state.clients["billing"])

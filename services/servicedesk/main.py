@@ -9,7 +9,7 @@ import httpx
 from fastapi import FastAPI, Request
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
-from services.servicedesk import clients, outbox, routes
+from services.servicedesk import clients, outbox, routes, visit_routes
 from services.servicedesk.metrics import tickets_by_milestone_state
 from shared import errors, metrics
 from shared import settings as settings_module
@@ -31,8 +31,8 @@ def create_app(
     """`deliver=False` leaves the outbox to the caller (tests drive `outbox.deliver_due` themselves)."""
     settings = settings or settings_module.load("servicedesk")
     interval = outbox_seconds or float(os.environ.get("SERVICEDESK_OUTBOX_SECONDS", DEFAULT_OUTBOX_SECONDS))
-    app = create_service_app(settings, title="Service desk", routers=[routes.router], clock=clock,
-                             transports=transports, peers=("warranty", "inventory"))
+    app = create_service_app(settings, title="Service desk", routers=[routes.router, visit_routes.router],
+                             clock=clock, transports=transports, peers=("warranty", "inventory", "billing"))
     base_lifespan = app.router.lifespan_context
     serving = {"now": False}
 

@@ -146,9 +146,12 @@ async def deliver_due(uow: UnitOfWork, upstreams: Upstreams, clock: Clock) -> in
 
 
 async def run_forever(uow: UnitOfWork, upstreams: Upstreams, clock: Clock, interval: float) -> None:
+    from services.servicedesk import visit_history  # here, not above: it imports this module
+
     while True:
         try:
             await deliver_due(uow, upstreams, clock)
+            await visit_history.deliver_history(uow, upstreams, clock)  # planned visits' records, their own outbox
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a busy database now is no reason to stop delivering later

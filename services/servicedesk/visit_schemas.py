@@ -1,0 +1,184 @@
+"""Wire shapes of planned visits (api.md, the visits rows)."""
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictFloat, StrictInt
+
+from services.servicedesk.schemas import Phone, Serial, examples
+from shared.types import LongText, Qty, StrictModel, Text
+
+Kind = Literal["pre_season", "pre_shutdown", "maintenance", "inspection"]
+Status = Literal["planned", "done", "missed", "cancelled"]
+Result = Literal["ok", "fixed", "needs_repair", "not_applicable"]
+Code = Annotated[str, Field(min_length=1, max_length=40)]
+Station = Annotated[str, Field(min_length=1, max_length=100)]
+Notes = Annotated[str, Field(max_length=2000)]
+# A reading: a JSON number (a string or a boolean is a 422, as for quantities).
+Reading = Annotated[StrictInt | StrictFloat, Field(ge=-1_000_000, le=1_000_000)]
+TechnicianId = Annotated[StrictInt, Field(ge=1, le=2**31 - 1)]
+SIGNATURE_EXAMPLE = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg"
+                     "==")
+
+
+class ItemIn(StrictModel):
+    code: Code
+    result: Result
+    value: Reading | None = None
+    notes: Notes | None = None
+
+
+class PartUsed(StrictModel):
+    part_number: Annotated[str, Field(min_length=1, max_length=100)]
+    qty: Qty
+
+
+class CustomerIn(StrictModel):
+    name: Text
+    phone: Phone | None = Field(default=None, description="Where to reach them: a ticket opened by the record "
+                                                          "is complete with it")
+    signature_png: Annotated[str, Field(min_length=1, max_length=300_000,
+                                        description="The signature drawn on the screen: a PNG, base64 "
+                                                    "(a data: URL is accepted too), at most 200 KB")]
+
+
+class VisitRecordIn(StrictModel):
+    model_config = examples({
+        "technician_id": 7, "technician": "王磊", "at": "2026-05-10T02:30:00Z",
+        "items": [{"code": "s9_1_2_1", "result": "ok"}, {"code": "s9_1_2_2", "result": "fixed", "notes": "紧固"},
+                  {"code": "s9_1_2_3", "result": "needs_repair", "notes": "四通阀换向不良"}],
+        "parts_used": [{"part_number": "FLT-2", "qty": 1}], "notes": "用户要求下次提前电话联系",
+        "customer": {"name": "李娜", "phone": "+86 531 8888 0001", "signature_png": SIGNATURE_EXAMPLE},
+    })
+
+    technician_id: TechnicianId
+    technician: Text | None = Field(default=None, description="The technician's name as the history shows it "
+                                                              "(default: the signed-in person's name)")
+    at: AwareDatetime | None = Field(default=None, description="When the visit was done (RFC 3339); default now; "
+                                                               "never in the future")
+    items: Annotated[list[ItemIn], Field(max_length=100)]
+    parts_used: Annotated[list[PartUsed], Field(max_length=50)] | None = None
+    notes: LongText | None = None
+    customer: CustomerIn
+
+
+class CancelVisitIn(StrictModel):
+    model_config = examples({"reason": "用户已拆除机组"})
+
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class PlanIn(StrictModel):
+    model_config = examples({"serial_numbers": ["KFR72-000001"], "station": "ST-JINAN-07"},
+                            {"contract_id": 12})
+
+    serial_numbers: Annotated[list[Serial], Field(max_length=500)] | None = None
+    contract_id: Annotated[StrictInt, Field(ge=1, le=2**31 - 1)] | None = None
+    station: Station | None = Field(default=None, description="The station that does them: set on the visits "
+                                                               "planned that have none yet")
+
+
+class ModelSpecIn(StrictModel):
+    model_config = examples({"supply_volts": 380, "refrigerant": "R410A", "rated_current_a": 12.5})
+
+    supply_volts: Literal[220, 380] | None = None
+    refrigerant: Literal["R22", "R407C", "R410A", "R32"] | None = None
+    rated_current_a: Annotated[StrictInt | StrictFloat, Field(gt=0, le=10_000)] | None = None
+
+
+class ModelSpecRead(BaseModel):
+    model_code: str
+    supply_volts: int | None
+    refrigerant: str | None
+    rated_current_a: float | None
+    updated_at: datetime | None
+
+
+class MeasureRead(BaseModel):
+    unit: str
+    min: float | None
+    max: float | None
+
+
+class ChecklistItemRead(BaseModel):
+    code: str
+    label: str
+    label_en: str
+    measure: MeasureRead | None = None
+
+
+class ItemRead(BaseModel):
+    code: str
+    result: Result
+    value: float | None = None
+    notes: str | None = None
+    out_of_range: bool = False
+
+
+class ActorRead(BaseModel):
+    kind: str
+    name: str
+
+
+class CustomerRead(BaseModel):
+    name: str
+    phone: str | None = None
+    signed: bool
+
+
+class RecordRead(BaseModel):
+    at: datetime
+    entered_at: datetime | None = None
+    technician_id: int
+    technician: str
+    items: list[ItemRead]
+    parts_used: list[dict] = []
+    notes: str | None = None
+    customer: CustomerRead
+    by: ActorRead
+
+
+class CancellationRead(BaseModel):
+    at: datetime
+    reason: str
+    by: ActorRead
+
+
+class VisitRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": 1, "serial_number": "KFR72-000001", "kind": "pre_season", "due_on": "2026-05-17",
+        "status": "planned", "station": "ST-JINAN-07", "region": "shandong", "season": "cooling",
+        "season_year": 2026, "recordable_from": "2026-04-17", "recordable_until": "2026-06-16"}]})
+
+    id: int
+    serial_number: str
+    kind: Kind
+    due_on: date
+    status: Status
+    contract_id: int | None = None
+    station: str | None = None
+    region: str
+    model_code: str | None = None
+    season: Literal["heating", "cooling"] | None = None
+    season_year: int | None = None
+    recordable_from: date
+    recordable_until: date
+    checklist: list[ChecklistItemRead] | None = None
+    record: RecordRead | None = None
+    out_of_range: list[str] | None = None
+    ticket_id: int | None = None
+    history_delivered: bool | None = None
+    cancellation: CancellationRead | None = None
+
+
+class VisitPage(BaseModel):
+    items: list[VisitRead]
+    next_cursor: str | None
+
+
+class PlanRead(BaseModel):
+    planned: int = Field(description="Visits added by this pass")
+    cancelled: int = Field(description="Planned visits no longer in their unit's or contract's plan")
+    units: list[str] = Field(description="The units planned")
+    problems: list[dict] = Field(description="What could not be planned: {serial_number?|contract_id?, code, "
+                                             "message}")

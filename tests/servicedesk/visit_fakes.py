@@ -1,0 +1,109 @@
+"""Warranty and billing as planned visits use them (behind httpx.MockTransport), and the app to test them on."""
+
+import base64
+import re
+import struct
+import zlib
+from contextlib import asynccontextmanager
+
+import httpx
+
+from services.servicedesk.main import create_app
+from shared import context, identity
+
+from helpers import TOKEN, asgi_client
+from servicedesk_fakes import DeskInventory, DeskWarranty, FakeService, problem
+
+CALENDARS = {
+    "shandong": {"heating": {"start": "11-15", "end": "03-15"}, "cooling": {"start": "06-01", "end": "09-30"}},
+    "harbin": {"heating": {"start": "10-20", "end": "04-20"}, "cooling": {"start": "07-01", "end": "08-31"}},
+}
+
+
+def png(width: int = 40, height: int = 20) -> bytes:
+    """A real (white) PNG of that size."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    rows = b"".join(b"\x00" + b"\xff\xff\xff" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+SIGNATURE = base64.b64encode(png()).decode()
+
+
+class VisitWarranty(DeskWarranty):
+    """The desk's warranty fake, with whole unit records and season calendars."""
+
+    routes = [*DeskWarranty.routes, ("GET", re.compile(r"/regions/(?P<region>[^/]+)"), "get_region")]
+
+    def add_unit(self, serial: str, *, address: str | None = "12 Jingshi Road, Jinan", covered: bool = True,
+                 accepted_on: str = "2024-03-01", through: str = "2027-03-01", region: str = "shandong",
+                 model_code: str = "KFR-72LW"):
+        self.units[serial] = {
+            "serial_number": serial, "model_code": model_code, "product_name": "柜式空调",
+            "site": {"name": "济南市中心医院", "address": address, "region": region}, "accepted_on": accepted_on,
+            "terms": [{"component": "unit", "kind": "months", "length": 36, "covered_from": accepted_on,
+                       "covered_through": through}],
+            "covered": covered,
+        }
+
+    def get_region(self, request, *, region):
+        found = CALENDARS.get(region)
+        return httpx.Response(200, json={"region": region, **found}) if found else problem(404, "region_not_found")
+
+
+class VisitBilling(FakeService):
+    routes = [
+        ("GET", re.compile(r"/contracts/(?P<cid>\d+)"), "get_contract"),
+        ("GET", re.compile(r"/contracts/(?P<cid>\d+)/visits"), "get_visits"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.contracts: dict[int, dict] = {}
+        self.visits: dict[int, list[dict]] = {}
+
+    def add_contract(self, cid: int, serials: list[str], visits: list[tuple[str, str]], **extra) -> None:
+        self.contracts[cid] = {"id": cid, "customer": "济南市中心医院", "serial_numbers": serials,
+                               "starts_on": "2025-01-01", "ends_on": "2025-12-31", "includes_labor": True,
+                               "parts_discount_pct": "10.00", "region": "shandong", "status": "active", **extra}
+        self.visits[cid] = [{"date": d, "kind": k} for d, k in visits]
+
+    def get_contract(self, request, *, cid):
+        found = self.contracts.get(int(cid))
+        return httpx.Response(200, json=found) if found else problem(404, "contract_not_found")
+
+    def get_visits(self, request, *, cid):
+        return httpx.Response(200, json=self.visits[int(cid)])
+
+
+def headers(role: str = "desk", *, station: str = "", key_id: str = "test-key", name: str = "") -> dict:
+    caller = context.Caller(role=role, key_id=key_id, station=station, name=name,
+                            kind="user" if key_id.startswith("user:") else "key")
+    return {n.decode(): v.decode() for n, v in identity.headers(TOKEN, caller, request_id="")}
+
+
+def make_app(desk_settings, clock, warranty, billing, inventory=None):
+    transports = {"warranty": httpx.MockTransport(warranty.handler),
+                  "inventory": httpx.MockTransport((inventory or DeskInventory()).handler),
+                  "billing": httpx.MockTransport(billing.handler)}
+    return create_app(desk_settings, clock=clock, transports=transports, deliver=False)
+
+
+@asynccontextmanager
+async def client(app, **who):
+    async with asgi_client(app, headers=headers(**who)) as c:
+        yield c
+
+
+def all_items(visit: dict, result: str = "ok", **special) -> list[dict]:
+    """Every checklist item with `result`, except those given (code=dict)."""
+    return [special.get(item["code"], {"code": item["code"], "result": result}) for item in visit["checklist"]]
+
+
+def record_body(visit: dict, *, items: list[dict] | None = None, **extra) -> dict:
+    body = {"technician_id": 7, "technician": "王磊", "items": items if items is not None else all_items(visit),
+            "customer": {"name": "李娜", "phone": "+86 531 8888 0001", "signature_png": SIGNATURE}}
+    body.update(extra)
+    return body
