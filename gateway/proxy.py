@@ -14,17 +14,32 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway import rules
 from gateway.config import GatewaySettings
+from gateway.forwarded import TrustedProxies, with_hsts
 from gateway.upstream import METHODS, UpstreamConnectError, UpstreamProtocolError
 from gateway.web.paths import serves as web_serves
 from shared import context, deadline, errors, identity, metrics
-from shared.middleware import BodyTooLarge, head_as_get, header, in_request_context, limit_receive
+from shared.http_server import extend_body_time
+from shared.middleware import (
+    BodyTooLarge,
+    IncompleteBody,
+    buffered,
+    declared_body,
+    head_as_get,
+    header,
+    in_request_context,
+    limit_receive,
+    read_body,
+    too_large,
+)
 from shared.settings import SERVICES
 
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/oauth2-redirect"})
 OPEN_PATHS |= {"/docs/swagger-ui-bundle.js", "/docs/swagger-ui.css", "/docs/favicon.png"}  # /docs's own files
 FORWARDED_HEADERS = frozenset({b"content-type", b"accept", b"idempotency-key"})
 RETURNED_HEADERS = frozenset({b"content-type", b"retry-after", b"idempotent-replayed", b"location"})
-IMPORT_SUFFIX = "/units/import"
+# The one route with a larger body and more time, for the roles that may call it.
+IMPORT_ROUTE = ("POST", "/warranty/units/import")
+IMPORT_ROLES = frozenset({"admin"})
 # What may stay as it is in a forwarded target: printable ASCII; other bytes above 0x7F are
 # percent-encoded (lossless), and a control character or a space refuses the request.
 TARGET_SAFE = bytes(range(0x21, 0x7F))
@@ -81,6 +96,7 @@ class Gateway:
     def __init__(self, app: ASGIApp, settings: GatewaySettings) -> None:
         self.app = app  # the FastAPI app: admin routes, health, docs, and the lifespan
         self.settings = settings
+        self.proxies = TrustedProxies(settings.trusted_proxies)
 
     @property
     def state(self):
@@ -90,6 +106,10 @@ class Gateway:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if self.proxies:
+            self.proxies.apply(scope)
+        if scope["scheme"] == "https" and self.settings.hsts_seconds:
+            send = with_hsts(send, self.settings.hsts_seconds)
         await in_request_context(scope, receive, send, self.handle)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -99,7 +119,10 @@ class Gateway:
             await errors.problem(400, "invalid_request_target", detail)(scope, receive, send)
             return
         if path in OPEN_PATHS or web_serves(path):  # the web app signs people in itself
-            await self.own(scope, receive, send)
+            limit = self.settings.web_form_max_bytes if web_serves(path) else self.settings.max_body_bytes
+            receive = await self.bounded(scope, receive, send, limit)
+            if receive is not None:
+                await self.own(scope, receive, send)
             return
         caller = await self.state.authenticator.authenticate(api_key(scope))
         if caller is None:
@@ -122,7 +145,27 @@ class Gateway:
             await self.forward(scope, receive, send, service, caller)
             return
         scope.setdefault("state", {})["caller"] = caller
-        await self.own(scope, receive, send)
+        receive = await self.bounded(scope, receive, send, self.settings.max_body_bytes)
+        if receive is not None:
+            await self.own(scope, receive, send)
+
+    async def bounded(self, scope: Scope, receive: Receive, send: Send, limit: int) -> Receive | None:
+        """`receive` for one of the gateway's own routes, bounded to `limit` bytes and complete;
+        None when the request was answered here (413 for a declared length past the limit, or a
+        streamed body past it; 400 for a streamed body cut short)."""
+        length, chunked = declared_body(scope)
+        if length is not None and length > limit:
+            await too_large(limit)(scope, receive, send)
+            return None
+        if length is None and chunked:
+            try:  # our own routes take small bodies: read a streamed one whole, so that too much is a 413
+                return await buffered(receive, limit)
+            except BodyTooLarge:
+                await too_large(limit)(scope, receive, send)
+            except IncompleteBody as exc:
+                await errors.problem(exc.status, exc.code, exc.detail)(scope, receive, send)
+            return None
+        return limit_receive(receive, limit, length) if length else receive
 
     async def own(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The gateway's own routes; HEAD wherever GET."""
@@ -137,12 +180,22 @@ class Gateway:
             allow = ", ".join(sorted(METHODS))
             await errors.problem(405, "method_not_allowed", detail, headers={"Allow": allow})(scope, receive, send)
             return
-        is_import = path.endswith(IMPORT_SUFFIX)
+        is_import = scope["method"] == IMPORT_ROUTE[0] and path == IMPORT_ROUTE[1] and caller.role in IMPORT_ROLES
         limit = self.settings.import_max_body_bytes if is_import else self.settings.max_body_bytes
+        length, _chunked = declared_body(scope)
+        if length is not None and length > limit:
+            await too_large(limit)(scope, receive, send)
+            return
+        if is_import:
+            extend_body_time(scope, self.settings.gateway_import_timeout_seconds)
         try:
-            body = await read_body(scope, receive, limit)
-        except BodyTooLarge as exc:
-            await errors.problem(413, exc.code, exc.detail)(scope, receive, send)
+            # Nothing is sent on from a body that did not come in full.
+            body = await read_body(receive, limit, length)
+        except BodyTooLarge:
+            await too_large(limit)(scope, receive, send)
+            return
+        except IncompleteBody as exc:
+            await errors.problem(exc.status, exc.code, exc.detail)(scope, receive, send)
             return
         headers = [(k, v) for k, v in scope["headers"] if k in FORWARDED_HEADERS]
         target = upstream_target(scope, service)
@@ -211,19 +264,3 @@ class Gateway:
                            station=getattr(caller, "station", "")),
             request_id=context.request_id() or "", deadline_ms=deadline.header_for_call(wait),
         )
-
-
-async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
-    length = header(scope, b"content-length")
-    if length is not None and length.isdigit() and int(length) > limit:
-        raise BodyTooLarge(f"The body is larger than {limit} bytes")
-    counted = limit_receive(receive, limit)
-    chunks = []
-    while True:
-        message = await counted()
-        if message["type"] == "http.disconnect":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)

@@ -36,19 +36,65 @@ class BodyTooLarge(errors.ServiceError):
     status, code, title = 413, "payload_too_large", "The request body is too large"
 
 
-def limit_receive(receive: Receive, limit: int) -> Receive:
+class IncompleteBody(errors.ServiceError):
+    status, code, title = 400, "incomplete_body", "The request body did not arrive in full"
+
+
+def too_large(limit: int):
+    """The 413 answer; the connection is closed after it (the rest of the body is not read)."""
+    return errors.problem(413, "payload_too_large", f"The body is larger than {limit} bytes",
+                          headers={"Connection": "close"})
+
+
+def declared_body(scope: Scope) -> tuple[int | None, bool]:
+    """(Content-Length as a number, None if absent or not a number; whether Transfer-Encoding is set)."""
+    length = chunked = None
+    for key, value in scope["headers"]:  # both in one pass
+        if key == b"content-length":
+            length = length if length is not None else value
+        elif key == b"transfer-encoding":
+            chunked = chunked or value
+    return (int(length) if length is not None and length.isdigit() else None), bool(chunked)
+
+
+def limit_receive(receive: Receive, limit: int, expected: int | None = None) -> Receive:
+    """`receive`, raising BodyTooLarge past `limit` bytes, and IncompleteBody when the body ends
+    short of `expected` bytes or the client leaves before its end (nothing is done with part of a body)."""
     seen = 0
+    done = False
 
     async def counted() -> Message:
-        nonlocal seen
+        nonlocal seen, done
         message = await receive()
+        if done:
+            return message
         if message["type"] == "http.request":
             seen += len(message.get("body", b""))
             if seen > limit:
                 raise BodyTooLarge(f"The body is larger than {limit} bytes")
+            if not message.get("more_body", False):
+                done = True
+                if expected is not None and seen != expected:
+                    raise IncompleteBody(f"The body has {seen} of its {expected} bytes")
+        elif message["type"] == "http.disconnect":
+            raise IncompleteBody("The client left before the body's end")
         return message
 
     return counted
+
+
+async def read_body(receive: Receive, limit: int, expected: int | None = None) -> bytes:
+    """The whole body, bounded and complete (limit_receive's errors), without a copy when it came at once."""
+    counted = limit_receive(receive, limit, expected)
+    message = await counted()
+    body = message.get("body", b"")
+    if not message.get("more_body", False):
+        return body
+    chunks = [body]
+    while message.get("more_body", False):
+        message = await counted()
+        chunks.append(message.get("body", b""))
+    return b"".join(chunks)
 
 
 async def in_request_context(scope: Scope, receive: Receive, send: Send, handle) -> None:
@@ -92,16 +138,7 @@ async def answer_unexpected(exc: Exception, scope: Scope, receive: Receive, send
 
 
 async def buffered(receive: Receive, limit: int) -> Receive:
-    counted = limit_receive(receive, limit)
-    chunks = []
-    while True:
-        message = await counted()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    body = b"".join(chunks)
+    body = await read_body(receive, limit)
     sent = False
 
     async def replay() -> Message:
@@ -114,11 +151,9 @@ async def buffered(receive: Receive, limit: int) -> Receive:
     return replay
 
 
-def body_limit_for(path: str, default: int, large_paths: dict[str, int]) -> int:
-    for prefix, limit in large_paths.items():
-        if path.startswith(prefix):
-            return limit
-    return default
+def body_limit_for(method: str, path: str, default: int, large_routes: dict[str, int]) -> int:
+    """The body limit of one route: `large_routes` names routes exactly, "POST /units/import"."""
+    return large_routes.get(f"{method} {path}", default) if large_routes else default
 
 
 def bad_path(scope: Scope) -> bool:
@@ -170,31 +205,28 @@ class ServiceMiddleware:
             await errors.problem(422, "validation_error", "The query holds a NUL character",
                                  errors=[{"field": "query", "message": "must not contain %00"}])(scope, receive, send)
             return
-        limit = body_limit_for(path, self.max_body_bytes, self.large_body_paths)
-        length = chunked = None
-        for key, value in scope["headers"]:  # both in one pass
-            if key == b"content-length":
-                length = length if length is not None else value.decode("latin-1")
-            elif key == b"transfer-encoding":
-                chunked = chunked or value
-        if length is not None and length.isdigit() and int(length) > limit:
-            await errors.problem(413, "payload_too_large", f"The body is larger than {limit} bytes")(
-                scope, receive, send)
+        limit = body_limit_for(scope["method"], path, self.max_body_bytes, self.large_body_paths)
+        length, chunked = declared_body(scope)
+        if length is not None and length > limit:
+            await too_large(limit)(scope, receive, send)
             return
         if length is None and chunked:
             # A streamed body of unknown length: read it here, so that too much is a 413
             # and not a parse error further in.
             try:
                 receive = await buffered(receive, limit)
-            except BodyTooLarge as exc:
-                await errors.problem(413, exc.code, exc.detail)(scope, receive, send)
+            except BodyTooLarge:
+                await too_large(limit)(scope, receive, send)
+                return
+            except IncompleteBody as exc:
+                await errors.problem(exc.status, exc.code, exc.detail)(scope, receive, send)
                 return
         if scope["method"] == "HEAD":
             scope, send = head_as_get(scope, send)
         token = deadline.start(at)
         try:
             if length is not None or chunked:
-                receive = limit_receive(receive, limit)
+                receive = limit_receive(receive, limit, length)
             # else no body can come (HTTP/1.1 without Content-Length or Transfer-Encoding): nothing to count
             await run_until(at, self.app, scope, receive, send)
         finally:
