@@ -17,18 +17,19 @@ from gateway.config import GatewaySettings
 from gateway.forwarded import TrustedProxies, with_hsts
 from gateway.upstream import METHODS, UpstreamConnectError, UpstreamProtocolError
 from gateway.web.paths import serves as web_serves
-from shared import context, deadline, errors, identity, metrics
+from shared import context, deadline, errors, identity, metrics, storable
 from shared.http_server import extend_body_time
 from shared.middleware import (
     BodyTooLarge,
     IncompleteBody,
-    buffered,
     declared_body,
     head_as_get,
     header,
     in_request_context,
     limit_receive,
     read_body,
+    refuse_body,
+    replay,
     too_large,
 )
 from shared.settings import SERVICES
@@ -40,6 +41,7 @@ RETURNED_HEADERS = frozenset({b"content-type", b"retry-after", b"idempotent-repl
 # The one route with a larger body and more time, for the roles that may call it.
 IMPORT_ROUTE = ("POST", "/warranty/units/import")
 IMPORT_ROLES = frozenset({"admin"})
+SERVICE_PREFIXES = tuple(f"/{name}/" for name in SERVICES)
 # What may stay as it is in a forwarded target: printable ASCII; other bytes above 0x7F are
 # percent-encoded (lossless), and a control character or a space refuses the request.
 TARGET_SAFE = bytes(range(0x21, 0x7F))
@@ -118,6 +120,11 @@ class Gateway:
             detail = "The request target holds a control character or a space; percent-encode it"
             await errors.problem(400, "invalid_request_target", detail)(scope, receive, send)
             return
+        if b"%00" in scope.get("query_string", b"") and (path in OPEN_PATHS or not path.startswith(SERVICE_PREFIXES)):
+            # As every service refuses it (shared/middleware.py), for the gateway's own routes and pages.
+            await errors.problem(422, "validation_error", "The query holds a NUL character",
+                                 errors=[{"field": "query", "message": "must not contain %00"}])(scope, receive, send)
+            return
         if path in OPEN_PATHS or web_serves(path):  # the web app signs people in itself
             limit = self.settings.web_form_max_bytes if web_serves(path) else self.settings.max_body_bytes
             receive = await self.bounded(scope, receive, send, limit)
@@ -151,20 +158,22 @@ class Gateway:
 
     async def bounded(self, scope: Scope, receive: Receive, send: Send, limit: int) -> Receive | None:
         """`receive` for one of the gateway's own routes, bounded to `limit` bytes and complete;
-        None when the request was answered here (413 for a declared length past the limit, or a
-        streamed body past it; 400 for a streamed body cut short)."""
-        length, chunked = declared_body(scope)
+        None when the request was answered here: 413 for a declared length or a streamed body past
+        the limit, 400 for a body cut short, 422 for JSON text no database stores (shared/storable.py)."""
+        length, chunked, is_json = declared_body(scope)
         if length is not None and length > limit:
             await too_large(limit)(scope, receive, send)
             return None
-        if length is None and chunked:
-            try:  # our own routes take small bodies: read a streamed one whole, so that too much is a 413
-                return await buffered(receive, limit)
-            except BodyTooLarge:
-                await too_large(limit)(scope, receive, send)
-            except IncompleteBody as exc:
-                await errors.problem(exc.status, exc.code, exc.detail)(scope, receive, send)
-            return None
+        if is_json and (length or chunked) or length is None and chunked:
+            # Our own routes take small bodies: read whole here, checked as every service checks its own.
+            try:
+                body = await read_body(receive, limit, length)
+                if is_json and (wrong := storable.unstorable_fields(body)):
+                    raise errors.Unprocessable("A text field holds a character no database stores", errors=wrong)
+            except (BodyTooLarge, IncompleteBody, errors.Unprocessable) as exc:
+                await refuse_body(exc, limit, scope, receive, send)
+                return None
+            return replay(body, receive)
         return limit_receive(receive, limit, length) if length else receive
 
     async def own(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -182,7 +191,7 @@ class Gateway:
             return
         is_import = scope["method"] == IMPORT_ROUTE[0] and path == IMPORT_ROUTE[1] and caller.role in IMPORT_ROLES
         limit = self.settings.import_max_body_bytes if is_import else self.settings.max_body_bytes
-        length, _chunked = declared_body(scope)
+        length, _chunked, _json = declared_body(scope)
         if length is not None and length > limit:
             await too_large(limit)(scope, receive, send)
             return

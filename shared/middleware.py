@@ -12,7 +12,7 @@ import uuid
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared import context, deadline, errors, identity, metrics
+from shared import context, deadline, errors, identity, metrics, storable
 
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json"})
 log = structlog.get_logger("access")
@@ -46,15 +46,40 @@ def too_large(limit: int):
                           headers={"Connection": "close"})
 
 
-def declared_body(scope: Scope) -> tuple[int | None, bool]:
-    """(Content-Length as a number, None if absent or not a number; whether Transfer-Encoding is set)."""
+def declared_body(scope: Scope) -> tuple[int | None, bool, bool]:
+    """(Content-Length as a number, None if absent or not a number; whether Transfer-Encoding is set;
+    whether the body says it is JSON)."""
     length = chunked = None
-    for key, value in scope["headers"]:  # both in one pass
+    is_json = False
+    for key, value in scope["headers"]:  # all in one pass
         if key == b"content-length":
             length = length if length is not None else value
         elif key == b"transfer-encoding":
             chunked = chunked or value
-    return (int(length) if length is not None and length.isdigit() else None), bool(chunked)
+        elif key == b"content-type":
+            is_json = b"json" in value.lower()
+    return (int(length) if length is not None and length.isdigit() else None), bool(chunked), is_json
+
+
+def replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that gives `body` (read already) as the whole body, then whatever comes after."""
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replayed
+
+
+async def refuse_body(error: errors.ServiceError, limit: int, scope: Scope, receive: Receive, send: Send) -> None:
+    if isinstance(error, BodyTooLarge):
+        await too_large(limit)(scope, receive, send)
+    else:
+        await errors.problem(error.status, error.code, error.detail, **error.extra)(scope, receive, send)
 
 
 def limit_receive(receive: Receive, limit: int, expected: int | None = None) -> Receive:
@@ -137,20 +162,6 @@ async def answer_unexpected(exc: Exception, scope: Scope, receive: Receive, send
         await response(scope, receive, send)
 
 
-async def buffered(receive: Receive, limit: int) -> Receive:
-    body = await read_body(receive, limit)
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if sent:
-            return await receive()
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return replay
-
-
 def body_limit_for(method: str, path: str, default: int, large_routes: dict[str, int]) -> int:
     """The body limit of one route: `large_routes` names routes exactly, "POST /units/import"."""
     return large_routes.get(f"{method} {path}", default) if large_routes else default
@@ -206,21 +217,22 @@ class ServiceMiddleware:
                                  errors=[{"field": "query", "message": "must not contain %00"}])(scope, receive, send)
             return
         limit = body_limit_for(scope["method"], path, self.max_body_bytes, self.large_body_paths)
-        length, chunked = declared_body(scope)
+        length, chunked, is_json = declared_body(scope)
         if length is not None and length > limit:
             await too_large(limit)(scope, receive, send)
             return
-        if length is None and chunked:
-            # A streamed body of unknown length: read it here, so that too much is a 413
-            # and not a parse error further in.
+        if is_json and (length or chunked) or length is None and chunked:
+            # A JSON body is read here whole, to refuse text no database stores in any field of any
+            # route (shared/storable.py); a streamed body of unknown length too, so that too much is
+            # a 413 and not a parse error further in.
             try:
-                receive = await buffered(receive, limit)
-            except BodyTooLarge:
-                await too_large(limit)(scope, receive, send)
+                body = await read_body(receive, limit, length)
+                if is_json and (wrong := storable.unstorable_fields(body)):
+                    raise errors.Unprocessable("A text field holds a character no database stores", errors=wrong)
+            except (BodyTooLarge, IncompleteBody, errors.Unprocessable) as exc:
+                await refuse_body(exc, limit, scope, receive, send)
                 return
-            except IncompleteBody as exc:
-                await errors.problem(exc.status, exc.code, exc.detail)(scope, receive, send)
-                return
+            receive, length, chunked = replay(body, receive), None, False
         if scope["method"] == "HEAD":
             scope, send = head_as_get(scope, send)
         token = deadline.start(at)
