@@ -179,3 +179,20 @@ async def test_cookies_are_secure_and_hsts_sent_behind_a_trusted_tls_proxy(gatew
 async def test_no_hsts_over_plain_http(gateway):
     response = await gateway.get("/app/login")
     assert "strict-transport-security" not in response.headers
+
+
+async def test_a_station_code_in_chinese_is_remembered_encoded_in_its_cookie(gateway_settings, fakes):
+    """`?station=济南站` was written raw into a Set-Cookie header: a 500."""
+    async with asgi_client(create_app(gateway_settings)) as client:
+        created = await client.post("/admin/api-keys", json={"role": "station", "name": "station"},
+                                    headers={"X-API-Key": ADMIN})
+        form = await client.get("/app/login")
+        token = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
+        await client.post("/app/login", data={"csrf": token, "api_key": created.json()["key"]})
+        listed = await client.get("/app/station/tickets", params={"station": "济南站"})
+        assert listed.status_code == 200, listed.text[:300]
+        assert "aftersales_station=%E6%B5%8E%E5%8D%97%E7%AB%99" in listed.headers["set-cookie"]
+        fakes["servicedesk"].seen.clear()
+        again = await client.get("/app/station/tickets")  # the remembered code, decoded
+        assert again.status_code == 200
+    assert {seen.url.params["station"] for seen in fakes["servicedesk"].seen} == {"济南站"}
