@@ -108,11 +108,11 @@ class ProblemHttpToolsProtocol(HttpToolsProtocol):
         self._timer = None
         if self.transport.is_closing():
             return
-        if self._head_bytes == 0 and not self.url:
-            self.transport.close()  # a connection that never said a word: nobody to answer
-            return
         if self.cycle is not None and not self.cycle.response_complete:
             self.cycle.keep_alive = False  # the answer being made is the connection's last
+            return
+        if self._head_bytes == 0 and not self.url:
+            self.transport.close()  # a connection that never said a word: nobody to answer
             return
         self._refuse(408, "request_timeout",
                      f"The request's headers did not arrive within {self.limits.header_seconds:g} s")
@@ -151,15 +151,18 @@ class ProblemHttpToolsProtocol(HttpToolsProtocol):
 
     def data_received(self, data: bytes) -> None:
         if self._in_head:
-            if self._timer is None:
-                self._arm(self.limits.header_seconds, self._head_too_slow)
             self._head_bytes += len(data)
         super().data_received(data)
+        if self.transport.is_closing():
+            return
         if self._in_head:
             # A head that has not ended within the bound: the parser kept at most one read (256 KiB) of it.
-            if self._head_bytes > self.limits.header_bytes and not self.transport.is_closing():
+            if self._head_bytes > self.limits.header_bytes:
                 self._refuse(431, "request_header_too_large",
                              f"The request's headers are larger than {self.limits.header_bytes} bytes")
+            elif self._timer is None and (self._head_bytes or self.url):
+                # Part of a head, and not the rest: it has a while to come (a whole head costs no timer).
+                self._arm(self.limits.header_seconds, self._head_too_slow)
         elif self._timer is None and self.cycle is not None and self.cycle.more_body:
             # The head is in, its body is not (yet): it has a while to come in full.
             self._arm(self._body_seconds, self._body_too_slow)
@@ -191,7 +194,7 @@ class ProblemHttpToolsProtocol(HttpToolsProtocol):
         self._head_bytes = 0
         self._disarm()
         self._body_seconds = self.limits.body_seconds
-        self.scope["extensions"] = {BODY_TIME_EXTENSION: self.extend_body_time}
+        self.scope.setdefault("extensions", {})[BODY_TIME_EXTENSION] = self.extend_body_time
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:

@@ -1,6 +1,7 @@
 """The HTTP protocol every process runs (shared/http_server.py), on a real socket: a request line,
 headers and the time to send them and the body are bounded before any app runs."""
 
+import asyncio
 import contextlib
 import json
 import socket
@@ -25,6 +26,8 @@ async def echo(scope, receive, send) -> None:
         return
     if scope["path"] == "/long":
         extend_body_time(scope, 3.0)
+    if scope["path"] == "/slow":
+        await asyncio.sleep(1.5)  # longer than the head's and the body's bounds: the work is not cut short
     size, more = 0, True
     while more:
         message = await receive()
@@ -109,6 +112,14 @@ def test_an_ordinary_request_and_a_second_on_the_same_connection_pass(port):
         assert status == 200 and json.loads(body)["size"] == 5
         sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         assert read_answer(sock)[0] == 200
+
+
+def test_an_answer_that_takes_longer_than_the_bounds_is_not_cut_short(port):
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        for _ in range(2):
+            sock.sendall(b"POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok")
+            status, _, body = read_answer(sock)
+            assert status == 200 and json.loads(body)["size"] == 2
 
 
 def test_a_header_larger_than_the_bound_is_431(port):
