@@ -6,6 +6,7 @@ problem's detail on stderr), 2 bad usage.
 
 import csv
 import json
+import re
 import sys
 import time
 from datetime import date
@@ -16,8 +17,10 @@ from urllib.parse import quote
 import httpx
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from cli import chunks
 
@@ -32,6 +35,15 @@ keys_app = typer.Typer(help="API keys (admin).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 out = Console()
 err = Console(stderr=True)
+
+
+# What the platform sends is printed as text: never rich markup (`[link=…]`), never a terminal control sequence.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def plain(value: object) -> str:
+    """A value from the platform, safe to print: control characters shown as escapes."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode(), str(value))
 
 
 class Refused(Exception):
@@ -81,19 +93,21 @@ def show(title: str | None, columns: list[str], rows: list[list[str]]) -> None:
     """A table on a terminal; tab-separated lines with a header when piped (for scripts)."""
     if not out.is_terminal:
         for line in (columns, *rows):
-            print("\t".join(line))
+            print("\t".join(plain(cell).replace("\t", " ") for cell in line))
         return
-    table = Table(title=title)
+    table = Table(title=Text(plain(title)) if title is not None else None)
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(Text(plain(cell)) for cell in row))
     out.print(table)
 
 
 UrlOption = Annotated[str | None, typer.Option("--url", help="The gateway (also before the command)",
                                                show_default=False)]
-KeyOption = Annotated[str | None, typer.Option("--key", help="Your API key (also before the command)",
+KEY_HELP = ("Your API key. On the command line it is visible to other users of this machine (the process "
+            "list, shell history): set AFTERSALES_API_KEY instead")
+KeyOption = Annotated[str | None, typer.Option("--key", help=KEY_HELP + " (also before the command)",
                                                show_default=False)]
 
 
@@ -108,7 +122,7 @@ def run(action) -> None:
     try:
         action()
     except Refused as exc:
-        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        err.print(f"[red]error:[/red] {escape(plain(exc))}", markup=True, highlight=False)
         raise typer.Exit(1) from None
 
 
@@ -116,7 +130,7 @@ def run(action) -> None:
 def main(
     ctx: typer.Context,
     url: Annotated[str, typer.Option("--url", envvar="AFTERSALES_URL", help="The gateway")] = DEFAULT_URL,
-    key: Annotated[str | None, typer.Option("--key", envvar="AFTERSALES_API_KEY", help="Your API key",
+    key: Annotated[str | None, typer.Option("--key", envvar="AFTERSALES_API_KEY", help=KEY_HELP,
                                             show_default=False)] = None,
 ) -> None:
     ctx.obj = (url, key)
@@ -172,7 +186,7 @@ def import_units(
         out.print(f"created: {created}\nskipped: {skipped}\nerrors: {len(found)}", highlight=False)
         if found and errors is None:
             for error in sorted(found, key=lambda e: e.row)[:20]:
-                err.print(f"row {error.row}: {error.code}: {error.message}", highlight=False, markup=False)
+                err.print(plain(f"row {error.row}: {error.code}: {error.message}"), highlight=False, markup=False)
             if len(found) > 20:
                 err.print(f"... and {len(found) - 20} more (--errors FILE writes them all)", highlight=False)
 
@@ -238,10 +252,11 @@ def keys_create(
         if warehouse:
             body["warehouses"] = warehouse
         made = client.send("POST", "/admin/api-keys", json=body, ok=(201,)).json()
-        out.print(f"id: {made['id']}\nrole: {made['role']}\nname: {made['name']}", highlight=False, markup=False)
+        out.print(plain(f"id: {made['id']}\nrole: {made['role']}\nname: {made['name']}"), highlight=False,
+                  markup=False)
         if made.get("warehouses"):
-            out.print(f"warehouses: {', '.join(made['warehouses'])}", highlight=False)
-        out.print(f"key: {made['key']}", highlight=False, markup=False)
+            out.print(plain(f"warehouses: {', '.join(made['warehouses'])}"), highlight=False, markup=False)
+        out.print(plain(f"key: {made['key']}"), highlight=False, markup=False)
         err.print("The key is shown this once: store it now.")
 
     run(action)
@@ -275,7 +290,7 @@ def keys_revoke(ctx: typer.Context, key_id: Annotated[str, typer.Argument(metava
 
     def action() -> None:
         client.send("DELETE", f"/admin/api-keys/{quote(key_id, safe='')}", ok=(204,))
-        out.print(f"revoked {key_id}", highlight=False)
+        out.print(plain(f"revoked {key_id}"), highlight=False, markup=False)
 
     run(action)
 

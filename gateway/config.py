@@ -28,6 +28,12 @@ class GatewaySettings(BaseSettings):
     rate_limit_per_second: float = 100.0
     rate_limit_burst: int = 200
     service_urls: dict[str, str] = {}
+    # A page's form body (the web app reads no more: pages.MAX_FORM_BYTES).
+    web_form_max_bytes: int = 256 * 1024
+    # Addresses (or networks, comma-separated) whose X-Forwarded-Proto/-For the gateway believes.
+    trusted_proxies: str = "127.0.0.1,::1"
+    # Strict-Transport-Security on answers over https; 0 sends none.
+    hsts_seconds: int = 31_536_000
     # The web app signs a browser out after this long without a page request.
     web_session_idle_seconds: int = 1800
 

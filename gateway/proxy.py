@@ -14,17 +14,34 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway import rules
 from gateway.config import GatewaySettings
+from gateway.forwarded import TrustedProxies, with_hsts
 from gateway.upstream import METHODS, UpstreamConnectError, UpstreamProtocolError
 from gateway.web.paths import serves as web_serves
-from shared import context, deadline, errors, identity, metrics
-from shared.middleware import BodyTooLarge, head_as_get, header, in_request_context, limit_receive
+from shared import context, deadline, errors, identity, metrics, storable
+from shared.http_server import extend_body_time
+from shared.middleware import (
+    BodyTooLarge,
+    IncompleteBody,
+    declared_body,
+    head_as_get,
+    header,
+    in_request_context,
+    limit_receive,
+    read_body,
+    refuse_body,
+    replay,
+    too_large,
+)
 from shared.settings import SERVICES
 
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/oauth2-redirect"})
 OPEN_PATHS |= {"/docs/swagger-ui-bundle.js", "/docs/swagger-ui.css", "/docs/favicon.png"}  # /docs's own files
 FORWARDED_HEADERS = frozenset({b"content-type", b"accept", b"idempotency-key"})
 RETURNED_HEADERS = frozenset({b"content-type", b"retry-after", b"idempotent-replayed", b"location"})
-IMPORT_SUFFIX = "/units/import"
+# The one route with a larger body and more time, for the roles that may call it.
+IMPORT_ROUTE = ("POST", "/warranty/units/import")
+IMPORT_ROLES = frozenset({"admin"})
+SERVICE_PREFIXES = tuple(f"/{name}/" for name in SERVICES)
 # What may stay as it is in a forwarded target: printable ASCII; other bytes above 0x7F are
 # percent-encoded (lossless), and a control character or a space refuses the request.
 TARGET_SAFE = bytes(range(0x21, 0x7F))
@@ -81,6 +98,7 @@ class Gateway:
     def __init__(self, app: ASGIApp, settings: GatewaySettings) -> None:
         self.app = app  # the FastAPI app: admin routes, health, docs, and the lifespan
         self.settings = settings
+        self.proxies = TrustedProxies(settings.trusted_proxies)
 
     @property
     def state(self):
@@ -90,6 +108,10 @@ class Gateway:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if self.proxies:
+            self.proxies.apply(scope)
+        if scope["scheme"] == "https" and self.settings.hsts_seconds:
+            send = with_hsts(send, self.settings.hsts_seconds)
         await in_request_context(scope, receive, send, self.handle)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -98,8 +120,16 @@ class Gateway:
             detail = "The request target holds a control character or a space; percent-encode it"
             await errors.problem(400, "invalid_request_target", detail)(scope, receive, send)
             return
+        if b"%00" in scope.get("query_string", b"") and (path in OPEN_PATHS or not path.startswith(SERVICE_PREFIXES)):
+            # As every service refuses it (shared/middleware.py), for the gateway's own routes and pages.
+            await errors.problem(422, "validation_error", "The query holds a NUL character",
+                                 errors=[{"field": "query", "message": "must not contain %00"}])(scope, receive, send)
+            return
         if path in OPEN_PATHS or web_serves(path):  # the web app signs people in itself
-            await self.own(scope, receive, send)
+            limit = self.settings.web_form_max_bytes if web_serves(path) else self.settings.max_body_bytes
+            receive = await self.bounded(scope, receive, send, limit)
+            if receive is not None:
+                await self.own(scope, receive, send)
             return
         caller = await self.state.authenticator.authenticate(api_key(scope))
         if caller is None:
@@ -122,7 +152,29 @@ class Gateway:
             await self.forward(scope, receive, send, service, caller)
             return
         scope.setdefault("state", {})["caller"] = caller
-        await self.own(scope, receive, send)
+        receive = await self.bounded(scope, receive, send, self.settings.max_body_bytes)
+        if receive is not None:
+            await self.own(scope, receive, send)
+
+    async def bounded(self, scope: Scope, receive: Receive, send: Send, limit: int) -> Receive | None:
+        """`receive` for one of the gateway's own routes, bounded to `limit` bytes and complete;
+        None when the request was answered here: 413 for a declared length or a streamed body past
+        the limit, 400 for a body cut short, 422 for JSON text no database stores (shared/storable.py)."""
+        length, chunked, is_json = declared_body(scope)
+        if length is not None and length > limit:
+            await too_large(limit)(scope, receive, send)
+            return None
+        if is_json and (length or chunked) or length is None and chunked:
+            # Our own routes take small bodies: read whole here, checked as every service checks its own.
+            try:
+                body = await read_body(receive, limit, length)
+                if is_json and (wrong := storable.unstorable_fields(body)):
+                    raise errors.Unprocessable("A text field holds a character no database stores", errors=wrong)
+            except (BodyTooLarge, IncompleteBody, errors.Unprocessable) as exc:
+                await refuse_body(exc, limit, scope, receive, send)
+                return None
+            return replay(body, receive)
+        return limit_receive(receive, limit, length) if length else receive
 
     async def own(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The gateway's own routes; HEAD wherever GET."""
@@ -137,12 +189,22 @@ class Gateway:
             allow = ", ".join(sorted(METHODS))
             await errors.problem(405, "method_not_allowed", detail, headers={"Allow": allow})(scope, receive, send)
             return
-        is_import = path.endswith(IMPORT_SUFFIX)
+        is_import = scope["method"] == IMPORT_ROUTE[0] and path == IMPORT_ROUTE[1] and caller.role in IMPORT_ROLES
         limit = self.settings.import_max_body_bytes if is_import else self.settings.max_body_bytes
+        length, _chunked, _json = declared_body(scope)
+        if length is not None and length > limit:
+            await too_large(limit)(scope, receive, send)
+            return
+        if is_import:
+            extend_body_time(scope, self.settings.gateway_import_timeout_seconds)
         try:
-            body = await read_body(scope, receive, limit)
-        except BodyTooLarge as exc:
-            await errors.problem(413, exc.code, exc.detail)(scope, receive, send)
+            # Nothing is sent on from a body that did not come in full.
+            body = await read_body(receive, limit, length)
+        except BodyTooLarge:
+            await too_large(limit)(scope, receive, send)
+            return
+        except IncompleteBody as exc:
+            await errors.problem(exc.status, exc.code, exc.detail)(scope, receive, send)
             return
         headers = [(k, v) for k, v in scope["headers"] if k in FORWARDED_HEADERS]
         target = upstream_target(scope, service)
@@ -211,19 +273,3 @@ class Gateway:
                            station=getattr(caller, "station", "")),
             request_id=context.request_id() or "", deadline_ms=deadline.header_for_call(wait),
         )
-
-
-async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
-    length = header(scope, b"content-length")
-    if length is not None and length.isdigit() and int(length) > limit:
-        raise BodyTooLarge(f"The body is larger than {limit} bytes")
-    counted = limit_receive(receive, limit)
-    chunks = []
-    while True:
-        message = await counted()
-        if message["type"] == "http.disconnect":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)

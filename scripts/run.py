@@ -64,6 +64,9 @@ def start(name: str, env: dict[str, str]) -> subprocess.Popen:
         # What the HTTP parser refuses (a raw control character in the target) is a problem+json 400 too.
         "--http", HTTP_PROTOCOL,
     ]
+    if name == "gateway":
+        # X-Forwarded-* are believed from TRUSTED_PROXIES alone (gateway/forwarded.py), not by uvicorn.
+        command.append("--no-proxy-headers")
     return subprocess.Popen(command, env=env)
 
 

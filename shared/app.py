@@ -46,7 +46,7 @@ def create_service_app(
     title: str,
     routers: Sequence[APIRouter],
     clock: clocks.Clock | None = None,
-    large_body_paths: dict[str, int] | None = None,
+    large_body_paths: dict[str, int] | None = None,  # {"POST /units/import": bytes}: routes named exactly
     on_startup: Callable[[FastAPI], None] | None = None,
     transports: dict | None = None,
     peers: tuple[str, ...] = (),

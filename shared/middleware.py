@@ -12,7 +12,7 @@ import uuid
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared import context, deadline, errors, identity, metrics
+from shared import context, deadline, errors, identity, metrics, storable
 
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json"})
 log = structlog.get_logger("access")
@@ -36,19 +36,90 @@ class BodyTooLarge(errors.ServiceError):
     status, code, title = 413, "payload_too_large", "The request body is too large"
 
 
-def limit_receive(receive: Receive, limit: int) -> Receive:
+class IncompleteBody(errors.ServiceError):
+    status, code, title = 400, "incomplete_body", "The request body did not arrive in full"
+
+
+def too_large(limit: int):
+    """The 413 answer; the connection is closed after it (the rest of the body is not read)."""
+    return errors.problem(413, "payload_too_large", f"The body is larger than {limit} bytes",
+                          headers={"Connection": "close"})
+
+
+def declared_body(scope: Scope) -> tuple[int | None, bool, bool]:
+    """(Content-Length as a number, None if absent or not a number; whether Transfer-Encoding is set;
+    whether the body says it is JSON)."""
+    length = chunked = None
+    is_json = False
+    for key, value in scope["headers"]:  # all in one pass
+        if key == b"content-length":
+            length = length if length is not None else value
+        elif key == b"transfer-encoding":
+            chunked = chunked or value
+        elif key == b"content-type":
+            is_json = b"json" in value.lower()
+    return (int(length) if length is not None and length.isdigit() else None), bool(chunked), is_json
+
+
+def replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that gives `body` (read already) as the whole body, then whatever comes after."""
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replayed
+
+
+async def refuse_body(error: errors.ServiceError, limit: int, scope: Scope, receive: Receive, send: Send) -> None:
+    if isinstance(error, BodyTooLarge):
+        await too_large(limit)(scope, receive, send)
+    else:
+        await errors.problem(error.status, error.code, error.detail, **error.extra)(scope, receive, send)
+
+
+def limit_receive(receive: Receive, limit: int, expected: int | None = None) -> Receive:
+    """`receive`, raising BodyTooLarge past `limit` bytes, and IncompleteBody when the body ends
+    short of `expected` bytes or the client leaves before its end (nothing is done with part of a body)."""
     seen = 0
+    done = False
 
     async def counted() -> Message:
-        nonlocal seen
+        nonlocal seen, done
         message = await receive()
+        if done:
+            return message
         if message["type"] == "http.request":
             seen += len(message.get("body", b""))
             if seen > limit:
                 raise BodyTooLarge(f"The body is larger than {limit} bytes")
+            if not message.get("more_body", False):
+                done = True
+                if expected is not None and seen != expected:
+                    raise IncompleteBody(f"The body has {seen} of its {expected} bytes")
+        elif message["type"] == "http.disconnect":
+            raise IncompleteBody("The client left before the body's end")
         return message
 
     return counted
+
+
+async def read_body(receive: Receive, limit: int, expected: int | None = None) -> bytes:
+    """The whole body, bounded and complete (limit_receive's errors), without a copy when it came at once."""
+    counted = limit_receive(receive, limit, expected)
+    message = await counted()
+    body = message.get("body", b"")
+    if not message.get("more_body", False):
+        return body
+    chunks = [body]
+    while message.get("more_body", False):
+        message = await counted()
+        chunks.append(message.get("body", b""))
+    return b"".join(chunks)
 
 
 async def in_request_context(scope: Scope, receive: Receive, send: Send, handle) -> None:
@@ -91,34 +162,9 @@ async def answer_unexpected(exc: Exception, scope: Scope, receive: Receive, send
         await response(scope, receive, send)
 
 
-async def buffered(receive: Receive, limit: int) -> Receive:
-    counted = limit_receive(receive, limit)
-    chunks = []
-    while True:
-        message = await counted()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    body = b"".join(chunks)
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if sent:
-            return await receive()
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return replay
-
-
-def body_limit_for(path: str, default: int, large_paths: dict[str, int]) -> int:
-    for prefix, limit in large_paths.items():
-        if path.startswith(prefix):
-            return limit
-    return default
+def body_limit_for(method: str, path: str, default: int, large_routes: dict[str, int]) -> int:
+    """The body limit of one route: `large_routes` names routes exactly, "POST /units/import"."""
+    return large_routes.get(f"{method} {path}", default) if large_routes else default
 
 
 def bad_path(scope: Scope) -> bool:
@@ -170,31 +216,29 @@ class ServiceMiddleware:
             await errors.problem(422, "validation_error", "The query holds a NUL character",
                                  errors=[{"field": "query", "message": "must not contain %00"}])(scope, receive, send)
             return
-        limit = body_limit_for(path, self.max_body_bytes, self.large_body_paths)
-        length = chunked = None
-        for key, value in scope["headers"]:  # both in one pass
-            if key == b"content-length":
-                length = length if length is not None else value.decode("latin-1")
-            elif key == b"transfer-encoding":
-                chunked = chunked or value
-        if length is not None and length.isdigit() and int(length) > limit:
-            await errors.problem(413, "payload_too_large", f"The body is larger than {limit} bytes")(
-                scope, receive, send)
+        limit = body_limit_for(scope["method"], path, self.max_body_bytes, self.large_body_paths)
+        length, chunked, is_json = declared_body(scope)
+        if length is not None and length > limit:
+            await too_large(limit)(scope, receive, send)
             return
-        if length is None and chunked:
-            # A streamed body of unknown length: read it here, so that too much is a 413
-            # and not a parse error further in.
+        if is_json and (length or chunked) or length is None and chunked:
+            # A JSON body is read here whole, to refuse text no database stores in any field of any
+            # route (shared/storable.py); a streamed body of unknown length too, so that too much is
+            # a 413 and not a parse error further in.
             try:
-                receive = await buffered(receive, limit)
-            except BodyTooLarge as exc:
-                await errors.problem(413, exc.code, exc.detail)(scope, receive, send)
+                body = await read_body(receive, limit, length)
+                if is_json and (wrong := storable.unstorable_fields(body)):
+                    raise errors.Unprocessable("A text field holds a character no database stores", errors=wrong)
+            except (BodyTooLarge, IncompleteBody, errors.Unprocessable) as exc:
+                await refuse_body(exc, limit, scope, receive, send)
                 return
+            receive, length, chunked = replay(body, receive), None, False
         if scope["method"] == "HEAD":
             scope, send = head_as_get(scope, send)
         token = deadline.start(at)
         try:
             if length is not None or chunked:
-                receive = limit_receive(receive, limit)
+                receive = limit_receive(receive, limit, length)
             # else no body can come (HTTP/1.1 without Content-Length or Transfer-Encoding): nothing to count
             await run_until(at, self.app, scope, receive, send)
         finally:

@@ -2,6 +2,7 @@
 
 import asyncio
 from typing import Annotated
+from urllib.parse import quote, unquote
 
 from fastapi import APIRouter, Depends
 
@@ -27,7 +28,9 @@ STATION_COOKIE = "aftersales_station"
 @router.get("/app/station/tickets")
 async def station_tickets(page: FieldPage):
     asked = page.request.query_params.get("station")
-    station = (asked if asked is not None else page.request.cookies.get(STATION_COOKIE, "")).strip()[:100]
+    # The cookie holds the code percent-encoded: a header carries no 济南站 as it is.
+    remembered = unquote(page.request.cookies.get(STATION_COOKIE, ""))
+    station = (asked if asked is not None else remembered).strip()[:100]
     answers = await asyncio.gather(*[
         pages.call(page, "GET", "/servicedesk/tickets", query={"status": status, "station": station, "limit": 500})
         for status in ("dispatched", "on_site")]) if station else []
@@ -39,8 +42,8 @@ async def station_tickets(page: FieldPage):
                       station=station, trouble=pages.trouble(page, failed.problem) if failed else None)
     if asked is not None:
         # The station's code is remembered on this phone, so the list opens on it next time.
-        response.set_cookie(STATION_COOKIE, station, max_age=365 * 86400, httponly=True, samesite="strict",
-                            secure=pages.is_https(page.request), path="/app/station")
+        response.set_cookie(STATION_COOKIE, quote(station, safe=""), max_age=365 * 86400, httponly=True,
+                            samesite="strict", secure=pages.is_https(page.request), path="/app/station")
     return response
 
 

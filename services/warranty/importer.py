@@ -24,6 +24,7 @@ from services.warranty.domain.terms import DEFAULT_REGION
 from services.warranty.models import PolicyVersion, RegionCalendar, Unit
 from services.warranty.schemas import SERIAL_PATTERN, UnitCreate
 from shared.db import Database
+from shared.storable import storable
 from shared.types import iso_date
 
 CSV_COLUMNS = frozenset({
@@ -63,9 +64,18 @@ def _parse_csv_text(text: str) -> list[dict]:
         )
     width = len(header)
     at = {name: header.index(name) if name in header else None for name in CSV_COLUMNS}
+    if text.count("\n") > MAX_ROWS:
+        # Perhaps too many rows: count them before building any (near-empty rows cost more built than sent).
+        _count_rows(csv.reader(io.StringIO(text, newline="")))
+    has_nul = "\x00" in text  # no database stores one: those rows are reported, never inserted
     rows = []
     for values in reader:
         if not values:
+            continue
+        if len(rows) == MAX_ROWS:
+            raise errors.InvalidImport(f"At most {MAX_ROWS} rows per import")
+        if has_nul and any("\x00" in value for value in values):
+            rows.append({"__error__": ("invalid_row", "a value holds a NUL character")})
             continue
         if len(values) > width:
             rows.append({"__error__": ("invalid_row", "the row has more values than the header has columns")})
@@ -76,6 +86,16 @@ def _parse_csv_text(text: str) -> list[dict]:
                   for name, i in at.items() if i is not None}
         rows.append(_unit_body(record))
     return rows
+
+
+def _count_rows(reader) -> None:
+    next(reader, None)  # the header
+    count = 0
+    for values in reader:
+        if values:
+            count += 1
+            if count > MAX_ROWS:
+                raise errors.InvalidImport(f"At most {MAX_ROWS} rows per import")
 
 
 def _unit_body(record: dict) -> dict:
@@ -98,8 +118,12 @@ def parse_json(raw: bytes) -> list[dict]:
         data = json.loads(raw)
     except ValueError as exc:
         raise errors.InvalidImport("The body is not valid JSON") from exc
+    except RecursionError as exc:  # nested thousands deep: no unit is
+        raise errors.InvalidImport("The JSON is nested too deep") from exc
     if not isinstance(data, list):
         raise errors.InvalidImport("A JSON import is a list of units")
+    if len(data) > MAX_ROWS:
+        raise errors.InvalidImport(f"At most {MAX_ROWS} rows per import")
     return data
 
 
@@ -350,5 +374,6 @@ def _insert(session: Session, rows: list[dict]) -> None:
 
 
 def _problem(row: int, serial, code: str, message: str) -> dict:
-    return {"row": row, "serial_number": serial if isinstance(serial, str) else None,
+    # A serial no answer can carry (a lone surrogate, from a JSON escape) is not echoed.
+    return {"row": row, "serial_number": serial if isinstance(serial, str) and storable(serial) else None,
             "code": code, "message": message}

@@ -25,6 +25,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         title="Warranty service",
         routers=[routes.router],
         clock=clock,
-        large_body_paths={"/units/import": IMPORT_MAX_BYTES},
+        large_body_paths={"POST /units/import": IMPORT_MAX_BYTES},  # this route exactly
         on_startup=on_startup,
     )
