@@ -21,6 +21,12 @@ from pydantic import (
 from shared.types import Count, DecimalIn, IsoDate, Money, StrictModel, Text
 
 SERIAL_PATTERN = re.compile(r"^[A-Z0-9-]{6,40}$")
+# 统一社会信用代码 (18 characters) or an older taxpayer number (15 to 20 characters).
+TAXPAYER_PATTERN = re.compile(r"^[0-9A-Z]{15,20}$")
+# A fapiao number: 8 digits on a paper or older electronic VAT invoice (its 10- or 12-digit code is a
+# separate field), 20 digits on a fully digitalised e-invoice (数电发票).
+FAPIAO_PATTERN = re.compile(r"^(\d{8}|\d{20})$")
+PaymentMethod = Literal["cash", "bank_transfer", "wechat_pay", "alipay"]
 REGION_PATTERN = re.compile(r"^[a-z0-9_-]{1,40}$")
 
 
@@ -62,6 +68,20 @@ def _hours(value: Decimal) -> Decimal:
     if value > 1000:
         raise ValueError("at most 1000 hours")
     return value
+
+
+def _taxpayer_id(value: str) -> str:
+    code = value.strip().upper()
+    if not TAXPAYER_PATTERN.match(code):
+        raise ValueError("a taxpayer id is 15 to 20 letters and digits (the unified social credit code has 18)")
+    return code
+
+
+def _fapiao(value: str) -> str:
+    number = value.strip()
+    if not FAPIAO_PATTERN.match(number):
+        raise ValueError("a fapiao number is 8 digits (paper or older e-invoice) or 20 digits (数电发票)")
+    return number
 
 
 Serial = Annotated[str, Field(max_length=100), AfterValidator(_serial)]
@@ -109,6 +129,38 @@ class RateCardPage(BaseModel):
     next_cursor: str | None
 
 
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class CompanyUpdate(StrictModel):
+    name: Line
+    address: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+    taxpayer_id: Annotated[str, Field(max_length=40), AfterValidator(_taxpayer_id)]
+    bank: Line
+    account: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9][0-9 -]{3,38}[0-9]$")]
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9+][0-9 ()+-]{2,38}$")]
+
+    def fields(self) -> dict:
+        return self.model_dump()
+
+
+class CompanyRead(BaseModel):
+    version: int
+    name: str
+    address: str
+    taxpayer_id: str
+    bank: str
+    account: str
+    phone: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, company) -> "CompanyRead":
+        return cls(version=company.id, name=company.name, address=company.address,
+                   taxpayer_id=company.taxpayer_id, bank=company.bank, account=company.account,
+                   phone=company.phone, created_at=company.created_at)
+
+
 class ContractCreate(StrictModel):
     customer: Text
     serial_numbers: Annotated[list[Serial], Field(min_length=1, max_length=500)]
@@ -145,9 +197,10 @@ class ContractRead(BaseModel):
     created_at: datetime
     status: Literal["active", "cancelled"] = "active"
     cancellation: CancellationRead | None = None
+    ended: bool = Field(False, description="Ended early (cancelled), or past its last day")
 
     @classmethod
-    def of(cls, contract, serial_numbers: list[str]) -> "ContractRead":
+    def of(cls, contract, serial_numbers: list[str], *, today: date | None = None) -> "ContractRead":
         cancellation = None
         if contract.cancelled_at is not None:
             cancellation = CancellationRead(at=contract.cancelled_at, reason=contract.cancel_reason or "",
@@ -157,6 +210,7 @@ class ContractRead(BaseModel):
             starts_on=contract.starts_on, ends_on=contract.ends_on, includes_labor=contract.includes_labor,
             parts_discount_pct=contract.parts_discount_pct, region=contract.region,
             created_at=contract.created_at, status=contract.status or "active", cancellation=cancellation,
+            ended=contract.status == "cancelled" or (today is not None and contract.ends_on < today),
         )
 
 
@@ -176,6 +230,10 @@ class ContractPage(BaseModel):
 class VisitRead(BaseModel):
     date: date
     kind: Literal["inspection", "maintenance"]
+    state: Literal["planned", "done", "missed"] = Field(
+        "planned", description="missed: its day has passed without a record of the visit")
+    rest_day: bool = Field(False, description="The day falls on a weekend")
+    next_working_day: date | None = Field(None, description="On a rest day: the next working day, a suggestion")
 
 
 class CertificateIn(StrictModel):
@@ -232,6 +290,49 @@ class RatesUsed(BaseModel):
     currency: str
 
 
+class ActorRead(BaseModel):
+    kind: str
+    id: str
+    name: str
+
+
+class CustomerRead(BaseModel):
+    name: str
+    address: str | None
+
+
+class PaymentRead(BaseModel):
+    method: PaymentMethod | None = Field(description="None on a bill that charged nothing (settled when issued)")
+    reference: str | None
+    taken_by: ActorRead | None
+
+
+class FapiaoRead(BaseModel):
+    number: str
+    issued_on: date
+    recorded_at: datetime
+
+
+class PaymentIn(StrictModel):
+    method: PaymentMethod
+    reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"method": "wechat_pay", "reference": "4200001234202611280012345678"}]})
+
+
+class FapiaoIn(StrictModel):
+    number: Annotated[str, Field(max_length=40), AfterValidator(_fapiao)]
+    issued_on: IsoDate
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"number": "26372000000012345678", "issued_on": "2026-11-28"}]})
+
+
+def _actor(value) -> ActorRead | None:
+    return ActorRead(**value) if isinstance(value, dict) else None
+
+
 class BillRead(BaseModel):
     number: str
     status: Literal["issued", "paid", "void"]
@@ -258,17 +359,28 @@ class BillRead(BaseModel):
     issued_at: datetime
     paid_at: datetime | None
     voided_at: datetime | None
+    customer: CustomerRead | None = None
+    company: CompanyRead | None = Field(None, description="The company as it stood when the bill was issued")
+    issued_by: ActorRead | None = None
+    payment: PaymentRead | None = None
+    voided_by: ActorRead | None = None
+    fapiao: FapiaoRead | None = None
+    replaces: str | None = Field(None, description="The void bill of the same repair this one replaces")
+    replaced_by: str | None = Field(None, description="The bill that replaces this void one")
 
     @classmethod
-    def of(cls, bill, lines, links) -> "BillRead":
+    def of(cls, bill, lines, links, company=None) -> "BillRead":
+        lost = [k.reservation_id for k in links if k.state == "lost"]
         return cls(
             number=bill.number, status=bill.status, serial_number=bill.serial_number,
             repair_reference=bill.repair_reference, performed_on=bill.performed_on, component=bill.component,
             causes=bill.causes,
             claim=ClaimRead(id=bill.claim_id, decision=bill.claim_decision, reasons=bill.claim_reasons or []),
             contract_id=bill.contract_id,
-            reservation_ids=[k.reservation_id for k in links if k.state == "consumed"],
-            unbilled_reservation_ids=[k.reservation_id for k in links if k.state == "lost"],
+            # What the bill was asked for, less what inventory would no longer issue: the same as its
+            # consumed links, and still right once a replacing bill has taken those links over.
+            reservation_ids=[rid for rid in bill.reservation_ids if rid not in lost],
+            unbilled_reservation_ids=lost,
             labor_hours=bill.labor_hours, visits=bill.visits,
             lines=[LineRead(kind=x.kind, description=x.description, qty=x.qty, unit_price=x.unit_price,
                             amount=x.amount) for x in lines],
@@ -277,9 +389,39 @@ class BillRead(BaseModel):
             rates=RatesUsed(version=bill.rate_card_version, labor_rate_per_hour=bill.labor_rate_per_hour,
                             callout_fee=bill.callout_fee, vat_rate=bill.vat_rate, currency=bill.currency),
             issued_at=bill.issued_at, paid_at=bill.paid_at, voided_at=bill.voided_at,
+            customer=CustomerRead(name=bill.customer_name, address=bill.customer_address)
+            if bill.customer_name else None,
+            company=CompanyRead.of(company) if company is not None else None,
+            issued_by=_actor(bill.issued_by),
+            payment=PaymentRead(method=bill.payment_method, reference=bill.payment_reference,
+                                taken_by=_actor(bill.paid_by)) if bill.paid_at is not None else None,
+            voided_by=_actor(bill.voided_by),
+            fapiao=FapiaoRead(number=bill.fapiao_number, issued_on=bill.fapiao_issued_on,
+                              recorded_at=bill.fapiao_recorded_at) if bill.fapiao_number else None,
+            replaces=bill.replaces, replaced_by=bill.replaced_by,
         )
 
 
 class BillPage(BaseModel):
     items: list[BillRead]
     next_cursor: str | None
+
+
+class BillingReportRow(BaseModel):
+    key: str = Field(description="The month, YYYY-MM (China Standard Time)")
+    name: str = Field(description="The month as a reader names it")
+    issued: int = Field(description="Bills issued in the month")
+    paid: int = Field(description="Of those, paid now")
+    voided: int = Field(description="Of those, void now")
+    net: Money = Field(description="Net of the month's bills that stand (a void bill adds nothing)")
+    vat: Money
+    total: Money
+
+
+class BillingReport(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: date = Field(alias="from")
+    to: date
+    group_by: Literal["month"]
+    rows: list[BillingReportRow]
