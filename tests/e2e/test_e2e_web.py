@@ -214,6 +214,8 @@ def test_billing_bills_a_repair_from_its_reservation_and_marks_it_paid(platform,
     assert by_id(browser, "total").text == "¥1,469.00"
     assert "压缩机 7.2 kW" in by_id(browser, "bill-lines").text
     assert "不属于保修范围" in by_id(browser, "bill").text
+    by_id(browser, "method").find_element("css selector", "option[value=cash]").click()  # how it was paid
+    browser.execute_script("window.confirm = () => true")  # the page asks before marking it paid
     by_id(browser, "pay").click()
     wait_for_path(browser, "done=paid")
     assert by_id(browser, "bill").get_attribute("data-status") == "paid"
