@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from services.billing import errors, trail
 from services.billing.models import Company
-from services.billing.schemas import CompanyUpdate
+from services.billing.settlement_schemas import CompanyUpdate
 from shared.context import Caller
 
 FIELDS = ("name", "address", "taxpayer_id", "bank", "account", "phone")

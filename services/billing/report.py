@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from services.billing import errors
 from services.billing.domain.days import BUSINESS_TZ
 from services.billing.models import INVOICE_STATUSES, Bill
-from services.billing.schemas import BillingReport, BillingReportRow
+from services.billing.settlement_schemas import BillingReport, BillingReportRow
 
 MAX_MONTHS = 120
 CENT = Decimal("0.01")

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from services.billing import examples, report
-from services.billing.schemas import BillingReport
+from services.billing.settlement_schemas import BillingReport
 from shared import openapi
 from shared.deps import Uow
 

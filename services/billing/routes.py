@@ -14,20 +14,17 @@ from services.billing.domain.days import business_day
 from services.billing.schemas import (
     BillPage,
     BillRead,
-    CompanyRead,
-    CompanyUpdate,
     ContractCancel,
     ContractCreate,
     ContractPage,
     ContractRead,
-    FapiaoIn,
-    PaymentIn,
     RateCardPage,
     RateCardRead,
     RateCardUpdate,
     RepairCreate,
     VisitRead,
 )
+from services.billing.settlement_schemas import CompanyRead, CompanyUpdate, FapiaoIn, PaymentIn
 from shared import deadline, idempotency, openapi, pagination
 from shared import errors as shared_errors
 from shared.context import Caller
