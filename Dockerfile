@@ -12,6 +12,11 @@ ENV PYTHONUNBUFFERED=1 \
 
 WORKDIR /app
 
+# A CJK TrueType face, embedded in the printed bills (services/billing/bill_pdf.py).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-wqy-microhei \
+    && rm -rf /var/lib/apt/lists/*
+
 # The pinned dependencies first: this layer is rebuilt only when the pins change.
 COPY pyproject.toml constraints.txt ./
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \

@@ -20,6 +20,7 @@ RULES: tuple[tuple[frozenset[str] | None, re.Pattern, frozenset[str]], ...] = tu
         (READ, r"^/inventory/", EVERYONE),
         (ANY, r"^/inventory/(parts|models|warehouses)(/|$)", {"admin"}),
         (ANY, r"^/inventory/", {"admin", "warehouse"}),
+        (frozenset({"PUT"}), r"^/billing/company$", {"admin"}),
         (ANY, r"^/billing/", {"admin", "billing"}),
         (READ, r"^/servicedesk/tickets(/|$)", {"desk", "station"}),
         (frozenset({"POST"}), r"^/servicedesk/tickets/[^/]+/(arrive|pause|resume|resolve)$", {"desk", "station"}),

@@ -52,8 +52,15 @@ class TestDatabase:
     def reset(self) -> None:
         with self.engine.begin() as conn:
             if is_sqlite(self.url):
+                # An append-only table's triggers refuse DELETE (TRUNCATE on PostgreSQL fires none):
+                # set aside while emptying, then put back.
+                triggers = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")).all()
+                for name, _sql in triggers:
+                    conn.execute(text(f'DROP TRIGGER "{name}"'))
                 for table in reversed(self.tables):
                     conn.execute(table.delete())
+                for _name, sql in triggers:
+                    conn.execute(text(sql))
             elif self.tables:
                 names = ", ".join(f'"{t.name}"' for t in self.tables)
                 # Sequences keep counting, so the seeded ids never collide with new rows.

@@ -1,7 +1,11 @@
 """The billing office's pages: bill a repair from its reservations, the bill (screen, print, PDF),
-pay or void it; maintenance contracts, their planned visits as a calendar, cancelling one."""
+pay it (by a method picked from a list), record its fapiao, void it and bill the repair again;
+maintenance contracts, their planned visits as a calendar, cancelling one; the company on the bills."""
 
+import hashlib
+import json
 import re
+import uuid
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from itertools import groupby
@@ -21,7 +25,13 @@ DONE = {
     "void": i18n.N_("The bill is void."),
     "cancelled": i18n.N_("The contract was cancelled."),
     "created": i18n.N_("The contract was saved."),
+    "fapiao": i18n.N_("The fapiao number was recorded."),
+    "company": i18n.N_("The company details were saved."),
 }
+PAYMENT_METHODS = {"cash": i18n.N_("Cash"), "bank_transfer": i18n.N_("Bank transfer"),
+                   "wechat_pay": i18n.N_("WeChat Pay"), "alipay": i18n.N_("Alipay")}
+VISIT_STATES = {"planned": i18n.N_("Planned"), "done": i18n.N_("Done"), "missed": i18n.N_("Missed")}
+COMPANY_FIELDS = ("name", "address", "taxpayer_id", "bank", "account", "phone")
 
 
 def done_text(page: Page) -> str:
@@ -39,8 +49,25 @@ async def invoices(page: BillingPage):
                         rows=pages.items(answer), trouble=pages.trouble(page, answer.problem))
 
 
+async def prefill_from(page: Page, number: str) -> None:
+    """Billing a repair again after its bill was voided: the form starts as that bill was."""
+    if not INVOICE_NUMBER.match(number) or page.form:
+        return
+    answer = await pages.call(page, "GET", f"/billing/invoices/{seg(number)}")
+    if not answer.ok or answer.data.get("status") != "void":
+        return
+    bill = answer.data
+    page.form = {"repair_reference": [bill["repair_reference"]], "serial_number": [bill["serial_number"]],
+                 "more_reservations": [", ".join(str(r) for r in bill["reservation_ids"])],
+                 "performed_on": [bill["performed_on"]], "component": [bill["component"]],
+                 "causes": list(bill["causes"]), "labor_hours": [bill["labor_hours"]],
+                 "visits": [str(bill["visits"])], "has_certificate": ["no"], "reissue": [number]}
+
+
 async def repair_form(page: Page, *, status: int = 200, trouble=None):
     params = page.request.query_params
+    if params.get("reissue"):
+        await prefill_from(page, params["reissue"].strip())
     reference = page.value("repair_reference") or params.get("repair_reference", "").strip()
     serial = page.value("serial_number") or params.get("serial_number", "").strip().upper()
     found = lookup_trouble = None
@@ -53,7 +80,8 @@ async def repair_form(page: Page, *, status: int = 200, trouble=None):
     return pages.render(page, "billing/repair.html", status=status, trouble=trouble, lookup_trouble=lookup_trouble,
                         reference=reference, serial=serial, found=found, today=today,
                         chosen_component=page.value("component"), chosen_causes=page.values("causes"),
-                        chosen_reservations=page.values("reservation_ids"))
+                        chosen_reservations=page.values("reservation_ids"),
+                        listed_before=page.value("listed") == "yes", reissue=page.value("reissue"))
 
 
 @router.get("/repair")
@@ -109,6 +137,18 @@ def repair_body(page: Page) -> tuple[dict | None, list[str]]:
             "visits": int(visits)}, []
 
 
+def submission_key(page: Page, body: dict) -> str:
+    """The Idempotency-Key of one submission: the form's nonce and what it says.
+
+    Sent again as it was (a double press, a retry after an outage), it is the same request, resumed or
+    replayed; corrected after a refusal (a wrong serial), it is a new one. The nonce keeps two forms
+    that happen to say the same thing (two repairs alike) from being taken for one.
+    """
+    nonce = page.value("form_nonce") or uuid.uuid4().hex
+    content = json.dumps([nonce, body], sort_keys=True, separators=(",", ":"))
+    return "web-" + hashlib.sha256(content.encode()).hexdigest()[:40]
+
+
 @router.post("/repair")
 async def bill_repair(page: BillingPage):
     body, missing = repair_body(page)
@@ -116,7 +156,7 @@ async def bill_repair(page: BillingPage):
         return await repair_form(page, status=422,
                                  trouble={**pages.trouble(page, None, code="bad_input"), "fields": missing})
     answer = await pages.call(page, "POST", "/billing/repairs", json_body=body,
-                              idempotency_key=page.value("idempotency_key") or None)
+                              idempotency_key=submission_key(page, body))
     if not answer.ok:
         return await repair_form(page, status=answer.status, trouble=pages.trouble(page, answer.problem))
     return pages.redirect(page, f"/app/billing/invoices/{seg(answer.data['number'])}")
@@ -151,7 +191,8 @@ async def invoice(page: BillingPage, number: str):
     bill, trouble, status = await load_bill(page, number)
     if bill is None:
         return pages.render(page, "error.html", status=status, trouble=trouble)
-    return pages.render(page, "billing/invoice.html", bill=bill, trouble=None, done=done_text(page))
+    return pages.render(page, "billing/invoice.html", bill=bill, trouble=None, done=done_text(page),
+                        payment_methods=PAYMENT_METHODS, today=station.today_in_china(page).isoformat())
 
 
 @router.get("/invoices/{number}/print")
@@ -160,31 +201,52 @@ async def invoice_print(page: BillingPage, number: str):
     if bill is None:
         return pages.render(page, "error.html", status=status, trouble=trouble)
     unit = await pages.call(page, "GET", f"/warranty/units/{seg(bill['serial_number'])}")
-    return pages.render(page, "billing/print.html", bill=bill, unit=unit.data if unit.ok else None)
+    return pages.render(page, "billing/print.html", bill=bill, unit=unit.data if unit.ok else None,
+                        payment_methods=PAYMENT_METHODS)
 
 
-async def invoice_action(page: Page, number: str, action: str):
+async def invoice_action(page: Page, number: str, action: str, *, method: str = "POST", body: dict | None = None,
+                         done: str = ""):
     if not INVOICE_NUMBER.match(number):
         return pages.render(page, "error.html", status=404,
                             trouble=pages.trouble(page, None, code="invoice_not_found"))
-    answer = await pages.call(page, "POST", f"/billing/invoices/{seg(number)}/{action}")
-    if not answer.ok:
+    answer = None
+    if body is not None:
+        answer = await pages.call(page, method, f"/billing/invoices/{seg(number)}/{action}", json_body=body)
+    if answer is None or not answer.ok:
         bill, trouble, status = await load_bill(page, number)
         if bill is None:
             return pages.render(page, "error.html", status=status, trouble=trouble)
-        return pages.render(page, "billing/invoice.html", status=answer.status, bill=bill,
-                            trouble=pages.trouble(page, answer.problem), done="")
-    return pages.redirect(page, f"/app/billing/invoices/{seg(number)}?done={'paid' if action == 'pay' else 'void'}")
+        problem = answer.problem if answer is not None else None
+        return pages.render(page, "billing/invoice.html", status=answer.status if answer is not None else 422,
+                            bill=bill, trouble=pages.trouble(page, problem, code=None if problem else "bad_input"),
+                            done="", payment_methods=PAYMENT_METHODS, today=station.today_in_china(page).isoformat())
+    return pages.redirect(page, f"/app/billing/invoices/{seg(number)}?done={done}")
 
 
 @router.post("/invoices/{number}/pay")
 async def pay(page: BillingPage, number: str):
-    return await invoice_action(page, number, "pay")
+    method = page.value("method")
+    body = {"method": method} if method in PAYMENT_METHODS else None
+    if body is not None and page.value("reference"):
+        body["reference"] = page.value("reference")[:100]
+    return await invoice_action(page, number, "pay", body=body, done="paid")
 
 
 @router.post("/invoices/{number}/void")
 async def void(page: BillingPage, number: str):
-    return await invoice_action(page, number, "void")
+    return await invoice_action(page, number, "void", body={}, done="void")
+
+
+@router.post("/invoices/{number}/fapiao")
+async def fapiao(page: BillingPage, number: str):
+    fapiao_number, issued_on = re.sub(r"\s+", "", page.value("fapiao_number")), page.value("fapiao_issued_on")
+    try:
+        date.fromisoformat(issued_on)
+        body = {"number": fapiao_number, "issued_on": issued_on} if fapiao_number.isdigit() else None
+    except ValueError:
+        body = None
+    return await invoice_action(page, number, "fapiao", method="PUT", body=body, done="fapiao")
 
 
 async def contracts_page(page: Page, *, status: int = 200, trouble=None):
@@ -225,7 +287,9 @@ async def create_contract(page: BillingPage):
 
 def calendar(visits: list[dict]) -> list[tuple[str, list[dict]]]:
     """The planned visits grouped by month, in order."""
-    dated = sorted(({**v, "day": date.fromisoformat(v["date"])} for v in visits), key=lambda v: v["day"])
+    dated = sorted(({**v, "day": date.fromisoformat(v["date"]),
+                     "next_day": date.fromisoformat(v["next_working_day"]) if v.get("next_working_day") else None}
+                    for v in visits), key=lambda v: v["day"])
     return [(month, list(group)) for month, group in groupby(dated, key=lambda v: v["day"].replace(day=1))]
 
 
@@ -237,7 +301,7 @@ async def contract_page(page: Page, contract_id: int, *, status: int = 200, trou
     months = calendar(visits.data) if visits.ok and isinstance(visits.data, list) else []
     return pages.render(page, "billing/contract.html", status=status, contract=answer.data, months=months,
                         visits_trouble=pages.trouble(page, visits.problem), trouble=trouble,
-                        today=station.today_in_china(page), done=done_text(page))
+                        today=station.today_in_china(page), done=done_text(page), visit_states=VISIT_STATES)
 
 
 @router.get("/contracts/{contract_id}")
@@ -261,3 +325,28 @@ async def cancel_contract(page: BillingPage, contract_id: int):
         return await contract_page(page, contract_id, status=answer.status,
                                    trouble=pages.trouble(page, answer.problem))
     return pages.redirect(page, f"/app/billing/contracts/{seg(contract_id)}?done=cancelled")
+
+
+async def company_page(page: Page, *, status: int = 200, trouble=None):
+    answer = await pages.call(page, "GET", "/billing/company")
+    company = answer.data if answer.ok else None
+    if not answer.ok and answer.status != 404:
+        trouble = trouble or pages.trouble(page, answer.problem)
+    return pages.render(page, "billing/company.html", status=status, company=company, trouble=trouble,
+                        done=done_text(page), may_change=page.caller.role == "admin")
+
+
+@router.get("/company")
+async def company(page: BillingPage):
+    return await company_page(page)
+
+
+@router.post("/company")
+async def save_company(page: BillingPage):
+    body = {name: page.value(name)[:300] for name in COMPANY_FIELDS}
+    if not all(body.values()):
+        return await company_page(page, status=422, trouble=pages.trouble(page, None, code="bad_input"))
+    answer = await pages.call(page, "PUT", "/billing/company", json_body=body)
+    if not answer.ok:
+        return await company_page(page, status=answer.status, trouble=pages.trouble(page, answer.problem))
+    return pages.redirect(page, "/app/billing/company?done=company")

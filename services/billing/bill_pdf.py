@@ -1,6 +1,10 @@
 """A bill as a printable A4 PDF: 维修结算单 / Repair bill, Chinese and English labels.
 
-The Chinese font and the building blocks are shared/pdf.py's (nothing embedded, no font file).
+It names the company (as it stood when the bill was issued) and the customer (copied onto the bill
+when it was made), and ends with lines for the technician's and the customer's signatures and the
+company seal: the paper the customer signs.
+
+The font (embedded) and the building blocks are shared/pdf.py's, as for every printed document.
 """
 
 from dataclasses import dataclass
@@ -8,17 +12,21 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from io import BytesIO
 
+from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.platypus import SimpleDocTemplate, Spacer
+from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from services.billing.domain.amount_words import in_capitals
 from services.billing.schemas import BillRead
+from shared.pdf import font
 from shared.pdf import grid as _grid
 from shared.pdf import para as _p
 from shared.pdf import styles as _styles
 
 CHINA = timezone(timedelta(hours=8), "CST")  # China has one time zone and no daylight saving
+PAYMENT = {"cash": "现金 Cash", "bank_transfer": "银行转账 Bank transfer", "wechat_pay": "微信支付 WeChat Pay",
+           "alipay": "支付宝 Alipay"}
 
 STATUS = {"issued": "已开具 Issued", "paid": "已付款 Paid", "void": "已作废 Void"}
 KIND = {"part": "配件 Part", "labor": "工时 Labour", "callout": "上门 Call-out"}
@@ -65,6 +73,8 @@ class UnitInfo:
     model_code: str | None = None
     product_name: str | None = None
     site: str | None = None
+    site_name: str | None = None
+    site_address: str | None = None
 
 
 def money(amount: Decimal) -> str:
@@ -79,7 +89,9 @@ def render(bill: BillRead, unit: UnitInfo) -> bytes:
     s = _styles()
     p = lambda text, style="base": _p(text, s[style])  # noqa: E731
     width = A4[0] - 36 * mm
+    quarters = [width * 0.19, width * 0.31, width * 0.19, width * 0.31]
     story = [
+        *_company(bill, p),
         p("维修结算单", "title"),
         p("Repair bill", "subtitle"),
         Spacer(1, 4 * mm),
@@ -87,21 +99,23 @@ def render(bill: BillRead, unit: UnitInfo) -> bytes:
             [p("结算单号 Number"), p(bill.number), p("状态 Status"), p(STATUS[bill.status])],
             [p("开具时间 Issued"), p(when(bill.issued_at)), p("付款时间 Paid"), p(when(bill.paid_at))],
         ] + ([[p("作废时间 Voided"), p(when(bill.voided_at)), p(""), p("")]] if bill.voided_at else []),
-            [width * 0.2, width * 0.3, width * 0.2, width * 0.3]),
-        p("机组 Unit", "heading"),
+            quarters),
+        *_links(bill, p),
+        p("客户与机组 Customer and unit", "heading"),
         _grid([
-            [p("序列号 Serial number"), p(unit.serial_number)],
-            [p("型号 Model"), p(unit.model_code or "—")],
-            [p("产品名称 Product"), p(unit.product_name or "—")],
-            [p("安装地点 Site"), p(unit.site or "—")],
-        ], [width * 0.3, width * 0.7]),
+            [p("客户名称 Customer"), p(bill.customer.name if bill.customer else unit.site_name or "—"),
+             p("序列号 Serial number"), p(unit.serial_number)],
+            [p("地址 Address"), p((bill.customer.address if bill.customer else unit.site_address) or "—"),
+             p("型号 Model"), p(unit.model_code or "—")],
+            [p("安装地点 Site"), p(unit.site or "—"), p("产品名称 Product"), p(unit.product_name or "—")],
+        ], quarters),
         p("维修 Repair", "heading"),
         _grid([
-            [p("维修单号 Repair reference"), p(bill.repair_reference)],
-            [p("维修日期 Day of repair"), p(bill.performed_on.isoformat())],
-            [p("故障部件 Component"), p(COMPONENT.get(bill.component, bill.component))],
-            [p("故障原因 Causes"), p("；".join(CAUSE.get(c, c) for c in bill.causes) or "—")],
-        ], [width * 0.3, width * 0.7]),
+            [p("维修单号 Repair reference"), p(bill.repair_reference), p("维修日期 Day of repair"),
+             p(bill.performed_on.isoformat())],
+            [p("故障部件 Component"), p(COMPONENT.get(bill.component, bill.component)), p("故障原因 Causes"),
+             p("；".join(CAUSE.get(c, c) for c in bill.causes) or "—")],
+        ], quarters),
         p("保修判定 Warranty decision", "heading"),
         _grid(
             [[p("判定 Decision"), p(DECISION[bill.claim.decision] + f"（索赔 claim #{bill.claim.id}）")]]
@@ -130,15 +144,73 @@ def render(bill: BillRead, unit: UnitInfo) -> bytes:
           f"上门 call-out {money(bill.rates.callout_fee)}"
           + (f"; 维保合同 maintenance contract #{bill.contract_id}" if bill.contract_id else ""), "small"),
     ]
+    story += _settlement(bill, p, width)
     if bill.status == "void":
         story.append(p("本结算单已作废，不作为付款依据。 This bill is void and is not to be paid.", "heading"))
+    story.append(_signatures(p, width))
     buffer = BytesIO()
     document = SimpleDocTemplate(
-        buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm, bottomMargin=16 * mm,
+        buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=12 * mm, bottomMargin=12 * mm,
         title=f"维修结算单 Repair bill {bill.number}", author="After-sales platform", subject=bill.number,
+        # The canvas's own first font is the bill's face too, or the PDF would name Helvetica, unembedded.
+        initialFontName=font(),
     )
     document.build(story)
     return buffer.getvalue()
+
+
+def _company(bill: BillRead, p) -> list:
+    company = bill.company
+    if company is None:
+        return []
+    return [
+        p(company.name, "subtitle"),
+        p(f"{company.address}　电话 Tel {company.phone}", "centre_small"),
+        p(f"纳税人识别号 Taxpayer ID {company.taxpayer_id}　开户行 Bank {company.bank}　账号 Account "
+          f"{company.account}", "centre_small"),
+        Spacer(1, 3 * mm),
+    ]
+
+
+def _links(bill: BillRead, p) -> list:
+    found = []
+    if bill.replaces:
+        found.append(p(f"本单替代已作废的结算单 {bill.replaces}。 Replaces void bill {bill.replaces}.", "base"))
+    if bill.replaced_by:
+        found.append(p(f"本单已作废，由结算单 {bill.replaced_by} 替代。 Replaced by bill {bill.replaced_by}.", "base"))
+    return found
+
+
+def _settlement(bill: BillRead, p, width: float) -> list:
+    rows = []
+    if bill.payment is not None:
+        method = PAYMENT.get(bill.payment.method, "—") if bill.payment.method else "无需付款 Nothing to pay"
+        rows.append([p("付款方式 Paid by"), p(method + (f"　{bill.payment.reference}" if bill.payment.reference
+                                                         else ""))])
+        if bill.payment.taken_by is not None:
+            rows.append([p("收款人 Taken by"), p(bill.payment.taken_by.name)])
+    if bill.fapiao is not None:
+        rows.append([p("发票号码 Fapiao"), p(f"{bill.fapiao.number}（{bill.fapiao.issued_on.isoformat()}）")])
+    if not rows:
+        return []
+    return [Spacer(1, 2 * mm), _grid(rows, [width * 0.3, width * 0.7])]
+
+
+def _signatures(p, width: float):
+    """Three boxes the paper is signed and sealed in, kept together on one page."""
+    boxes = Table(
+        [[[p("维修技师签字"), p("Technician's signature")], [p("客户签字"), p("Customer's signature")],
+          [p("公司盖章"), p("Company seal")]],
+         ["", "", ""],
+         [p("日期 Date:"), p("日期 Date:"), p("日期 Date:")]],
+        colWidths=[width / 3] * 3, rowHeights=[None, 16 * mm, None], hAlign="LEFT",
+    )
+    boxes.setStyle(TableStyle([
+        ("BOX", (0, 0), (0, -1), 0.6, colors.black), ("BOX", (1, 0), (1, -1), 0.6, colors.black),
+        ("BOX", (2, 0), (2, -1), 0.6, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("FONTNAME", (0, 0), (-1, -1), font()),
+    ]))
+    return KeepTogether([Spacer(1, 4 * mm), boxes])
 
 
 def _qty(qty: Decimal) -> str:

@@ -5,7 +5,7 @@ Each function takes a session, flushes and never commits: repairs.py opens
 one transaction per step, between the calls to other services.
 """
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import delete, select, update
@@ -13,24 +13,19 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.billing import contracts, errors, rates
-from services.billing.clients import Claim, Reservation, ReservedPart, parse_part
+from services.billing import company, contracts, errors, rates, trail
+from services.billing.clients import Claim, Reservation, ReservedPart, Unit, parse_part
+from services.billing.domain.days import BUSINESS_TZ
 from services.billing.domain.pricing import ContractTerms, PartUse, invoice_number, price_repair
 from services.billing.domain.saga import OPEN_STATES, State
 from services.billing.models import INVOICE_STATUSES, Bill, BillLine, BillReservation, InvoiceCounter
+from shared import context, metrics
 from shared import errors as shared_errors
-from shared import metrics
 
-# Invoices (发票) follow the calendar of China Standard Time (UTC+8, no daylight saving).
-BUSINESS_TZ = timezone(timedelta(hours=8), "CST")
 # A reservation held by a bill still being made that consumed nothing and was not touched for
 # this long may go to another bill: the holder's request was abandoned. Every step of
 # a live saga touches its bill within one upstream timeout, far below this.
 HOLD_LEASE = timedelta(minutes=2)
-
-
-def business_day(at: datetime) -> date:
-    return at.astimezone(BUSINESS_TZ).date()
 
 
 def links_of(session: Session, bill_id: int) -> list[BillReservation]:
@@ -92,7 +87,12 @@ def _hold(session: Session, bill: Bill, now: datetime) -> None:
         if link is not None and link.bill_id == bill.id:
             continue
         if link is not None:
-            holder = session.get(Bill, link.bill_id)
+            holder = session.get(Bill, link.bill_id, with_for_update=True)
+            if _replaced_by(holder, link, bill):
+                # Consumed for this repair's void bill: the parts are in the unit, the new bill bills them.
+                link.bill_id, link.from_bill_id, link.position = bill.id, holder.id, positions[reservation_id]
+                session.flush()
+                continue
             if not _abandoned(session, holder, now):
                 where = holder.number or "another bill still being made"
                 raise errors.ReservationNotActive(f"Reservation {reservation_id} is on {where}")
@@ -106,6 +106,10 @@ def _hold(session: Session, bill: Bill, now: datetime) -> None:
             raise errors.ReservationNotActive(f"Reservation {reservation_id} is on another bill") from None
 
 
+def _replaced_by(holder: Bill, link: BillReservation, bill: Bill) -> bool:
+    return holder.status == State.VOID and link.state == "consumed" and holder.repair_reference == bill.repair_reference
+
+
 def _abandoned(session: Session, holder: Bill, now: datetime) -> bool:
     # Only a bill that consumed nothing may stop; one that consumed parts keeps them until completed.
     if holder.status not in (State.BEGUN, State.PLANNED) or now - holder.updated_at < HOLD_LEASE:
@@ -114,26 +118,39 @@ def _abandoned(session: Session, holder: Bill, now: datetime) -> bool:
 
 
 def abandon(session: Session, *, bill_id: int, code: str, now: datetime) -> None:
-    """Stop a bill that consumed nothing: it lets its reservations go; a retry reopens it."""
+    """Stop a bill that consumed nothing: it lets its reservations go (those taken over from a void
+    bill go back to it); a retry reopens it."""
     bill = session.get(Bill, bill_id, with_for_update=True)
     links = links_of(session, bill_id)
-    if bill.status not in (State.BEGUN, State.PLANNED) or any(link.state != "held" for link in links):
+    if bill.status not in (State.BEGUN, State.PLANNED) or any(
+        link.state != "held" and link.from_bill_id is None for link in links
+    ):
         return  # parts were consumed: only completing the bill is allowed now
     bill.status, bill.failure_code, bill.planned_at, bill.updated_at = State.STOPPED, code, None, now
-    session.execute(delete(BillReservation).where(BillReservation.bill_id == bill_id))
+    for link in links:
+        if link.from_bill_id is not None:
+            link.bill_id, link.from_bill_id = link.from_bill_id, None
+    session.execute(delete(BillReservation).where(BillReservation.bill_id == bill_id,
+                                                  BillReservation.state == "held"))
     session.flush()
 
 
 def record_plan(
-    session: Session, *, bill_id: int, reservations: dict[int, Reservation], claim: Claim, now: datetime
+    session: Session, *, bill_id: int, reservations: dict[int, Reservation], claim: Claim, now: datetime,
+    unit: Unit | None = None,
 ) -> Bill:
     """The claim decided, the reservations read and the contract found: consuming may begin."""
     bill = session.get(Bill, bill_id, with_for_update=True)
     bill.claim_id, bill.claim_decision, bill.claim_reasons = claim.id, claim.decision, claim.reasons
     contract = contracts.covering(session, serial_number=bill.serial_number, on=bill.performed_on)
     bill.contract_id = contract.id if contract is not None else None
+    # Made out to the contract's customer, else to the unit's site; copied, never looked up again.
+    site_name, site_address = (unit.site_name, unit.site_address) if unit is not None else (None, None)
+    bill.customer_name = (contract.customer if contract is not None else site_name) or bill.customer_name
+    bill.customer_address = site_address or bill.customer_address
     for link in links_of(session, bill_id):
-        link.lines = [part.to_json() for part in reservations[link.reservation_id].lines]
+        if link.state == "held":  # one taken over consumed keeps the lines it was issued with
+            link.lines = [part.to_json() for part in reservations[link.reservation_id].lines]
     bill.planned_at = bill.updated_at = now
     bill.status = State.PLANNED
     session.flush()
@@ -209,8 +226,28 @@ def _contract_terms(session: Session, contract_id: int | None) -> ContractTerms 
                          parts_discount_pct=Decimal(contract.parts_discount_pct))
 
 
-def issue(session: Session, *, bill_id: int, now: datetime) -> Bill:
-    """Price what was consumed and number the bill, in one transaction: no number is ever burnt."""
+def _replacing(session: Session, bill: Bill) -> Bill | None:
+    """The void bill this one replaces: the one whose consumed parts it took over, else the latest void
+    bill of the same repair not replaced yet."""
+    taken_from = session.scalars(
+        select(BillReservation.from_bill_id)
+        .where(BillReservation.bill_id == bill.id, BillReservation.from_bill_id.is_not(None)).limit(1)
+    ).first()
+    query = select(Bill).with_for_update()
+    if taken_from is not None:
+        return session.scalars(query.where(Bill.id == taken_from)).one_or_none()
+    return session.scalars(
+        query.where(Bill.repair_reference == bill.repair_reference, Bill.status == State.VOID,
+                    Bill.replaced_by.is_(None), Bill.id != bill.id)
+        .order_by(Bill.id.desc()).limit(1)
+    ).first()
+
+
+def issue(session: Session, *, bill_id: int, now: datetime, caller: context.Caller | None = None) -> Bill:
+    """Price what was consumed and number the bill, in one transaction: no number is ever burnt.
+
+    A bill that charges nothing is settled as it is issued: it is never "unpaid".
+    """
     bill = session.get(Bill, bill_id, with_for_update=True)
     if bill.status in INVOICE_STATUSES:
         return bill  # a duplicate attempt got here first
@@ -231,6 +268,21 @@ def issue(session: Session, *, bill_id: int, now: datetime) -> Bill:
     bill.warranty_cost = priced.warranty_cost
     bill.number = next_number(session, year=now.astimezone(BUSINESS_TZ).year)
     bill.status, bill.issued_at, bill.updated_at = State.ISSUED, now, now
+    if priced.total == 0:
+        bill.status, bill.paid_at = State.PAID, now
+    who = caller or context.SYSTEM
+    bill.issued_by = who.actor()
+    found = company.latest(session)
+    bill.company_version = found.id if found is not None else None
+    replaced = _replacing(session, bill)
+    if replaced is not None:
+        bill.replaces, replaced.replaced_by = replaced.number, bill.number
     session.flush()
+    trail.record(session, who, action="bill.issued", object_type="bill", object_id=bill.number, at=now,
+                 changes={"status": [None, bill.status], "total": [None, bill.total],
+                          **({"replaces": [None, bill.replaces]} if bill.replaces else {})})
+    if replaced is not None:
+        trail.record(session, who, action="bill.replaced", object_type="bill", object_id=replaced.number, at=now,
+                     changes={"replaced_by": [None, bill.number]})
     metrics.after_commit(session, metrics.BILLS_ISSUED)
     return bill

@@ -24,6 +24,8 @@ from shared.seasons import MonthDay, Season
 class Unit:
     serial_number: str
     region: str | None
+    site_name: str | None = None
+    site_address: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +140,12 @@ def parse_reservation(body: dict) -> Reservation:
         raise BadAnswer("The inventory service gave a reservation without its fields") from None
 
 
+def _text(value: Any, limit: int) -> str | None:
+    if value is None:
+        return None
+    return str(value).strip()[:limit] or None
+
+
 def _season(window: dict) -> Season:
     return Season(MonthDay.parse(window["start"]), MonthDay.parse(window["end"]))
 
@@ -155,8 +163,9 @@ class WarrantyClient:
         if response.status_code != 200:
             raise _unexpected(self.name, response)
         body = _json(self.name, response)
-        site = body.get("site") or {}
-        return Unit(serial_number=str(body.get("serial_number", serial_number)), region=site.get("region"))
+        site = body.get("site") if isinstance(body.get("site"), dict) else {}
+        return Unit(serial_number=str(body.get("serial_number", serial_number)), region=site.get("region"),
+                    site_name=_text(site.get("name"), 200), site_address=_text(site.get("address"), 300))
 
     async def get_calendar(self, region: str) -> Calendar:
         response = await self.client.request("GET", f"/regions/{quote(region, safe='')}")

@@ -7,18 +7,20 @@ planned from the region's calendar fetched there each time (one source of truth)
 
 import asyncio
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.billing import errors
+from services.billing import errors, trail
 from services.billing.clients import WarrantyClient
+from services.billing.domain.days import business_day
 from services.billing.domain.pricing import contract_covers
 from services.billing.domain.visits import PlannedVisit, plan_visits
 from services.billing.models import Contract, ContractUnit
-from services.billing.schemas import ContractCreate, ContractRead
+from services.billing.schemas import ContractCreate, ContractRead, VisitRead
 from shared import pagination
+from shared.context import Caller
 from shared.uow import UnitOfWork
 
 DEFAULT_REGION = "shandong"
@@ -117,24 +119,30 @@ async def _units(warranty: WarrantyClient, serial_numbers: list[str]):
 
 
 def _create_and_read(session: Session, contract_in: ContractCreate, *, serial_numbers: list[str], region: str,
-                     now: datetime) -> ContractRead:
+                     caller: Caller | None, now: datetime) -> ContractRead:
     contract = create(
         session, customer=contract_in.customer, serial_numbers=serial_numbers,
         starts_on=contract_in.starts_on, ends_on=contract_in.ends_on,
         includes_labor=contract_in.includes_labor, parts_discount_pct=contract_in.parts_discount_pct,
         region=region, now=now,
     )
-    return ContractRead.of(contract, serial_numbers)
+    trail.record(session, caller, action="contract.created", object_type="contract", object_id=contract.id, at=now,
+                 changes=trail.diff(None, {
+                     "customer": contract.customer, "serial_numbers": serial_numbers, "starts_on": contract.starts_on,
+                     "ends_on": contract.ends_on, "includes_labor": contract.includes_labor,
+                     "parts_discount_pct": contract.parts_discount_pct, "region": region}))
+    return ContractRead.of(contract, serial_numbers, today=business_day(now))
 
 
 async def register(uow: UnitOfWork, warranty: WarrantyClient, *, contract_in: ContractCreate,
-                   now: datetime) -> ContractRead:
+                   now: datetime, caller: Caller | None = None) -> ContractRead:
     """Check the units and the calendar at warranty, then store the contract (no transaction meanwhile)."""
     serial_numbers = list(dict.fromkeys(contract_in.serial_numbers))
     units = await _units(warranty, serial_numbers)
     region = contract_in.region or (units[0].region or DEFAULT_REGION).strip().lower()
     await warranty.get_calendar(region)
-    return await uow.write(_create_and_read, contract_in, serial_numbers=serial_numbers, region=region, now=now)
+    return await uow.write(_create_and_read, contract_in, serial_numbers=serial_numbers, region=region,
+                           caller=caller, now=now)
 
 
 def _period_and_region(session: Session, contract_id: int) -> tuple[date, date, str]:
@@ -149,7 +157,32 @@ async def planned_visits(uow: UnitOfWork, warranty: WarrantyClient, *, contract_
     return plan_visits(starts_on=starts_on, ends_on=ends_on, heating=calendar.heating, cooling=calendar.cooling)
 
 
-def cancel(session: Session, contract_id: int, *, ends_on: date, reason: str, now: datetime) -> Contract:
+def visit_states(visits: list[PlannedVisit], *, today: date) -> list[VisitRead]:
+    """Each planned visit with where it stands: `missed` once its day has passed.
+
+    The record of a visit made is the service desk's; until billing reads it, a visit whose day
+    has passed shows `missed` and none shows `done`. A visit planned on a weekend stays planned on
+    its day (the season's rule made it), with the next working day suggested: the working calendar
+    with its holidays is the service desk's, so only weekends are known here.
+    """
+    found = []
+    for visit in visits:
+        rest_day = visit.date.weekday() >= 5
+        found.append(VisitRead(
+            date=visit.date, kind=visit.kind, state="missed" if visit.date < today else "planned",
+            rest_day=rest_day, next_working_day=_next_working_day(visit.date) if rest_day else None))
+    return found
+
+
+def _next_working_day(day: date) -> date:
+    day += timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def cancel(session: Session, contract_id: int, *, ends_on: date, reason: str, now: datetime,
+           caller: Caller | None = None) -> Contract:
     """End a contract early: its last day becomes `ends_on`, which must lie within it.
 
     Bills already issued keep the terms they were priced with; repairs and planned
@@ -168,7 +201,11 @@ def cancel(session: Session, contract_id: int, *, ends_on: date, reason: str, no
             f"Contract {contract_id} runs from {contract.starts_on} to {contract.ends_on}; "
             f"it cannot be ended on {ends_on}"
         )
+    before = {"status": contract.status, "ends_on": contract.ends_on}
     contract.original_ends_on, contract.ends_on = contract.ends_on, ends_on
     contract.status, contract.cancelled_at, contract.cancel_reason = CANCELLED, now, reason
     session.flush()
+    trail.record(session, caller, action="contract.cancelled", object_type="contract", object_id=contract.id,
+                 at=now, changes={**trail.diff(before, {"status": CANCELLED, "ends_on": ends_on}),
+                                  "cancel_reason": [None, reason]})
     return contract

@@ -42,3 +42,7 @@ def invalid(field: str, message: str) -> errors.Unprocessable:
 
 class InvalidContractState(errors.Conflict):
     code, title = "invalid_contract_state", "The contract is not in a state that allows this"
+
+
+class CompanyNotFound(errors.NotFound):
+    code, title = "company_not_found", "The company on the bills has not been set"

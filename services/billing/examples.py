@@ -39,3 +39,24 @@ BILL = {
               "currency": "CNY"},
     "issued_at": "2026-11-27T08:00:00Z", "paid_at": None, "voided_at": None,
 }
+PAYMENT = {"method": "wechat_pay", "reference": "4200001234202611280012345678"}
+BILL_PAID = {
+    **BILL, "status": "paid", "paid_at": "2026-11-28T09:00:00Z",
+    "payment": {"method": "wechat_pay", "reference": "4200001234202611280012345678",
+                "taken_by": {"kind": "user", "id": "user:7", "name": "王会计"}},
+}
+FAPIAO = {"number": "26372000000012345678", "issued_on": "2026-11-28"}
+BILL_WITH_FAPIAO = {**BILL_PAID, "fapiao": {**FAPIAO, "recorded_at": "2026-11-28T09:30:00Z"}}
+COMPANY_UPDATE = {
+    "name": "山东海信空调售后服务有限公司", "address": "济南市历下区经十路 100 号", "taxpayer_id": "91370100MA3C4XYZ1K",
+    "bank": "中国工商银行济南分行", "account": "1602 0012 0910 0123 456", "phone": "0531-88886666",
+}
+COMPANY = {**COMPANY_UPDATE, "version": 1, "created_at": "2026-11-27T08:00:00Z"}
+BILLING_REPORT = {
+    "from": "2026-01-01", "to": "2026-02-28", "group_by": "month", "rows": [
+        {"key": "2026-01", "name": "2026-01", "issued": 12, "paid": 9, "voided": 1, "net": "9800.00",
+         "vat": "1274.00", "total": "11074.00"},
+        {"key": "2026-02", "name": "2026-02", "issued": 0, "paid": 0, "voided": 0, "net": "0.00", "vat": "0.00",
+         "total": "0.00"},
+    ],
+}

@@ -1,10 +1,17 @@
-"""The billing service: rate card, maintenance contracts, repair bills, invoices."""
+"""The billing service: rate card, company, maintenance contracts, repair bills, invoices, figures."""
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from sqlalchemy.exc import OperationalError
 
-from services.billing import print_routes, routes
+from services.billing import clients, print_routes, recovery, report_routes, routes, trail
 from services.billing.models import IdempotencyRecord
+from shared import errors
 from shared import settings as settings_module
 from shared.app import create_service_app
 from shared.clock import Clock
@@ -17,18 +24,46 @@ def create_app(
     *,
     clock: Clock | None = None,
     transports: dict[str, httpx.AsyncBaseTransport] | None = None,
+    recovery_seconds: float | None = None,
+    recover: bool = True,
 ) -> FastAPI:
+    """`recover=False` leaves the recovery pass to the caller (tests run `recovery.recover_once`)."""
     settings = settings or settings_module.load("billing")
+    interval = recovery_seconds or float(os.environ.get("BILLING_RECOVERY_SECONDS", recovery.DEFAULT_SECONDS))
 
     def on_startup(app: FastAPI) -> None:
         app.state.idempotency = Idempotency(app.state.db, IdempotencyRecord, app.state.clock)
 
-    return create_service_app(
+    app = create_service_app(
         settings,
         title="Billing service",
-        routers=[print_routes.router, routes.router],  # the .pdf path first
+        routers=[print_routes.router, routes.router, report_routes.router, trail.router()],  # the .pdf path first
         clock=clock,
         on_startup=on_startup,
         transports=transports,
         peers=("warranty", "inventory"),
     )
+    base_lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with base_lifespan(app):
+            task = None
+            if recover:
+                # Every process runs it; the request keys' claims keep two from working on one bill.
+                task = asyncio.create_task(recovery.run_forever(
+                    app.state.uow, clients.upstreams(app), app.state.clock, app.state.idempotency, interval))
+            try:
+                yield
+            finally:
+                if task is not None:
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
+
+    app.router.lifespan_context = lifespan
+
+    @app.exception_handler(OperationalError)
+    async def _operational(_request: Request, _exc: OperationalError):
+        return errors.problem(503, "database_busy", "The database is busy; retry shortly")
+
+    return app

@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.billing.domain import saga
+from shared.audit import AuditEntryMixin
 from shared.db import UtcDateTime, make_base, one_of
 from shared.idempotency import IdempotencyRecordMixin
 
@@ -41,6 +42,8 @@ UNNUMBERED_STATUSES = tuple(s for s in BILL_STATUSES if s not in INVOICE_STATUSE
 # lost: inventory refused to consume it (no longer active) after the bill had begun consuming.
 LINK_STATES = ("held", "consumed", "lost")
 CONTRACT_STATUSES = ("active", "cancelled")
+# How a customer paid (POST /invoices/{number}/pay).
+PAYMENT_METHODS = ("cash", "bank_transfer", "wechat_pay", "alipay")
 
 
 class RateCard(Base):
@@ -58,6 +61,22 @@ class RateCard(Base):
     vat_rate: Mapped[Decimal] = mapped_column(RATE)
     currency: Mapped[str] = mapped_column(String(3))
     effective_from: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Company(Base):
+    """The company named on every bill: dated versions, never edited; a bill keeps the version it was issued with."""
+
+    __tablename__ = "company"
+
+    # The id is the version number clients see.
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300))
+    taxpayer_id: Mapped[str] = mapped_column(String(20))
+    bank: Mapped[str] = mapped_column(String(200))
+    account: Mapped[str] = mapped_column(String(40))
+    phone: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
@@ -103,6 +122,7 @@ class Bill(Base):
         Index("ix_bill_serial_number_number", "serial_number", "number"),
         Index("ix_bill_status_number", "status", "number"),
         Index("ix_bill_repair_reference", "repair_reference"),
+        Index("ix_bill_issued_at", "issued_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -138,7 +158,17 @@ class Bill(Base):
     claim_reasons: Mapped[list | None] = mapped_column(JSON)
     contract_id: Mapped[int | None] = mapped_column(ForeignKey("contract.id"))
 
+    # Who the bill is made out to, copied when it is planned (the contract's customer, else the unit's
+    # site), so that a later change at warranty or to the contract never alters an issued bill.
+    customer_name: Mapped[str | None] = mapped_column(String(200))
+    customer_address: Mapped[str | None] = mapped_column(String(300))
+
     # Set when issued.
+    company_version: Mapped[int | None] = mapped_column(Integer)  # the company named on the bill
+    issued_by: Mapped[dict | None] = mapped_column(JSON)  # caller.actor() of whoever issued it
+    # A bill for a repair whose earlier bill was voided points back to it, and the void one forward.
+    replaces: Mapped[str | None] = mapped_column(String(20))
+    replaced_by: Mapped[str | None] = mapped_column(String(20))
     net: Mapped[Decimal | None] = mapped_column(MONEY)
     vat: Mapped[Decimal | None] = mapped_column(MONEY)
     total: Mapped[Decimal | None] = mapped_column(MONEY)
@@ -149,6 +179,16 @@ class Bill(Base):
     issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     voided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    # The payment (none on a bill that charges nothing: it is settled when issued).
+    payment_method: Mapped[str | None] = mapped_column(String(16))
+    payment_reference: Mapped[str | None] = mapped_column(String(100))
+    paid_by: Mapped[dict | None] = mapped_column(JSON)
+    voided_by: Mapped[dict | None] = mapped_column(JSON)
+    # The VAT invoice (发票) issued for the bill, recorded afterwards.
+    fapiao_number: Mapped[str | None] = mapped_column(String(20))
+    fapiao_issued_on: Mapped[date | None] = mapped_column(Date)
+    fapiao_recorded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class BillLine(Base):
@@ -177,6 +217,8 @@ class BillReservation(Base):
     # The reservation's lines as inventory gave them (read, then consumed): prices and quantities.
     lines: Mapped[list | None] = mapped_column(JSON)
     consumed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Consumed for a bill since voided, and taken over by the bill that replaces it (no second consume).
+    from_bill_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class InvoiceCounter(Base):
@@ -191,3 +233,7 @@ class InvoiceCounter(Base):
 
 class IdempotencyRecord(IdempotencyRecordMixin, Base):
     __tablename__ = "idempotency_record"
+
+
+class AuditEntry(AuditEntryMixin, Base):
+    __tablename__ = "audit_entry"

@@ -35,12 +35,15 @@ async def unit_info(request: Request, serial_number: str) -> bill_pdf.UnitInfo:
     site = body.get("site") if isinstance(body.get("site"), dict) else {}
     place = " ".join(str(x) for x in (site.get("name"), site.get("address")) if x)
     return bill_pdf.UnitInfo(serial_number=serial_number, model_code=body.get("model_code"),
-                             product_name=body.get("product_name"), site=place or None)
+                             product_name=body.get("product_name"), site=place or None,
+                             site_name=site.get("name"), site_address=site.get("address"))
 
 
 @openapi.operation("getInvoicePdf", "A bill to print, as an A4 PDF", errors={404: "invoice_not_found"},
-                   description="The bill's Chinese layout with the unit as warranty describes it; when warranty "
-                               "does not answer in time the bill still prints, with its serial number only.")
+                   description="The bill's Chinese layout: the company, the customer, the unit as warranty "
+                               "describes it, every line, and lines for the technician's and the customer's "
+                               "signatures and the company seal; fonts embedded. When warranty does not answer "
+                               "in time the bill still prints, with its serial number only.")
 @router.get(
     "/invoices/{number}.pdf", tags=["invoices"], response_class=Response,
     responses={200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},

@@ -6,10 +6,11 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.billing import errors
+from services.billing import errors, trail
 from services.billing.domain.pricing import Rates
 from services.billing.models import RateCard
 from shared import pagination
+from shared.context import Caller
 
 
 def in_force(session: Session, *, at: datetime) -> RateCard:
@@ -34,6 +35,7 @@ def create(
     currency: str,
     effective_from: datetime | None,
     now: datetime,
+    caller: Caller | None = None,
 ) -> RateCard:
     # A card dated in the past would rewrite which rates were "in force" for bills
     # already issued; those bills keep their copies, but the history would lie.
@@ -49,6 +51,9 @@ def create(
     )
     session.add(card)
     session.flush()
+    fields = ("labor_rate_per_hour", "callout_fee", "vat_rate", "currency", "effective_from")
+    trail.record(session, caller, action="rate_card.created", object_type="rate_card", object_id=card.id, at=now,
+                 changes=trail.diff(None, {name: getattr(card, name) for name in fields}))
     return card
 
 

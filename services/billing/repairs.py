@@ -20,16 +20,19 @@ stands, the answer is 504, and nothing goes on in the background.
 import asyncio
 
 import structlog
+from sqlalchemy.exc import DBAPIError
 
 from services.billing import bills, errors, invoices
-from services.billing.clients import Claim, Reservation, Upstreams
+from services.billing.clients import Claim, Reservation, Unit, Upstreams
 from services.billing.domain import saga
+from services.billing.domain.days import business_day
 from services.billing.domain.saga import Facts, Outcome, State
 from services.billing.models import Bill
 from services.billing.schemas import RepairCreate
 from shared import deadline
 from shared import errors as shared_errors
 from shared.clock import Clock
+from shared.context import Caller
 from shared.idempotency import Attempt, Idempotency
 from shared.uow import UnitOfWork
 
@@ -78,12 +81,13 @@ def _claim_body(bill) -> dict:
 
 
 class RepairSaga:
-    def __init__(self, uow: UnitOfWork, upstreams: Upstreams, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWork, upstreams: Upstreams, clock: Clock, caller: Caller | None = None) -> None:
         self.uow = uow
         self.db = uow.db
         self.warranty = upstreams.warranty
         self.inventory = upstreams.inventory
         self.clock = clock
+        self.caller = caller
 
     async def bill_once(
         self, idempotency: Idempotency, *, scope: str, key: str, fingerprint: str, repair_in: RepairCreate
@@ -103,18 +107,28 @@ class RepairSaga:
             # Giving the key's claim back, on the way out, is cleanup: never refused as late
             # (or the retry would find the key still in flight), nor cut short by a cancellation.
             deadline.start(None)
-            await self.uow.call(idempotency.release, scope=scope, key=key)
+            try:
+                await self.uow.call(idempotency.release, scope=scope, key=key)
+            except DBAPIError as exc:  # the database is away: the claim's lease runs out instead
+                log.warning("idempotency_release_failed", key=key, error=type(exc).__name__)
             raise
 
     async def bill(
         self, *, run: Attempt, scope: str, key: str, fingerprint: str, repair_in: RepairCreate
     ) -> dict:
         """Make (or resume, or answer) the bill of this request; the answer is the issued bill."""
-        if repair_in.performed_on > bills.business_day(self.clock.now()):
+        if repair_in.performed_on > business_day(self.clock.now()):
             raise errors.invalid("performed_on", "a finished repair cannot be dated in the future")
-        state: State | None = None
-        bill_id = 0
-        to_consume: tuple[int, ...] = ()
+        return await self._run(run, state=None, bill_id=0, to_consume=(), begin=dict(
+            scope=scope, key=key, fingerprint=fingerprint, repair=_request_columns(repair_in)))
+
+    async def resume(self, run: Attempt, *, bill_id: int, state: State, to_consume: tuple[int, ...]) -> dict:
+        """Complete a bill left mid-way (services/billing/recovery.py), from the state it stands in."""
+        return await self._run(run, state=state, bill_id=bill_id, to_consume=to_consume, begin=None)
+
+    async def _run(self, run: Attempt, *, state: State | None, bill_id: int, to_consume: tuple[int, ...],
+                   begin: dict | None) -> dict:
+        bill = None
         outcome, refused, error = Outcome.NONE, None, None
         while True:
             facts = Facts(to_consume=to_consume, outcome=outcome, refused_reservation=refused,
@@ -136,17 +150,15 @@ class RepairSaga:
                             "retry with the same Idempotency-Key"
                         )
                     case saga.Begin():
-                        bill, to_consume = await self._local(bills.begin, scope=scope, key=key,
-                                                             fingerprint=fingerprint,
-                                                             repair=_request_columns(repair_in))
+                        bill, to_consume = await self._local(bills.begin, **begin)
                         bill_id = bill.id
                         log.info("bill_begun", bill_id=bill_id, state=bill.status)
                     case saga.Reopen():
                         bill, to_consume = await self._local(bills.reopen, bill_id=bill_id)
                     case saga.Plan():
-                        reservations, claim = await self._plan_remote(bill)
+                        reservations, claim, unit = await self._plan_remote(bill, to_consume)
                         bill, to_consume = await self._record(bills.record_plan, bill_id=bill_id,
-                                                              reservations=reservations, claim=claim)
+                                                              reservations=reservations, claim=claim, unit=unit)
                     case saga.Consume(reservation_id=rid):
                         reservation = await self.inventory.consume(rid, idempotency_key=consume_key(bill_id, rid))
                         bill, to_consume = await self._record(bills.mark_consumed, bill_id=bill_id,
@@ -211,35 +223,41 @@ class RepairSaga:
 
     def _issue(self, run: Attempt, bill_id: int) -> dict:
         with self.db.transaction() as session:
-            issued = bills.issue(session, bill_id=bill_id, now=self.clock.now())
+            issued = bills.issue(session, bill_id=bill_id, now=self.clock.now(), caller=self.caller)
             body = invoices.read(session, issued).model_dump(mode="json")
             run.record(session, 201, body)
             deadline.check()
         return body
 
-    async def _plan_remote(self, bill) -> tuple[dict[int, Reservation], Claim]:
+    async def _plan_remote(self, bill, to_consume: tuple[int, ...]) -> tuple[dict[int, Reservation], Claim, Unit]:
         # A bill that got as far as its claim before may have had a consume done whose answer was
         # lost: a reservation that reads consumed is then left to the bill's own consume key, which
         # inventory replays if it was this bill's, and refuses if it was someone else's.
         usable = ("active", "consumed") if bill.claim_id is not None else ("active",)
-        reservations = await self._read_reservations(bill.reservation_ids, usable)
+        # A reservation not left to consume was taken over consumed from the repair's void bill.
+        wanted = {rid: usable if rid in to_consume else ("consumed",) for rid in bill.reservation_ids}
+        found = await asyncio.gather(self._read_reservations(wanted), self.warranty.get_unit(bill.serial_number),
+                                     return_exceptions=True)
+        for result in found:
+            if isinstance(result, BaseException):
+                raise result
+        reservations, unit = found
         if bill.claim_id is not None:  # decided on an earlier attempt, before that attempt stopped
-            return reservations, Claim(bill.claim_id, bill.claim_decision, bill.claim_reasons)
+            return reservations, Claim(bill.claim_id, bill.claim_decision, bill.claim_reasons), unit
         claim = await self.warranty.post_claim(idempotency_key=claim_key(bill.id), claim=_claim_body(bill))
-        return reservations, claim
+        return reservations, claim, unit
 
-    async def _read_reservations(self, reservation_ids: list[int], usable: tuple[str, ...]
-                                 ) -> dict[int, Reservation]:
+    async def _read_reservations(self, wanted: dict[int, tuple[str, ...]]) -> dict[int, Reservation]:
         found = await asyncio.gather(
-            *(self.inventory.get_reservation(rid) for rid in reservation_ids), return_exceptions=True
+            *(self.inventory.get_reservation(rid) for rid in wanted), return_exceptions=True
         )
         for result in found:
             if isinstance(result, BaseException):
                 raise result
-        for rid, reservation in zip(reservation_ids, found, strict=True):
+        for (rid, usable), reservation in zip(wanted.items(), found, strict=True):
             if reservation.status not in usable:
                 raise errors.ReservationNotActive(f"Reservation {rid} is {reservation.status}")
-        return dict(zip(reservation_ids, found, strict=True))
+        return dict(zip(wanted, found, strict=True))
 
 
 def _out_of_time() -> bool:

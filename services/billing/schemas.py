@@ -18,9 +18,18 @@ from pydantic import (
     field_validator,
 )
 
+from services.billing.settlement_schemas import (
+    ActorRead,
+    CompanyRead,
+    CustomerRead,
+    FapiaoRead,
+    PaymentRead,
+    actor_of,
+)
 from shared.types import Count, DecimalIn, IsoDate, Money, StrictModel, Text
 
 SERIAL_PATTERN = re.compile(r"^[A-Z0-9-]{6,40}$")
+
 REGION_PATTERN = re.compile(r"^[a-z0-9_-]{1,40}$")
 
 
@@ -145,9 +154,10 @@ class ContractRead(BaseModel):
     created_at: datetime
     status: Literal["active", "cancelled"] = "active"
     cancellation: CancellationRead | None = None
+    ended: bool = Field(False, description="Ended early (cancelled), or past its last day")
 
     @classmethod
-    def of(cls, contract, serial_numbers: list[str]) -> "ContractRead":
+    def of(cls, contract, serial_numbers: list[str], *, today: date | None = None) -> "ContractRead":
         cancellation = None
         if contract.cancelled_at is not None:
             cancellation = CancellationRead(at=contract.cancelled_at, reason=contract.cancel_reason or "",
@@ -157,6 +167,7 @@ class ContractRead(BaseModel):
             starts_on=contract.starts_on, ends_on=contract.ends_on, includes_labor=contract.includes_labor,
             parts_discount_pct=contract.parts_discount_pct, region=contract.region,
             created_at=contract.created_at, status=contract.status or "active", cancellation=cancellation,
+            ended=contract.status == "cancelled" or (today is not None and contract.ends_on < today),
         )
 
 
@@ -176,6 +187,10 @@ class ContractPage(BaseModel):
 class VisitRead(BaseModel):
     date: date
     kind: Literal["inspection", "maintenance"]
+    state: Literal["planned", "done", "missed"] = Field(
+        "planned", description="missed: its day has passed without a record of the visit")
+    rest_day: bool = Field(False, description="The day falls on a weekend")
+    next_working_day: date | None = Field(None, description="On a rest day: the next working day, a suggestion")
 
 
 class CertificateIn(StrictModel):
@@ -258,17 +273,28 @@ class BillRead(BaseModel):
     issued_at: datetime
     paid_at: datetime | None
     voided_at: datetime | None
+    customer: CustomerRead | None = None
+    company: CompanyRead | None = Field(None, description="The company as it stood when the bill was issued")
+    issued_by: ActorRead | None = None
+    payment: PaymentRead | None = None
+    voided_by: ActorRead | None = None
+    fapiao: FapiaoRead | None = None
+    replaces: str | None = Field(None, description="The void bill of the same repair this one replaces")
+    replaced_by: str | None = Field(None, description="The bill that replaces this void one")
 
     @classmethod
-    def of(cls, bill, lines, links) -> "BillRead":
+    def of(cls, bill, lines, links, company=None) -> "BillRead":
+        lost = [k.reservation_id for k in links if k.state == "lost"]
         return cls(
             number=bill.number, status=bill.status, serial_number=bill.serial_number,
             repair_reference=bill.repair_reference, performed_on=bill.performed_on, component=bill.component,
             causes=bill.causes,
             claim=ClaimRead(id=bill.claim_id, decision=bill.claim_decision, reasons=bill.claim_reasons or []),
             contract_id=bill.contract_id,
-            reservation_ids=[k.reservation_id for k in links if k.state == "consumed"],
-            unbilled_reservation_ids=[k.reservation_id for k in links if k.state == "lost"],
+            # What the bill was asked for, less what inventory would no longer issue: the same as its
+            # consumed links, and still right once a replacing bill has taken those links over.
+            reservation_ids=[rid for rid in bill.reservation_ids if rid not in lost],
+            unbilled_reservation_ids=lost,
             labor_hours=bill.labor_hours, visits=bill.visits,
             lines=[LineRead(kind=x.kind, description=x.description, qty=x.qty, unit_price=x.unit_price,
                             amount=x.amount) for x in lines],
@@ -277,6 +303,16 @@ class BillRead(BaseModel):
             rates=RatesUsed(version=bill.rate_card_version, labor_rate_per_hour=bill.labor_rate_per_hour,
                             callout_fee=bill.callout_fee, vat_rate=bill.vat_rate, currency=bill.currency),
             issued_at=bill.issued_at, paid_at=bill.paid_at, voided_at=bill.voided_at,
+            customer=CustomerRead(name=bill.customer_name, address=bill.customer_address)
+            if bill.customer_name else None,
+            company=CompanyRead.of(company) if company is not None else None,
+            issued_by=actor_of(bill.issued_by),
+            payment=PaymentRead(method=bill.payment_method, reference=bill.payment_reference,
+                                taken_by=actor_of(bill.paid_by)) if bill.paid_at is not None else None,
+            voided_by=actor_of(bill.voided_by),
+            fapiao=FapiaoRead(number=bill.fapiao_number, issued_on=bill.fapiao_issued_on,
+                              recorded_at=bill.fapiao_recorded_at) if bill.fapiao_number else None,
+            replaces=bill.replaces, replaced_by=bill.replaced_by,
         )
 
 

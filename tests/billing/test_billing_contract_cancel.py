@@ -36,7 +36,7 @@ async def test_visits_after_the_new_last_day_are_no_longer_planned(billing):
     contract = await make(billing)
     await billing.post(f"/contracts/{contract['id']}/cancel", json={"ends_on": "2025-06-01", "reason": "moved"})
     visits = (await billing.get(f"/contracts/{contract['id']}/visits")).json()
-    assert visits == [
+    assert [{"date": v["date"], "kind": v["kind"]} for v in visits] == [
         {"date": "2025-01-15", "kind": "inspection"},
         {"date": "2025-03-15", "kind": "inspection"},
         {"date": "2025-06-01", "kind": "maintenance"},

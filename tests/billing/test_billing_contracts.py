@@ -23,7 +23,7 @@ async def test_contract_is_created_and_read_back(billing):
         "id": contract["id"], "customer": "Jinan Hotel", "serial_numbers": [SERIAL],
         "starts_on": "2025-01-01", "ends_on": "2025-12-31", "includes_labor": True,
         "parts_discount_pct": "10.00", "region": "shandong", "created_at": "2026-03-02T09:00:00Z",
-        "status": "active", "cancellation": None,
+        "status": "active", "cancellation": None, "ended": True,  # 2025 is over on 2026-03-02
     }
     assert (await billing.get(f"/contracts/{contract['id']}")).json() == contract
 
@@ -111,7 +111,7 @@ async def test_visits_follow_the_worked_example_of_the_spec(billing, warranty):
     contract = (await billing.post("/contracts", json=contract_body())).json()
     response = await billing.get(f"/contracts/{contract['id']}/visits")
     assert response.status_code == 200
-    assert response.json() == [
+    assert [{"date": v["date"], "kind": v["kind"]} for v in response.json()] == [
         {"date": "2025-01-15", "kind": "inspection"},
         {"date": "2025-03-15", "kind": "inspection"},
         {"date": "2025-06-01", "kind": "maintenance"},
@@ -124,7 +124,8 @@ async def test_visits_use_the_calendar_warranty_has_now(billing, warranty):
     contract = (await billing.post("/contracts", json=contract_body())).json()
     warranty.regions["shandong"] = {"heating": {"start": "11-01", "end": "03-31"},
                                     "cooling": {"start": "05-15", "end": "09-30"}}
-    visits = (await billing.get(f"/contracts/{contract['id']}/visits")).json()
+    visits = [{"date": v["date"], "kind": v["kind"]} for v in (await billing.get(
+        f"/contracts/{contract['id']}/visits")).json()]
     assert {"date": "2025-05-15", "kind": "maintenance"} in visits
     assert {"date": "2025-11-01", "kind": "maintenance"} in visits
 

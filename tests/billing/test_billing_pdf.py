@@ -101,3 +101,53 @@ def test_amounts_in_chinese_capitals(amount, words):
 def test_amounts_in_capitals_refuse_what_a_bill_never_holds(amount):
     with pytest.raises(ValueError):
         in_capitals(Decimal(amount))
+
+
+COMPANY = {"name": "山东海信空调售后服务有限公司", "address": "济南市历下区经十路 100 号",
+           "taxpayer_id": "91370100MA3C4XYZ1K", "bank": "中国工商银行济南分行", "account": "1602001209100123456",
+           "phone": "0531-88886666"}
+needs_pdffonts = pytest.mark.skipif(shutil.which("pdffonts") is None, reason="pdffonts (poppler-utils) absent")
+
+
+def fonts_of(pdf: bytes, tmp_path: Path) -> list[list[str]]:
+    source = tmp_path / "fonts.pdf"
+    source.write_bytes(pdf)
+    lines = subprocess.run(["pdffonts", str(source)], capture_output=True, check=True).stdout.decode().splitlines()
+    return [line.split() for line in lines[2:]]
+
+
+@needs_pdftotext
+async def test_the_bill_a_customer_signs_names_the_company_the_customer_and_has_the_signature_lines(
+    billing, inventory, warranty, tmp_path
+):
+    await billing.put("/company", json=COMPANY)
+    warranty.units[SERIAL]["site"] = {"name": "济南市中心医院", "address": "解放路 105 号", "region": "shandong"}
+    first = await bill_a_repair(billing, inventory)
+    await billing.post(f"/invoices/{first['number']}/void")
+    second = (await post_repair(billing, repair_body(reservation_ids=first["reservation_ids"], labor_hours="2"),
+                                key="again")).json()
+    assert second["replaces"] == first["number"]
+    await billing.post(f"/invoices/{second['number']}/pay", json={"method": "alipay", "reference": "ALI-77"})
+    text = text_of((await billing.get(f"/invoices/{second['number']}.pdf")).content, tmp_path)
+    for expected in ("91370100MA3C4XYZ1K", "1602001209100123456", "0531-88886666", "Customer",
+                     "Technician's signature", "Customer's signature", "Company seal",
+                     f"Replaces void bill {first['number']}", "Alipay", "ALI-77"):
+        assert expected in text, expected
+    if HAS_CMAPS:
+        for expected in ("山东海信空调售后服务有限公司", "济南市中心医院", "解放路 105 号", "维修技师签字", "客户签字",
+                         "公司盖章", "支付宝"):
+            assert expected in text, expected
+    void_text = text_of((await billing.get(f"/invoices/{first['number']}.pdf")).content, tmp_path)
+    assert f"Replaced by bill {second['number']}" in void_text
+
+
+@needs_pdffonts
+async def test_every_font_of_the_bill_is_embedded(billing, inventory, tmp_path):
+    from shared import pdf
+
+    if pdf.font() != pdf.EMBEDDED:
+        pytest.skip("no CJK TrueType face on this machine (apt-get install fonts-wqy-microhei)")
+    bill = await bill_a_repair(billing, inventory)
+    fonts = fonts_of((await billing.get(f"/invoices/{bill['number']}.pdf")).content, tmp_path)
+    assert fonts, "the bill names no font"
+    assert all(row[-5] == "yes" for row in fonts), fonts  # the "emb" column

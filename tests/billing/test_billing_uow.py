@@ -19,7 +19,7 @@ async def test_a_request_waiting_on_a_row_lock_leaves_the_process_answering(bill
 
     with billing_db.engine.connect() as holder:  # another connection holds the bill's row
         holder.execute(text("SELECT id FROM bill WHERE number = :n FOR UPDATE"), {"n": number})
-        paying = asyncio.create_task(billing.post(f"/invoices/{number}/pay"))
+        paying = asyncio.create_task(billing.post(f"/invoices/{number}/pay", json={"method": "cash"}))
         await asyncio.sleep(0.3)
         assert not paying.done()  # it waits on the lock...
         # ...in a worker thread: meanwhile the same process answers, reads included.

@@ -2,6 +2,7 @@
 
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -72,3 +73,44 @@ def test_a_contract_is_ended_early_through_the_gateway(platform, keys):
         again = billing.post(f"/billing/contracts/{contract['id']}/cancel",
                              json={"ends_on": "2025-05-01", "reason": "again"})
         assert again.status_code == 409 and again.json()["code"] == "invalid_contract_state"
+
+
+COMPANY = {"name": "山东海信空调售后服务有限公司", "address": "济南市历下区经十路 100 号",
+           "taxpayer_id": "91370100MA3C4XYZ1K", "bank": "中国工商银行济南分行", "account": "1602001209100123456",
+           "phone": "0531-88886666"}
+
+
+def pdf_text(pdf: bytes, tmp_path) -> str:
+    (tmp_path / "signed.pdf").write_bytes(pdf)
+    return subprocess.run(["pdftotext", "-layout", str(tmp_path / "signed.pdf"), "-"], capture_output=True,
+                          check=True).stdout.decode()
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) absent")
+def test_the_bill_a_customer_signs_names_company_and_customer_and_links_the_bill_it_replaces(platform, keys, tmp_path):
+    with platform.client() as admin:
+        assert admin.put("/billing/company", json=COMPANY).status_code == 200
+    with platform.client(keys["billing"]) as billing:
+        assert billing.put("/billing/company", json=COMPANY).status_code == 403  # only an admin sets it
+    with platform.client(keys["warehouse"]) as warehouse:
+        made = warehouse.post("/inventory/reservations", json={
+            "warehouse": "SC-PDF", "reference": "RO-PDF-2", "lines": [{"part_number": "CMP-PDF", "qty": 1}]})
+        assert made.status_code == 201, made.text
+    body = {"serial_number": SERIAL, "repair_reference": "RO-PDF-2", "performed_on": "2025-07-01",
+            "component": "cooling_system", "causes": ["improper_use"], "certificate": None,
+            "reservation_ids": [made.json()["id"]], "labor_hours": "2", "visits": 1}
+    with platform.client(keys["billing"]) as billing:
+        first = billing.post("/billing/repairs", json=body, headers={"Idempotency-Key": "pdf-2a"}).json()
+        billing.post(f"/billing/invoices/{first['number']}/void")
+        second = billing.post("/billing/repairs", json=body, headers={"Idempotency-Key": "pdf-2b"}).json()
+        assert second["replaces"] == first["number"]
+        text = pdf_text(billing.get(f"/billing/invoices/{second['number']}.pdf").content, tmp_path)
+    for expected in ("91370100MA3C4XYZ1K", "0531-88886666", "Customer", "Technician's signature",
+                     "Customer's signature", "Company seal", f"Replaces void bill {first['number']}"):
+        assert expected in text, expected
+    # Chinese reads back from an embedded face, or through poppler-data's CMaps for the fallback CID font.
+    from shared import pdf
+
+    if pdf._face() is not None or Path("/usr/share/poppler/cMap/Adobe-GB1").is_dir():
+        for expected in ("山东海信空调售后服务有限公司", "济南西站", "维修技师签字", "客户签字", "公司盖章"):
+            assert expected in text, expected

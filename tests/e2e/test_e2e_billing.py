@@ -67,8 +67,9 @@ def test_out_of_warranty_bill_is_priced_consumes_parts_and_is_paid(platform, sho
         assert bill["number"].startswith("INV-") and bill["currency"] == "CNY"
         again = billing.post("/billing/repairs", json=repair(reservation), headers={"Idempotency-Key": "e2e-1"})
         assert again.status_code == 201 and again.json() == bill
-        paid = billing.post(f"/billing/invoices/{bill['number']}/pay")
+        paid = billing.post(f"/billing/invoices/{bill['number']}/pay", json={"method": "cash"})
         assert paid.status_code == 200 and paid.json()["status"] == "paid"
+        assert paid.json()["payment"]["method"] == "cash"
     after = stock(platform)
     assert after["on_hand"] == before["on_hand"] - 1 and after["reserved"] == before["reserved"] - 1
     with platform.client() as admin:
@@ -82,7 +83,7 @@ def test_in_warranty_bill_is_free_and_records_the_warranty_cost(platform, shop):
     with platform.client(shop["billing"]) as billing:
         bill = billing.post("/billing/repairs", json=repair(reservation, causes=["quality_defect"]),
                             headers={"Idempotency-Key": "e2e-2"}).json()
-    assert bill["claim"]["decision"] == "approved"
+    assert bill["claim"]["decision"] == "approved" and bill["status"] == "paid"  # nothing to pay: settled
     assert (bill["net"], bill["vat"], bill["total"], bill["warranty_cost"]) == ("0.00", "0.00", "0.00", "1410.00")
     assert all(line["amount"] == "0.00" for line in bill["lines"])
 
@@ -129,3 +130,23 @@ def test_inventory_down_during_a_bill_issues_nothing_and_a_retry_completes_it(pl
         assert len(invoices) == len(invoices_before) + 1
     with platform.client() as admin:
         assert admin.get(f"/inventory/reservations/{reservation}").json()["status"] == "consumed"
+
+
+def test_a_void_bill_is_reissued_with_the_same_parts_and_stock_is_unchanged_by_the_reissue(platform, shop):
+    reservation = reserve(platform, shop)
+    body = repair(reservation, repair_reference="RR-REISSUE")
+    with platform.client(shop["billing"]) as billing:
+        first = billing.post("/billing/repairs", json=body, headers={"Idempotency-Key": "e2e-r1"}).json()
+        assert billing.post(f"/billing/invoices/{first['number']}/void").json()["status"] == "void"
+        before = stock(platform)
+        second = billing.post("/billing/repairs", json={**body, "labor_hours": "1"},
+                              headers={"Idempotency-Key": "e2e-r2"})
+        assert second.status_code == 201, second.text
+        assert second.json()["replaces"] == first["number"]
+        assert second.json()["reservation_ids"] == [reservation]
+        assert stock(platform) == before  # taken over, not consumed again
+        assert billing.get(f"/billing/invoices/{first['number']}").json()["replaced_by"] == second.json()["number"]
+        year = first["issued_at"][:4]
+        figures = billing.get("/billing/reports/billing", params={"from": f"{year}-01-01", "to": f"{year}-12-31"})
+        assert figures.status_code == 200, figures.text
+        assert sum(row["voided"] for row in figures.json()["rows"]) >= 1

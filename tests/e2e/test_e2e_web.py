@@ -214,6 +214,8 @@ def test_billing_bills_a_repair_from_its_reservation_and_marks_it_paid(platform,
     assert by_id(browser, "total").text == "¥1,469.00"
     assert "压缩机 7.2 kW" in by_id(browser, "bill-lines").text
     assert "不属于保修范围" in by_id(browser, "bill").text
+    by_id(browser, "method").find_element("css selector", "option[value=cash]").click()  # how it was paid
+    browser.execute_script("window.confirm = () => true")  # the page asks before marking it paid
     by_id(browser, "pay").click()
     wait_for_path(browser, "done=paid")
     assert by_id(browser, "bill").get_attribute("data-status") == "paid"
@@ -285,7 +287,13 @@ def test_billing_sees_a_contracts_visits_by_month_and_ends_it_early(platform, ke
         probe = admin.post("/billing/contracts/2147483000/cancel", json={"ends_on": "2025-06-30", "reason": "x"})
         if probe.status_code in (404, 405) and probe.json().get("code") in ("not_found", "method_not_allowed"):
             pytest.skip("needs POST /billing/contracts/{id}/cancel (issue 9 item 2, built in parallel)")
-    field = browser.find_element("name", "ends_on")
+    # A contract that has ended (2025 is over) offers no end form: end one still running.
+    with platform.client(keys["billing"]) as billing:
+        contract = billing.post("/billing/contracts", json={
+            "customer": "泉城广场写字楼", "serial_numbers": [SERIAL], "starts_on": "2025-01-01",
+            "ends_on": "2099-12-31", "includes_labor": True, "parts_discount_pct": "10"}).json()
+    browser.get(platform.url + f"/app/billing/contracts/{contract['id']}")
+    field = by_id(browser, "ends_on")
     browser.execute_script("arguments[0].value = '2025-06-30'", field)
     browser.find_element("name", "reason").send_keys("客户更换设备")
     browser.execute_script("window.confirm = () => true")  # the page asks before ending a contract

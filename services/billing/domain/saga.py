@@ -23,10 +23,15 @@ field says how far it got:
   active, warranty's 422) before anything was consumed; it holds nothing.
   A retry with the same key reopens it.
 
-A failure that a retry may cure (a service down, slow, failing) or a request
-whose deadline is spent suspends the bill where it is: the answer is 503/504,
-and a retry with the same key resumes it from its state. `next_step` is pure;
-repairs.py runs the steps.
+A failure that a retry may cure (a service down, slow, failing, or a step the
+database could not record) or a request whose deadline is spent suspends the
+bill where it is: the answer is 503/504, and a retry with the same key resumes
+it from its state. When no retry comes, the recovery pass (recovery.py) takes
+the bill up from the same state. `next_step` is pure; repairs.py runs the steps.
+
+Void and reissue: a reservation consumed for a bill since voided is taken over,
+still consumed, by the next bill of the same repair reference (at Begin), so
+that bill has nothing of it to consume; a Stop gives it back to the void bill.
 """
 
 from dataclasses import dataclass
