@@ -153,7 +153,10 @@ def unwritable(session: Session) -> str | None:
     path = bind.url.database
     if not path or path == ":memory:":
         return None
-    if not os.access(path, os.W_OK) or not os.access(os.path.dirname(os.path.abspath(path)), os.W_OK):
+    directory_writable = os.access(os.path.dirname(os.path.abspath(path)), os.W_OK)
+    # Without a writable directory, SQLite writes only if its WAL and shared-memory files are there, writable.
+    companions = ("",) if directory_writable else ("", "-wal", "-shm")
+    if not all(os.access(path + suffix, os.W_OK) for suffix in companions):
         return "the database file is read-only"
     return None
 
