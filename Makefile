@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-fast lint migrate bench demo clean install install-test messages up down
+.PHONY: run test test-fast lint migrate bench demo clean install install-test messages up down backup restore
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,13 @@ lint: install-test  ## ruff, and the architecture check of ../shared when it is 
 
 migrate: install  ## apply every service's migrations to its database
 	$(PY) -m scripts.migrate
+
+backup: install  ## a consistent copy of every SQLite database under DATA_DIR, while `make run` runs (TO=dir)
+	$(VENV)/bin/aftersales backup $(or $(TO),backups/$(shell date -u +%Y%m%dT%H%M%SZ))
+
+restore: install  ## put a backup back under DATA_DIR (FROM=dir; stop `make run` first); checks the counters
+	@test -n "$(FROM)" || { echo "usage: make restore FROM=backups/<time>" >&2; exit 2; }
+	$(VENV)/bin/aftersales restore $(FROM)
 
 bench: install  ## load the platform and the reference floor in the same run (needs wrk)
 	bash scripts/bench.sh

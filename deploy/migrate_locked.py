@@ -5,16 +5,22 @@ Every Kubernetes pod runs it as an init container before its process starts
 advisory lock, applies every service's migrations (`scripts.migrate`) and lets
 go: pods that start together migrate one after the other, and all but the first
 find nothing to do. A pod that dies holding the lock loses its session, and the
-lock with it. Without a PostgreSQL DATABASE_URL it simply migrates.
+lock with it. Without a PostgreSQL DATABASE_URL (SQLite under DATA_DIR) the
+lock is an exclusive lock on DATA_DIR/.migrate.lock (flock): processes of one
+machine starting together migrate one after the other as well.
+
+`make run` and `make migrate` (Compose's migrate job) go through it too
+(scripts/run.py), so two starts at once never fail on a duplicate table.
 
 MIGRATE_LOCK_TIMEOUT_SECONDS (default 600) bounds the wait for the database and
 for the lock; past it the command fails (exit 1) and Kubernetes retries the pod.
 """
 
-import os
+import fcntl
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
@@ -64,13 +70,35 @@ def acquire(conn: Connection, deadline: float, say: Callable[[str], None]) -> No
     conn.commit()
 
 
+def file_locked(path: Path, migrate: Callable[[], None], deadline: float, say: Callable[[str], None]) -> None:
+    """`migrate` under an exclusive flock of `path`; the lock goes with the process if it dies."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as lock:
+        announced = False
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise Timeout("another migration held the lock for too long") from None
+                if not announced:
+                    say("another process is migrating; waiting for it")
+                    announced = True
+                time.sleep(POLL_SECONDS)
+        try:
+            migrate()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def migrate_locked(environ: dict[str, str], migrate: Callable[[], None], say: Callable[[str], None]) -> None:
     url = lock_url(environ)
-    if url is None:
-        migrate()
-        return
     timeout = float(environ.get("MIGRATE_LOCK_TIMEOUT_SECONDS", "600"))
     deadline = time.monotonic() + timeout
+    if url is None:
+        file_locked(Path(environ.get("DATA_DIR") or "./data") / ".migrate.lock", migrate, deadline, say)
+        return
     engine = create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": 5})
     try:
         with connect(engine, deadline, say) as conn:
@@ -89,7 +117,8 @@ def main() -> int:
         print(f"migrate: {message}", flush=True)
 
     try:
-        migrate_locked(dict(os.environ), lambda: run.migrate(run.environment()), say)
+        env = run.environment()
+        migrate_locked(env, lambda: run.migrate_all(env), say)
     except Timeout as exc:
         print(f"migrate: {exc}", file=sys.stderr, flush=True)
         return 1

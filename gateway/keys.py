@@ -11,7 +11,8 @@ whether anything changed since:
   on a connection of its own and, per request, reads whatever has arrived on
   that socket (a non-blocking recv: microseconds). A notification clears the
   cache. If that connection fails, the cache is off (a lookup per request,
-  as before) until it is back.
+  as before) until it is back (retried once a second); once back, the cache
+  starts again empty, since revocations meanwhile went unheard.
 - SQLite: `PRAGMA data_version` on a connection of its own changes whenever
   another connection committed to the gateway's database (an in-memory read
   of the WAL index, no I/O); any change clears the cache.
@@ -19,6 +20,13 @@ A lookup that ran while the cache was cleared is not kept (a generation
 counter), so a revocation is never overwritten by an answer read before it.
 Unknown keys are never cached. Anything that changes a key's role or
 warehouses must notify the same way (`changed`).
+
+When the database is away (a lookup fails with a database fault,
+shared/dbfaults.py), a key found in the cache still passes, even while the
+watch is lost with the database: the cache then holds only keys vouched for
+while the watch still heard every revocation (a revocation heard cleared it,
+and a lookup that succeeds while the watch is lost drops it). A key not in it
+is 503 `database_busy`, never a 401. Its last-used time is not written then.
 """
 
 import contextlib
@@ -35,7 +43,7 @@ from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from gateway.models import ApiKey
-from shared import errors, pagination
+from shared import dbfaults, errors, pagination
 from shared.context import Caller
 from shared.uow import UnitOfWork
 
@@ -45,6 +53,8 @@ BOOTSTRAP_CALLER = Caller(role="admin", key_id=BOOTSTRAP_ID, kind="key", name="b
 CHANNEL = "api_keys"
 CACHE_MAX = 10_000  # keys in memory per process; past it the cache starts again empty
 RECONNECT_EVERY_SECONDS = 1.0
+# After a lookup failed with a database fault, cached keys pass without a lookup for this long.
+OFFLINE_RECHECK_SECONDS = 1.0
 # last_used_at is written at most this often per key and process: a write per
 # request would serialise every read on SQLite.
 LAST_USED_RESOLUTION = timedelta(seconds=60)
@@ -214,6 +224,7 @@ class Authenticator:
         self.generation = 0
         self.watch = ChangeWatch(db.read_engine)
         self.lock = threading.Lock()
+        self.offline_until = 0.0  # monotonic; a lookup failed with a database fault until then
 
     def forget(self) -> None:
         """Drop every cached key (and any lookup in flight): a key changed in this process."""
@@ -225,8 +236,11 @@ class Authenticator:
         """Whether the cache may be used now, and the generation a lookup made now belongs to."""
         with self.lock:
             state = self.watch.changed()
-            if state is not False:
+            if state is True:
                 self.cache.clear()
+                self.generation += 1
+            elif state is None:
+                # Blind: the cache is not used, only kept for a database outage (`_from_memory`).
                 self.generation += 1
             return state is not None, self.generation
 
@@ -242,15 +256,41 @@ class Authenticator:
         usable, generation = self._current()
         caller = self.cache.get(digest) if usable else None
         if caller is None:
-            caller = await self._lookup(digest)
-            if caller is None:
-                return None
+            if time.monotonic() < self.offline_until and digest in self.cache:
+                return self.cache[digest]  # the database failed a moment ago: no lookup to wait on
+            try:
+                caller = await self._lookup(digest)
+            except Exception as exc:
+                return self._from_memory(digest, exc)
             with self.lock:
+                self.offline_until = 0.0
+                if not usable:
+                    # The database answers while the watch is lost: revocations may go unheard
+                    # now, so what the cache holds can no longer be vouched for.
+                    self.cache.clear()
+                    self.generation += 1
+                if caller is None:
+                    return None
                 if usable and generation == self.generation:
                     if len(self.cache) >= CACHE_MAX:
                         self.cache.clear()
                     self.cache[digest] = caller
         await self._touch(caller.key_id)
+        return caller
+
+    def _from_memory(self, digest: str, exc: Exception) -> Caller:
+        """The cached caller of a key whose lookup failed with a database fault; else 503."""
+        fault = dbfaults.classify(exc)
+        if fault is None:
+            raise exc
+        with self.lock:
+            if time.monotonic() >= self.offline_until:  # one line per outage, not one per request
+                log.warning("api_keys_from_memory", kind=fault.kind, sqlstate=fault.sqlstate, error=fault.error,
+                            cached=len(self.cache))
+            self.offline_until = time.monotonic() + OFFLINE_RECHECK_SECONDS
+            caller = self.cache.get(digest)
+        if caller is None:
+            raise errors.DatabaseBusy(f"The API key cannot be checked now. {fault.detail}")
         return caller
 
     async def _lookup(self, digest: str) -> Caller | None:
@@ -265,4 +305,8 @@ class Authenticator:
         if last is not None and now - last < LAST_USED_RESOLUTION:
             return
         self.last_written[key_id] = now
-        await self.uow.write(_mark_used, key_id, now)
+        try:
+            await self.uow.write(_mark_used, key_id, now)
+        except Exception as exc:  # the last-used time is a convenience: never worth failing the request
+            if dbfaults.classify(exc) is None:
+                raise

@@ -113,9 +113,11 @@ class Forwarder:
             try:
                 return await self._exchange(connection, head, body, method == "HEAD")
             except UpstreamProtocolError:
-                # A pooled connection the service had just closed: nothing was processed,
-                # so a request that is safe to repeat goes once more on a fresh connection.
-                if not reused or not (method in SAFE_TO_RETRY or _has(headers, b"idempotency-key")):
+                # A pooled connection the service had just closed: a request that is safe to repeat
+                # goes once more on a fresh connection. Never a POST or PATCH, with an Idempotency-Key
+                # or not: the worker may have died while running it, still holding the key's claim,
+                # and the client, told 503, retries when it chooses (shared/idempotency.py).
+                if not reused or method not in SAFE_TO_RETRY:
                     raise
             connection = await self._connect()
             return await self._exchange(connection, head, body, method == "HEAD")
@@ -180,7 +182,3 @@ class Forwarder:
         else:
             connection.close()
         return UpstreamResponse(parser.get_status_code(), parsed.headers, b"".join(parsed.body))
-
-
-def _has(headers: list[tuple[bytes, bytes]], name: bytes) -> bool:
-    return any(key == name for key, _ in headers)

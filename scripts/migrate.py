@@ -1,9 +1,9 @@
-"""`make migrate`: apply every service's migrations to its own database."""
+"""`make migrate`: apply every service's migrations to its own database, under the migration lock
+(deploy/migrate_locked.py), so that several at once all succeed."""
 
 import sys
 
-from scripts import run
+from deploy.migrate_locked import main
 
 if __name__ == "__main__":
-    run.migrate(run.environment())
-    sys.exit(0)
+    sys.exit(main())

@@ -36,6 +36,14 @@ def environment() -> dict[str, str]:
 
 
 def migrate(env: dict[str, str]) -> None:
+    """Every process's migrations, under the migration lock (deploy/migrate_locked.py): two starts
+    at once migrate one after the other, and the second finds nothing to do."""
+    from deploy.migrate_locked import migrate_locked  # it imports this module
+
+    migrate_locked(env, lambda: migrate_all(env), lambda message: print(f"migrate: {message}", flush=True))
+
+
+def migrate_all(env: dict[str, str]) -> None:
     data_dir = Path(env["DATA_DIR"])
     data_dir.mkdir(parents=True, exist_ok=True)
     for name in ("gateway", *SERVICES):
@@ -83,10 +91,29 @@ def stop(processes: dict[str, subprocess.Popen]) -> None:
             process.wait()
 
 
+# While `make run` runs, its process id is here: `aftersales restore` refuses to replace files in use.
+PID_FILE = "run.pid"
+
+
 def main() -> int:
     env = environment()
     os.environ.update({k: env[k] for k in ("DATA_DIR",)})
-    migrate(env)
+    from deploy.migrate_locked import Timeout
+
+    try:
+        migrate(env)
+    except Timeout as exc:
+        print(f"migrate: {exc}", file=sys.stderr, flush=True)
+        return 1
+    pid_file = Path(env["DATA_DIR"]) / PID_FILE
+    pid_file.write_text(f"{os.getpid()}\n")
+    try:
+        return serve(env)
+    finally:
+        pid_file.unlink(missing_ok=True)
+
+
+def serve(env: dict[str, str]) -> int:
     stopping = False
 
     def on_signal(signum, _frame) -> None:

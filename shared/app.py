@@ -5,15 +5,15 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import structlog
 from fastapi import APIRouter, FastAPI, Response
-from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
 from shared import clock as clocks
 from shared import errors, http, logging, metrics, openapi
-from shared.db import Database
+from shared.db import Database, unwritable
 from shared.middleware import ServiceMiddleware
 from shared.settings import Settings
 from shared.uow import UnitOfWork
@@ -63,6 +63,9 @@ def create_service_app(
             app.state.clients = clients
             if on_startup is not None:
                 on_startup(app)
+            idempotency = getattr(app.state, "idempotency", None)
+            if idempotency is not None and not idempotency.lease_given:
+                idempotency.lease = timedelta(seconds=settings.idempotency_lease_seconds)
             purging = None
             if getattr(app.state, "idempotency", None) is not None:
                 purging = asyncio.create_task(_purge_idempotency_keys(app.state.uow, app.state.idempotency))
@@ -96,10 +99,13 @@ def create_service_app(
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> dict:
+        # Ready means the database takes writes: a read-only or standby database is not ready.
         try:
-            await app.state.uow.read(lambda session: session.execute(text("SELECT 1")))
+            reason = await app.state.uow.read(unwritable)
         except Exception as exc:  # any database failure means not ready
-            raise errors.UpstreamUnavailable("The database does not answer") from exc
+            raise errors.DatabaseBusy("The database does not answer") from exc
+        if reason is not None:
+            raise errors.DatabaseBusy(f"The database cannot be written: {reason}")
         return {"status": "ready"}
 
     for router in routers:

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event, inspect
+from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event, inspect, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session
 
@@ -133,6 +133,32 @@ def _configure_sqlite(engine: Engine, *, begin: str) -> None:
         # Wait for the write lock no longer than the request has left (an in-process setting, no I/O).
         connection.exec_driver_sql(f"PRAGMA busy_timeout={_budget_ms(SQLITE_BUSY_MS)}")
         connection.exec_driver_sql(begin)
+
+
+def unwritable(session: Session) -> str | None:
+    """Why the database would refuse a write now, or None; cheap, and writes nothing (readiness).
+
+    PostgreSQL: a standby (in recovery) or a read-only default for the session's transactions.
+    SQLite: the file, or its directory (the WAL and shared-memory files go there), not writable.
+    """
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        standby, read_only = session.execute(
+            text("SELECT pg_is_in_recovery(), current_setting('transaction_read_only')")
+        ).one()
+        if standby:
+            return "the database is a standby (in recovery)"
+        return "the database is read-only" if read_only == "on" else None
+    session.execute(text("SELECT 1"))
+    path = bind.url.database
+    if not path or path == ":memory:":
+        return None
+    directory_writable = os.access(os.path.dirname(os.path.abspath(path)), os.W_OK)
+    # Without a writable directory, SQLite writes only if its WAL and shared-memory files are there, writable.
+    companions = ("",) if directory_writable else ("", "-wal", "-shm")
+    if not all(os.access(path + suffix, os.W_OK) for suffix in companions):
+        return "the database file is read-only"
+    return None
 
 
 @dataclass

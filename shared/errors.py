@@ -10,10 +10,11 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
-from shared import context, deadline
+from shared import context, dbfaults, deadline
 
 PROBLEM_TYPE = "https://errors.aftersales.example/"
 log = structlog.get_logger("errors")
@@ -23,6 +24,7 @@ class ServiceError(Exception):
     status = 400
     code = "bad_request"
     title = "Bad request"
+    headers: dict[str, str] | None = None  # e.g. a Retry-After of its own
 
     def __init__(self, detail: str | None = None, **extra: Any) -> None:
         super().__init__(detail or self.title)
@@ -61,6 +63,10 @@ class IdempotencyKeyReused(ServiceError):
 class IdempotencyInProgress(ServiceError):
     status, code, title = 409, "idempotency_in_progress", "A request with this idempotency key is in flight"
 
+    def __init__(self, detail: str | None = None, *, retry_after: int = 1, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.headers = {"Retry-After": str(max(1, retry_after))}
+
 
 class UpstreamUnavailable(ServiceError):
     status, code, title = 503, "upstream_unavailable", "A service this request needs is unavailable"
@@ -68,6 +74,12 @@ class UpstreamUnavailable(ServiceError):
 
 class UpstreamTimeout(ServiceError):
     status, code, title = 504, "upstream_timeout", "A service this request needs did not answer in time"
+
+
+class DatabaseBusy(ServiceError):
+    """The database is unreachable, restarting, read-only, locked or too slow (shared/dbfaults.py)."""
+
+    status, code, title = 503, "database_busy", "The database is unavailable"
 
 
 RETRY_AFTER_SECONDS = {503: "5", 504: "5", 429: "1"}
@@ -113,10 +125,45 @@ STATUS_CODES = {
 }
 
 
+def service_problem(exc: ServiceError) -> JSONResponse:
+    return problem(exc.status, exc.code, exc.detail, title=exc.title, headers=exc.headers, **exc.extra)
+
+
+def database_problem(exc: BaseException) -> JSONResponse | None:
+    """The answer to a database fault (shared/dbfaults.py), with one log line and no trace;
+    None when `exc` is not one (a bug: the caller answers 500 and logs the trace)."""
+    fault = dbfaults.classify(exc)
+    if fault is None:
+        return None
+    log.warning("database_fault", kind=fault.kind, sqlstate=fault.sqlstate, error=fault.error)
+    if fault.kind == dbfaults.CONFLICT:
+        return problem(409, "conflict", "The change conflicts with data written meanwhile; retry")
+    return problem(DatabaseBusy.status, DatabaseBusy.code, fault.detail, title=DatabaseBusy.title)
+
+
+def known_problem(exc: BaseException) -> JSONResponse | None:
+    """The answer to an error raised outside FastAPI's handlers (the gateway's front door), if it has one."""
+    if isinstance(exc, ServiceError):
+        return service_problem(exc)
+    return database_problem(exc)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:
-        return problem(exc.status, exc.code, exc.detail, title=exc.title, **exc.extra)
+        return service_problem(exc)
+
+    async def _database(_request: Request, exc: Exception) -> JSONResponse:
+        answer = database_problem(exc)
+        if answer is not None:
+            return answer
+        log.error("unhandled_error", exc_type=type(exc).__name__, exc_info=exc)
+        return problem(500, "internal_error", "An unexpected error occurred; it has been logged")
+
+    # A service's own handlers for narrower classes (IntegrityError, DataError) still come first.
+    app.add_exception_handler(sa_exc.DBAPIError, _database)
+    app.add_exception_handler(sa_exc.TimeoutError, _database)
+    app.add_exception_handler(sa_exc.DisconnectionError, _database)
 
     @app.exception_handler(deadline.DeadlineExceeded)
     async def _deadline(_request: Request, _exc: deadline.DeadlineExceeded) -> JSONResponse:

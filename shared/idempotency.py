@@ -5,17 +5,27 @@ before any effect, so a concurrent duplicate sees it and gets 409
 `idempotency_in_progress`. The response is stored by `record` in the same
 transaction as the effect, so a stored answer always means the effect
 happened. A failed request gives its claim back (`release`) so that a retry
-runs again; a claim whose process died is taken over after a lease.
-Only successful (2xx) answers are stored and replayed.
+runs again. Only successful (2xx) answers are stored and replayed.
+
+A claim nobody gives back (its process died, or the database was away when it
+tried) is taken over by a retry once its hold ends: a short lease (10 s,
+IDEMPOTENCY_LEASE_SECONDS) from the claim, or the request's deadline and a
+grace second, whichever is later, so that a slow but live request is never
+taken over while it may still commit (past its deadline it rolls back, see
+shared/db.py). The hold is kept as the claim's `updated_at`, set ahead when the
+deadline is further than a lease. While a claim holds, a duplicate gets 409
+`idempotency_in_progress` with `Retry-After`.
 """
 
 import hashlib
 import json
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import structlog
 from sqlalchemy import Integer, String, Text, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -25,8 +35,14 @@ from shared import deadline, errors
 from shared.clock import Clock
 from shared.db import Database, UtcDateTime
 
-LEASE = timedelta(seconds=60)
+LEASE = timedelta(seconds=10)
+# A claim outlives its request's deadline by this much: the holder's last COMMIT, checked against
+# the deadline just before, is done well within it.
+DEADLINE_GRACE = timedelta(seconds=1)
+# The longest Retry-After of a 409 for a claim still held: the holder usually answers sooner.
+MAX_RETRY_AFTER_SECONDS = 5
 KEY_MAX_LENGTH = 200
+log = structlog.get_logger("idempotency")
 
 
 class IdempotencyRecordMixin:
@@ -39,6 +55,8 @@ class IdempotencyRecordMixin:
     response_status: Mapped[int | None] = mapped_column(Integer)
     response_body: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Done: when the answer was stored. In progress: when the claim's lease began (set ahead of
+    # the claim when the request's deadline is further away than a lease).
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
@@ -59,11 +77,13 @@ def _aware(value: datetime) -> datetime:
 
 
 class Idempotency:
-    def __init__(self, db: Database, model: type, clock: Clock, lease: timedelta = LEASE) -> None:
+    def __init__(self, db: Database, model: type, clock: Clock, lease: timedelta | None = None) -> None:
         self.db = db
         self.model = model
         self.clock = clock
-        self.lease = lease
+        self.lease = lease or LEASE
+        # Without a lease of its own, the app factory gives it the service's setting (shared/app.py).
+        self.lease_given = lease is not None
         # Core statements on the model's table, built once: every idempotent request runs them.
         table = model.__table__
         this_key = (table.c.scope == bindparam("b_scope"), table.c.key == bindparam("b_key"))
@@ -98,7 +118,8 @@ class Idempotency:
             if row is None:
                 connection.execute(self._insert, {
                     "scope": scope, "key": key, "fingerprint": fingerprint, "state": "in_progress",
-                    "response_status": None, "response_body": None, "created_at": now, "updated_at": now,
+                    "response_status": None, "response_body": None, "created_at": now,
+                    "updated_at": self._lease_start(now),
                 })
                 return None
             if row.fingerprint != fingerprint:
@@ -107,11 +128,23 @@ class Idempotency:
                 )
             if row.state == "done":
                 return Stored(row.response_status, json.loads(row.response_body))
-            if now - _aware(row.updated_at) < self.lease:
-                raise errors.IdempotencyInProgress()
-            # the first holder died: take its claim over
-            connection.execute(self._take_over, {"b_scope": scope, "b_key": key, "b_now": now})
+            held_until = _aware(row.updated_at) + self.lease
+            if now < held_until:
+                wait = math.ceil((held_until - now).total_seconds())
+                raise errors.IdempotencyInProgress(retry_after=min(MAX_RETRY_AFTER_SECONDS, wait))
+            # Its holder died or could not give it back, and its deadline is past: take it over.
+            connection.execute(self._take_over, {"b_scope": scope, "b_key": key, "b_now": self._lease_start(now)})
+            log.info("idempotency_claim_taken_over", scope=scope, key=key)
             return None
+
+    def _lease_start(self, now: datetime) -> datetime:
+        """The `updated_at` of a claim made now: held a lease from now, or until the request's
+        deadline and a grace if that is later."""
+        left = deadline.remaining()
+        if left is None:
+            return now
+        until = now + timedelta(seconds=max(0.0, left)) + DEADLINE_GRACE
+        return max(now, until - self.lease)
 
     def record(self, session: Session, *, scope: str, key: str, status: int, body: object) -> None:
         """Store the answer, in the transaction of the effect it describes."""
@@ -174,7 +207,10 @@ def attempt(
         yield current
     except BaseException:
         if stored is None:
-            idempotency.release(scope=scope, key=key)
+            try:
+                idempotency.release(scope=scope, key=key)
+            except Exception as exc:  # the database is away: the claim lapses after its hold instead
+                log.warning("idempotency_release_failed", scope=scope, key=key, error=str(exc).splitlines()[0][:300])
         raise
 
 

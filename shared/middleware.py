@@ -155,10 +155,13 @@ async def in_request_context(scope: Scope, receive: Receive, send: Send, handle)
 
 
 async def answer_unexpected(exc: Exception, scope: Scope, receive: Receive, send: Send, *, started: bool):
-    """Log an unexpected error with its trace; the client gets a 500 problem, never the trace."""
-    log.error("unhandled_error", exc_type=type(exc).__name__, exc_info=exc)
-    if not started:
+    """Log an unexpected error with its trace; the client gets a 500 problem, never the trace.
+    A domain error or a database fault raised outside the app's handlers gets its own answer."""
+    response = errors.known_problem(exc)
+    if response is None:
+        log.error("unhandled_error", exc_type=type(exc).__name__, exc_info=exc)
         response = errors.problem(500, "internal_error", "An unexpected error occurred; it has been logged")
+    if not started:
         await response(scope, receive, send)
 
 

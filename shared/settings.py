@@ -25,8 +25,9 @@ class Settings(BaseSettings):
     service_urls: dict[str, str] = Field(default_factory=dict)
     reservation_ttl_seconds: int = 259_200
     max_body_bytes: int = 10 * 1024 * 1024
-    # How long a claimed Idempotency-Key whose process died blocks a retry (shared/idempotency.py).
-    idempotency_lease_seconds: float = 60.0
+    # How long a claimed Idempotency-Key whose process died blocks a retry, at least; a request
+    # holds its claim until its deadline if that is later (shared/idempotency.py).
+    idempotency_lease_seconds: float = 10.0
 
 
 def service_url(name: str) -> str:

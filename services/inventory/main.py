@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from fastapi import FastAPI, Request
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError
 
 from services.inventory import reservation_routes, routes
 from services.inventory.models import IdempotencyRecord
@@ -39,8 +39,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     async def _data(_request: Request, _exc: DataError):
         return errors.problem(422, "validation_error", "A value is not one the database can store", errors=[])
 
-    @app.exception_handler(OperationalError)
-    async def _operational(_request: Request, _exc: OperationalError):
-        return errors.problem(503, "database_busy", "The database is busy; retry shortly")
+    # A database that is down, restarting, read-only or busy: 503 database_busy, in shared/errors.py.
 
     return app

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI, Request
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError
 
 from services.servicedesk import clients, outbox, routes, visit_routes
 from services.servicedesk.metrics import tickets_by_milestone_state
@@ -74,8 +74,6 @@ def create_app(
     async def _data(_request: Request, _exc: DataError):
         return errors.problem(422, "validation_error", "A value is not one the database can store", errors=[])
 
-    @app.exception_handler(OperationalError)
-    async def _operational(_request: Request, _exc: OperationalError):
-        return errors.problem(503, "database_busy", "The database is busy; retry shortly")
+    # A database that is down, restarting, read-only or busy: 503 database_busy, in shared/errors.py.
 
     return app

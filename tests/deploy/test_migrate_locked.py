@@ -29,10 +29,11 @@ def test_the_lock_lives_only_in_postgresql():
         == "postgresql+psycopg://u@h/b"
 
 
-def test_without_postgresql_it_just_migrates():
+def test_without_postgresql_it_migrates_under_a_file_lock(tmp_path):
     calls = []
-    ml.migrate_locked({}, lambda: calls.append("migrated"), calls.append)
+    ml.migrate_locked({"DATA_DIR": str(tmp_path)}, lambda: calls.append("migrated"), calls.append)
     assert calls == ["migrated"]
+    assert (tmp_path / ".migrate.lock").exists()
 
 
 def run_migrate(env: dict[str, str], **kwargs) -> subprocess.Popen:
@@ -155,3 +156,52 @@ def test_a_database_that_does_not_answer_fails_after_the_timeout(tmp_path):
     assert pod.returncode == 1
     assert "waiting for the database" in out and "did not answer in time" in out
     assert time.monotonic() - started < 60
+
+
+# `make run`, `make migrate` and Compose's migrate job (python -m scripts.migrate) take the same lock.
+MAKE_RUN_MIGRATE = "from scripts import run; run.migrate(run.environment())"
+
+
+def start_plain(env: dict[str, str], *command: str) -> subprocess.Popen:
+    full = {k: v for k, v in os.environ.items() if not k.endswith("DATABASE_URL")} | env
+    return subprocess.Popen([sys.executable, *command], env=full, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def three_at_once(env: dict[str, str]) -> list[str]:
+    starts = [start_plain(env, "-m", "scripts.migrate"), start_plain(env, "-m", "scripts.migrate"),
+              start_plain(env, "-c", MAKE_RUN_MIGRATE)]
+    outputs = [start.communicate(timeout=300)[0] for start in starts]
+    assert [start.returncode for start in starts] == [0, 0, 0], outputs
+    return outputs
+
+
+def test_three_plain_migrations_of_fresh_sqlite_files_all_succeed(tmp_path):
+    three_at_once({"DATA_DIR": str(tmp_path)})
+    for name, head in heads().items():
+        engine = create_engine(f"sqlite:///{tmp_path / f'{name}.sqlite3'}")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == head
+        engine.dispose()
+
+
+def test_three_plain_migrations_on_postgresql_all_succeed(fresh_database, tmp_path):
+    three_at_once({"DATABASE_URL": fresh_database, "DATA_DIR": str(tmp_path)})
+    assert versions(fresh_database) == heads()
+
+
+def test_a_plain_migration_waits_for_the_file_lock(tmp_path):
+    import fcntl
+
+    with open(tmp_path / ".migrate.lock", "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        start = start_plain({"DATA_DIR": str(tmp_path)}, "-m", "scripts.migrate")
+        first = start.stdout.readline()  # however long a loaded machine takes to start it
+        assert "another process is migrating" in first, first
+        time.sleep(1)
+        assert start.poll() is None  # still waiting
+        assert not (tmp_path / "warranty.sqlite3").exists()
+        fcntl.flock(held, fcntl.LOCK_UN)
+    out, _ = start.communicate(timeout=300)
+    assert start.returncode == 0, out
+    assert "migrated warranty" in out
