@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = 10 * 1024 * 1024
     # How long a claimed Idempotency-Key whose process died blocks a retry (shared/idempotency.py).
     idempotency_lease_seconds: float = 60.0
+    # The service desk's station webhooks may point at private or plain-http addresses (development).
+    webhook_allow_private: bool = False
 
 
 def service_url(name: str) -> str:

@@ -4,7 +4,7 @@ import re
 from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
 from shared.types import IsoDate, LongText, Qty, StrictModel, Text
 
@@ -94,11 +94,21 @@ class TicketUpdate(StrictModel):
 
 
 class DispatchIn(StrictModel):
-    model_config = examples({"technician": "Wang Lei", "station": "ST-JINAN-07", "at": "2026-03-02T02:08:00Z"})
+    model_config = examples({"station": "ST-JINAN-07", "technician_id": 7, "caller_told_at": "2026-03-02T02:09:00Z",
+                             "at": "2026-03-02T02:08:00Z"})
 
-    technician: Text
-    station: Annotated[str, Field(min_length=1, max_length=100)]
+    station: Annotated[str, Field(min_length=1, max_length=40)]
+    technician_id: Annotated[StrictInt, Field(gt=0, le=2**31 - 1)] | None = None
+    technician: Text | None = Field(default=None, description="A name exactly one active technician of the "
+                                                              "station has (instead of technician_id)")
+    caller_told_at: AwareDatetime | None = Field(default=None, description="When the caller was told the decision")
     at: At = None
+
+    @model_validator(mode="after")
+    def _one_technician(self):
+        if (self.technician_id is None) == (self.technician is None):
+            raise ValueError("name the technician by technician_id or by technician (a name), one of them")
+        return self
 
 
 class ArriveIn(StrictModel):
@@ -134,16 +144,28 @@ class ResolveIn(StrictModel):
 
     technician: Text
     summary: LongText
+    way: Literal["on_site", "phone", "remote"] = Field(
+        default="on_site", description="phone or remote: fixed without a visit (no arrival needed)")
     parts_replaced: Annotated[list[PartReplaced], Field(max_length=100)] | None = None
     invoice_number: Annotated[str, Field(min_length=1, max_length=40)] | None = None
     at: At = None
 
 
 class LoanerIn(StrictModel):
-    model_config = examples({"warehouse": "SC-JINAN", "part_number": "LOANER-KFR72"})
+    model_config = examples({"warehouse": "SC-JINAN", "part_number": "LOANER-KFR72"},
+                            {"emergency_measures": "Two portable units set up in the ward"})
 
-    warehouse: Annotated[str, Field(min_length=1, max_length=40)]
-    part_number: Annotated[str, Field(min_length=1, max_length=100)]
+    warehouse: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+    part_number: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    emergency_measures: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self):
+        part = self.warehouse is not None and self.part_number is not None
+        partial = (self.warehouse is None) != (self.part_number is None)
+        if partial or part == (self.emergency_measures is not None):
+            raise ValueError("give a warehouse and a part_number, or emergency_measures")
+        return self
 
 
 class FollowUpIn(StrictModel):
@@ -180,6 +202,13 @@ class ComplaintCaller(StrictModel):
 
 
 ComplaintCreate.model_rebuild()
+
+
+class RedispatchIn(StrictModel):
+    model_config = examples({"station": "ST-JINAN-08", "technician_id": 12})
+
+    station: Annotated[str, Field(min_length=1, max_length=40)]
+    technician_id: Annotated[StrictInt, Field(gt=0, le=2**31 - 1)]
 
 
 class ComplaintAction(StrictModel):
@@ -268,10 +297,11 @@ class CoverageRead(BaseModel):
 
 
 class LoanerRead(BaseModel):
-    status: Literal["not_due", "due", "provided", "returned"]
+    status: Literal["not_due", "due", "provided", "returned", "measures_taken"]
     reservation_id: int | None
     warehouse: str | None = None
     part_number: str | None = None
+    emergency_measures: str | None = None
 
 
 class FollowUpAttemptRead(BaseModel):
@@ -289,11 +319,17 @@ class FollowUpRead(BaseModel):
     attempts: list[FollowUpAttemptRead]
 
 
+class ActorRead(BaseModel):
+    kind: Literal["user", "key", "system"]
+    name: str
+
+
 class EventRead(BaseModel):
     at: datetime
     event: str
-    by: str
-    recorded_at: datetime
+    by: ActorRead
+    entered_at: datetime | None = Field(default=None, description="When it was entered, when that is more than "
+                                                                   "a minute apart from `at`")
     data: dict[str, Any]
 
 
@@ -320,7 +356,11 @@ class TicketRead(BaseModel):
     coverage_pending: bool
     commitments_version: int | None
     technician: str | None
+    technician_id: int | None = None
     station: str | None
+    caller_told_at: datetime | None = None
+    follow_on_of: int | None = Field(default=None, description="The original ticket of one sent after a complaint")
+    complaint_id: int | None = None
     milestones: list[MilestoneRead]
     paused: bool
     loaner: LoanerRead
