@@ -17,7 +17,7 @@ from shared.idempotency import IdempotencyRecordMixin
 
 Base = make_base()
 
-LOANER_STATES = ("not_due", "provided", "returned", "measures_taken")
+LOANER_STATES = ("not_due", "provided", "returned")
 COMPLAINT_STATUSES = ("open", "answered", "resolved")
 OUTBOX_KINDS = ("history", "coverage", "loaner_release")
 SITE_KINDS = ("central", "service_center", "repair_station")
@@ -106,7 +106,8 @@ class Ticket(Base):
     resolution: Mapped[dict | None] = mapped_column(JSON)
     # The due time of the most urgent promise still open: what the board sorts by.
     next_due_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    loaner_status: Mapped[str] = mapped_column(String(16), default="not_due")
+    # `not_due` with `loaner.emergency_measures` set reads as `measures_taken` (services/servicedesk/views.py).
+    loaner_status: Mapped[str] = mapped_column(String(10), default="not_due")
     loaner_reservation_id: Mapped[int | None] = mapped_column(Integer)
     loaner: Mapped[dict | None] = mapped_column(JSON)
     history_delivered: Mapped[bool | None] = mapped_column(Boolean)

@@ -58,8 +58,12 @@ def _check(session: Session, *, kind: str, parent: str | None, webhook: dict | N
         raise errors.invalid_many(problems)
 
 
+def exists(session: Session, code: str) -> bool:
+    return session.get(Site, code) is not None
+
+
 def create(session: Session, *, site_in, caller: context.Caller, allow_private: bool, now: datetime) -> Site:
-    if session.get(Site, site_in.code) is not None:
+    if exists(session, site_in.code):
         raise errors.SiteExists(f"Site {site_in.code} exists")
     webhook = site_in.webhook.model_dump() if site_in.webhook else None
     _check(session, kind=site_in.kind, parent=site_in.parent, webhook=webhook, allow_private=allow_private,

@@ -196,8 +196,7 @@ def record_loaner(session: Session, ticket: Ticket, *, reservation: dict, wareho
 
 def record_measures(session: Session, ticket: Ticket, *, measures: str, by: context.Caller, now: datetime) -> Ticket:
     """Emergency measures taken instead of a loaner (采取应急措施): they settle the loaner owed."""
-    ticket.loaner_status = "measures_taken"
-    ticket.loaner = {"emergency_measures": measures}
+    ticket.loaner = {"emergency_measures": measures}  # loaner_status stays not_due: read as measures_taken
     tickets.log(session, ticket, "emergency_measures", at=now, by=by, now=now, step=False, measures=measures)
     tickets.refresh(session, ticket, now)
     return ticket

@@ -53,6 +53,8 @@ def follow_up(session: Session, calendar: WorkCalendar, ticket: Ticket, now: dat
 
 
 def loaner_status(session: Session, ticket: Ticket, found: list[clocks.Milestone]) -> str:
+    if ticket.loaner_status == "not_due" and (ticket.loaner or {}).get("emergency_measures"):
+        return "measures_taken"
     if ticket.loaner_status != "not_due" or ticket.status not in rules.ACTIVE or ticket.level is None:
         return ticket.loaner_status
     promises = commitments.of_version(session, ticket.commitments_version).level(ticket.level)

@@ -54,3 +54,14 @@ async def organisation(client) -> dict[str, dict]:
         for name in names:
             people[f"{name}@{station}"] = await add_technician(client, name, station)
     return people
+
+
+def caller_headers(role: str = "desk", *, kind: str = "key", name: str = "", station: str = "",
+                   key_id: str = "test-key") -> dict:
+    """The signed headers of a caller with a kind, a display name and a station (shared/identity.py)."""
+    from shared import context, identity
+
+    from helpers import TOKEN
+
+    caller = context.Caller(role=role, key_id=key_id, kind=kind, name=name, station=station)
+    return {k.decode(): v.decode() for k, v in identity.headers(TOKEN, caller, request_id="")}

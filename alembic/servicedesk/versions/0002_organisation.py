@@ -3,7 +3,6 @@ Idempotency-Key records and the audit trail
 
 Timeline entries keep their actor id in `by` and gain `by_kind`/`by_name`: rows written before this
 revision held `role:key-id` (or `system`), so they become a key named after its role, never its id.
-A loaner may be settled by emergency measures (`measures_taken`).
 
 Revision ID: 0002_organisation
 Revises: 0001
@@ -18,9 +17,6 @@ revision = '0002_organisation'
 down_revision = '0001'
 branch_labels = None
 depends_on = None
-
-OLD_LOANER = "loaner_status IN ('not_due', 'provided', 'returned')"
-NEW_LOANER = "loaner_status IN ('not_due', 'provided', 'returned', 'measures_taken')"
 
 
 def upgrade() -> None:
@@ -101,21 +97,22 @@ def upgrade() -> None:
 
     audit.create_table_ops(op, sa)
 
-    with op.batch_alter_table('ticket', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('technician_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('caller_told_at', sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('follow_on_of', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('complaint_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_ticket_technician_id_technician'), 'technician',
-                                    ['technician_id'], ['id'])
-        batch_op.create_foreign_key(batch_op.f('fk_ticket_follow_on_of_ticket'), 'ticket', ['follow_on_of'], ['id'])
-        batch_op.create_index(batch_op.f('ix_ticket_technician_id'), ['technician_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_ticket_follow_on_of'), ['follow_on_of'], unique=False)
-        batch_op.create_index(batch_op.f('ix_ticket_complaint_id'), ['complaint_id'], unique=False)
-        batch_op.alter_column('loaner_status', type_=sa.String(length=16), existing_type=sa.String(length=10),
-                              existing_nullable=False)
-        batch_op.drop_constraint(batch_op.f('ck_ticket_loaner_status'), type_='check')
-        batch_op.create_check_constraint(batch_op.f('ck_ticket_loaner_status'), NEW_LOANER)
+    # Added in place, never by copying `ticket` (SQLite copies a table to add a constraint, and cannot
+    # drop the old one while timeline rows point at it).
+    new_columns = (("technician_id", "technician"), ("caller_told_at", None), ("follow_on_of", "ticket"),
+                   ("complaint_id", None))
+    for name, parent in new_columns:
+        when = name.endswith("_at")
+        if op.get_bind().dialect.name == "sqlite":
+            references = f" REFERENCES {parent} (id)" if parent else ""
+            op.execute(f"ALTER TABLE ticket ADD COLUMN {name} {'DATETIME' if when else 'INTEGER'}{references}")
+        else:
+            op.add_column('ticket', sa.Column(name, sa.DateTime(timezone=True) if when else sa.Integer(),
+                                              nullable=True))
+            if parent:
+                op.create_foreign_key(op.f(f'fk_ticket_{name}_{parent}'), 'ticket', parent, [name], ['id'])
+        if not when:
+            op.create_index(op.f(f'ix_ticket_{name}'), 'ticket', [name], unique=False)
 
     with op.batch_alter_table('ticket_event', schema=None) as batch_op:
         batch_op.add_column(sa.Column('by_kind', sa.String(length=16), nullable=False, server_default='key'))
@@ -135,19 +132,11 @@ def downgrade() -> None:
     with op.batch_alter_table('ticket_event', schema=None) as batch_op:
         batch_op.drop_column('by_name')
         batch_op.drop_column('by_kind')
-    op.execute("UPDATE ticket SET loaner_status = 'not_due' WHERE loaner_status = 'measures_taken'")
+    for name in ("complaint_id", "follow_on_of", "technician_id"):
+        op.drop_index(op.f(f'ix_ticket_{name}'), table_name='ticket')
     with op.batch_alter_table('ticket', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('ck_ticket_loaner_status'), type_='check')
-        batch_op.create_check_constraint(batch_op.f('ck_ticket_loaner_status'), OLD_LOANER)
-        batch_op.drop_index(batch_op.f('ix_ticket_complaint_id'))
-        batch_op.drop_index(batch_op.f('ix_ticket_follow_on_of'))
-        batch_op.drop_index(batch_op.f('ix_ticket_technician_id'))
-        batch_op.drop_constraint(batch_op.f('fk_ticket_follow_on_of_ticket'), type_='foreignkey')
-        batch_op.drop_constraint(batch_op.f('fk_ticket_technician_id_technician'), type_='foreignkey')
-        batch_op.drop_column('complaint_id')
-        batch_op.drop_column('follow_on_of')
-        batch_op.drop_column('caller_told_at')
-        batch_op.drop_column('technician_id')
+        for name in ("complaint_id", "follow_on_of", "caller_told_at", "technician_id"):
+            batch_op.drop_column(name)
     audit.drop_table_ops(op)
     op.drop_table('idempotency_record')
     op.drop_table('station_message')
