@@ -51,7 +51,7 @@ def send_another(session: Session, complaint: Complaint, *, station: str, techni
                 complaint_id=complaint.id, level=ticket.level)
     tickets.log(session, ticket, "dispatched", at=now, by=by, now=now, technician=person.name,
                 technician_id=person.id, station=site.code)
-    tickets.log(session, original, "follow_on_sent", at=now, by=by, now=now, step=False, ticket=ticket.number,
+    tickets.log(session, original, "follow_on_sent", at=now, by=by, now=now, step=False, follow_on=ticket.number,
                 complaint_id=complaint.id)
     tickets.refresh(session, ticket, now)
     notifications.enqueue(session, ticket, site, kind="redispatch", now=now)
