@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cli import chunks
+from cli import chunks, organisation
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 CHUNK_ROWS = 5_000
@@ -218,6 +218,60 @@ def coverage(
              ["component", "covered", "from", "through", "days_left", "reason"], rows)
 
     run(action)
+
+
+def _import_organisation(ctx: typer.Context, file: Path, errors: Path | None, url: str | None, key: str | None, *,
+                         kind: str) -> None:
+    """Shared by import-sites and import-technicians (cli/organisation.py)."""
+    columns, required = ((organisation.SITE_COLUMNS, organisation.SITE_REQUIRED) if kind == "site"
+                         else (organisation.TECHNICIAN_COLUMNS, organisation.TECHNICIAN_REQUIRED))
+    try:
+        rows = organisation.read_rows(file.read_bytes().decode("utf-8-sig"), columns, required)
+    except UnicodeDecodeError:
+        raise typer.BadParameter("the file is not UTF-8 text", param_hint="FILE") from None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="FILE") from None
+    client = api(ctx, url, key)
+
+    def action() -> None:
+        try:
+            done = organisation.send_all(
+                client.client, rows, kind=kind, path=f"/servicedesk/{kind}s",
+                body_of=organisation.site_body if kind == "site" else organisation.technician_body,
+                exists_code="site_exists" if kind == "site" else None)
+        except RuntimeError as exc:
+            raise Refused(str(exc)) from None
+        if errors is not None:
+            with errors.open("w", newline="", encoding="utf-8") as bad:
+                csv.writer(bad).writerows(organisation.bad_rows_csv(columns, done.errors))
+        out.print(f"created: {done.created}\nskipped: {done.skipped}\nerrors: {len(done.errors)}", highlight=False)
+        if errors is None:
+            for error in done.errors[:20]:
+                err.print(f"row {error.row}: {error.code}: {error.message}", highlight=False, markup=False)
+
+    run(action)
+
+
+@app.command("import-sites")
+def import_sites(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="sites CSV with a header")],
+    errors: Annotated[Path | None, typer.Option("--errors", dir_okay=False, help="write the bad rows here")] = None,
+    url: UrlOption = None, key: KeyOption = None,
+) -> None:
+    """Load the service desk's sites (admin); a code that exists is skipped."""
+    _import_organisation(ctx, file, errors, url, key, kind="site")
+
+
+@app.command("import-technicians")
+def import_technicians(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="technicians CSV")],
+    errors: Annotated[Path | None, typer.Option("--errors", dir_okay=False, help="write the bad rows here")] = None,
+    url: UrlOption = None, key: KeyOption = None,
+) -> None:
+    """Load the service desk's technicians (admin)."""
+    _import_organisation(ctx, file, errors, url, key, kind="technician")
 
 
 @keys_app.command("create")
