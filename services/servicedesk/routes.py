@@ -16,11 +16,7 @@ from services.servicedesk.domain.calendar import TIMEZONE_NAME
 from services.servicedesk.domain.commitments import Commitments
 from services.servicedesk.schemas import (
     ArriveIn,
-    CalendarRead,
-    CalendarUpdate,
     CancelIn,
-    CommitmentsRead,
-    CommitmentsUpdate,
     ComplaintAction,
     ComplaintCreate,
     ComplaintPage,
@@ -36,6 +32,7 @@ from services.servicedesk.schemas import (
     TicketRead,
     TicketUpdate,
 )
+from services.servicedesk.schemas_settings import CalendarRead, CalendarUpdate, CommitmentsRead, CommitmentsUpdate
 from shared import context, openapi, pagination
 from shared import errors as shared_errors
 from shared.deps import CurrentCaller, CurrentClock, Cursor, IdempotencyKey, Limit, Uow
