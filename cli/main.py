@@ -23,8 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from cli import backup as backups
-from cli import chunks, sequences
+from cli import chunks, maintenance, organisation
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 CHUNK_ROWS = 5_000
@@ -236,6 +235,60 @@ def coverage(
     run(action)
 
 
+def _import_organisation(ctx: typer.Context, file: Path, errors: Path | None, url: str | None, key: str | None, *,
+                         kind: str) -> None:
+    """Shared by import-sites and import-technicians (cli/organisation.py)."""
+    columns, required = ((organisation.SITE_COLUMNS, organisation.SITE_REQUIRED) if kind == "site"
+                         else (organisation.TECHNICIAN_COLUMNS, organisation.TECHNICIAN_REQUIRED))
+    try:
+        rows = organisation.read_rows(file.read_bytes().decode("utf-8-sig"), columns, required)
+    except UnicodeDecodeError:
+        raise typer.BadParameter("the file is not UTF-8 text", param_hint="FILE") from None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="FILE") from None
+    client = api(ctx, url, key)
+
+    def action() -> None:
+        try:
+            done = organisation.send_all(
+                client.client, rows, kind=kind, path=f"/servicedesk/{kind}s",
+                body_of=organisation.site_body if kind == "site" else organisation.technician_body,
+                exists_code="site_exists" if kind == "site" else None)
+        except RuntimeError as exc:
+            raise Refused(str(exc)) from None
+        if errors is not None:
+            with errors.open("w", newline="", encoding="utf-8") as bad:
+                csv.writer(bad).writerows(organisation.bad_rows_csv(columns, done.errors))
+        out.print(f"created: {done.created}\nskipped: {done.skipped}\nerrors: {len(done.errors)}", highlight=False)
+        if errors is None:
+            for error in done.errors[:20]:
+                err.print(f"row {error.row}: {error.code}: {error.message}", highlight=False, markup=False)
+
+    run(action)
+
+
+@app.command("import-sites")
+def import_sites(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="sites CSV with a header")],
+    errors: Annotated[Path | None, typer.Option("--errors", dir_okay=False, help="write the bad rows here")] = None,
+    url: UrlOption = None, key: KeyOption = None,
+) -> None:
+    """Load the service desk's sites (admin); a code that exists is skipped."""
+    _import_organisation(ctx, file, errors, url, key, kind="site")
+
+
+@app.command("import-technicians")
+def import_technicians(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="technicians CSV")],
+    errors: Annotated[Path | None, typer.Option("--errors", dir_okay=False, help="write the bad rows here")] = None,
+    url: UrlOption = None, key: KeyOption = None,
+) -> None:
+    """Load the service desk's technicians (admin)."""
+    _import_organisation(ctx, file, errors, url, key, kind="technician")
+
+
 @keys_app.command("create")
 def keys_create(
     ctx: typer.Context,
@@ -298,79 +351,7 @@ def keys_revoke(ctx: typer.Context, key_id: Annotated[str, typer.Argument(metava
 
 
 # Operations on this machine's data (DATA_DIR, or DATABASE_URL), not through the gateway: no key needed.
-DirArgument = Annotated[Path, typer.Argument(metavar="DIR", help="The backup's directory")]
-
-
-def refused(message: str) -> None:
-    err.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
-    raise typer.Exit(1)
-
-
-@app.command("backup")
-def backup_command(directory: DirArgument) -> None:
-    """Back up the SQLite databases of `make run` (DATA_DIR) into DIR, consistent while it runs."""
-    if backups.postgresql_configured():
-        refused("DATABASE_URL is set: back PostgreSQL up with pg_dump (docs/deploy.md, \"Backups and restore\")")
-    try:
-        manifest = backups.backup(backups.data_dir(), directory.resolve())
-    except backups.Refused as exc:
-        refused(str(exc))
-    for entry in manifest["files"]:
-        out.print(f"{entry['file']}\t{entry['bytes']} bytes\tintegrity ok", highlight=False)
-    out.print(f"backed up {len(manifest['files'])} databases into {directory} at {manifest['taken_at']}",
-              highlight=False)
-
-
-@app.command("restore")
-def restore_command(
-    directory: DirArgument,
-    past: Annotated[list[str] | None, typer.Option("--past", help="A number given out after the backup "
-                                                   "(INV-2026-000123, SR-2026-000045); repeatable")] = None,
-) -> None:
-    """Put a backup made by `aftersales backup` back under DATA_DIR (stop `make run` first)."""
-    if backups.postgresql_configured():
-        refused("DATABASE_URL is set: restore PostgreSQL with pg_restore (docs/deploy.md, \"Backups and restore\")")
-    try:
-        known = sequences.known_numbers(past or [])
-        done = backups.restore(directory.resolve(), backups.data_dir())
-    except (backups.Refused, sequences.BadNumber) as exc:
-        refused(str(exc))
-    out.print(f"restored {', '.join(done['files'])} (taken {done['taken_at']})", highlight=False)
-    if done["moved_aside"]:
-        out.print(f"the files before are in {done['moved_aside']}", highlight=False)
-    if done["not_in_backup"]:
-        out.print(f"not in the backup, left as they were: {', '.join(done['not_in_backup'])}", highlight=False)
-    report(sequences.check(backups.data_dir(), known=known), fixed=True)
-
-
-@app.command("check-sequences")
-def check_sequences_command(
-    past: Annotated[list[str] | None, typer.Option("--past", help="A number given out that the databases may "
-                                                   "not hold (INV-2026-000123, SR-2026-000045); repeatable")] = None,
-    log: Annotated[list[Path] | None, typer.Option("--log", help="Billing's log: every bill_issued number "
-                                                   "counts as given out; repeatable")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report only; exit 1 if anything is behind")] = False,
-) -> None:
-    """After a restore: move the number counters (and PostgreSQL's sequences) past every number given out."""
-    try:
-        known = sequences.known_numbers(past or [], log or [])
-    except (sequences.BadNumber, OSError) as exc:
-        refused(str(exc))
-    findings = sequences.check(backups.data_dir(), known=known, fix=not dry_run)
-    report(findings, fixed=not dry_run)
-    if any(f.status == "behind" for f in findings):
-        raise typer.Exit(1)
-
-
-def report(findings: list, *, fixed: bool) -> None:
-    rows = [[f.what, str(f.last_given), str(f.highest_known), f.status] for f in findings]
-    show("Counters and sequences", ["what", "last given", "highest known", "status"], rows)
-    moved = [f for f in findings if f.status == "advanced"]
-    if moved:
-        out.print(f"moved {len(moved)} forward: no number already given out will be given again", highlight=False)
-    if fixed:
-        out.print("numbers given out after the backup was taken are not in it: give the last ones with --past "
-                  "(the last invoice printed) or --log (billing's log since the backup)", highlight=False)
+maintenance.register(app)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,10 @@ RULES: tuple[tuple[frozenset[str] | None, re.Pattern, frozenset[str]], ...] = tu
         (frozenset({"POST"}), r"^/servicedesk/visits/[^/]+/record$", {"desk", "station"}),
         (frozenset({"POST"}), r"^/servicedesk/visits/plan$", {"desk", "billing"}),
         (frozenset({"PUT"}), r"^/servicedesk/visit-models(/|$)", {"admin"}),
+        (READ, r"^/servicedesk/(sites|technicians)(/|$)", {"desk", "station", "manager"}),
+        (ANY, r"^/servicedesk/(sites|technicians)(/|$)", {"admin"}),
+        (READ, r"^/servicedesk/notifications$", {"desk", "station", "manager"}),
+        (READ, r"^/servicedesk/audit$", {"manager"}),
         (ANY, r"^/servicedesk/", {"desk"}),
         # The figures and the audit trail (gateway/reports.py): managers, and each area's own staff for its
         # own figures; any method reaches the route, which answers 405 to all but GET (nothing changes them).

@@ -30,6 +30,8 @@ def environment() -> dict[str, str]:
     env["DATA_DIR"] = str(Path(env["DATA_DIR"]).resolve())
     # One secret per run shared by gateway and services, unless the operator fixes one.
     env.setdefault("INTERNAL_TOKEN", secrets.token_urlsafe(32))
+    # Development: a station's webhook may be a local test receiver (docs/servicedesk.md).
+    env.setdefault("WEBHOOK_ALLOW_PRIVATE", "1")
     for name, port in DEFAULT_PORTS.items():
         env.setdefault(f"{name.upper()}_PORT", str(port))
     return env

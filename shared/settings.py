@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     # How long a claimed Idempotency-Key whose process died blocks a retry, at least; a request
     # holds its claim until its deadline if that is later (shared/idempotency.py).
     idempotency_lease_seconds: float = 10.0
+    # The service desk's station webhooks may point at private or plain-http addresses (development).
+    webhook_allow_private: bool = False
 
 
 def service_url(name: str) -> str:

@@ -3,6 +3,7 @@ calls and complaints. Every call goes to the endpoints of api.md "Service desk" 
 repair station's pages are in gateway.web.desk_station, what both share in gateway.web.desk_common."""
 
 import asyncio
+from datetime import UTC
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -141,12 +142,25 @@ async def ticket(page: DeskPage, ticket_id: int):
     return await ticket_page(page, ticket_id, "desk/ticket.html")
 
 
+def chosen_dispatch(page: Page, body: dict, wrong: list[str]) -> None:
+    """The station and technician picked from the lists (the service checks that they go together)."""
+    required(page, body, wrong, "station", "Station", 40)
+    technician = page.value("technician_id")
+    if technician.isdigit() and 0 < int(technician) < 2**31:
+        body["technician_id"] = int(technician)
+    else:
+        wrong.append(page.t.gettext("Technician"))
+
+
 @router.post("/app/desk/tickets/{ticket_id}/dispatch")
 async def dispatch(page: DeskPage, ticket_id: int):
     body, wrong = {}, []
-    required(page, body, wrong, "technician", "Technician")
-    required(page, body, wrong, "station", "Station", 100)
+    chosen_dispatch(page, body, wrong)
     with_at(page, body, wrong)
+    if page.value("caller_told") == "yes":
+        # The caller was told the decision when it was made (the 10-minute promise includes telling them).
+        body["caller_told_at"] = body.get("at") or page.state.clock.now().astimezone(UTC).strftime(
+            "%Y-%m-%dT%H:%M:%SZ")
     return await act(page, ticket_id, "dispatch", None if wrong else body, wrong, template="desk/ticket.html",
                      base="/app/desk/tickets", done="dispatched")
 
@@ -180,8 +194,11 @@ async def fill(page: DeskPage, ticket_id: int):
 @router.post("/app/desk/tickets/{ticket_id}/loaner")
 async def loaner(page: DeskPage, ticket_id: int):
     body, wrong = {}, []
-    required(page, body, wrong, "warehouse", "Warehouse", 40)
-    required(page, body, wrong, "part_number", "Part number", 100)
+    if page.value("emergency_measures"):
+        body["emergency_measures"] = page.value("emergency_measures")[:2000]
+    else:
+        required(page, body, wrong, "warehouse", "Warehouse", 40)
+        required(page, body, wrong, "part_number", "Part number", 100)
     return await act(page, ticket_id, "loaner", None if wrong else body, wrong, template="desk/ticket.html",
                      base="/app/desk/tickets", done="loaner")
 

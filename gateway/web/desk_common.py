@@ -34,6 +34,7 @@ STATES = {
     "met": ("good", N_("Met")),
     "met_late": ("bad", N_("Met late")),
     "paused": ("neutral", N_("Paused")),
+    "not_needed": ("neutral", N_("Not needed: fixed without a visit")),
 }
 CLOCKS = {"round_the_clock": N_("round the clock"), "business": N_("working hours")}
 PAUSE_REASONS = {
@@ -44,7 +45,8 @@ PAUSE_REASONS = {
 MISSING = {"description": N_("What failed"), "level": N_("Fault level"), "caller.phone": N_("Contact phone"),
            "site_address": N_("Site address")}
 LOANER = {"not_due": N_("Not due"), "due": N_("Due: fixed too late"), "provided": N_("Provided"),
-          "returned": N_("Returned")}
+          "returned": N_("Returned"), "measures_taken": N_("Emergency measures taken instead")}
+WAYS = {"on_site": N_("On site"), "phone": N_("Guided on the phone"), "remote": N_("Remotely")}
 COMPLAINT_STATUSES = {"open": N_("Open"), "answered": N_("Answered"), "resolved": N_("Resolved")}
 EVENTS = {
     "reported": N_("Report taken"), "updated": N_("Report filled in"), "completed": N_("Report complete"),
@@ -55,6 +57,8 @@ EVENTS = {
     "loaner_reserved": N_("Loaner reserved"), "loaner_released": N_("Loaner released"),
     "history_delivered": N_("Entered in the unit's history"),
     "history_not_applicable": N_("No unit history to enter"),
+    "emergency_measures": N_("Emergency measures taken"),
+    "follow_on_sent": N_("Another technician sent after a complaint"),
 }
 DONE = {
     "reported": N_("The report was taken."),
@@ -70,6 +74,7 @@ DONE = {
     "complaint": N_("The complaint was recorded."),
     "answered": N_("The answer was logged."),
     "complaint_resolved": N_("The complaint is resolved."),
+    "redispatched": N_("Another technician was sent on a new ticket."),
 }
 
 
@@ -165,6 +170,7 @@ class DeskWords:
     LEVELS, CHANNELS, STATUSES, MILESTONES, STATES = LEVELS, CHANNELS, STATUSES, MILESTONES, STATES
     PAUSE_REASONS, MISSING, LOANER, COMPLAINT_STATUSES, EVENTS = (PAUSE_REASONS, MISSING, LOANER,
                                                                   COMPLAINT_STATUSES, EVENTS)
+    WAYS = WAYS
 
 
 async def ticket_page(page: Page, ticket_id: int, template: str, *, status: int = 200, trouble=None):
@@ -178,9 +184,21 @@ async def ticket_page(page: Page, ticket_id: int, template: str, *, status: int 
     follow = ticket.get("follow_up")
     follow_row = promise_rows(page.t, [{**follow, "name": "follow_up", "clock": "business"}], now)[0] if follow \
         else None
+    offers = []
+    if template == "desk/ticket.html" and ticket.get("status") in ("open", "dispatched"):
+        offers = await stations_offered(page, f"/servicedesk/tickets/{seg(ticket_id)}/stations")
     return render(page, template, status=status, trouble=trouble, ticket=ticket,
                   promises=promise_rows(page.t, ticket.get("milestones"), now), follow=follow_row,
-                  now=now_local(page))
+                  now=now_local(page), offers=offers)
+
+
+async def stations_offered(page: Page, path: str) -> list[dict]:
+    """The stations that can take a ticket with their active technicians, the unit's region first: what the
+    dispatch form offers (a station and a technician are picked, never typed)."""
+    answer = await pages.call(page, "GET", path)
+    if not answer.ok or not isinstance(answer.data, dict):
+        return []
+    return [s for s in answer.data.get("items") or [] if isinstance(s, dict) and s.get("code")]
 
 
 

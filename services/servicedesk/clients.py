@@ -86,6 +86,19 @@ class WarrantyClient:
             raise errors.UpstreamUnavailable("The warranty service gave coverage the desk cannot read") from None
         return UnitCoverage(known=True, site_address=site.get("address"), coverage=coverage)
 
+    async def unit(self, serial_number: str) -> dict | None:
+        """The registered unit (its model code and site with region), or None when there is no such unit."""
+        try:
+            async with asyncio.timeout(LOOKUP_TIMEOUT_SECONDS):
+                response = await self.client.request("GET", f"/units/{quote(serial_number, safe='')}")
+        except TimeoutError:
+            raise errors.UpstreamTimeout("The warranty service did not answer in time") from None
+        if response.status_code == 404 and _code(response) == "unit_not_found":
+            return None
+        if response.status_code != 200:
+            raise _unexpected(self.name, response)
+        return _json(self.name, response)
+
     async def add_repair(self, serial_number: str, *, record: dict, idempotency_key: str) -> int | None:
         """Log the repair in the unit's history; the same key never writes it twice. None: no such unit."""
         response = await self.client.request(
@@ -124,6 +137,16 @@ class InventoryClient:
         if response.status_code != 201:
             raise _unexpected(self.name, response)
         return _json(self.name, response)
+
+    async def loaner_class(self, kind: str, code: str) -> tuple[bool, str | None]:
+        """Whether the model (`kind` "models") or part ("parts") exists, and its `loaner_class`."""
+        response = await self.client.request("GET", f"/{kind}/{quote(code, safe='')}")
+        if response.status_code == 404:
+            return False, None
+        if response.status_code != 200:
+            raise _unexpected(self.name, response)
+        found = _json(self.name, response).get("loaner_class")
+        return True, found if isinstance(found, str) and found else None
 
     async def release(self, reservation_id: int, *, idempotency_key: str) -> None:
         """Give the loaner back; a reservation already released or expired is as good."""

@@ -49,3 +49,42 @@ def invalid_many(problems: list[tuple[str, str]]) -> errors.Unprocessable:
 
 class LoanerInProgress(errors.Conflict):
     code, title = "loaner_already_requested", "A loaner for this ticket was already asked for"
+
+
+class SiteNotFound(errors.NotFound):
+    code, title = "site_not_found", "No such site"
+
+
+class SiteExists(errors.Conflict):
+    code, title = "site_exists", "A site with this code exists"
+
+
+class TechnicianNotFound(errors.NotFound):
+    code, title = "technician_not_found", "No such technician"
+
+
+class _Refused(errors.ServiceError):
+    """A 422 naming the field it is about, like a validation error but with its own code."""
+
+    status = 422
+    field = "body"
+
+    def __init__(self, detail: str, *, field: str | None = None) -> None:
+        super().__init__(detail, errors=[{"field": field or self.field, "message": detail}])
+
+
+class UnknownStation(_Refused):
+    code, title, field = "unknown_station", "No open station that can take work has this code", "station"
+
+
+class UnknownTechnician(_Refused):
+    code, title, field = "unknown_technician", "Not an active technician of this station", "technician_id"
+
+
+class SameTechnician(_Refused):
+    code, title, field = "same_technician", "Send a technician other than the one who had the ticket", \
+        "technician_id"
+
+
+class LoanerClassMismatch(_Refused):
+    code, title, field = "loaner_class_mismatch", "The part is not a loaner of the unit's class", "part_number"

@@ -21,7 +21,11 @@ TICKET = {
     "coverage_pending": False,
     "commitments_version": 1,
     "technician": "Wang Lei",
+    "technician_id": 7,
     "station": "ST-JINAN-07",
+    "caller_told_at": "2026-11-27T01:09:00Z",
+    "follow_on_of": None,
+    "complaint_id": None,
     "milestones": [
         {
             "name": "dispatch",
@@ -52,7 +56,8 @@ TICKET = {
         },
     ],
     "paused": False,
-    "loaner": {"status": "not_due", "reservation_id": None, "warehouse": None, "part_number": None},
+    "loaner": {"status": "not_due", "reservation_id": None, "warehouse": None, "part_number": None,
+               "emergency_measures": None},
     "follow_up": None,
     "resolution": None,
     "history_delivered": None,
@@ -61,23 +66,22 @@ TICKET = {
         {
             "at": "2026-11-27T01:00:00Z",
             "event": "reported",
-            "by": "desk:key-desk-01",
-            "recorded_at": "2026-11-27T01:00:00Z",
+            "by": {"kind": "user", "name": "赵敏"},
             "data": {"channel": "phone", "serial_number": "KFR72-000001", "level": 1},
         },
         {
             "at": "2026-11-27T01:00:00Z",
             "event": "completed",
-            "by": "system",
-            "recorded_at": "2026-11-27T01:00:00Z",
+            "by": {"kind": "system", "name": "system"},
             "data": {"commitments_version": 1},
         },
         {
             "at": "2026-11-27T01:08:00Z",
             "event": "dispatched",
-            "by": "desk:key-desk-01",
-            "recorded_at": "2026-11-27T01:08:00Z",
-            "data": {"technician": "Wang Lei", "station": "ST-JINAN-07"},
+            "by": {"kind": "user", "name": "赵敏"},
+            "entered_at": "2026-11-27T01:12:00Z",
+            "data": {"technician": "Wang Lei", "technician_id": 7, "station": "ST-JINAN-07",
+                     "caller_told_at": "2026-11-27T01:09:00+00:00"},
         },
     ],
 }
@@ -179,15 +183,34 @@ CALENDAR = {
 }
 
 TICKET_REPORTED = {
-    **TICKET, "status": "open", "technician": None, "station": None,
+    **TICKET, "status": "open", "technician": None, "technician_id": None, "station": None, "caller_told_at": None,
     "milestones": [{**TICKET["milestones"][0], "met_at": None, "state": "pending"}, *TICKET["milestones"][1:]],
     "timeline": TICKET["timeline"][:2],
 }
 TICKET_WITH_LOANER = {
     **TICKET, "status": "on_site",
     "milestones": [*TICKET["milestones"][:2], {**TICKET["milestones"][2], "state": "breached"}],
-    "loaner": {"status": "provided", "reservation_id": 41, "warehouse": "SC-JINAN", "part_number": "LOANER-KFR72"},
+    "loaner": {"status": "provided", "reservation_id": 41, "warehouse": "SC-JINAN", "part_number": "LOANER-KFR72",
+               "emergency_measures": None},
 }
+TICKET_FOLLOW_ON = {
+    **TICKET, "id": 2, "number": "SR-2026-000002", "technician": "Liu Yang", "technician_id": 12,
+    "station": "ST-JINAN-08", "caller_told_at": None, "follow_on_of": 1, "complaint_id": 1,
+    "timeline": [
+        {"at": "2026-11-27T01:00:00Z", "event": "reported", "by": {"kind": "user", "name": "赵敏"},
+         "data": {"follow_on_of": "SR-2026-000001", "complaint_id": 1, "level": 1}},
+        {"at": "2026-11-27T01:00:00Z", "event": "dispatched", "by": {"kind": "user", "name": "赵敏"},
+         "data": {"technician": "Liu Yang", "technician_id": 12, "station": "ST-JINAN-08"}},
+    ],
+}
+SITE = {
+    "code": "ST-JINAN-07", "name": "济南第七维修站", "kind": "repair_station", "parent": "SC-JINAN",
+    "region": "shandong", "address": "济南市历下区解放路 105 号", "phone": "0531-8888 0007",
+    "webhook": {"kind": "wecom", "url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=demo"},
+    "status": "open",
+}
+TECHNICIAN = {"id": 7, "name": "王磊", "phone": "13800000007", "station": "ST-JINAN-07",
+              "skills": ["cooling", "electrical"], "active": True}
 RESUME = {"at": "2026-11-27T03:15:00Z"}
 COMPLAINT_ANSWERED = {
     **COMPLAINT, "status": "answered",

@@ -11,13 +11,21 @@ from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Intege
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.servicedesk.domain import tickets as rules
+from shared.audit import AuditEntryMixin
 from shared.db import UtcDateTime, make_base, one_of
+from shared.idempotency import IdempotencyRecordMixin
 
 Base = make_base()
 
 LOANER_STATES = ("not_due", "provided", "returned")
 COMPLAINT_STATUSES = ("open", "answered", "resolved")
 OUTBOX_KINDS = ("history", "coverage", "loaner_release")
+SITE_KINDS = ("central", "service_center", "repair_station")
+SITE_STATUSES = ("open", "closed")
+WEBHOOK_KINDS = ("wecom", "dingtalk")
+SKILLS = ("cooling", "heating", "electrical", "controls", "water_system")
+MESSAGE_KINDS = ("dispatch", "redispatch")
+MESSAGE_STATUSES = ("pending", "sent", "failed")
 
 
 class CommitmentVersion(Base):
@@ -81,7 +89,13 @@ class Ticket(Base):
     coverage: Mapped[list | None] = mapped_column(JSON)
     coverage_pending: Mapped[bool] = mapped_column(Boolean, default=False)
     technician: Mapped[str | None] = mapped_column(String(200))
+    technician_id: Mapped[int | None] = mapped_column(ForeignKey("technician.id"), index=True)
     station: Mapped[str | None] = mapped_column(String(100), index=True)
+    # When the desk told the caller what was decided (the 10-minute promise includes telling them).
+    caller_told_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # A ticket sent after a complaint about another one: its original, and the complaint.
+    follow_on_of: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
+    complaint_id: Mapped[int | None] = mapped_column(Integer, index=True)
     dispatched_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     arrived_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -92,6 +106,7 @@ class Ticket(Base):
     resolution: Mapped[dict | None] = mapped_column(JSON)
     # The due time of the most urgent promise still open: what the board sorts by.
     next_due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # `not_due` with `loaner.emergency_measures` set reads as `measures_taken` (services/servicedesk/views.py).
     loaner_status: Mapped[str] = mapped_column(String(10), default="not_due")
     loaner_reservation_id: Mapped[int | None] = mapped_column(Integer)
     loaner: Mapped[dict | None] = mapped_column(JSON)
@@ -109,7 +124,10 @@ class TicketEvent(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime)
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
     event: Mapped[str] = mapped_column(String(30))
+    # The actor's id (a key id, `user:<id>`, or `system`); pages and the wire show kind and name only.
     by: Mapped[str] = mapped_column(String(200))
+    by_kind: Mapped[str] = mapped_column(String(16))
+    by_name: Mapped[str] = mapped_column(String(200))
     # A step of the ticket's life (an `at` may not come before the last one); else a system note.
     step: Mapped[bool] = mapped_column(Boolean)
     data: Mapped[dict] = mapped_column(JSON)
@@ -174,3 +192,74 @@ class OutboxMessage(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class Site(Base):
+    """A place of the organisation (网点): the central warehouse, a service centre, a repair station.
+    Closed, never deleted: tickets keep pointing at it."""
+
+    __tablename__ = "site"
+    __table_args__ = (
+        CheckConstraint(one_of("kind", SITE_KINDS), name="kind"),
+        CheckConstraint(one_of("status", SITE_STATUSES), name="status"),
+        CheckConstraint("webhook_kind IS NULL OR " + one_of("webhook_kind", WEBHOOK_KINDS), name="webhook_kind"),
+    )
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    parent: Mapped[str | None] = mapped_column(ForeignKey("site.code"), index=True)
+    region: Mapped[str] = mapped_column(String(100), index=True)
+    address: Mapped[str] = mapped_column(String(500))
+    phone: Mapped[str] = mapped_column(String(40))
+    webhook_kind: Mapped[str | None] = mapped_column(String(10))
+    webhook_url: Mapped[str | None] = mapped_column(String(1000))
+    status: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Technician(Base):
+    __tablename__ = "technician"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(40))
+    station: Mapped[str] = mapped_column(ForeignKey("site.code"), index=True)
+    skills: Mapped[list] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class StationMessage(Base):
+    """A message to a station's group chat robot, queued in the dispatch's transaction (an outbox)."""
+
+    __tablename__ = "station_message"
+    __table_args__ = (
+        CheckConstraint(one_of("kind", MESSAGE_KINDS), name="kind"),
+        CheckConstraint(one_of("status", MESSAGE_STATUSES), name="status"),
+        Index("ix_station_message_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    site: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20))
+    body: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class IdempotencyRecord(IdempotencyRecordMixin, Base):
+    __tablename__ = "idempotency_record"
+
+
+class AuditEntry(AuditEntryMixin, Base):
+    __tablename__ = "audit_entry"

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from services.servicedesk import tickets
 from services.servicedesk.clients import Upstreams
 from services.servicedesk.models import OutboxMessage, Ticket
-from shared import errors
+from shared import context, errors
 from shared.clock import Clock
 from shared.uow import UnitOfWork
 
@@ -109,16 +109,16 @@ def _apply(session: Session, message: Claimed, answer, now: datetime) -> None:
         # None: warranty has no such unit, so there is no history to land in.
         ticket.history_delivered = True if answer is not None else None
         tickets.log(session, ticket, "history_delivered" if answer is not None else "history_not_applicable",
-                    at=now, by="system", now=now, step=False, record_id=answer)
+                    at=now, by=context.SYSTEM, now=now, step=False, record_id=answer)
     elif message.kind == "coverage":
         if ticket.serial_number != message.payload["serial_number"] or not ticket.coverage_pending:
             return  # the serial changed since: this answer is about another unit
         tickets.apply_unit(ticket, answer)
-        tickets.log(session, ticket, "coverage_filled", at=now, by="system", now=now, step=False,
+        tickets.log(session, ticket, "coverage_filled", at=now, by=context.SYSTEM, now=now, step=False,
                     unit_known=answer.known)
     else:
         ticket.loaner_status = "returned"
-        tickets.log(session, ticket, "loaner_released", at=now, by="system", now=now, step=False,
+        tickets.log(session, ticket, "loaner_released", at=now, by=context.SYSTEM, now=now, step=False,
                     reservation_id=message.payload["reservation_id"])
     tickets.refresh(session, ticket, now)
 

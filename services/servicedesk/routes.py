@@ -10,17 +10,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 
-from services.servicedesk import calendars, clients, complaints, errors, examples, steps, tickets, views
+from services.servicedesk import calendars, clients, complaints, errors, examples, steps, tickets, trail, views
 from services.servicedesk import commitments as commitment_versions
 from services.servicedesk.domain.calendar import TIMEZONE_NAME
 from services.servicedesk.domain.commitments import Commitments
 from services.servicedesk.schemas import (
     ArriveIn,
-    CalendarRead,
-    CalendarUpdate,
     CancelIn,
-    CommitmentsRead,
-    CommitmentsUpdate,
     ComplaintAction,
     ComplaintCreate,
     ComplaintPage,
@@ -36,9 +32,11 @@ from services.servicedesk.schemas import (
     TicketRead,
     TicketUpdate,
 )
+from services.servicedesk.schemas_settings import CalendarRead, CalendarUpdate, CommitmentsRead, CommitmentsUpdate
 from shared import context, openapi, pagination
 from shared import errors as shared_errors
-from shared.deps import CurrentCaller, CurrentClock, Cursor, Limit, Uow
+from shared.deps import CurrentCaller, CurrentClock, Cursor, IdempotencyKey, Limit, Uow
+from shared.idempotency import run_idempotent
 
 router = APIRouter()
 
@@ -48,36 +46,36 @@ Year = Annotated[int, Path(ge=2000, le=2100)]
 LOANER_TTL_SECONDS = 366 * 86_400  # held until the ticket is resolved, however long that takes
 # What a step on a ticket can meet besides bad input; `conflict`: a write that raced another one.
 STEP_ERRORS = {404: "ticket_not_found", 409: ("invalid_ticket_state", "conflict"), 422: "invalid_event_time"}
+DISPATCH_ERRORS = {**STEP_ERRORS, 422: ("invalid_event_time", "unknown_station", "unknown_technician")}
 COMPLAINT_STEP_ERRORS = {404: "complaint_not_found", 409: ("invalid_complaint_state", "conflict"),
                          422: "invalid_event_time"}
-
-
-def _by(caller: context.Caller) -> str:
-    return f"{caller.role}:{caller.key_id}" if caller.key_id else caller.role
 
 
 def _ticket(session, ticket, clock) -> TicketRead:
     return TicketRead.model_validate(views.read(session, calendars.work_calendar(session), ticket, clock.now()))
 
 
-def _on_ticket(session, step, ticket_id: int, clock, **kw) -> TicketRead:
-    """A write unit: `step(session, ticket, **kw)` on the ticket, answered as read just after it."""
-    return _ticket(session, step(session, tickets.get(session, ticket_id), **kw), clock)
+def _on_ticket(session, step, ticket_id: int, clock, *, by: context.Caller, **kw) -> TicketRead:
+    """A write unit: `step(session, ticket, by=by, **kw)` on the ticket (one in the caller's scope), answered
+    as read just after it."""
+    return _ticket(session, step(session, tickets.get(session, ticket_id, by), by=by, **kw), clock)
 
 
-def _reported(session, ticket_id: int) -> tuple:
-    ticket = tickets.get(session, ticket_id)
+def _reported(session, ticket_id: int, caller: context.Caller) -> tuple:
+    ticket = tickets.get(session, ticket_id, caller)
     return ticket.reported_at, ticket.serial_number
 
 
-def _loaner_due(session, ticket_id: int, now) -> tuple[str, str]:
-    """The ticket's loaner status read now, and its number."""
-    ticket = tickets.get(session, ticket_id)
-    return views.read(session, calendars.work_calendar(session), ticket, now)["loaner"]["status"], ticket.number
+def _loaner_due(session, ticket_id: int, now, caller: context.Caller) -> tuple[str, str, str | None, bool | None]:
+    """The ticket's loaner status read now, its number, serial and whether the unit is registered."""
+    ticket = tickets.get(session, ticket_id, caller)
+    status = views.read(session, calendars.work_calendar(session), ticket, now)["loaner"]["status"]
+    return status, ticket.number, ticket.serial_number, ticket.unit_known
 
 
-def _board(session, now, *, after, limit: int, **filters) -> TicketPage:
-    rows, next_cursor = tickets.list_tickets(session, after=after, limit=limit, now=now, **filters)
+def _board(session, now, *, after, limit: int, caller: context.Caller, **filters) -> TicketPage:
+    rows, next_cursor = tickets.list_tickets(session, after=after, limit=limit, now=now,
+                                             scope=tickets.scope_of(session, caller), **filters)
     items = views.read_many(session, calendars.work_calendar(session), rows, now)
     return TicketPage(items=[TicketRead.model_validate(i) for i in items], next_cursor=next_cursor)
 
@@ -104,27 +102,26 @@ async def _lookup(request: Request, serial: str, on) -> clients.UnitCoverage | N
         return None
 
 
-@openapi.operation("createTicket", "Take a fault report", errors={409: "conflict", 422: "invalid_event_time"},
-                   answer=examples.TICKET_REPORTED)
+@openapi.operation("createTicket", "Take a fault report (a resent report with the same Idempotency-Key is one "
+                   "ticket)", errors={409: "conflict", 422: "invalid_event_time"}, answer=examples.TICKET_REPORTED)
 @router.post("/tickets", status_code=201, response_model=TicketRead, tags=["tickets"])
-async def create_ticket(ticket_in: TicketCreate, request: Request, uow: Uow, caller: CurrentCaller,
-                        clock: CurrentClock):
+async def create_ticket(ticket_in: TicketCreate, request: Request, caller: CurrentCaller, clock: CurrentClock,
+                        key: IdempotencyKey = None):
     now = clock.now()
     unit = None
     if ticket_in.serial_number:
         unit = await _lookup(request, ticket_in.serial_number, tickets.report_day(ticket_in.reported_at or now))
 
     def report(session) -> TicketRead:
-        return _ticket(session, tickets.report(session, ticket_in=ticket_in, unit=unit, by=_by(caller), now=now),
-                       clock)
+        return _ticket(session, tickets.report(session, ticket_in=ticket_in, unit=unit, by=caller, now=now), clock)
 
-    return await uow.write(report)
+    return await run_idempotent(request, key=key, payload=ticket_in, status=201, effect=report)
 
 
 @openapi.operation("listTickets", "Tickets, the most urgent due time first")
 @router.get("/tickets", response_model=TicketPage, tags=["tickets"])
 async def list_tickets(
-    uow: Uow, clock: CurrentClock,
+    uow: Uow, clock: CurrentClock, caller: CurrentCaller,
     status: Annotated[Literal["incomplete", "open", "dispatched", "on_site", "resolved", "closed", "cancelled"]
                       | None, Query()] = None,
     level: Annotated[int | None, Query(ge=1, le=4)] = None,
@@ -137,50 +134,52 @@ async def list_tickets(
     if after is not None and not isinstance(after, list):
         raise pagination.BadCursor()
     return await uow.read(
-        _board, clock.now(), status=status, level=level, station=station, state=state, after=after, limit=limit,
+        _board, clock.now(), caller=caller, status=status, level=level, station=station, state=state, after=after,
+        limit=limit,
         serial_number=serial_number.strip().upper() if serial_number else None)
 
 
 @openapi.operation("getTicket", "A ticket, its promises' states computed now", errors={404: "ticket_not_found"},
                    answer=examples.TICKET)
 @router.get("/tickets/{ticket_id}", response_model=TicketRead, tags=["tickets"])
-async def get_ticket(ticket_id: TicketId, uow: Uow, clock: CurrentClock):
-    return await uow.read(lambda session: _ticket(session, tickets.get(session, ticket_id), clock))
+async def get_ticket(ticket_id: TicketId, uow: Uow, clock: CurrentClock, caller: CurrentCaller):
+    return await uow.read(lambda session: _ticket(session, tickets.get(session, ticket_id, caller), clock))
 
 
 @openapi.operation("updateTicket", "Fill in a report (may complete it)", errors=STEP_ERRORS, answer=examples.TICKET)
 @router.patch("/tickets/{ticket_id}", response_model=TicketRead, tags=["tickets"])
 async def update_ticket(ticket_id: TicketId, ticket_in: TicketUpdate, request: Request, uow: Uow,
                         caller: CurrentCaller, clock: CurrentClock):
-    reported_at, serial = await uow.read(_reported, ticket_id)
+    reported_at, serial = await uow.read(_reported, ticket_id, caller)
     changes = ticket_in.model_dump(exclude_unset=True, exclude={"at"})
     looked_up, unit = False, None
     if ticket_in.serial_number and ticket_in.serial_number != serial:
         looked_up, unit = True, await _lookup(request, ticket_in.serial_number, tickets.report_day(reported_at))
     return await uow.write(_on_ticket, tickets.update, ticket_id, clock, changes=changes, unit=unit,
-                           unit_looked_up=looked_up, at=ticket_in.at, by=_by(caller), now=clock.now())
+                           unit_looked_up=looked_up, at=ticket_in.at, by=caller, now=clock.now())
 
 
-@openapi.operation("dispatchTicket", "The dispatch decision: a technician and station named", errors=STEP_ERRORS,
-                   answer=examples.TICKET)
+@openapi.operation("dispatchTicket", "The dispatch decision: an open station and one of its active technicians",
+                   errors=DISPATCH_ERRORS, answer=examples.TICKET)
 @router.post("/tickets/{ticket_id}/dispatch", response_model=TicketRead, tags=["tickets"])
 async def dispatch(ticket_id: TicketId, body: DispatchIn, uow: Uow, caller: CurrentCaller, clock: CurrentClock):
-    return await uow.write(_on_ticket, steps.dispatch, ticket_id, clock, technician=body.technician,
-                           station=body.station, at=body.at, by=_by(caller), now=clock.now())
+    return await uow.write(_on_ticket, steps.dispatch, ticket_id, clock, station=body.station,
+                           technician_id=body.technician_id, technician_name=body.technician,
+                           caller_told_at=body.caller_told_at, at=body.at, by=caller, now=clock.now())
 
 
 @openapi.operation("arriveAtTicket", "The technician is on site", errors=STEP_ERRORS, answer=examples.TICKET)
 @router.post("/tickets/{ticket_id}/arrive", response_model=TicketRead, tags=["tickets"])
 async def arrive(ticket_id: TicketId, body: ArriveIn, uow: Uow, caller: CurrentCaller, clock: CurrentClock):
     return await uow.write(_on_ticket, steps.arrive, ticket_id, clock, technician=body.technician, at=body.at,
-                           by=_by(caller), now=clock.now())
+                           by=caller, now=clock.now())
 
 
 @openapi.operation("pauseTicket", "The customer stops the clock", errors=STEP_ERRORS, answer=examples.TICKET)
 @router.post("/tickets/{ticket_id}/pause", response_model=TicketRead, tags=["tickets"])
 async def pause(ticket_id: TicketId, body: PauseIn, uow: Uow, caller: CurrentCaller, clock: CurrentClock):
     return await uow.write(_on_ticket, steps.pause, ticket_id, clock, reason=body.reason, at=body.at,
-                           by=_by(caller), now=clock.now())
+                           by=caller, now=clock.now())
 
 
 @openapi.operation("resumeTicket", "The clock runs again", errors=STEP_ERRORS, body=examples.RESUME,
@@ -189,7 +188,7 @@ async def pause(ticket_id: TicketId, body: PauseIn, uow: Uow, caller: CurrentCal
 async def resume(ticket_id: TicketId, uow: Uow, caller: CurrentCaller, clock: CurrentClock,
                  body: ResumeIn | None = None):
     return await uow.write(_on_ticket, steps.resume, ticket_id, clock, at=body.at if body else None,
-                           by=_by(caller), now=clock.now())
+                           by=caller, now=clock.now())
 
 
 @openapi.operation("resolveTicket", "What was done; lands in the unit's history at warranty", errors=STEP_ERRORS,
@@ -199,26 +198,49 @@ async def resolve(ticket_id: TicketId, body: ResolveIn, uow: Uow, caller: Curren
     return await uow.write(
         _on_ticket, steps.resolve, ticket_id, clock, technician=body.technician, summary=body.summary,
         parts_replaced=[p.model_dump() for p in body.parts_replaced] if body.parts_replaced else None,
-        invoice_number=body.invoice_number, at=body.at, by=_by(caller), now=clock.now())
+        invoice_number=body.invoice_number, way=body.way, at=body.at, by=caller, now=clock.now())
 
 
-@openapi.operation("reserveLoaner", "Reserve a loaner at inventory when `fixed` is breached",
+async def _unit_class(request: Request, serial: str | None, known: bool | None) -> str | None:
+    """The loaner class of the ticket's unit's model (None: no registered unit, or its model has none)."""
+    if not serial or known is False:
+        return None
+    upstreams = clients.upstreams(request.app)
+    unit = await upstreams.warranty.unit(serial)
+    if unit is None or not unit.get("model_code"):
+        return None
+    return (await upstreams.inventory.loaner_class("models", unit["model_code"]))[1]
+
+
+@openapi.operation("reserveLoaner", "Reserve a loaner of the unit's class at inventory when `fixed` is breached, "
+                   "or record the emergency measures taken instead",
                    errors={404: "ticket_not_found",
                            409: ("loaner_not_due", "insufficient_stock", "loaner_already_requested",
                                  "invalid_ticket_state", "conflict"),
-                           422: "validation_error"}, answer=examples.TICKET_WITH_LOANER)
+                           422: ("validation_error", "loaner_class_mismatch")}, answer=examples.TICKET_WITH_LOANER)
 @router.post("/tickets/{ticket_id}/loaner", status_code=201, response_model=TicketRead, tags=["tickets"])
 async def reserve_loaner(ticket_id: TicketId, body: LoanerIn, request: Request, uow: Uow, caller: CurrentCaller,
                          clock: CurrentClock):
-    status, number = await uow.read(_loaner_due, ticket_id, clock.now())
+    status, number, serial, known = await uow.read(_loaner_due, ticket_id, clock.now(), caller)
     if status != "due":
         raise errors.LoanerNotDue(f"Ticket {number}'s loaner is {status}")
+    if body.emergency_measures is not None:
+        return await uow.write(_on_ticket, steps.record_measures, ticket_id, clock, measures=body.emergency_measures,
+                               by=caller, now=clock.now())
+    part_exists, part_class = await clients.upstreams(request.app).inventory.loaner_class("parts", body.part_number)
+    if not part_exists:
+        raise errors.invalid("part_number", f"no part {body.part_number}")
+    unit_class = await _unit_class(request, serial, known)
+    if part_class is None or (unit_class is not None and part_class != unit_class):
+        raise errors.LoanerClassMismatch(
+            f"{body.part_number} is " + (f"a loaner of class {part_class}" if part_class else "not a loaner unit")
+            + (f"; the unit's class is {unit_class}" if unit_class else ""))
     # One key per ticket: a retry gets inventory's first reservation back, never a second one.
     reservation = await clients.upstreams(request.app).inventory.reserve(
         warehouse=body.warehouse, part_number=body.part_number, reference=f"{number} loaner",
         ttl_seconds=LOANER_TTL_SECONDS, idempotency_key=f"servicedesk-{number}-loaner")
     return await uow.write(_on_ticket, steps.record_loaner, ticket_id, clock, reservation=reservation,
-                           warehouse=body.warehouse, part_number=body.part_number, by=_by(caller), now=clock.now())
+                           warehouse=body.warehouse, part_number=body.part_number, by=caller, now=clock.now())
 
 
 @openapi.operation("logFollowUpCall", "A follow-up call (回访); a score of 1 or 2 opens a complaint",
@@ -226,7 +248,7 @@ async def reserve_loaner(ticket_id: TicketId, body: LoanerIn, request: Request, 
 @router.post("/tickets/{ticket_id}/follow-up", response_model=TicketRead, tags=["tickets"])
 async def follow_up(ticket_id: TicketId, body: FollowUpIn, uow: Uow, caller: CurrentCaller, clock: CurrentClock):
     return await uow.write(_on_ticket, steps.follow_up, ticket_id, clock, reached=body.reached,
-                           satisfaction=body.satisfaction, notes=body.notes, at=body.at, by=_by(caller),
+                           satisfaction=body.satisfaction, notes=body.notes, at=body.at, by=caller,
                            now=clock.now())
 
 
@@ -234,7 +256,7 @@ async def follow_up(ticket_id: TicketId, body: FollowUpIn, uow: Uow, caller: Cur
                    errors={404: "ticket_not_found", 409: ("invalid_ticket_state", "conflict")}, answer=examples.TICKET)
 @router.post("/tickets/{ticket_id}/cancel", response_model=TicketRead, tags=["tickets"])
 async def cancel(ticket_id: TicketId, body: CancelIn, uow: Uow, caller: CurrentCaller, clock: CurrentClock):
-    return await uow.write(_on_ticket, steps.cancel, ticket_id, clock, reason=body.reason, by=_by(caller),
+    return await uow.write(_on_ticket, steps.cancel, ticket_id, clock, reason=body.reason, by=caller,
                            now=clock.now())
 
 
@@ -242,11 +264,15 @@ async def cancel(ticket_id: TicketId, body: CancelIn, uow: Uow, caller: CurrentC
                    errors={404: "ticket_not_found", 409: "conflict", 422: "invalid_event_time"},
                    answer=examples.COMPLAINT)
 @router.post("/complaints", status_code=201, response_model=ComplaintRead, tags=["complaints"])
-async def create_complaint(body: ComplaintCreate, uow: Uow, clock: CurrentClock):
-    return await uow.write(
-        _new_complaint, clock.now(), ticket_id=body.ticket_id, serial_number=body.serial_number,
-        caller_name=body.caller.name, caller_phone=body.caller.phone, description=body.description,
-        source="caller", made_at=body.made_at)
+async def create_complaint(body: ComplaintCreate, request: Request, clock: CurrentClock,
+                           key: IdempotencyKey = None):
+    def effect(session) -> ComplaintRead:
+        return ComplaintRead.model_validate(_new_complaint(
+            session, clock.now(), ticket_id=body.ticket_id, serial_number=body.serial_number,
+            caller_name=body.caller.name, caller_phone=body.caller.phone, description=body.description,
+            source="caller", made_at=body.made_at))
+
+    return await run_idempotent(request, key=key, payload=body, status=201, effect=effect)
 
 
 @openapi.operation("listComplaints", "Complaints, oldest first")
@@ -299,11 +325,19 @@ async def get_commitments(uow: Uow, clock: CurrentClock):
 @openapi.operation("putCommitments", "A new version of the commitments", errors={409: "conflict"},
                    answer=examples.COMMITMENTS)
 @router.put("/commitments", response_model=CommitmentsRead, tags=["commitments"])
-async def put_commitments(body: CommitmentsUpdate, uow: Uow, clock: CurrentClock):
+async def put_commitments(body: CommitmentsUpdate, uow: Uow, clock: CurrentClock, caller: CurrentCaller):
     promised = Commitments.from_json(body.model_dump(exclude={"effective_from"}))
     now = clock.now()
-    return await uow.write(lambda session: commitment_versions.read(commitment_versions.create(
-        session, commitments=promised, effective_from=body.effective_from, now=now)))
+
+    def put(session) -> dict:
+        before = commitment_versions.in_force(session, at=now)
+        version = commitment_versions.read(commitment_versions.create(
+            session, commitments=promised, effective_from=body.effective_from, now=now))
+        trail.record(session, caller, action="update", object_type="commitments", object_id=version["version"],
+                     now=now, before=commitment_versions.read(before), after=version)
+        return version
+
+    return await uow.write(put)
 
 
 def _calendar(year: int, schedule, source: str) -> CalendarRead:
@@ -322,15 +356,19 @@ async def get_calendar(year: Year, uow: Uow):
 @openapi.operation("putCalendarYear", "Set a year's holidays, working days in lieu and hours", errors={409: "conflict"},
                    answer=examples.CALENDAR_SET)
 @router.put("/calendar/{year}", response_model=CalendarRead, tags=["calendar"])
-async def put_calendar(year: Year, body: CalendarUpdate, uow: Uow, clock: CurrentClock):
+async def put_calendar(year: Year, body: CalendarUpdate, uow: Uow, clock: CurrentClock, caller: CurrentCaller):
     now = clock.now()
 
     def put(session) -> CalendarRead:
+        before = _calendar(year, *calendars.year_schedule(session, year)).model_dump(mode="json")
         schedule = calendars.put_year(session, year=year, holidays=body.holidays, workdays=body.workdays,
                                       provisional=body.provisional, opens=time.fromisoformat(body.hours.open),
                                       closes=time.fromisoformat(body.hours.close), now=now)
         for ticket in calendars.tickets_to_retime(session):
             tickets.refresh(session, ticket, now)
-        return _calendar(year, schedule, "admin")
+        after = _calendar(year, schedule, "admin")
+        trail.record(session, caller, action="update", object_type="calendar", object_id=year, now=now,
+                     before=before, after=after.model_dump(mode="json"))
+        return after
 
     return await uow.write(put)

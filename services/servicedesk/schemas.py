@@ -1,12 +1,12 @@
 """The service desk's wire shapes. Timestamps: any offset in, UTC out."""
 
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
-from shared.types import IsoDate, LongText, Qty, StrictModel, Text
+from shared.types import LongText, Qty, StrictModel, Text
 
 SERIAL_PATTERN = re.compile(r"^[A-Z0-9-]{6,40}$")
 PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 -]{4,30}$")
@@ -26,16 +26,6 @@ def _phone(value: str) -> str:
     return phone
 
 
-def _hhmm(value: str) -> str:
-    try:
-        parsed = time.fromisoformat(value)
-    except ValueError:
-        raise ValueError("a time of day is written HH:MM") from None
-    if not re.match(r"^\d{2}:\d{2}$", value):
-        raise ValueError("a time of day is written HH:MM")
-    return parsed.strftime("%H:%M")
-
-
 Serial = Annotated[str, Field(max_length=100), AfterValidator(_serial)]
 Phone = Annotated[str, Field(max_length=40), AfterValidator(_phone)]
 Level = Annotated[StrictInt, Field(ge=1, le=4)]
@@ -45,7 +35,6 @@ Channel = Literal["phone", "web", "wechat"]
 PauseReason = Literal["customer_unavailable", "no_site_access", "customer_requested_later"]
 ClockName = Literal["round_the_clock", "business"]
 Minutes = Annotated[StrictInt, Field(gt=0, le=100_000)]
-ClockTime = Annotated[str, AfterValidator(_hhmm)]
 At = Annotated[AwareDatetime | None, Field(description="When it happened (RFC 3339); default now; never in the "
                                                         "future nor before the ticket's previous step")]
 
@@ -94,11 +83,21 @@ class TicketUpdate(StrictModel):
 
 
 class DispatchIn(StrictModel):
-    model_config = examples({"technician": "Wang Lei", "station": "ST-JINAN-07", "at": "2026-03-02T02:08:00Z"})
+    model_config = examples({"station": "ST-JINAN-07", "technician_id": 7, "caller_told_at": "2026-03-02T02:09:00Z",
+                             "at": "2026-03-02T02:08:00Z"})
 
-    technician: Text
-    station: Annotated[str, Field(min_length=1, max_length=100)]
+    station: Annotated[str, Field(min_length=1, max_length=40)]
+    technician_id: Annotated[StrictInt, Field(gt=0, le=2**31 - 1)] | None = None
+    technician: Text | None = Field(default=None, description="A name exactly one active technician of the "
+                                                              "station has (instead of technician_id)")
+    caller_told_at: AwareDatetime | None = Field(default=None, description="When the caller was told the decision")
     at: At = None
+
+    @model_validator(mode="after")
+    def _one_technician(self):
+        if (self.technician_id is None) == (self.technician is None):
+            raise ValueError("name the technician by technician_id or by technician (a name), one of them")
+        return self
 
 
 class ArriveIn(StrictModel):
@@ -134,16 +133,28 @@ class ResolveIn(StrictModel):
 
     technician: Text
     summary: LongText
+    way: Literal["on_site", "phone", "remote"] = Field(
+        default="on_site", description="phone or remote: fixed without a visit (no arrival needed)")
     parts_replaced: Annotated[list[PartReplaced], Field(max_length=100)] | None = None
     invoice_number: Annotated[str, Field(min_length=1, max_length=40)] | None = None
     at: At = None
 
 
 class LoanerIn(StrictModel):
-    model_config = examples({"warehouse": "SC-JINAN", "part_number": "LOANER-KFR72"})
+    model_config = examples({"warehouse": "SC-JINAN", "part_number": "LOANER-KFR72"},
+                            {"emergency_measures": "Two portable units set up in the ward"})
 
-    warehouse: Annotated[str, Field(min_length=1, max_length=40)]
-    part_number: Annotated[str, Field(min_length=1, max_length=100)]
+    warehouse: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+    part_number: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    emergency_measures: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self):
+        part = self.warehouse is not None and self.part_number is not None
+        partial = (self.warehouse is None) != (self.part_number is None)
+        if partial or part == (self.emergency_measures is not None):
+            raise ValueError("give a warehouse and a part_number, or emergency_measures")
+        return self
 
 
 class FollowUpIn(StrictModel):
@@ -182,6 +193,13 @@ class ComplaintCaller(StrictModel):
 ComplaintCreate.model_rebuild()
 
 
+class RedispatchIn(StrictModel):
+    model_config = examples({"station": "ST-JINAN-08", "technician_id": 12})
+
+    station: Annotated[str, Field(min_length=1, max_length=40)]
+    technician_id: Annotated[StrictInt, Field(gt=0, le=2**31 - 1)]
+
+
 class ComplaintAction(StrictModel):
     model_config = examples({"by": "Zhao Min", "notes": "Called back; visit booked for 14:00",
                              "at": "2026-10-08T01:00:00Z"})
@@ -189,64 +207,6 @@ class ComplaintAction(StrictModel):
     by: Text
     notes: Annotated[str, Field(min_length=1, max_length=4000)]
     at: Annotated[AwareDatetime | None, Field(description="When it happened; default now; never in the future")] = None
-
-
-class PromiseIn(StrictModel):
-    minutes: Minutes
-    clock: ClockName
-
-
-class LevelIn(StrictModel):
-    level: Level
-    dispatch: PromiseIn
-    on_site: PromiseIn
-    fixed: PromiseIn
-    loaner: StrictBool
-
-
-class CommitmentsUpdate(StrictModel):
-    model_config = examples({
-        "levels": [
-            {"level": 1, "dispatch": {"minutes": 10, "clock": "round_the_clock"},
-             "on_site": {"minutes": 120, "clock": "round_the_clock"},
-             "fixed": {"minutes": 2880, "clock": "round_the_clock"}, "loaner": True},
-            {"level": 2, "dispatch": {"minutes": 10, "clock": "round_the_clock"},
-             "on_site": {"minutes": 120, "clock": "round_the_clock"},
-             "fixed": {"minutes": 2880, "clock": "round_the_clock"}, "loaner": True},
-            {"level": 3, "dispatch": {"minutes": 30, "clock": "business"},
-             "on_site": {"minutes": 480, "clock": "business"}, "fixed": {"minutes": 1440, "clock": "business"},
-             "loaner": False},
-            {"level": 4, "dispatch": {"minutes": 60, "clock": "business"},
-             "on_site": {"minutes": 960, "clock": "business"}, "fixed": {"minutes": 2400, "clock": "business"},
-             "loaner": False},
-        ],
-        "follow_up": {"minutes": 1020, "clock": "business"},
-        "complaint_answer": {"minutes": 240, "clock": "business"},
-        "complaint_resolve": {"minutes": 1440, "clock": "business"},
-    })
-
-    effective_from: AwareDatetime | None = Field(default=None, description="Default now; never in the past")
-    levels: Annotated[list[LevelIn], Field(min_length=4, max_length=4)]
-    follow_up: PromiseIn
-    complaint_answer: PromiseIn
-    complaint_resolve: PromiseIn
-
-
-class Hours(StrictModel):
-    open: ClockTime = "08:30"
-    close: ClockTime = "17:00"
-
-
-class CalendarUpdate(StrictModel):
-    model_config = examples({
-        "holidays": ["2027-01-01", "2027-02-05", "2027-02-06"], "workdays": ["2027-02-20"],
-        "provisional": False, "hours": {"open": "08:30", "close": "17:00"},
-    })
-
-    holidays: Annotated[list[IsoDate], Field(max_length=366)]
-    workdays: Annotated[list[IsoDate], Field(max_length=366)]
-    provisional: StrictBool = False
-    hours: Hours = Field(default_factory=Hours)
 
 
 # ---- answers -------------------------------------------------------------------------------
@@ -268,10 +228,11 @@ class CoverageRead(BaseModel):
 
 
 class LoanerRead(BaseModel):
-    status: Literal["not_due", "due", "provided", "returned"]
+    status: Literal["not_due", "due", "provided", "returned", "measures_taken"]
     reservation_id: int | None
     warehouse: str | None = None
     part_number: str | None = None
+    emergency_measures: str | None = None
 
 
 class FollowUpAttemptRead(BaseModel):
@@ -289,11 +250,17 @@ class FollowUpRead(BaseModel):
     attempts: list[FollowUpAttemptRead]
 
 
+class ActorRead(BaseModel):
+    kind: Literal["user", "key", "system"]
+    name: str
+
+
 class EventRead(BaseModel):
     at: datetime
     event: str
-    by: str
-    recorded_at: datetime
+    by: ActorRead
+    entered_at: datetime | None = Field(default=None, description="When it was entered, when that is more than "
+                                                                   "a minute apart from `at`")
     data: dict[str, Any]
 
 
@@ -320,7 +287,11 @@ class TicketRead(BaseModel):
     coverage_pending: bool
     commitments_version: int | None
     technician: str | None
+    technician_id: int | None = None
     station: str | None
+    caller_told_at: datetime | None = None
+    follow_on_of: int | None = Field(default=None, description="The original ticket of one sent after a complaint")
+    complaint_id: int | None = None
     milestones: list[MilestoneRead]
     paused: bool
     loaner: LoanerRead
@@ -354,40 +325,3 @@ class ComplaintRead(BaseModel):
 class ComplaintPage(BaseModel):
     items: list[ComplaintRead]
     next_cursor: str | None
-
-
-class PromiseRead(BaseModel):
-    minutes: int
-    clock: str
-
-
-class LevelRead(BaseModel):
-    level: int
-    dispatch: PromiseRead
-    on_site: PromiseRead
-    fixed: PromiseRead
-    loaner: bool
-
-
-class CommitmentsRead(BaseModel):
-    version: int
-    effective_from: datetime
-    levels: list[LevelRead]
-    follow_up: PromiseRead
-    complaint_answer: PromiseRead
-    complaint_resolve: PromiseRead
-
-
-class HoursRead(BaseModel):
-    open: str
-    close: str
-
-
-class CalendarRead(BaseModel):
-    year: int
-    holidays: list[date]
-    workdays: list[date]
-    provisional: bool
-    hours: HoursRead
-    timezone: str
-    source: str

@@ -13,20 +13,29 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from services.servicedesk import calendars, commitments, errors, outbox, views
+from services.servicedesk import calendars, commitments, errors, outbox, sites, trail, views
 from services.servicedesk.clients import UnitCoverage
 from services.servicedesk.domain import tickets as rules
 from services.servicedesk.domain.calendar import CHINA
 from services.servicedesk.models import Ticket, TicketCounter, TicketEvent
-from shared import pagination
+from shared import context, pagination
 
 STATE_FILTERS = ("at_risk", "breached")
 SCAN_CHUNK = 200
 
 
-def get(session: Session, ticket_id: int) -> Ticket:
+def scope_of(session: Session, caller: context.Caller | None) -> tuple[str, ...] | None:
+    """The stations whose tickets a station-bound caller reads and acts on (None: not bound)."""
+    if caller is None or not caller.station:
+        return None
+    return sites.covered_by(session, caller.station)
+
+
+def get(session: Session, ticket_id: int, caller: context.Caller | None = None) -> Ticket:
+    """The ticket; one outside a station-bound caller's stations is not found for them (404, not 403)."""
     ticket = session.get(Ticket, ticket_id)
-    if ticket is None:
+    scope = scope_of(session, caller)
+    if ticket is None or (scope is not None and ticket.station not in scope):
         raise errors.TicketNotFound(f"No ticket {ticket_id}")
     return ticket
 
@@ -45,11 +54,16 @@ def next_number(session: Session, year: int) -> str:
     return f"SR-{year}-{taken:06d}"
 
 
-def log(session: Session, ticket: Ticket, event: str, *, at: datetime, by: str, now: datetime, step: bool = True,
-        **data) -> TicketEvent:
-    entry = TicketEvent(ticket_id=ticket.id, at=at, recorded_at=now, event=event, by=by, step=step,
-                        data={k: v for k, v in data.items() if v is not None})
+def log(session: Session, ticket: Ticket, event: str, *, at: datetime, by: context.Caller, now: datetime,
+        step: bool = True, **data) -> TicketEvent:
+    """One entry of the timeline, with who did it; a person's or program's step is in the audit trail too."""
+    data = {k: v for k, v in data.items() if v is not None}
+    entry = TicketEvent(ticket_id=ticket.id, at=at, recorded_at=now, event=event, by=(by.key_id or by.kind)[:200],
+                        by_kind=by.kind, by_name=by.display[:200], step=step, data=data)
     session.add(entry)
+    if by.kind != "system":
+        trail.record(session, by, action=event, object_type="ticket", object_id=ticket.number, now=now,
+                     after={"at": at, "status": ticket.status, **data})
     return entry
 
 
@@ -74,14 +88,14 @@ def refresh(session: Session, ticket: Ticket, now: datetime) -> None:
             ticket.commitments_version = commitments.in_force(session, at=complete).id
             if ticket.status == "incomplete":
                 ticket.status = "open"
-            log(session, ticket, "completed", at=complete, by="system", now=now, step=False,
+            log(session, ticket, "completed", at=complete, by=context.SYSTEM, now=now, step=False,
                 commitments_version=ticket.commitments_version)
     ticket.next_due_at = views.next_due(session, calendars.work_calendar(session), ticket, now)
     ticket.updated_at = now
     session.flush()
 
 
-def report(session: Session, *, ticket_in, unit: UnitCoverage | None, by: str, now: datetime) -> Ticket:
+def report(session: Session, *, ticket_in, unit: UnitCoverage | None, by: context.Caller, now: datetime) -> Ticket:
     """Store a fault report; `unit` is None when warranty did not answer (filled in later)."""
     reported_at = (ticket_in.reported_at or now).astimezone(UTC)
     if reported_at > now:
@@ -123,7 +137,7 @@ def apply_unit(ticket: Ticket, unit: UnitCoverage) -> None:
 
 
 def update(session: Session, ticket: Ticket, *, changes: dict, unit: UnitCoverage | None, unit_looked_up: bool,
-           at: datetime | None, by: str, now: datetime) -> Ticket:
+           at: datetime | None, by: context.Caller, now: datetime) -> Ticket:
     if not rules.allowed("update", ticket.status):
         raise errors.InvalidTicketState(f"A {ticket.status} ticket cannot be changed")
     at = event_time(session, ticket, at, now)
@@ -156,10 +170,13 @@ def update(session: Session, ticket: Ticket, *, changes: dict, unit: UnitCoverag
 
 def list_tickets(
     session: Session, *, status: str | None, level: int | None, serial_number: str | None, station: str | None,
-    state: str | None, after: list | None, limit: int, now: datetime,
+    state: str | None, after: list | None, limit: int, now: datetime, scope: tuple[str, ...] | None = None,
 ) -> tuple[list[Ticket], str | None]:
-    """Tickets by urgency (the due time of their most urgent open promise), then by id."""
+    """Tickets by urgency (the due time of their most urgent open promise), then by id; `scope`: only
+    those dispatched to these stations (in the query, so that every page is full)."""
     query = select(Ticket)
+    if scope is not None:
+        query = query.where(Ticket.station.in_(scope))
     if status is not None:
         query = query.where(Ticket.status == status)
     if level is not None:
@@ -167,7 +184,7 @@ def list_tickets(
     if serial_number is not None:
         query = query.where(Ticket.serial_number == serial_number)
     if station is not None:
-        query = query.where(Ticket.station == station)
+        query = query.where(Ticket.station == station.strip().upper())
     if state is not None:
         query = query.where(Ticket.status.in_((*rules.ACTIVE, "resolved")))
     order = (Ticket.next_due_at, Ticket.id)

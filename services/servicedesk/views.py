@@ -1,7 +1,7 @@
 """A ticket as the desk sees it at the moment of reading: its promises' states computed now."""
 
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,7 +13,11 @@ from services.servicedesk.domain.calendar import WorkCalendar
 from services.servicedesk.models import FollowUpAttempt, Ticket, TicketEvent
 
 FAR = datetime(9999, 12, 31, tzinfo=UTC)
-TIMELINE = (TicketEvent.at, TicketEvent.event, TicketEvent.by, TicketEvent.recorded_at, TicketEvent.data)
+TIMELINE = (TicketEvent.at, TicketEvent.event, TicketEvent.by_kind, TicketEvent.by_name, TicketEvent.recorded_at,
+            TicketEvent.data)
+# An event entered more than this after (or before) its `at` shows both times.
+ENTERED_APART = timedelta(minutes=1)
+WITHOUT_VISIT = ("phone", "remote")
 ATTEMPT = (FollowUpAttempt.at, FollowUpAttempt.reached, FollowUpAttempt.satisfaction, FollowUpAttempt.notes,
            FollowUpAttempt.by)
 
@@ -33,8 +37,11 @@ def milestones(session: Session, calendar: WorkCalendar, ticket: Ticket, now: da
         return []
     promises = commitments.of_version(session, ticket.commitments_version).level(ticket.level)
     met = {"dispatch": ticket.dispatched_at, "on_site": ticket.arrived_at, "fixed": ticket.resolved_at}
-    return clocks.ticket_milestones(calendar, promises, complete_at=ticket.complete_at, met=met,
-                                    pauses=pauses_of(ticket), now=reading_time(ticket, now))
+    found = clocks.ticket_milestones(calendar, promises, complete_at=ticket.complete_at, met=met,
+                                     pauses=pauses_of(ticket), now=reading_time(ticket, now))
+    if ticket.arrived_at is None and (ticket.resolution or {}).get("way") in WITHOUT_VISIT:
+        found = [clocks.not_needed(m) if m.name == "on_site" else m for m in found]
+    return found
 
 
 def follow_up(session: Session, calendar: WorkCalendar, ticket: Ticket, now: datetime) -> clocks.Milestone | None:
@@ -46,6 +53,8 @@ def follow_up(session: Session, calendar: WorkCalendar, ticket: Ticket, now: dat
 
 
 def loaner_status(session: Session, ticket: Ticket, found: list[clocks.Milestone]) -> str:
+    if ticket.loaner_status == "not_due" and (ticket.loaner or {}).get("emergency_measures"):
+        return "measures_taken"
     if ticket.loaner_status != "not_due" or ticket.status not in rules.ACTIVE or ticket.level is None:
         return ticket.loaner_status
     promises = commitments.of_version(session, ticket.commitments_version).level(ticket.level)
@@ -115,11 +124,16 @@ def _read(session, calendar, ticket: Ticket, now: datetime, events: list, attemp
         "coverage_pending": ticket.coverage_pending,
         "commitments_version": ticket.commitments_version,
         "technician": ticket.technician,
+        "technician_id": ticket.technician_id,
         "station": ticket.station,
+        "caller_told_at": ticket.caller_told_at,
+        "follow_on_of": ticket.follow_on_of,
+        "complaint_id": ticket.complaint_id,
         "milestones": [m.to_json() for m in found],
         "paused": bool(pauses) and pauses[-1].end is None,
         "loaner": {"status": loaner_status(session, ticket, found), "reservation_id": ticket.loaner_reservation_id,
-                   **({k: ticket.loaner.get(k) for k in ("warehouse", "part_number")} if ticket.loaner else {})},
+                   **({k: ticket.loaner.get(k) for k in ("warehouse", "part_number", "emergency_measures")}
+                      if ticket.loaner else {})},
         "follow_up": None if after is None else {
             "due_at": after.due_at, "state": after.state, "provisional": after.provisional,
             "attempts": [{"at": a.at, "reached": a.reached, "satisfaction": a.satisfaction, "notes": a.notes,
@@ -128,6 +142,14 @@ def _read(session, calendar, ticket: Ticket, now: datetime, events: list, attemp
         "resolution": ticket.resolution,
         "history_delivered": ticket.history_delivered,
         "satisfaction": ticket.satisfaction,
-        "timeline": [{"at": e.at, "event": e.event, "by": e.by, "recorded_at": e.recorded_at, "data": e.data}
-                     for e in events],
+        "timeline": [event_read(e) for e in events],
     }
+
+
+def event_read(event) -> dict:
+    """A timeline entry: who (kind and name, never an id) and, when entered apart from `at`, both times."""
+    entry = {"at": event.at, "event": event.event, "by": {"kind": event.by_kind, "name": event.by_name},
+             "data": event.data}
+    if abs(event.recorded_at - event.at) > ENTERED_APART:
+        entry["entered_at"] = event.recorded_at
+    return entry

@@ -38,10 +38,6 @@ VISIT_ERRORS = {404: "visit_not_found", 409: ("visit_not_planned", "conflict")}
 EXAMPLE = VisitRead.model_config["json_schema_extra"]["examples"][0]
 
 
-def _by(caller: context.Caller) -> str:
-    return f"{caller.role}:{caller.key_id}" if caller.key_id else caller.role
-
-
 def _idempotency(app) -> Idempotency:
     """The visits' own store of replayable answers (made on first use: the app's state is set in lifespan)."""
     store = getattr(app.state, "visit_idempotency", None)
@@ -187,7 +183,7 @@ async def record_visit(visit_id: VisitId, body: VisitRecordIn, request: Request,
 
     def effect(session) -> VisitRead:
         return VisitRead.model_validate(visits.record(session, visit_id, body=body, checked=checked, png=png,
-                                                      unit=unit, caller=caller, by=_by(caller), now=now))
+                                                      unit=unit, caller=caller, now=now))
 
     return await run_idempotent(request, key=key, payload=body, status=200, effect=effect,
                                 idempotency=_idempotency(request.app))

@@ -256,7 +256,7 @@ def _history_notes(visit: Visit, record: dict, needs_repair: list[str], out_of_r
 
 
 def record(session: Session, visit_id: int, *, body, checked: checklists.Checked, png: bytes,
-           unit: UnitCoverage | None, caller: context.Caller, by: str, now: datetime) -> dict:
+           unit: UnitCoverage | None, caller: context.Caller, now: datetime) -> dict:
     """Record the visit as done (one transaction: the record, the ticket, the history message)."""
     visit = get(session, visit_id, caller, lock=True)
     if visit.status != "planned":
@@ -288,7 +288,7 @@ def record(session: Session, visit_id: int, *, body, checked: checklists.Checked
             serial_number=visit.serial_number, caller=CallerIn(name=body.customer.name, phone=body.customer.phone),
             description=_ticket_description(visit, by_code, checked.needs_repair, {i["code"]: i for i in items}),
             level=3, channel="web")
-        ticket = tickets.report(session, ticket_in=ticket_in, unit=unit, by=by, now=now)
+        ticket = tickets.report(session, ticket_in=ticket_in, unit=unit, by=caller, now=now)
     visit.status, visit.done_at, visit.entered_at = "done", at, now
     visit.record, visit.signature_png, visit.out_of_range = rec, png, list(checked.out_of_range)
     visit.ticket_id = ticket.id if ticket is not None else None

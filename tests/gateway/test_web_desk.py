@@ -77,6 +77,25 @@ async def report(web, csrf: str, **fields) -> httpx.Response:
     return await web.post("/app/desk/report", data=data)
 
 
+async def organisation(web) -> dict[str, int]:
+    """A centre with station JN-07 (its technicians 王磊 and 李强) and JN-08 (张伟): technician ids by name."""
+    admin = {"X-API-Key": ADMIN}
+    for code, kind, parent, name in (("SC-JINAN", "service_center", None, "济南服务中心"),
+                                     ("JN-07", "repair_station", "SC-JINAN", "济南七站"),
+                                     ("JN-08", "repair_station", "SC-JINAN", "济南八站")):
+        body = {"code": code, "name": name, "kind": kind, "region": "shandong", "address": "济南市",
+                "phone": "0531-8888 0000", **({"parent": parent} if parent else {})}
+        made = await web.post("/servicedesk/sites", json=body, headers=admin)
+        assert made.status_code == 201, made.text
+    people = {}
+    for name, station in (("王磊", "JN-07"), ("李强", "JN-07"), ("张伟", "JN-08")):
+        made = await web.post("/servicedesk/technicians", json={"name": name, "phone": "13800000000",
+                                                                 "station": station}, headers=admin)
+        assert made.status_code == 201, made.text
+        people[name] = made.json()["id"]
+    return people
+
+
 async def test_a_warehouse_key_sees_no_desk_pages(web):
     key = await make_key(web, "warehouse")
     csrf = await sign_in(web, key["key"])
@@ -147,21 +166,23 @@ async def test_the_board_puts_the_most_urgent_first(web):
 
 
 async def test_refusals_are_explained_in_words(web):
+    people = await organisation(web)
     key = await make_key(web, "desk")
     csrf = await sign_in(web, key["key"])
     taken = await report(web, csrf, reported_at="2026-11-27T09:55")
     ticket = taken.headers["location"].split("?")[0]
     # A time in the future: 422 invalid_event_time from the service, in words, nothing changed.
-    future = await web.post(f"{ticket}/dispatch", data={"csrf": csrf, "technician": "王磊", "station": "JN-01",
-                                                        "at": "2026-11-27T11:00"})
+    future = await web.post(f"{ticket}/dispatch", data={"csrf": csrf, "technician_id": people["王磊"],
+                                                        "station": "JN-07", "at": "2026-11-27T11:00"})
     assert future.status_code == 422 and "该时间晚于现在，或早于工单的上一步" in future.text
     # Missing fields: named, nothing sent.
-    empty = await web.post(f"{ticket}/dispatch", data={"csrf": csrf, "technician": "", "station": ""})
+    empty = await web.post(f"{ticket}/dispatch", data={"csrf": csrf, "technician_id": "", "station": ""})
     assert empty.status_code == 422 and "技术员" in empty.text
     cancelled = await web.post(f"{ticket}/cancel", data={"csrf": csrf, "reason": "重复报修"})
     assert cancelled.status_code == 303
     # Dispatching a cancelled ticket: 409 invalid_ticket_state, in words.
-    late = await web.post(f"{ticket}/dispatch", data={"csrf": csrf, "technician": "王磊", "station": "JN-01"})
+    late = await web.post(f"{ticket}/dispatch", data={"csrf": csrf, "technician_id": people["王磊"],
+                                                      "station": "JN-07"})
     assert late.status_code == 409 and "此操作与工单当前状态不符" in late.text
     assert "Traceback" not in late.text
     missing = await web.get("/app/desk/tickets/2000000000")
@@ -185,11 +206,12 @@ async def test_a_service_desk_that_is_down_is_explained_not_a_crash(web, gateway
 
 
 async def test_the_station_pages_log_arrival_pause_and_resolution(web):
+    people = await organisation(web)
     desk_key, station_key = await make_key(web, "desk"), await make_key(web, "station")
     csrf = await sign_in(web, desk_key["key"])
     ticket = (await report(web, csrf, reported_at="2026-11-27T09:50")).headers["location"].split("?")[0]
     tid = ticket.rsplit("/", 1)[1]
-    await web.post(f"{ticket}/dispatch", data={"csrf": csrf, "technician": "王磊", "station": "JN-07",
+    await web.post(f"{ticket}/dispatch", data={"csrf": csrf, "technician_id": people["王磊"], "station": "JN-07",
                                                "at": "2026-11-27T09:55"})
     csrf = await sign_in(web, station_key["key"])
     listed = await web.get("/app/station/tickets?station=JN-07")
@@ -232,3 +254,56 @@ async def test_the_station_pages_log_arrival_pause_and_resolution(web):
                               data={"csrf": csrf, "by": "赵敏", "notes": "已回访确认"})
     assert resolved.status_code == 303
     assert 'data-status="resolved"' in (await web.get(f"/app/desk/complaints/{complaint}")).text
+
+
+async def test_the_dispatch_form_offers_stations_and_their_technicians_from_lists_and_keeps_a_refused_choice(web):
+    people = await organisation(web)
+    key = await make_key(web, "desk")
+    csrf = await sign_in(web, key["key"])
+    ticket = (await report(web, csrf, reported_at="2026-11-27T09:55")).headers["location"].split("?")[0]
+    page = (await web.get(ticket)).text
+    form = re.search(r'<form[^>]*id="dispatch-form".*?</form>', page, re.S).group(0)
+    assert '<select id="station" name="station"' in form and '<select id="technician_id"' in form
+    assert 'value="JN-07"' in form and "济南七站" in form and f'value="{people["张伟"]}"' in form
+    assert '<input id="station"' not in form and 'name="technician"' not in form  # nothing typed blind
+    # 张伟 is not of JN-07: refused in words, the choice kept in the form.
+    refused = await web.post(f"{ticket}/dispatch", data={"csrf": csrf, "station": "JN-07",
+                                                          "technician_id": people["张伟"], "caller_told": "yes"})
+    assert refused.status_code == 422 and "Traceback" not in refused.text
+    kept = re.search(r'<form[^>]*id="dispatch-form".*?</form>', refused.text, re.S).group(0)
+    assert '<option value="JN-07" selected>' in kept
+    assert re.search(rf'<option value="{people["张伟"]}" data-station="JN-08" selected>', kept)
+    done = await web.post(f"{ticket}/dispatch", data={"csrf": csrf, "station": "JN-07",
+                                                       "technician_id": people["王磊"], "caller_told": "yes"})
+    assert done.status_code == 303
+    ticket_page = (await web.get(ticket)).text
+    assert 'data-status="dispatched"' in ticket_page and "王磊 · JN-07" in ticket_page
+    assert "已告知报修人" in ticket_page or "Caller told at" in ticket_page
+
+
+async def test_the_timeline_shows_who_by_name_never_a_key_id_and_both_times(web, clock):
+    people = await organisation(web)
+    key = await make_key(web, "desk")
+    csrf = await sign_in(web, key["key"])
+    ticket = (await report(web, csrf, reported_at="2026-11-27T09:00")).headers["location"].split("?")[0]
+    await web.post(f"{ticket}/dispatch", data={"csrf": csrf, "station": "JN-07", "technician_id": people["王磊"],
+                                               "at": "2026-11-27T09:05"})
+    page = (await web.get(ticket)).text
+    timeline = re.search(r'<ul class="timeline" id="timeline">.*?</ul>', page, re.S).group(0)
+    assert "desk key" in timeline and key["id"] not in page
+    assert "录入于" in timeline or "entered" in timeline  # logged 55 minutes after it happened: both times
+
+
+def test_sites_and_technicians_are_written_by_admin_and_read_by_the_desk_stations_and_managers():
+    from gateway import rules
+
+    for path in ("/servicedesk/sites", "/servicedesk/sites/ST-07", "/servicedesk/technicians/3"):
+        assert rules.allowed("admin", "POST", path) and rules.allowed("admin", "PATCH", path)
+        for role in ("desk", "station", "manager"):
+            assert rules.allowed(role, "GET", path) and not rules.allowed(role, "POST", path)
+            assert not rules.allowed(role, "PATCH", path)
+        assert not rules.allowed("warehouse", "GET", path) and not rules.allowed("billing", "GET", path)
+    assert rules.allowed("station", "GET", "/servicedesk/tickets/1/stations")
+    assert rules.allowed("station", "GET", "/servicedesk/notifications")
+    assert not rules.allowed("station", "POST", "/servicedesk/complaints/1/redispatch")
+    assert rules.allowed("desk", "POST", "/servicedesk/complaints/1/redispatch")

@@ -54,3 +54,10 @@ def desk_app(desk_settings, clock, warranty, inventory):
 async def desk(desk_app):
     async with asgi_client(desk_app, headers=internal_headers(role="desk")) as client:
         yield client
+
+
+@pytest.fixture
+async def org(desk):
+    from servicedesk_support import organisation
+
+    return await organisation(desk)

@@ -68,9 +68,10 @@ class DeskWarranty(FakeService):
         self.records: list[dict] = []
         self.answers: dict[str, dict] = {}
 
-    def add_unit(self, serial: str, *, address: str | None = "12 Jingshi Road, Jinan", covered: bool = True):
-        self.units[serial] = {"serial_number": serial, "site": {"name": "Site", "address": address},
-                              "covered": covered}
+    def add_unit(self, serial: str, *, address: str | None = "12 Jingshi Road, Jinan", covered: bool = True,
+                 model_code: str = "KFR-72LW", region: str = "shandong"):
+        self.units[serial] = {"serial_number": serial, "model_code": model_code,
+                              "site": {"name": "Site", "address": address, "region": region}, "covered": covered}
 
     def get_unit(self, request, *, serial):
         unit = self.units.get(serial)
@@ -103,10 +104,16 @@ class DeskInventory(FakeService):
     routes = [
         ("POST", re.compile(r"/reservations"), "reserve"),
         ("POST", re.compile(r"/reservations/(?P<rid>\d+)/release"), "release"),
+        ("GET", re.compile(r"/models/(?P<code>[^/]+)"), "get_model"),
+        ("GET", re.compile(r"/parts/(?P<code>[^/]+)"), "get_part"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
+        # `loaner_class` of models and parts, as inventory answers them (None: a model or part without one).
+        self.model_classes: dict[str, str | None] = {"KFR-72LW": "split_wall_7.2kW"}
+        self.part_classes: dict[str, str | None] = {"LOANER-KFR72": "split_wall_7.2kW", "FAN-1": None,
+                                                    "LOANER-KFR35": "split_wall_3.5kW"}
         self.stock: dict[tuple[str, str], int] = {}
         self.reservations: dict[int, dict] = {}
         self.answers: dict[str, tuple[str, dict]] = {}
@@ -133,6 +140,18 @@ class DeskInventory(FakeService):
         if key:
             self.answers[key] = (raw, answer)
         return httpx.Response(201, json=answer)
+
+    def get_model(self, request, *, code):
+        if code not in self.model_classes:
+            return problem(404, "model_not_found")
+        return httpx.Response(200, json={"model_code": code, "name": code, "discontinued_on": None,
+                                         "guaranteed_through": None, "loaner_class": self.model_classes[code]})
+
+    def get_part(self, request, *, code):
+        if code not in self.part_classes:
+            return problem(404, "part_not_found")
+        return httpx.Response(200, json={"part_number": code, "name": code, "uom": "pcs", "status": "active",
+                                         "loaner_class": self.part_classes[code]})
 
     def release(self, request, *, rid):
         reservation = self.reservations.get(int(rid))

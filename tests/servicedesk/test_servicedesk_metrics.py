@@ -21,7 +21,7 @@ async def scrape(client) -> dict[tuple[str, str], float]:
     return found
 
 
-async def test_the_gauge_counts_each_promise_by_its_state_now(desk, clock):
+async def test_the_gauge_counts_each_promise_by_its_state_now(desk, clock, org):
     assert await scrape(desk) == {}
     # Now is 2026-11-27 10:00 CST (a Friday): a level-3 report at 09:00 is past its 30-minute dispatch,
     # a level-1 report at 09:52 has 2 of its 10 minutes left (at risk).
@@ -31,7 +31,7 @@ async def test_the_gauge_counts_each_promise_by_its_state_now(desk, clock):
     assert counts[("dispatch", "breached")] == 1 and counts[("dispatch", "at_risk")] == 1
     assert counts[("on_site", "pending")] == 2 and counts[("fixed", "pending")] == 2
     # The figure follows the data at the next scrape: no batch job, no counter to keep in step.
-    dispatched = await desk.post(f"/tickets/{late['id']}/dispatch", json={"technician": "王磊", "station": "JN-01"})
+    dispatched = await desk.post(f"/tickets/{late['id']}/dispatch", json={"technician": "W", "station": "S"})
     assert dispatched.status_code == 200
     counts = await scrape(desk)
     assert counts[("dispatch", "met_late")] == 1 and counts[("dispatch", "at_risk")] == 1

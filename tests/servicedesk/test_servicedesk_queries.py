@@ -56,7 +56,7 @@ async def test_the_board_and_a_calendar_change_cost_the_same_statements_for_2_or
     assert len((await desk.get("/tickets")).json()["items"]) == 8
 
 
-async def test_a_calendar_change_re_times_what_the_board_sorts_by(desk, desk_app):
+async def test_a_calendar_change_re_times_what_the_board_sorts_by(desk, desk_app, org):
     # The stored urgency (next_due_at) is recomputed in the PUT's own unit with the new year.
     tid = (await desk.post("/tickets", json=report(3, reported_at=z("2026-11-27 09:00")))).json()["id"]
     await desk.post(f"/tickets/{tid}/dispatch", json={"technician": "W", "station": "S", "at": z("2026-11-27 09:05")})

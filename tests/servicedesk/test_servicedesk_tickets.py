@@ -11,7 +11,7 @@ from services.servicedesk.main import create_app
 from helpers import asgi_client, assert_problem, internal_headers
 from servicedesk_support import CALLER, SERIAL, deliver, milestone, report, z
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("org")]
 
 
 async def _to_on_site(desk, tid, start="2026-03-02 10"):

@@ -4,7 +4,7 @@ import pytest
 
 from servicedesk_support import milestone, report, z
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("org")]
 
 
 def dues(ticket: dict) -> dict:

@@ -90,11 +90,11 @@ def add_business_minutes(calendar: WorkCalendar, start: datetime, minutes: int) 
     raise ValueError("no working time within ten years of calendar")
 
 
-def business_minutes_between(calendar: WorkCalendar, start: datetime, end: datetime) -> Span:
-    """Business minutes from `start` to `end` (0 when end is not after start), floored to whole minutes."""
+def business_seconds_between(calendar: WorkCalendar, start: datetime, end: datetime) -> tuple[float, bool]:
+    """Business seconds from `start` to `end` (0 when end is not after start), and whether provisional."""
     a, b = _local(start), _local(end)
     if b <= a:
-        return Span(minutes=0)
+        return 0.0, False
     seconds, provisional, day = 0.0, False, a.date()
     while day <= b.date():
         provisional = provisional or calendar.schedule(day.year).provisional
@@ -104,6 +104,12 @@ def business_minutes_between(calendar: WorkCalendar, start: datetime, end: datet
             if hi > lo:
                 seconds += (hi - lo).total_seconds()
         day += timedelta(days=1)
+    return seconds, provisional
+
+
+def business_minutes_between(calendar: WorkCalendar, start: datetime, end: datetime) -> Span:
+    """Business minutes from `start` to `end` (0 when end is not after start), floored to whole minutes."""
+    seconds, provisional = business_seconds_between(calendar, start, end)
     return Span(minutes=int(seconds // 60), provisional=provisional)
 
 
@@ -117,3 +123,10 @@ def clock_minutes_between(calendar: WorkCalendar, clock: str, start: datetime, e
     if clock == "round_the_clock":
         return Span(minutes=max(0, int((end - start).total_seconds() // 60)))
     return business_minutes_between(calendar, start, end)
+
+
+def clock_seconds_between(calendar: WorkCalendar, clock: str, start: datetime, end: datetime) -> tuple[float, bool]:
+    """Seconds on `clock` from `start` to `end`, and whether provisional: what `at_risk` is judged on."""
+    if clock == "round_the_clock":
+        return max(0.0, (end - start).total_seconds()), False
+    return business_seconds_between(calendar, start, end)

@@ -9,11 +9,17 @@ milestone's own clock counts it.
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.servicedesk.domain.calendar import WorkCalendar, add_clock_minutes, clock_minutes_between
+from services.servicedesk.domain.calendar import (
+    WorkCalendar,
+    add_clock_minutes,
+    clock_minutes_between,
+    clock_seconds_between,
+)
 from services.servicedesk.domain.commitments import MILESTONES, LevelPromises, Promise
 
 PAUSABLE = ("on_site", "fixed")
 UNMET = ("pending", "at_risk", "breached", "paused")
+# `not_needed`: an on-site promise of a ticket fixed on the phone or remotely: neither met nor breached.
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +72,10 @@ def evaluate(
     elif now > due.at:
         state = "breached"
     else:
-        left = clock_minutes_between(calendar, promise.clock, now, due.at)
-        provisional = provisional or left.provisional
-        state = "at_risk" if left.minutes * 4 < promise.minutes else "pending"
+        # Counted in seconds: 2 min 45 s left of 10 minutes is more than a quarter (not yet at risk).
+        left, left_provisional = clock_seconds_between(calendar, promise.clock, now, due.at)
+        provisional = provisional or left_provisional
+        state = "at_risk" if left * 4 < promise.minutes * 60 else "pending"
     return Milestone(name, promise.minutes, promise.clock, due.at, met_at, state, provisional)
 
 
@@ -93,3 +100,8 @@ def most_urgent_due(milestones: list[Milestone]) -> datetime | None:
     """The earliest due time among milestones still to meet (a paused one has none)."""
     dues = [m.due_at for m in milestones if m.state in UNMET and m.due_at is not None]
     return min(dues) if dues else None
+
+
+def not_needed(milestone: Milestone) -> Milestone:
+    return Milestone(milestone.name, milestone.minutes, milestone.clock, None, None, "not_needed",
+                     milestone.provisional)

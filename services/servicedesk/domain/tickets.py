@@ -16,6 +16,8 @@ ALLOWED_FROM = {
     "pause": ACTIVE,
     "resume": ACTIVE,
     "resolve": ("on_site",),
+    # Fixed on the phone or remotely: no arrival needed (domain.md section 8).
+    "resolve_without_visit": ("open", "dispatched", "on_site"),
     "follow_up": ("resolved",),
     "cancel": ("incomplete", *ACTIVE),
 }

@@ -1,0 +1,118 @@
+"""Wire shapes of the service desk's settings: the commitments and the working calendar (admin)."""
+
+import re
+from datetime import date, datetime, time
+from typing import Annotated
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, StrictBool
+
+from services.servicedesk.schemas import ClockName, Level, Minutes, examples
+from shared.types import IsoDate, StrictModel
+
+
+def _hhmm(value: str) -> str:
+    try:
+        parsed = time.fromisoformat(value)
+    except ValueError:
+        raise ValueError("a time of day is written HH:MM") from None
+    if not re.match(r"^\d{2}:\d{2}$", value):
+        raise ValueError("a time of day is written HH:MM")
+    return parsed.strftime("%H:%M")
+
+
+ClockTime = Annotated[str, AfterValidator(_hhmm)]
+
+
+class PromiseIn(StrictModel):
+    minutes: Minutes
+    clock: ClockName
+
+
+class LevelIn(StrictModel):
+    level: Level
+    dispatch: PromiseIn
+    on_site: PromiseIn
+    fixed: PromiseIn
+    loaner: StrictBool
+
+
+class CommitmentsUpdate(StrictModel):
+    model_config = examples({
+        "levels": [
+            {"level": 1, "dispatch": {"minutes": 10, "clock": "round_the_clock"},
+             "on_site": {"minutes": 120, "clock": "round_the_clock"},
+             "fixed": {"minutes": 2880, "clock": "round_the_clock"}, "loaner": True},
+            {"level": 2, "dispatch": {"minutes": 10, "clock": "round_the_clock"},
+             "on_site": {"minutes": 120, "clock": "round_the_clock"},
+             "fixed": {"minutes": 2880, "clock": "round_the_clock"}, "loaner": True},
+            {"level": 3, "dispatch": {"minutes": 30, "clock": "business"},
+             "on_site": {"minutes": 480, "clock": "business"}, "fixed": {"minutes": 1440, "clock": "business"},
+             "loaner": False},
+            {"level": 4, "dispatch": {"minutes": 60, "clock": "business"},
+             "on_site": {"minutes": 960, "clock": "business"}, "fixed": {"minutes": 2400, "clock": "business"},
+             "loaner": False},
+        ],
+        "follow_up": {"minutes": 1020, "clock": "business"},
+        "complaint_answer": {"minutes": 240, "clock": "business"},
+        "complaint_resolve": {"minutes": 1440, "clock": "business"},
+    })
+
+    effective_from: AwareDatetime | None = Field(default=None, description="Default now; never in the past")
+    levels: Annotated[list[LevelIn], Field(min_length=4, max_length=4)]
+    follow_up: PromiseIn
+    complaint_answer: PromiseIn
+    complaint_resolve: PromiseIn
+
+
+class Hours(StrictModel):
+    open: ClockTime = "08:30"
+    close: ClockTime = "17:00"
+
+
+class CalendarUpdate(StrictModel):
+    model_config = examples({
+        "holidays": ["2027-01-01", "2027-02-05", "2027-02-06"], "workdays": ["2027-02-20"],
+        "provisional": False, "hours": {"open": "08:30", "close": "17:00"},
+    })
+
+    holidays: Annotated[list[IsoDate], Field(max_length=366)]
+    workdays: Annotated[list[IsoDate], Field(max_length=366)]
+    provisional: StrictBool = False
+    hours: Hours = Field(default_factory=Hours)
+
+
+class PromiseRead(BaseModel):
+    minutes: int
+    clock: str
+
+
+class LevelRead(BaseModel):
+    level: int
+    dispatch: PromiseRead
+    on_site: PromiseRead
+    fixed: PromiseRead
+    loaner: bool
+
+
+class CommitmentsRead(BaseModel):
+    version: int
+    effective_from: datetime
+    levels: list[LevelRead]
+    follow_up: PromiseRead
+    complaint_answer: PromiseRead
+    complaint_resolve: PromiseRead
+
+
+class HoursRead(BaseModel):
+    open: str
+    close: str
+
+
+class CalendarRead(BaseModel):
+    year: int
+    holidays: list[date]
+    workdays: list[date]
+    provisional: bool
+    hours: HoursRead
+    timezone: str
+    source: str
