@@ -8,7 +8,7 @@ import csv
 import json
 import sys
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
@@ -30,6 +30,8 @@ app = typer.Typer(help="The after-sales platform from the command line.", no_arg
                   add_completion=False, pretty_exceptions_enable=False)
 keys_app = typer.Typer(help="API keys (admin).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+users_app = typer.Typer(help="People who sign in to the web app.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 out = Console()
 err = Console(stderr=True)
 
@@ -278,6 +280,64 @@ def keys_revoke(ctx: typer.Context, key_id: Annotated[str, typer.Argument(metava
         out.print(f"revoked {key_id}", highlight=False)
 
     run(action)
+
+
+@users_app.command("create-admin")
+def users_create_admin(
+    login: Annotated[str, typer.Option("--login", help="the login name (letters, digits, . _ @ -)")],
+    name: Annotated[str, typer.Option("--name", help="the display name, e.g. 张伟")],
+    phone: Annotated[str, typer.Option("--phone", help="a mobile phone number")] = "",
+) -> None:
+    """Make an administrator directly in the gateway's database (DATA_DIR or DATABASE_URL), e.g. the
+    first one on a fresh installation; prints a one-time password to change at the first sign-in."""
+    from pydantic import ValidationError
+
+    from gateway.schemas import UserCreate
+
+    try:
+        person = UserCreate(login=login, display_name=name, phone=phone or None, role="admin")
+    except ValidationError as exc:
+        for problem in exc.errors():
+            err.print(f"{'.'.join(str(p) for p in problem['loc'])}: {problem['msg']}", highlight=False, markup=False)
+        raise typer.Exit(2) from None
+    try:
+        one_time = create_admin(person)
+    except Refused as exc:
+        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        raise typer.Exit(1) from None
+    out.print(f"login: {person.login.strip().lower()}\none-time password: {one_time}", highlight=False,
+              markup=False)
+    err.print("Give it to the person once: they choose their own password at the first sign-in.")
+
+
+def create_admin(person) -> str:
+    """The person in the gateway's database, migrated first; their one-time password."""
+    import os
+
+    from gateway import passwords, users
+    from shared import context, migrations
+    from shared.db import Database
+    from shared.settings import database_url_for
+
+    url, schema = database_url_for("gateway", Path(os.environ.get("DATA_DIR", "./data")))
+    try:
+        migrations.upgrade("gateway", url, schema)
+    except Exception as exc:
+        raise Refused(f"cannot reach the gateway's database: {type(exc).__name__}") from None
+    one_time = passwords.one_time()
+    password_hash = passwords.hash_password(one_time)
+    who = context.Caller(role="admin", key_id="command-line", kind="system", name="aftersales users create-admin")
+    db = Database.connect(url, schema=schema)
+    try:
+        with db.transaction() as session:
+            users.create(session, login=person.login, display_name=person.display_name.strip(),
+                         phone=(person.phone or "").strip(), role="admin", station="", warehouses=None,
+                         password_hash=password_hash, caller=who, now=datetime.now(UTC))
+    except users.LoginExists as exc:
+        raise Refused(exc.detail) from None
+    finally:
+        db.dispose()
+    return one_time
 
 
 if __name__ == "__main__":

@@ -66,13 +66,15 @@ def normalise_warehouses(codes: list[str] | None) -> str:
     return ",".join(sorted({c.strip().upper() for c in codes or [] if c.strip()}))
 
 
-def create(session: Session, *, name: str, role: str, warehouses: list[str] | None, now: datetime):
+def create(session: Session, *, name: str, role: str, warehouses: list[str] | None, now: datetime,
+           station: str = ""):
     raw = new_raw_key()
     key = ApiKey(
         id=uuid.uuid4().hex,
         name=name,
         role=role,
         warehouses=normalise_warehouses(warehouses) if role == "warehouse" else "",
+        station=station if role == "station" else "",
         key_hash=hash_key(raw),
         created_at=now,
     )
@@ -102,7 +104,7 @@ def changed(session: Session) -> None:
 
 
 # Built once: constructing the expression per request cost more than running it.
-_ACTIVE_KEY = select(ApiKey.id, ApiKey.role, ApiKey.warehouses, ApiKey.name).where(
+_ACTIVE_KEY = select(ApiKey.id, ApiKey.role, ApiKey.warehouses, ApiKey.name, ApiKey.station).where(
     ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None)
 )
 
@@ -188,7 +190,7 @@ class ChangeWatch:
 def caller_of(row) -> Caller:
     """The caller a stored key (a row with its id, role and comma-joined warehouses) stands for."""
     return Caller(role=row.role, key_id=row.id, warehouses=frozenset(w for w in row.warehouses.split(",") if w),
-                  kind="key", name=getattr(row, "name", "") or "")
+                  kind="key", name=getattr(row, "name", "") or "", station=getattr(row, "station", "") or "")
 
 
 def _active_key(session: Session, digest: str) -> Caller | None:

@@ -12,6 +12,9 @@ from shared import context, identity, migrations
 from shared.db import is_sqlite
 
 TOKEN = "test-internal-token"
+# The tests run the platform in development: a missing ADMIN_API_KEY or the development internal
+# token is then allowed (outside development the gateway and the services refuse to start).
+os.environ.setdefault("AFTERSALES_ENV", "development")
 
 
 def docker_available() -> bool:
@@ -52,8 +55,14 @@ class TestDatabase:
     def reset(self) -> None:
         with self.engine.begin() as conn:
             if is_sqlite(self.url):
+                # An audit trail's triggers refuse DELETE (shared/audit.py): set aside while emptying.
+                triggers = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")).all()
+                for name, _sql in triggers:
+                    conn.execute(text(f'DROP TRIGGER "{name}"'))
                 for table in reversed(self.tables):
                     conn.execute(table.delete())
+                for _name, sql in triggers:
+                    conn.execute(text(sql))
             elif self.tables:
                 names = ", ".join(f'"{t.name}"' for t in self.tables)
                 # Sequences keep counting, so the seeded ids never collide with new rows.

@@ -25,6 +25,8 @@ SECTIONS = (
             N_("Bill a repair, print, pay or void bills, maintenance contracts.")),
     Section("desk", N_("Service desk"), frozenset({"desk"}), "/app/desk",
             N_("Take a fault report, the board by urgency, dispatch, follow-up calls, complaints.")),
+    Section("admin", N_("Administration"), frozenset({"admin"}), "/app/admin",
+            N_("People and their passwords, roles and scope; API keys for programs.")),
 )
 
 

@@ -126,3 +126,18 @@ def gateway_settings(database_factory, fake_servers):
 async def gateway(gateway_settings, fakes):
     async with asgi_client(create_app(gateway_settings)) as client:
         yield client
+
+
+@pytest.fixture(autouse=True, scope="session")
+def quick_password_hashes():
+    """argon2id still, at its cheapest: the production cost (64 MiB, three passes) is for attackers,
+    and these tests hash hundreds of passwords."""
+    from argon2 import PasswordHasher
+
+    from gateway import passwords
+
+    saved = passwords._hasher, passwords._DUMMY_HASH
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    passwords._DUMMY_HASH = passwords._hasher.hash("not anybody's password")
+    yield
+    passwords._hasher, passwords._DUMMY_HASH = saved
