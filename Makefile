@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-fast lint migrate bench demo clean install install-test messages up down
+.PHONY: run test test-fast lint migrate bench demo clean install install-test messages up down admin
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ lint: install-test  ## ruff, and the architecture check of ../shared when it is 
 
 migrate: install  ## apply every service's migrations to its database
 	$(PY) -m scripts.migrate
+
+admin: install  ## the first admin: make admin LOGIN=zhangwei NAME=张伟 (prints a one-time password)
+	@test -n "$(LOGIN)" -a -n "$(NAME)" || { echo 'usage: make admin LOGIN=zhangwei NAME=张伟'; exit 2; }
+	$(VENV)/bin/aftersales users create-admin --login "$(LOGIN)" --name "$(NAME)"
 
 bench: install  ## load the platform and the reference floor in the same run (needs wrk)
 	bash scripts/bench.sh

@@ -38,7 +38,7 @@ def split(codes: str) -> list[str]:
 
 
 def snapshot(user: User) -> dict:
-    return {"login": user.login, "display_name": user.display_name, "phone": user.phone, "role": user.role,
+    return {"login": user.login, "display_name": user.display_name, "phone": user.phone or None, "role": user.role,
             "station": user.station or None, "warehouses": split(user.warehouses) or None, "active": user.active}
 
 

@@ -19,6 +19,9 @@ from shared.types import MAX_ID
 router = APIRouter(prefix="/app/admin")
 AdminPage = Annotated[Page, Depends(pages.for_roles())]
 LIST_LIMIT = 500
+# An empty form: every field a template reads.
+BLANK = {"login": "", "display_name": "", "phone": "", "role": "station", "station": "", "name": "",
+         "warehouses": []}
 DONE = {
     "saved": i18n.N_("The changes are saved."),
     "disabled": i18n.N_("The person is disabled and signed out everywhere."),
@@ -79,7 +82,7 @@ async def people_list(page: AdminPage):
 
 
 def _person_form(page: Page, lists: dict, *, v: dict, status: int = 200, trouble=None, person=None):
-    return pages.render(page, "admin/user.html", status=status, v=v, person=person, trouble=trouble,
+    return pages.render(page, "admin/user.html", status=status, v={**BLANK, **v}, person=person, trouble=trouble,
                         roles=PERSON_ROLES, done=_done(page), **lists)
 
 
@@ -170,7 +173,7 @@ async def person_enable(page: AdminPage, user_id: str):
 async def _keys_page(page: Page, *, status: int = 200, trouble=None, v: dict | None = None, made=None):
     rows = await page.state.uow.read(keys.list_keys, after=None, limit=LIST_LIMIT)
     return pages.render(page, "admin/keys.html", status=status, rows=rows[:LIST_LIMIT], trouble=trouble, made=made,
-                        v=v or {"role": "station", "warehouses": []}, roles=ROLES, done=_done(page),
+                        v={**BLANK, **(v or {})}, roles=ROLES, done=_done(page),
                         **await _lists(page))
 
 
