@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-fast lint migrate bench demo clean install install-test messages up down backup restore
+.PHONY: run test test-fast lint migrate bench demo clean install install-test messages up down backup restore admin
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ backup: install  ## a consistent copy of every SQLite database under DATA_DIR, w
 restore: install  ## put a backup back under DATA_DIR (FROM=dir; stop `make run` first); checks the counters
 	@test -n "$(FROM)" || { echo "usage: make restore FROM=backups/<time>" >&2; exit 2; }
 	$(VENV)/bin/aftersales restore $(FROM)
+
+admin: install  ## the first admin: make admin LOGIN=zhangwei NAME=张伟 (prints a one-time password)
+	@test -n "$(LOGIN)" -a -n "$(NAME)" || { echo 'usage: make admin LOGIN=zhangwei NAME=张伟'; exit 2; }
+	$(VENV)/bin/aftersales users create-admin --login "$(LOGIN)" --name "$(NAME)"
 
 bench: install  ## load the platform and the reference floor in the same run (needs wrk)
 	bash scripts/bench.sh

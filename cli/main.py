@@ -23,7 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from cli import chunks, maintenance, organisation
+from cli import chunks, maintenance, organisation, people
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 CHUNK_ROWS = 5_000
@@ -34,6 +34,8 @@ app = typer.Typer(help="The after-sales platform from the command line.", no_arg
                   add_completion=False, pretty_exceptions_enable=False)
 keys_app = typer.Typer(help="API keys (admin).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+users_app = typer.Typer(help="People who sign in to the web app.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 out = Console()
 err = Console(stderr=True)
 
@@ -348,6 +350,9 @@ def keys_revoke(ctx: typer.Context, key_id: Annotated[str, typer.Argument(metava
         out.print(plain(f"revoked {key_id}"), highlight=False, markup=False)
 
     run(action)
+
+
+people.register(users_app)
 
 
 # Operations on this machine's data (DATA_DIR, or DATABASE_URL), not through the gateway: no key needed.

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.settings import DEV_INTERNAL_TOKEN, SERVICES, database_url_for, service_url
+from shared.settings import DEV_INTERNAL_TOKEN, SERVICES, database_url_for, require_secrets, service_url
 
 # Local development only (README): set ADMIN_API_KEY anywhere else.
 DEV_ADMIN_API_KEY = "dev-admin-key"
@@ -34,8 +34,11 @@ class GatewaySettings(BaseSettings):
     trusted_proxies: str = "127.0.0.1,::1"
     # Strict-Transport-Security on answers over https; 0 sends none.
     hsts_seconds: int = 31_536_000
-    # The web app signs a browser out after this long without a page request.
-    web_session_idle_seconds: int = 1800
+    # The web app signs a browser out after this long without a page request (long enough for a
+    # technician's phone between two visits) ...
+    web_session_idle_seconds: int = 12 * 3600
+    # ... and after this long whatever the use.
+    web_session_max_seconds: int = 7 * 24 * 3600
 
 
 def load(**overrides) -> GatewaySettings:
@@ -50,5 +53,9 @@ def load(**overrides) -> GatewaySettings:
     }
     values.update(overrides)
     if not os.environ.get("ADMIN_API_KEY") and "admin_api_key" not in overrides:
-        values["admin_api_key"] = DEV_ADMIN_API_KEY
-    return base.model_copy(update=values)
+        values["admin_api_key"] = ""  # refused below outside development
+    settings = base.model_copy(update=values)
+    require_secrets(settings.internal_token, ADMIN_API_KEY=(settings.admin_api_key, DEV_ADMIN_API_KEY))
+    if not settings.admin_api_key:  # development: the documented value (README)
+        settings = settings.model_copy(update={"admin_api_key": DEV_ADMIN_API_KEY})
+    return settings

@@ -76,13 +76,15 @@ def normalise_warehouses(codes: list[str] | None) -> str:
     return ",".join(sorted({c.strip().upper() for c in codes or [] if c.strip()}))
 
 
-def create(session: Session, *, name: str, role: str, warehouses: list[str] | None, now: datetime):
+def create(session: Session, *, name: str, role: str, warehouses: list[str] | None, now: datetime,
+           station: str = ""):
     raw = new_raw_key()
     key = ApiKey(
         id=uuid.uuid4().hex,
         name=name,
         role=role,
         warehouses=normalise_warehouses(warehouses) if role == "warehouse" else "",
+        station=station if role == "station" else "",
         key_hash=hash_key(raw),
         created_at=now,
     )
@@ -112,9 +114,16 @@ def changed(session: Session) -> None:
 
 
 # Built once: constructing the expression per request cost more than running it.
-_ACTIVE_KEY = select(ApiKey.id, ApiKey.role, ApiKey.warehouses, ApiKey.name).where(
+_ACTIVE_KEY = select(ApiKey.id, ApiKey.role, ApiKey.warehouses, ApiKey.name, ApiKey.station).where(
     ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None)
 )
+
+
+# What can make a cached key wrong is a revocation (keys are never edited, a new key is never
+# cached before it is looked up). On SQLite the watch asks this of its own connection: a count
+# and the latest time, microseconds on the small key table. (`PRAGMA data_version` moved with
+# every commit to the file: a failed sign-in's counter or a key's last-used time emptied the cache.)
+SQLITE_REVOCATIONS = "SELECT count(revoked_at), max(revoked_at) FROM api_key"
 
 
 class ChangeWatch:
@@ -155,7 +164,7 @@ class ChangeWatch:
                 raw.autocommit = True
                 raw.execute(f"LISTEN {CHANNEL}")
             else:
-                self.last_version = raw.execute("PRAGMA data_version").fetchone()[0]
+                self.last_version = raw.execute(SQLITE_REVOCATIONS).fetchone()
             self.fresh = True
             self.raw = raw
         except Exception as exc:  # no watch, no cache: every request looks its key up
@@ -178,7 +187,7 @@ class ChangeWatch:
                 if pgconn.status != 0:  # CONNECTION_OK
                     raise ConnectionError("listen connection lost")
                 return seen
-            version = self.raw.execute("PRAGMA data_version").fetchone()[0]
+            version = self.raw.execute(SQLITE_REVOCATIONS).fetchone()
             if version != self.last_version:
                 self.last_version = version
                 return True
@@ -198,7 +207,7 @@ class ChangeWatch:
 def caller_of(row) -> Caller:
     """The caller a stored key (a row with its id, role and comma-joined warehouses) stands for."""
     return Caller(role=row.role, key_id=row.id, warehouses=frozenset(w for w in row.warehouses.split(",") if w),
-                  kind="key", name=getattr(row, "name", "") or "")
+                  kind="key", name=getattr(row, "name", "") or "", station=getattr(row, "station", "") or "")
 
 
 def _active_key(session: Session, digest: str) -> Caller | None:

@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from gateway import config, openapi, reports, routes, scrape, web
 from gateway.keys import Authenticator
 from gateway.proxy import Gateway
-from gateway.ratelimit import RateLimiter
+from gateway.ratelimit import GuessGuard, RateLimiter
 from gateway.upstream import Forwarder
 from shared import clock as clocks
 from shared import errors, logging, metrics
@@ -47,6 +47,7 @@ def create_app(
         app.state.authenticator = Authenticator(app.state.db, settings.admin_api_key, app.state.clock,
                                                 app.state.uow)
         app.state.limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+        app.state.guard = GuessGuard(app.state.uow, app.state.clock)
         app.state.merged_openapi = None
         limits = httpx.Limits(
             max_connections=settings.gateway_upstream_connections,

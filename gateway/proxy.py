@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gateway import rules
 from gateway.config import GatewaySettings
 from gateway.forwarded import TrustedProxies, with_hsts
+from gateway.ratelimit import client_address
 from gateway.upstream import METHODS, UpstreamConnectError, UpstreamProtocolError
 from gateway.web.paths import serves as web_serves
 from shared import context, deadline, errors, identity, metrics, storable
@@ -131,9 +132,10 @@ class Gateway:
             if receive is not None:
                 await self.own(scope, receive, send)
             return
-        caller = await self.state.authenticator.authenticate(api_key(scope))
+        presented = api_key(scope)
+        caller = await self.state.authenticator.authenticate(presented)
         if caller is None:
-            await errors.problem(401, "unauthorized", "Send a valid API key in X-API-Key")(scope, receive, send)
+            await self.refuse_key(scope, receive, send, presented=bool(presented))
             return
         wait = self.state.limiter.take(caller.key_id or "anonymous")
         if wait > 0:
@@ -175,6 +177,19 @@ class Gateway:
                 return None
             return replay(body, receive)
         return limit_receive(receive, limit, length) if length else receive
+
+    async def refuse_key(self, scope: Scope, receive: Receive, send: Send, *, presented: bool) -> None:
+        """401; or 429 when the client address has guessed too often (api.md "Guessing"). Only here,
+        after the key check failed, is the address counted: a valid key never waits for it."""
+        if presented:
+            guard, address = self.state.guard, client_address(scope)
+            wait = guard.wait(address) or await guard.failed(address)
+            if wait:
+                response = errors.problem(429, "rate_limited", "Too many failed key checks from this address",
+                                          headers={"Retry-After": str(wait)})
+                await response(scope, receive, send)
+                return
+        await errors.problem(401, "unauthorized", "Send a valid API key in X-API-Key")(scope, receive, send)
 
     async def own(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The gateway's own routes; HEAD wherever GET."""

@@ -1,26 +1,40 @@
-"""The gateway's own routes: API key administration."""
+"""The gateway's own routes: API keys, people, and the gateway's own audit trail."""
 
 from datetime import datetime
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.orm import Session
 
-from gateway import keys
-from gateway.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPage, ApiKeyRead
+from gateway import keys, people, users
+from gateway.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyPage,
+    ApiKeyRead,
+    OneTimePassword,
+    UserCreate,
+    UserCreated,
+    UserPage,
+    UserRead,
+    UserUpdate,
+)
 from shared import openapi, pagination
-from shared.deps import CurrentClock, Cursor, Limit, Uow
+from shared.deps import CurrentCaller, CurrentClock, Cursor, Limit, PathId, Uow
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 KEY_CREATE_EXAMPLE = {"role": "warehouse", "name": "Jinan service centre desk", "warehouses": ["SC-01"]}
 KEY_EXAMPLE = {
     "id": "k_3f9a2c", "name": "Jinan service centre desk", "role": "warehouse", "warehouses": ["SC-01"],
-    "created_at": "2026-11-27T08:00:00Z", "last_used_at": None, "revoked": False, "revoked_at": None,
+    "station": None, "created_at": "2026-11-27T08:00:00Z", "last_used_at": None, "revoked": False,
+    "revoked_at": None,
 }
-
-
-def _create(session: Session, key_in: ApiKeyCreate, now: datetime) -> ApiKeyCreated:
-    key, raw = keys.create(session, name=key_in.name, role=key_in.role, warehouses=key_in.warehouses, now=now)
-    return ApiKeyCreated(**ApiKeyRead.of(key).model_dump(), key=raw)
+USER_CREATE_EXAMPLE = {"login": "wanglei", "display_name": "王磊", "phone": "138 0531 0007", "role": "station",
+                       "station": "ST-JINAN-07"}
+USER_EXAMPLE = {
+    "id": 7, "login": "wanglei", "display_name": "王磊", "phone": "138 0531 0007", "role": "station",
+    "station": "ST-JINAN-07", "warehouses": None, "active": True, "must_change_password": True, "locked": False,
+    "created_at": "2026-12-04T08:00:00Z", "updated_at": "2026-12-04T08:00:00Z", "last_sign_in_at": None,
+}
 
 
 def _page(session: Session, after: str | None, limit: int) -> ApiKeyPage:
@@ -30,13 +44,14 @@ def _page(session: Session, after: str | None, limit: int) -> ApiKeyPage:
 
 
 @openapi.operation("createApiKey", "Make an API key (shown this once)", body=KEY_CREATE_EXAMPLE,
-                   answer={**KEY_EXAMPLE, "key": "ask_7Qm2...shown-once"})
+                   answer={**KEY_EXAMPLE, "key": "ask_7Qm2...shown-once"},
+                   errors={422: ("unknown_station", "validation_error")})
 @router.post("/api-keys", status_code=201, response_model=ApiKeyCreated)
-async def create_api_key(key_in: ApiKeyCreate, uow: Uow, clock: CurrentClock):
-    return await uow.write(_create, key_in, clock.now())
+async def create_api_key(key_in: ApiKeyCreate, request: Request, caller: CurrentCaller):
+    return await people.create_key(request.app.state, caller, key_in)
 
 
-@openapi.operation("listApiKeys", "API keys (never the keys themselves)")
+@openapi.operation("listApiKeys", "API keys with their scope (never the keys themselves)")
 @router.get("/api-keys", response_model=ApiKeyPage)
 async def list_api_keys(uow: Uow, limit: Limit = 50, cursor: Cursor = None):
     return await uow.read(_page, pagination.decode_as(cursor, pagination.is_text), limit)
@@ -44,9 +59,68 @@ async def list_api_keys(uow: Uow, limit: Limit = 50, cursor: Cursor = None):
 
 @openapi.operation("revokeApiKey", "Revoke an API key at once", errors={404: "api_key_not_found"})
 @router.delete("/api-keys/{key_id}", status_code=204)
-async def revoke_api_key(key_id: str, request: Request, uow: Uow, clock: CurrentClock) -> Response:
-    await uow.write(keys.revoke, key_id=key_id, now=clock.now())
-    # The revocation is committed: this process forgets its cached keys before it answers;
-    # the other processes learn it from the notification (gateway/keys.py).
-    request.app.state.authenticator.forget()
+async def revoke_api_key(key_id: str, request: Request, caller: CurrentCaller) -> Response:
+    await people.revoke_key(request.app.state, caller, key_id)
     return Response(status_code=204)
+
+
+@openapi.operation("createUser", "A person who signs in to the web app, with a one-time password",
+                   body=USER_CREATE_EXAMPLE, answer={**USER_EXAMPLE, "one_time_password": "Kq7m-Pz3r-Tw9x"},
+                   errors={409: "login_exists", 422: ("unknown_station", "unknown_warehouse")})
+@router.post("/users", status_code=201, response_model=UserCreated)
+async def create_user(person: UserCreate, request: Request, caller: CurrentCaller):
+    return await people.create_person(request.app.state, caller, person)
+
+
+def _users(session: Session, q: str | None, after: int | None, limit: int, now: datetime) -> UserPage:
+    rows = users.list_users(session, q=q, after=after, limit=limit)
+    rows, next_cursor = pagination.page(rows, limit, key=lambda u: u.id)
+    return UserPage(items=[UserRead.of(u, now) for u in rows], next_cursor=next_cursor)
+
+
+@openapi.operation("listUsers", "People, by id; `q` finds a login or a name")
+@router.get("/users", response_model=UserPage)
+async def list_users(uow: Uow, clock: CurrentClock, q: str | None = Query(None, max_length=100),
+                     limit: Limit = 50, cursor: Cursor = None):
+    return await uow.read(_users, q, pagination.decode_as(cursor, pagination.is_id), limit, clock.now())
+
+
+def _user(session: Session, user_id: int, now: datetime) -> UserRead:
+    return UserRead.of(users.get(session, user_id), now)
+
+
+@openapi.operation("getUser", "A person (never a password or its hash)", answer=USER_EXAMPLE,
+                   errors={404: "user_not_found"})
+@router.get("/users/{user_id}", response_model=UserRead)
+async def get_user(user_id: PathId, uow: Uow, clock: CurrentClock):
+    return await uow.read(_user, user_id, clock.now())
+
+
+@openapi.operation("updateUser", "Change a person's name, phone, role, scope, or disable them at once",
+                   body={"role": "warehouse", "warehouses": ["SC-JINAN"]}, answer=USER_EXAMPLE,
+                   errors={404: "user_not_found", 422: ("unknown_station", "unknown_warehouse")})
+@router.patch("/users/{user_id}", response_model=UserRead)
+async def update_user(user_id: PathId, patch: UserUpdate, request: Request, caller: CurrentCaller):
+    return await people.change_person(request.app.state, caller, user_id, patch)
+
+
+@openapi.operation("resetUserPassword", "A new one-time password (the person changes it at the next sign-in)",
+                   answer={"one_time_password": "Kq7m-Pz3r-Tw9x"}, errors={404: "user_not_found"})
+@router.post("/users/{user_id}/reset-password", response_model=OneTimePassword)
+async def reset_user_password(user_id: PathId, request: Request, caller: CurrentCaller):
+    return OneTimePassword(one_time_password=await people.reset_password(request.app.state, caller, user_id))
+
+
+@openapi.operation("listGatewayAuditEntries",
+                   "The gateway's own audit trail (people and keys), newest first, as a service's GET /audit",
+                   errors={422: "invalid_cursor"})
+@router.get("/audit-local")
+async def gateway_audit(
+    uow: Uow, object_type: str | None = Query(None, max_length=60), object_id: str | None = Query(None, max_length=200),
+    actor: str | None = Query(None, max_length=200), since: datetime | None = None, until: datetime | None = None,
+    limit: Limit = 50, cursor: Cursor = None,
+) -> dict:
+    before = pagination.decode_as(cursor, pagination.is_id)
+    items, next_id = await uow.read(users.audit_entries, object_type=object_type, object_id=object_id, actor=actor,
+                                    since=since, until=until, before_id=before, limit=limit)
+    return {"items": items, "next_cursor": pagination.encode(next_id) if next_id else None}

@@ -6,24 +6,33 @@ from pydantic import BaseModel, Field
 from shared.types import StrictModel
 
 Role = Literal["admin", "station", "warehouse", "billing", "desk", "metrics"]
+PersonRole = Literal["admin", "desk", "station", "warehouse", "billing", "manager"]
 
 
 # PostgreSQL refuses NUL in text: refused here as a 422, not met there as a 500.
 NO_NUL = r"^[^\x00]*$"
 WAREHOUSE_CODE = r"^\s*[A-Za-z0-9][A-Za-z0-9._/-]{0,39}\s*$"  # as inventory writes its codes; never a comma
+SITE_CODE = r"^\s*[A-Za-z0-9][A-Za-z0-9._-]{0,39}\s*$"  # a site of the service desk (ST-JINAN-07)
+LOGIN = r"^\s*[A-Za-z0-9][A-Za-z0-9._@-]{1,63}\s*$"
+WarehouseCodes = list[Annotated[str, Field(pattern=WAREHOUSE_CODE)]]
 
 
 class ApiKeyCreate(StrictModel):
     role: Role
     name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
-    warehouses: list[Annotated[str, Field(pattern=WAREHOUSE_CODE)]] | None = Field(default=None, max_length=100)
+    warehouses: WarehouseCodes | None = Field(
+        default=None, max_length=100,
+        description="A warehouse key writes only at these; absent: not limited (an empty list is refused)")
+    station: Annotated[str, Field(pattern=SITE_CODE)] | None = Field(
+        default=None, description="A station key's site, like a person's: it sees that station's tickets only")
 
 
 class ApiKeyRead(BaseModel):
     id: str
     name: str
     role: Role
-    warehouses: list[str]
+    warehouses: list[str] = Field(description="Where a warehouse key may write; empty: not limited")
+    station: str | None = Field(description="The site a station key is bound to; null: not bound")
     created_at: datetime
     last_used_at: datetime | None
     revoked: bool
@@ -33,7 +42,7 @@ class ApiKeyRead(BaseModel):
     def of(cls, key) -> "ApiKeyRead":
         return cls(
             id=key.id, name=key.name, role=key.role,
-            warehouses=[w for w in key.warehouses.split(",") if w],
+            warehouses=[w for w in key.warehouses.split(",") if w], station=key.station or None,
             created_at=key.created_at, last_used_at=key.last_used_at,
             revoked=key.revoked_at is not None, revoked_at=key.revoked_at,
         )
@@ -46,3 +55,69 @@ class ApiKeyCreated(ApiKeyRead):
 class ApiKeyPage(BaseModel):
     items: list[ApiKeyRead]
     next_cursor: str | None
+
+
+DisplayName = Annotated[str, Field(min_length=1, max_length=100, pattern=NO_NUL)]
+Phone = Annotated[str, Field(max_length=40, pattern=r"^[0-9+() -]*$")]
+
+
+class UserCreate(StrictModel):
+    login: Annotated[str, Field(pattern=LOGIN, description="Letters, digits and . _ @ -; case does not matter")]
+    display_name: DisplayName
+    phone: Phone | None = None
+    role: PersonRole
+    station: Annotated[str, Field(pattern=SITE_CODE)] | None = Field(
+        default=None, description="A station person's site (a repair station or a service centre)")
+    warehouses: WarehouseCodes | None = Field(
+        default=None, max_length=100, description="A warehouse person's warehouses; absent: not limited")
+
+
+class UserUpdate(StrictModel):
+    """Only these: a password or a login is never changed here (unknown fields are a 422)."""
+
+    display_name: DisplayName | None = None
+    phone: Phone | None = None
+    role: PersonRole | None = None
+    station: Annotated[str, Field(pattern=SITE_CODE)] | None = None
+    warehouses: WarehouseCodes | None = Field(default=None, max_length=100)
+    active: bool | None = None
+
+
+class UserRead(BaseModel):
+    id: int
+    login: str
+    display_name: str
+    phone: str | None
+    role: PersonRole
+    station: str | None
+    warehouses: list[str] | None = Field(description="A warehouse person's warehouses; null: not limited")
+    active: bool
+    must_change_password: bool
+    locked: bool
+    created_at: datetime
+    updated_at: datetime
+    last_sign_in_at: datetime | None
+
+    @classmethod
+    def of(cls, user, now: datetime) -> "UserRead":
+        return cls(
+            id=user.id, login=user.login, display_name=user.display_name, phone=user.phone or None,
+            role=user.role, station=user.station or None,
+            warehouses=[w for w in user.warehouses.split(",") if w] or None, active=user.active,
+            must_change_password=user.must_change_password,
+            locked=user.locked_until is not None and user.locked_until > now,
+            created_at=user.created_at, updated_at=user.updated_at, last_sign_in_at=user.last_sign_in_at,
+        )
+
+
+class UserCreated(UserRead):
+    one_time_password: str = Field(description="Shown this once; to be changed at the first sign-in")
+
+
+class UserPage(BaseModel):
+    items: list[UserRead]
+    next_cursor: str | None
+
+
+class OneTimePassword(BaseModel):
+    one_time_password: str = Field(description="Shown this once; to be changed at the next sign-in")

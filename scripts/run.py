@@ -28,6 +28,9 @@ def environment() -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("DATA_DIR", "./data")
     env["DATA_DIR"] = str(Path(env["DATA_DIR"]).resolve())
+    # Local development, said explicitly: the documented admin key works without ADMIN_API_KEY
+    # (outside development the gateway and the services refuse development secrets).
+    env.setdefault("AFTERSALES_ENV", "development")
     # One secret per run shared by gateway and services, unless the operator fixes one.
     env.setdefault("INTERNAL_TOKEN", secrets.token_urlsafe(32))
     # Development: a station's webhook may be a local test receiver (docs/servicedesk.md).

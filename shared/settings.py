@@ -61,6 +61,27 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def development() -> bool:
+    """Local development, said explicitly (`make run`, the tests): AFTERSALES_ENV=development."""
+    return os.environ.get("AFTERSALES_ENV", "").strip().lower() == "development"
+
+
+class InsecureSecrets(RuntimeError):
+    """Outside development a process refuses to start with a secret anyone can read in the source."""
+
+
+def require_secrets(internal_token: str, **more: tuple[str, str]) -> None:
+    """Refuses (outside development) the development internal token, and any other secret given
+    as name=(value, its development value) that is empty or that development value."""
+    if development():
+        return
+    bad = [] if internal_token and internal_token != DEV_INTERNAL_TOKEN else ["INTERNAL_TOKEN"]
+    bad += [name for name, (value, dev_value) in more.items() if not value or value == dev_value]
+    if bad:
+        raise InsecureSecrets(f"refusing to start: set {' and '.join(bad)} (or AFTERSALES_ENV=development "
+                              "for local development, where the documented development values are used)")
+
+
 def load(name: str, **overrides) -> Settings:
     """Settings of service `name` from the environment; keyword overrides win (tests)."""
     base = Settings()
@@ -74,4 +95,6 @@ def load(name: str, **overrides) -> Settings:
         "service_urls": {other: service_url(other) for other in SERVICES if other != name},
     }
     values.update(overrides)
-    return base.model_copy(update=values)
+    settings = base.model_copy(update=values)
+    require_secrets(settings.internal_token)
+    return settings

@@ -12,6 +12,9 @@ from shared import context, identity, migrations
 from shared.db import is_sqlite
 
 TOKEN = "test-internal-token"
+# The tests run the platform in development: a missing ADMIN_API_KEY or the development internal
+# token is then allowed (outside development the gateway and the services refuse to start).
+os.environ.setdefault("AFTERSALES_ENV", "development")
 
 
 def docker_available() -> bool:

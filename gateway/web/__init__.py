@@ -4,18 +4,20 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gateway.web import i18n, pages
+from gateway.web import i18n, pages, paths
+from shared import errors
 
 STATIC = Path(__file__).parent / "static"
 
 
 def install(app: FastAPI) -> None:
-    from gateway.web import audit_pages, auth, billing, desk, desk_station, manager, station, visits, warehouse
+    from gateway.web import admin, audit_pages, auth, billing, desk, desk_station, manager, station, visits, warehouse
 
     app.state.catalogs = i18n.Catalogs()
     app.mount("/app/static", StaticFiles(directory=STATIC), name="web-static")
-    for module in (auth, desk, desk_station, station, visits, warehouse, billing, manager, audit_pages):
+    for module in (auth, desk, desk_station, station, visits, warehouse, billing, manager, audit_pages, admin):
         app.include_router(module.router, include_in_schema=False)
 
     @app.exception_handler(pages.SignInRequired)
@@ -37,3 +39,31 @@ def install(app: FastAPI) -> None:
         lang, _remember = pages.language(request)
         page = pages.Page(request=request, t=request.app.state.catalogs.get(lang))
         return pages.render(page, "error.html", status=403, trouble=pages.trouble(page, None, code="csrf_failed"))
+
+    @app.exception_handler(pages.PasswordChangeRequired)
+    async def _choose_password(request: Request, _exc: pages.PasswordChangeRequired):
+        return pages.RedirectResponse("/app/password", status_code=303, headers={"Cache-Control": "no-store"})
+
+    @app.exception_handler(pages.RateLimited)
+    async def _rate_limited(request: Request, exc: pages.RateLimited):
+        page = _anonymous_page(request)
+        response = pages.render(page, "error.html", status=429, trouble=pages.trouble(page, None, code="rate_limited"))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    as_problem = app.exception_handlers[StarletteHTTPException]
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _no_such_page(request: Request, exc: StarletteHTTPException):
+        """An address of the web app that is no page (or no such form) answers a page in the reader's
+        language, not the API's JSON; every other address keeps its problem+json."""
+        if not paths.serves(request.url.path) or request.url.path.startswith("/app/static/"):
+            return await as_problem(request, exc)
+        page = _anonymous_page(request)
+        code = "not_found" if exc.status_code == 404 else errors.STATUS_CODES.get(exc.status_code, "bad_request")
+        return pages.render(page, "error.html", status=exc.status_code, trouble=pages.trouble(page, None, code=code))
+
+
+def _anonymous_page(request: Request) -> pages.Page:
+    lang, _remember = pages.language(request)
+    return pages.Page(request=request, t=request.app.state.catalogs.get(lang))

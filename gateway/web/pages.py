@@ -67,6 +67,22 @@ class CsrfFailed(Exception):
     pass
 
 
+class PasswordChangeRequired(Exception):
+    """A person signed in with a one-time password chooses their own before anything else."""
+
+
+class RateLimited(Exception):
+    """A signed-in person over the per-caller rate (gateway/ratelimit.py), as a key would be."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__("rate limited")
+        self.retry_after = max(1, round(wait + 0.5))
+
+
+# The pages a person who must choose a new password may open.
+WHILE_CHANGING_PASSWORD = frozenset({"/app/password", "/app/logout"})
+
+
 @dataclass
 class Page:
     request: Request
@@ -75,6 +91,7 @@ class Page:
     csrf: str = ""
     form: dict[str, list[str]] = field(default_factory=dict)
     remember_lang: bool = False
+    signed: sessions.Signed | None = None
 
     def value(self, name: str, default: str = "") -> str:
         values = self.form.get(name)
@@ -121,19 +138,32 @@ async def public_page(request: Request) -> Page:
     return page
 
 
+async def resume(request: Request) -> sessions.Signed:
+    """The signed-in person of this request's session cookie; raises sessions.Ended."""
+    state = request.app.state
+    settings = state.gateway.settings
+    return await sessions.resume(
+        state.uow, request.cookies.get(SESSION_COOKIE), now=state.clock.now(),
+        idle=timedelta(seconds=settings.web_session_idle_seconds),
+        lifetime=timedelta(seconds=settings.web_session_max_seconds),
+    )
+
+
 async def signed_page(request: Request) -> Page:
     lang, remember = language(request)
     state = request.app.state
     page = Page(request=request, t=state.catalogs.get(lang), remember_lang=remember)
     try:
-        signed = await sessions.resume(
-            state.uow, request.cookies.get(SESSION_COOKIE), admin_hash=state.authenticator.admin_hash,
-            now=state.clock.now(), idle=timedelta(seconds=state.gateway.settings.web_session_idle_seconds),
-        )
+        signed = await resume(request)
     except sessions.Ended as ended:
         next_path = request.url.path if request.method == "GET" else ""
         raise SignInRequired(ended.reason, next_path) from None
-    page.caller, page.csrf = signed.caller, signed.csrf_token
+    page.caller, page.csrf, page.signed = signed.caller, signed.csrf_token, signed
+    wait = state.limiter.take(signed.caller.key_id)
+    if wait > 0:
+        raise RateLimited(wait)
+    if signed.must_change_password and request.url.path not in WHILE_CHANGING_PASSWORD:
+        raise PasswordChangeRequired()
     page.form = await read_form(request)
     if request.method == "POST" and not _same(page.value("csrf"), page.csrf):
         raise CsrfFailed()

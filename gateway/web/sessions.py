@@ -1,12 +1,12 @@
-"""Server-side sessions of the web app.
+"""Server-side sessions of the web app: people signed in with their login and password.
 
-The cookie carries a random token; the table keeps its SHA-256 and the hash of the API key the
-browser signed in with (never the key). Every page request reads the key again by that hash, so a
-revoked key ends its sessions at once, and a session unused for longer than the idle limit ends.
+The cookie carries a random token; the table keeps its SHA-256 and the person's id. Every page
+request reads the person again with the session (one query), so disabling a person ends their
+sessions at once, and a change of role or scope applies from the next page. A session ends after
+the idle limit without a page, and after the absolute lifetime whatever the use.
 """
 
 import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from gateway import keys
-from gateway.models import ApiKey, WebSession
+from gateway import users
+from gateway.models import User, WebSession
 from shared.context import Caller
 from shared.uow import UnitOfWork
 
@@ -32,20 +32,26 @@ class Signed:
     caller: Caller
     csrf_token: str
     id_hash: str
+    user_id: int
+    login: str
+    must_change_password: bool
 
 
-def _open(session: Session, id_hash: str, key_hash: str, csrf: str, now: datetime, idle: timedelta) -> None:
-    session.execute(delete(WebSession).where(WebSession.last_seen_at < now - idle))
-    session.add(WebSession(id_hash=id_hash, key_hash=key_hash, csrf_token=csrf, created_at=now, last_seen_at=now))
+def _open(session: Session, id_hash: str, user_id: int, csrf: str, now: datetime, idle: timedelta,
+          lifetime: timedelta) -> None:
+    session.execute(delete(WebSession).where(
+        (WebSession.last_seen_at < now - idle) | (WebSession.created_at < now - lifetime)))
+    session.add(WebSession(id_hash=id_hash, user_id=user_id, csrf_token=csrf, created_at=now, last_seen_at=now))
 
 
-async def open_session(uow: UnitOfWork, *, key_hash: str, now: datetime, idle: timedelta) -> tuple[str, str]:
-    """A new session for a key already authenticated; returns (cookie token, CSRF token).
+async def open_session(uow: UnitOfWork, *, user_id: int, now: datetime, idle: timedelta,
+                       lifetime: timedelta) -> tuple[str, str]:
+    """A new session for a person whose password was just checked; returns (cookie token, CSRF token).
 
     Sessions abandoned without signing out are swept here, so the table holds only live ones."""
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
-    await uow.write(_open, token_hash(token), key_hash, csrf, now, idle)
+    await uow.write(_open, token_hash(token), user_id, csrf, now, idle, lifetime)
     return token, csrf
 
 
@@ -64,56 +70,38 @@ async def close_session(uow: UnitOfWork, token: str | None) -> None:
 
 
 class Ended(Exception):
-    """The session is gone: `reason` says why ("expired", "revoked" or "signed_out")."""
+    """The session is gone: `reason` says why ("expired", "disabled" or "signed_out")."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
 
 
-@dataclass(frozen=True, slots=True)
-class _Found:
-    key_hash: str
-    csrf_token: str
-    last_seen_at: datetime
-    key: Caller | None  # None: the bootstrap admin key, or no such key
-    revoked: bool
+_FIND = (select(WebSession.csrf_token, WebSession.created_at, WebSession.last_seen_at, User.id, User.login,
+                User.role, User.display_name, User.station, User.warehouses, User.active,
+                User.must_change_password)
+         .join(User, User.id == WebSession.user_id))
 
 
-def _find(session: Session, id_hash: str, admin_hash: str) -> _Found | None:
-    row = session.execute(select(WebSession.key_hash, WebSession.csrf_token, WebSession.last_seen_at)
-                          .where(WebSession.id_hash == id_hash)).first()
-    if row is None:
-        return None
-    key, revoked = None, False
-    if not hmac.compare_digest(row.key_hash, admin_hash):
-        found = session.execute(select(ApiKey.id, ApiKey.role, ApiKey.warehouses, ApiKey.name, ApiKey.revoked_at)
-                                .where(ApiKey.key_hash == row.key_hash)).first()
-        if found is not None:
-            key = keys.caller_of(found)
-            revoked = found.revoked_at is not None
-    return _Found(row.key_hash, row.csrf_token, row.last_seen_at, key, revoked)
+def _find(session: Session, id_hash: str):
+    return session.execute(_FIND.where(WebSession.id_hash == id_hash)).first()
 
 
-async def resume(uow: UnitOfWork, token: str | None, *, admin_hash: str, now: datetime, idle: timedelta) -> Signed:
+async def resume(uow: UnitOfWork, token: str | None, *, now: datetime, idle: timedelta,
+                 lifetime: timedelta) -> Signed:
     if not token:
         raise Ended("signed_out")
     id_hash = token_hash(token)
-    found = await uow.read(_find, id_hash, admin_hash)
+    found = await uow.read(_find, id_hash)
     if found is None:
         raise Ended("signed_out")
-    last_seen = found.last_seen_at
-    if now - last_seen > idle:
+    if now - found.last_seen_at > idle or now - found.created_at > lifetime:
         await uow.write(_delete, id_hash)
         raise Ended("expired")
-    if found.key is None and not hmac.compare_digest(found.key_hash, admin_hash):
-        # The key is gone, or the bootstrap admin key was changed since.
-        await uow.write(_delete, id_hash)
-        raise Ended("revoked")
-    if found.revoked:
-        await uow.write(_delete, id_hash)
-        raise Ended("revoked")
-    if now - last_seen >= TOUCH_EVERY:
+    if not found.active:
+        await uow.write(users.end_sessions, found.id)
+        raise Ended("disabled")
+    if now - found.last_seen_at >= TOUCH_EVERY:
         await uow.write(_seen, id_hash, now)
-    caller = found.key or keys.BOOTSTRAP_CALLER
-    return Signed(caller=caller, csrf_token=found.csrf_token, id_hash=id_hash)
+    return Signed(caller=users.caller_of(found), csrf_token=found.csrf_token, id_hash=id_hash, user_id=found.id,
+                  login=found.login, must_change_password=found.must_change_password)

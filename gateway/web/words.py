@@ -158,5 +158,12 @@ PROBLEMS = {
                                 N_("Reload it to see where it stands.")),
     "conflict": (N_("Someone changed this at the same moment."), N_("Reload the page and try again.")),
     "database_busy": (N_("The service is busy right now."), N_("Nothing was changed. Try again in a moment.")),
+    # People and keys (the admin console).
+    "login_exists": (N_("Somebody already has this login name."), N_("Choose another login name.")),
+    "user_not_found": (N_("This person does not exist."), N_("Open them again from the list of people.")),
+    "api_key_not_found": (N_("This key does not exist."), N_("Open the list of keys again.")),
+    "unknown_station": (N_("The service desk has no such open station or service centre."),
+                        N_("Choose the station from the list.")),
+    "unknown_warehouse": (N_("Inventory has no such warehouse."), N_("Choose the warehouses from the list.")),
 }
 GENERIC_PROBLEM = (N_("The request could not be completed."), N_("Go back and try again."))

@@ -13,7 +13,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parents[1])]
 
-from web_support import DESK, PHONE, SERIAL, make_driver, quit_driver, seed, sign_in  # noqa: E402
+from web_support import DESK, PHONE, SERIAL, make_driver, person, quit_driver, seed, sign_in  # noqa: E402
 
 from platform_support import Platform  # noqa: E402
 
@@ -27,7 +27,8 @@ def ago(minutes: int) -> str:
 def prepare(platform: Platform, keys: dict) -> dict:
     with platform.client() as admin:
         for role in ("desk",):
-            keys[role] = admin.post("/admin/api-keys", json={"role": role, "name": f"web {role}"}).json()["key"]
+            keys[role] = person(admin, role, key=admin.post("/admin/api-keys", json={
+                "role": role, "name": f"web {role}"}).json()["key"])
     caller = {"name": "李娜", "phone": "0531-8888 0001"}
     with platform.client(keys["desk"]) as desk:
         def report(**body):

@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 from test_e2e_web import by_id, css, open_browser, wait_for_path
-from web_support import DESK, SERIAL, chromium_available, seed, sign_in
+from web_support import DESK, SERIAL, chromium_available, person, seed, sign_in
 
 pytestmark = [
     pytest.mark.e2e,
@@ -21,7 +21,7 @@ def desk_keys(platform):
         for role in ("desk",):
             made = admin.post("/admin/api-keys", json={"role": role, "name": f"web {role}"})
             assert made.status_code == 201, made.text
-            keys[role] = made.json()["key"]
+            keys[role] = person(admin, role, key=made.json()["key"])
     return keys
 
 

@@ -1,9 +1,13 @@
 """What the browser tests and the README's screenshots share: a seeded platform and a headless
 Chromium driven through Debian's chromedriver (nothing downloaded; selenium-manager never runs)."""
 
+import re
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
+
+import httpx
 
 SERIAL = "KFR72-000001"
 OLD_SERIAL = "KFR35-000009"
@@ -11,6 +15,47 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 PHONE = (390, 844)
 DESK = (1280, 800)
+# People sign in to the web app with a login and a password (keys are for programs): the password
+# every person made here chooses in place of their one-time password.
+PASSWORD = "Chang-cheng 2026!"
+
+
+class Credential(str):
+    """An API key of a role (for the API), carrying a person of the same role and scope who signs in
+    to the web app (`login`, `password`): the tests written when keys signed in keep working."""
+
+    login = ""
+    password = ""
+
+
+# Every person made here, by the key they stand beside (a plain key string finds its person too).
+PEOPLE: dict[str, Credential] = {}
+
+
+def person(client, role: str, *, key: str = "", name: str = "", **scope) -> Credential:
+    """A person of `role` made by the admin `client`, who has already chosen PASSWORD (over plain HTTP:
+    sign in with the one-time password, then choose), beside `key`."""
+    made = client.post("/admin/users", json={"login": f"{role}-{uuid.uuid4().hex[:8]}",
+                                             "display_name": name or f"网页{role}", "role": role, **scope})
+    assert made.status_code == 201, made.text
+    made = made.json()
+    with httpx.Client(base_url=client.base_url, timeout=30.0) as web:
+        form = web.get("/app/login").text
+        signed = web.post("/app/login", data={"csrf": _csrf(form), "login": made["login"],
+                                              "password": made["one_time_password"]})
+        assert signed.status_code == 303 and signed.headers["location"] == "/app/password", signed.text
+        chosen = web.post("/app/password", data={"csrf": _csrf(web.get("/app/password").text),
+                                                 "new_password": PASSWORD, "confirm_password": PASSWORD})
+        assert chosen.status_code == 303, chosen.text
+    credential = Credential(key)
+    credential.login, credential.password = made["login"], PASSWORD
+    if key:
+        PEOPLE[key] = credential
+    return credential
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
 
 
 def chromium_available() -> bool:
@@ -48,7 +93,10 @@ def seed(client) -> dict:
     for role, extra in (("station", {}), ("warehouse", {"warehouses": ["SC-JINAN"]}), ("billing", {})):
         response = client.post("/admin/api-keys", json={"role": role, "name": f"web {role}", **extra})
         assert response.status_code == 201, response.text
-        keys[role] = response.json()["key"]
+        keys[role] = person(client, role, key=response.json()["key"], **extra)
+    admin_key = client.headers.get("x-api-key", "")
+    if admin_key and admin_key not in PEOPLE:
+        person(client, "admin", key=admin_key)
     return keys
 
 
@@ -80,13 +128,16 @@ def quit_driver(driver) -> None:
         shutil.rmtree(driver.profile_dir, ignore_errors=True)
 
 
-def sign_in(driver, base_url: str, key: str, *, lang: str = "") -> None:
+def sign_in(driver, base_url: str, who: str, *, lang: str = "") -> None:
+    """Sign in as a person: a Credential, or a key a person was made beside (`person`)."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.wait import WebDriverWait
 
+    who = who if getattr(who, "login", "") else PEOPLE[who]
     driver.get(base_url + "/app/login" + (f"?lang={lang}" if lang else ""))
-    driver.find_element(By.ID, "api_key").send_keys(key)
+    driver.find_element(By.ID, "login").send_keys(who.login)
+    driver.find_element(By.ID, "password").send_keys(who.password)
     submit = driver.find_element(By.CSS_SELECTOR, "form button[type=submit]")
     submit.click()
     # Until the answer has replaced the form: a get() that races the form's POST on a loaded

@@ -36,6 +36,8 @@ class FakeService:
         self.name = name
         self.seen: list[Seen] = []
         self.mode = "ok"  # ok | slow | down (answers as an unavailable service would) | ready-fail
+        # Canned answers by path ({"/sites/ST-07": (200, {...})}); other paths answer as below.
+        self.answers: dict[str, tuple[int, object]] = {}
 
     async def __call__(self, scope, receive, send) -> None:
         body = b""
@@ -59,6 +61,14 @@ class FakeService:
             await send({"type": "http.response.start", "status": 503, "headers": [
                 (b"content-type", b"application/problem+json"), (b"content-length", str(len(payload)).encode()),
                 (b"retry-after", b"5")]})
+            await send({"type": "http.response.body", "body": payload})
+            return
+        if path in self.answers:
+            status, answer = self.answers[path]
+            payload = json.dumps(answer).encode()
+            kind = b"application/json" if status < 400 else b"application/problem+json"
+            await send({"type": "http.response.start", "status": status, "headers": [
+                (b"content-type", kind), (b"content-length", str(len(payload)).encode())]})
             await send({"type": "http.response.body", "body": payload})
             return
         if path == "/metrics":
@@ -108,6 +118,7 @@ def fakes(fake_servers):
     for fake in fakes.values():
         fake.seen.clear()
         fake.mode = "ok"
+        fake.answers.clear()
     return fakes
 
 
@@ -126,3 +137,18 @@ def gateway_settings(database_factory, fake_servers):
 async def gateway(gateway_settings, fakes):
     async with asgi_client(create_app(gateway_settings)) as client:
         yield client
+
+
+@pytest.fixture(autouse=True, scope="session")
+def quick_password_hashes():
+    """argon2id still, at its cheapest: the production cost (64 MiB, three passes) is for attackers,
+    and these tests hash hundreds of passwords."""
+    from argon2 import PasswordHasher
+
+    from gateway import passwords
+
+    saved = passwords._hasher, passwords._DUMMY_HASH
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    passwords._DUMMY_HASH = passwords._hasher.hash("not anybody's password")
+    yield
+    passwords._hasher, passwords._DUMMY_HASH = saved

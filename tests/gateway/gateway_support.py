@@ -50,3 +50,50 @@ class LiveServer:
     def __exit__(self, *_exc) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+# People sign in to the web app with a login and a password (never a key): a password that meets the rules.
+PASSWORD = "Chang-cheng 2026!"
+
+
+def token_in(html: str) -> str:
+    import re
+
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+async def make_person(client, role: str, **fields) -> dict:
+    """A person made by the admin API; the answer with its one-time password."""
+    import uuid
+
+    body = {"login": f"{role}-{uuid.uuid4().hex[:8]}", "display_name": f"{role} 用户", "role": role, **fields}
+    response = await client.post("/admin/users", json=body, headers={"X-API-Key": ADMIN})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def sign_in(client, who) -> str:
+    """Sign `client` in as a person and return the CSRF token of their session. `who` is a person (from
+    make_person; their one-time password is replaced by PASSWORD at the first sign-in), or, for the
+    tests written when keys signed in, a key (from make_key) or the bootstrap admin key: then a person
+    of the same role and scope is made for it once."""
+    client.cookies.clear()  # another person on the same client
+    if who == ADMIN:
+        who = {"role": "admin"}
+    if "login" not in who:
+        if "person" not in who:
+            scope = {k: who[k] for k in ("station", "warehouses") if who.get(k)}
+            who["person"] = await make_person(client, who["role"], **scope)
+        who = who["person"]
+    form = await client.get("/app/login")
+    signed = await client.post("/app/login", data={"csrf": token_in(form.text), "login": who["login"],
+                                                   "password": who.get("password") or who["one_time_password"]})
+    assert signed.status_code == 303, signed.text
+    if signed.headers["location"] == "/app/password":
+        page = await client.get("/app/password")
+        chosen = await client.post("/app/password", data={"csrf": token_in(page.text), "new_password": PASSWORD,
+                                                          "confirm_password": PASSWORD})
+        assert chosen.status_code == 303, chosen.text
+        who["password"] = PASSWORD
+    return token_in((await client.get("/app/")).text)
+

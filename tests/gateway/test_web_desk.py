@@ -16,6 +16,7 @@ from shared import settings as settings_module
 from shared.clock import FixedClock
 
 from gateway_support import ADMIN, LiveServer, make_key
+from gateway_support import sign_in as sign_in_person
 from helpers import TOKEN, asgi_client
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "servicedesk"))
@@ -62,12 +63,8 @@ def token_in(html: str) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
 
 
-async def sign_in(client, key: str) -> str:
-    client.cookies.clear()  # another person on the same client
-    form = await client.get("/app/login")
-    signed = await client.post("/app/login", data={"csrf": token_in(form.text), "api_key": key})
-    assert signed.status_code == 303
-    return token_in((await client.get("/app/")).text)
+async def sign_in(client, key) -> str:
+    return await sign_in_person(client, key)  # a person of the key's role (gateway_support.sign_in)
 
 
 async def report(web, csrf: str, **fields) -> httpx.Response:
@@ -98,7 +95,7 @@ async def organisation(web) -> dict[str, int]:
 
 async def test_a_warehouse_key_sees_no_desk_pages(web):
     key = await make_key(web, "warehouse")
-    csrf = await sign_in(web, key["key"])
+    csrf = await sign_in(web, key)
     assert "/app/desk" not in (await web.get("/app/warehouse")).text
     for path in ("/app/desk", "/app/desk/report", "/app/desk/follow-ups", "/app/desk/complaints",
                  "/app/desk/tickets/1", "/app/station/tickets"):
@@ -111,7 +108,7 @@ async def test_a_warehouse_key_sees_no_desk_pages(web):
 
 async def test_a_station_key_sees_its_tickets_but_not_the_desk(web):
     key = await make_key(web, "station")
-    await sign_in(web, key["key"])
+    await sign_in(web, key)
     assert (await web.get("/app/station/tickets")).status_code == 200
     assert (await web.get("/app/desk")).status_code == 403
     assert (await web.get("/app/desk/report")).status_code == 403
@@ -119,7 +116,7 @@ async def test_a_station_key_sees_its_tickets_but_not_the_desk(web):
 
 async def test_a_desk_post_without_the_csrf_token_is_refused_and_changes_nothing(web):
     key = await make_key(web, "desk")
-    csrf = await sign_in(web, key["key"])
+    csrf = await sign_in(web, key)
     for token in ("", "forged"):
         refused = await report(web, token)
         assert refused.status_code == 403 and "表单已过期" in refused.text
@@ -130,7 +127,7 @@ async def test_a_desk_post_without_the_csrf_token_is_refused_and_changes_nothing
 
 async def test_a_report_taken_is_on_the_board_with_its_promises_in_colour_words_and_minutes(web):
     key = await make_key(web, "desk")
-    csrf = await sign_in(web, key["key"])
+    csrf = await sign_in(web, key)
     taken = await report(web, csrf, reported_at="2026-11-27T09:52")
     assert taken.status_code == 303 and taken.headers["location"].endswith("?done=reported")
     page = await web.get(taken.headers["location"])
@@ -150,7 +147,7 @@ async def test_a_report_taken_is_on_the_board_with_its_promises_in_colour_words_
 
 async def test_the_board_puts_the_most_urgent_first(web):
     key = await make_key(web, "desk")
-    csrf = await sign_in(web, key["key"])
+    csrf = await sign_in(web, key)
     for name, level, at in (("CALLER-L4", "4", "09:00"), ("CALLER-L1", "1", "09:58"), ("CALLER-L3", "3", "09:00")):
         taken = await report(web, csrf, level=level, reported_at=f"2026-11-27T{at}", caller_name=name)
         assert taken.status_code == 303
@@ -168,7 +165,7 @@ async def test_the_board_puts_the_most_urgent_first(web):
 async def test_refusals_are_explained_in_words(web):
     people = await organisation(web)
     key = await make_key(web, "desk")
-    csrf = await sign_in(web, key["key"])
+    csrf = await sign_in(web, key)
     taken = await report(web, csrf, reported_at="2026-11-27T09:55")
     ticket = taken.headers["location"].split("?")[0]
     # A time in the future: 422 invalid_event_time from the service, in words, nothing changed.
@@ -208,12 +205,12 @@ async def test_a_service_desk_that_is_down_is_explained_not_a_crash(web, gateway
 async def test_the_station_pages_log_arrival_pause_and_resolution(web):
     people = await organisation(web)
     desk_key, station_key = await make_key(web, "desk"), await make_key(web, "station")
-    csrf = await sign_in(web, desk_key["key"])
+    csrf = await sign_in(web, desk_key)
     ticket = (await report(web, csrf, reported_at="2026-11-27T09:50")).headers["location"].split("?")[0]
     tid = ticket.rsplit("/", 1)[1]
     await web.post(f"{ticket}/dispatch", data={"csrf": csrf, "technician_id": people["王磊"], "station": "JN-07",
                                                "at": "2026-11-27T09:55"})
-    csrf = await sign_in(web, station_key["key"])
+    csrf = await sign_in(web, station_key)
     listed = await web.get("/app/station/tickets?station=JN-07")
     assert f'data-ticket="{tid}"' in listed.text
     assert "aftersales_station=JN-07" in listed.headers["set-cookie"]
@@ -239,7 +236,7 @@ async def test_the_station_pages_log_arrival_pause_and_resolution(web):
     assert done.status_code == 303
     page = (await web.get(base + "?lang=en")).text
     assert 'data-status="resolved"' in page and "更换风机电机" in page
-    csrf = await sign_in(web, desk_key["key"])
+    csrf = await sign_in(web, desk_key)
     assert f'data-ticket="{tid}"' in (await web.get("/app/desk/follow-ups")).text
     called = await web.post(f"/app/desk/tickets/{tid}/follow-up",
                             data={"csrf": csrf, "reached": "yes", "satisfaction": "2", "notes": "来得太慢"})

@@ -13,7 +13,8 @@ from gateway.models import WebSession
 from gateway.web import pages
 from shared.clock import FixedClock
 
-from gateway_support import ADMIN, make_key
+from gateway_support import ADMIN, PASSWORD, make_key, make_person
+from gateway_support import sign_in as sign_in_person
 from helpers import asgi_client
 
 pytestmark = pytest.mark.anyio
@@ -38,9 +39,20 @@ def token_in(html: str) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
 
 
-async def sign_in(client, key: str) -> httpx.Response:
+async def sign_in(client, who=ADMIN) -> httpx.Response:
+    """A person (of the key's role, for a key) who chose their password, signed in again: that answer."""
+    if isinstance(who, str) or "login" not in who:
+        who = {"role": "admin"} if who == ADMIN else who
+        await sign_in_person(client, who)
+        who = who.get("person", who)
+    client.cookies.clear()
+    return await sign_in_raw(client, who["login"], who["password"])
+
+
+async def sign_in_raw(client, login: str, password: str, **more) -> httpx.Response:
     form = await client.get("/app/login")
-    return await client.post("/app/login", data={"csrf": token_in(form.text), "api_key": key})
+    return await client.post("/app/login", data={"csrf": token_in(form.text), "login": login, "password": password,
+                                                 **more})
 
 
 async def test_pages_need_no_api_key_but_the_api_still_does(web):
@@ -60,10 +72,10 @@ async def test_session_cookie_is_httponly_samesite_strict_and_never_the_key(web)
     assert "httponly" in flags and "samesite=strict" in flags and "path=/" in flags
     assert "secure" not in flags  # plain http in this test: a Secure cookie would never come back
     value = cookie.split(";")[0].split("=", 1)[1]
-    assert ADMIN not in cookie and len(value) >= 40
+    assert PASSWORD not in cookie and len(value) >= 40
     with web.app.state.db.read_engine.connect() as conn:
-        stored = conn.execute(select(WebSession.id_hash, WebSession.key_hash)).all()
-    assert stored and all(value not in row.id_hash and ADMIN not in row.key_hash for row in stored)
+        stored = conn.execute(select(WebSession.id_hash, WebSession.user_id)).all()
+    assert stored and all(value not in row.id_hash for row in stored)
 
 
 async def test_session_cookie_is_secure_over_https(gateway_settings, fakes, clock):
@@ -74,15 +86,29 @@ async def test_session_cookie_is_secure_over_https(gateway_settings, fakes, cloc
     assert "secure" in [part.strip().lower() for part in cookie.split(";")]
 
 
-async def test_a_wrong_key_is_refused_in_words(web):
-    response = await sign_in(web, "not-a-key")
+async def test_a_wrong_password_is_refused_in_words_keeping_the_login_typed(web):
+    person = await make_person(web, "station")
+    response = await sign_in_raw(web, person["login"], "not-the-password")
     assert response.status_code == 401
-    assert "该 API 密钥无效" in response.text
+    assert "登录名或密码不正确" in response.text
+    assert f'name="login" value="{person["login"]}"' in response.text
+    assert 'name="password" type="password"' in response.text and "not-the-password" not in response.text
     assert pages.SESSION_COOKIE not in response.headers.get("set-cookie", "")
 
 
+async def test_an_api_key_signs_nobody_in(web):
+    key = await make_key(web, "station")
+    form = await web.get("/app/login")
+    response = await web.post("/app/login", data={"csrf": token_in(form.text), "api_key": key["key"]})
+    assert response.status_code == 401 and pages.SESSION_COOKIE not in response.headers.get("set-cookie", "")
+    response = await sign_in_raw(web, key["name"], key["key"])
+    assert response.status_code == 401
+
+
 async def test_sign_in_without_the_forms_token_is_refused(web):
-    response = await web.post("/app/login", data={"csrf": "made-up", "api_key": ADMIN})
+    person = await make_person(web, "station")
+    response = await web.post("/app/login", data={"csrf": "made-up", "login": person["login"],
+                                                  "password": person["one_time_password"]})
     assert response.status_code == 403
     assert "表单已过期" in response.text
     assert pages.SESSION_COOKIE not in response.headers.get("set-cookie", "")
@@ -100,17 +126,20 @@ async def test_a_post_without_the_sessions_csrf_token_is_refused_and_changes_not
     assert (await web.get("/app/")).status_code == 200  # still signed in
 
 
-async def test_revoking_the_key_ends_the_session_at_once(web):
-    key = await make_key(web, "station")
+async def test_disabling_a_person_ends_their_session_at_once(web):
+    person = await make_person(web, "station")
     signed = httpx.AsyncClient(transport=web._transport, base_url="http://testserver")
     async with signed:
-        await sign_in(signed, key["key"])
+        await sign_in_person(signed, person)
         assert (await signed.get("/app/station")).status_code == 200
-        revoked = await web.delete(f"/admin/api-keys/{key['id']}", headers={"X-API-Key": ADMIN})
-        assert revoked.status_code == 204
+        disabled = await web.patch(f"/admin/users/{person['id']}", json={"active": False},
+                                   headers={"X-API-Key": ADMIN})
+        assert disabled.status_code == 200 and disabled.json()["active"] is False
         response = await signed.get("/app/station")
-    assert response.status_code == 303
-    assert response.headers["location"].startswith("/app/login?reason=revoked")
+        # Ended, not only hidden: enabling the person again later does not bring this session back.
+        assert response.status_code == 303 and response.headers["location"].startswith("/app/login")
+        again = await sign_in_raw(signed, person["login"], PASSWORD)
+    assert again.status_code == 401 and "登录名或密码不正确" in again.text  # as a wrong password
     with web.app.state.db.read_engine.connect() as conn:
         assert conn.execute(select(WebSession.id_hash)).all() == []
 
@@ -169,7 +198,7 @@ def test_every_script_and_style_is_served_from_our_own_static_folder():
 
 async def test_a_role_sees_only_its_own_pages(web):
     key = await make_key(web, "warehouse")
-    await sign_in(web, key["key"])
+    await sign_in(web, key)
     assert (await web.get("/app/warehouse/reserve")).status_code == 200
     refused = await web.get("/app/billing")
     assert refused.status_code == 403 and "您的角色无权执行此操作" in refused.text
@@ -204,18 +233,23 @@ async def test_the_session_cookie_opens_pages_not_the_api(web):
 @pytest.mark.parametrize("target", ["//evil.example/app/", "https://evil.example/", "/app/../admin/api-keys",
                                     "/app/%2e%2e/admin/api-keys"])
 async def test_sign_in_never_sends_the_browser_elsewhere(web, target):
-    form = await web.get("/app/login")
-    response = await web.post("/app/login", data={"csrf": token_in(form.text), "api_key": ADMIN, "next": target})
+    person = {"role": "admin"}
+    await sign_in_person(web, person)
+    web.cookies.clear()
+    response = await sign_in_raw(web, person["person"]["login"], PASSWORD, next=target)
     assert response.status_code == 303 and response.headers["location"] == "/app/"
 
 
 async def test_sign_in_returns_to_the_page_that_asked_for_it(web):
+    person = {"role": "admin"}
+    await sign_in_person(web, person)
+    web.cookies.clear()
     first = await web.get("/app/warehouse/reserve")
     assert first.status_code == 303 and first.headers["location"] == "/app/login?next=%2Fapp%2Fwarehouse%2Freserve"
     form = await web.get(first.headers["location"])
     assert 'name="next" value="/app/warehouse/reserve"' in form.text
-    response = await web.post("/app/login", data={"csrf": token_in(form.text), "api_key": ADMIN,
-                                                  "next": "/app/warehouse/reserve"})
+    response = await web.post("/app/login", data={"csrf": token_in(form.text), "login": person["person"]["login"],
+                                                  "password": PASSWORD, "next": "/app/warehouse/reserve"})
     assert response.headers["location"] == "/app/warehouse/reserve"
 
 
@@ -231,10 +265,11 @@ async def test_the_language_link_on_a_forms_answer_leads_back_to_the_form(web, f
 
 
 async def test_sessions_left_without_signing_out_are_swept_at_the_next_sign_in(web, clock):
-    await sign_in(web, ADMIN)
+    person = {"role": "admin"}
+    await sign_in_person(web, person)
     clock.advance(seconds=web.app.state.gateway.settings.web_session_idle_seconds + 1)
     web.cookies.clear()
-    await sign_in(web, ADMIN)
+    await sign_in_raw(web, person["person"]["login"], PASSWORD)
     with web.app.state.db.read_engine.connect() as conn:
         assert len(conn.execute(select(WebSession.id_hash)).all()) == 1
 
