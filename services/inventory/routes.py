@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 
-from services.inventory import catalog, examples, guarantee, stock, warehouses
+from services.inventory import access, catalog, examples, guarantee, stock, warehouses
 from services.inventory.domain import guarantee as guarantee_rules
 from services.inventory.domain.catalog import normalise_code
 from services.inventory.schemas import (
@@ -212,19 +212,25 @@ async def create_warehouse(warehouse_in: WarehouseCreate, uow: Uow, clock: Curre
     return await uow.write(_create_warehouse, warehouse_in, now=clock.now())
 
 
-def _list_warehouses(session, *, kind, after, limit: int) -> WarehousePage:
-    rows = warehouses.list_warehouses(session, kind=kind, after=after, limit=limit)
+def _list_warehouses(session, *, kind, after, limit: int, scope) -> WarehousePage:
+    rows = warehouses.list_warehouses(session, kind=kind, after=after, limit=limit, scope=scope)
     rows, next_cursor = pagination.page(rows, limit, key=lambda w: w.code)
     return WarehousePage(items=[WarehouseRead.model_validate(w) for w in rows], next_cursor=next_cursor)
 
 
-@openapi.operation("listWarehouses", "Warehouses, by code")
+@openapi.operation(
+    "listWarehouses", "Warehouses, by code (with `writable=true`, those the caller may change stock at)",
+    description="`writable=true` lists only the warehouses where the caller may receive, adjust, reserve "
+                "and send stock from: a warehouse person's or key's own warehouses, every warehouse for others.",
+)
 @router.get("/warehouses", response_model=WarehousePage, tags=["warehouses"])
 async def list_warehouses(
-    uow: Uow, kind: Literal["central", "service_center", "repair_station"] | None = None,
+    uow: Uow, caller: CurrentCaller, kind: Literal["central", "service_center", "repair_station"] | None = None,
+    writable: Annotated[bool, Query(description="only where the caller may write")] = False,
     limit: Limit = 50, cursor: Cursor = None,
 ):
-    return await uow.read(_list_warehouses, kind=kind, after=_after(cursor, _is_text), limit=limit)
+    scope = access.scope_of(caller) if writable else None
+    return await uow.read(_list_warehouses, kind=kind, after=_after(cursor, _is_text), limit=limit, scope=scope)
 
 
 def _get_warehouse(session, code: str) -> WarehouseRead:
@@ -273,14 +279,15 @@ def _list_movements(session, *, limit: int, **filters) -> MovementPage:
     return MovementPage(items=[movement_read(m) for m in rows], next_cursor=next_cursor)
 
 
-@openapi.operation("listMovements", "The stock ledger, oldest first")
+@openapi.operation("listMovements", "The stock ledger, oldest first (a warehouse caller's: its warehouses only)")
 @router.get("/movements", response_model=MovementPage, tags=["stock"])
 async def list_movements(
-    uow: Uow, part_number: CodeQuery = None, warehouse: CodeQuery = None,
+    uow: Uow, caller: CurrentCaller, part_number: CodeQuery = None, warehouse: CodeQuery = None,
     limit: Limit = 50, cursor: Cursor = None,
 ):
     after = _after(cursor, _is_id)
-    return await uow.read(_list_movements, warehouse=warehouse, part_number=part_number, after=after, limit=limit)
+    return await uow.read(_list_movements, warehouse=warehouse, part_number=part_number, after=after, limit=limit,
+                          scope=access.scope_of(caller))
 
 
 @openapi.operation("receiveStock", "Goods in at a warehouse",

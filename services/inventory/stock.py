@@ -58,7 +58,7 @@ def transfer(
     session: Session, *, caller: Caller, transfer_in: TransferCreate, now: datetime
 ) -> tuple[Movement, Movement]:
     source, target, part = transfer_in.from_warehouse, transfer_in.to_warehouse, transfer_in.part_number
-    require_write_at(caller, source, target)
+    require_write_at(caller, source)  # the source decides: stock may be sent to any warehouse
     _require_known(session, [source, target], part)
     ledger.ensure_rows(session, [(target, part)])
     ledger.give_back_due(session, now=now, warehouses=[source, target])
@@ -146,9 +146,12 @@ def list_stock(
 
 
 def list_movements(
-    session: Session, *, warehouse: str | None, part_number: str | None, after: int | None, limit: int
+    session: Session, *, warehouse: str | None, part_number: str | None, after: int | None, limit: int,
+    scope: frozenset[str] | None = None,
 ) -> list[Movement]:
     query = pagination.keyset(select(Movement), Movement.id, after=after, limit=limit)
+    if scope is not None:
+        query = query.where(Movement.warehouse.in_(sorted(scope)))
     if warehouse is not None:
         query = query.where(Movement.warehouse == warehouse)
     if part_number is not None:

@@ -34,9 +34,13 @@ def create(session: Session, warehouse_in: WarehouseCreate, *, now: datetime) ->
     return add_new(session, warehouse, exists=errors.WarehouseExists(f"Warehouse {warehouse_in.code} already exists"))
 
 
-def list_warehouses(session: Session, *, kind: str | None, after: str | None, limit: int) -> list[Warehouse]:
+def list_warehouses(
+    session: Session, *, kind: str | None, after: str | None, limit: int, scope: frozenset[str] | None = None,
+) -> list[Warehouse]:
     after = str(after) if after is not None else None
     query = pagination.keyset(select(Warehouse), Warehouse.code, after=after, limit=limit)
+    if scope is not None:
+        query = query.where(Warehouse.code.in_(sorted(scope)))
     if kind is not None:
         query = query.where(Warehouse.kind == kind)
     return list(session.scalars(query))
