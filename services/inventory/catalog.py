@@ -71,7 +71,8 @@ def update_part(
 
 
 def list_parts(
-    session: Session, *, model_code: str | None, status: str | None, after: str | None, limit: int
+    session: Session, *, model_code: str | None, status: str | None, after: str | None, limit: int,
+    loaner_class: str | None = None,
 ) -> list[Part]:
     after = str(after) if after is not None else None
     query = pagination.keyset(select(Part), Part.part_number, after=after, limit=limit)
@@ -82,6 +83,8 @@ def list_parts(
         )
     if status is not None:
         query = query.where(Part.status == status)
+    if loaner_class is not None:
+        query = query.where(Part.loaner_class == loaner_class.strip())
     return list(session.scalars(query))
 
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 from fastapi import FastAPI, Request
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
-from services.inventory import reservation_routes, routes
+from services.inventory import loaner_routes, reservation_routes, routes
 from services.inventory.models import IdempotencyRecord
 from shared import errors
 from shared import settings as settings_module
@@ -25,8 +25,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         )
 
     app = create_service_app(
-        settings, title="Inventory service", routers=[routes.router, reservation_routes.router], clock=clock,
-        on_startup=on_startup,
+        settings, title="Inventory service", clock=clock, on_startup=on_startup,
+        routers=[routes.router, reservation_routes.router, loaner_routes.router],
     )
 
     # The use cases check what they can first; these catch what only the

@@ -25,7 +25,6 @@ RESERVATION_STATUSES = ("active", "consumed", "released", "expired")
 Price = Numeric(12, 2)
 
 
-
 class Part(Base):
     __tablename__ = "part"
     __table_args__ = (
@@ -44,6 +43,8 @@ class Part(Base):
     out_of_warranty_price: Mapped[Decimal] = mapped_column(Price)
     min_stock: Mapped[int] = mapped_column(BigInteger, default=0)
     status: Mapped[str] = mapped_column(String(16), default="active")
+    # Set: the part is a loaner unit of this class (domain.md section 8).
+    loaner_class: Mapped[str | None] = mapped_column(String(60), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
@@ -54,6 +55,8 @@ class ProductModel(Base):
     model_code: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     discontinued_on: Mapped[date | None] = mapped_column(Date)
+    # The class a loaner for a unit of this model must be of.
+    loaner_class: Mapped[str | None] = mapped_column(String(60))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 

@@ -84,14 +84,17 @@ def _list_parts(session, *, limit: int, **filters) -> PartPage:
     return PartPage(items=[PartRead.model_validate(p) for p in rows], next_cursor=next_cursor)
 
 
-@openapi.operation("listParts", "Parts, by part number (optionally those that fit a model)")
+@openapi.operation("listParts", "Parts, by part number (optionally those that fit a model, or the loaner units "
+                   "of a class)")
 @router.get("/parts", response_model=PartPage, tags=["parts"])
 async def list_parts(
     uow: Uow, model_code: CodeQuery = None, status: Literal["active", "retired"] | None = None,
+    loaner_class: Annotated[str | None, Query(max_length=60, description="exactly this class")] = None,
     limit: Limit = 50, cursor: Cursor = None,
 ):
     after = _after(cursor, _is_text)
-    return await uow.read(_list_parts, model_code=model_code, status=status, after=after, limit=limit)
+    return await uow.read(_list_parts, model_code=model_code, status=status, loaner_class=loaner_class,
+                          after=after, limit=limit)
 
 
 def _get_part(session, part_number: str) -> PartRead:
@@ -121,7 +124,8 @@ async def update_part(part_number: str, part_in: PartUpdate, uow: Uow, clock: Cu
 def model_read(model, cls=ModelRead, **extra):
     return cls(
         model_code=model.model_code, name=model.name, discontinued_on=model.discontinued_on,
-        guaranteed_through=guarantee_rules.guaranteed_through(model.discontinued_on), **extra,
+        guaranteed_through=guarantee_rules.guaranteed_through(model.discontinued_on),
+        loaner_class=model.loaner_class, **extra,
     )
 
 

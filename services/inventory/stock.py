@@ -104,7 +104,7 @@ def adjust(session: Session, *, caller: Caller, adjustment: AdjustmentCreate, no
     return movement
 
 
-def _due_reserved(
+def due_reserved(
     session: Session, *, now: datetime, warehouses: set[str], part_numbers: set[str]
 ) -> dict[ledger.Key, int]:
     """What due but not yet recorded expiries still hold, per row: reads count it as available."""
@@ -135,7 +135,7 @@ def list_stock(
     rows = list(session.scalars(query))
     if not rows:
         return []
-    due = _due_reserved(
+    due = due_reserved(
         session, now=now, warehouses={r.warehouse for r in rows}, part_numbers={r.part_number for r in rows}
     )
     return [
