@@ -52,8 +52,14 @@ class TestDatabase:
     def reset(self) -> None:
         with self.engine.begin() as conn:
             if is_sqlite(self.url):
+                # An append-only table (the audit trail) refuses DELETE by trigger: lifted while emptying.
+                triggers = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")).all()
+                for name, _sql in triggers:
+                    conn.execute(text(f'DROP TRIGGER "{name}"'))
                 for table in reversed(self.tables):
                     conn.execute(table.delete())
+                for _name, sql in triggers:
+                    conn.execute(text(sql))
             elif self.tables:
                 names = ", ".join(f'"{t.name}"' for t in self.tables)
                 # Sequences keep counting, so the seeded ids never collide with new rows.

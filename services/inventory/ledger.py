@@ -24,6 +24,7 @@ from sqlalchemy import and_, bindparam, case, func, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from services.inventory import trail
 from services.inventory.domain.expiry import ACTIVE, EXPIRED
 from services.inventory.models import Movement, Reservation, ReservationLine, Stock
 
@@ -64,6 +65,7 @@ def expire_due(session: Session, *, now: datetime, warehouses: Collection[str] |
         update(Reservation).where(Reservation.id.in_(ids)).values(status=EXPIRED, closed_at=now)
     )
     log.info("reservations_expired", reservation_ids=ids)
+    trail.expired(session, ids, at=now)
     freed = session.execute(
         select(Reservation.warehouse, ReservationLine.part_number, func.sum(ReservationLine.qty))
         .join(ReservationLine, ReservationLine.reservation_id == Reservation.id)

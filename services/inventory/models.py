@@ -13,6 +13,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shared.audit import AuditEntryMixin
 from shared.db import UtcDateTime, make_base, one_of
 from shared.idempotency import IdempotencyRecordMixin
 
@@ -164,3 +165,9 @@ class ReservationLine(Base):
 
 class IdempotencyRecord(IdempotencyRecordMixin, Base):
     __tablename__ = "idempotency_record"
+
+
+class AuditEntry(AuditEntryMixin, Base):
+    """The audit trail of inventory's data (shared/audit.py): append-only, kept so by triggers."""
+
+    __tablename__ = "audit_entry"

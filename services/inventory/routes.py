@@ -67,15 +67,15 @@ def _after(cursor: str | None, valid) -> object:
 
 # Parts
 
-def _create_part(session, part_in: PartCreate, *, now) -> PartRead:
-    return PartRead.model_validate(catalog.create_part(session, part_in, now=now))
+def _create_part(session, part_in: PartCreate, *, now, caller) -> PartRead:
+    return PartRead.model_validate(catalog.create_part(session, part_in, now=now, caller=caller))
 
 
 @openapi.operation("createPart", "Register a part", errors={409: "part_exists"}, body=examples.PART_CREATE,
                    answer=examples.PART)
 @router.post("/parts", status_code=201, response_model=PartRead, tags=["parts"])
-async def create_part(part_in: PartCreate, uow: Uow, clock: CurrentClock):
-    return await uow.write(_create_part, part_in, now=clock.now())
+async def create_part(part_in: PartCreate, uow: Uow, clock: CurrentClock, caller: CurrentCaller):
+    return await uow.write(_create_part, part_in, now=clock.now(), caller=caller)
 
 
 def _list_parts(session, *, limit: int, **filters) -> PartPage:
@@ -107,16 +107,17 @@ async def get_part(part_number: str, uow: Uow):
     return await uow.read(_get_part, normalise_code(part_number))
 
 
-def _update_part(session, part_number: str, part_in: PartUpdate, *, today, now) -> PartRead:
-    return PartRead.model_validate(catalog.update_part(session, part_number, part_in, today=today, now=now))
+def _update_part(session, part_number: str, part_in: PartUpdate, **kw) -> PartRead:
+    return PartRead.model_validate(catalog.update_part(session, part_number, part_in, **kw))
 
 
 @openapi.operation("updatePart", "Change a part (prices, minimum stock, retire it)",
                    errors={404: "part_not_found", 409: "part_under_supply_guarantee"}, body=examples.PART_UPDATE,
                    answer=examples.PART)
 @router.patch("/parts/{part_number}", response_model=PartRead, tags=["parts"])
-async def update_part(part_number: str, part_in: PartUpdate, uow: Uow, clock: CurrentClock):
-    return await uow.write(_update_part, normalise_code(part_number), part_in, today=clock.today(), now=clock.now())
+async def update_part(part_number: str, part_in: PartUpdate, uow: Uow, clock: CurrentClock, caller: CurrentCaller):
+    return await uow.write(_update_part, normalise_code(part_number), part_in, today=clock.today(), now=clock.now(),
+                           caller=caller)
 
 
 # Models and their bills of parts
@@ -134,15 +135,15 @@ def model_detail(session, model) -> ModelDetail:
     return model_read(model, ModelDetail, parts=bill)
 
 
-def _create_model(session, model_in: ModelCreate, *, now) -> ModelDetail:
-    return model_read(catalog.create_model(session, model_in, now=now), ModelDetail, parts=[])
+def _create_model(session, model_in: ModelCreate, *, now, caller) -> ModelDetail:
+    return model_read(catalog.create_model(session, model_in, now=now, caller=caller), ModelDetail, parts=[])
 
 
 @openapi.operation("createModel", "Register a model", errors={409: "model_exists"}, body=examples.MODEL_CREATE,
                    answer=examples.MODEL)
 @router.post("/models", status_code=201, response_model=ModelDetail, tags=["models"])
-async def create_model(model_in: ModelCreate, uow: Uow, clock: CurrentClock):
-    return await uow.write(_create_model, model_in, now=clock.now())
+async def create_model(model_in: ModelCreate, uow: Uow, clock: CurrentClock, caller: CurrentCaller):
+    return await uow.write(_create_model, model_in, now=clock.now(), caller=caller)
 
 
 def _list_models(session, *, after, limit: int) -> ModelPage:
@@ -168,15 +169,16 @@ async def get_model(model_code: str, uow: Uow):
     return await uow.read(_get_model, normalise_code(model_code))
 
 
-def _update_model(session, model_code: str, model_in: ModelUpdate, *, now) -> ModelDetail:
-    return model_detail(session, catalog.update_model(session, model_code, model_in, now=now))
+def _update_model(session, model_code: str, model_in: ModelUpdate, *, now, caller) -> ModelDetail:
+    return model_detail(session, catalog.update_model(session, model_code, model_in, now=now, caller=caller))
 
 
 @openapi.operation("updateModel", "Change a model (its name, its discontinuation day)",
                    errors={404: "model_not_found"}, body=examples.MODEL_UPDATE, answer=examples.MODEL)
 @router.patch("/models/{model_code}", response_model=ModelDetail, tags=["models"])
-async def update_model(model_code: str, model_in: ModelUpdate, uow: Uow, clock: CurrentClock):
-    return await uow.write(_update_model, normalise_code(model_code), model_in, now=clock.now())
+async def update_model(model_code: str, model_in: ModelUpdate, uow: Uow, clock: CurrentClock,
+                       caller: CurrentCaller):
+    return await uow.write(_update_model, normalise_code(model_code), model_in, now=clock.now(), caller=caller)
 
 
 def _get_bill(session, model_code: str) -> list[BomLineRead]:
@@ -191,29 +193,30 @@ async def get_bill(model_code: str, uow: Uow):
     return await uow.read(_get_bill, normalise_code(model_code))
 
 
-def _replace_bill(session, model_code: str, lines: list[tuple[str, int]], *, now) -> list[BomLineRead]:
-    return [BomLineRead.model_validate(line) for line in catalog.replace_bill(session, model_code, lines, now=now)]
+def _replace_bill(session, model_code: str, lines: list[tuple[str, int]], *, now, caller) -> list[BomLineRead]:
+    bill = catalog.replace_bill(session, model_code, lines, now=now, caller=caller)
+    return [BomLineRead.model_validate(line) for line in bill]
 
 
 @openapi.operation("replaceModelParts", "Replace the bill of parts of a model",
                    errors={404: ("model_not_found", "part_not_found")}, body=examples.BILL, answer=examples.BILL)
 @router.put("/models/{model_code}/parts", response_model=list[BomLineRead], tags=["models"])
-async def replace_bill(model_code: str, bill: BillIn, uow: Uow, clock: CurrentClock):
+async def replace_bill(model_code: str, bill: BillIn, uow: Uow, clock: CurrentClock, caller: CurrentCaller):
     lines = [(line.part_number, line.qty_per_unit) for line in bill]
-    return await uow.write(_replace_bill, normalise_code(model_code), lines, now=clock.now())
+    return await uow.write(_replace_bill, normalise_code(model_code), lines, now=clock.now(), caller=caller)
 
 
 # Warehouses
 
-def _create_warehouse(session, warehouse_in: WarehouseCreate, *, now) -> WarehouseRead:
-    return WarehouseRead.model_validate(warehouses.create(session, warehouse_in, now=now))
+def _create_warehouse(session, warehouse_in: WarehouseCreate, *, now, caller) -> WarehouseRead:
+    return WarehouseRead.model_validate(warehouses.create(session, warehouse_in, now=now, caller=caller))
 
 
 @openapi.operation("createWarehouse", "Register a warehouse", errors={409: "warehouse_exists"},
                    body=examples.WAREHOUSE_CREATE, answer=examples.WAREHOUSE_CREATE)
 @router.post("/warehouses", status_code=201, response_model=WarehouseRead, tags=["warehouses"])
-async def create_warehouse(warehouse_in: WarehouseCreate, uow: Uow, clock: CurrentClock):
-    return await uow.write(_create_warehouse, warehouse_in, now=clock.now())
+async def create_warehouse(warehouse_in: WarehouseCreate, uow: Uow, clock: CurrentClock, caller: CurrentCaller):
+    return await uow.write(_create_warehouse, warehouse_in, now=clock.now(), caller=caller)
 
 
 def _list_warehouses(session, *, kind, after, limit: int, scope) -> WarehousePage:

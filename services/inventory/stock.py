@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
-from services.inventory import catalog, errors, ledger, warehouses
+from services.inventory import catalog, errors, ledger, trail, warehouses
 from services.inventory.access import require_write_at
 from services.inventory.domain import availability
 from services.inventory.domain.expiry import ACTIVE
@@ -51,6 +51,7 @@ def receive(session: Session, *, caller: Caller, receipt: ReceiptCreate, now: da
         qty=receipt.qty, now=now, reference=receipt.reference,
     )
     ledger.apply(session, on_hand={key: receipt.qty})
+    trail.movements(session, caller, [movement], at=now)
     return movement
 
 
@@ -77,6 +78,7 @@ def transfer(
     if (source, part) not in changed:
         have = {part: qty for (_, part), qty in ledger.available_at(session, [(source, part)]).items()}
         raise insufficient(availability.shortages([(part, transfer_in.qty)], have), source)
+    trail.movements(session, caller, [out_leg, in_leg], at=now)
     return out_leg, in_leg
 
 
@@ -101,6 +103,7 @@ def adjust(session: Session, *, caller: Caller, adjustment: AdjustmentCreate, no
             reserved=levels.reserved if levels else 0, delta=adjustment.delta,
         )
         raise insufficient([short], adjustment.warehouse)
+    trail.movements(session, caller, [movement], at=now)
     return movement
 
 

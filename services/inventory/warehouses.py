@@ -6,10 +6,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.inventory import errors
+from services.inventory import errors, trail
 from services.inventory.models import Warehouse
 from services.inventory.schemas import WarehouseCreate
 from shared import pagination
+from shared.context import Caller
 from shared.db import add_new
 
 
@@ -29,9 +30,14 @@ def require(session: Session, codes: Iterable[str]) -> None:
         get(session, code)
 
 
-def create(session: Session, warehouse_in: WarehouseCreate, *, now: datetime) -> Warehouse:
+def create(
+    session: Session, warehouse_in: WarehouseCreate, *, now: datetime, caller: Caller | None = None
+) -> Warehouse:
     warehouse = Warehouse(**dict(warehouse_in), created_at=now)
-    return add_new(session, warehouse, exists=errors.WarehouseExists(f"Warehouse {warehouse_in.code} already exists"))
+    add_new(session, warehouse, exists=errors.WarehouseExists(f"Warehouse {warehouse_in.code} already exists"))
+    trail.record(session, caller, action="create", object_type="warehouse", object_id=warehouse.code, at=now,
+                 after=trail.fields(warehouse, trail.WAREHOUSE_FIELDS))
+    return warehouse
 
 
 def list_warehouses(

@@ -60,10 +60,10 @@ async def stock_of(client, warehouse, part) -> dict:
     return items[0] if items else {"on_hand": 0, "reserved": 0, "available": 0}
 
 
-async def reserve(client, lines, warehouse="SC-01", reference="RO-1", **extra):
+async def reserve(client, lines, warehouse="SC-01", reference="RO-1", headers=None, **extra):
     body = {"warehouse": warehouse, "reference": reference,
             "lines": [{"part_number": p, "qty": q} for p, q in lines], **extra}
-    return await client.post("/reservations", json=body)
+    return await client.post("/reservations", json=body, headers=headers)
 
 
 def warehouse_key(*codes: str) -> dict:
