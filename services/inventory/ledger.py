@@ -18,6 +18,7 @@ CHECK constraint on stock (on_hand >= reserved >= 0) is the last guard.
 
 from collections.abc import Collection, Iterable
 from datetime import datetime
+from decimal import Decimal
 
 import structlog
 from sqlalchemy import and_, bindparam, case, func, select, tuple_, update
@@ -191,10 +192,11 @@ def sweep(session: Session, *, now: datetime) -> int:
 def record(
     session: Session, *, kind: str, warehouse: str, part_number: str, qty: int, now: datetime,
     reference: str | None = None, reason: str | None = None, reservation_id: int | None = None,
+    list_price: Decimal | None = None,
 ) -> Movement:
     movement = Movement(
         kind=kind, warehouse=warehouse, part_number=part_number, qty=qty, reference=reference,
-        reason=reason, reservation_id=reservation_id, created_at=now,
+        reason=reason, reservation_id=reservation_id, list_price=list_price, created_at=now,
     )
     session.add(movement)
     return movement

@@ -5,7 +5,7 @@ from datetime import timedelta
 from fastapi import FastAPI, Request
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
-from services.inventory import loaner_routes, reservation_routes, routes
+from services.inventory import loaner_routes, report_routes, reservation_routes, routes
 from services.inventory.models import AuditEntry, IdempotencyRecord
 from shared import audit, errors
 from shared import settings as settings_module
@@ -26,7 +26,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     app = create_service_app(
         settings, title="Inventory service", clock=clock, on_startup=on_startup,
-        routers=[routes.router, reservation_routes.router, loaner_routes.router, audit.router(AuditEntry, "inventory")],
+        routers=[routes.router, reservation_routes.router, loaner_routes.router, report_routes.router,
+                 audit.router(AuditEntry, "inventory")],
     )
 
     # The use cases check what they can first; these catch what only the

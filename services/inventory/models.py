@@ -107,6 +107,8 @@ class Movement(Base):
         CheckConstraint("qty <> 0", name="qty_not_zero"),
         Index("ix_movement_part_number_id", "part_number", "id"),
         Index("ix_movement_warehouse_id", "warehouse", "id"),
+        # The parts figures read the issues of a period from this index alone.
+        Index("ix_movement_kind_created_at", "kind", "created_at", "part_number", "warehouse", "qty", "list_price"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -117,6 +119,8 @@ class Movement(Base):
     reference: Mapped[str | None] = mapped_column(String(200))
     reason: Mapped[str | None] = mapped_column(String(200))
     reservation_id: Mapped[int | None] = mapped_column(ForeignKey("reservation.id"))
+    # An issue's unit list price, as its reservation line recorded it: what the figures value it at.
+    list_price: Mapped[Decimal | None] = mapped_column(Price)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

@@ -145,7 +145,7 @@ def consume(
         if used_qty:
             issued.append(ledger.record(
                 session, kind="issue", warehouse=warehouse, part_number=line.part_number, qty=-used_qty,
-                now=now, reference=reservation.reference, reservation_id=reservation.id,
+                now=now, reference=reservation.reference, reservation_id=reservation.id, list_price=line.list_price,
             ))
     reservation.status, reservation.closed_at = "consumed", now
     _give_back(session, reservation, used=outcome)

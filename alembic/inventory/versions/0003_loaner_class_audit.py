@@ -1,4 +1,5 @@
-"""inventory: loaner classes on models and parts (domain.md section 8), and the audit trail (section 7)
+"""inventory: loaner classes on models and parts (domain.md section 8), the audit trail (section 7), and the
+ledger's issues by time for the parts figures (section 9)
 
 Revision ID: 0003_loaner_class_audit
 Revises: 0002_reservation_reference
@@ -22,11 +23,23 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_part_loaner_class'), ['loaner_class'], unique=False)
     with op.batch_alter_table('model', schema=None) as batch_op:
         batch_op.add_column(sa.Column('loaner_class', sa.String(length=60), nullable=True))
+    with op.batch_alter_table('movement', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('list_price', sa.Numeric(precision=12, scale=2), nullable=True))
+    # Issues written before: the price their reservation line recorded.
+    op.execute("UPDATE movement SET list_price = (SELECT reservation_line.list_price FROM reservation_line "
+               "WHERE reservation_line.reservation_id = movement.reservation_id "
+               "AND reservation_line.part_number = movement.part_number) WHERE kind = 'issue'")
+    with op.batch_alter_table('movement', schema=None) as batch_op:
+        batch_op.create_index('ix_movement_kind_created_at',
+                              ['kind', 'created_at', 'part_number', 'warehouse', 'qty', 'list_price'], unique=False)
     audit.create_table_ops(op, sa)
 
 
 def downgrade() -> None:
     audit.drop_table_ops(op)
+    with op.batch_alter_table('movement', schema=None) as batch_op:
+        batch_op.drop_index('ix_movement_kind_created_at')
+        batch_op.drop_column('list_price')
     with op.batch_alter_table('model', schema=None) as batch_op:
         batch_op.drop_column('loaner_class')
     with op.batch_alter_table('part', schema=None) as batch_op:

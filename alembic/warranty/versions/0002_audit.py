@@ -19,7 +19,7 @@ depends_on = None
 def upgrade() -> None:
     audit.create_table_ops(op, sa)
     with op.batch_alter_table('claim', schema=None) as batch_op:
-        batch_op.create_index('ix_claim_failed_on', ['failed_on'], unique=False)
+        batch_op.create_index('ix_claim_failed_on', ['failed_on', 'decision', 'serial_number'], unique=False)
 
 
 def downgrade() -> None:
