@@ -36,12 +36,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35 and later): a batch copy of `part` would trip the
+    # foreign keys that point at it.
     audit.drop_table_ops(op)
-    with op.batch_alter_table('movement', schema=None) as batch_op:
-        batch_op.drop_index('ix_movement_kind_created_at')
-        batch_op.drop_column('list_price')
-    with op.batch_alter_table('model', schema=None) as batch_op:
-        batch_op.drop_column('loaner_class')
-    with op.batch_alter_table('part', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_part_loaner_class'))
-        batch_op.drop_column('loaner_class')
+    op.drop_index('ix_movement_kind_created_at', table_name='movement')
+    op.drop_column('movement', 'list_price')
+    op.drop_column('model', 'loaner_class')
+    op.drop_index(op.f('ix_part_loaner_class'), table_name='part')
+    op.drop_column('part', 'loaner_class')
