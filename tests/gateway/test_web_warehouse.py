@@ -147,3 +147,15 @@ async def test_a_search_that_finds_nothing_says_none_found(web):
     assert "RO-2" in listed.text and "没有找到预留单。" not in listed.text
     # before any search, no list and no "none found"
     assert "没有找到预留单。" not in (await web.get("/app/warehouse/reservations")).text
+
+
+async def test_an_incomplete_reservation_form_comes_back_with_its_lines_marked(web):
+    csrf = await sign_in(web, ADMIN)
+    form = {"csrf": csrf, "warehouse": "SC-01", "reference": "RO-8",
+            "part_number": ["CMP-72", "FAN-300", "", ""], "qty": ["1", "", "", ""]}
+    refused = await web.post("/app/warehouse/reserve", data=form)
+    assert refused.status_code == 422
+    assert re.findall(r'name="part_number"[^>]*value="([^"]*)"', refused.text)[:2] == ["CMP-72", "FAN-300"]
+    assert re.findall(r'data-line="(\d)"', refused.text)[:2] == ["1", "2"]
+    assert refused.text.count('class="field-error"') == 1  # only the line without a quantity
+    assert "请填写配件编号和不小于 1 的整数数量" in refused.text
