@@ -12,6 +12,7 @@ from gateway.web.pages import Page, seg
 router = APIRouter(prefix="/app/warehouse")
 WarehousePage = Annotated[Page, Depends(pages.for_roles("warehouse"))]
 LINE_ROWS = 4
+FORBIDDEN_AT = i18n.N_("You may not change stock at warehouse %(warehouse)s.")
 DONE = {
     "receipt": i18n.N_("The goods were received."),
     "transfer": i18n.N_("The stock was moved."),
@@ -26,19 +27,24 @@ def done_text(page: Page) -> str:
     return page.t.gettext(DONE[done]) if done in DONE else ""
 
 
+def refused(page: Page, problem: dict | None) -> dict | None:
+    """The service's refusal in words; a warehouse out of this person's scope is named."""
+    trouble = pages.trouble(page, problem)
+    if trouble and trouble["code"] == "warehouse_forbidden" and isinstance((problem or {}).get("warehouse"), str):
+        trouble["title"] = page.t.gettext(FORBIDDEN_AT) % {"warehouse": problem["warehouse"]}
+    return trouble
+
+
 def positive_int(text: str) -> int | None:
     text = text.strip()
     return int(text) if text.isdigit() and 0 < int(text) <= 1_000_000 else None
 
 
-async def warehouses(page: Page) -> list[dict]:
-    answer = await pages.call(page, "GET", "/inventory/warehouses", query={"limit": 500})
-    rows = pages.items(answer)
-    if page.caller.role == "warehouse" and page.caller.warehouses:
-        # A key limited to some warehouses writes only there: offer those first.
-        mine = [w for w in rows if w["code"] in page.caller.warehouses]
-        rows = mine + [w for w in rows if w["code"] not in page.caller.warehouses]
-    return rows
+async def warehouses(page: Page, *, writable: bool = False) -> list[dict]:
+    """Every warehouse, or (`writable`) those the inventory service lets this person change stock at: a
+    form offers only what the service would allow."""
+    query = {"limit": 500, **({"writable": "true"} if writable else {})}
+    return pages.items(await pages.call(page, "GET", "/inventory/warehouses", query=query))
 
 
 async def parts(page: Page) -> list[dict]:
@@ -59,7 +65,7 @@ async def stock(page: WarehousePage):
             answer = await pages.call(page, "GET", "/inventory/stock",
                                       query={"part_number": part_number, "limit": 500})
             rows = pages.items(answer)
-            trouble = pages.trouble(page, answer.problem)
+            trouble = refused(page, answer.problem)
         else:
             trouble = pages.trouble(page, found.problem)
     names = {w["code"]: w for w in await warehouses(page)}
@@ -84,12 +90,28 @@ def reservation_lines(page: Page) -> tuple[list[dict], bool]:
     return lines, bad
 
 
+def typed_lines(page: Page, trouble: dict | None) -> list[dict]:
+    """The part lines as typed (a refused form comes back with every line), each with its shortage."""
+    short = {s.get("part_number"): s for s in (trouble or {}).get("shortages", []) if isinstance(s, dict)}
+    typed = [{"part_number": number.strip().upper(), "qty": qty.strip()}
+             for number, qty in zip(page.form.get("part_number", []), page.form.get("qty", []), strict=False)
+             if number.strip() or qty.strip()]
+    if not typed and page.request.query_params.get("part_number"):
+        typed = [{"part_number": page.request.query_params["part_number"].strip().upper(), "qty": ""}]
+    for line in typed:
+        line["short"] = short.get(line["part_number"])
+        line["bad"] = trouble is not None and trouble["code"] == "bad_input" and (
+            not line["part_number"] or positive_int(line["qty"]) is None)
+    blank = {"part_number": "", "qty": "", "short": None, "bad": False}
+    return typed + [dict(blank) for _ in range(max(LINE_ROWS - len(typed), 1))]
+
+
 async def reserve_form(page: Page, *, status: int = 200, trouble=None):
     prefill = page.request.query_params
     return pages.render(page, "warehouse/reserve.html", status=status, trouble=trouble,
-                        warehouses=await warehouses(page), rows=LINE_ROWS, parts=await parts(page),
-                        first_part=prefill.get("part_number", ""), chosen=page.value("warehouse")
-                        or prefill.get("warehouse", ""))
+                        warehouses=await warehouses(page, writable=True), lines=typed_lines(page, trouble),
+                        parts=await parts(page),
+                        chosen=page.value("warehouse") or prefill.get("warehouse", ""))
 
 
 @router.get("/reserve")
@@ -108,27 +130,30 @@ async def reserve(page: WarehousePage):
                               json_body={"warehouse": warehouse, "reference": reference[:200], "lines": lines},
                               idempotency_key=page.value("idempotency_key") or None)
     if not answer.ok:
-        return await reserve_form(page, status=answer.status, trouble=pages.trouble(page, answer.problem))
+        return await reserve_form(page, status=answer.status, trouble=refused(page, answer.problem))
     return pages.redirect(page, f"/app/warehouse/reservations/{seg(answer.data['id'])}?done=reserved")
 
 
 @router.get("/reservations")
 async def reservations(page: WarehousePage):
-    query = {k: page.request.query_params.get(k, "").strip() for k in ("reference", "status", "warehouse")}
+    fields = ("reference", "status", "warehouse")
+    query = {k: page.request.query_params.get(k, "").strip() for k in fields}
     answer = None
-    if any(query.values()):
-        answer = await pages.call(page, "GET", "/inventory/reservations", query={**query, "limit": 200})
+    # A filter sent with nothing chosen lists the newest reservations (those in this person's scope).
+    if any(k in page.request.query_params for k in fields):
+        answer = await pages.call(page, "GET", "/inventory/reservations",
+                                  query={**{k: v for k, v in query.items() if v}, "limit": 200})
     status = answer.status if answer is not None and not answer.ok else 200
     return pages.render(page, "warehouse/reservations.html", status=status, query=query,
                         rows=pages.items(answer) if answer and answer.ok else None,
-                        trouble=pages.trouble(page, answer.problem) if answer else None,
-                        warehouses=await warehouses(page))
+                        trouble=refused(page, answer.problem) if answer else None,
+                        warehouses=await warehouses(page, writable=True))
 
 
 async def show_reservation(page: Page, reservation_id: int, *, status: int = 200, trouble=None):
     answer = await pages.call(page, "GET", f"/inventory/reservations/{seg(reservation_id)}")
     if not answer.ok:
-        return pages.render(page, "error.html", status=answer.status, trouble=pages.trouble(page, answer.problem))
+        return pages.render(page, "error.html", status=answer.status, trouble=refused(page, answer.problem))
     return pages.render(page, "warehouse/reservation.html", status=status, reservation=answer.data,
                         trouble=trouble, done=done_text(page))
 
@@ -154,7 +179,7 @@ async def consume(page: WarehousePage, reservation_id: int):
                               json_body=body, idempotency_key=page.value("idempotency_key") or None)
     if not answer.ok:
         return await show_reservation(page, reservation_id, status=answer.status,
-                                      trouble=pages.trouble(page, answer.problem))
+                                      trouble=refused(page, answer.problem))
     return pages.redirect(page, f"/app/warehouse/reservations/{seg(reservation_id)}?done=consumed")
 
 
@@ -163,13 +188,15 @@ async def release(page: WarehousePage, reservation_id: int):
     answer = await pages.call(page, "POST", f"/inventory/reservations/{seg(reservation_id)}/release")
     if not answer.ok:
         return await show_reservation(page, reservation_id, status=answer.status,
-                                      trouble=pages.trouble(page, answer.problem))
+                                      trouble=refused(page, answer.problem))
     return pages.redirect(page, f"/app/warehouse/reservations/{seg(reservation_id)}?done=released")
 
 
 async def movement_form(page: Page, template: str, *, status: int = 200, trouble=None, moved=None):
+    # Goods come in, and stock leaves, only where this person may write; a transfer may go anywhere.
     return pages.render(page, template, status=status, trouble=trouble, moved=moved,
-                        warehouses=await warehouses(page), parts=await parts(page), done=done_text(page))
+                        warehouses=await warehouses(page, writable=True), destinations=await warehouses(page),
+                        parts=await parts(page), done=done_text(page))
 
 
 @router.get("/receipts")
@@ -207,7 +234,7 @@ async def post_movement(page: WarehousePage, kind: str, body: dict, *, valid: bo
     answer = await pages.call(page, "POST", f"/inventory/{kind}s", json_body=body,
                               idempotency_key=page.value("idempotency_key") or None)
     if not answer.ok:
-        return await movement_form(page, template, status=answer.status, trouble=pages.trouble(page, answer.problem))
+        return await movement_form(page, template, status=answer.status, trouble=refused(page, answer.problem))
     return pages.redirect(page, f"/app/warehouse?part_number={seg(body['part_number'])}&done={kind}")
 
 
@@ -220,5 +247,5 @@ async def guarantee(page: WarehousePage):
         on = ""
     answer = await pages.call(page, "GET", "/inventory/supply-guarantee", query={"on": on})
     return pages.render(page, "warehouse/guarantee.html", status=200 if answer.ok else answer.status,
-                        report=answer.data if answer.ok else None, trouble=pages.trouble(page, answer.problem),
+                        report=answer.data if answer.ok else None, trouble=refused(page, answer.problem),
                         on=on)

@@ -59,7 +59,8 @@ RESERVATION_STATUSES = {
     "active": N_("Reserved"),
     "consumed": N_("Issued"),
     "released": N_("Released"),
-    "expired": N_("Expired"),
+    # Not the warranty's "Expired" (过保): a reservation whose hold ran out.
+    "expired": N_("Hold expired"),
 }
 INVOICE_STATUSES = {"issued": N_("Issued, unpaid"), "paid": N_("Paid"), "void": N_("Void")}
 LINE_KINDS = {"part": N_("Part"), "labor": N_("Labour"), "callout": N_("Call-out fee")}
@@ -107,7 +108,7 @@ PROBLEMS = {
                                N_("Reserve the parts again if they are still needed.")),
     "invalid_consume_lines": (N_("The quantities used do not fit the reservation."),
                               N_("Use at most the reserved quantity of each part.")),
-    "warehouse_forbidden": (N_("Your key may not change stock at this warehouse."),
+    "warehouse_forbidden": (N_("You may not change stock at this warehouse."),
                             N_("Choose one of your own warehouses, or ask an administrator.")),
     "invoice_not_found": (N_("This bill does not exist."), N_("Check the bill number.")),
     "invalid_invoice_state": (N_("This bill was already paid or voided."),

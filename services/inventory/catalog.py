@@ -6,12 +6,13 @@ from datetime import date, datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from services.inventory import errors, guarantee
+from services.inventory import errors, guarantee, trail
 from services.inventory.domain import catalog as rules
 from services.inventory.models import BomLine, Part, ProductModel
 from services.inventory.schemas import ModelCreate, ModelUpdate, PartCreate, PartUpdate
 from shared import errors as shared_errors
 from shared import pagination
+from shared.context import Caller
 from shared.db import add_new
 
 
@@ -37,16 +38,20 @@ def require_all(found: Mapping[str, object], part_numbers: Sequence[str]) -> Non
         raise errors.PartNotFound(f"No part {', '.join(missing)}", part_numbers=missing)
 
 
-def create_part(session: Session, part_in: PartCreate, *, now: datetime) -> Part:
+def create_part(session: Session, part_in: PartCreate, *, now: datetime, caller: Caller | None = None) -> Part:
     part = Part(**dict(part_in), created_at=now, updated_at=now)
     add_new(session, part, exists=errors.PartExists(f"Part {part_in.part_number} already exists"))
+    trail.record(session, caller, action="create", object_type="part", object_id=part.part_number, at=now,
+                 after=trail.fields(part, trail.PART_FIELDS))
     return part
 
 
 def update_part(
-    session: Session, part_number: str, part_in: PartUpdate, *, today: date, now: datetime
+    session: Session, part_number: str, part_in: PartUpdate, *, today: date, now: datetime,
+    caller: Caller | None = None,
 ) -> Part:
     part = get_part(session, part_number)
+    before = trail.fields(part, trail.PART_FIELDS)
     changes = {name: getattr(part_in, name) for name in part_in.model_fields_set}
     problem = rules.price_problem(
         changes.get("list_price", part.list_price),
@@ -67,11 +72,14 @@ def update_part(
         setattr(part, name, value)
     part.updated_at = now
     session.flush()
+    trail.record(session, caller, action="update", object_type="part", object_id=part.part_number, at=now,
+                 before=before, after=trail.fields(part, trail.PART_FIELDS))
     return part
 
 
 def list_parts(
-    session: Session, *, model_code: str | None, status: str | None, after: str | None, limit: int
+    session: Session, *, model_code: str | None, status: str | None, after: str | None, limit: int,
+    loaner_class: str | None = None,
 ) -> list[Part]:
     after = str(after) if after is not None else None
     query = pagination.keyset(select(Part), Part.part_number, after=after, limit=limit)
@@ -82,6 +90,8 @@ def list_parts(
         )
     if status is not None:
         query = query.where(Part.status == status)
+    if loaner_class is not None:
+        query = query.where(Part.loaner_class == loaner_class.strip())
     return list(session.scalars(query))
 
 
@@ -92,18 +102,28 @@ def get_model(session: Session, model_code: str) -> ProductModel:
     return model
 
 
-def create_model(session: Session, model_in: ModelCreate, *, now: datetime) -> ProductModel:
+def create_model(
+    session: Session, model_in: ModelCreate, *, now: datetime, caller: Caller | None = None
+) -> ProductModel:
     model = ProductModel(**dict(model_in), created_at=now, updated_at=now)
-    return add_new(session, model, exists=errors.ModelExists(f"Model {model_in.model_code} already exists"))
+    add_new(session, model, exists=errors.ModelExists(f"Model {model_in.model_code} already exists"))
+    trail.record(session, caller, action="create", object_type="model", object_id=model.model_code, at=now,
+                 after=trail.fields(model, trail.MODEL_FIELDS))
+    return model
 
 
-def update_model(session: Session, model_code: str, model_in: ModelUpdate, *, now: datetime) -> ProductModel:
+def update_model(
+    session: Session, model_code: str, model_in: ModelUpdate, *, now: datetime, caller: Caller | None = None
+) -> ProductModel:
     model = get_model(session, model_code)
+    before = trail.fields(model, trail.MODEL_FIELDS)
     for name in model_in.model_fields_set:
         value = getattr(model_in, name)
         setattr(model, name, value)
     model.updated_at = now
     session.flush()
+    trail.record(session, caller, action="update", object_type="model", object_id=model.model_code, at=now,
+                 before=before, after=trail.fields(model, trail.MODEL_FIELDS))
     return model
 
 
@@ -119,12 +139,18 @@ def bill_of(session: Session, model_code: str) -> list[BomLine]:
 
 
 def replace_bill(
-    session: Session, model_code: str, lines: Sequence[tuple[str, int]], *, now: datetime
+    session: Session, model_code: str, lines: Sequence[tuple[str, int]], *, now: datetime,
+    caller: Caller | None = None,
 ) -> list[BomLine]:
     model = get_model(session, model_code)
     parts_by_number(session, [part for part, _ in lines])
+    before = {line.part_number: line.qty_per_unit for line in bill_of(session, model_code)}
     session.execute(delete(BomLine).where(BomLine.model_code == model_code))
     session.add_all(BomLine(model_code=model_code, part_number=part, qty_per_unit=qty) for part, qty in lines)
     model.updated_at = now
     session.flush()
-    return bill_of(session, model_code)
+    bill = bill_of(session, model_code)
+    # The bill as {part number: qty per unit}, before and after: one entry says what the PUT changed.
+    trail.record(session, caller, action="replace", object_type="bill_of_parts", object_id=model_code, at=now,
+                 before={"parts": before}, after={"parts": {line.part_number: line.qty_per_unit for line in bill}})
+    return bill

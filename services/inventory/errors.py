@@ -42,7 +42,7 @@ class PartUnderSupplyGuarantee(errors.Conflict):
 
 
 class WarehouseForbidden(errors.Forbidden):
-    code, title = "warehouse_forbidden", "This API key may not write at this warehouse"
+    code, title = "warehouse_forbidden", "The caller may not write at this warehouse"
 
 
 class InvalidConsume(errors.Unprocessable):

@@ -4,9 +4,10 @@ PART_CREATE = {
     "part_number": "FAN-300", "name": "Outdoor fan motor", "uom": "pcs", "list_price": "300.00",
     "out_of_warranty_price": "240.00", "min_stock": 10, "status": "active",
 }
-PART = dict(PART_CREATE)
+PART = {**PART_CREATE, "loaner_class": None}
 PART_UPDATE = {"list_price": "320.00", "min_stock": 12}
-MODEL_CREATE = {"model_code": "KFR-72LW", "name": "Cabinet air conditioner 7.2 kW", "discontinued_on": None}
+MODEL_CREATE = {"model_code": "KFR-72LW", "name": "Cabinet air conditioner 7.2 kW", "discontinued_on": None,
+                "loaner_class": "cabinet_7.2kW"}
 BILL = [{"part_number": "FAN-300", "qty_per_unit": 1}, {"part_number": "FLT-100", "qty_per_unit": 2}]
 MODEL = {**MODEL_CREATE, "guaranteed_through": None, "parts": BILL}
 MODEL_UPDATE = {"discontinued_on": "2026-06-30"}
@@ -41,4 +42,14 @@ SUPPLY_GUARANTEE = {
     "on": "2026-11-27", "models": [{"model_code": "KFR-72LW", "guaranteed_through": "2031-06-30"}],
     "shortfalls": [{"part_number": "FAN-300", "min_stock": 10, "on_hand_total": 4, "short_by": 6,
                     "models": ["KFR-72LW"]}],
+}
+LOANERS = {
+    "loaner_class": "cabinet_7.2kW", "region": "shandong",
+    "items": [
+        {"warehouse": "SC-01", "warehouse_name": "Jinan service centre", "kind": "service_center",
+         "region": "shandong", "same_region": True, "part_number": "LN-CAB-72",
+         "name": "Loaner cabinet unit 7.2 kW", "available": 2},
+        {"warehouse": "CW", "warehouse_name": "Central warehouse", "kind": "central", "region": "beijing",
+         "same_region": False, "part_number": "LN-CAB-72", "name": "Loaner cabinet unit 7.2 kW", "available": 6},
+    ],
 }

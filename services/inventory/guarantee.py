@@ -1,6 +1,7 @@
 """The supply guarantee as the database sees it: which models, which parts, how short."""
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -29,7 +30,19 @@ def guaranteeing_models(session: Session, part_number: str, *, on: date) -> list
     return [code for code, discontinued_on in rows if rules.is_guaranteed(discontinued_on, on)]
 
 
-def report(session: Session, *, on: date) -> Report:
+def stock_now(session: Session, part_numbers: list[str]) -> dict[str, int]:
+    return dict(
+        session.execute(
+            select(Stock.part_number, func.sum(Stock.on_hand))
+            .where(Stock.part_number.in_(part_numbers))
+            .group_by(Stock.part_number)
+        ).all()
+    )
+
+
+def report(session: Session, *, on: date, totals: Callable[[Session, list[str]], dict] = stock_now) -> Report:
+    """`totals` gives each part's on-hand over every warehouse: today's stock, or (the figures) the
+    ledger's sum up to a day."""
     # Few models, so the date rule runs in Python rather than as SQL date arithmetic.
     models = [
         (code, rules.guaranteed_through(discontinued_on))
@@ -51,17 +64,9 @@ def report(session: Session, *, on: date) -> Report:
         for part_number, model_code, minimum in rows:
             models_of_part[part_number].append(model_code)
             min_stock[part_number] = minimum
-    totals: dict[str, int] = {}
-    if min_stock:
-        totals = dict(
-            session.execute(
-                select(Stock.part_number, func.sum(Stock.on_hand))
-                .where(Stock.part_number.in_(list(min_stock)))
-                .group_by(Stock.part_number)
-            ).all()
-        )
+    on_hand = totals(session, list(min_stock)) if min_stock else {}
     candidates = [
-        rules.Shortfall(part, min_stock[part], int(totals.get(part) or 0), tuple(codes))
+        rules.Shortfall(part, min_stock[part], int(on_hand.get(part) or 0), tuple(codes))
         for part, codes in models_of_part.items()
     ]
     return Report(on=on, models=models, shortfalls=rules.shortfalls(candidates))

@@ -18,12 +18,14 @@ CHECK constraint on stock (on_hand >= reserved >= 0) is the last guard.
 
 from collections.abc import Collection, Iterable
 from datetime import datetime
+from decimal import Decimal
 
 import structlog
 from sqlalchemy import and_, bindparam, case, func, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from services.inventory import trail
 from services.inventory.domain.expiry import ACTIVE, EXPIRED
 from services.inventory.models import Movement, Reservation, ReservationLine, Stock
 
@@ -64,6 +66,7 @@ def expire_due(session: Session, *, now: datetime, warehouses: Collection[str] |
         update(Reservation).where(Reservation.id.in_(ids)).values(status=EXPIRED, closed_at=now)
     )
     log.info("reservations_expired", reservation_ids=ids)
+    trail.expired(session, ids, at=now)
     freed = session.execute(
         select(Reservation.warehouse, ReservationLine.part_number, func.sum(ReservationLine.qty))
         .join(ReservationLine, ReservationLine.reservation_id == Reservation.id)
@@ -189,10 +192,11 @@ def sweep(session: Session, *, now: datetime) -> int:
 def record(
     session: Session, *, kind: str, warehouse: str, part_number: str, qty: int, now: datetime,
     reference: str | None = None, reason: str | None = None, reservation_id: int | None = None,
+    list_price: Decimal | None = None,
 ) -> Movement:
     movement = Movement(
         kind=kind, warehouse=warehouse, part_number=part_number, qty=qty, reference=reference,
-        reason=reason, reservation_id=reservation_id, created_at=now,
+        reason=reason, reservation_id=reservation_id, list_price=list_price, created_at=now,
     )
     session.add(movement)
     return movement

@@ -5,9 +5,9 @@ from datetime import timedelta
 from fastapi import FastAPI, Request
 from sqlalchemy.exc import DataError, IntegrityError
 
-from services.inventory import reservation_routes, routes
-from services.inventory.models import IdempotencyRecord
-from shared import errors
+from services.inventory import loaner_routes, report_routes, reservation_routes, routes
+from services.inventory.models import AuditEntry, IdempotencyRecord
+from shared import audit, errors
 from shared import settings as settings_module
 from shared.app import create_service_app
 from shared.clock import Clock
@@ -25,8 +25,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         )
 
     app = create_service_app(
-        settings, title="Inventory service", routers=[routes.router, reservation_routes.router], clock=clock,
-        on_startup=on_startup,
+        settings, title="Inventory service", clock=clock, on_startup=on_startup,
+        routers=[routes.router, reservation_routes.router, loaner_routes.router, report_routes.router,
+                 audit.router(AuditEntry, "inventory")],
     )
 
     # The use cases check what they can first; these catch what only the

@@ -13,6 +13,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shared.audit import AuditEntryMixin
 from shared.db import UtcDateTime, make_base, one_of
 from shared.idempotency import IdempotencyRecordMixin
 
@@ -23,7 +24,6 @@ WAREHOUSE_KINDS = ("central", "service_center", "repair_station")
 MOVEMENT_KINDS = ("receipt", "issue", "transfer_out", "transfer_in", "adjustment")
 RESERVATION_STATUSES = ("active", "consumed", "released", "expired")
 Price = Numeric(12, 2)
-
 
 
 class Part(Base):
@@ -44,6 +44,8 @@ class Part(Base):
     out_of_warranty_price: Mapped[Decimal] = mapped_column(Price)
     min_stock: Mapped[int] = mapped_column(BigInteger, default=0)
     status: Mapped[str] = mapped_column(String(16), default="active")
+    # Set: the part is a loaner unit of this class (domain.md section 8).
+    loaner_class: Mapped[str | None] = mapped_column(String(60), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
@@ -54,6 +56,8 @@ class ProductModel(Base):
     model_code: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     discontinued_on: Mapped[date | None] = mapped_column(Date)
+    # The class a loaner for a unit of this model must be of.
+    loaner_class: Mapped[str | None] = mapped_column(String(60))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
@@ -103,6 +107,8 @@ class Movement(Base):
         CheckConstraint("qty <> 0", name="qty_not_zero"),
         Index("ix_movement_part_number_id", "part_number", "id"),
         Index("ix_movement_warehouse_id", "warehouse", "id"),
+        # The parts figures read the issues of a period from this index alone.
+        Index("ix_movement_kind_created_at", "kind", "created_at", "part_number", "warehouse", "qty", "list_price"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -113,6 +119,8 @@ class Movement(Base):
     reference: Mapped[str | None] = mapped_column(String(200))
     reason: Mapped[str | None] = mapped_column(String(200))
     reservation_id: Mapped[int | None] = mapped_column(ForeignKey("reservation.id"))
+    # An issue's unit list price, as its reservation line recorded it: what the figures value it at.
+    list_price: Mapped[Decimal | None] = mapped_column(Price)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
@@ -161,3 +169,9 @@ class ReservationLine(Base):
 
 class IdempotencyRecord(IdempotencyRecordMixin, Base):
     __tablename__ = "idempotency_record"
+
+
+class AuditEntry(AuditEntryMixin, Base):
+    """The audit trail of inventory's data (shared/audit.py): append-only, kept so by triggers."""
+
+    __tablename__ = "audit_entry"

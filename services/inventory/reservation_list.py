@@ -26,12 +26,14 @@ def _in_state(status: str, now: datetime):
 
 def list_reservations(
     session: Session, *, status: str | None, warehouse: str | None, reference: str | None,
-    after: int | None, limit: int, now: datetime,
+    after: int | None, limit: int, now: datetime, scope: frozenset[str] | None = None,
 ) -> list[Reservation]:
     query = pagination.keyset(
         select(Reservation).options(selectinload(Reservation.lines).joinedload(ReservationLine.part)),
         Reservation.id, after=after, limit=limit, descending=True,
     )
+    if scope is not None:  # a warehouse caller's list holds its own warehouses only
+        query = query.where(Reservation.warehouse.in_(sorted(scope)))
     if status is not None:
         query = query.where(_in_state(status, now))
     if warehouse is not None:

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from services.inventory import examples, reservation_list, reservations
+from services.inventory import access, examples, reservation_list, reservations
 from services.inventory.domain import expiry
 from services.inventory.models import RESERVATION_STATUSES
 from services.inventory.routes import CodeQuery, ReservationId, _after, _is_id
@@ -116,11 +116,12 @@ def _list_reservations(session, *, limit: int, now, **filters) -> ReservationPag
     return ReservationPage(items=[reservation_read(r, now) for r in rows], next_cursor=next_cursor)
 
 
-@openapi.operation("listReservations", "Reservations, newest first (by state as read now, warehouse, reference)",
+@openapi.operation("listReservations", "Reservations, newest first (by state as read now, warehouse, reference; "
+                   "a warehouse caller's: its warehouses only)",
                    answer={"items": [examples.RESERVATION], "next_cursor": None})
 @router.get("/reservations", response_model=ReservationPage, tags=["reservations"])
 async def list_reservations(
-    uow: Uow, clock: CurrentClock,
+    uow: Uow, clock: CurrentClock, caller: CurrentCaller,
     status: Annotated[Literal[RESERVATION_STATUSES] | None, Query(description="as read now")] = None,
     warehouse: CodeQuery = None,
     reference: Annotated[str | None, Query(min_length=1, max_length=200, description="exactly this")] = None,
@@ -128,4 +129,4 @@ async def list_reservations(
 ):
     after = _after(cursor, _is_id)
     return await uow.read(_list_reservations, status=status, warehouse=warehouse, reference=reference,
-                          after=after, limit=limit, now=clock.now())
+                          after=after, limit=limit, now=clock.now(), scope=access.scope_of(caller))

@@ -8,7 +8,7 @@ import structlog
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session, selectinload
 
-from services.inventory import catalog, errors, ledger, warehouses
+from services.inventory import catalog, errors, ledger, trail, warehouses
 from services.inventory.access import require_write_at
 from services.inventory.domain import availability, consumption, expiry
 from services.inventory.models import Part, Reservation, ReservationLine, Warehouse
@@ -76,6 +76,9 @@ def reserve(
         raise insufficient(availability.shortages(lines, have), warehouse)
     metrics.after_commit(session, metrics.RESERVATIONS.labels(outcome="made"))
     log.info("reserved", reservation_id=reservation_id, warehouse=warehouse, lines=len(lines))
+    trail.record(session, caller, action="create", object_type="reservation", object_id=reservation_id, at=now,
+                 after={"warehouse": warehouse, "reference": reference, "status": expiry.ACTIVE,
+                        "expires_at": expires, "lines": dict(ordered)})
     # Built without validation: every value is one this function just wrote (schemas.py's types).
     return ReservationRead.model_construct(
         id=reservation_id, warehouse=warehouse, reference=reference,
@@ -135,16 +138,21 @@ def consume(
         ) from None
     outcome = {line.part_number: line for line in plan}
     warehouse = reservation.warehouse
+    issued = []
     for line in reservation.lines:
         used_qty = outcome[line.part_number].consumed
         line.consumed_qty = used_qty
         if used_qty:
-            ledger.record(
+            issued.append(ledger.record(
                 session, kind="issue", warehouse=warehouse, part_number=line.part_number, qty=-used_qty,
-                now=now, reference=reservation.reference, reservation_id=reservation.id,
-            )
+                now=now, reference=reservation.reference, reservation_id=reservation.id, list_price=line.list_price,
+            ))
     reservation.status, reservation.closed_at = "consumed", now
     _give_back(session, reservation, used=outcome)
+    consumed = {line.part_number: line.consumed_qty for line in reservation.lines}
+    trail.record(session, caller, action="consume", object_type="reservation", object_id=reservation.id, at=now,
+                 before={"status": expiry.ACTIVE}, after={"status": "consumed", "consumed": consumed})
+    trail.movements(session, caller, issued, at=now)
     log.info("consumed", reservation_id=reservation.id, issued=sum(line.consumed for line in plan))
     return reservation
 
@@ -153,5 +161,7 @@ def release(session: Session, *, caller: Caller, reservation_id: int, now: datet
     reservation = _take_active(session, caller, reservation_id, now)
     reservation.status, reservation.closed_at = "released", now
     _give_back(session, reservation, used={})
+    trail.record(session, caller, action="release", object_type="reservation", object_id=reservation.id, at=now,
+                 before={"status": expiry.ACTIVE}, after={"status": "released"})
     log.info("released", reservation_id=reservation.id)
     return reservation

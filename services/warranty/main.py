@@ -2,8 +2,9 @@
 
 from fastapi import FastAPI
 
-from services.warranty import policies, routes
-from services.warranty.models import IdempotencyRecord
+from services.warranty import policies, report_routes, routes
+from services.warranty.models import AuditEntry, IdempotencyRecord
+from shared import audit
 from shared import settings as settings_module
 from shared.app import create_service_app
 from shared.clock import Clock
@@ -23,7 +24,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     return create_service_app(
         settings,
         title="Warranty service",
-        routers=[routes.router],
+        routers=[routes.router, report_routes.router, audit.router(AuditEntry, "warranty")],
         clock=clock,
         large_body_paths={"POST /units/import": IMPORT_MAX_BYTES},  # this route exactly
         on_startup=on_startup,

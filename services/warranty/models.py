@@ -3,6 +3,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shared.audit import AuditEntryMixin
 from shared.db import UtcDateTime, make_base
 from shared.idempotency import IdempotencyRecordMixin
 
@@ -59,6 +60,8 @@ class Unit(Base):
 
 class Claim(Base):
     __tablename__ = "claim"
+    # The figures (GET /reports/warranty) read claims by the day of the failure, from this index alone.
+    __table_args__ = (Index("ix_claim_failed_on", "failed_on", "decision", "serial_number"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     serial_number: Mapped[str] = mapped_column(ForeignKey("unit.serial_number"), index=True)
@@ -96,3 +99,9 @@ class HistoryEntry(Base):
 
 class IdempotencyRecord(IdempotencyRecordMixin, Base):
     __tablename__ = "idempotency_record"
+
+
+class AuditEntry(AuditEntryMixin, Base):
+    """The audit trail of warranty's data (shared/audit.py): append-only, kept so by triggers."""
+
+    __tablename__ = "audit_entry"

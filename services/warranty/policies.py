@@ -9,10 +9,11 @@ from datetime import date, datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from services.warranty import errors
+from services.warranty import errors, trail
 from services.warranty.domain import terms as domain
 from services.warranty.models import PolicyVersion, RegionCalendar, Unit
 from shared import pagination
+from shared.context import Caller
 from shared.seasons import MonthDay, Season
 
 
@@ -62,7 +63,8 @@ def list_policies(session: Session, *, after: int | None, limit: int) -> list[Po
 
 
 def create_policy(
-    session: Session, *, rules: list[domain.TermRule], effective_from: date | None, today: date, now: datetime
+    session: Session, *, rules: list[domain.TermRule], effective_from: date | None, today: date, now: datetime,
+    caller: Caller | None = None,
 ) -> PolicyVersion:
     effective_from = effective_from or today
     if effective_from < today:
@@ -76,6 +78,7 @@ def create_policy(
         raise kind("; ".join(p.message for p in problems), errors=field_errors,
                    problems=[p.code for p in problems])
     ordered = sorted(rules, key=lambda r: domain.COMPONENTS.index(r.component))
+    latest = session.scalars(select(PolicyVersion).order_by(PolicyVersion.version.desc()).limit(1)).first()
     policy = PolicyVersion(
         effective_from=effective_from,
         terms=[{"component": r.component, "kind": str(r.kind), "length": r.length} for r in ordered],
@@ -83,6 +86,10 @@ def create_policy(
     )
     session.add(policy)
     session.flush()
+    # A new version, shown against the one before it: the entry says which terms changed.
+    trail.record(session, caller, action="create", object_type="policy", object_id=policy.version, at=now,
+                 before={"terms": latest.terms, "effective_from": latest.effective_from} if latest else None,
+                 after={"terms": policy.terms, "effective_from": policy.effective_from})
     return policy
 
 
@@ -141,6 +148,7 @@ def put_calendar(
     apply_to_existing_units: bool,
     today: date,
     now: datetime,
+    caller: Caller | None = None,
 ) -> tuple[RegionCalendar, int]:
     """A new calendar version; returns it and how many units were moved onto it."""
     effective_from = effective_from or today
@@ -162,6 +170,9 @@ def put_calendar(
     session.add(row)
     session.flush()
     moved = _move_units(session, row, effective_from) if apply_to_existing_units and current else 0
+    trail.record(session, caller, action="update" if current else "create", object_type="region_calendar",
+                 object_id=region, at=now, before=trail.fields(current, trail.CALENDAR_FIELDS) if current else None,
+                 after={**trail.fields(row, trail.CALENDAR_FIELDS), "units_moved": moved})
     return row, moved
 
 

@@ -1,11 +1,12 @@
 """Warranty HTTP routes: parse, call the use case, shape the answer."""
 
+import hashlib
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from services.warranty import claims, examples, history, importer, policies, units
+from services.warranty import claims, examples, history, importer, policies, trail, units
 from services.warranty import errors as warranty_errors
 from services.warranty.domain.terms import TermKind, TermRule
 from services.warranty.schemas import (
@@ -30,7 +31,7 @@ from services.warranty.schemas import (
     UnitRead,
 )
 from shared import openapi, pagination
-from shared.deps import CurrentClock, Cursor, IdempotencyKey, Limit, PathId, Uow
+from shared.deps import CurrentCaller, CurrentClock, Cursor, IdempotencyKey, Limit, PathId, Uow
 from shared.idempotency import run_idempotent
 from shared.types import IsoDate
 
@@ -69,12 +70,12 @@ def unit_read(unit, terms) -> UnitRead:
                    errors={409: "unit_exists", 422: ("accepted_in_future", "unknown_region")},
                    body=examples.UNIT_CREATE, answer=examples.UNIT)
 @router.post("/units", status_code=201, response_model=UnitRead, tags=["units"])
-async def register_unit(unit_in: UnitCreate, uow: Uow, clock: CurrentClock, pinned: PinnedDep):
-    return await uow.write(_register, unit_in, today=clock.today(), now=clock.now(), pinned=pinned)
+async def register_unit(unit_in: UnitCreate, uow: Uow, clock: CurrentClock, pinned: PinnedDep, caller: CurrentCaller):
+    return await uow.write(_register, unit_in, today=clock.today(), now=clock.now(), pinned=pinned, caller=caller)
 
 
-def _register(session, unit_in: UnitCreate, *, today: date, now, pinned: policies.Pinned) -> UnitRead:
-    unit = units.register(session, unit_in, today=today, now=now)
+def _register(session, unit_in: UnitCreate, *, today: date, now, pinned: policies.Pinned, caller) -> UnitRead:
+    unit = units.register(session, unit_in, today=today, now=now, caller=caller)
     return unit_read(unit, units.terms_of(session, unit, pinned))
 
 
@@ -114,7 +115,7 @@ def _list_units(session, *, project_code: str | None, after: str | None, limit: 
         "text/csv": {"schema": {"type": "string", "description": "A header row, then one unit per row"}},
     }}},
 )
-async def import_units(request: Request, uow: Uow, clock: CurrentClock):
+async def import_units(request: Request, uow: Uow, clock: CurrentClock, caller: CurrentCaller):
     raw = await request.body()
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "text/csv":
@@ -123,10 +124,22 @@ async def import_units(request: Request, uow: Uow, clock: CurrentClock):
         parse = importer.parse_json
     else:
         raise warranty_errors.InvalidImport(f"Send application/json or text/csv, not {content_type}")
+    now = clock.now()
+    # One entry per file, with its counts (not one per unit): named by the file's digest, so the same
+    # file sent twice is seen as such.
+    file_id = "sha256:" + hashlib.sha256(raw).hexdigest()[:16]
+
+    def recorded(session, result: dict) -> None:
+        trail.record(session, caller, action="import", object_type="unit_import", object_id=file_id, at=now, after={
+            "format": "csv" if parse is importer.parse_csv else "json", "bytes": len(raw),
+            "rows": result["created"] + result["skipped"] + len(result["errors"]),
+            "created": result["created"], "skipped": result["skipped"], "errors": len(result["errors"]),
+        })
+
     # An explicit unit of work: parse, then every chunk of inserts in one transaction; seconds of CPU
     # for 100 000 rows, so in a worker thread on SQLite too.
     return await uow.call_in_thread(
-        importer.run, request.app.state.db, raw, parse, today=clock.today(), now=clock.now()
+        importer.run, request.app.state.db, raw, parse, today=clock.today(), now=now, recorded=recorded
     )
 
 
@@ -168,14 +181,15 @@ def claim_read(claim) -> ClaimRead:
                    answer=examples.CLAIM)
 @router.post("/claims", status_code=201, response_model=ClaimRead, tags=["claims"])
 async def create_claim(
-    claim_in: ClaimCreate, request: Request, clock: CurrentClock, pinned: PinnedDep, key: IdempotencyKey = None
+    claim_in: ClaimCreate, request: Request, clock: CurrentClock, pinned: PinnedDep, caller: CurrentCaller,
+    key: IdempotencyKey = None,
 ):
     def effect(session):
         claim = claims.create(
             session, serial_number=claim_in.serial_number, failed_on=claim_in.failed_on,
             component=claim_in.component, causes=claim_in.causes,
             certificate=claim_in.certificate.model_dump() if claim_in.certificate else None,
-            description=claim_in.description, now=clock.now(), pinned=pinned,
+            description=claim_in.description, now=clock.now(), pinned=pinned, caller=caller,
         )
         return claim_read(claim)
 
@@ -223,14 +237,14 @@ def _history(session, serial_number: str, *, after, limit: int) -> HistoryPage:
                    errors={404: "unit_not_found"}, body=examples.SERVICE_RECORD_CREATE, answer=examples.HISTORY_ITEM)
 @router.post("/units/{serial}/service-records", status_code=201, response_model=HistoryItem, tags=["history"])
 async def add_service_record(serial: str, record_in: ServiceRecordCreate, request: Request, clock: CurrentClock,
-                             key: IdempotencyKey = None):
+                             caller: CurrentCaller, key: IdempotencyKey = None):
     # The service desk's outbox retries with one key per resolution: the entry is written once.
     def effect(session):
         entry = history.add_service_record(
             session, serial_number=_serial(serial), kind=record_in.kind, performed_on=record_in.performed_on,
             technician=record_in.technician, notes=record_in.notes,
             parts_replaced=[p.model_dump() for p in record_in.parts_replaced] if record_in.parts_replaced else None,
-            now=clock.now(),
+            now=clock.now(), caller=caller,
         )
         return history_item(entry)
 
@@ -266,10 +280,10 @@ def _policy_versions(session, *, after: int | None, limit: int) -> PolicyPage:
     body=examples.POLICY_UPDATE, answer=examples.POLICY,
 )
 @router.put("/policy", response_model=PolicyRead, tags=["policy"])
-async def put_policy(policy_in: PolicyUpdate, uow: Uow, clock: CurrentClock):
+async def put_policy(policy_in: PolicyUpdate, uow: Uow, clock: CurrentClock, caller: CurrentCaller):
     rules = [TermRule(t.component, TermKind(t.kind), t.length) for t in policy_in.terms]
     return await uow.write(_put_policy, rules, effective_from=policy_in.effective_from, today=clock.today(),
-                           now=clock.now())
+                           now=clock.now(), caller=caller)
 
 
 def _put_policy(session, rules: list[TermRule], **kw) -> PolicyRead:
@@ -309,7 +323,7 @@ def _region(session, region: str) -> RegionRead:
                    errors={422: ("invalid_season", "effective_from_in_past")}, body=examples.REGION_UPDATE,
                    answer=examples.REGION)
 @router.put("/regions/{region}", response_model=RegionRead, tags=["regions"])
-async def put_region(region: str, region_in: RegionUpdate, uow: Uow, clock: CurrentClock):
+async def put_region(region: str, region_in: RegionUpdate, uow: Uow, clock: CurrentClock, caller: CurrentCaller):
     name = region.strip().lower()
     if not name or len(name) > 40 or not name.replace("_", "").replace("-", "").isalnum():
         raise warranty_errors.InvalidSeason("A region name is letters, digits, '-' and '_'",
@@ -319,7 +333,7 @@ async def put_region(region: str, region_in: RegionUpdate, uow: Uow, clock: Curr
         heating=policies.parse_season(region_in.heating.start, region_in.heating.end, "heating"),
         cooling=policies.parse_season(region_in.cooling.start, region_in.cooling.end, "cooling"),
         effective_from=region_in.effective_from, apply_to_existing_units=region_in.apply_to_existing_units,
-        today=clock.today(), now=clock.now(),
+        today=clock.today(), now=clock.now(), caller=caller,
     )
 
 

@@ -5,12 +5,13 @@ from datetime import date, datetime
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from services.warranty import errors, policies
+from services.warranty import errors, policies, trail
 from services.warranty.domain import terms as domain
 from services.warranty.domain.terms import DEFAULT_REGION
 from services.warranty.models import Unit
 from services.warranty.schemas import UnitCreate
 from shared import pagination
+from shared.context import Caller
 from shared.db import add_new
 
 
@@ -51,7 +52,9 @@ def unit_values(unit_in: UnitCreate, *, policy_version: int, calendar_id: int, n
     }
 
 
-def register(session: Session, unit_in: UnitCreate, *, today: date, now: datetime) -> Unit:
+def register(
+    session: Session, unit_in: UnitCreate, *, today: date, now: datetime, caller: Caller | None = None
+) -> Unit:
     exists = errors.UnitExists(f"Unit {unit_in.serial_number} is already registered")
     if session.get(Unit, unit_in.serial_number) is not None:
         raise exists
@@ -59,7 +62,10 @@ def register(session: Session, unit_in: UnitCreate, *, today: date, now: datetim
     calendar = policies.calendar_in_force(session, region_of(unit_in), unit_in.accepted_on)
     policy = policies.policy_in_force(session, unit_in.accepted_on)
     unit = Unit(**unit_values(unit_in, policy_version=policy.version, calendar_id=calendar.id, now=now))
-    return add_new(session, unit, exists=exists)
+    add_new(session, unit, exists=exists)
+    trail.record(session, caller, action="create", object_type="unit", object_id=unit.serial_number, at=now,
+                 after=trail.fields(unit, trail.UNIT_FIELDS))
+    return unit
 
 
 # A prebuilt Core statement: the lookup a technician's scan makes, without the ORM's identity map.

@@ -4,9 +4,10 @@ from datetime import UTC, datetime
 
 from services.inventory import catalog, stock, warehouses
 from services.inventory.schemas import PartCreate, ReceiptCreate, WarehouseCreate
+from shared import context, identity
 from shared.context import SYSTEM
 
-from helpers import internal_headers
+from helpers import TOKEN, internal_headers
 
 SEEDED_AT = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -59,11 +60,18 @@ async def stock_of(client, warehouse, part) -> dict:
     return items[0] if items else {"on_hand": 0, "reserved": 0, "available": 0}
 
 
-async def reserve(client, lines, warehouse="SC-01", reference="RO-1", **extra):
+async def reserve(client, lines, warehouse="SC-01", reference="RO-1", headers=None, **extra):
     body = {"warehouse": warehouse, "reference": reference,
             "lines": [{"part_number": p, "qty": q} for p, q in lines], **extra}
-    return await client.post("/reservations", json=body)
+    return await client.post("/reservations", json=body, headers=headers)
 
 
 def warehouse_key(*codes: str) -> dict:
     return internal_headers(role="warehouse", warehouses=",".join(codes), key_id="wh-key")
+
+
+def person(*codes: str, name: str = "张仓管", user_id: str = "user:7", role: str = "warehouse") -> dict:
+    """The signed headers of a person signed in to the web app (not a key), with their warehouses."""
+    caller = context.Caller(role=role, key_id=user_id, kind="user", name=name,
+                            warehouses=frozenset(codes))
+    return {k.decode(): v.decode() for k, v in identity.headers(TOKEN, caller, request_id="req-person")}

@@ -12,7 +12,7 @@ async def test_part_is_created_with_normalised_number_and_money_strings(inventor
     assert response.status_code == 201, response.text
     assert response.json() == {
         "part_number": "P-100", "name": "Part  p-100 ", "uom": "pcs", "list_price": "1280.00",
-        "out_of_warranty_price": "999.50", "min_stock": 4, "status": "active",
+        "out_of_warranty_price": "999.50", "min_stock": 4, "status": "active", "loaner_class": None,
     }
     again = await inventory.get("/parts/p-100")
     assert again.status_code == 200 and again.json() == response.json()
@@ -80,7 +80,7 @@ async def test_patch_keeps_the_rules(inventory, subtests):
             assert_problem(await inventory.patch("/parts/P-1", json=changes), 422, "validation_error")
     assert (await inventory.get("/parts/P-1")).json() == {**part_body("P-1"), "list_price": "100.00",
                                                           "out_of_warranty_price": "80.00", "min_stock": 0,
-                                                          "status": "active"}
+                                                          "status": "active", "loaner_class": None}
 
 
 async def test_part_not_on_a_guaranteed_bill_can_be_retired(inventory):
@@ -117,7 +117,7 @@ async def test_model_with_its_bill_and_parts_that_fit_it(inventory, inventory_ap
     created = await inventory.post("/models", json={"model_code": "kfr-72lw", "name": "Cabinet AC"})
     assert created.status_code == 201, created.text
     assert created.json() == {"model_code": "KFR-72LW", "name": "Cabinet AC", "discontinued_on": None,
-                              "guaranteed_through": None, "parts": []}
+                              "guaranteed_through": None, "loaner_class": None, "parts": []}
     bill = [{"part_number": "p-2", "qty_per_unit": 2}, {"part_number": "P-1", "qty_per_unit": 1}]
     response = await inventory.put("/models/KFR-72LW/parts", json=bill)
     assert response.status_code == 200, response.text
@@ -165,7 +165,7 @@ async def test_model_errors_and_patch(inventory):
     assert_problem(await inventory.patch("/models/NOPE", json={"name": "x"}), 404, "model_not_found")
     listed = (await inventory.get("/models")).json()
     assert listed == {"items": [{"model_code": "M1", "name": "M", "discontinued_on": None,
-                                 "guaranteed_through": None}], "next_cursor": None}
+                                 "guaranteed_through": None, "loaner_class": None}], "next_cursor": None}
 
 
 async def test_warehouses(inventory):

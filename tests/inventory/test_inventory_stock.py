@@ -163,7 +163,7 @@ async def test_warehouse_key_writes_only_at_its_own_warehouses(inventory, catalo
     assert_problem(await inventory.post("/receipts", headers=key, json=elsewhere), 403, "warehouse_forbidden")
     adjust = {"warehouse": "CENTRAL", "part_number": "P-100", "delta": -1, "reason": "x"}
     assert_problem(await inventory.post("/adjustments", headers=key, json=adjust), 403, "warehouse_forbidden")
-    # either side of a transfer outside the key's list is refused
+    # a transfer out of a warehouse outside the key's list is refused (the source decides)
     out_of = {**TRANSFER, "qty": 1}
     assert_problem(await inventory.post("/transfers", headers=key, json=out_of), 403, "warehouse_forbidden")
     assert (await stock_of(inventory, "CENTRAL", "P-100"))["on_hand"] == 5

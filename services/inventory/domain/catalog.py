@@ -20,3 +20,16 @@ def price_problem(list_price: Decimal, out_of_warranty_price: Decimal) -> str | 
     if out_of_warranty_price > list_price:
         return f"the out-of-warranty price {out_of_warranty_price} is above the list price {list_price}"
     return None
+
+
+# A loaner class (相同档次, domain.md section 8): the unit's type, then its cooling capacity band in kW,
+# e.g. `split_wall_3.5kW`, `cabinet_7.2kW`, `ducted_12kW`. One spelling, so two classes compare equal
+# exactly when they are the same class.
+LOANER_CLASS = re.compile(r"^[a-z][a-z0-9_]{0,40}_\d{1,3}(\.\d{1,2})?kW$")
+
+
+def loaner_class_problem(value: str) -> str | None:
+    if not LOANER_CLASS.match(value):
+        return ("a loaner class is the type in lower-case letters, digits and '_', then '_' and the capacity "
+                "in kW, e.g. split_wall_3.5kW")
+    return None

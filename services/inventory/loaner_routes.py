@@ -1,0 +1,43 @@
+"""GET /loaners: where the loaner units of a class are, nearest the site first (loaners.py)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from services.inventory import examples, loaners
+from services.inventory.domain import catalog as rules
+from services.inventory.schemas import LoanerPage, LoanerRead
+from shared import errors, openapi
+from shared.deps import CurrentClock, Limit, Uow
+
+router = APIRouter()
+
+
+def _nearest(session, **kw) -> LoanerPage:
+    found = loaners.nearest(session, **kw)
+    return LoanerPage(loaner_class=kw["loaner_class"], region=kw["region"],
+                      items=[LoanerRead.model_validate(item, from_attributes=True) for item in found])
+
+
+@openapi.operation(
+    "listLoaners", "Warehouses with loaner units of a class available, nearest the site first",
+    errors={422: "validation_error"}, answer=examples.LOANERS,
+    description="Nearest: the warehouses of `region` (the unit's site) first, then the central warehouse, then "
+                "every other; within each, the most available first, then by code. Only units available now "
+                "(on hand less reserved) are listed, one row per warehouse and loaner part.",
+)
+@router.get("/loaners", response_model=LoanerPage, tags=["loaners"])
+async def list_loaners(
+    uow: Uow, clock: CurrentClock,
+    class_: Annotated[str | None, Query(alias="class", max_length=60, description="e.g. split_wall_3.5kW")] = None,
+    loaner_class: Annotated[str | None, Query(max_length=60, description="the same as `class`")] = None,
+    region: Annotated[str | None, Query(max_length=64, pattern=r"^[^\x00]*$",
+                                        description="the site's region, e.g. shandong")] = None,
+    limit: Limit = 50,
+):
+    wanted = (class_ or loaner_class or "").strip()
+    problem = rules.loaner_class_problem(wanted) if wanted else "required"
+    if problem:
+        raise errors.Unprocessable(f"Not a loaner class: {problem}", errors=[{"field": "class", "message": problem}])
+    region = (region or "").strip().lower() or None
+    return await uow.read(_nearest, loaner_class=wanted, region=region, limit=limit, now=clock.now())

@@ -1,0 +1,79 @@
+"""GET /reports/warranty: the claims figures of domain.md section 9 (figures.py), as JSON the gateway turns
+into a table, a chart or an Excel file."""
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.warranty import figures
+from shared import errors, openapi
+from shared.deps import CurrentCaller, CurrentClock, Uow
+from shared.types import IsoDate
+
+router = APIRouter()
+READERS = frozenset({"admin", "manager", "system"})
+EXAMPLE = {
+    "from": "2026-01-01", "to": "2026-03-31", "group_by": "decision",
+    "rows": [{"key": "approved", "name": "Approved", "claims": 42, "approved": 42, "rejected": 0, "units": 40,
+              "approval_rate": 1.0},
+             {"key": "rejected", "name": "Rejected", "claims": 8, "approved": 0, "rejected": 8, "units": 8,
+              "approval_rate": 0.0}],
+    "totals": {"key": "total", "name": "Total", "claims": 50, "approved": 42, "rejected": 8, "units": 47,
+               "approval_rate": 0.84},
+}
+
+
+class ClaimFigures(BaseModel):
+    key: str = Field(description="the cause, model code, decision or month (YYYY-MM)")
+    name: str
+    claims: int
+    approved: int
+    rejected: int
+    units: int = Field(description="distinct units with a claim")
+    approval_rate: float = Field(description="approved / claims, 0 to 1")
+
+
+class WarrantyReport(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: date = Field(alias="from")
+    to: date
+    group_by: str
+    rows: list[ClaimFigures]
+    totals: ClaimFigures = Field(description="each claim once (a claim with two causes is in two cause rows)")
+
+
+def figures_of(row: figures.Row) -> ClaimFigures:
+    return ClaimFigures(key=row.key, name=row.name, claims=row.claims, approved=row.approved, rejected=row.rejected,
+                        units=row.units, approval_rate=row.approval_rate)
+
+
+def _report(session, *, start: date, end: date, group_by: str) -> WarrantyReport:
+    rows, totals = figures.report(session, start=start, end=end, group_by=group_by)
+    return WarrantyReport(from_=start, to=end, group_by=group_by, rows=[figures_of(r) for r in rows],
+                          totals=figures_of(totals))
+
+
+@openapi.operation(
+    "getWarrantyReport", "Claims by decision, cause, model or month over a period (failure days, both included)",
+    errors={403: "forbidden", 422: "validation_error"}, answer=EXAMPLE,
+    description="A claim counts in the period of its failure day. Grouped by cause, a claim counts under each "
+                "cause it names (`none` when it names none); `totals` counts each claim once. The warranty cost "
+                "in money is billing's (the `warranty_cost` of its bills), reported with billing's figures.",
+)
+@router.get("/reports/warranty", response_model=WarrantyReport, tags=["reports"])
+async def warranty_report(
+    uow: Uow, clock: CurrentClock, caller: CurrentCaller,
+    start: Annotated[IsoDate | None, Query(alias="from", description="default: 1 January of `to`'s year")] = None,
+    end: Annotated[IsoDate | None, Query(alias="to", description="default: today")] = None,
+    group_by: Literal[figures.GROUPS] = "decision",
+):
+    if caller.role not in READERS:
+        raise errors.Forbidden("Only admin and manager read the warranty figures")
+    end = end or clock.today()
+    start = start or end.replace(month=1, day=1)
+    if start > end:
+        raise errors.Unprocessable("`from` is after `to`", errors=[{"field": "from", "message": "after `to`"}])
+    return await uow.read(_report, start=start, end=end, group_by=group_by)
