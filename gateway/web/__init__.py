@@ -11,11 +11,11 @@ STATIC = Path(__file__).parent / "static"
 
 
 def install(app: FastAPI) -> None:
-    from gateway.web import audit_pages, auth, billing, desk, desk_station, manager, station, warehouse
+    from gateway.web import audit_pages, auth, billing, console, desk, desk_station, manager, station, warehouse
 
     app.state.catalogs = i18n.Catalogs()
     app.mount("/app/static", StaticFiles(directory=STATIC), name="web-static")
-    for module in (auth, desk, desk_station, station, warehouse, billing, manager, audit_pages):
+    for module in (auth, desk, desk_station, station, warehouse, billing, manager, audit_pages, console):
         app.include_router(module.router, include_in_schema=False)
 
     @app.exception_handler(pages.SignInRequired)

@@ -27,6 +27,8 @@ SECTIONS = (
             N_("Take a fault report, the board by urgency, dispatch, follow-up calls, complaints.")),
     Section("manager", N_("Figures"), frozenset({"manager"}), "/app/manager",
             N_("Each area's figures for a month or a period as charts and tables, Excel files, the audit trail.")),
+    Section("admin", N_("Administration"), frozenset({"admin"}), "/app/admin",
+            N_("Units and their import, policy, seasons, parts, models, warehouses, desk settings, rates.")),
 )
 
 
