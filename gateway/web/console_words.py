@@ -87,10 +87,10 @@ CLOCKS = {"round_the_clock": N_("Round the clock"), "business": N_("Business hou
 MILESTONES = {"dispatch": N_("Dispatch"), "on_site": N_("On site"), "fixed": N_("Fixed")}
 DESK_PROMISES = {"follow_up": N_("Follow-up call"), "complaint_answer": N_("Complaint answered"),
                  "complaint_resolve": N_("Complaint resolved")}
-LEVELS = {1: N_("Level 1: system down or service interrupted"), 2: N_("Level 2: risk of an interruption"),
+LEVELS = {1: N_("Level 1: system down or service interrupted"), 2: N_("Level 2: risk of a stop"),
           3: N_("Level 3: service degraded"), 4: N_("Level 4: intermittent or indirect impact")}
 PART_STATUSES = {"active": N_("In use"), "retired": N_("Retired")}
-SITE_STATUSES = {"open": N_("Open"), "closed": N_("Closed")}
+SITE_STATUSES = {"open": N_("In operation"), "closed": N_("Closed down")}
 WEBHOOK_KINDS = {"wecom": N_("WeCom group robot"), "dingtalk": N_("DingTalk group robot")}
 SKILLS = {"cooling": N_("Cooling"), "heating": N_("Heating"), "electrical": N_("Electrical"),
           "controls": N_("Controls"), "water_system": N_("Water system")}
