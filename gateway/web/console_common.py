@@ -80,16 +80,17 @@ def refused(page: Page, problem: dict | None, form: Form, *, at: dict[str, str] 
     problem = problem or {}
     code = code or problem.get("code") or "internal_error"
     marks = dict(at or {})
+    named = form.codes.get(code)
+    if named and named not in marks:
+        # A refusal that is about one field says so there, in its own words (409 unit_exists: the serial).
+        happened, _advice = console_words.PROBLEMS.get(code) or words.PROBLEMS.get(code) or words.GENERIC_PROBLEM
+        marks[named] = page.t.gettext(happened)
     for error in problem.get("errors") or []:
         if not isinstance(error, dict):
             continue
         name = form.name_of(str(error.get("field") or ""))
         if name and name not in marks:
             marks[name] = rule_text(page, form, name)
-    named = form.codes.get(code)
-    if named and named not in marks:
-        happened, _advice = console_words.PROBLEMS.get(code) or words.PROBLEMS.get(code) or words.GENERIC_PROBLEM
-        marks[named] = page.t.gettext(happened)
     trouble = trouble_of(page, problem, code)
     trouble["fields"] = [page.t.gettext(form.fields[n].label) for n in marks if n in form.fields]
     return trouble, marks

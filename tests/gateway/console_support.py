@@ -12,11 +12,13 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 import httpx
+import pytest
 
 from gateway import config
 from gateway.main import create_app
 from shared import identity
 from shared import settings as settings_module
+from shared.clock import FixedClock
 
 from gateway_support import ADMIN, LiveServer
 from helpers import TOKEN, asgi_client
@@ -248,3 +250,28 @@ def shows_no_wire_path(html: str) -> bool:
     """No wire path of the API in what a person reads (markup attributes and scripts aside)."""
     text = re.sub(r"<[^>]+>", " ", html)
     return WIRE_PATHS.search(text) is None
+
+
+# The fixtures every console test module uses: `from console_support import clock, services, web`.
+@pytest.fixture(scope="module")
+def clock():
+    return FixedClock(NOW)
+
+
+@pytest.fixture(scope="module")
+def services(database_factory, clock):
+    with Services(database_factory, clock) as running:
+        yield running
+
+
+@pytest.fixture
+async def web(database_factory, services, clock):
+    services.org.reset()
+    async for client in gateway_client(gateway_settings(database_factory("gateway"), services.urls()), clock):
+        client.csrf = await sign_in(client)
+        yield client
+
+
+async def post(web, path: str, **fields) -> httpx.Response:
+    """A console form sent as the signed-in admin."""
+    return await web.post(path, data={"csrf": web.csrf, **fields})
