@@ -40,7 +40,7 @@ CALENDAR_FORM = Form(
 )
 DAY = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 SPAN = re.compile(r"^\s*(\.\.|~|～|至|到|–|—)\s*$")
-SEPARATORS = re.compile(r"[\s,，、;；]+")
+TOKEN = re.compile(r"[^\s,，、;；]+")
 
 
 def commitments_values(found: dict | None) -> dict:
@@ -108,16 +108,16 @@ async def new_commitments(page: AdminPage):
 def parse_days(text: str, year: int) -> tuple[list[date], list[str]]:
     """Dates as people paste them (2027-10-01, 2027/10/1, 2027年10月1日), separated by commas or lines;
     a span as `A..B` (or ~, 至). Returns the days, sorted, and what could not be read or lies outside `year`."""
-    found, bad = set(), []
+    found: set[date] = set()
     matches = list(DAY.finditer(text))
-    leftover = SEPARATORS.sub(" ", DAY.sub(" ", text)).split()
-    bad.extend(token for token in leftover if not SPAN.match(token))
+    blanked = DAY.sub(lambda m: " " * len(m.group(0)), text)
+    bad = [(m.start(), m.group(0)) for m in TOKEN.finditer(blanked) if not SPAN.match(m.group(0))]
     days: list[date | None] = []
     for match in matches:
         try:
             days.append(date(int(match.group(1)), int(match.group(2)), int(match.group(3))))
         except ValueError:
-            bad.append(match.group(0))
+            bad.append((match.start(), match.group(0)))
             days.append(None)
     for index, day in enumerate(days):
         if day is None:
@@ -128,8 +128,8 @@ def parse_days(text: str, year: int) -> tuple[list[date], list[str]]:
             end = days[index + 1]
             if SPAN.match(between) and day < end and (end - day).days <= 366:
                 found.update(day + timedelta(days=k) for k in range((end - day).days))
-    bad.extend(d.isoformat() for d in sorted(found) if d.year != year)
-    return sorted(d for d in found if d.year == year), bad
+    outside = [d.isoformat() for d in sorted(found) if d.year != year]
+    return sorted(d for d in found if d.year == year), [text for _at, text in sorted(bad)] + outside
 
 
 def source_word(source: str) -> str:
