@@ -150,7 +150,8 @@ async def calendar_page(page: Page, year: int, *, status: int = 200, values=None
         trouble, status = trouble_of(page, answer.problem, answer.problem.get("code")), answer.status
     if values is None:
         values = {"holidays": "\n".join(found.get("holidays", [])), "workdays": "\n".join(found.get("workdays", [])),
-                  "provisional": "yes" if found.get("provisional") else "",
+                  # A schedule entered here is usually the published one: provisional only if an admin said so.
+                  "provisional": "yes" if found.get("provisional") and found.get("source") == "admin" else "",
                   "opens": found["hours"]["open"], "closes": found["hours"]["close"]} if found else {}
     this_year = station.today_in_china(page).year
     return show(page, "console/calendar.html", status=status, year=year, found=found,
