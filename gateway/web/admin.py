@@ -67,12 +67,6 @@ def _scope_fields(page: Page) -> dict:
             "warehouses": (page.values("warehouses") or None) if role == "warehouse" else None}
 
 
-@router.get("")
-@router.get("/")
-async def console(page: AdminPage):
-    return pages.redirect(page, "/app/admin/users")
-
-
 @router.get("/users")
 async def people_list(page: AdminPage):
     q = page.request.query_params.get("q", "").strip()[:100]

@@ -28,7 +28,8 @@ SECTIONS = (
     Section("manager", N_("Figures"), frozenset({"manager"}), "/app/manager",
             N_("Each area's figures for a month or a period as charts and tables, Excel files, the audit trail.")),
     Section("admin", N_("Administration"), frozenset({"admin"}), "/app/admin",
-            N_("People and their passwords, roles and scope; API keys for programs.")),
+            N_("People, API keys, units and their import, policy, seasons, parts, models, warehouses, "
+               "sites, technicians, desk settings, rates.")),
 )
 
 

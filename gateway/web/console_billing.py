@@ -1,0 +1,127 @@
+"""Billing's settings in the admin console: the rate card (labour rate, call-out fee, VAT rate; each
+change dated, old bills keep theirs) and the company named on every bill (GET/PUT /billing/company,
+built against api.md: until billing serves it the page says the platform does not offer it yet)."""
+
+from decimal import Decimal, InvalidOperation
+
+from fastapi import APIRouter
+
+from gateway.web import pages, station
+from gateway.web.console_common import (
+    AdminPage,
+    Field,
+    Form,
+    bad_input,
+    listing,
+    mark,
+    posted,
+    refused,
+    show,
+    trouble_of,
+)
+from gateway.web.console_desk import china_moment
+from gateway.web.i18n import N_
+from gateway.web.pages import Page
+
+router = APIRouter()
+RATES_FORM = Form(
+    fields={"labor_rate_per_hour": Field(N_("Labour rate per hour"), "money"),
+            "callout_fee": Field(N_("Call-out fee per site visit"), "money"),
+            "vat_percent": Field(N_("VAT rate"), "percent"), "effective_on": Field(N_("Takes effect on"), "future")},
+    wire={"vat_rate": "vat_percent", "effective_from": "effective_on"},
+)
+COMPANY_FIELDS = ("name", "address", "taxpayer_id", "bank", "account", "phone")
+COMPANY_FORM = Form(fields={
+    "name": Field(N_("Company name"), "text"), "address": Field(N_("Address"), "text"),
+    "taxpayer_id": Field(N_("Taxpayer identification number"), "text"), "bank": Field(N_("Bank"), "text"),
+    "account": Field(N_("Account number"), "text"), "phone": Field(N_("Phone"), "phone")})
+# A service that has no such route yet answers a plain 404 or 405: the page says it is not offered yet.
+NOT_OFFERED = {"not_found", "method_not_allowed"}
+
+
+def percent_of(fraction: str) -> str:
+    try:
+        return format((Decimal(fraction) * 100).normalize(), "f")
+    except InvalidOperation:
+        return ""
+
+
+async def rates_page(page: Page, *, status: int = 200, values=None, trouble=None, at=None):
+    answer = await pages.call(page, "GET", "/billing/rates")
+    card = answer.data if answer.ok else None
+    if trouble is None and not answer.ok:
+        trouble = trouble_of(page, answer.problem, answer.problem.get("code"))
+        status = status if answer.status == 404 else answer.status
+    versions = await listing(page, "/billing/rates/versions")
+    if values is None:
+        values = {"labor_rate_per_hour": card["labor_rate_per_hour"], "callout_fee": card["callout_fee"],
+                  "vat_percent": percent_of(card["vat_rate"])} if card else {"vat_percent": "13"}
+    return show(page, "console/rates.html", status=status, card=card, versions=versions, values=values,
+                trouble=trouble, at=at or {}, today=station.today_in_china(page).isoformat())
+
+
+@router.get("/rates")
+async def rates(page: AdminPage):
+    return await rates_page(page)
+
+
+@router.post("/rates")
+async def new_rates(page: AdminPage):
+    values = posted(page)
+    missing = [n for n in ("labor_rate_per_hour", "callout_fee", "vat_percent") if not values.get(n)]
+    vat = values.get("vat_percent", "").rstrip("%").strip()
+    try:
+        fraction = Decimal(vat) / 100
+        if not Decimal(0) <= fraction < 1:
+            raise InvalidOperation
+        vat_rate = format(fraction.normalize(), "f")
+    except InvalidOperation:
+        vat_rate = None
+        if "vat_percent" not in missing:
+            missing.append("vat_percent")
+    if missing:
+        trouble, at = bad_input(page, RATES_FORM, mark(page, RATES_FORM, *missing))
+        return await rates_page(page, status=422, values=values, trouble=trouble, at=at)
+    body = {"labor_rate_per_hour": values["labor_rate_per_hour"], "callout_fee": values["callout_fee"],
+            "vat_rate": vat_rate, "currency": "CNY"}
+    if values.get("effective_on"):
+        body["effective_from"] = china_moment(values["effective_on"], values.get("effective_at", ""))
+    answer = await pages.call(page, "PUT", "/billing/rates", json_body=body)
+    if not answer.ok:
+        trouble, at = refused(page, answer.problem, RATES_FORM)
+        return await rates_page(page, status=answer.status, values=values, trouble=trouble, at=at)
+    return pages.redirect(page, "/app/admin/rates?done=rates")
+
+
+async def company_page(page: Page, *, status: int = 200, values=None, trouble=None, at=None):
+    answer = await pages.call(page, "GET", "/billing/company")
+    found = answer.data if answer.ok and isinstance(answer.data, dict) else None
+    offered = answer.ok or answer.problem.get("code") not in NOT_OFFERED
+    if trouble is None and not answer.ok and answer.status != 404:
+        trouble, status = trouble_of(page, answer.problem, answer.problem.get("code")), answer.status
+    if values is None:
+        values = {k: str(found.get(k) or "") for k in COMPANY_FIELDS} if found else {}
+    return show(page, "console/company.html", status=status, found=found, offered=offered, values=values,
+                trouble=trouble, at=at or {})
+
+
+@router.get("/company")
+async def company(page: AdminPage):
+    return await company_page(page)
+
+
+@router.post("/company")
+async def save_company(page: AdminPage):
+    values = posted(page)
+    missing = [n for n in ("name", "address", "taxpayer_id") if not values.get(n)]
+    if missing:
+        trouble, at = bad_input(page, COMPANY_FORM, mark(page, COMPANY_FORM, *missing))
+        return await company_page(page, status=422, values=values, trouble=trouble, at=at)
+    body = {k: values.get(k, "") for k in COMPANY_FIELDS}
+    answer = await pages.call(page, "PUT", "/billing/company", json_body=body)
+    if not answer.ok:
+        trouble, at = refused(page, answer.problem, COMPANY_FORM)
+        if answer.problem.get("code") in NOT_OFFERED:
+            trouble = trouble_of(page, answer.problem, "method_not_allowed")
+        return await company_page(page, status=answer.status, values=values, trouble=trouble, at=at)
+    return pages.redirect(page, "/app/admin/company?done=saved")

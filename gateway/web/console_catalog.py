@@ -1,0 +1,300 @@
+"""Parts, models with their bills of parts, and warehouses in the admin console. A code is carried in
+the query (`?part_number=`), not the path: a part number may hold a `/`."""
+
+from decimal import Decimal, InvalidOperation
+from urllib.parse import urlencode
+
+from fastapi import APIRouter
+
+from gateway.web import console_words, pages, words
+from gateway.web.console_common import (
+    AdminPage,
+    Field,
+    Form,
+    bad_input,
+    every,
+    exact,
+    listing,
+    mark,
+    number,
+    posted,
+    refused,
+    region_options,
+    show,
+    trouble_of,
+)
+from gateway.web.i18n import N_
+from gateway.web.pages import Page, seg
+
+router = APIRouter()
+BLANK_LINES = 3
+PART_FORM = Form(
+    fields={"part_number": Field(N_("Part number"), "code"), "name": Field(N_("Name"), "text"),
+            "uom": Field(N_("Unit of measure"), "text"), "list_price": Field(N_("List price"), "money"),
+            "out_of_warranty_price": Field(N_("Out-of-warranty price"), "money"),
+            "min_stock": Field(N_("Minimum stock"), "count"), "status": Field(N_("Status"), "pick")},
+    codes={"part_exists": "part_number", "part_under_supply_guarantee": "status"},
+)
+MODEL_FORM = Form(
+    fields={"model_code": Field(N_("Model code"), "code"), "name": Field(N_("Name"), "text"),
+            "discontinued_on": Field(N_("Discontinued on"), "date")},
+    codes={"model_exists": "model_code"},
+)
+WAREHOUSE_FORM = Form(
+    fields={"code": Field(N_("Warehouse code"), "code"), "name": Field(N_("Name"), "text"),
+            "kind": Field(N_("Kind"), "pick"), "region": Field(N_("Region"), "pick")},
+    codes={"warehouse_exists": "code"},
+)
+
+
+def _param(page: Page, name: str) -> str:
+    return page.request.query_params.get(name, "").strip()
+
+
+def _to(path: str, **query: str) -> str:
+    return f"{path}?{urlencode(query)}"
+
+
+# ---- parts ---------------------------------------------------------------------------------------
+
+@router.get("/parts")
+async def parts(page: AdminPage):
+    q, status = _param(page, "q"), _param(page, "status")
+    status = status if status in console_words.PART_STATUSES else ""
+    rows = await listing(page, "/inventory/parts", query={"status": status}, q=q, match=("part_number", "name"))
+    found = await exact(page, f"/inventory/parts/{seg(q.upper())}") if q else None
+    if found:
+        rows.rows = [found, *[r for r in rows.rows if r["part_number"] != found["part_number"]]]
+    return show(page, "console/parts.html", status=rows.status, listing=rows, q=q, chosen_status=status,
+                trouble=rows.trouble)
+
+
+def _price_marks(page: Page, values: dict) -> dict[str, str]:
+    try:
+        if Decimal(values.get("out_of_warranty_price", "")) > Decimal(values.get("list_price", "")):
+            return {"out_of_warranty_price": page.t.gettext(console_words.RULES["prices"])}
+    except InvalidOperation:
+        pass
+    return {}
+
+
+def part_body(values: dict, *, creating: bool) -> dict:
+    body = {"name": values.get("name", ""), "uom": values.get("uom", ""),
+            "list_price": values.get("list_price", ""),
+            "out_of_warranty_price": values.get("out_of_warranty_price", ""),
+            "min_stock": number(values.get("min_stock", "") or "0")}
+    if creating:
+        body["part_number"] = values.get("part_number", "").upper()
+    return body
+
+
+async def part_form(page: Page, *, status: int = 200, values=None, trouble=None, at=None):
+    return show(page, "console/part_new.html", status=status, values=values or {"min_stock": "0"},
+                trouble=trouble, at=at or {})
+
+
+@router.get("/parts/new")
+async def new_part(page: AdminPage):
+    return await part_form(page)
+
+
+@router.post("/parts/new")
+async def create_part(page: AdminPage):
+    values = posted(page)
+    missing = [n for n in ("part_number", "name", "uom", "list_price", "out_of_warranty_price") if not values.get(n)]
+    marks = {**mark(page, PART_FORM, *missing), **_price_marks(page, values)}
+    if marks:
+        trouble, at = bad_input(page, PART_FORM, marks)
+        return await part_form(page, status=422, values=values, trouble=trouble, at=at)
+    answer = await pages.call(page, "POST", "/inventory/parts", json_body=part_body(values, creating=True))
+    if not answer.ok:
+        trouble, at = refused(page, answer.problem, PART_FORM)
+        return await part_form(page, status=answer.status, values=values, trouble=trouble, at=at)
+    return pages.redirect(page, _to("/app/admin/parts/edit", part_number=answer.data["part_number"], done="created"))
+
+
+async def part_page(page: Page, part_number: str, *, status: int = 200, values=None, trouble=None, at=None):
+    answer = await pages.call(page, "GET", f"/inventory/parts/{seg(part_number)}")
+    if not answer.ok:
+        return show(page, "error.html", status=answer.status,
+                    trouble=trouble_of(page, answer.problem, answer.problem.get("code")))
+    part = answer.data
+    return show(page, "console/part.html", status=status, part=part, trouble=trouble, at=at or {},
+                values=values or {k: str(part.get(k, "")) for k in PART_FORM.fields})
+
+
+@router.get("/parts/edit")
+async def edit_part(page: AdminPage):
+    return await part_page(page, _param(page, "part_number").upper())
+
+
+@router.post("/parts/edit")
+async def save_part(page: AdminPage):
+    values = posted(page)
+    part_number = values.get("part_number", "").upper()
+    missing = [n for n in ("name", "uom", "list_price", "out_of_warranty_price") if not values.get(n)]
+    marks = {**mark(page, PART_FORM, *missing), **_price_marks(page, values)}
+    if marks:
+        trouble, at = bad_input(page, PART_FORM, marks)
+        return await part_page(page, part_number, status=422, values=values, trouble=trouble, at=at)
+    answer = await pages.call(page, "PATCH", f"/inventory/parts/{seg(part_number)}",
+                              json_body=part_body(values, creating=False))
+    if not answer.ok:
+        trouble, at = refused(page, answer.problem, PART_FORM)
+        return await part_page(page, part_number, status=answer.status, values=values, trouble=trouble, at=at)
+    return pages.redirect(page, _to("/app/admin/parts/edit", part_number=part_number, done="saved"))
+
+
+@router.post("/parts/status")
+async def part_status(page: AdminPage):
+    part_number, status = page.value("part_number").upper(), page.value("status")
+    if status not in console_words.PART_STATUSES:
+        return await part_page(page, part_number, status=422, trouble=trouble_of(page, None, "bad_input"))
+    answer = await pages.call(page, "PATCH", f"/inventory/parts/{seg(part_number)}", json_body={"status": status})
+    if not answer.ok:
+        trouble, at = refused(page, answer.problem, PART_FORM)
+        if answer.problem.get("models"):
+            trouble["models"] = [str(m) for m in answer.problem["models"]]
+        return await part_page(page, part_number, status=answer.status, trouble=trouble, at=at)
+    done = "retired" if status == "retired" else "reactivated"
+    return pages.redirect(page, _to("/app/admin/parts/edit", part_number=part_number, done=done))
+
+
+# ---- models and their bills of parts -------------------------------------------------------------
+
+@router.get("/models")
+async def models(page: AdminPage):
+    return await models_page(page)
+
+
+async def models_page(page: Page, *, status: int = 200, values=None, trouble=None, at=None):
+    q = _param(page, "q")
+    rows = await listing(page, "/inventory/models", q=q, match=("model_code", "name"))
+    found = await exact(page, f"/inventory/models/{seg(q.upper())}") if q else None
+    if found:
+        rows.rows = [found, *[r for r in rows.rows if r["model_code"] != found["model_code"]]]
+    return show(page, "console/models.html", status=status if status != 200 else rows.status, listing=rows, q=q,
+                values=values or {}, trouble=trouble or rows.trouble, at=at or {})
+
+
+@router.post("/models")
+async def create_model(page: AdminPage):
+    values = posted(page)
+    missing = [n for n in ("model_code", "name") if not values.get(n)]
+    if missing:
+        trouble, at = bad_input(page, MODEL_FORM, mark(page, MODEL_FORM, *missing))
+        return await models_page(page, status=422, values=values, trouble=trouble, at=at)
+    body = {"model_code": values["model_code"].upper(), "name": values["name"]}
+    if values.get("discontinued_on"):
+        body["discontinued_on"] = values["discontinued_on"]
+    answer = await pages.call(page, "POST", "/inventory/models", json_body=body)
+    if not answer.ok:
+        trouble, at = refused(page, answer.problem, MODEL_FORM)
+        return await models_page(page, status=answer.status, values=values, trouble=trouble, at=at)
+    return pages.redirect(page, _to("/app/admin/models/edit", model_code=answer.data["model_code"], done="created"))
+
+
+async def model_page(page: Page, model_code: str, *, status: int = 200, values=None, lines=None, trouble=None,
+                     at=None, bill_trouble=None):
+    answer = await pages.call(page, "GET", f"/inventory/models/{seg(model_code)}")
+    if not answer.ok:
+        return show(page, "error.html", status=answer.status,
+                    trouble=trouble_of(page, answer.problem, answer.problem.get("code")))
+    model = answer.data
+    catalogue = await every(page, "/inventory/parts", {"status": "active"})
+    names = {p["part_number"]: p["name"] for p in catalogue}
+    if lines is None:
+        lines = [(line["part_number"], str(line["qty_per_unit"])) for line in model.get("parts", [])]
+    lines = list(lines) + [("", "")] * BLANK_LINES
+    return show(page, "console/model.html", status=status, model=model, lines=lines, names=names,
+                part_options=[(p["part_number"], f'{p["part_number"]} · {p["name"]}') for p in catalogue],
+                values=values or {"name": model["name"], "discontinued_on": model.get("discontinued_on") or ""},
+                trouble=trouble, bill_trouble=bill_trouble, at=at or {})
+
+
+@router.get("/models/edit")
+async def edit_model(page: AdminPage):
+    return await model_page(page, _param(page, "model_code").upper())
+
+
+@router.post("/models/edit")
+async def save_model(page: AdminPage):
+    values = posted(page)
+    model_code = values.get("model_code", "").upper()
+    if not values.get("name"):
+        trouble, at = bad_input(page, MODEL_FORM, mark(page, MODEL_FORM, "name"))
+        return await model_page(page, model_code, status=422, values=values, trouble=trouble, at=at)
+    body = {"name": values["name"], "discontinued_on": values.get("discontinued_on") or None}
+    answer = await pages.call(page, "PATCH", f"/inventory/models/{seg(model_code)}", json_body=body)
+    if not answer.ok:
+        trouble, at = refused(page, answer.problem, MODEL_FORM)
+        return await model_page(page, model_code, status=answer.status, values=values, trouble=trouble, at=at)
+    return pages.redirect(page, _to("/app/admin/models/edit", model_code=model_code, done="saved"))
+
+
+@router.post("/models/bill")
+async def save_bill(page: AdminPage):
+    model_code = page.value("model_code").upper()
+    typed = list(zip(page.form.get("part_number", []), page.form.get("qty", []), strict=False))
+    typed = [(p.strip().upper(), q.strip()) for p, q in typed]
+    marks, sent, seen = {}, [], {}
+    for index, (part, qty) in enumerate(typed):
+        if not part and not qty:
+            continue
+        if not part:
+            marks[f"line_{index}_part"] = page.t.gettext(console_words.RULES["pick"])
+        elif part in seen:
+            marks[f"line_{index}_part"] = page.t.gettext("This part is already on line %(line)s.",
+                                                         line=seen[part] + 1)
+        if not (qty.isdigit() and 0 < int(qty) <= 1_000_000):
+            marks[f"line_{index}_qty"] = page.t.gettext(console_words.RULES["positive"])
+        seen.setdefault(part, index)
+        sent.append((index, part, qty))
+    form = Form(fields={f"line_{i}_{k}": Field(label) for i in range(len(typed))
+                        for k, label in (("part", N_("Part")), ("qty", N_("Quantity per unit")))},
+                wire={f"{n}.{w}": f"line_{i}_{k}" for n, (i, _p, _q) in enumerate(sent)
+                      for w, k in (("part_number", "part"), ("qty_per_unit", "qty"))})
+    if marks:
+        trouble, at = bad_input(page, form, marks)
+        return await model_page(page, model_code, status=422, lines=typed, bill_trouble=trouble, at=at)
+    body = [{"part_number": part, "qty_per_unit": int(qty)} for _index, part, qty in sent]
+    answer = await pages.call(page, "PUT", f"/inventory/models/{seg(model_code)}/parts", json_body=body)
+    if not answer.ok:
+        trouble, at = refused(page, answer.problem, form)
+        return await model_page(page, model_code, status=answer.status, lines=typed, bill_trouble=trouble, at=at)
+    return pages.redirect(page, _to("/app/admin/models/edit", model_code=model_code, done="bill"))
+
+
+# ---- warehouses ----------------------------------------------------------------------------------
+
+async def warehouses_page(page: Page, *, status: int = 200, values=None, trouble=None, at=None):
+    q, kind = _param(page, "q"), _param(page, "kind")
+    kind = kind if kind in words.WAREHOUSE_KINDS else ""
+    rows = await listing(page, "/inventory/warehouses", query={"kind": kind}, q=q, match=("code", "name", "region"))
+    found = await exact(page, f"/inventory/warehouses/{seg(q.upper())}") if q else None
+    if found:
+        rows.rows = [found, *[r for r in rows.rows if r["code"] != found["code"]]]
+    return show(page, "console/warehouses.html", status=status if status != 200 else rows.status, listing=rows,
+                q=q, chosen_kind=kind, regions=await region_options(page), values=values or {"region": "shandong"},
+                kinds=[(k, page.t.gettext(v)) for k, v in words.WAREHOUSE_KINDS.items()],
+                trouble=trouble or rows.trouble, at=at or {})
+
+
+@router.get("/warehouses")
+async def warehouses(page: AdminPage):
+    return await warehouses_page(page)
+
+
+@router.post("/warehouses")
+async def create_warehouse(page: AdminPage):
+    values = posted(page)
+    missing = [n for n in ("code", "name", "kind", "region") if not values.get(n)]
+    if missing:
+        trouble, at = bad_input(page, WAREHOUSE_FORM, mark(page, WAREHOUSE_FORM, *missing))
+        return await warehouses_page(page, status=422, values=values, trouble=trouble, at=at)
+    body = {"code": values["code"].upper(), "name": values["name"], "kind": values["kind"], "region": values["region"]}
+    answer = await pages.call(page, "POST", "/inventory/warehouses", json_body=body)
+    if not answer.ok:
+        trouble, at = refused(page, answer.problem, WAREHOUSE_FORM)
+        return await warehouses_page(page, status=answer.status, values=values, trouble=trouble, at=at)
+    return pages.redirect(page, _to("/app/admin/warehouses", q=answer.data["code"], done="created"))
