@@ -52,7 +52,7 @@ async def test_the_menu_is_for_admins_only(web):
     assert "/app/admin" in {s.home for s in sections.visible(Caller(role="admin", key_id="k"))}
     assert "/app/admin" not in {s.home for s in sections.visible(Caller(role="manager", key_id="k"))}
     key = await make_key(web, "warehouse", ["SC-JINAN"])
-    await sign_in(web, key["key"])
+    await sign_in(web, key)
     for path in ("/app/admin", "/app/admin/parts", "/app/admin/rates"):
         refused = await web.get(path)
         assert refused.status_code == 403 and "您的角色无权执行此操作" in refused.text, path
