@@ -28,9 +28,8 @@ DONE = {
     "fapiao": i18n.N_("The fapiao number was recorded."),
     "company": i18n.N_("The company details were saved."),
 }
-PAYMENT_METHODS = {"cash": i18n.N_("Cash"), "bank_transfer": i18n.N_("Bank transfer"),
-                   "wechat_pay": i18n.N_("WeChat Pay"), "alipay": i18n.N_("Alipay")}
-VISIT_STATES = {"planned": i18n.N_("Planned"), "done": i18n.N_("Done"), "missed": i18n.N_("Missed")}
+PAYMENT_METHODS = words.PAYMENT_METHODS  # the glossary's words (shared/glossary.py), as on the printed bill
+VISIT_STATES = words.CONTRACT_VISIT_STATES
 COMPANY_FIELDS = ("name", "address", "taxpayer_id", "bank", "account", "phone")
 
 

@@ -16,7 +16,7 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from gateway.web import i18n, sections, sessions, words
+from gateway.web import field_labels, i18n, sections, sessions, words
 from shared import errors
 from shared.context import Caller
 
@@ -295,7 +295,9 @@ def trouble(page: Page, problem: dict | None, *, code: str | None = None) -> dic
         "title": page.t.gettext(happened),
         "advice": page.t.gettext(advice),
         "request_id": problem.get("request_id"),
-        "fields": [e.get("field", "") for e in problem.get("errors", []) if isinstance(e, dict)],
+        # each refused field by its label in the reader's language, never its wire path (`lines.0.qty`)
+        "fields": [field_labels.field_label(page.t, e.get("field", "")) for e in problem.get("errors", [])
+                   if isinstance(e, dict)],
         "shortages": problem.get("shortages") or [],
     }
 

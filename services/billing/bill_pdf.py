@@ -19,41 +19,53 @@ from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer, Table, T
 
 from services.billing.domain.amount_words import in_capitals
 from services.billing.schemas import BillRead
+from shared import glossary
 from shared.pdf import font
 from shared.pdf import grid as _grid
 from shared.pdf import para as _p
 from shared.pdf import styles as _styles
 
 CHINA = timezone(timedelta(hours=8), "CST")  # China has one time zone and no daylight saving
-PAYMENT = {"cash": "现金 Cash", "bank_transfer": "银行转账 Bank transfer", "wechat_pay": "微信支付 WeChat Pay",
-           "alipay": "支付宝 Alipay"}
+# The Chinese is the glossary's (shared/glossary.py), the pages' words too; the English follows it.
+PAYMENT_EN = {"cash": "Cash", "bank_transfer": "Bank transfer", "wechat_pay": "WeChat Pay", "alipay": "Alipay"}
+STATUS_EN = {"issued": "Issued", "paid": "Paid", "void": "Void"}
+KIND_EN = {"part": "Part", "labor": "Labour", "callout": "Call-out"}
+DECISION_EN = {"approved": "Approved (under warranty)", "rejected": "Rejected (not under warranty)"}
+COMPONENT_EN = {
+    "unit": "Whole unit",
+    "electrical_lines": "Electrical lines",
+    "water_piping": "Water piping",
+    "installation": "Installation",
+    "heating_system": "Heating system",
+    "cooling_system": "Cooling system",
+}
+CAUSE_EN = {
+    "improper_use": "improper use",
+    "improper_maintenance": "improper maintenance",
+    "improper_storage": "improper storage",
+    "improper_transport": "improper transport",
+    "unstable_power_supply": "unstable power supply",
+    "harsh_environment": "harsh environment",
+    "modified_wiring": "modified wiring",
+    "replaced_internal_parts": "replaced internal parts",
+    "force_majeure": "force majeure",
+    "natural_disaster": "natural disaster",
+    "accident": "accident",
+    "quality_defect": "quality defect",
+    "unknown": "unknown",
+}
 
-STATUS = {"issued": "已开具 Issued", "paid": "已付款 Paid", "void": "已作废 Void"}
-KIND = {"part": "配件 Part", "labor": "工时 Labour", "callout": "上门 Call-out"}
-DECISION = {"approved": "保修 Approved (under warranty)", "rejected": "不予保修 Rejected (not under warranty)"}
-COMPONENT = {
-    "unit": "整机 Whole unit",
-    "electrical_lines": "电气线路 Electrical lines",
-    "water_piping": "给排水管道 Water piping",
-    "installation": "设备安装 Installation",
-    "heating_system": "供热系统 Heating system",
-    "cooling_system": "供冷系统 Cooling system",
-}
-CAUSE = {
-    "improper_use": "使用不当 improper use",
-    "improper_maintenance": "维护不当 improper maintenance",
-    "improper_storage": "保管不当 improper storage",
-    "improper_transport": "运输不当 improper transport",
-    "unstable_power_supply": "电源不稳 unstable power supply",
-    "harsh_environment": "恶劣环境 harsh environment",
-    "modified_wiring": "私改线路 modified wiring",
-    "replaced_internal_parts": "擅换内部零件 replaced internal parts",
-    "force_majeure": "不可抗力 force majeure",
-    "natural_disaster": "自然灾害 natural disaster",
-    "accident": "意外事故 accident",
-    "quality_defect": "质量缺陷 quality defect",
-    "unknown": "原因不明 unknown",
-}
+
+def _both(chinese: dict[str, str], english: dict[str, str]) -> dict[str, str]:
+    return {code: f"{chinese[code]} {text}" for code, text in english.items()}
+
+
+PAYMENT = _both(glossary.PAYMENT_METHODS, PAYMENT_EN)
+STATUS = _both(glossary.BILL_STATUSES, STATUS_EN)
+KIND = _both(glossary.LINE_KINDS, KIND_EN)
+DECISION = _both(glossary.DECISIONS, DECISION_EN)
+COMPONENT = _both(glossary.COMPONENTS, COMPONENT_EN)
+CAUSE = _both(glossary.CAUSES, CAUSE_EN)
 REASON = {
     "not_yet_accepted": "尚未验收",
     "term_expired": "保修期已过",

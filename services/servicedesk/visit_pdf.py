@@ -20,6 +20,7 @@ from reportlab.platypus import Image, PageBreak, SimpleDocTemplate, Spacer
 
 from services.servicedesk.domain import checklists
 from services.servicedesk.domain.calendar import CHINA
+from shared import glossary
 from shared.pdf import grid, para, styles
 
 log = structlog.get_logger("servicedesk.visit_pdf")
@@ -79,7 +80,7 @@ def render(visit: dict, entries: list[checklists.Entry], png: bytes, unit: UnitI
     p = lambda text, style="base": para(text, s[style])  # noqa: E731
     width = A4[0] - 36 * mm
     record = visit["record"]
-    kind_zh, kind_en = checklists.KIND_NAMES[visit["kind"]]
+    kind_zh, kind_en = glossary.VISIT_KINDS[visit["kind"]], checklists.KIND_NAMES[visit["kind"]][1]
     by_code = {e.code: e for e in entries}
     rows = [[p("编码 Code"), p("项目 Item"), p("结果 Result"), p("测量值 Reading"), p("正常范围 Range"),
              p("备注 Notes")]]
@@ -91,7 +92,7 @@ def render(visit: dict, entries: list[checklists.Entry], png: bytes, unit: UnitI
         if item.get("out_of_range"):
             reading.append(p("超出范围", "flag"))
         rows.append([p(item["code"], "small"), p(f"{entry.zh if entry else item['code']}"),
-                     p(checklists.RESULT_NAMES[item["result"]][0]), reading,
+                     p(glossary.CHECK_RESULTS[item["result"]]), reading,
                      p(f"{_range(measure)} {measure.unit}" if _range(measure) else ""),
                      p(item.get("notes") or "")])
     parts = "；".join(f"{part['part_number']} × {part['qty']}" for part in record.get("parts_used") or []) or "无"

@@ -55,7 +55,7 @@ async def test_the_bill_prints_every_line_the_totals_and_the_decision(billing, i
                      "Rejected", "excluded_misuse", "Cooling system", "improper use"):
         assert expected in text, expected
     if HAS_CMAPS:
-        for expected in ("维修结算单", "压缩机", "价税合计", "增值税", "已开具", "不予保修",
+        for expected in ("维修结算单", "压缩机", "价税合计", "增值税", "已开具", "不属于保修范围",
                          "人民币壹仟伍佰零玖元陆角捌分"):
             assert expected in text, expected
 

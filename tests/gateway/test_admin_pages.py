@@ -100,7 +100,7 @@ async def test_without_the_service_desks_sites_no_station_is_offered_and_a_typed
     assert 'id="no-stations"' in form.text
     refused = await gateway.post("/app/admin/users", data={"csrf": csrf, "login": "x.y", "display_name": "某人",
                                                            "role": "station", "station": "ST-9"})
-    assert refused.status_code == 422 and "服务台没有该在用的维修站或服务中心" in refused.text
+    assert refused.status_code == 422 and "没有这个维修站，或该站已停用" in refused.text
     assert 'value="x.y"' in refused.text
 
 

@@ -168,7 +168,7 @@ KIND_NAMES = {
 }
 RESULT_NAMES = {
     "ok": ("正常", "OK"),
-    "fixed": ("已处理", "Fixed"),
+    "fixed": ("修复", "Fixed"),  # the Chinese as shared/glossary.py CHECK_RESULTS, the pages' word
     "needs_repair": ("需维修", "Needs repair"),
     "not_applicable": ("不适用", "N/A"),
 }
