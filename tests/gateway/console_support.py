@@ -271,6 +271,13 @@ async def web(database_factory, services, clock):
         yield client
 
 
+async def add_warehouse(web, code: str, name: str, kind: str = "service_center", region: str = "shandong") -> None:
+    """A warehouse in inventory (once per module's databases: a second time it is already there)."""
+    body = {"code": code, "name": name, "kind": kind, "region": region}
+    answer = await web.post("/inventory/warehouses", json=body, headers={"X-API-Key": ADMIN})
+    assert answer.status_code in (201, 409), answer.text
+
+
 async def post(web, path: str, **fields) -> httpx.Response:
     """A console form sent as the signed-in admin."""
     return await web.post(path, data={"csrf": web.csrf, **fields})
