@@ -1,6 +1,6 @@
 """Billing's settings in the admin console: the rate card (labour rate, call-out fee, VAT rate; each
-change dated, old bills keep theirs) and the company named on every bill (GET/PUT /billing/company,
-built against api.md: until billing serves it the page says the platform does not offer it yet)."""
+change dated, old bills keep theirs) and the company named on every bill (GET/PUT /billing/company: each
+change a new version, a bill keeps the one in force when it was issued)."""
 
 from decimal import Decimal, InvalidOperation
 
@@ -32,11 +32,9 @@ RATES_FORM = Form(
 )
 COMPANY_FIELDS = ("name", "address", "taxpayer_id", "bank", "account", "phone")
 COMPANY_FORM = Form(fields={
-    "name": Field(N_("Company name"), "text"), "address": Field(N_("Address"), "text"),
-    "taxpayer_id": Field(N_("Taxpayer identification number"), "text"), "bank": Field(N_("Bank"), "text"),
-    "account": Field(N_("Account number"), "text"), "phone": Field(N_("Phone"), "phone")})
-# A service that has no such route yet answers a plain 404 or 405: the page says it is not offered yet.
-NOT_OFFERED = {"not_found", "method_not_allowed"}
+    "name": Field(N_("Company name"), "text"), "address": Field(N_("Address"), "company_address"),
+    "taxpayer_id": Field(N_("Taxpayer identification number"), "taxpayer"), "bank": Field(N_("Bank"), "text"),
+    "account": Field(N_("Account number"), "account"), "phone": Field(N_("Phone"), "phone")})
 
 
 def percent_of(fraction: str) -> str:
@@ -96,12 +94,14 @@ async def new_rates(page: AdminPage):
 async def company_page(page: Page, *, status: int = 200, values=None, trouble=None, at=None):
     answer = await pages.call(page, "GET", "/billing/company")
     found = answer.data if answer.ok and isinstance(answer.data, dict) else None
-    offered = answer.ok or answer.problem.get("code") not in NOT_OFFERED
-    if trouble is None and not answer.ok and answer.status != 404:
+    # 404 company_not_found: nobody has entered them yet, the form is there to do so. Anything else
+    # (the service down, a route it does not serve) is said at the top.
+    unset = not answer.ok and answer.problem.get("code") == "company_not_found"
+    if trouble is None and not answer.ok and not unset:
         trouble, status = trouble_of(page, answer.problem, answer.problem.get("code")), answer.status
     if values is None:
         values = {k: str(found.get(k) or "") for k in COMPANY_FIELDS} if found else {}
-    return show(page, "console/company.html", status=status, found=found, offered=offered, values=values,
+    return show(page, "console/company.html", status=status, found=found, unset=unset, values=values,
                 trouble=trouble, at=at or {})
 
 
@@ -113,7 +113,7 @@ async def company(page: AdminPage):
 @router.post("/company")
 async def save_company(page: AdminPage):
     values = posted(page)
-    missing = [n for n in ("name", "address", "taxpayer_id") if not values.get(n)]
+    missing = [n for n in COMPANY_FIELDS if not values.get(n)]  # every one is printed on the bill
     if missing:
         trouble, at = bad_input(page, COMPANY_FORM, mark(page, COMPANY_FORM, *missing))
         return await company_page(page, status=422, values=values, trouble=trouble, at=at)
@@ -121,7 +121,5 @@ async def save_company(page: AdminPage):
     answer = await pages.call(page, "PUT", "/billing/company", json_body=body)
     if not answer.ok:
         trouble, at = refused(page, answer.problem, COMPANY_FORM)
-        if answer.problem.get("code") in NOT_OFFERED:
-            trouble = trouble_of(page, answer.problem, "method_not_allowed")
         return await company_page(page, status=answer.status, values=values, trouble=trouble, at=at)
     return pages.redirect(page, "/app/admin/company?done=saved")

@@ -1,20 +1,21 @@
 """The organisation in the admin console: sites (service centres and repair stations, their robots'
-webhooks) and technicians (their station picked from the sites), listed with the API's `?q=`,
-created, edited and closed. Built against api.md's /servicedesk/sites and /servicedesk/technicians;
-until the service desk serves them, each page says the platform does not offer them yet."""
+webhooks) and technicians (their station picked from the open sites), listed with the API's `?q=`,
+created, edited and closed through the service desk's /servicedesk/sites and /servicedesk/technicians.
+A refusal lands at its field (409 `site_exists` at the code, 422 `unknown_station` at the station, a
+webhook the desk will not call at the robot's address); an outage or a missing route says so."""
 
 from urllib.parse import urlencode
 
 from fastapi import APIRouter
 
 from gateway.web import console_words, pages, words
-from gateway.web.console_billing import NOT_OFFERED
 from gateway.web.console_common import (
+    PICK_LIMIT,
     AdminPage,
     Field,
     Form,
     bad_input,
-    every,
+    exact,
     listing,
     mark,
     posted,
@@ -27,19 +28,24 @@ from gateway.web.i18n import N_
 from gateway.web.pages import Page, seg
 
 router = APIRouter()
+# What a site may belong to (domain.md section 7): a station to a service centre, a centre to the central
+# warehouse (or nothing), the central warehouse to nothing. Who takes work: open stations and centres.
+PARENT_KINDS = {"repair_station": ("service_center",), "service_center": ("central",), "central": ()}
+TAKES_WORK = ("repair_station", "service_center")
 SITE_FORM = Form(
-    fields={"code": Field(N_("Site code"), "code"), "name": Field(N_("Name"), "text"),
-            "kind": Field(N_("Kind"), "pick"), "parent": Field(N_("Service centre"), "pick"),
-            "region": Field(N_("Region"), "pick"), "address": Field(N_("Address"), "text"),
+    fields={"code": Field(N_("Site code"), "site_code"), "name": Field(N_("Name"), "text"),
+            "kind": Field(N_("Kind"), "pick"), "parent": Field(N_("Belongs to"), "parent"),
+            "region": Field(N_("Region"), "pick"), "address": Field(N_("Address"), "address"),
             "phone": Field(N_("Phone"), "phone"), "webhook_kind": Field(N_("Group robot"), "pick"),
-            "webhook_url": Field(N_("Robot address"), "url"), "status": Field(N_("Status"), "pick")},
+            "webhook_url": Field(N_("Robot address"), "webhook"), "status": Field(N_("Status"), "pick")},
     wire={"webhook.kind": "webhook_kind", "webhook.url": "webhook_url", "webhook": "webhook_url"},
-    codes={"site_exists": "code", "site_not_found": "parent", "unknown_station": "parent"},
+    codes={"site_exists": "code"},
 )
+ACTIVE_TABS = (("", N_("All")), ("true", N_("Active")), ("false", N_("Inactive")))
 TECHNICIAN_FORM = Form(
     fields={"name": Field(N_("Name"), "text"), "phone": Field(N_("Mobile phone"), "phone"),
             "station": Field(N_("Station"), "pick"), "skills": Field(N_("Skills"), "pick")},
-    codes={"unknown_station": "station", "site_not_found": "station"},
+    codes={"unknown_station": "station"},
 )
 
 
@@ -48,22 +54,22 @@ def _param(page: Page, name: str) -> str:
 
 
 def _to(path: str, **query: str) -> str:
-    return f"{path}?{urlencode(query)}"
-
-
-def not_offered(page: Page, listing_or_answer) -> dict | None:
-    """The notice a page shows while the service desk does not serve this list yet."""
-    trouble = listing_or_answer.trouble
-    return trouble_of(page, None, "method_not_allowed") if trouble and trouble["code"] in NOT_OFFERED else trouble
+    return f"{path}?{urlencode(query)}" if query else path
 
 
 def site_label(page: Page, site: dict) -> str:
     kind = words.WAREHOUSE_KINDS.get(site.get("kind", ""))
-    return f'{site["code"]} · {site.get("name", "")}' + (f" ({page.t.gettext(kind)})" if kind else "")
+    closed = f' · {page.t.gettext(console_words.SITE_STATUSES["closed"])}' if site.get("status") == "closed" else ""
+    return (f'{site["code"]} · {site.get("name", "")}' + (f" ({page.t.gettext(kind)})" if kind else "")) + closed
 
 
-async def open_sites(page: Page, **query: str) -> list[dict]:
-    return [s for s in await every(page, "/servicedesk/sites", query) if s.get("status", "open") == "open"]
+async def sites_to_pick(page: Page, **query: str) -> tuple[list[dict], dict | None, int]:
+    """The sites to pick from (open ones unless `status` says otherwise), and what went wrong fetching them."""
+    answer = await pages.call(page, "GET", "/servicedesk/sites", query={"status": "open", **query,
+                                                                         "limit": PICK_LIMIT})
+    if answer.ok:
+        return pages.items(answer), None, 200
+    return [], trouble_of(page, answer.problem, answer.problem.get("code")), answer.status
 
 
 # ---- sites ---------------------------------------------------------------------------------------
@@ -73,13 +79,19 @@ async def sites(page: AdminPage):
     q, kind, region = _param(page, "q"), _param(page, "kind"), _param(page, "region")
     kind = kind if kind in words.WAREHOUSE_KINDS else ""
     rows = await listing(page, "/servicedesk/sites", query={"q": q, "kind": kind, "region": region})
-    return show(page, "console/sites.html", status=200 if rows.trouble and rows.status == 404 else rows.status,
-                listing=rows, q=q, chosen_kind=kind, trouble=not_offered(page, rows),
-                kinds=[(k, page.t.gettext(v)) for k, v in words.WAREHOUSE_KINDS.items()])
+    return show(page, "console/sites.html", status=rows.status, listing=rows, q=q, chosen_kind=kind,
+                trouble=rows.trouble, kinds=[(k, page.t.gettext(v)) for k, v in words.WAREHOUSE_KINDS.items()])
 
 
 async def site_form(page: Page, *, site: dict | None = None, status: int = 200, values=None, trouble=None, at=None):
-    centres = await open_sites(page, kind="service_center")
+    candidates, failed, failed_status = await sites_to_pick(page)
+    if trouble is None and failed:
+        trouble, status = failed, failed_status
+    wanted = PARENT_KINDS.get(site["kind"], ()) if site else ("service_center", "central")
+    parents = [s for s in candidates if s.get("kind") in wanted and (not site or s["code"] != site["code"])]
+    parents.sort(key=lambda s: (s.get("kind") != "service_center", s["code"]))
+    if site and site.get("parent") and site["parent"] not in {s["code"] for s in parents}:
+        parents.append(await exact(page, f"/servicedesk/sites/{seg(site['parent'])}") or {"code": site["parent"]})
     if values is None:
         values = {"region": "shandong", "kind": "repair_station"}
         if site:
@@ -88,27 +100,33 @@ async def site_form(page: Page, *, site: dict | None = None, status: int = 200, 
             values.update({"webhook_kind": (site.get("webhook") or {}).get("kind", ""),
                            "webhook_url": (site.get("webhook") or {}).get("url", "")})
     return show(page, "console/site.html", status=status, site=site, values=values, trouble=trouble, at=at or {},
-                centres=[(s["code"], site_label(page, s)) for s in centres if not site or s["code"] != site["code"]],
-                regions=await region_options(page),
+                parents=[(s["code"], site_label(page, s)) for s in parents], regions=await region_options(page),
                 kinds=[(k, page.t.gettext(v)) for k, v in words.WAREHOUSE_KINDS.items()],
                 robots=[(k, page.t.gettext(v)) for k, v in console_words.WEBHOOK_KINDS.items()])
 
 
-def site_body(values: dict, *, creating: bool) -> dict:
+def site_body(values: dict, *, kind: str, creating: bool) -> dict:
     body = {k: values.get(k, "") for k in ("name", "region", "address", "phone")}
-    body["parent"] = values.get("parent") or None
+    body["parent"] = (values.get("parent") or None) if kind != "central" else None
     if creating:
-        body.update(code=values.get("code", "").upper(), kind=values.get("kind", ""))
+        body.update(code=values.get("code", "").upper(), kind=kind)
     body["webhook"] = ({"kind": values["webhook_kind"], "url": values.get("webhook_url", "")}
                        if values.get("webhook_kind") else None)
     return body
 
 
-def site_marks(page: Page, values: dict, *, creating: bool) -> dict[str, str]:
+def site_marks(page: Page, values: dict, *, kind: str, creating: bool) -> dict[str, str]:
+    """What the page refuses before sending: a field left empty, a station without its centre, a robot
+    without its address (or an address without its robot), an address that is not https."""
     required = ["name", "region", "address", "phone", *(["code", "kind"] if creating else [])]
     missing = [n for n in required if not values.get(n)]
-    if values.get("webhook_kind") and not values.get("webhook_url", "").startswith("https://"):
+    if kind == "repair_station" and not values.get("parent"):
+        missing.append("parent")
+    url = values.get("webhook_url", "")
+    if values.get("webhook_kind") and not url.lower().startswith("https://"):
         missing.append("webhook_url")
+    elif url and not values.get("webhook_kind"):
+        missing.append("webhook_kind")
     return mark(page, SITE_FORM, *missing)
 
 
@@ -120,23 +138,25 @@ async def new_site(page: AdminPage):
 @router.post("/sites/new")
 async def create_site(page: AdminPage):
     values = posted(page)
-    marks = site_marks(page, values, creating=True)
+    kind = values.get("kind", "") if values.get("kind") in words.WAREHOUSE_KINDS else ""
+    marks = site_marks(page, {**values, "kind": kind}, kind=kind, creating=True)
     if marks:
         trouble, at = bad_input(page, SITE_FORM, marks)
         return await site_form(page, status=422, values=values, trouble=trouble, at=at)
-    answer = await pages.call(page, "POST", "/servicedesk/sites", json_body=site_body(values, creating=True))
+    answer = await pages.call(page, "POST", "/servicedesk/sites",
+                              json_body=site_body(values, kind=kind, creating=True))
     if not answer.ok:
         trouble, at = refused(page, answer.problem, SITE_FORM)
-        if answer.problem.get("code") in NOT_OFFERED:
-            trouble = trouble_of(page, answer.problem, "method_not_allowed")
         return await site_form(page, status=answer.status, values=values, trouble=trouble, at=at)
     return pages.redirect(page, _to("/app/admin/sites/edit", code=answer.data["code"], done="created"))
 
 
 async def load_site(page: Page, code: str):
-    answer = await pages.call(page, "GET", f"/servicedesk/sites/{seg(code)}")
-    if answer.ok:
+    answer = await pages.call(page, "GET", f"/servicedesk/sites/{seg(code)}") if code else None
+    if answer is not None and answer.ok:
         return answer.data, None
+    if answer is None:
+        return None, show(page, "error.html", status=404, trouble=trouble_of(page, None, "site_not_found"))
     return None, show(page, "error.html", status=answer.status,
                       trouble=trouble_of(page, answer.problem, answer.problem.get("code")))
 
@@ -153,12 +173,12 @@ async def save_site(page: AdminPage):
     site, failed = await load_site(page, values.get("code", "").upper())
     if failed:
         return failed
-    marks = site_marks(page, values, creating=False)
+    marks = site_marks(page, values, kind=site["kind"], creating=False)
     if marks:
         trouble, at = bad_input(page, SITE_FORM, marks)
         return await site_form(page, site=site, status=422, values=values, trouble=trouble, at=at)
     answer = await pages.call(page, "PATCH", f"/servicedesk/sites/{seg(site['code'])}",
-                              json_body=site_body(values, creating=False))
+                              json_body=site_body(values, kind=site["kind"], creating=False))
     if not answer.ok:
         trouble, at = refused(page, answer.problem, SITE_FORM)
         return await site_form(page, site=site, status=answer.status, values=values, trouble=trouble, at=at)
@@ -173,11 +193,11 @@ async def site_status(page: AdminPage):
         return failed
     if status not in console_words.SITE_STATUSES:
         return await site_form(page, site=site, status=422, trouble=trouble_of(page, None, "bad_input"))
-    answer = await pages.call(page, "PATCH", f"/servicedesk/sites/{seg(code)}", json_body={"status": status})
+    answer = await pages.call(page, "PATCH", f"/servicedesk/sites/{seg(site['code'])}", json_body={"status": status})
     if not answer.ok:
         trouble, at = refused(page, answer.problem, SITE_FORM)
         return await site_form(page, site=site, status=answer.status, trouble=trouble, at=at)
-    return pages.redirect(page, _to("/app/admin/sites/edit", code=code,
+    return pages.redirect(page, _to("/app/admin/sites/edit", code=site["code"],
                                     done="closed" if status == "closed" else "reopened"))
 
 
@@ -185,21 +205,30 @@ async def site_status(page: AdminPage):
 
 @router.get("/technicians")
 async def technicians(page: AdminPage):
-    q, station, active = _param(page, "q"), _param(page, "station"), _param(page, "active")
+    q, station, active = _param(page, "q"), _param(page, "station").upper(), _param(page, "active")
     active = active if active in ("true", "false") else ""
     rows = await listing(page, "/servicedesk/technicians", query={"q": q, "station": station, "active": active})
-    stations = await open_sites(page) if not rows.trouble else []
-    return show(page, "console/technicians.html", status=200 if rows.trouble and rows.status == 404 else rows.status,
-                listing=rows, q=q, chosen_station=station, chosen_active=active, trouble=not_offered(page, rows),
+    every_site, _failed, _status = await sites_to_pick(page, status="") if not rows.trouble else ([], None, 200)
+    stations = [s for s in every_site if s.get("kind") in TAKES_WORK and s.get("status") == "open"]
+    tabs = [(_to("/app/admin/technicians", **{k: v for k, v in (("active", value), ("station", station)) if v}),
+             page.t.gettext(word), value == active) for value, word in ACTIVE_TABS]
+    return show(page, "console/technicians.html", status=rows.status, listing=rows, q=q, chosen_station=station,
+                chosen_active=active, trouble=rows.trouble, active_tabs=tabs,
                 stations=[(s["code"], site_label(page, s)) for s in stations],
-                names={s["code"]: s.get("name", "") for s in stations})
+                names={s["code"]: s.get("name", "") for s in every_site})
 
 
 async def technician_form(page: Page, *, found: dict | None = None, status: int = 200, values=None, skills=None,
                           trouble=None, at=None):
-    stations = await open_sites(page)
+    candidates, failed, failed_status = await sites_to_pick(page)
+    if trouble is None and failed:
+        trouble, status = failed, failed_status
     # Repair stations first: that is where technicians work; a centre's own staff after them.
-    stations.sort(key=lambda s: (s.get("kind") != "repair_station", s["code"]))
+    stations = sorted((s for s in candidates if s.get("kind") in TAKES_WORK),
+                      key=lambda s: (s.get("kind") != "repair_station", s["code"]))
+    if found and found.get("station") not in {s["code"] for s in stations}:
+        # Their station was closed since: shown, so that a change of name or skills keeps it.
+        stations.append(await exact(page, f"/servicedesk/sites/{seg(found['station'])}") or {"code": found["station"]})
     if values is None:
         values = {k: str((found or {}).get(k) or "") for k in ("name", "phone", "station")}
         skills = list((found or {}).get("skills") or [])
@@ -230,14 +259,12 @@ async def create_technician(page: AdminPage):
                               json_body={**technician_body(page, values), "active": True})
     if not answer.ok:
         trouble, at = refused(page, answer.problem, TECHNICIAN_FORM)
-        if answer.problem.get("code") in NOT_OFFERED:
-            trouble = trouble_of(page, answer.problem, "method_not_allowed")
         return await technician_form(page, status=answer.status, values=values, skills=skills, trouble=trouble, at=at)
     return pages.redirect(page, _to("/app/admin/technicians/edit", id=str(answer.data["id"]), done="created"))
 
 
 async def load_technician(page: Page, technician_id: str):
-    if not technician_id.isdigit():
+    if not technician_id.isdigit() or len(technician_id) > 9:
         return None, show(page, "error.html", status=404, trouble=trouble_of(page, None, "technician_not_found"))
     answer = await pages.call(page, "GET", f"/servicedesk/technicians/{seg(technician_id)}")
     if answer.ok:

@@ -6,7 +6,6 @@ script shows the progress, adds up created, skipped and errors, and offers the b
 import hmac
 import json
 import re
-from datetime import timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -154,11 +153,11 @@ async def import_chunk(request: Request):
     state = request.app.state
     page = Page(request=request, t=state.catalogs.get(lang))
     try:
-        signed = await sessions.resume(
-            state.uow, request.cookies.get(pages.SESSION_COOKIE), admin_hash=state.authenticator.admin_hash,
-            now=state.clock.now(), idle=timedelta(seconds=state.gateway.settings.web_session_idle_seconds))
+        signed = await pages.resume(request)
     except sessions.Ended:
         return _refusal(401, page, "csrf_failed")
+    if signed.must_change_password:
+        return _refusal(403, page, "forbidden")
     token = request.headers.get("x-csrf-token", "")
     if not token or not hmac.compare_digest(token.encode(), signed.csrf_token.encode()):
         return _refusal(403, page, "csrf_failed")

@@ -40,8 +40,6 @@ PROBLEMS = {
     "technician_not_found": (N_("This technician does not exist."),
                              N_("Open the technician again from the list.")),
     "not_found": (N_("This record does not exist."), N_("Go back to the list and choose it again.")),
-    "method_not_allowed": (N_("The platform does not offer this yet."),
-                           N_("It works once the platform is updated; nothing was changed.")),
     "duplicate_in_file": (N_("This serial number appears earlier in the file."),
                           N_("Keep one row per unit.")),
     "invalid_row": (N_("A value in this row is missing or not valid."),
@@ -68,6 +66,15 @@ RULES = {
     "dates": N_("Dates of the chosen year, one per line or separated by commas; a span as 2027-10-01..2027-10-07."),
     "time": N_("A time of day, e.g. 08:30."),
     "term": N_("A whole number in the unit shown."),
+    "site_code": N_("1 to 40 letters, digits, - or _, starting with a letter or digit."),
+    "parent": N_("A repair station belongs to a service centre; a service centre to the central warehouse or to "
+                 "nothing."),
+    "address": N_("Required, at most 500 characters."),
+    "company_address": N_("Required, at most 300 characters."),
+    "webhook": N_("The robot's https address on the internet: not a private or local address, no user name or "
+                  "password."),
+    "taxpayer": N_("15 to 20 letters and digits (the unified social credit code has 18)."),
+    "account": N_("The account number: digits, with spaces or dashes between them."),
     "other": N_("Check this value."),
 }
 

@@ -1,7 +1,8 @@
 """The admin console in a real browser (headless Chromium) on a phone-size window (390 px): an admin registers
 a part, then a model and its bill of parts picked from the list, enters a year's working calendar (pasted
 dates and one picked), and imports a CSV file with one bad row, watching the progress, and downloads the bad
-rows with their reason. Every page fits the phone (no sideways scrolling) and every control is at least
+rows with their reason; and sets up a service centre, a repair station with its group robot and a technician
+with their skills. Every page fits the phone (no sideways scrolling) and every control is at least
 44 px tall.
 
 The gateway and the four services run for real (uvicorn, their own databases); see
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from test_e2e_web import by_id, css, open_browser, wait_for_path
-from web_support import PHONE, chromium_available, sign_in
+from web_support import PHONE, chromium_available, person, sign_in
 
 from shared.clock import FixedClock
 
@@ -106,9 +107,18 @@ def wait_for_file(folder: Path, name: str, seconds: float = 30) -> Path:
     raise AssertionError(f"{name} did not arrive in {folder}: {list(folder.iterdir())}")
 
 
-def test_an_admin_on_a_phone_sets_up_parts_a_model_a_calendar_and_imports_units(live, phone):
+@pytest.fixture(scope="module")
+def admin(live):
+    """A person with the admin role (people sign in; keys are for programs)."""
+    import httpx
+
+    with httpx.Client(base_url=live.url, headers={"X-API-Key": ADMIN}, timeout=30.0) as client:
+        return person(client, "admin")
+
+
+def test_an_admin_on_a_phone_sets_up_parts_a_model_a_calendar_and_imports_units(live, admin, phone):
     base = live.url
-    sign_in(phone, base, ADMIN)
+    sign_in(phone, base, admin)
     phone.get(base + "/app/admin")
     assert "系统管理" in phone.page_source
     fits_the_phone(phone)
@@ -199,3 +209,53 @@ def test_an_admin_on_a_phone_sets_up_parts_a_model_a_calendar_and_imports_units(
     assert css(phone, "li[data-serial='IMP-001500']")
     violations = [e["message"] for e in phone.get_log("browser") if "Content Security Policy" in e["message"]]
     assert violations == []
+
+
+def test_an_admin_on_a_phone_sets_up_a_centre_a_station_and_a_technician(live, admin, phone):
+    base = live.url
+    sign_in(phone, base, admin)
+    phone.get(base + "/app/admin/sites/new")
+    fits_the_phone(phone)
+    fill(phone, "f-code", "sc-jinan")
+    fill(phone, "f-name", "济南服务中心")
+    choose(phone, "f-kind", "service_center")
+    fill(phone, "f-address", "济南市历下区经十路 1 号")
+    fill(phone, "f-phone", "0531-8888 0001")
+    press(phone, "site-form")
+    assert "已保存" in done_notice(phone)
+    fits_the_phone(phone)
+
+    # A station: its centre picked from the list, its robot refused at its field until it is public https.
+    phone.get(base + "/app/admin/sites/new")
+    fill(phone, "f-code", "ST-JINAN-07")
+    fill(phone, "f-name", "济南第七维修站")
+    choose(phone, "f-kind", "repair_station")
+    choose(phone, "f-parent", "SC-JINAN")
+    fill(phone, "f-address", "济南市历下区解放路 105 号")
+    fill(phone, "f-phone", "0531-8888 0007")
+    choose(phone, "f-webhook_kind", "wecom")
+    fill(phone, "f-webhook_url", "https://192.168.1.20/hook")
+    press(phone, "site-form")
+    assert "内网" in by_id(phone, "e-webhook_url").text
+    assert by_id(phone, "f-name").get_attribute("value") == "济南第七维修站"
+    fits_the_phone(phone)
+    fill(phone, "f-webhook_url", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=demo")
+    press(phone, "site-form")
+    assert "已保存" in done_notice(phone)
+    fits_the_phone(phone)
+
+    # A technician at the station, with two skills ticked.
+    phone.get(base + "/app/admin/technicians/new")
+    fits_the_phone(phone)
+    fill(phone, "f-name", "王磊")
+    fill(phone, "f-phone", "138 0000 0001")
+    choose(phone, "f-station", "ST-JINAN-07")
+    for skill in ("cooling", "electrical"):
+        box = css(phone, f"input[name=skills][value={skill}]")[0]
+        phone.execute_script("arguments[0].scrollIntoView({block: 'center'});", box)
+        box.click()
+    press(phone, "technician-form")
+    assert "已保存" in done_notice(phone)
+    phone.get(base + "/app/admin/technicians?station=ST-JINAN-07")
+    assert css(phone, "li[data-technician='王磊']") and "制冷 · 电气" in by_id(phone, "technicians").text
+    fits_the_phone(phone)

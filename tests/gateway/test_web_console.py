@@ -11,7 +11,7 @@ from console_support import field_error, post, shows_no_wire_path, sign_in, valu
 from gateway.web import sections
 from shared.context import Caller
 
-from gateway_support import make_key
+from gateway_support import make_person
 
 pytestmark = pytest.mark.anyio
 clock, services, web = console_support.clock, console_support.services, console_support.web
@@ -51,8 +51,8 @@ async def test_the_menu_is_for_admins_only(web):
     assert "系统管理" in menu.text and 'href="/app/admin/units/import"' in menu.text
     assert "/app/admin" in {s.home for s in sections.visible(Caller(role="admin", key_id="k"))}
     assert "/app/admin" not in {s.home for s in sections.visible(Caller(role="manager", key_id="k"))}
-    key = await make_key(web, "warehouse", ["SC-JINAN"])
-    await sign_in(web, key)
+    await console_support.add_warehouse(web, "SC-JINAN", "济南服务中心")  # a person's warehouses exist first
+    await sign_in(web, await make_person(web, "warehouse", warehouses=["SC-JINAN"]))
     for path in ("/app/admin", "/app/admin/parts", "/app/admin/rates"):
         refused = await web.get(path)
         assert refused.status_code == 403 and "您的角色无权执行此操作" in refused.text, path

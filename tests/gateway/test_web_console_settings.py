@@ -1,12 +1,12 @@
 """The admin console's settings against the real services: the desk's commitments and a year's working
-calendar, the rate card; and, against fakes of api.md's routes this branch does not serve yet, the company
-details, sites and technicians (and what the pages say while the routes are missing)."""
+calendar, the rate card, the company details, sites and technicians; and what the pages say when the
+service behind them is not there."""
 
 import re
 
 import console_support
 import pytest
-from console_support import field_error, post, shows_no_wire_path, value_of
+from console_support import add_site, field_error, nobody_listens, post, read, shows_no_wire_path, value_of, web_where
 
 pytestmark = pytest.mark.anyio
 clock, services, web = console_support.clock, console_support.services, console_support.web
@@ -115,103 +115,185 @@ async def test_refused_rates_come_back_as_typed(web):
     assert shows_no_wire_path(page.text)
 
 
-# ---- company details (a fake of api.md's /billing/company) -----------------------------------------
+# ---- company details (billing's /billing/company) --------------------------------------------------
 
-async def test_the_company_details_are_entered_and_shown(web, services):
-    page = await web.get("/app/admin/company")
-    assert page.status_code == 200 and 'id="not-offered"' not in page.text and "纳税人识别号" in page.text
-    typed = {"name": "山东某某空调售后服务有限公司", "address": "济南市历下区经十路 1 号",
-             "taxpayer_id": "91370100MA3C000000", "bank": "中国工商银行济南分行", "account": "1602000000000000000",
-             "phone": "0531-8888 0000"}
-    sent = await post(web, "/app/admin/company", **typed)
-    assert sent.status_code == 303
+COMPANY = {"name": "山东某某空调售后服务有限公司", "address": "济南市历下区经十路 1 号",
+           "taxpayer_id": "91370100MA3C000000", "bank": "中国工商银行济南分行", "account": "1602 0000 0000 0000 000",
+           "phone": "0531-8888 0000"}
+
+
+async def test_the_company_details_are_entered_shown_and_versioned(web):
+    page = await web.get("/app/admin/company")  # billing has none yet: the form is there to enter them
+    assert page.status_code == 200 and 'id="company-unset"' in page.text and "纳税人识别号" in page.text
+    assert 'data-problem=' not in page.text and "平台暂不提供" not in page.text
+    sent = await post(web, "/app/admin/company", **COMPANY)
+    assert sent.status_code == 303, sent.text
     page = await web.get(sent.headers["location"])
-    assert value_of(page.text, "taxpayer_id") == typed["taxpayer_id"] and "修改已保存" in page.text
-    assert ("PUT", "/company", "admin") in services.org.asked
-    missing = await post(web, "/app/admin/company", **{**typed, "taxpayer_id": ""})
-    assert missing.status_code == 422 and field_error(missing.text, "taxpayer_id") == "必填，最多 200 个字符。"
-    assert value_of(missing.text, "bank") == typed["bank"]
+    assert value_of(page.text, "taxpayer_id") == COMPANY["taxpayer_id"] and "修改已保存" in page.text
+    assert 'id="company-unset"' not in page.text and 'id="company-version"' in page.text
+    first = await read(web, "/billing/company")
+    assert {k: first[k] for k in COMPANY} == COMPANY
+    moved = await post(web, "/app/admin/company", **{**COMPANY, "address": "济南市历城区工业北路 2 号"})
+    assert moved.status_code == 303
+    second = await read(web, "/billing/company")
+    assert second["version"] > first["version"] and second["address"] == "济南市历城区工业北路 2 号"
 
 
-async def test_while_billing_has_no_company_details_the_page_says_so(web, services):
-    services.org.offered = False
-    page = await web.get("/app/admin/company")
-    assert page.status_code == 200 and 'id="not-offered"' in page.text
-    sent = await post(web, "/app/admin/company", name="公司", address="地址", taxpayer_id="123")
-    assert sent.status_code in (404, 405) and "平台暂不提供此功能" in sent.text
-    assert value_of(sent.text, "name") == "公司"
+@pytest.mark.parametrize(("change", "field", "words"), [
+    ({"taxpayer_id": ""}, "taxpayer_id", "15 至 20 位字母或数字（统一社会信用代码为 18 位）。"),
+    ({"bank": ""}, "bank", "必填，最多 200 个字符。"),
+    ({"taxpayer_id": "1234"}, "taxpayer_id", "15 至 20 位字母或数字（统一社会信用代码为 18 位）。"),
+    ({"account": "工行 1602"}, "account", "账号：数字，中间可用空格或短横线分隔。"),
+    ({"phone": "电话"}, "phone", "电话号码：数字，可含空格或短横线。"),
+])
+async def test_refused_company_details_come_back_as_typed_at_their_field(web, change, field, words):
+    typed = {**COMPANY, **change}
+    page = await post(web, "/app/admin/company", **typed)
+    assert page.status_code == 422, page.text
+    assert field_error(page.text, field) == words
+    assert value_of(page.text, "name") == COMPANY["name"] and value_of(page.text, field) == typed[field]
+    assert shows_no_wire_path(page.text)
 
 
-# ---- sites and technicians (fakes of api.md's /servicedesk/sites and /servicedesk/technicians) ----------
+async def test_without_billing_the_company_page_says_the_service_is_not_there(database_factory, services, clock):
+    async with web_where(database_factory, services, clock, billing=nobody_listens()) as web:
+        page = await web.get("/app/admin/company")
+        assert page.status_code == 503 and 'data-problem="upstream_unavailable"' in page.text
+        assert "平台暂不提供" not in page.text
+        sent = await post(web, "/app/admin/company", **COMPANY)
+        assert sent.status_code == 503 and 'data-problem="upstream_unavailable"' in sent.text
+        assert value_of(sent.text, "account") == COMPANY["account"]
+
+
+# ---- sites and technicians (the service desk's /servicedesk/sites and /servicedesk/technicians) -----
 
 SITE = {"code": "sc-jinan", "name": "济南服务中心", "kind": "service_center", "region": "shandong",
         "address": "济南市历下区经十路 1 号", "phone": "0531-8888 0001", "webhook_kind": "", "webhook_url": ""}
+ROBOT = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=x"
 
 
-async def test_sites_are_added_found_edited_and_closed(web, services):
+async def test_sites_are_added_found_edited_closed_and_opened_again(web):
+    form = await web.get("/app/admin/sites/new")
+    assert 'name="kind"' in form.text and '<option value="wecom"' in form.text and "所属上级" in form.text
     sent = await post(web, "/app/admin/sites/new", **SITE)
     assert sent.status_code == 303, sent.text
+    assert sent.headers["location"] == "/app/admin/sites/edit?code=SC-JINAN&done=created"
     station = {**SITE, "code": "ST-JINAN-07", "name": "济南第七维修站", "kind": "repair_station", "parent": "SC-JINAN",
-               "webhook_kind": "wecom", "webhook_url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=x"}
+               "webhook_kind": "wecom", "webhook_url": ROBOT}
     form = await web.get("/app/admin/sites/new")
     assert '<option value="SC-JINAN">SC-JINAN · 济南服务中心 (服务中心)</option>' in form.text
     assert (await post(web, "/app/admin/sites/new", **station)).status_code == 303
-    assert services.org.sites["ST-JINAN-07"]["parent"] == "SC-JINAN"
-    assert services.org.sites["ST-JINAN-07"]["webhook"]["kind"] == "wecom"
+    made = await read(web, "/servicedesk/sites/ST-JINAN-07")
+    assert (made["kind"], made["parent"], made["region"]) == ("repair_station", "SC-JINAN", "shandong")
+    assert made["webhook"] == {"kind": "wecom", "url": ROBOT} and made["status"] == "open"
     found = await web.get("/app/admin/sites", params={"q": "第七"})
     assert re.findall(r'data-site="([^"]+)"', found.text) == ["ST-JINAN-07"]
-    edited = await post(web, "/app/admin/sites/edit", **{**station, "phone": "0531-8888 0007"})
-    assert edited.status_code == 303 and services.org.sites["ST-JINAN-07"]["phone"] == "0531-8888 0007"
+    by_kind = await web.get("/app/admin/sites", params={"kind": "service_center"})
+    assert "SC-JINAN" in re.findall(r'data-site="([^"]+)"', by_kind.text)
+    assert "ST-JINAN-07" not in re.findall(r'data-site="([^"]+)"', by_kind.text)
+    page = await web.get("/app/admin/sites/edit", params={"code": "st-jinan-07"})
+    assert value_of(page.text, "webhook_url") == ROBOT
+    assert '<option value="SC-JINAN" selected>' in page.text and 'name="kind"' not in page.text
+    edited = await post(web, "/app/admin/sites/edit", **{**station, "phone": "0531-8888 0007", "webhook_kind": "",
+                                                                "webhook_url": ""})
+    assert edited.status_code == 303, edited.text
+    made = await read(web, "/servicedesk/sites/ST-JINAN-07")
+    assert made["phone"] == "0531-8888 0007" and made["webhook"] is None  # no robot: the webhook is removed
     closed = await post(web, "/app/admin/sites/status", code="ST-JINAN-07", status="closed")
     page = await web.get(closed.headers["location"])
     assert "已关闭，历史记录保留" in page.text and 'id="reopen-site"' in page.text
+    assert (await read(web, "/servicedesk/sites/ST-JINAN-07"))["status"] == "closed"
+    assert 'value="ST-JINAN-07"' not in (await web.get("/app/admin/technicians/new")).text  # closed: not offered
+    opened = await post(web, "/app/admin/sites/status", code="ST-JINAN-07", status="open")
+    assert "已重新开放" in (await web.get(opened.headers["location"])).text
+    assert (await read(web, "/servicedesk/sites/ST-JINAN-07"))["status"] == "open"
 
 
-async def test_a_refused_site_comes_back_as_typed(web, services):
-    plain = await post(web, "/app/admin/sites/new", **{**SITE, "code": "SC-ZIBO", "webhook_kind": "dingtalk",
-                                                       "webhook_url": "http://example.com/hook"})
-    assert plain.status_code == 422 and field_error(plain.text, "webhook_url") == "一个 https 地址。"
-    assert value_of(plain.text, "webhook_url") == "http://example.com/hook"
-    assert value_of(plain.text, "code") == "SC-ZIBO"
-    await post(web, "/app/admin/sites/new", **SITE)
-    twice = await post(web, "/app/admin/sites/new", **SITE)
+@pytest.mark.parametrize(("change", "field", "words"), [
+    ({"webhook_kind": "dingtalk", "webhook_url": "http://example.com/hook"}, "webhook_url", "机器人的 https 公网地址"),
+    ({"webhook_kind": "dingtalk", "webhook_url": "https://10.0.0.7/hook"}, "webhook_url", "不能是内网或本机地址"),
+    ({"webhook_kind": "wecom", "webhook_url": "https://localhost/hook"}, "webhook_url", "不能是内网或本机地址"),
+    ({"webhook_kind": "", "webhook_url": ROBOT}, "webhook_kind", "请从列表中选择"),
+    ({"kind": "repair_station"}, "parent", "维修站隶属于服务中心"),
+    ({"kind": "repair_station", "parent": "CW-JINAN"}, "parent", "维修站隶属于服务中心"),
+    ({"code": "站点 1"}, "code", "1 至 40 个字母、数字"),
+    ({"phone": "电话"}, "phone", "电话号码"),
+])
+async def test_a_refused_site_comes_back_as_typed_with_the_reason_at_its_field(web, change, field, words):
+    if "CW-JINAN" not in re.findall(r'data-site="([^"]+)"', (await web.get("/app/admin/sites")).text):
+        await add_site(web, "CW-JINAN", "济南中心库", "central")
+    typed = {**SITE, "code": "SC-ZIBO", "name": "淄博服务中心", **change}
+    page = await post(web, "/app/admin/sites/new", **typed)
+    assert page.status_code == 422, page.text
+    assert words in (field_error(page.text, field) or ""), page.text
+    for name in ("code", "name", "address", "phone", "webhook_url"):
+        assert value_of(page.text, name) == typed[name]
+    assert shows_no_wire_path(page.text) and "webhook.url" not in page.text
+
+
+async def test_a_site_code_taken_is_refused_at_the_code(web):
+    await post(web, "/app/admin/sites/new", **{**SITE, "code": "SC-TAIAN", "name": "泰安服务中心"})
+    twice = await post(web, "/app/admin/sites/new", **{**SITE, "code": "sc-taian", "name": "另一个"})
     assert twice.status_code == 409 and field_error(twice.text, "code") == "该网点代码已存在。"
-    assert shows_no_wire_path(twice.text)
+    assert value_of(twice.text, "name") == "另一个" and shows_no_wire_path(twice.text)
+    unknown = await web.get("/app/admin/sites/edit", params={"code": "SC-NOWHERE"})
+    assert unknown.status_code == 404 and 'data-problem="site_not_found"' in unknown.text
 
 
-async def test_a_technician_s_station_comes_from_the_sites_list(web, services):
-    services.org.add_site("ST-JINAN-07", "济南第七维修站")
-    services.org.add_site("SC-JINAN", "济南服务中心", "service_center")
-    services.org.add_site("ST-OLD", "旧站", status="closed")
+async def test_a_technician_s_station_comes_from_the_open_sites(web):
+    await add_site(web, "SC-LINYI", "临沂服务中心", "service_center")
+    await add_site(web, "ST-LINYI-01", "临沂第一维修站", parent="SC-LINYI")
+    await add_site(web, "ST-LINYI-02", "临沂第二维修站", parent="SC-LINYI")
+    await add_site(web, "ST-LINYI-OLD", "临沂旧站", parent="SC-LINYI", status="closed")
+    await add_site(web, "CW-LINYI", "临沂中心库", "central")
     form = await web.get("/app/admin/technicians/new")
-    options = re.findall(r'<option value="([A-Z0-9-]+)"', form.text)
-    assert options == ["ST-JINAN-07", "SC-JINAN"]  # stations first; a closed one never
-    sent = await post(web, "/app/admin/technicians/new", name="王磊", phone="138 0000 0001", station="ST-JINAN-07",
+    options = [o for o in re.findall(r'<option value="([A-Z0-9-]+)"', form.text) if "LINYI" in o]
+    assert options == ["ST-LINYI-01", "ST-LINYI-02", "SC-LINYI"]  # stations first; a closed one or a warehouse never
+    for skill in ("cooling", "heating", "electrical", "controls", "water_system"):
+        assert f'type="checkbox" name="skills" value="{skill}"' in form.text
+    sent = await post(web, "/app/admin/technicians/new", name="王磊", phone="138 0000 0001", station="ST-LINYI-01",
                       skills=["cooling", "electrical"])
-    assert sent.status_code == 303
-    (tech,) = services.org.technicians.values()
-    assert tech["skills"] == ["cooling", "electrical"] and tech["active"] is True
-    listed = await web.get("/app/admin/technicians", params={"q": "王"})
-    assert 'data-technician="王磊"' in listed.text and "济南第七维修站" in listed.text and "制冷 · 电气" in listed.text
-    assert str(tech["id"]) not in re.sub(r"<[^>]+>", " ", listed.text)  # no internal id shown
-    gone = await post(web, "/app/admin/technicians/status", id=str(tech["id"]), active="false")
-    assert gone.status_code == 303 and tech["active"] is False
+    assert sent.status_code == 303, sent.text
+    tech_id = sent.headers["location"].split("id=")[1].split("&")[0]
+    tech = await read(web, f"/servicedesk/technicians/{tech_id}")
+    assert (tech["station"], tech["skills"], tech["active"]) == ("ST-LINYI-01", ["cooling", "electrical"], True)
+    listed = await web.get("/app/admin/technicians", params={"q": "王磊"})
+    assert 'data-technician="王磊"' in listed.text and "临沂第一维修站" in listed.text and "制冷 · 电气" in listed.text
+    assert not re.search(rf"(?<!\d){tech_id}(?!\d)", re.sub(r"<[^>]+>", " ", listed.text))  # no internal id shown
+    moved = await post(web, "/app/admin/technicians/edit", id=tech_id, name="王磊", phone="138 0000 0001",
+                       station="ST-LINYI-02", skills=["heating"])
+    assert moved.status_code == 303, moved.text
+    tech = await read(web, f"/servicedesk/technicians/{tech_id}")
+    assert (tech["station"], tech["skills"]) == ("ST-LINYI-02", ["heating"])
+    gone = await post(web, "/app/admin/technicians/status", id=tech_id, active="false")
+    assert gone.status_code == 303 and (await read(web, f"/servicedesk/technicians/{tech_id}"))["active"] is False
+    inactive = await web.get("/app/admin/technicians", params={"active": "false", "station": "ST-LINYI-02"})
+    assert re.findall(r'data-technician="([^"]+)"', inactive.text) == ["王磊"] and "已离岗" in inactive.text
+    assert re.findall(r'data-technician="([^"]+)"', (await web.get(
+        "/app/admin/technicians", params={"active": "true", "station": "ST-LINYI-02"})).text) == []
 
 
-async def test_a_technician_at_a_station_that_is_not_open_is_refused_at_the_station(web, services):
-    services.org.add_site("ST-JINAN-07", "济南第七维修站")
-    page = await post(web, "/app/admin/technicians/new", name="李强", phone="138 0000 0002", station="ST-GONE",
-                      skills="heating")
-    assert page.status_code == 422 and field_error(page.text, "station") == "没有该代码的在运营网点。"
-    assert value_of(page.text, "name") == "李强" and 'value="heating" checked' in page.text
+async def test_a_technician_at_a_station_that_is_not_open_is_refused_at_the_station(web):
+    await add_site(web, "SC-WEIFANG", "潍坊服务中心", "service_center")
+    await add_site(web, "ST-WEIFANG-OLD", "潍坊旧站", parent="SC-WEIFANG", status="closed")
+    for station in ("ST-GONE", "ST-WEIFANG-OLD"):
+        page = await post(web, "/app/admin/technicians/new", name="李强", phone="138 0000 0002", station=station,
+                          skills="heating")
+        assert page.status_code == 422 and field_error(page.text, "station") == "没有该代码的在运营网点。"
+        assert value_of(page.text, "name") == "李强" and 'value="heating" checked' in page.text
+    bad_phone = await post(web, "/app/admin/technicians/new", name="李强", phone="电话", station="SC-WEIFANG")
+    assert bad_phone.status_code == 422 and field_error(bad_phone.text, "phone")
 
 
-async def test_while_the_desk_has_no_sites_the_pages_say_so(web, services):
-    services.org.offered = False
-    for path in ("/app/admin/sites", "/app/admin/technicians"):
-        page = await web.get(path)
-        assert page.status_code == 200 and 'data-problem="method_not_allowed"' in page.text
-        assert "平台暂不提供此功能" in page.text
+async def test_without_the_service_desk_the_pages_say_the_service_is_not_there(database_factory, services, clock):
+    async with web_where(database_factory, services, clock, servicedesk=nobody_listens()) as web:
+        for path in ("/app/admin/sites", "/app/admin/technicians", "/app/admin/sites/new",
+                     "/app/admin/technicians/new"):
+            page = await web.get(path)
+            assert page.status_code == 503 and 'data-problem="upstream_unavailable"' in page.text, path
+            assert "平台暂不提供" not in page.text
+        sent = await post(web, "/app/admin/technicians/new", name="李强", phone="138 0000 0002", station="ST-07")
+        assert sent.status_code == 503 and value_of(sent.text, "name") == "李强"
 
 
 @pytest.mark.parametrize(("text", "days", "bad"), [
