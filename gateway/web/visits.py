@@ -97,7 +97,18 @@ async def visit_page(page: Page, visit_id: int, *, status: int = 200, problem=No
     done = page.t.gettext(N_("The visit was recorded.")) if page.request.query_params.get("done") else ""
     return render(page, "station/visit_record.html", status=status, visit=visit, recordable=recordable,
                   trouble=shown, missing=set(missing or []), done=done, parts=typed_parts(page),
-                  technician_name=page.value("technician") or (page.caller.name if page.caller else ""))
+                  technicians=visit.get("technicians") or [], chosen_technician=chosen_technician(page, visit))
+
+
+def chosen_technician(page: Page, visit: dict) -> str:
+    """The technician picked (a refused form keeps it), else the signed-in person when exactly one of the
+    technicians offered has their name."""
+    picked = page.value("technician_id")
+    if picked:
+        return picked
+    name = page.caller.name if page.caller else ""
+    same = [t for t in visit.get("technicians") or [] if name and t["name"] == name]
+    return str(same[0]["id"]) if len(same) == 1 else ""
 
 
 def typed_parts(page: Page) -> list[tuple[str, str]]:
@@ -143,9 +154,9 @@ def record_body(page: Page, checklist: list[dict]) -> tuple[dict, list[str], lis
         items.append(entry)
     if missing:
         wrong.append(page.t.gettext(N_("Checklist")))
-    technician = page.value("technician_id")
+    technician = page.value("technician_id")  # picked from the visit's list of technicians
     if not technician.isdigit() or not 1 <= int(technician) < 2**31:
-        wrong.append(page.t.gettext(N_("Technician number")))
+        wrong.append(page.t.gettext(N_("Technician")))
     for field, label in (("customer_name", N_("Customer's name")), ("signature_png", N_("Customer's signature"))):
         if not page.value(field):
             wrong.append(page.t.gettext(label))
@@ -160,8 +171,6 @@ def record_body(page: Page, checklist: list[dict]) -> tuple[dict, list[str], lis
         parts.append({"part_number": number[:100], "qty": int(qty)})
     body = {"technician_id": int(technician) if technician.isdigit() else 0, "items": items,
             "customer": {"name": page.value("customer_name")[:200], "signature_png": page.value("signature_png")}}
-    if page.value("technician"):
-        body["technician"] = page.value("technician")[:200]
     if page.value("customer_phone"):
         body["customer"]["phone"] = page.value("customer_phone")[:40]
     if page.value("notes"):

@@ -12,11 +12,11 @@ from functools import lru_cache
 import chinese_calendar
 import holidays as holiday_rules
 from chinese_calendar import constants as published
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from services.servicedesk import errors
-from services.servicedesk.domain.calendar import WorkCalendar, YearSchedule
+from services.servicedesk.domain.calendar import CHINA, WorkCalendar, YearSchedule
 from services.servicedesk.domain.tickets import ACTIVE
 from services.servicedesk.models import CalendarYear, Ticket
 
@@ -97,7 +97,15 @@ def put_year(
     return schedule_of(row)
 
 
-def tickets_to_retime(session: Session) -> list[Ticket]:
-    """Tickets whose due times a calendar change can move (their clocks still run)."""
-    return list(session.scalars(select(Ticket).where(Ticket.status.in_(ACTIVE))))
+def tickets_to_retime(session: Session, year: int | None = None) -> list[Ticket]:
+    """Tickets whose due times a calendar change can move: those whose clocks still run, and, for a change
+    to `year`, those whose clocks ran in that year (their figures, GET /reports/service, are re-derived
+    with the board's urgency: a correction moves a past promise's state as a reading would see it)."""
+    running = Ticket.status.in_(ACTIVE)
+    if year is None:
+        return list(session.scalars(select(Ticket).where(running)))
+    begin, end = (datetime.combine(date(y, 1, 1), time(0), CHINA) for y in (year, year + 1))
+    stopped = func.coalesce(Ticket.closed_at, Ticket.cancelled_at)
+    crossed = and_(Ticket.complete_at < end, or_(stopped.is_(None), stopped >= begin))
+    return list(session.scalars(select(Ticket).where(or_(running, crossed))))
 

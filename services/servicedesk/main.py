@@ -10,7 +10,15 @@ import httpx
 from fastapi import FastAPI, Request
 from sqlalchemy.exc import DataError, IntegrityError
 
-from services.servicedesk import clients, notifications, organisation_routes, outbox, routes, visit_routes
+from services.servicedesk import (
+    clients,
+    notifications,
+    organisation_routes,
+    outbox,
+    report_routes,
+    routes,
+    visit_routes,
+)
 from services.servicedesk.metrics import tickets_by_milestone_state
 from services.servicedesk.models import AuditEntry, IdempotencyRecord
 from shared import audit, errors, metrics
@@ -46,7 +54,7 @@ def create_app(
 
     app = create_service_app(settings, title="Service desk",
                              routers=[routes.router, organisation_routes.router, visit_routes.router,
-                                      audit.router(AuditEntry, "servicedesk")],
+                                      report_routes.router, audit.router(AuditEntry, "servicedesk")],
                              clock=clock, transports=peer_transports, peers=("warranty", "inventory", "billing"),
                              on_startup=on_startup)
     base_lifespan = app.router.lifespan_context

@@ -68,6 +68,10 @@ class Ticket(Base):
         CheckConstraint("level IS NULL OR level BETWEEN 1 AND 4", name="level"),
         CheckConstraint(one_of("loaner_status", LOANER_STATES), name="loaner_status"),
         Index("ix_ticket_urgency", "next_due_at", "id"),
+        # The figures (GET /reports/service) read a period's tickets by when they were reported, and a
+        # unit's next ticket after a repair.
+        Index("ix_ticket_reported_at", "reported_at"),
+        Index("ix_ticket_serial_reported", "serial_number", "reported_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -112,6 +116,16 @@ class Ticket(Base):
     loaner: Mapped[dict | None] = mapped_column(JSON)
     history_delivered: Mapped[bool | None] = mapped_column(Boolean)
     satisfaction: Mapped[int | None] = mapped_column(Integer)
+    # Derived from the events and the calendar whenever the board's `next_due_at` is (tickets.refresh), for
+    # the figures to read with SQL: each promise's due time (null while paused, not needed, or before the
+    # clocks start) and the business minutes to each step, less the customer's pauses.
+    dispatch_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    on_site_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    fixed_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    follow_up_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    dispatch_minutes: Mapped[int | None] = mapped_column(Integer)
+    on_site_minutes: Mapped[int | None] = mapped_column(Integer)
+    fixed_minutes: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 

@@ -364,7 +364,7 @@ async def put_calendar(year: Year, body: CalendarUpdate, uow: Uow, clock: Curren
         schedule = calendars.put_year(session, year=year, holidays=body.holidays, workdays=body.workdays,
                                       provisional=body.provisional, opens=time.fromisoformat(body.hours.open),
                                       closes=time.fromisoformat(body.hours.close), now=now)
-        for ticket in calendars.tickets_to_retime(session):
+        for ticket in calendars.tickets_to_retime(session, year):
             tickets.refresh(session, ticket, now)
         after = _calendar(year, schedule, "admin")
         trail.record(session, caller, action="update", object_type="calendar", object_id=year, now=now,

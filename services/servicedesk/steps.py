@@ -35,14 +35,16 @@ def _end_pause(session: Session, ticket: Ticket, *, at: datetime, by: context.Ca
 
 
 def _told(ticket: Ticket, told: datetime | None, now: datetime) -> datetime | None:
-    """When the caller was told the decision: never in the future, never before the call came in."""
+    """When the caller was told the decision: never in the future, never before the call came in. A time
+    in whole seconds within the second the call came in (a page that sends "now" without its fraction,
+    for a report taken a moment ago) is the call's own time."""
     if told is None:
         return None
     told = told.astimezone(UTC)
-    if told > now or told < ticket.reported_at:
+    if told > now or told < ticket.reported_at.replace(microsecond=0):
         raise errors.InvalidEventTime("the caller cannot be told before the call came in nor in the future",
                                       field="caller_told_at")
-    return told
+    return max(told, ticket.reported_at)
 
 
 def dispatch(session: Session, ticket: Ticket, *, station: str, technician_id: int | None,

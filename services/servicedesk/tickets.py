@@ -13,7 +13,7 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from services.servicedesk import calendars, commitments, errors, outbox, sites, trail, views
+from services.servicedesk import calendars, commitments, errors, figure_facts, outbox, sites, trail, views
 from services.servicedesk.clients import UnitCoverage
 from services.servicedesk.domain import tickets as rules
 from services.servicedesk.domain.calendar import CHINA
@@ -90,7 +90,11 @@ def refresh(session: Session, ticket: Ticket, now: datetime) -> None:
                 ticket.status = "open"
             log(session, ticket, "completed", at=complete, by=context.SYSTEM, now=now, step=False,
                 commitments_version=ticket.commitments_version)
-    ticket.next_due_at = views.next_due(session, calendars.work_calendar(session), ticket, now)
+    calendar = calendars.work_calendar(session)
+    found = views.milestones(session, calendar, ticket, now)
+    after = views.follow_up(session, calendar, ticket, now)
+    ticket.next_due_at = views.next_due_of(ticket, found, after)
+    figure_facts.settle(calendar, ticket, found, after)
     ticket.updated_at = now
     session.flush()
 

@@ -66,11 +66,14 @@ def next_due(session: Session, calendar: WorkCalendar, ticket: Ticket, now: date
     """What the board sorts by: the due time of the most urgent promise still open."""
     if ticket.status in ("closed", "cancelled", "incomplete"):
         return FAR
-    found = milestones(session, calendar, ticket, now)
-    after = follow_up(session, calendar, ticket, now)
-    if after is not None:
-        found.append(after)
-    return clocks.most_urgent_due(found) or FAR
+    return next_due_of(ticket, milestones(session, calendar, ticket, now), follow_up(session, calendar, ticket, now))
+
+
+def next_due_of(ticket: Ticket, found: list[clocks.Milestone], after: clocks.Milestone | None) -> datetime:
+    """`next_due` from the ticket's promises already computed."""
+    if ticket.status in ("closed", "cancelled", "incomplete"):
+        return FAR
+    return clocks.most_urgent_due([*found, *([after] if after is not None else [])]) or FAR
 
 
 def states(session: Session, calendar: WorkCalendar, ticket: Ticket, now: datetime) -> dict[str, str]:

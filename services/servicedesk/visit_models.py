@@ -28,7 +28,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from services.servicedesk.domain import checklists
 from services.servicedesk.models import Base
 from shared.db import UtcDateTime, one_of
-from shared.idempotency import IdempotencyRecordMixin
 
 STORED_STATUSES = ("planned", "done", "cancelled")  # `missed` is read, never stored
 SEASONS = ("heating", "cooling")
@@ -54,7 +53,8 @@ class Visit(Base):
     season: Mapped[str | None] = mapped_column(String(10))
     season_year: Mapped[int | None] = mapped_column(Integer)
     contract_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    region: Mapped[str] = mapped_column(String(100))
+    # A station sees the visits of its stations' regions (visits.Scope): read by region.
+    region: Mapped[str] = mapped_column(String(100), index=True)
     model_code: Mapped[str | None] = mapped_column(String(100))
     station: Mapped[str | None] = mapped_column(String(100), index=True)
     status: Mapped[str] = mapped_column(String(10), index=True)
@@ -127,8 +127,3 @@ class VisitOutbox(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(String(500))
 
-
-class VisitIdempotencyRecord(IdempotencyRecordMixin, Base):
-    """Stored answers of `POST /visits/{id}/record` per Idempotency-Key (shared/idempotency.py)."""
-
-    __tablename__ = "visit_idempotency_record"

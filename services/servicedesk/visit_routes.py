@@ -13,7 +13,6 @@ from fastapi.concurrency import run_in_threadpool
 
 from services.servicedesk import clients, visit_pdf, visit_planning, visits
 from services.servicedesk.models import Ticket
-from services.servicedesk.visit_models import VisitIdempotencyRecord
 from services.servicedesk.visit_schemas import (
     CancelVisitIn,
     ModelSpecIn,
@@ -27,7 +26,7 @@ from services.servicedesk.visit_schemas import (
 from shared import context, openapi, pagination
 from shared import errors as shared_errors
 from shared.deps import CurrentCaller, CurrentClock, Cursor, IdempotencyKey, Limit, Uow
-from shared.idempotency import Idempotency, run_idempotent
+from shared.idempotency import run_idempotent
 
 router = APIRouter()
 log = structlog.get_logger("servicedesk.visits")
@@ -36,14 +35,6 @@ VisitId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 ModelCode = Annotated[str, Path(min_length=1, max_length=100)]
 VISIT_ERRORS = {404: "visit_not_found", 409: ("visit_not_planned", "conflict")}
 EXAMPLE = VisitRead.model_config["json_schema_extra"]["examples"][0]
-
-
-def _idempotency(app) -> Idempotency:
-    """The visits' own store of replayable answers (made on first use: the app's state is set in lifespan)."""
-    store = getattr(app.state, "visit_idempotency", None)
-    if store is None:
-        store = app.state.visit_idempotency = Idempotency(app.state.db, VisitIdempotencyRecord, app.state.clock)
-    return store
 
 
 async def _plan_units(request: Request, uow, serials: list[str], *, station: str | None, now) -> PlanRead:
@@ -185,8 +176,8 @@ async def record_visit(visit_id: VisitId, body: VisitRecordIn, request: Request,
         return VisitRead.model_validate(visits.record(session, visit_id, body=body, checked=checked, png=png,
                                                       unit=unit, caller=caller, now=now))
 
-    return await run_idempotent(request, key=key, payload=body, status=200, effect=effect,
-                                idempotency=_idempotency(request.app))
+    # The service desk's one store of answers (main.py), as for tickets and complaints.
+    return await run_idempotent(request, key=key, payload=body, status=200, effect=effect)
 
 
 @openapi.operation("cancelVisit", "Cancel a planned visit, with the reason", errors=VISIT_ERRORS, answer=EXAMPLE)

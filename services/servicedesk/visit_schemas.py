@@ -51,9 +51,11 @@ class VisitRecordIn(StrictModel):
         "customer": {"name": "李娜", "phone": "+86 531 8888 0001", "signature_png": SIGNATURE_EXAMPLE},
     })
 
-    technician_id: TechnicianId
-    technician: Text | None = Field(default=None, description="The technician's name as the history shows it "
-                                                              "(default: the signed-in person's name)")
+    technician_id: TechnicianId = Field(description="An active technician of the caller's station (a service "
+                                                    "centre's: of it or its stations); desk and admin: of any "
+                                                    "station. Else 422 unknown_technician")
+    technician: Text | None = Field(default=None, description="Not used: the record and the history name the "
+                                                              "technician as the organisation's table does")
     at: AwareDatetime | None = Field(default=None, description="When the visit was done (RFC 3339); default now; "
                                                                "never in the future")
     items: Annotated[list[ItemIn], Field(max_length=100)]
@@ -131,6 +133,7 @@ class RecordRead(BaseModel):
     entered_at: datetime | None = None
     technician_id: int
     technician: str
+    station: str | None = Field(default=None, description="The technician's station when the record was taken")
     items: list[ItemRead]
     parts_used: list[dict] = []
     notes: str | None = None
@@ -142,6 +145,12 @@ class CancellationRead(BaseModel):
     at: datetime
     reason: str
     by: ActorRead
+
+
+class TechnicianChoice(BaseModel):
+    id: int
+    name: str
+    station: str
 
 
 class VisitRead(BaseModel):
@@ -169,6 +178,9 @@ class VisitRead(BaseModel):
     ticket_id: int | None = None
     history_delivered: bool | None = None
     cancellation: CancellationRead | None = None
+    technicians: list[TechnicianChoice] | None = Field(
+        default=None, description="A planned visit read alone: who may record it, to pick from (a station-bound "
+                                  "caller: its stations' active technicians; else all, the visit's region first)")
 
 
 class VisitPage(BaseModel):

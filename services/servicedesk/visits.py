@@ -23,15 +23,16 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from services.servicedesk import errors as desk_errors
-from services.servicedesk import tickets
+from services.servicedesk import sites, tickets
 from services.servicedesk.clients import UnitCoverage
 from services.servicedesk.domain import checklists, visit_plan
 from services.servicedesk.domain.calendar import CHINA
 from services.servicedesk.domain.checklists import ItemResult, UnitSpec
+from services.servicedesk.models import Site, Technician
 from services.servicedesk.schemas import CallerIn, TicketCreate
 from services.servicedesk.visit_models import Visit, VisitModelSpec, VisitOutbox
 from shared import context, errors, pagination
@@ -77,13 +78,33 @@ def today(now: datetime) -> date:
 
 # --- scope and reading ------------------------------------------------------------------------------
 
-def station_of(caller: context.Caller) -> str | None:
-    """The station whose visits a station person or station-bound key may see (None: not limited).
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The visits a station sees: those of the units in its stations' regions (a service centre: its own
+    and its repair stations'), and those planned for one of its stations by name (`POST /visits/plan
+    {"station"}`, e.g. a unit just over a region's border that a station was asked to look after)."""
 
-    Until the sites table tells a station's region, a station sees the visits planned for it
-    (`station`): the visits of its region once sites can say which that is.
-    """
-    return caller.station.upper() if caller.role == "station" and caller.station else None
+    stations: tuple[str, ...]
+    regions: tuple[str, ...]
+
+    def holds(self, visit: Visit) -> bool:
+        return visit.region in self.regions or visit.station in self.stations
+
+    def clause(self):
+        return or_(Visit.region.in_(self.regions), Visit.station.in_(self.stations))
+
+
+def station_scope(session: Session, code: str) -> Scope:
+    """The scope of a station's (or a centre's) code, from the sites table; a code that names no site
+    sees only the visits planned for it by name."""
+    stations = sites.covered_by(session, code)
+    regions = session.scalars(select(Site.region).where(Site.code.in_(stations)).distinct()).all()
+    return Scope(stations, tuple(sorted(regions)))
+
+
+def scope_of(session: Session, caller: context.Caller) -> Scope | None:
+    """The visits a station-bound caller (a station person or key: `caller.station`) sees; None: all."""
+    return station_scope(session, caller.station) if caller.station else None
 
 
 def get(session: Session, visit_id: int, caller: context.Caller, *, lock: bool = False) -> Visit:
@@ -91,10 +112,33 @@ def get(session: Session, visit_id: int, caller: context.Caller, *, lock: bool =
     if lock and session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     visit = session.scalars(query).one_or_none()
-    scope = station_of(caller)
-    if visit is None or (scope is not None and visit.station != scope):
+    scope = scope_of(session, caller) if visit is not None else None
+    if visit is None or (scope is not None and not scope.holds(visit)):
         raise VisitNotFound(f"No visit {visit_id}")  # another station's visit is not there for this caller
     return visit
+
+
+def technicians_for(session: Session, visit: Visit, caller: context.Caller) -> list[dict]:
+    """Who may record the visit, to pick from: the active technicians of a station-bound caller's stations;
+    for anyone else every active technician, those of the stations in the visit's region first."""
+    query = select(Technician, Site.region).join(Site, Site.code == Technician.station).where(Technician.active)
+    bound = tickets.scope_of(session, caller)
+    if bound is not None:
+        query = query.where(Technician.station.in_(bound))
+    rows = session.execute(query).all()
+    rows.sort(key=lambda r: (r.region != visit.region, r.Technician.station, r.Technician.name, r.Technician.id))
+    return [{"id": r.Technician.id, "name": r.Technician.name, "station": r.Technician.station} for r in rows]
+
+
+def technician_for(session: Session, technician_id: int, caller: context.Caller) -> Technician:
+    """The technician a record names: active, and of the caller's stations when the caller is bound to
+    one (desk and admin: of any station); 422 `unknown_technician` otherwise."""
+    person = session.get(Technician, technician_id)
+    bound = tickets.scope_of(session, caller)
+    if person is None or not person.active or (bound is not None and person.station not in bound):
+        where = f" of {caller.station.upper()}" if bound is not None else ""
+        raise desk_errors.UnknownTechnician(f"Technician {technician_id} is not an active technician{where}")
+    return person
 
 
 def spec_for(session: Session, model_code: str | None) -> UnitSpec:
@@ -143,7 +187,10 @@ def read(visit: Visit, now: datetime, *, checklist: list[checklists.Entry] | Non
 
 def read_one(session: Session, visit_id: int, caller: context.Caller, now: datetime) -> dict:
     visit = get(session, visit_id, caller)
-    return read(visit, now, checklist=entries(session, visit))
+    answer = read(visit, now, checklist=entries(session, visit))
+    if visit.status == "planned":
+        answer["technicians"] = technicians_for(session, visit, caller)
+    return answer
 
 
 def list_visits(session: Session, *, caller: context.Caller, serial_number: str | None, station: str | None,
@@ -151,13 +198,13 @@ def list_visits(session: Session, *, caller: context.Caller, serial_number: str 
                 now: datetime) -> tuple[list[dict], str | None]:
     """Visits by due day, then id; `missed` is read against today, so it filters on the due day."""
     query = select(Visit)
-    scope = station_of(caller)
+    scope = scope_of(session, caller)
     if scope is not None:
-        query = query.where(Visit.station == scope)
+        query = query.where(scope.clause())
     if serial_number is not None:
         query = query.where(Visit.serial_number == serial_number)
-    if station is not None:
-        query = query.where(Visit.station == station.strip().upper())
+    if station is not None:  # what that station sees
+        query = query.where(station_scope(session, station).clause())
     missed_before = today(now) - visit_plan.WINDOW  # planned and due before this day: missed
     if status == "missed":
         query = query.where(Visit.status == "planned", Visit.due_on < missed_before)
@@ -261,6 +308,7 @@ def record(session: Session, visit_id: int, *, body, checked: checklists.Checked
     visit = get(session, visit_id, caller, lock=True)
     if visit.status != "planned":
         raise VisitNotPlanned(f"Visit {visit_id} is {visit.status}")
+    person = technician_for(session, body.technician_id, caller)
     at = (body.at or now).astimezone(UTC)
     if at > now:
         raise desk_errors.InvalidEventTime("a visit cannot be recorded in the future")
@@ -276,10 +324,11 @@ def record(session: Session, visit_id: int, *, body, checked: checklists.Checked
         item = given[entry.code]
         items.append({"code": entry.code, "result": item.result, "value": item.value, "notes": item.notes,
                       "out_of_range": entry.code in checked.out_of_range})
-    technician = body.technician or caller.name or f"#{body.technician_id}"
+    technician = person.name  # the organisation's name for them, whatever a client sent
     parts = [p.model_dump() for p in body.parts_used or []]
     rec = {"at": at.isoformat(), "entered_at": now.isoformat() if at != now else None,
-           "technician_id": body.technician_id, "technician": technician, "items": items, "parts_used": parts,
+           "technician_id": person.id, "technician": technician, "station": person.station, "items": items,
+           "parts_used": parts,
            "notes": body.notes, "customer": {"name": body.customer.name, "phone": body.customer.phone, "signed": True},
            "by": {"kind": caller.kind, "name": caller.display}}
     ticket = None

@@ -13,6 +13,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parents[1])]
 
+from desk_support import organisation  # noqa: E402
 from web_support import DESK, PHONE, SERIAL, make_driver, person, quit_driver, seed, sign_in  # noqa: E402
 
 from platform_support import Platform  # noqa: E402
@@ -26,6 +27,7 @@ def ago(minutes: int) -> str:
 
 def prepare(platform: Platform, keys: dict) -> dict:
     with platform.client() as admin:
+        org = organisation(admin, tag="JN07")
         for role in ("desk",):
             keys[role] = person(admin, role, key=admin.post("/admin/api-keys", json={
                 "role": role, "name": f"web {role}"}).json()["key"])
@@ -40,8 +42,9 @@ def prepare(platform: Platform, keys: dict) -> dict:
         report(site_address="济南市市中区经十路 88 号 国际会展中心", description="空调漏水", level=1,
                reported_at=ago(9))
         onsite = report(serial_number="KFR35-000009", description="制热效果差", level=1, reported_at=ago(50))
-        desk.post(f"/servicedesk/tickets/{onsite['id']}/dispatch",
-                  json={"technician": "王磊", "station": "JN-07", "at": ago(45)})
+        dispatched = desk.post(f"/servicedesk/tickets/{onsite['id']}/dispatch",
+                               json={"technician_id": org.technician_id, "station": org.station, "at": ago(45)})
+        assert dispatched.status_code == 200, dispatched.text
         report(caller={"name": "张伟"}, description="遥控器无反应", channel="wechat")
     return {"onsite": onsite["id"]}
 

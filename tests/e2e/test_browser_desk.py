@@ -1,9 +1,8 @@
 """The service desk's pages in a real browser (headless Chromium) against the real processes: a desk clerk
 takes a report by phone and dispatches it; a station technician logs arrival and resolution on a phone."""
 
-import uuid
-
 import pytest
+from desk_support import organisation
 from test_e2e_web import by_id, css, open_browser, wait_for_path
 from web_support import DESK, SERIAL, chromium_available, person, seed, sign_in
 
@@ -45,8 +44,11 @@ def too_wide(driver) -> list[str]:
     return driver.execute_script(TOO_WIDE)
 
 
-def take_report(platform, keys, browser, station: str) -> str:
-    """The desk's part: the serial fills the form, the report is taken and dispatched; returns the ticket's URL."""
+def take_report(platform, keys, browser, org) -> str:
+    """The desk's part: the serial fills the form, the report is taken and dispatched to `org`'s station and
+    technician, picked from the lists the desk is offered; returns the ticket's URL."""
+    from selenium.webdriver.support.ui import Select
+
     sign_in(browser, platform.url, keys["desk"])
     wait_for_path(browser, "/app/desk")
     css(browser, ".sub-nav a[href='/app/desk/report']")[0].click()
@@ -70,8 +72,8 @@ def take_report(platform, keys, browser, station: str) -> str:
     assert promises["dispatch"].get_attribute("data-state") in ("pending", "at_risk")
     assert "剩余" in promises["dispatch"].text and "分钟" in promises["dispatch"].text
     url = browser.current_url.split("?")[0]
-    by_id(browser, "technician").send_keys("王磊")
-    by_id(browser, "station").send_keys(station)
+    Select(by_id(browser, "station")).select_by_value(org.station)
+    Select(by_id(browser, "technician_id")).select_by_value(str(org.technician_id))
     by_id(browser, "dispatch-form").find_element("css selector", "button[type=submit]").click()
     wait_for_path(browser, "done=dispatched")
     assert by_id(browser, "ticket").get_attribute("data-status") == "dispatched"
@@ -85,12 +87,18 @@ def take_report(platform, keys, browser, station: str) -> str:
 
 
 def test_a_desk_takes_a_report_by_phone_and_dispatches_it(platform, desk_keys, desk_browser):
-    take_report(platform, desk_keys, desk_browser, f"JN-{uuid.uuid4().hex[:6].upper()}")
+    with platform.client() as admin:
+        org = organisation(admin)
+    url = take_report(platform, desk_keys, desk_browser, org)
+    desk_browser.get(url)
+    assert "王磊" in by_id(desk_browser, "ticket").text and org.station in by_id(desk_browser, "ticket").text
 
 
 def test_a_station_logs_arrival_and_resolution_from_a_phone(platform, desk_keys, desk_browser, narrow_browser):
-    station = f"JN-{uuid.uuid4().hex[:6].upper()}"
-    url = take_report(platform, desk_keys, desk_browser, station)
+    with platform.client() as admin:
+        org = organisation(admin)
+    station = org.station
+    url = take_report(platform, desk_keys, desk_browser, org)
     ticket_id = url.rsplit("/", 1)[1]
     phone = narrow_browser
     sign_in(phone, platform.url, desk_keys["station"])

@@ -6,6 +6,7 @@ import uuid
 from datetime import date, timedelta
 
 import pytest
+from desk_support import organisation
 from test_e2e_web import by_id, css, open_browser, wait_for_path
 from web_support import chromium_available, seed, sign_in
 
@@ -29,6 +30,7 @@ def visit_unit(platform):
     serial = f"VIS-{uuid.uuid4().hex[:8].upper()}"
     with platform.client() as admin:
         keys = seed(admin)
+        org = organisation(admin, region=region)  # a station of the unit's region and its technician 王磊
         first, last = today + timedelta(days=10), today + timedelta(days=100)
         calendar = admin.put(f"/warranty/regions/{region}", json={
             "heating": {"start": month_day(first), "end": month_day(last)},
@@ -44,7 +46,7 @@ def visit_unit(platform):
         assert visits.status_code == 200, visits.text
         due = (first - timedelta(days=15)).isoformat()
         [visit] = [v for v in visits.json()["items"] if v["due_on"] == due and v["kind"] == "pre_season"]
-    return {"serial": serial, "visit": visit, "keys": keys}
+    return {"serial": serial, "visit": visit, "keys": keys, "org": org}
 
 
 @pytest.fixture
@@ -94,9 +96,9 @@ def test_a_technician_records_a_visit_and_the_customer_signs_on_the_phone(platfo
     repair = css(phone, ".check-item[data-code='s9_1_1_1'] label.choice.needs_repair span")[0]
     phone.execute_script("arguments[0].scrollIntoView({block: 'center'})", repair)
     repair.click()
-    by_id(phone, "technician_id").send_keys("7")
-    by_id(phone, "technician").clear()
-    by_id(phone, "technician").send_keys("王磊")
+    from selenium.webdriver.support.ui import Select
+
+    Select(by_id(phone, "technician_id")).select_by_value(str(visit_unit["org"].technician_id))  # from a list
     by_id(phone, "customer_name").send_keys("李娜")
     canvas = by_id(phone, "signature")
     phone.execute_script("arguments[0].scrollIntoView({block: 'center'})", canvas)

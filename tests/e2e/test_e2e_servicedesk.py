@@ -4,6 +4,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from desk_support import organisation
 
 pytestmark = pytest.mark.e2e
 
@@ -27,16 +28,42 @@ def ago(**delta) -> str:
 
 
 @pytest.fixture(scope="module")
-def keys(platform):
+def org(platform):
+    with platform.client() as admin:
+        return organisation(admin, technician="Wang Lei")
+
+
+@pytest.fixture(scope="module")
+def keys(platform, org):
     with platform.client() as admin:
         created = admin.post("/warranty/units", json=UNIT)
         assert created.status_code in (201, 409), created.text
-        return {role: admin.post("/admin/api-keys", json={"role": role, "name": f"e2e {role}"}).json()["key"]
+        keys = {role: admin.post("/admin/api-keys", json={"role": role, "name": f"e2e {role}"}).json()["key"]
                 for role in ("desk", "station")}
+        made = admin.post("/admin/api-keys", json={"role": "station", "name": "e2e our station",
+                                                    "station": org.station})
+        assert made.status_code == 201, made.text
+        keys["our_station"] = made.json()["key"]
+        return keys
 
 
-def test_a_report_to_a_closed_ticket_with_a_follow_up_and_a_complaint(platform, keys):
-    with platform.client(keys["desk"]) as desk, platform.client(keys["station"]) as station:
+def test_a_dispatch_to_a_station_that_is_not_set_up_is_refused(platform, keys, org):
+    with platform.client(keys["desk"]) as desk:
+        tid = desk.post("/servicedesk/tickets", json={
+            "serial_number": "KFR72-DESK01", "caller": {"name": "Li Na", "phone": "13800000001"},
+            "description": "Noisy fan", "level": 4}).json()["id"]
+        unknown = desk.post(f"/servicedesk/tickets/{tid}/dispatch", json={"technician": "Wang Lei", "station": "ST-07"})
+        assert unknown.status_code == 422 and unknown.json()["code"] == "unknown_station"
+        nobody = desk.post(f"/servicedesk/tickets/{tid}/dispatch", json={"technician": "Zhang San",
+                                                                          "station": org.station})
+        assert nobody.status_code == 422 and nobody.json()["code"] == "unknown_technician"
+        offered = desk.get(f"/servicedesk/tickets/{tid}/stations").json()
+        assert org.station in [s["code"] for s in offered["items"]], offered
+        assert desk.post(f"/servicedesk/tickets/{tid}/cancel", json={"reason": "e2e"}).status_code == 200
+
+
+def test_a_report_to_a_closed_ticket_with_a_follow_up_and_a_complaint(platform, keys, org):
+    with platform.client(keys["desk"]) as desk, platform.client(keys["our_station"]) as station:
         created = desk.post("/servicedesk/tickets", json={
             "serial_number": "KFR72-DESK01", "caller": {"name": "Li Na", "phone": "13800000001"},
             "description": "No cooling in ward 3", "level": 3, "reported_at": ago(hours=5)})
@@ -44,8 +71,10 @@ def test_a_report_to_a_closed_ticket_with_a_follow_up_and_a_complaint(platform, 
         ticket = created.json()
         tid = ticket["id"]
         assert ticket["status"] == "open" and ticket["unit_known"] is True and ticket["coverage"]
-        assert desk.post(f"/servicedesk/tickets/{tid}/dispatch", json={
-            "technician": "Wang Lei", "station": "ST-07", "at": ago(hours=4, minutes=50)}).status_code == 200
+        dispatched = desk.post(f"/servicedesk/tickets/{tid}/dispatch", json={
+            "technician_id": org.technician_id, "station": org.station, "at": ago(hours=4, minutes=50)})
+        assert dispatched.status_code == 200, dispatched.text
+        assert dispatched.json()["technician"] == "Wang Lei" and dispatched.json()["station"] == org.station
         assert station.post(f"/servicedesk/tickets/{tid}/dispatch", json={
             "technician": "X", "station": "Y"}).status_code == 403
         assert station.post(f"/servicedesk/tickets/{tid}/arrive", json={
@@ -71,9 +100,10 @@ def test_a_report_to_a_closed_ticket_with_a_follow_up_and_a_complaint(platform, 
 
 def test_a_breached_level_1_ticket_gets_a_loaner_from_inventory(platform, keys):
     with platform.client() as admin:
+        # A loaner is a part of a class (相同档次): the unit's model may name one, else any loaner serves.
         assert admin.post("/inventory/parts", json={
             "part_number": "LOANER-72", "name": "Loaner cabinet unit", "uom": "pcs", "list_price": "3000.00",
-            "out_of_warranty_price": "3000.00"}).status_code in (201, 409)
+            "out_of_warranty_price": "3000.00", "loaner_class": "cabinet_7.2kW"}).status_code in (201, 409)
         assert admin.post("/inventory/warehouses", json={
             "code": "SC-LOAN", "name": "Jinan loaners", "kind": "service_center", "region": "shandong"
         }).status_code in (201, 409)

@@ -78,6 +78,18 @@ async def test_the_caller_cannot_be_told_before_the_call_nor_in_the_future(desk,
         assert assert_problem(refused, 422, "invalid_event_time")["errors"][0]["field"] == "caller_told_at"
 
 
+async def test_a_caller_told_in_the_second_the_call_came_in_was_told_at_the_call(desk, stations, clock):
+    """The desk's page sends "now" in whole seconds: a report taken at 09:00:00.6 and dispatched at once
+    says the caller was told at 09:00:00, which is the call's own second, not before it."""
+    clock.set(clock.now().replace(microsecond=600_000))
+    made = (await desk.post("/tickets", json=report(3))).json()
+    told = made["reported_at"][:19] + "Z"
+    done = await desk.post(f"/tickets/{made['id']}/dispatch", json={
+        "station": "ST-07", "technician_id": stations["王磊"]["id"], "caller_told_at": told})
+    assert done.status_code == 200, done.text
+    assert done.json()["caller_told_at"] == made["reported_at"]
+
+
 async def test_the_stations_of_the_units_region_are_offered_first_with_their_technicians(desk, stations, warranty):
     warranty.add_unit("KFR72-000777", region="qingdao")
     tid = (await desk.post("/tickets", json=report(3, serial_number="KFR72-000777"))).json()["id"]

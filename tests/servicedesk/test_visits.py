@@ -4,7 +4,7 @@ import asyncio
 import base64
 
 import pytest
-from visit_fakes import SIGNATURE, VisitBilling, VisitWarranty, all_items, client, make_app, png, record_body
+from visit_fakes import SIGNATURE, VisitBilling, VisitWarranty, all_items, client, crew, make_app, png, record_body
 
 from services.servicedesk import visit_history
 from services.servicedesk.clients import upstreams
@@ -38,6 +38,17 @@ def app(desk_settings, clock, warranty, billing):
 async def desk(app):
     async with client(app) as c:
         yield c
+
+
+@pytest.fixture
+async def people(desk):
+    """The sites and technicians (visit_fakes.crew); the visits' records name an active technician."""
+    return await crew(desk)
+
+
+@pytest.fixture(autouse=True)
+async def _organisation(people):
+    return people
 
 
 async def visits_of(desk, serial=SERIAL, **params) -> list[dict]:
@@ -114,7 +125,7 @@ async def test_a_visit_has_its_checklist_with_labels_and_measures_by_model(desk)
     assert high["measure"] == {"unit": "MPa", "min": None, "max": None}
 
 
-async def test_recording_a_visit_makes_it_done_and_lands_in_the_units_history(app, desk, warranty):
+async def test_recording_a_visit_makes_it_done_and_lands_in_the_units_history(app, desk, warranty, people):
     visit = await the_visit(desk, "2026-10-31")
     body = record_body(visit, parts_used=[{"part_number": "FLT-2", "qty": 1}], notes="滤网已清洗",
                        at="2026-11-27T01:30:00Z")
@@ -123,7 +134,8 @@ async def test_recording_a_visit_makes_it_done_and_lands_in_the_units_history(ap
     done = response.json()
     assert done["status"] == "done" and done["out_of_range"] == [] and done["ticket_id"] is None
     record = done["record"]
-    assert record["at"] == "2026-11-27T01:30:00Z" and record["technician"] == "王磊" and record["technician_id"] == 7
+    assert record["at"] == "2026-11-27T01:30:00Z" and record["technician"] == "王磊"
+    assert record["technician_id"] == people["王磊"]["id"] and record["station"] == "ST-JINAN-07"
     assert record["customer"] == {"name": "李娜", "phone": "+86 531 8888 0001", "signed": True}
     assert [i["code"] for i in record["items"]] == [i["code"] for i in visit["checklist"]]
     assert done["history_delivered"] is False
@@ -363,7 +375,6 @@ async def test_a_station_sees_and_records_its_own_visits_only(app, desk):
         assert_problem(await other.get(f"/visits/{visit['id']}"), 404, "visit_not_found")
         full = (await mine.get(f"/visits/{visit['id']}")).json()
         body = record_body(full)
-        del body["technician"]
         assert_problem(await other.post(f"/visits/{visit['id']}/record", json=body), 404, "visit_not_found")
         done = (await mine.post(f"/visits/{visit['id']}/record", json=body)).json()
         assert done["status"] == "done" and done["record"]["technician"] == "王磊"
@@ -375,3 +386,78 @@ async def test_two_first_lists_at_once_plan_each_visit_once(app):
         answers = await asyncio.gather(visits_of(one), visits_of(two))
     assert [len(a) for a in answers] == [12, 12]
     assert answers[0] == answers[1]
+
+
+async def station_view(app, code: str, **params) -> list[tuple[str, str]]:
+    async with client(app, role="station", station=code, key_id=f"user:{code}") as them:
+        response = await them.get("/visits", params={"limit": 200, **params})
+        assert response.status_code == 200, response.text
+        return sorted({(v["serial_number"], v["region"]) for v in response.json()["items"]})
+
+
+async def test_a_station_sees_the_visits_of_its_region_and_a_centre_those_of_its_stations_regions(app, desk, warranty):
+    """Scope by the sites table: ST-JINAN-07 and SC-JINAN are in shandong, ST-QINGDAO-01 and SC-QD in qingdao."""
+    warranty.add_unit("KFR72-000002", region="qingdao", accepted_on="2025-01-10", through="2028-01-10")
+    warranty.add_unit("KFR72-000004", accepted_on="2025-01-10", through="2028-01-10")
+    await desk.post("/visits/plan", json={"serial_numbers": [SERIAL, "KFR72-000002"]})
+    # a shandong unit a Qingdao station was asked to look after: planned for it by name
+    await desk.post("/visits/plan", json={"serial_numbers": ["KFR72-000004"], "station": "ST-QINGDAO-01"})
+    shandong, qingdao = (SERIAL, "shandong"), ("KFR72-000002", "qingdao")
+    named = ("KFR72-000004", "shandong")
+    assert await station_view(app, "ST-JINAN-07") == [shandong, named]
+    assert await station_view(app, "st-jinan-07") == [shandong, named]  # codes in any case
+    assert await station_view(app, "SC-JINAN") == [shandong, named]
+    assert await station_view(app, "ST-QINGDAO-01") == [qingdao, named]
+    assert await station_view(app, "SC-QD") == [qingdao, named]  # the centre: its stations' regions and visits
+    assert await station_view(app, "ST-NOWHERE") == []  # a code the sites table does not know: nothing
+    # the desk asks what a station sees with ?station=
+    listed = (await desk.get("/visits", params={"station": "ST-QINGDAO-01", "limit": 200})).json()["items"]
+    assert sorted({v["serial_number"] for v in listed}) == ["KFR72-000002", "KFR72-000004"]
+    [theirs] = [v for v in await visits_of(desk, "KFR72-000002") if v["status"] == "planned"][:1]
+    async with client(app, role="station", station="ST-JINAN-07", key_id="user:9") as jinan:
+        assert_problem(await jinan.get(f"/visits/{theirs['id']}"), 404, "visit_not_found")
+    async with client(app, role="station", station="SC-QD", key_id="user:10") as centre:
+        assert (await centre.get(f"/visits/{theirs['id']}")).status_code == 200
+
+
+async def test_a_station_records_with_one_of_its_own_active_technicians(app, desk, people):
+    """technician_id names an active technician of the caller's station (a centre: of it or its stations); the
+    record names them as the organisation's table does, whatever name a client sent."""
+    await visits_of(desk)
+    async with client(app, role="station", station="ST-JINAN-07", key_id="user:5", name="王磊") as mine:
+        visit = (await mine.get(f"/visits/{(await the_visit(desk, '2026-10-31'))['id']}")).json()
+        assert [(t["name"], t["station"]) for t in visit["technicians"]] == [("张伟", "ST-JINAN-07"),
+                                                                              ("王磊", "ST-JINAN-07")]
+        body = record_body(visit)
+        for someone in (people["刘洋"]["id"], people["赵敏"]["id"], people["陈静"]["id"], 999_999):
+            refused = await mine.post(f"/visits/{visit['id']}/record", json={**body, "technician_id": someone})
+            problem = assert_problem(refused, 422, "unknown_technician")
+            assert problem["errors"][0]["field"] == "technician_id"
+        assert (await mine.get(f"/visits/{visit['id']}")).json()["status"] == "planned"
+        done = await mine.post(f"/visits/{visit['id']}/record", json={
+            **body, "technician_id": people["张伟"]["id"], "technician": "别人的名字"})
+        assert done.status_code == 200, done.text
+        record = done.json()["record"]
+        assert (record["technician_id"], record["technician"], record["station"]) == (
+            people["张伟"]["id"], "张伟", "ST-JINAN-07")
+        assert "technicians" not in done.json() or done.json()["technicians"] is None  # offered while planned only
+    # a service centre's person records with one of its stations' technicians
+    other = await the_visit(desk, "2027-02-28")
+    async with client(app, role="station", station="SC-JINAN", key_id="user:6") as centre:
+        offered = (await centre.get(f"/visits/{other['id']}")).json()["technicians"]
+        assert [t["name"] for t in offered] == ["陈静", "张伟", "王磊"]
+        early = await centre.post(f"/visits/{other['id']}/record", json={**record_body(other),
+                                                                         "technician_id": people["刘洋"]["id"]})
+        assert_problem(early, 422, "unknown_technician")
+
+
+async def test_the_desk_records_with_an_active_technician_of_any_station(desk, people):
+    visit = await the_visit(desk, "2026-10-31")
+    # every active technician, those of the visit's region (shandong) first
+    assert [t["name"] for t in visit["technicians"]] == ["陈静", "张伟", "王磊", "刘洋"]
+    refused = await desk.post(f"/visits/{visit['id']}/record", json={**record_body(visit),
+                                                                     "technician_id": people["赵敏"]["id"]})
+    assert_problem(refused, 422, "unknown_technician")
+    done = await desk.post(f"/visits/{visit['id']}/record", json={**record_body(visit),
+                                                                  "technician_id": people["刘洋"]["id"]})
+    assert done.status_code == 200 and done.json()["record"]["technician"] == "刘洋"

@@ -5,7 +5,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from visit_fakes import VisitBilling, VisitWarranty, all_items, client, make_app, record_body
+from visit_fakes import VisitBilling, VisitWarranty, all_items, client, crew, make_app, record_body
 
 from helpers import assert_problem
 
@@ -24,7 +24,9 @@ def warranty():
 
 @pytest.fixture
 async def desk(desk_settings, clock, warranty):
-    async with client(make_app(desk_settings, clock, warranty, VisitBilling())) as c:
+    app = make_app(desk_settings, clock, warranty, VisitBilling())
+    async with client(app) as c:
+        await crew(c)
         yield c
 
 

@@ -17,6 +17,7 @@ from servicedesk_fakes import DeskInventory, DeskWarranty, FakeService, problem
 CALENDARS = {
     "shandong": {"heating": {"start": "11-15", "end": "03-15"}, "cooling": {"start": "06-01", "end": "09-30"}},
     "harbin": {"heating": {"start": "10-20", "end": "04-20"}, "cooling": {"start": "07-01", "end": "08-31"}},
+    "qingdao": {"heating": {"start": "11-15", "end": "03-31"}, "cooling": {"start": "06-15", "end": "09-15"}},
 }
 
 
@@ -102,8 +103,39 @@ def all_items(visit: dict, result: str = "ok", **special) -> list[dict]:
     return [special.get(item["code"], {"code": item["code"], "result": result}) for item in visit["checklist"]]
 
 
+async def crew(desk) -> dict[str, dict]:
+    """The organisation the visits' tests record with (domain.md section 7), made through `desk` (any client
+    of the app) as an admin: SC-JINAN and its ST-JINAN-07 in shandong, SC-QD and its ST-QINGDAO-01 in
+    qingdao; 王磊 and 张伟 at ST-JINAN-07, 刘洋 at ST-QINGDAO-01, 陈静 at SC-JINAN, 赵敏 (inactive) at
+    ST-JINAN-07. The technicians by name."""
+    admin = headers(role="admin")
+    for code, kind, parent, region in (("SC-JINAN", "service_center", None, "shandong"),
+                                       ("ST-JINAN-07", "repair_station", "SC-JINAN", "shandong"),
+                                       ("SC-QD", "service_center", None, "qingdao"),
+                                       ("ST-QINGDAO-01", "repair_station", "SC-QD", "qingdao")):
+        made = await desk.post("/sites", json={"code": code, "name": f"网点 {code}", "kind": kind, "parent": parent,
+                                               "region": region, "address": "解放路 1 号", "phone": "0531-8888 0000"},
+                               headers=admin)
+        assert made.status_code == 201, made.text
+    people = {}
+    for name, station, active in (("王磊", "ST-JINAN-07", True), ("张伟", "ST-JINAN-07", True),
+                                  ("刘洋", "ST-QINGDAO-01", True), ("陈静", "SC-JINAN", True),
+                                  ("赵敏", "ST-JINAN-07", False)):
+        made = await desk.post("/technicians", json={"name": name, "phone": "13800000000", "station": station,
+                                                     "active": active}, headers=admin)
+        assert made.status_code == 201, made.text
+        people[name] = made.json()
+    return people
+
+
+def offered(visit: dict, name: str = "王磊") -> int:
+    """The id of the technician of that name the visit offers (a planned visit read alone offers them)."""
+    return next(t["id"] for t in visit.get("technicians") or [] if t["name"] == name)
+
+
 def record_body(visit: dict, *, items: list[dict] | None = None, **extra) -> dict:
-    body = {"technician_id": 7, "technician": "王磊", "items": items if items is not None else all_items(visit),
+    chosen = next((t["id"] for t in visit.get("technicians") or [] if t["name"] == "王磊"), 7)
+    body = {"technician_id": chosen, "items": items if items is not None else all_items(visit),
             "customer": {"name": "李娜", "phone": "+86 531 8888 0001", "signature_png": SIGNATURE}}
     body.update(extra)
     return body
