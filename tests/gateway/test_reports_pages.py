@@ -12,6 +12,7 @@ from gateway.web import sections
 from shared.clock import FixedClock
 from shared.context import Caller
 
+import gateway_support
 from gateway_support import ADMIN, make_key
 from reports_support import FakePlatform, as_workbook, gateway_client, settings_for
 
@@ -44,11 +45,9 @@ def token_in(html: str) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
 
 
-async def sign_in(client, key: str) -> None:
-    client.cookies.clear()
-    form = await client.get("/app/login")
-    signed = await client.post("/app/login", data={"csrf": token_in(form.text), "api_key": key})
-    assert signed.status_code == 303, signed.text
+async def sign_in(client, who) -> str:
+    """As a person: the bootstrap key's admin, or a person of a key's role and scope (gateway_support)."""
+    return await gateway_support.sign_in(client, who)
 
 
 def chart_of(html: str) -> dict:
@@ -143,8 +142,7 @@ async def test_english_on_request(web, platform):
 
 
 async def test_other_roles_have_no_manager_pages(web):
-    key = (await make_key(web, "desk"))["key"]
-    await sign_in(web, key)
+    await sign_in(web, await make_key(web, "desk"))
     for path in ("/app/manager", "/app/manager/service/download", "/app/admin/audit", "/app/admin/audit/download"):
         assert (await web.get(path)).status_code == 403
 

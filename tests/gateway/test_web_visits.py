@@ -14,7 +14,8 @@ from services.servicedesk.main import create_app as create_desk
 from shared import settings as settings_module
 from shared.clock import FixedClock
 
-from gateway_support import ADMIN, LiveServer, make_key
+import gateway_support
+from gateway_support import ADMIN, LiveServer, make_person
 from helpers import TOKEN, asgi_client
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "servicedesk"))
@@ -52,6 +53,17 @@ async def web(gateway_settings, fakes, clock, live_desk):
         gateway_timeout_seconds=5.0,
         service_urls={**gateway_settings.service_urls, "servicedesk": live_desk.url})
     async with asgi_client(create_app(settings, clock=clock)) as client:
+        # The organisation as an admin sets it up: a centre, its station and one technician there.
+        for site in ({"code": "SC-JINAN", "name": "济南服务中心", "kind": "service_center", "region": "shandong",
+                      "address": "济南市历下区", "phone": "0531-8888 0000"},
+                     {"code": "ST-JINAN-07", "name": "济南七站", "kind": "repair_station", "parent": "SC-JINAN",
+                      "region": "shandong", "address": "济南市历城区", "phone": "0531-8888 0007"}):
+            made = await client.post("/servicedesk/sites", json=site, headers={"X-API-Key": ADMIN})
+            assert made.status_code == 201, made.text
+        technician = await client.post("/servicedesk/technicians", headers={"X-API-Key": ADMIN}, json={
+            "name": "王磊", "phone": "138 0531 0007", "station": "ST-JINAN-07", "skills": ["cooling"]})
+        assert technician.status_code == 201, technician.text
+        client.technician_id = str(technician.json()["id"])
         plan = await client.post("/servicedesk/visits/plan", headers={"X-API-Key": ADMIN},
                                  json={"serial_numbers": [SERIAL, "KFR72-000009"], "station": "ST-JINAN-07"})
         assert plan.status_code == 200, plan.text
@@ -59,13 +71,11 @@ async def web(gateway_settings, fakes, clock, live_desk):
 
 
 async def sign_in(client, role: str) -> str:
+    """A person of `role` (a station person works for ST-JINAN-07) signed in; the page's CSRF token."""
     import re
 
-    key = await make_key(client, role)
-    client.cookies.clear()
-    form = await client.get("/app/login")
-    token = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
-    assert (await client.post("/app/login", data={"csrf": token, "api_key": key["key"]})).status_code == 303
+    scope = {"station": "ST-JINAN-07"} if role == "station" else {}
+    await gateway_support.sign_in(client, await make_person(client, role, **scope))
     return re.search(r'name="csrf" value="([^"]+)"', (await client.get("/app/station/visits")).text).group(1)
 
 
@@ -97,7 +107,7 @@ async def test_the_checklist_form_records_the_visit_and_prints_it(web):
     codes = [c for c in page.text.split('data-code="')[1:]]
     codes = [c.split('"', 1)[0] for c in codes]
     assert len(codes) == 23
-    data = {"csrf": csrf, "technician_id": "7", "technician": "王磊", "customer_name": "李娜",
+    data = {"csrf": csrf, "technician_id": web.technician_id, "customer_name": "李娜",
             "signature_png": "data:image/png;base64," + SIGNATURE, "notes": "滤网已清洗",
             "part_number": ["FLT-2", "", ""], "part_qty": ["1", "", ""], "value.s9_1_1_1": "385",
             **{f"result.{c}": "ok" for c in codes[:-1]}}
@@ -125,7 +135,7 @@ async def test_a_form_without_a_signature_or_name_is_refused_with_the_fields_nam
     visit_id = await the_visit_id(web, "2026-10-31")
     refused = await web.post(f"/app/station/visits/{visit_id}", data={"csrf": csrf, "technician_id": "x"})
     assert refused.status_code == 422 and 'data-problem="visit_form_incomplete"' in refused.text
-    for word in ("用户签字", "用户姓名", "技术员编号"):
+    for word in ("用户签字", "用户姓名", "技术员"):
         assert word in refused.text.split('data-problem="visit_form_incomplete"')[1].split("</div>")[0]
 
 
