@@ -63,6 +63,7 @@ FIGURES = {name: Figure(label, kind) for name, label, kind in (
     ("first_time_fix_rate", N_("Fixed at the first visit"), "percent"),
     ("loaners_owed", N_("Loaners owed"), "int"),
     ("loaners_provided", N_("Loaners provided"), "int"),
+    ("loaners_measures_taken", N_("Emergency measures instead of a loaner"), "int"),
     ("follow_ups", N_("Follow-up calls"), "int"),
     ("follow_ups_done", N_("Follow-up calls done"), "int"),
     ("follow_ups_on_time", N_("Follow-up calls on time"), "int"),
@@ -78,12 +79,16 @@ FIGURES = {name: Figure(label, kind) for name, label, kind in (
     ("rejected", N_("Not covered"), "int"),
     ("by_decision", N_("Claims"), "int"),
     ("approval_rate", N_("Share covered"), "percent"),
+    ("units", N_("Units with claims"), "int"),
     ("warranty_cost", N_("Warranty cost"), "money"),
     ("cost", N_("Warranty cost"), "money"),
     # parts
     ("consumed", N_("Parts issued"), "int"),
     ("quantity_consumed", N_("Parts issued"), "int"),
     ("consumed_value", N_("Value of parts issued"), "money"),
+    ("qty", N_("Parts issued"), "int"),
+    ("value", N_("Value of parts issued"), "money"),
+    ("issues", N_("Issues"), "int"),
     ("shortfalls", N_("Supply-guarantee shortfalls"), "int"),
     ("supply_shortfalls", N_("Supply-guarantee shortfalls"), "int"),
     # billing
@@ -118,7 +123,7 @@ CHARTED = {
     "service": (("on_time_rate", "on_time"),
                 ("dispatch_on_time_rate", "on_site_on_time_rate", "fixed_on_time_rate")),
     "warranty": (("approved", "rejected"), ("by_decision",), ("claims",)),
-    "parts": (("consumed", "quantity_consumed"), ("shortfalls", "supply_shortfalls")),
+    "parts": (("qty",), ("consumed", "quantity_consumed"), ("shortfalls", "supply_shortfalls")),
     "billing": (("net", "vat"), ("net_amount", "vat_amount"), ("total", "total_amount")),
 }
 
