@@ -306,3 +306,17 @@ def test_sites_and_technicians_are_written_by_admin_and_read_by_the_desk_station
     assert rules.allowed("station", "GET", "/servicedesk/notifications")
     assert not rules.allowed("station", "POST", "/servicedesk/complaints/1/redispatch")
     assert rules.allowed("desk", "POST", "/servicedesk/complaints/1/redispatch")
+
+
+@pytest.mark.parametrize("path", [
+    "/warranty/units/KFR72-000001", "/warranty/policy", "/inventory/stock", "/inventory/reservations",
+    "/billing/invoices", "/billing/invoices/INV-2026-000001.pdf", "/servicedesk/tickets", "/servicedesk/visits",
+    "/servicedesk/sites", "/reports/service", "/admin/audit"])
+def test_a_manager_reads_everything_and_changes_nothing(path):
+    from gateway import rules
+
+    assert rules.allowed("manager", "GET", path) and rules.allowed("manager", "HEAD", path)
+    if not path.startswith(("/reports/", "/admin/")):  # those routes answer 405 to any write themselves
+        for method in ("POST", "PUT", "PATCH", "DELETE"):
+            assert not rules.allowed("manager", method, path)
+    assert not rules.allowed("manager", "GET", "/admin/users") and not rules.allowed("manager", "GET", "/metrics")
