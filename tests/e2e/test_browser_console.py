@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from test_e2e_web import by_id, css, open_browser, wait_for_path
-from web_support import PHONE, chromium_available, person, sign_in
+from web_support import PHONE, chromium_available, person, sign_in, wait_replaced
 
 from shared.clock import FixedClock
 
@@ -85,11 +85,8 @@ def press(driver, form_id: str) -> None:
     button = by_id(driver, form_id).find_element("css selector", "button[type=submit]")
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
     button.click()
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
-
     # Until the answer has replaced the page: what is read next is the new page's.
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(button))
+    wait_replaced(driver, button)
 
 
 def done_notice(driver) -> str:

@@ -142,4 +142,28 @@ def sign_in(driver, base_url: str, who: str, *, lang: str = "") -> None:
     submit.click()
     # Until the answer has replaced the form: a get() that races the form's POST on a loaded
     # machine could be overtaken by it, and the sign-in was then refused as a stale form.
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(submit))
+    wait_replaced(driver, submit)
+
+
+def wait_replaced(driver, element, timeout: float = 30) -> None:
+    """Until the page that held `element` has been replaced by the answer to its form.
+
+    Selenium's `staleness_of` only counts a stale-reference error as "replaced"; while a new
+    document is being committed Chromium may instead answer "Node with given id does not
+    belong to the document" (an unhandled inspector error), which means the same thing.
+    """
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    def replaced(_driver) -> bool:
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            if "does not belong to the document" in str(error) or "No node with given id" in str(error):
+                return True
+            raise
+        return False
+
+    WebDriverWait(driver, timeout).until(replaced)
