@@ -15,7 +15,7 @@ from gateway.main import create_app
 from gateway.web import pages
 from shared.http_server import ProblemHttpToolsProtocol
 
-from gateway_support import ADMIN, LiveServer
+from gateway_support import ADMIN, LiveServer, make_person, sign_in
 from helpers import asgi_client
 
 pytestmark = pytest.mark.anyio
@@ -162,11 +162,13 @@ async def test_cookies_are_secure_and_hsts_sent_behind_a_trusted_tls_proxy(gatew
     settings = gateway_settings.model_copy(update={"trusted_proxies": trusted})
     # The ASGI client connects from 127.0.0.1.
     async with asgi_client(create_app(settings)) as client:
+        admin = await make_person(client, "admin")
         form = await client.get("/app/login", headers={"X-Forwarded-Proto": "https"})
         token = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
         # A Secure cookie is not sent back over the client's plain http: as the browser behind TLS would.
         csrf_cookie = f"{pages.LOGIN_CSRF_COOKIE}={form.cookies[pages.LOGIN_CSRF_COOKIE]}"
-        signed = await client.post("/app/login", data={"csrf": token, "api_key": ADMIN},
+        signed = await client.post("/app/login", data={"csrf": token, "login": admin["login"],
+                                                       "password": admin["one_time_password"]},
                                    headers={"X-Forwarded-Proto": "https", "Cookie": csrf_cookie})
     assert signed.status_code == 303
     cookie = next(c for c in signed.headers.get_list("set-cookie") if c.startswith(pages.SESSION_COOKIE + "="))
@@ -184,11 +186,7 @@ async def test_no_hsts_over_plain_http(gateway):
 async def test_a_station_code_in_chinese_is_remembered_encoded_in_its_cookie(gateway_settings, fakes):
     """`?station=济南站` was written raw into a Set-Cookie header: a 500."""
     async with asgi_client(create_app(gateway_settings)) as client:
-        created = await client.post("/admin/api-keys", json={"role": "station", "name": "station"},
-                                    headers={"X-API-Key": ADMIN})
-        form = await client.get("/app/login")
-        token = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
-        await client.post("/app/login", data={"csrf": token, "api_key": created.json()["key"]})
+        await sign_in(client, await make_person(client, "station"))
         listed = await client.get("/app/station/tickets", params={"station": "济南站"})
         assert listed.status_code == 200, listed.text[:300]
         assert "aftersales_station=%E6%B5%8E%E5%8D%97%E7%AB%99" in listed.headers["set-cookie"]

@@ -15,7 +15,7 @@ from services.servicedesk.main import create_app as create_desk
 from shared import settings as settings_module
 from shared.clock import FixedClock
 
-from gateway_support import ADMIN, LiveServer, make_key
+from gateway_support import ADMIN, LiveServer, make_key, make_person
 from gateway_support import sign_in as sign_in_person
 from helpers import TOKEN, asgi_client
 
@@ -256,7 +256,7 @@ async def test_the_station_pages_log_arrival_pause_and_resolution(web):
 async def test_the_dispatch_form_offers_stations_and_their_technicians_from_lists_and_keeps_a_refused_choice(web):
     people = await organisation(web)
     key = await make_key(web, "desk")
-    csrf = await sign_in(web, key["key"])
+    csrf = await sign_in(web, key)
     ticket = (await report(web, csrf, reported_at="2026-11-27T09:55")).headers["location"].split("?")[0]
     page = (await web.get(ticket)).text
     form = re.search(r'<form[^>]*id="dispatch-form".*?</form>', page, re.S).group(0)
@@ -280,14 +280,14 @@ async def test_the_dispatch_form_offers_stations_and_their_technicians_from_list
 
 async def test_the_timeline_shows_who_by_name_never_a_key_id_and_both_times(web, clock):
     people = await organisation(web)
-    key = await make_key(web, "desk")
-    csrf = await sign_in(web, key["key"])
+    person = await make_person(web, "desk", display_name="话务员赵敏")  # people sign in, keys no longer do
+    csrf = await sign_in(web, person)
     ticket = (await report(web, csrf, reported_at="2026-11-27T09:00")).headers["location"].split("?")[0]
     await web.post(f"{ticket}/dispatch", data={"csrf": csrf, "station": "JN-07", "technician_id": people["王磊"],
                                                "at": "2026-11-27T09:05"})
     page = (await web.get(ticket)).text
     timeline = re.search(r'<ul class="timeline" id="timeline">.*?</ul>', page, re.S).group(0)
-    assert "desk key" in timeline and key["id"] not in page
+    assert "话务员赵敏" in timeline and f"user:{person['id']}" not in page
     assert "录入于" in timeline or "entered" in timeline  # logged 55 minutes after it happened: both times
 
 

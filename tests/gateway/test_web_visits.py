@@ -14,7 +14,8 @@ from services.servicedesk.main import create_app as create_desk
 from shared import settings as settings_module
 from shared.clock import FixedClock
 
-from gateway_support import ADMIN, LiveServer, make_key
+from gateway_support import ADMIN, LiveServer, make_person
+from gateway_support import sign_in as sign_in_person
 from helpers import TOKEN, asgi_client
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "servicedesk"))
@@ -61,11 +62,7 @@ async def web(gateway_settings, fakes, clock, live_desk):
 async def sign_in(client, role: str) -> str:
     import re
 
-    key = await make_key(client, role)
-    client.cookies.clear()
-    form = await client.get("/app/login")
-    token = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
-    assert (await client.post("/app/login", data={"csrf": token, "api_key": key["key"]})).status_code == 303
+    await sign_in_person(client, await make_person(client, role))
     return re.search(r'name="csrf" value="([^"]+)"', (await client.get("/app/station/visits")).text).group(1)
 
 

@@ -14,6 +14,7 @@ from shared import settings as settings_module
 from shared.clock import FixedClock
 
 from gateway_support import ADMIN, LiveServer, make_key
+from gateway_support import sign_in as sign_in_person
 from helpers import TOKEN, asgi_client
 
 pytestmark = pytest.mark.anyio
@@ -65,12 +66,8 @@ def token_in(html: str) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
 
 
-async def sign_in(client, key: str) -> str:
-    client.cookies.clear()
-    form = await client.get("/app/login")
-    signed = await client.post("/app/login", data={"csrf": token_in(form.text), "api_key": key})
-    assert signed.status_code == 303
-    return token_in((await client.get("/app/")).text)
+async def sign_in(client, key) -> str:
+    return await sign_in_person(client, key)  # a person of the key's role and scope (gateway_support.sign_in)
 
 
 def options(html: str, field: str) -> list[str]:
@@ -80,7 +77,7 @@ def options(html: str, field: str) -> list[str]:
 
 async def test_forms_offer_only_the_warehouses_the_person_may_write_at(web):
     key = await make_key(web, "warehouse", warehouses=["SC-01"])
-    await sign_in(web, key["key"])
+    await sign_in(web, key)
     assert options((await web.get("/app/warehouse/reserve")).text, "warehouse") == ["SC-01"]
     assert options((await web.get("/app/warehouse/receipts")).text, "warehouse") == ["SC-01"]
     transfer = (await web.get("/app/warehouse/transfers")).text
@@ -93,7 +90,7 @@ async def test_forms_offer_only_the_warehouses_the_person_may_write_at(web):
 
 async def test_a_transfer_out_of_another_warehouse_is_refused_naming_it(web):
     key = await make_key(web, "warehouse", warehouses=["SC-01"])
-    csrf = await sign_in(web, key["key"])
+    csrf = await sign_in(web, key)
     form = {"csrf": csrf, "from_warehouse": "SC-02", "to_warehouse": "SC-01", "part_number": "CMP-72", "qty": "1",
             "reference": "T-1"}
     refused = await web.post("/app/warehouse/transfers", data=form)
