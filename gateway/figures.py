@@ -159,7 +159,8 @@ def workbook(table: Table, zh: Translator, en: Translator, now: datetime) -> byt
     key_kind = "month" if query.group_by == "month" else "text"
     columns = [xlsx.Column(group_label(zh, query) + "（代码）", key_kind), xlsx.Column(group_label(zh, query), "text")]
     columns += [xlsx.Column(glossary.label(zh, c), table.kinds[c]) for c in table.columns]
-    rows = ([r["key"], r["name"], *(r["values"].get(c) for c in table.columns)] for r in table.rows)
+    rows = ([r["key"], glossary.row_name(zh, query.group_by, r["key"], r["name"]),
+             *(r["values"].get(c) for c in table.columns)] for r in table.rows)
     title = glossary.word(zh, glossary.REPORT_TITLES, query.report.name)
     notes = [("报表", title), ("起始日期", query.start), ("截止日期", query.end),
              ("分组", group_label(zh, query)), ("生成时间", xlsx.typed(now, "datetime"))]

@@ -1,4 +1,5 @@
-"""The gateway's own routes: API keys, people, and the gateway's own audit trail."""
+"""The gateway's own routes: API keys and people. Their audit trail is in `/admin/audit` (gateway/reports.py,
+gateway/trail.py), merged with every service's."""
 
 from datetime import datetime
 
@@ -109,18 +110,3 @@ async def update_user(user_id: PathId, patch: UserUpdate, request: Request, call
 @router.post("/users/{user_id}/reset-password", response_model=OneTimePassword)
 async def reset_user_password(user_id: PathId, request: Request, caller: CurrentCaller):
     return OneTimePassword(one_time_password=await people.reset_password(request.app.state, caller, user_id))
-
-
-@openapi.operation("listGatewayAuditEntries",
-                   "The gateway's own audit trail (people and keys), newest first, as a service's GET /audit",
-                   errors={422: "invalid_cursor"})
-@router.get("/audit-local")
-async def gateway_audit(
-    uow: Uow, object_type: str | None = Query(None, max_length=60), object_id: str | None = Query(None, max_length=200),
-    actor: str | None = Query(None, max_length=200), since: datetime | None = None, until: datetime | None = None,
-    limit: Limit = 50, cursor: Cursor = None,
-) -> dict:
-    before = pagination.decode_as(cursor, pagination.is_id)
-    items, next_id = await uow.read(users.audit_entries, object_type=object_type, object_id=object_id, actor=actor,
-                                    since=since, until=until, before_id=before, limit=limit)
-    return {"items": items, "next_cursor": pagination.encode(next_id) if next_id else None}

@@ -1,10 +1,16 @@
 """Who may do what: one table, read top to bottom, first match wins.
 
+Two roles stand outside the table: `admin` may do everything, and `manager`
+(domain.md section 7, api.md) reads every service's paths (GET and HEAD), the
+figures and the audit trail, and changes nothing.
+
 Warehouse scoping of `warehouse` keys is finer than a path (it depends on the
 body), so the inventory service enforces it from the caller headers.
 """
 
 import re
+
+from shared.settings import SERVICES
 
 READ = frozenset({"GET", "HEAD"})
 ANY = None
@@ -47,15 +53,15 @@ RULES: tuple[tuple[frozenset[str] | None, re.Pattern, frozenset[str]], ...] = tu
 )
 
 
-# A manager reads everything (domain.md section 7: the figures and the audit trail too) and changes nothing.
-MANAGER_READS = re.compile(r"^/(warranty|inventory|billing|servicedesk)/")
+# What a manager reads besides the figures and the trail (the table's /reports and /admin/audit rows).
+SERVICE_PATHS = re.compile(rf"^/({'|'.join(SERVICES)})/")
 
 
 def allowed(role: str, method: str, path: str) -> bool:
     if role == "admin":
         return True
-    if role == "manager" and method in READ and MANAGER_READS.match(path):
-        return True
+    if role == "manager" and SERVICE_PATHS.match(path):
+        return method in READ
     for methods, pattern, roles in RULES:
         if (methods is None or method in methods) and pattern.match(path):
             return role in roles

@@ -18,28 +18,17 @@ from itertools import islice
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import inspect
-from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.orm import Session
 
+from gateway import users
 from gateway.web.i18n import CHINA_TIME
-from shared import audit, errors, pagination
+from shared import errors, pagination
 from shared.settings import SERVICES
 
 GATEWAY = "gateway"
 SOURCES = (*SERVICES, GATEWAY)
 MAX_LIMIT = 500
 TEXT_LIMITS = {"object_type": 60, "object_id": 200, "actor": 200}
-
-
-class _Base(DeclarativeBase):
-    pass
-
-
-class GatewayAuditEntry(audit.AuditEntryMixin, _Base):
-    """The gateway's own `audit_entry` table as shared/audit.py shapes it; read only, never created here
-    (the gateway's migration makes it; until then the gateway has no entries of its own)."""
-
-    __tablename__ = audit.TABLE
 
 
 @dataclass(frozen=True)
@@ -147,11 +136,10 @@ async def page(query: TrailQuery, fetch: Fetch, sources: tuple[str, ...] = SOURC
 
 
 def _own(session: Session, query: TrailQuery, before: int | None) -> tuple[list[dict], bool]:
-    if not inspect(session.connection()).has_table(audit.TABLE):
-        return [], False
-    items, next_id = audit.entries(
-        session, GatewayAuditEntry, GATEWAY, object_type=query.object_type, object_id=query.object_id,
-        actor=query.actor, since=query.since, until=query.until, before_id=before, limit=query.limit)
+    """The gateway's own entries (people and keys: gateway/users.py, gateway/people.py)."""
+    items, next_id = users.audit_entries(
+        session, object_type=query.object_type, object_id=query.object_id, actor=query.actor, since=query.since,
+        until=query.until, before_id=before, limit=query.limit)
     return items, next_id is not None
 
 

@@ -183,5 +183,6 @@ def signed_in(session: Session, user_id: int, *, now: datetime) -> None:
 
 
 def audit_entries(session: Session, **filters) -> tuple[list[dict], int | None]:
-    """The gateway's own audit entries (people and keys), as every service serves its own on `/audit`."""
+    """The gateway's own audit entries (people and keys), as every service serves its own on `/audit`;
+    `/admin/audit` merges them with the services' (gateway/trail.py)."""
     return audit.entries(session, AuditEntry, "gateway", **filters)

@@ -162,6 +162,7 @@ def router(model: type, service: str):
 
     from shared import errors, openapi, pagination
     from shared.deps import CurrentCaller, Cursor, Limit, Uow
+    from shared.types import IsoTimestamp
 
     routes = APIRouter()
 
@@ -171,8 +172,8 @@ def router(model: type, service: str):
     async def list_audit(
         uow: Uow, caller: CurrentCaller,
         object_type: str | None = Query(None, max_length=60), object_id: str | None = Query(None, max_length=200),
-        actor: str | None = Query(None, max_length=200), since: datetime | None = None,
-        until: datetime | None = None, limit: Limit = 50, cursor: Cursor = None,
+        actor: str | None = Query(None, max_length=200), since: IsoTimestamp | None = None,
+        until: IsoTimestamp | None = None, limit: Limit = 50, cursor: Cursor = None,
     ) -> dict:
         if caller.role not in READERS:
             raise errors.Forbidden("Only admin and manager read the audit trail")

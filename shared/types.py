@@ -1,7 +1,7 @@
 """Strict wire types: the API coerces nothing it was not asked to."""
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
@@ -77,3 +77,23 @@ SignedQty = Annotated[int, Strict(), Field(ge=-1_000_000, le=1_000_000)]
 Count = Annotated[int, Strict(), Field(ge=0, le=1_000)]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 LongText = Annotated[str, Field(max_length=4000)]
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+-]\d{2}:\d{2})?$")
+
+
+def iso_timestamp(value: object) -> object:
+    """A moment as the API takes it: RFC 3339 (UTC when it names no offset), never a number."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _TIMESTAMP.match(value):
+        raise ValueError("must be an RFC 3339 time, like 2026-11-27T08:00:00Z")
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError as exc:
+        raise ValueError(f"{value} is not a real time") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# pydantic's own datetime also takes a number (seconds since 1970): the contract takes a time only.
+IsoTimestamp = Annotated[datetime, BeforeValidator(iso_timestamp),
+                         WithJsonSchema({"type": "string", "format": "date-time"}, mode="validation")]
+

@@ -63,7 +63,6 @@ FIGURES = {name: Figure(label, kind) for name, label, kind in (
     ("first_time_fix_rate", N_("Fixed at the first visit"), "percent"),
     ("loaners_owed", N_("Loaners owed"), "int"),
     ("loaners_provided", N_("Loaners provided"), "int"),
-    ("loaners_measures_taken", N_("Emergency measures instead of a loaner"), "int"),
     ("follow_ups", N_("Follow-up calls"), "int"),
     ("follow_ups_done", N_("Follow-up calls done"), "int"),
     ("follow_ups_on_time", N_("Follow-up calls on time"), "int"),
@@ -73,38 +72,24 @@ FIGURES = {name: Figure(label, kind) for name, label, kind in (
     ("complaints", N_("Complaints"), "int"),
     ("complaints_answered_on_time", N_("Complaints answered on time"), "int"),
     ("complaint_on_time_rate", N_("Complaints answered on time"), "percent"),
-    # warranty
+    # warranty: services/warranty/report_routes.py (ClaimFigures)
     ("claims", N_("Claims"), "int"),
     ("approved", N_("Covered"), "int"),
     ("rejected", N_("Not covered"), "int"),
-    ("by_decision", N_("Claims"), "int"),
+    ("units", N_("Units with a claim"), "int"),
     ("approval_rate", N_("Share covered"), "percent"),
-    ("units", N_("Units with claims"), "int"),
-    ("warranty_cost", N_("Warranty cost"), "money"),
-    ("cost", N_("Warranty cost"), "money"),
-    # parts
-    ("consumed", N_("Parts issued"), "int"),
-    ("quantity_consumed", N_("Parts issued"), "int"),
-    ("consumed_value", N_("Value of parts issued"), "money"),
+    # parts: services/inventory/report_routes.py (PartsFigures)
     ("qty", N_("Parts issued"), "int"),
     ("value", N_("Value of parts issued"), "money"),
-    ("issues", N_("Issues"), "int"),
-    ("shortfalls", N_("Supply-guarantee shortfalls"), "int"),
-    ("supply_shortfalls", N_("Supply-guarantee shortfalls"), "int"),
-    # billing
+    ("issues", N_("Issues from stock"), "int"),
+    # billing: services/billing/settlement_schemas.py (BillingReportRow)
     ("issued", N_("Bills issued"), "int"),
-    ("bills_issued", N_("Bills issued"), "int"),
     ("paid", N_("Bills paid"), "int"),
-    ("bills_paid", N_("Bills paid"), "int"),
     ("voided", N_("Bills voided"), "int"),
-    ("void", N_("Bills voided"), "int"),
-    ("bills_voided", N_("Bills voided"), "int"),
     ("net", N_("Net"), "money"),
     ("vat", N_("VAT"), "money"),
     ("total", N_("Total"), "money"),
-    ("net_amount", N_("Net"), "money"),
-    ("vat_amount", N_("VAT"), "money"),
-    ("total_amount", N_("Total"), "money"),
+    ("warranty_cost", N_("Warranty cost"), "money"),
 )}
 # The parts of a figure that comes as an object (`{"on_time_rate": {"dispatch": 0.9}}`).
 PARTS = {
@@ -118,13 +103,18 @@ PARTS = {
     "mean": N_("Mean"),
     "p90": N_("90th percentile"),
 }
+# What a row stands for, in words, where the service names it by a code (its own name is English).
+ROW_WORDS = {
+    "decision": {"approved": N_("Covered"), "rejected": N_("Not covered")},
+    "cause": {**words.CAUSES, "none": N_("No cause given")},
+}
 # What each report's chart shows: the first of these groups of figures the rows carry, all of that group.
 CHARTED = {
     "service": (("on_time_rate", "on_time"),
                 ("dispatch_on_time_rate", "on_site_on_time_rate", "fixed_on_time_rate")),
-    "warranty": (("approved", "rejected"), ("by_decision",), ("claims",)),
-    "parts": (("qty",), ("consumed", "quantity_consumed"), ("shortfalls", "supply_shortfalls")),
-    "billing": (("net", "vat"), ("net_amount", "vat_amount"), ("total", "total_amount")),
+    "warranty": (("approved", "rejected"), ("claims",)),
+    "parts": (("qty",), ("value",)),
+    "billing": (("net", "vat"), ("total",)),
 }
 
 # The audit trail: objects, actions and services, in words.
@@ -252,3 +242,13 @@ def word(t: Translator, table: dict[str, str], code: Any) -> str:
     """A code in words, or the code itself when it is not in the table."""
     code = "" if code is None else str(code)
     return t.gettext(table[code]) if code in table else code
+
+
+def row_name(t: Translator, group_by: str, key: Any, name: Any) -> str:
+    """A row of a report in the reader's words: a decision or cause from the glossary, else the name
+    the service gave it (a station's, a part's or a model's own name), else its key."""
+    words_of = ROW_WORDS.get(group_by, {})
+    key = "" if key is None else str(key)
+    if key in words_of:
+        return t.gettext(words_of[key])
+    return str(name or key)

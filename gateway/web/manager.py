@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends
 
 from gateway import figures, reports
-from gateway.web import glossary, pages, station, words
+from gateway.web import glossary, pages, station
 from gateway.web.i18n import N_
 from gateway.web.pages import Page
 from shared import errors
@@ -101,11 +101,7 @@ def row_label(page: Page, query: figures.Query, row: dict) -> str:
             return page.t.month(date.fromisoformat(row["key"] + "-01"))
         except ValueError:
             pass
-    if query.group_by == "decision":
-        return glossary.word(page.t, glossary.PARTS, row["key"])
-    if query.group_by == "cause" and not row["name"]:
-        return glossary.word(page.t, words.CAUSES, row["key"])
-    return row["name"] or row["key"]
+    return glossary.row_name(page.t, query.group_by, row["key"], row["name"])
 
 
 def chart(page: Page, table: figures.Table) -> dict:

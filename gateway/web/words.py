@@ -128,7 +128,7 @@ PROBLEMS = {
     "idempotency_key_reused": (N_("This form was already sent with other values."),
                                N_("Open the form again and fill it in anew.")),
     "forbidden": (N_("Your role may not do this."),
-                  N_("Sign in with a key of the right role, or ask an administrator.")),
+                  N_("If your work needs it, ask an administrator to change your role.")),
     "upstream_unavailable": (N_("A service this page needs is not available right now."),
                              N_("Nothing was changed. Try again in a minute; if it lasts, call the help desk.")),
     "upstream_timeout": (N_("A service this page needs did not answer in time."),

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from test_e2e_web import by_id, css, open_browser, wait_for_path
-from web_support import PHONE, chromium_available, sign_in
+from web_support import PHONE, chromium_available, person, sign_in
 
 from shared.clock import FixedClock
 
@@ -48,14 +48,12 @@ def live_gateway(database_factory, services):
         yield server
 
 
-def manager_key(base_url: str) -> str:
-    """A manager's key once the key administration makes one; until then the bootstrap admin key, which
-    opens the same pages (they are for managers and admins)."""
+def manager_key(base_url: str):
+    """A manager: a person who signs in with a login and a password (web_support.person)."""
     import httpx
 
-    made = httpx.post(base_url + "/admin/api-keys", json={"role": "manager", "name": "web manager"},
-                      headers={"X-API-Key": ADMIN}, timeout=10)
-    return made.json()["key"] if made.status_code == 201 else ADMIN
+    with httpx.Client(base_url=base_url, headers={"X-API-Key": ADMIN}, timeout=10) as admin:
+        return person(admin, "manager", name="赵经理")
 
 
 @pytest.fixture

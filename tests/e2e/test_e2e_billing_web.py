@@ -83,7 +83,12 @@ def test_a_bill_refused_for_a_wrong_serial_keeps_what_was_typed_and_is_issued_on
     sign_in(browser, platform.url, keys["billing"])
     browser.get(platform.url + f"/app/billing/repair?repair_reference={reference}")
     fill_repair(browser, reservation, WRONG_SERIAL)
-    by_id(browser, "issue-bill").click()
+    from selenium.webdriver.support import expected_conditions
+
+    sent = by_id(browser, "issue-bill")
+    sent.click()
+    # Until the refusal has replaced the page: the form found before it came would go stale under us.
+    wait_for(browser, expected_conditions.staleness_of(sent))
 
     refusal = by_id(browser, "repair-form")
     notice = browser.find_element("css selector", "[data-problem]")

@@ -10,6 +10,7 @@ import time
 
 import httpx
 import pytest
+from web_support import person
 
 from platform_support import ADMIN_KEY, Platform
 
@@ -260,7 +261,9 @@ def login_cookies(door: Platform, source: str) -> tuple[dict, list[str]]:
                              b"Connection: close\r\n\r\n")
     csrf_cookie = next(c for c in cookies if c.startswith("aftersales_login_csrf=")).split(";")[0]
     token = form["_body"].split('name="csrf" value="', 1)[1].split('"', 1)[0]
-    body = str(httpx.QueryParams({"csrf": token, "api_key": ADMIN_KEY})).encode()
+    with door.client() as admin:
+        who = person(admin, "admin")  # people sign in, with a login and a password
+    body = str(httpx.QueryParams({"csrf": token, "login": who.login, "password": who.password})).encode()
     return exchange(b"POST /app/login HTTP/1.1\r\nHost: door\r\nX-Forwarded-Proto: https\r\nConnection: close\r\n"
                     b"Content-Type: application/x-www-form-urlencoded\r\nCookie: " + csrf_cookie.encode() +
                     b"\r\nContent-Length: %d\r\n\r\n" % len(body) + body)

@@ -87,6 +87,8 @@ class FakeService:
                     "schema": {"$ref": "#/components/schemas/Thing"}}}}}}}},
                 "components": {"schemas": {"Thing": {"type": "object"}}},
             }
+        elif path == "/audit":  # a service whose own trail is empty (reports_support.py fakes fuller ones)
+            answer = {"items": [], "next_cursor": None}
         else:
             status = 201 if scope["method"] == "POST" else 200
             headers = [(b"idempotent-replayed", b"true"), (b"x-secret-upstream", b"no")]

@@ -64,7 +64,7 @@ async def test_an_admin_changes_the_role_and_scope_resets_and_disables(gateway, 
     page = await gateway.get(disabled.headers["location"])
     assert "该人员已停用" in page.text and "重新启用" in page.text
     assert (await gateway.get(f"/admin/users/{person['id']}", headers=H)).json()["active"] is False
-    trail = (await gateway.get("/admin/audit-local", headers=H)).json()["items"]
+    trail = (await gateway.get("/admin/audit", headers=H)).json()["items"]
     me = trail[0]["actor"]
     assert me["kind"] == "user" and me["id"].startswith("user:") and [e["action"] for e in trail[:3]] == [
         "disable", "reset_password", "update"]

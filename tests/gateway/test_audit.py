@@ -5,10 +5,9 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
-from gateway import trail
+from gateway.models import AuditEntry
 from shared import audit, context
 from shared.clock import FixedClock
 
@@ -103,29 +102,19 @@ async def test_the_filters_go_to_every_service_and_dates_are_whole_days_in_china
 
 async def test_the_gateway_s_own_entries_are_in_the_trail(gateway, gateway_db, platform):
     platform.services["billing"].add_entry(at(10), object_type="invoice", object_id="INV-1", action="pay")
-    created = False
-    with gateway_db.engine.begin() as conn:
-        if not inspect(conn).has_table(audit.TABLE):
-            trail.GatewayAuditEntry.__table__.create(conn)
-            created = True
-    try:
-        admin = context.Caller(role="admin", key_id="user:1", kind="user", name="管理员甲")
-        with Session(gateway_db.engine) as session, session.begin():
-            audit.record(session, trail.GatewayAuditEntry, admin, action="revoke", object_type="api_key",
-                         object_id="k_1", at=START + timedelta(minutes=5))
-            audit.record(session, trail.GatewayAuditEntry, admin, action="create", object_type="user",
-                         object_id="12", at=START + timedelta(minutes=20), changes={"role": [None, "manager"]})
-        items = await read_all(gateway, 1)
-        assert [(i["service"], i["object_id"]) for i in items] == [
-            ("gateway", "12"), ("billing", "INV-1"), ("gateway", "k_1")]
-        assert items[0]["changes"] == {"role": [None, "manager"]}
-        assert items[0]["actor"]["name"] == "管理员甲"
-        only = await gateway.get("/admin/audit", params={"object_type": "api_key"}, headers=headers(MANAGER))
-        assert [i["object_id"] for i in only.json()["items"] if i["service"] == "gateway"] == ["k_1"]
-    finally:
-        if created:
-            with gateway_db.engine.begin() as conn:
-                trail.GatewayAuditEntry.__table__.drop(conn)
+    admin = context.Caller(role="admin", key_id="user:1", kind="user", name="管理员甲")
+    with Session(gateway_db.engine) as session, session.begin():
+        audit.record(session, AuditEntry, admin, action="revoke", object_type="api_key",
+                     object_id="k_1", at=START + timedelta(minutes=5))
+        audit.record(session, AuditEntry, admin, action="create", object_type="user",
+                     object_id="12", at=START + timedelta(minutes=20), changes={"role": [None, "manager"]})
+    items = await read_all(gateway, 1)
+    assert [(i["service"], i["object_id"]) for i in items] == [
+        ("gateway", "12"), ("billing", "INV-1"), ("gateway", "k_1")]
+    assert items[0]["changes"] == {"role": [None, "manager"]}
+    assert items[0]["actor"]["name"] == "管理员甲"
+    only = await gateway.get("/admin/audit", params={"object_type": "api_key"}, headers=headers(MANAGER))
+    assert [i["object_id"] for i in only.json()["items"] if i["service"] == "gateway"] == ["k_1"]
 
 
 async def test_admin_and_manager_read_it_and_other_roles_do_not(gateway):

@@ -143,7 +143,7 @@ async def test_a_change_of_role_and_scope_is_recorded_with_before_and_after(gate
     body = moved.json()
     assert (body["role"], body["station"], body["warehouses"], body["phone"]) == (
         "warehouse", None, ["SC-JINAN"], "139 0000 0001")
-    trail = (await gateway.get("/admin/audit-local", params={"object_id": str(person["id"])}, headers=H)).json()
+    trail = (await gateway.get("/admin/audit", params={"object_id": str(person["id"])}, headers=H)).json()
     update, create = trail["items"]
     assert update["action"] == "update" and update["object_type"] == "user" and update["service"] == "gateway"
     assert update["changes"] == {"role": ["station", "warehouse"], "station": ["ST-JINAN-07", None],
@@ -153,7 +153,7 @@ async def test_a_change_of_role_and_scope_is_recorded_with_before_and_after(gate
     assert update["request_id"] and moved.headers["x-request-id"] == update["request_id"]
     nothing = await gateway.patch(f"/admin/users/{person['id']}", headers=H, json={"phone": "139 0000 0001"})
     assert nothing.status_code == 200
-    again = (await gateway.get("/admin/audit-local", params={"object_id": str(person["id"])}, headers=H)).json()
+    again = (await gateway.get("/admin/audit", params={"object_id": str(person["id"])}, headers=H)).json()
     assert len(again["items"]) == 2  # no change, no entry
 
 
@@ -168,7 +168,7 @@ async def test_disable_reset_and_keys_are_in_the_trail_and_never_a_password(gate
     key = (await gateway.post("/admin/api-keys", headers=H, json={"role": "station", "name": "七站扫码枪",
                                                                   "station": "ST-JINAN-07"})).json()
     assert (await gateway.delete(f"/admin/api-keys/{key['id']}", headers=H)).status_code == 204
-    trail = (await gateway.get("/admin/audit-local", headers=H)).json()["items"]
+    trail = (await gateway.get("/admin/audit", headers=H)).json()["items"]
     assert [(e["action"], e["object_type"]) for e in trail] == [
         ("revoke", "api_key"), ("create", "api_key"), ("reset_password", "user"), ("disable", "user"),
         ("create", "user")]
@@ -177,7 +177,7 @@ async def test_disable_reset_and_keys_are_in_the_trail_and_never_a_password(gate
     text_of_trail = json.dumps(trail, ensure_ascii=False)
     assert new not in text_of_trail and person["one_time_password"] not in text_of_trail
     assert "argon2" not in text_of_trail and key["key"] not in text_of_trail
-    by_type = (await gateway.get("/admin/audit-local", params={"object_type": "api_key"}, headers=H)).json()
+    by_type = (await gateway.get("/admin/audit", params={"object_type": "api_key"}, headers=H)).json()
     assert len(by_type["items"]) == 2
 
 
@@ -212,7 +212,7 @@ async def test_key_scopes_that_make_no_sense_are_refused(gateway):
 async def test_only_an_admin_manages_people(gateway):
     for role in ("station", "desk", "warehouse", "billing"):
         key = (await make_key(gateway, role))["key"]
-        for method, path in (("GET", "/admin/users"), ("POST", "/admin/users"), ("GET", "/admin/audit-local"),
+        for method, path in (("GET", "/admin/users"), ("POST", "/admin/users"), ("GET", "/admin/audit"),
                              ("POST", "/admin/users/1/reset-password"), ("PATCH", "/admin/users/1")):
             response = await gateway.request(method, path, headers={"X-API-Key": key}, json={})
             assert_problem(response, 403, "forbidden")

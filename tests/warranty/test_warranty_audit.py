@@ -111,3 +111,18 @@ async def test_a_refused_unit_leaves_no_entry(warranty):
 async def test_only_admin_and_manager_read_the_trail(warranty, role):
     assert_problem(await warranty.get("/audit", headers=internal_headers(role=role)), 403, "forbidden")
     assert (await warranty.get("/audit", headers=internal_headers(role="manager"))).status_code == 200
+
+
+@pytest.mark.parametrize("until", ["0.5", "0", "1764547200", "2026-11-27", "yesterday", "2026-02-30T08:00:00Z"])
+async def test_a_period_s_end_that_is_not_an_rfc_3339_time_is_refused(warranty, until):
+    """shared/audit.py's GET /audit: pydantic's datetime read a number as seconds since 1970 (the fuzzer's
+    `until=0.5` answered 200); every service's trail takes a time only."""
+    response = await warranty.get("/audit", params={"until": until})
+    assert_problem(response, 422, "validation_error")
+
+
+async def test_a_period_in_rfc_3339_times_finds_what_lies_in_it(warranty):
+    await warranty.post("/units", json=unit_body())
+    for since, until, found in (("2000-01-01T00:00:00Z", "2999-01-01T00:00:00+08:00", 1),
+                                ("2000-01-01T00:00:00", "2000-01-02T00:00:00.5", 0)):
+        assert len(await trail(warranty, since=since, until=until)) == found
