@@ -14,7 +14,6 @@ from shared.context import Caller
 
 import gateway_support
 from gateway_support import ADMIN, make_key
-from gateway_support import sign_in as sign_in_person
 from reports_support import FakePlatform, as_workbook, gateway_client, settings_for
 
 pytestmark = pytest.mark.anyio

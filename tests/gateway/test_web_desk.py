@@ -15,7 +15,7 @@ from services.servicedesk.main import create_app as create_desk
 from shared import settings as settings_module
 from shared.clock import FixedClock
 
-from gateway_support import ADMIN, LiveServer, make_key, make_person
+from gateway_support import ADMIN, LiveServer, make_key
 from gateway_support import sign_in as sign_in_person
 from helpers import TOKEN, asgi_client
 

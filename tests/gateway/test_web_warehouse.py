@@ -15,7 +15,6 @@ from shared.clock import FixedClock
 
 import gateway_support
 from gateway_support import ADMIN, LiveServer, make_key
-from gateway_support import sign_in as sign_in_person
 from helpers import TOKEN, asgi_client
 
 pytestmark = pytest.mark.anyio
