@@ -131,8 +131,6 @@ def quit_driver(driver) -> None:
 def sign_in(driver, base_url: str, who: str, *, lang: str = "") -> None:
     """Sign in as a person: a Credential, or a key a person was made beside (`person`)."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.wait import WebDriverWait
 
     who = who if getattr(who, "login", "") else PEOPLE[who]
     driver.get(base_url + "/app/login" + (f"?lang={lang}" if lang else ""))
