@@ -13,11 +13,23 @@ STATIC = Path(__file__).parent / "static"
 
 
 def install(app: FastAPI) -> None:
-    from gateway.web import admin, audit_pages, auth, billing, desk, desk_station, manager, station, visits, warehouse
+    from gateway.web import (
+        admin,
+        audit_pages,
+        auth,
+        billing,
+        desk,
+        desk_station,
+        manager,
+        offline,
+        station,
+        visits,
+        warehouse,
+    )
 
     app.state.catalogs = i18n.Catalogs()
     app.mount("/app/static", StaticFiles(directory=STATIC), name="web-static")
-    for module in (auth, desk, desk_station, station, visits, warehouse, billing, manager, audit_pages, admin):
+    for module in (auth, desk, desk_station, station, visits, warehouse, billing, manager, audit_pages, admin, offline):
         app.include_router(module.router, include_in_schema=False)
 
     @app.exception_handler(pages.SignInRequired)
