@@ -46,7 +46,7 @@ MISSING = {"description": N_("What failed"), "level": N_("Fault level"), "caller
            "site_address": N_("Site address")}
 LOANER = {"not_due": N_("Not due"), "due": N_("Due: fixed too late"), "provided": N_("Provided"),
           "returned": N_("Returned"), "measures_taken": N_("Emergency measures taken instead")}
-WAYS = {"on_site": N_("On site"), "phone": N_("Guided on the phone"), "remote": N_("Remotely")}
+WAYS = {"on_site": N_("Fixed on site"), "phone": N_("Guided on the phone"), "remote": N_("Remotely")}
 COMPLAINT_STATUSES = {"open": N_("Open"), "answered": N_("Answered"), "resolved": N_("Resolved")}
 EVENTS = {
     "reported": N_("Report taken"), "updated": N_("Report filled in"), "completed": N_("Report complete"),
