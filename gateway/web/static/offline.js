@@ -170,39 +170,46 @@
         mine.forEach(function (r) { steps.appendChild(element("li", "badge warn", word("waiting") + " · " + word(r.kind) + " " + shown(r.at))); });
         steps.hidden = mine.length === 0;
       }
+      // From the ticket as the server last showed it, through the steps waiting on the phone.
+      var paused = ticket.getAttribute("data-paused") === "yes";
+      var arrived = false;
+      var resolved = false;
+      mine.forEach(function (r) {
+        if (r.kind === "arrive") { arrived = true; paused = false; }
+        if (r.kind === "pause") { paused = true; }
+        if (r.kind === "resume") { paused = false; }
+        if (r.kind === "resolve") { resolved = true; paused = false; }
+      });
+      var hide = function (selector, hidden) {
+        var found = document.querySelector(selector);
+        if (found) { found.hidden = hidden; }
+      };
+      hide("[data-step-card=arrive]", arrived || resolved);
+      hide("[data-step-card=pause]", resolved);
+      hide("[data-step-card=resolve]", resolved);
+      hide("#pause-form", paused);
+      hide("#resume-form", !paused);
       if (mine.length) {
-        var paused = ticket.getAttribute("data-paused") === "yes";
-        var arrived = false;
-        var resolved = false;
-        mine.forEach(function (r) {
-          if (r.kind === "arrive") { arrived = true; paused = false; }
-          if (r.kind === "pause") { paused = true; }
-          if (r.kind === "resume") { paused = false; }
-          if (r.kind === "resolve") { resolved = true; paused = false; }
-        });
-        var hide = function (selector, hidden) {
-          var found = document.querySelector(selector);
-          if (found) { found.hidden = hidden; }
-        };
-        hide("[data-step-card=arrive]", arrived || resolved);
-        hide("[data-step-card=pause]", resolved);
-        hide("[data-step-card=resolve]", resolved);
-        hide("#pause-form", paused);
-        hide("#resume-form", !paused);
         ticket.setAttribute("data-local-status", resolved ? "resolved" : (arrived ? "on_site" : ticket.getAttribute("data-status")));
+      } else {
+        ticket.removeAttribute("data-local-status");
       }
     }
     var visit = document.getElementById("visit");
     var form = document.getElementById("visit-form");
     if (visit && form) {
       var waiting = rows.filter(function (r) { return r.kind === "visit" && r.target === visit.getAttribute("data-visit"); });
+      var note = document.getElementById("offline-visit-note");
+      form.hidden = waiting.length > 0;
       if (waiting.length) {
-        form.hidden = true;
         visit.setAttribute("data-local-status", "done");
-        var note = document.getElementById("offline-visit-note") || element("p", "notice warn");
+        note = note || element("p", "notice warn");
         note.id = "offline-visit-note";
         note.textContent = word("saved", { time: shown(waiting[0].at) });
         visit.appendChild(note);
+      } else {
+        visit.removeAttribute("data-local-status");
+        if (note) { note.remove(); }
       }
     }
     document.querySelectorAll("li[data-ticket], li[data-visit]").forEach(function (item) {
