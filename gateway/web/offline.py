@@ -70,7 +70,7 @@ async def service_worker() -> Response:
     text = text.replace('"__VERSION__"', f'"{version()}"').replace(
         '["__PRECACHE__"]', "[" + ", ".join(f'"/app/static/{name}"' for name in PRECACHE) + "]")
     return Response(text, media_type="text/javascript", headers={
-        **pages.SECURITY_HEADERS, "Cache-Control": "no-cache", "Service-Worker-Allowed": "/app/"})
+        **pages.SECURITY_HEADERS, "Cache-Control": "no-cache"})
 
 
 @router.get("/app/station/offline")

@@ -247,6 +247,12 @@ def test_a_step_the_desk_overtook_meanwhile_is_shown_to_the_technician_in_words(
     problem = until(phone, lambda: css(phone, "#offline-problems li[data-problem]"))[0]
     problem.find_element("css selector", "button").click()
     until(phone, lambda: not css(phone, "#offline-problems li[data-problem]"))
+    # Signing out forgets the pages kept on this phone.
+    kept = "caches.has('aftersales-pages').then(arguments[0])"
+    assert phone.execute_async_script(kept) is True
+    css(phone, "form[action='/app/logout'] button")[0].click()
+    wait_for_path(phone, "/app/login")
+    until(phone, lambda: phone.execute_async_script(kept) is False, 20)
 
 
 def test_the_board_marks_a_ticket_turning_at_risk_without_a_reload(platform, field, desk):

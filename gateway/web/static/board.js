@@ -41,13 +41,13 @@
     fetch(source, { credentials: "same-origin", redirect: "manual", headers: { "Accept": "text/html" } })
       .then(function (response) {
         if (response.type === "opaqueredirect") {
-          throw new Error(live.getAttribute("data-signed-out-word"));
+          throw { said: live.getAttribute("data-signed-out-word") };
         }
         return response.text();
       })
       .then(function (text) {
         var fresh = new DOMParser().parseFromString(text, "text/html").querySelector(".board-fragment");
-        if (!fresh) { throw new Error(live.getAttribute("data-failed-word")); }
+        if (!fresh) { throw { said: live.getAttribute("data-failed-word") }; }
         var before = looks(holder);
         var after = looks(fresh);
         fresh.querySelectorAll("li[data-ticket]").forEach(function (item) {
@@ -67,8 +67,8 @@
         say("");
       })
       .catch(function (error) {
-        say(error && error.message && error.message.indexOf("Failed") !== 0 ? error.message
-          : live.getAttribute("data-failed-word"));
+        // Signed out, or no answer (no network, a service down): the last list stays, and says so.
+        say((error && error.said) || live.getAttribute("data-failed-word"));
       })
       .then(function () { busy = false; });
   };

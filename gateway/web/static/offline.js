@@ -292,12 +292,22 @@
 
   var outcomes = {};
 
+  // The pages kept on this phone are the signed-in person's: forgotten when they sign out or their session ends.
+  var forget = function () {
+    if (navigator.serviceWorker && navigator.serviceWorker.controller) {
+      navigator.serviceWorker.controller.postMessage({ type: "forget" });
+    }
+  };
+
   // One pass over what waits, in the order it was recorded: stop at the first that cannot be sent now.
   var pass = function () {
     return all(WAITING).then(function (rows) {
       if (!rows.length) { return { state: "idle", sent: [] }; }
       return session().then(function (found) {
-        if (found.signedOut) { return { state: "signed_out", sent: [] }; }
+        if (found.signedOut) {
+          forget();
+          return { state: "signed_out", sent: [] };
+        }
         if (!found.csrf) { return { state: "offline", sent: [] }; }
         me = found.who;
         var mine = rows.filter(function (r) { return r.who === found.who; });
@@ -477,9 +487,7 @@
   document.addEventListener("submit", function (event) {
     // Signing out forgets the pages kept on this phone (never what waits to be sent).
     if (event.defaultPrevented || !/\/app\/logout$/.test(event.target.getAttribute("action") || "")) { return; }
-    if (navigator.serviceWorker && navigator.serviceWorker.controller) {
-      navigator.serviceWorker.controller.postMessage({ type: "forget" });
-    }
+    forget();
   });
 
   // Sent just now for this very page: show it as the server has it now (unless something is being typed).

@@ -5,7 +5,8 @@
 //   few seconds) from what was kept, else the "not taken along" page;
 // - pages asked for by a page ("take": today's tickets and visits, their units and checklists) are fetched
 //   and kept before the signal goes;
-// - signing out forgets the kept pages (never what waits to be sent: that is the page's IndexedDB).
+// - a page that signs out, or finds its session ended, tells it to forget the kept pages ("forget"; never
+//   what waits to be sent: that is the page's IndexedDB).
 "use strict";
 
 var VERSION = "__VERSION__";
@@ -108,10 +109,6 @@ self.addEventListener("fetch", function (event) {
   var request = event.request;
   var url = new URL(request.url);
   if (url.origin !== self.location.origin) { return; }
-  if (request.method === "POST" && url.pathname === "/app/logout") {
-    event.respondWith(caches.delete(PAGES_CACHE).then(function () { return fetch(request); }));
-    return;
-  }
   if (request.method !== "GET") { return; }
   if (url.pathname.indexOf("/app/static/") === 0) {
     event.respondWith(staticFirst(request));
