@@ -16,6 +16,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+import test_browser_visits
+from test_browser_visits import sign
 from test_e2e_web import by_id, css, open_browser, wait_for_path
 from web_support import DESK, SERIAL, chromium_available, person, seed, sign_in
 
@@ -25,6 +27,8 @@ pytestmark = [
 ]
 NARROW_PHONE = (360, 740)
 WAIT = 60
+# A unit whose pre-season check is due (test_browser_visits' own), for a visit recorded without a signal.
+visit_unit = test_browser_visits.visit_unit
 READ_OUTBOX = """var done = arguments[0];
 var opening = indexedDB.open("aftersales-offline", 1);
 opening.onsuccess = function () {
@@ -304,3 +308,47 @@ def test_with_a_signal_a_step_goes_at_once_and_a_refused_one_keeps_what_was_type
     errors = [e for e in phone.get_log("browser") if e["level"] == "SEVERE"
               and not (e["source"] == "network" and "/app/station/offline/send" in e["message"])]
     assert errors == []
+
+
+def test_a_visit_recorded_without_a_signal_is_recorded_once_with_its_signature_and_time(platform, visit_unit, phone):
+    visit = visit_unit["visit"]
+    sign_in(phone, platform.url, visit_unit["keys"]["station"])
+    wait_for_path(phone, "/app/station")
+    phone.get(f"{platform.url}/app/station/visits?serial={visit_unit['serial']}")
+    bar = by_id(phone, "offline-bar")
+    until(phone, lambda: int(bar.get_attribute("data-taken") or 0) >= 2)
+    css(phone, f"li[data-visit='{visit['id']}'] a")[0].click()
+    by_id(phone, "visit-form")
+    signal = Signal(phone)
+    try:
+        signal.set(online=False)
+        phone.refresh()  # the checklist opens from the phone
+        form = by_id(phone, "visit-form")
+        form_key = form.find_element("css selector", "input[name=idempotency_key]").get_attribute("value")
+        for choice in css(phone, ".check-item label.choice.ok span"):
+            phone.execute_script("arguments[0].scrollIntoView({block: 'center'})", choice)
+            choice.click()
+        by_id(phone, "technician_id").send_keys("7")
+        by_id(phone, "customer_name").send_keys("李娜")
+        canvas = by_id(phone, "signature")
+        phone.execute_script("arguments[0].scrollIntoView({block: 'center'})", canvas)
+        sign(phone, canvas)
+        send = by_id(phone, "visit-send")
+        phone.execute_script("arguments[0].scrollIntoView({block: 'center'})", send)
+        send.click()
+        until(phone, lambda: by_id(phone, "offline-count").text == "1")
+        assert not form.is_displayed() and "已保存在本机" in by_id(phone, "offline-visit-note").text
+        [(kind, at, key)] = phone.execute_async_script(READ_OUTBOX)
+        assert kind == "visit" and key == form_key  # sent as the service's Idempotency-Key
+        with platform.client() as admin:
+            assert admin.get(f"/servicedesk/visits/{visit['id']}").json()["status"] == "planned"
+        signal.set(online=True)
+    finally:
+        signal.close()
+    until(phone, lambda: phone.execute_script(
+        "var v = document.getElementById('visit'); return v && v.getAttribute('data-status')") == "done")
+    until(phone, lambda: by_id(phone, "offline-count").text == "0")
+    with platform.client() as admin:
+        done = admin.get(f"/servicedesk/visits/{visit['id']}").json()
+    assert done["status"] == "done" and instant(done["record"]["at"]) == instant(at)
+    assert done["record"]["customer"]["signed"] is True and done["record"]["customer"]["name"] == "李娜"
