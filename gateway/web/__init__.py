@@ -22,6 +22,7 @@ def install(app: FastAPI) -> None:
         desk,
         desk_station,
         manager,
+        offline,
         station,
         visits,
         warehouse,
@@ -29,7 +30,8 @@ def install(app: FastAPI) -> None:
 
     app.state.catalogs = i18n.Catalogs()
     app.mount("/app/static", StaticFiles(directory=STATIC), name="web-static")
-    for module in (auth, desk, desk_station, station, visits, warehouse, billing, manager, audit_pages, console, admin):
+    for module in (auth, desk, desk_station, station, visits, warehouse, billing, manager, audit_pages, console, admin,
+                   offline):
         app.include_router(module.router, include_in_schema=False)
 
     @app.exception_handler(pages.SignInRequired)

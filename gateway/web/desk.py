@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from gateway.web import pages
+from gateway.web import i18n, pages
 from gateway.web.desk_common import (
     BOARD_STATUSES,
     CHANNELS,
@@ -21,6 +21,7 @@ from gateway.web.desk_common import (
     promise_rows,
     render,
     required,
+    stations_offered,
     ticket_page,
     with_at,
 )
@@ -33,10 +34,17 @@ DeskPage = Annotated[Page, Depends(pages.for_roles("desk"))]
 
 # ---- the desk: the board ----
 
-@router.get("/app/desk")
-@router.get("/app/desk/")
-async def board(page: DeskPage):
-    query = {k: page.request.query_params.get(k, "") for k in ("level", "state", "station")}
+BOARD_REFRESH_SECONDS = 20
+
+
+def updated_at(page: Page) -> str:
+    return page.state.clock.now().astimezone(i18n.CHINA_TIME).strftime("%H:%M:%S")
+
+
+async def board_rows(page: Page) -> tuple[dict, list[dict], pages.Answer | None]:
+    """The open tickets by urgency as the service gives them (each promise's state and due time are the
+    service's; the page never counts minutes itself), with the filters asked for and the first failure."""
+    query = {k: page.request.query_params.get(k, "")[:100] for k in ("level", "state", "station")}
     answers = await asyncio.gather(*[
         pages.call(page, "GET", "/servicedesk/tickets", query={**query, "status": status, "limit": 500})
         for status in BOARD_STATUSES])
@@ -44,8 +52,26 @@ async def board(page: DeskPage):
     tickets = sorted((ticket for a in answers for ticket in pages.items(a)), key=most_urgent)
     now = page.state.clock.now()
     rows = [{"ticket": ticket, "promises": promise_rows(page.t, ticket.get("milestones"), now)} for ticket in tickets]
+    return query, rows, failed
+
+
+@router.get("/app/desk")
+@router.get("/app/desk/")
+async def board(page: DeskPage):
+    query, rows, failed = await board_rows(page)
     return render(page, "desk/board.html", status=200 if failed is None else failed.status, rows=rows,
-                  query=query, trouble=pages.trouble(page, failed.problem) if failed else None)
+                  query=query, trouble=pages.trouble(page, failed.problem) if failed else None,
+                  refresh_seconds=BOARD_REFRESH_SECONDS, updated=updated_at(page))
+
+
+@router.get("/app/desk/board/items")
+async def board_items(page: DeskPage):
+    """The board's list alone, for the page to refresh itself without a reload (static/board.js): the same
+    rows the board shows, with the same filters; a failure answers its status and the problem in words."""
+    query, rows, failed = await board_rows(page)
+    return render(page, "desk/_board_items.html", status=200 if failed is None else failed.status, rows=rows,
+                  query=query, trouble=pages.trouble(page, failed.problem) if failed else None,
+                  updated=updated_at(page))
 
 
 # ---- the desk: taking a report by phone ----
@@ -193,12 +219,17 @@ async def fill(page: DeskPage, ticket_id: int):
 
 @router.post("/app/desk/tickets/{ticket_id}/loaner")
 async def loaner(page: DeskPage, ticket_id: int):
+    """A loaner unit of the unit's class picked from the list (its warehouse and part in one choice), or the
+    emergency measures taken instead (domain.md section 8)."""
     body, wrong = {}, []
-    if page.value("emergency_measures"):
-        body["emergency_measures"] = page.value("emergency_measures")[:2000]
+    if page.value("settle") == "measures":
+        required(page, body, wrong, "emergency_measures", "Emergency measures taken", 2000)
     else:
-        required(page, body, wrong, "warehouse", "Warehouse", 40)
-        required(page, body, wrong, "part_number", "Part number", 100)
+        warehouse, _bar, part = page.value("loaner").partition("|")
+        if warehouse and part:
+            body.update(warehouse=warehouse[:40], part_number=part[:100])
+        else:
+            wrong.append(page.t.gettext("Loaner unit"))
     return await act(page, ticket_id, "loaner", None if wrong else body, wrong, template="desk/ticket.html",
                      base="/app/desk/tickets", done="loaner")
 
@@ -311,9 +342,14 @@ async def complaint_page(page: Page, complaint_id: int, *, status: int = 200, tr
     answer = await pages.call(page, "GET", f"/servicedesk/complaints/{seg(complaint_id)}")
     if not answer.ok:
         return pages.render(page, "error.html", status=answer.status, trouble=pages.trouble(page, answer.problem))
-    return render(page, "desk/complaint.html", status=status, trouble=trouble, complaint=answer.data,
-                  promises=promise_rows(page.t, answer.data.get("milestones"), page.state.clock.now()),
-                  now=now_local(page))
+    complaint = answer.data
+    offers = []
+    if complaint.get("ticket_id"):
+        # Who may be sent instead: the stations that can take the original ticket, the unit's region first.
+        offers = await stations_offered(page, f"/servicedesk/tickets/{seg(complaint['ticket_id'])}/stations")
+    return render(page, "desk/complaint.html", status=status, trouble=trouble, complaint=complaint,
+                  promises=promise_rows(page.t, complaint.get("milestones"), page.state.clock.now()),
+                  now=now_local(page), offers=offers, step=page.request.url.path.rsplit("/", 1)[-1])
 
 
 @router.get("/app/desk/complaints/{complaint_id}")
@@ -343,3 +379,20 @@ async def answer_complaint(page: DeskPage, complaint_id: int):
 @router.post("/app/desk/complaints/{complaint_id}/resolve")
 async def resolve_complaint(page: DeskPage, complaint_id: int):
     return await complaint_step(page, complaint_id, "resolve", "complaint_resolved")
+
+
+@router.post("/app/desk/complaints/{complaint_id}/redispatch")
+async def redispatch(page: DeskPage, complaint_id: int):
+    """Send another technician after a complaint (另行安排技术服务人员): a new ticket, dispatched at once."""
+    body, wrong = {}, []
+    chosen_dispatch(page, body, wrong)
+    if wrong:
+        return await complaint_page(page, complaint_id, status=422, trouble=bad_input(page, wrong))
+    answer = await pages.call(page, "POST", f"/servicedesk/complaints/{seg(complaint_id)}/redispatch", json_body=body,
+                              idempotency_key=page.value("idempotency_key")[:100] or None)
+    made = answer.data.get("id") if answer.ok and isinstance(answer.data, dict) else None
+    if made is None:
+        problem = answer.problem if not answer.ok else None
+        return await complaint_page(page, complaint_id, status=answer.status if not answer.ok else 502,
+                                    trouble=pages.trouble(page, problem, code=None if problem else "internal_error"))
+    return pages.redirect(page, f"/app/desk/tickets/{seg(made)}?done=redispatched")

@@ -46,7 +46,7 @@ MISSING = {"description": N_("What failed"), "level": N_("Fault level"), "caller
            "site_address": N_("Site address")}
 LOANER = {"not_due": N_("Not due"), "due": N_("Due: fixed too late"), "provided": N_("Provided"),
           "returned": N_("Returned"), "measures_taken": N_("Emergency measures taken instead")}
-WAYS = {"on_site": N_("On site"), "phone": N_("Guided on the phone"), "remote": N_("Remotely")}
+WAYS = {"on_site": N_("Fixed on site"), "phone": N_("Guided on the phone"), "remote": N_("Remotely")}
 COMPLAINT_STATUSES = {"open": N_("Open"), "answered": N_("Answered"), "resolved": N_("Resolved")}
 EVENTS = {
     "reported": N_("Report taken"), "updated": N_("Report filled in"), "completed": N_("Report complete"),
@@ -184,12 +184,52 @@ async def ticket_page(page: Page, ticket_id: int, template: str, *, status: int 
     follow = ticket.get("follow_up")
     follow_row = promise_rows(page.t, [{**follow, "name": "follow_up", "clock": "business"}], now)[0] if follow \
         else None
-    offers = []
+    offers, loaners = [], None
     if template == "desk/ticket.html" and ticket.get("status") in ("open", "dispatched"):
         offers = await stations_offered(page, f"/servicedesk/tickets/{seg(ticket_id)}/stations")
+    if template == "desk/ticket.html" and (ticket.get("loaner") or {}).get("status") == "due":
+        loaners = await loaners_offered(page, ticket)
     return render(page, template, status=status, trouble=trouble, ticket=ticket,
                   promises=promise_rows(page.t, ticket.get("milestones"), now), follow=follow_row,
-                  now=now_local(page), offers=offers)
+                  now=now_local(page), offers=offers, loaners=loaners, typed_parts=typed_parts(page))
+
+
+PART_ROWS = 2
+
+
+def typed_parts(page: Page) -> list[tuple[str, str]]:
+    """The part rows of a resolution as typed (a refused form comes back with them), padded to PART_ROWS."""
+    typed = [(n.strip(), q.strip()) for n, q in zip(page.form.get("part_number", []), page.form.get("part_qty", []),
+                                                   strict=False) if n.strip() or q.strip()]
+    return typed + [("", "")] * max(0, PART_ROWS - len(typed))
+
+
+async def loaners_offered(page: Page, ticket: dict) -> dict:
+    """The loaner units of the unit's class in stock, nearest the site first (inventory's GET /loaners), for the
+    desk to pick one: `{"class", "items", "why"}`; `why` says in words why there is no list to pick from."""
+    serial = ticket.get("serial_number")
+    if not serial or ticket.get("unit_known") is False:
+        return {"class": None, "items": [], "why": N_("The ticket names no registered unit, so its loaner class "
+                                                      "is not known: record the emergency measures taken.")}
+    unit = await pages.call(page, "GET", f"/warranty/units/{seg(serial)}")
+    if not unit.ok or not isinstance(unit.data, dict) or not unit.data.get("model_code"):
+        return {"class": None, "items": [], "why": N_("The unit could not be looked up right now: try again, or "
+                                                      "record the emergency measures taken.")}
+    model = await pages.call(page, "GET", f"/inventory/models/{seg(unit.data['model_code'])}")
+    loaner_class = model.data.get("loaner_class") if model.ok and isinstance(model.data, dict) else None
+    if not loaner_class:
+        return {"class": None, "items": [], "why": N_("The unit's model has no loaner class: an admin sets it on "
+                                                      "the model, or record the emergency measures taken.")}
+    region = (unit.data.get("site") or {}).get("region")
+    found = await pages.call(page, "GET", "/inventory/loaners",
+                             query={"class": loaner_class, "region": region or "", "limit": 100})
+    items = [i for i in pages.items(found) if isinstance(i, dict) and i.get("warehouse") and i.get("part_number")]
+    why = None
+    if not found.ok:
+        why = N_("Inventory did not answer: try again, or record the emergency measures taken.")
+    elif not items:
+        why = N_("No loaner of this class is in stock anywhere: record the emergency measures taken.")
+    return {"class": loaner_class, "items": items, "why": why}
 
 
 async def stations_offered(page: Page, path: str) -> list[dict]:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from gateway.web import pages
 from gateway.web.desk_common import (
     PAUSE_REASONS,
+    WAYS,
     act,
     most_urgent,
     promise_rows,
@@ -52,32 +53,44 @@ async def station_ticket(page: FieldPage, ticket_id: int):
     return await ticket_page(page, ticket_id, "desk/station_ticket.html")
 
 
+def step_body(page: Page, action: str) -> tuple[dict, list[str]]:
+    """One field step's body as the API takes it from the form's fields, and the labels of fields to fix
+    (the form handlers below and a record kept on the phone and sent later, gateway.web.offline, share it)."""
+    body, wrong = {}, []
+    if action in ("arrive", "resolve"):
+        required(page, body, wrong, "technician", "Technician")
+    if action == "resolve":
+        required(page, body, wrong, "summary", "What was done", 2000)
+        way = page.value("way") or "on_site"
+        if way in WAYS:
+            body["way"] = way
+        else:
+            wrong.append(page.t.gettext("How it was fixed"))
+        parts = []
+        for number, qty in zip(page.form.get("part_number", []), page.form.get("part_qty", []), strict=False):
+            number, qty = number.strip(), qty.strip()
+            if not number and not qty:
+                continue
+            if not number or not qty.isdigit() or int(qty) < 1:
+                wrong.append(page.t.gettext("Parts replaced"))
+                break
+            parts.append({"part_number": number[:100], "qty": int(qty)})
+        if parts:
+            body["parts_replaced"] = parts
+        if page.value("invoice_number"):
+            body["invoice_number"] = page.value("invoice_number")[:40]
+    if action == "pause":
+        if page.value("reason") in PAUSE_REASONS:
+            body["reason"] = page.value("reason")
+        else:
+            wrong.append(page.t.gettext("Reason"))
+    with_at(page, body, wrong)
+    return body, wrong
+
+
 def field_step(action: str, done: str):
     async def step(page: FieldPage, ticket_id: int):
-        body, wrong = {}, []
-        if action in ("arrive", "resolve"):
-            required(page, body, wrong, "technician", "Technician")
-        if action == "resolve":
-            required(page, body, wrong, "summary", "What was done", 2000)
-            parts = []
-            for number, qty in zip(page.form.get("part_number", []), page.form.get("part_qty", []), strict=False):
-                number, qty = number.strip(), qty.strip()
-                if not number and not qty:
-                    continue
-                if not number or not qty.isdigit() or int(qty) < 1:
-                    wrong.append(page.t.gettext("Parts replaced"))
-                    break
-                parts.append({"part_number": number[:100], "qty": int(qty)})
-            if parts:
-                body["parts_replaced"] = parts
-            if page.value("invoice_number"):
-                body["invoice_number"] = page.value("invoice_number")[:40]
-        if action == "pause":
-            if page.value("reason") in PAUSE_REASONS:
-                body["reason"] = page.value("reason")
-            else:
-                wrong.append(page.t.gettext("Reason"))
-        with_at(page, body, wrong)
+        body, wrong = step_body(page, action)
         return await act(page, ticket_id, action, None if wrong else body, wrong,
                          template="desk/station_ticket.html", base="/app/station/tickets", done=done)
 
@@ -85,6 +98,7 @@ def field_step(action: str, done: str):
     return step
 
 
-for _action, _done in (("arrive", "arrived"), ("pause", "paused"), ("resume", "resumed"), ("resolve", "resolved")):
+STEPS = {"arrive": "arrived", "pause": "paused", "resume": "resumed", "resolve": "resolved"}
+for _action, _done in STEPS.items():
     router.add_api_route(f"/app/station/tickets/{{ticket_id}}/{_action}", field_step(_action, _done),
                          methods=["POST"])

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 
 from gateway.web import i18n, pages
+from gateway.web.desk_common import local_instant
 from gateway.web.i18n import N_
 from gateway.web.pages import Page, seg
 
@@ -177,6 +178,11 @@ def record_body(page: Page, checklist: list[dict]) -> tuple[dict, list[str], lis
         body["notes"] = page.value("notes")[:4000]
     if parts:
         body["parts_used"] = parts
+    at = local_instant(page.value("at"))  # a record kept on the phone without a signal carries its real time
+    if at is False:
+        wrong.append(page.t.gettext(N_("When")))
+    elif at:
+        body["at"] = at
     return body, wrong, missing
 
 
