@@ -75,10 +75,6 @@ def wait_for_file(folder: Path, seconds: float = 30) -> Path:
     raise AssertionError(f"no workbook arrived in {folder}: {list(folder.iterdir())}")
 
 
-@pytest.mark.xfail(reason=(
-    "its sign-in helper still looks up people by API key; the page is tested in "
-    "tests/gateway/test_reports_pages.py; fixed next session"
-), strict=False)
 def test_a_manager_reads_the_month_s_service_figures_on_a_phone_and_downloads_them(live_gateway, services,
                                                                                     phone):
     services.services["servicedesk"].rows = STATIONS

@@ -118,10 +118,6 @@ def test_a_bill_refused_for_a_wrong_serial_keeps_what_was_typed_and_is_issued_on
     assert after["on_hand"] == before["on_hand"] - 1  # consumed once
 
 
-@pytest.mark.xfail(reason=(
-    "the signature lines' words changed with the shared glossary after this test was written; "
-    "seen after the merge, fixed next session"
-), strict=False)
 def test_the_clerk_takes_a_payment_then_voids_and_bills_the_repair_again(platform, keys, browser):
     from selenium.webdriver.support.select import Select
 
@@ -170,10 +166,6 @@ def test_the_clerk_takes_a_payment_then_voids_and_bills_the_repair_again(platfor
     assert "济南市中心医院" in by_id(browser, "print-customer").text
 
 
-@pytest.mark.xfail(reason=(
-    "Chromium's inspector lost a node under a heavy load in one run; seen after the merge, "
-    "fixed next session"
-), strict=False)
 def test_the_bills_list_runs_newest_first_and_shows_the_status_on_a_phone(platform, keys, browser):
     browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                             {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})

@@ -269,10 +269,6 @@ def login_cookies(door: Platform, source: str) -> tuple[dict, list[str]]:
                     b"\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
 
 
-@pytest.mark.xfail(reason=(
-    "signs in with an API key, which the web app no longer takes (people sign in); the same "
-    "rule is tested in tests/gateway/test_gateway_door.py; fixed next session"
-), strict=False)
 def test_behind_a_trusted_tls_proxy_the_session_cookie_is_secure_with_hsts(door):
     headers, cookies = login_cookies(door, "127.0.0.1")  # TRUSTED_PROXIES' default: loopback
     session = next(c for c in cookies if c.startswith("aftersales_session="))
@@ -280,10 +276,6 @@ def test_behind_a_trusted_tls_proxy_the_session_cookie_is_secure_with_hsts(door)
     assert headers["strict-transport-security"].startswith("max-age=")
 
 
-@pytest.mark.xfail(reason=(
-    "signs in with an API key, which the web app no longer takes (people sign in); the same "
-    "rule is tested in tests/gateway/test_gateway_door.py; fixed next session"
-), strict=False)
 def test_from_an_untrusted_address_the_forwarded_scheme_is_not_believed(door):
     headers, cookies = login_cookies(door, "127.0.0.2")  # loopback too, but not a trusted proxy
     session = next(c for c in cookies if c.startswith("aftersales_session="))

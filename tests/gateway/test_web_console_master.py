@@ -75,20 +75,16 @@ def season(prefix: str, start: str, end: str) -> dict:
             f"{prefix}_end_month": str(int(em)), f"{prefix}_end_day": str(int(ed))}
 
 
-@pytest.mark.xfail(reason=(
-    "the season words changed with the shared glossary after this test was written; seen after "
-    "the merge, fixed next session"
-), strict=False)
 async def test_each_region_s_seasons_are_listed_and_one_is_changed(web):
     page = await web.get("/app/admin/seasons")
     assert re.findall(r'data-region="(\w+)"', page.text) == ["beijing", "harbin", "shandong"]
-    assert "供暖季 11-15 → 03-15" in page.text and "山东 (shandong)" in page.text
+    assert "采暖期 11-15 → 03-15" in page.text and "山东 (shandong)" in page.text
     form = await web.get("/app/admin/seasons/edit?region=harbin")
     assert '<option value="10" selected>10月</option>' in form.text
     sent = await post(web, "/app/admin/seasons", region="harbin", **season("heating", "10-15", "04-25"),
                       **season("cooling", "07-01", "08-31"))
     assert sent.status_code == 303
-    assert "供暖季 10-15 → 04-25" in (await web.get("/app/admin/seasons")).text
+    assert "采暖期 10-15 → 04-25" in (await web.get("/app/admin/seasons")).text
 
 
 async def test_a_region_is_added_and_offered_for_units_and_warehouses(web):
