@@ -6,12 +6,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
-from fastapi import FastAPI, Request
-from sqlalchemy.exc import OperationalError
+from fastapi import FastAPI
 
 from services.billing import clients, print_routes, recovery, report_routes, routes, trail
 from services.billing.models import IdempotencyRecord
-from shared import errors
 from shared import settings as settings_module
 from shared.app import create_service_app
 from shared.clock import Clock
@@ -61,9 +59,5 @@ def create_app(
                     await asyncio.gather(task, return_exceptions=True)
 
     app.router.lifespan_context = lifespan
-
-    @app.exception_handler(OperationalError)
-    async def _operational(_request: Request, _exc: OperationalError):
-        return errors.problem(503, "database_busy", "The database is busy; retry shortly")
 
     return app

@@ -25,7 +25,7 @@ from services.billing.schemas import (
     VisitRead,
 )
 from services.billing.settlement_schemas import CompanyRead, CompanyUpdate, FapiaoIn, PaymentIn
-from shared import deadline, idempotency, openapi, pagination
+from shared import dbfaults, deadline, idempotency, openapi, pagination
 from shared import errors as shared_errors
 from shared.context import Caller
 from shared.deps import CurrentCaller, CurrentClock, Cursor, IdempotencyKey, Limit, PathId, Uow
@@ -217,9 +217,15 @@ async def create_repair(repair_in: RepairCreate, request: Request, uow: Uow, cal
     except DBAPIError as exc:
         # A step that could not be recorded: what was done elsewhere is done once more by the retry
         # (the same keys replay it), or by the recovery pass (services/billing/recovery.py).
-        repairs.log.warning("bill_step_not_recorded", key=key, error=type(exc).__name__)
-        return shared_errors.problem(503, "database_busy", "The bill could not be recorded; retry with the same "
-                                     "Idempotency-Key", headers=told, idempotency_key=key)
+        fault = dbfaults.classify(exc)
+        if fault is None:  # not a fault a retry may cure, yet steps may be done elsewhere: keep the key
+            repairs.log.error("bill_step_not_recorded", key=key, exc_type=type(exc).__name__, exc_info=exc)
+        else:  # the one line of a database fault, as shared/errors.py writes it
+            shared_errors.log.warning("database_fault", kind=fault.kind, sqlstate=fault.sqlstate, error=fault.error,
+                                      idempotency_key=key)
+        why = fault.detail.removesuffix("; retry shortly") if fault else "The database failed"
+        return shared_errors.problem(503, "database_busy", f"{why}: the bill could not be recorded; retry with the "
+                                     "same Idempotency-Key", headers=told, idempotency_key=key)
     finally:
         if bound is not None:
             deadline.reset(bound)

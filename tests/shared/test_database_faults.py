@@ -185,10 +185,6 @@ class Recorder:
         return lambda event, **fields: self.lines.append((level, event, fields))
 
 
-@pytest.mark.xfail(reason=(
-    "billing's saga answers a database fault with its own detail (retry with the key), which "
-    "this test's wording check predates; seen after the merge, fixed next session"
-), strict=False)
 async def test_an_unreachable_database_is_503_in_every_service_and_each_comes_back(pg_database, monkeypatch):
     from shared import errors, middleware
 
@@ -262,10 +258,6 @@ async def test_a_statement_ended_by_the_server_while_it_runs_is_503(pg_database)
     blocker.dispose()
 
 
-@pytest.mark.xfail(reason=(
-    "billing's saga answers a database fault with its own detail (retry with the key), which "
-    "this test's wording check predates; seen after the merge, fixed next session"
-), strict=False)
 async def test_a_read_only_database_is_503_on_writes_and_not_ready(pg_database):
     pg_database.set("default_transaction_read_only", "on")
     try:
