@@ -1,6 +1,5 @@
 """GET /reports/billing: the month-end figures (the gateway serves them as /reports/billing, JSON or Excel)."""
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -9,6 +8,7 @@ from services.billing import examples, report
 from services.billing.settlement_schemas import BillingReport
 from shared import openapi
 from shared.deps import Uow
+from shared.types import IsoDate
 
 router = APIRouter()
 
@@ -22,8 +22,8 @@ router = APIRouter()
 @router.get("/reports/billing", response_model=BillingReport, tags=["reports"])
 async def billing_report(
     uow: Uow,
-    start: Annotated[date, Query(alias="from", description="First day")],
-    end: Annotated[date, Query(alias="to", description="Last day")],
+    start: Annotated[IsoDate, Query(alias="from", description="First day")],
+    end: Annotated[IsoDate, Query(alias="to", description="Last day")],
     group_by: Annotated[Literal["month"], Query(description="Only by month")] = "month",
 ):
     return await uow.read(report.billing_by_month, start=start, end=end)

@@ -27,6 +27,7 @@ from shared import context, openapi, pagination
 from shared import errors as shared_errors
 from shared.deps import CurrentCaller, CurrentClock, Cursor, IdempotencyKey, Limit, Uow
 from shared.idempotency import run_idempotent
+from shared.types import IsoDate
 
 router = APIRouter()
 log = structlog.get_logger("servicedesk.visits")
@@ -124,8 +125,8 @@ async def list_visits(
     serial_number: Annotated[str | None, Query(max_length=100)] = None,
     station: Annotated[str | None, Query(max_length=100)] = None,
     status: Annotated[Literal["planned", "done", "missed", "cancelled"] | None, Query()] = None,
-    due_from: Annotated[date | None, Query()] = None,
-    due_to: Annotated[date | None, Query()] = None,
+    due_from: Annotated[IsoDate | None, Query()] = None,
+    due_to: Annotated[IsoDate | None, Query()] = None,
     limit: Limit = 50, cursor: Cursor = None,
 ):
     after = pagination.decode_as(cursor, lambda c: isinstance(c, list) and len(c) == 2)
