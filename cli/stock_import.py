@@ -120,7 +120,7 @@ def language(chosen: str | None = None) -> str:
     return "en"
 
 
-def say(lang: str, code: str, **params) -> str:
+def say(lang: str, code: str, /, **params) -> str:
     template = MESSAGES[lang].get(code)
     if template is None:
         return str(params.get("detail") or code)
@@ -130,7 +130,7 @@ def say(lang: str, code: str, **params) -> str:
         return str(params.get("detail") or code)
 
 
-def notice(lang: str, name: str, **params) -> str:
+def notice(lang: str, name: str, /, **params) -> str:
     return NOTICES[lang][name].format(**params)
 
 
@@ -457,21 +457,21 @@ def run_import(rows: list[Row], errors: Path | None, kind: Kind, *, client: http
         with errors.open("w", newline="", encoding="utf-8") as bad:
             csv.writer(bad).writerows(bad_rows_csv(kind.columns, outcome.errors))
     out.print(f"created: {outcome.created}\nskipped: {outcome.skipped}\nerrors: {len(outcome.errors)}",
-              highlight=False, markup=False)
+              highlight=False, markup=False, soft_wrap=True)
     if outcome.done_before:
-        err.print(notice(lang, "done_before", rows=_rows_text(outcome.done_before)), highlight=False, markup=False)
+        err.print(notice(lang, "done_before", rows=_rows_text(outcome.done_before)), highlight=False, markup=False, soft_wrap=True)
     if outcome.zero:
-        err.print(notice(lang, "zero", rows=_rows_text(outcome.zero)), highlight=False, markup=False)
+        err.print(notice(lang, "zero", rows=_rows_text(outcome.zero)), highlight=False, markup=False, soft_wrap=True)
     if errors is None:
         for error in sorted(outcome.errors, key=lambda e: e.row)[:SHOWN]:
             err.print(_plain(notice(lang, "row", row=error.row, code=error.code, message=error.message)),
-                      highlight=False, markup=False)
+                      highlight=False, markup=False, soft_wrap=True)
         if len(outcome.errors) > SHOWN:
-            err.print(notice(lang, "more", n=len(outcome.errors) - SHOWN), highlight=False, markup=False)
+            err.print(notice(lang, "more", n=len(outcome.errors) - SHOWN), highlight=False, markup=False, soft_wrap=True)
     if stopped is not None:
-        err.print(_plain(f"error: {stopped}"), highlight=False, markup=False)
+        err.print(_plain(f"error: {stopped}"), highlight=False, markup=False, soft_wrap=True)
         err.print(notice(lang, "stopped", row=stopped.row, created=outcome.created, skipped=outcome.skipped),
-                  highlight=False, markup=False)
+                  highlight=False, markup=False, soft_wrap=True)
         return 1
     return 1 if outcome.errors else 0
 
