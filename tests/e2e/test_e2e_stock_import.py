@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -192,3 +193,41 @@ def test_a_file_with_unknown_or_missing_columns_is_bad_usage_and_nothing_is_sent
     assert "unknown columns: part, quantity" in done.stderr and "missing columns: part_number, qty" in done.stderr
     assert aftersales(platform, "import-warehouses", str(source), "--lang", "fr").returncode == 2
     assert aftersales(platform, "import-parts", str(tmp_path / "none.csv")).returncode == 2
+
+
+def test_a_run_killed_part_way_and_run_again_receives_each_row_once(platform, tmp_path):
+    count = 150
+    parts = tmp_path / "parts.csv"
+    parts.write_text("part_number,name,uom,list_price,out_of_warranty_price\n" + "".join(
+        f"OS-INT-{i:03d},Part {i},pcs,10.00,8.00\n" for i in range(count)), encoding="utf-8")
+    assert aftersales(platform, "import-parts", str(parts)).returncode == 0
+    with platform.client() as admin:
+        assert admin.post("/inventory/warehouses", json={
+            "code": "OS-W5", "name": "OS-W5", "kind": "central", "region": "shandong"}).status_code == 201
+    source = tmp_path / "stock.csv"
+    source.write_text("part_number,warehouse,qty\n" + "".join(
+        f"OS-INT-{i:03d},OS-W5,{i + 1}\n" for i in range(count)), encoding="utf-8")
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AFTERSALES_")}
+    env.update({"AFTERSALES_URL": platform.url, "AFTERSALES_API_KEY": ADMIN_KEY})
+    running = subprocess.Popen([EXECUTABLE, "import-stock", str(source)], env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not receipts(platform, "OS-W5") and time.monotonic() < deadline and running.poll() is None:
+            time.sleep(0.05)
+        running.kill()  # part-way (or just done, on a fast machine: the second run then skips every row)
+    finally:
+        running.wait(timeout=30)
+    before = len(receipts(platform, "OS-W5"))
+    assert before >= 1
+
+    again = aftersales(platform, "import-stock", str(source), "--lang", "en")
+    assert again.returncode == 0, again.stderr
+    created, skipped = int(counts(again)[1]), int(counts(again)[3])
+    assert created + skipped == count and skipped >= before
+    done = receipts(platform, "OS-W5")
+    assert sorted(done) == sorted((f"OS-INT-{i:03d}", i + 1, "期初库存") for i in range(count))
+    with platform.client() as admin:
+        rows = admin.get("/inventory/stock", params={"warehouse": "OS-W5", "limit": 500}).json()["items"]
+    assert {r["part_number"]: r["on_hand"] for r in rows} == {f"OS-INT-{i:03d}": i + 1 for i in range(count)}
