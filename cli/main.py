@@ -23,7 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from cli import chunks, maintenance, organisation, people
+from cli import chunks, maintenance, organisation, people, stock_import
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 CHUNK_ROWS = 5_000
@@ -353,6 +353,8 @@ def keys_revoke(ctx: typer.Context, key_id: Annotated[str, typer.Argument(metava
 
 
 people.register(users_app)
+# import-parts, import-warehouses, import-stock: the inventory at go-live (cli/stock_import.py).
+stock_import.register(app, api=api, url_option=UrlOption, key_option=KeyOption)
 
 
 # Operations on this machine's data (DATA_DIR, or DATABASE_URL), not through the gateway: no key needed.
