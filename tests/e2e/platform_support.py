@@ -28,6 +28,7 @@ def platform_env(data_dir: Path) -> dict[str, str]:
     env.update({
         "DATA_DIR": str(data_dir), "ADMIN_API_KEY": ADMIN_KEY, "INTERNAL_TOKEN": "e2e-internal-token",
         "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT),
+        "WEBHOOK_ALLOW_PRIVATE": "1",  # as `make run` (scripts/run.py): a station's robot may be local
     })
     for name in ("gateway", *SERVICES):
         env[f"{name.upper()}_PORT"] = str(free_port())
