@@ -230,7 +230,7 @@ async def test_sending_needs_the_session_and_its_token(web):
 async def test_a_visit_record_kept_on_the_phone_is_recorded_once_with_its_real_time(web, desk_fakes):
     from visit_fakes import SIGNATURE
 
-    await organisation(web)
+    technicians = await organisation(web)
     who = await people(web)
     plan = await web.post("/servicedesk/visits/plan", headers=ADMIN_HEADERS,
                           json={"serial_numbers": [SERIAL], "station": "JN-07"})
@@ -243,7 +243,7 @@ async def test_a_visit_record_kept_on_the_phone_is_recorded_once_with_its_real_t
     page = await web.get(f"/app/station/visits/{visit['id']}")
     key = re.search(r'name="idempotency_key" value="([0-9a-f]+)"', page.text).group(1)
     csrf = (await token(web))["csrf"]
-    fields = {"technician_id": "7", "technician": "王磊", "customer_name": "李娜",
+    fields = {"technician_id": str(technicians["王磊"]), "technician": "王磊", "customer_name": "李娜",
               "signature_png": "data:image/png;base64," + SIGNATURE, "idempotency_key": key,
               "at": "2026-11-27T01:40:00Z", **{f"result.{item['code']}": "ok" for item in checklist}}
     assert (await send(web, csrf, "visit", visit["id"], **fields)).json() == {"outcome": "sent"}
