@@ -328,7 +328,9 @@ def test_a_visit_recorded_without_a_signal_is_recorded_once_with_its_signature_a
         for choice in css(phone, ".check-item label.choice.ok span"):
             phone.execute_script("arguments[0].scrollIntoView({block: 'center'})", choice)
             choice.click()
-        by_id(phone, "technician_id").send_keys("7")
+        from selenium.webdriver.support.ui import Select
+
+        Select(by_id(phone, "technician_id")).select_by_value(str(visit_unit["org"].technician_id))  # from a list
         by_id(phone, "customer_name").send_keys("李娜")
         canvas = by_id(phone, "signature")
         phone.execute_script("arguments[0].scrollIntoView({block: 'center'})", canvas)
