@@ -4,6 +4,7 @@ model, every field a refusal can name, in Chinese and English; the pages and the
 the same way (shared/glossary.py); Chinese text has Chinese punctuation."""
 
 import ast
+import collections
 import enum
 import importlib
 import pkgutil
@@ -397,3 +398,17 @@ def test_chinese_text_has_chinese_punctuation(zh):
     for table in (glossary.COMPONENTS, glossary.CAUSES, glossary.DECISIONS, glossary.BILL_STATUSES,
                   glossary.LINE_KINDS, glossary.PAYMENT_METHODS, glossary.VISIT_KINDS, glossary.CHECK_RESULTS):
         assert not [text for text in table.values() if ascii_punctuation(text)]
+
+
+@pytest.mark.parametrize("catalog", sorted((Path(gateway.__file__).parent / "web" / "locale").rglob("*.po*")),
+                         ids=lambda path: path.parent.parent.name if path.suffix == ".po" else path.name)
+def test_no_message_is_in_a_catalog_twice(catalog):
+    """A merge can leave one msgid twice, each with its own words: the one a reader sees is then chance."""
+    text = catalog.read_text(encoding="utf-8")
+    keys = []
+    for entry in re.split(r"\n\s*\n", text):
+        context = re.search(r'^msgctxt (".*"(?:\n".*")*)', entry, re.M)
+        msgid = re.search(r'^msgid (".*"(?:\n".*")*)', entry, re.M)  # a long one continues on the next lines
+        if msgid and msgid.group(1) != '""':
+            keys.append((context.group(1) if context else None, msgid.group(1)))
+    assert sorted(key for key, count in collections.Counter(keys).items() if count > 1) == []
