@@ -61,7 +61,7 @@ def _to(path: str, **query: str) -> str:
 async def parts(page: AdminPage):
     q, status = _param(page, "q"), _param(page, "status")
     status = status if status in console_words.PART_STATUSES else ""
-    rows = await listing(page, "/inventory/parts", query={"status": status}, q=q, match=("part_number", "name"))
+    rows = await listing(page, "/inventory/parts", query={"status": status, "q": q})
     found = await exact(page, f"/inventory/parts/{seg(q.upper())}") if q else None
     if found:
         rows.rows = [found, *[r for r in rows.rows if r["part_number"] != found["part_number"]]]
@@ -169,7 +169,7 @@ async def models(page: AdminPage):
 
 async def models_page(page: Page, *, status: int = 200, values=None, trouble=None, at=None):
     q = _param(page, "q")
-    rows = await listing(page, "/inventory/models", q=q, match=("model_code", "name"))
+    rows = await listing(page, "/inventory/models", query={"q": q})
     found = await exact(page, f"/inventory/models/{seg(q.upper())}") if q else None
     if found:
         rows.rows = [found, *[r for r in rows.rows if r["model_code"] != found["model_code"]]]
@@ -270,7 +270,7 @@ async def save_bill(page: AdminPage):
 async def warehouses_page(page: Page, *, status: int = 200, values=None, trouble=None, at=None):
     q, kind = _param(page, "q"), _param(page, "kind")
     kind = kind if kind in words.WAREHOUSE_KINDS else ""
-    rows = await listing(page, "/inventory/warehouses", query={"kind": kind}, q=q, match=("code", "name", "region"))
+    rows = await listing(page, "/inventory/warehouses", query={"kind": kind, "q": q})
     found = await exact(page, f"/inventory/warehouses/{seg(q.upper())}") if q else None
     if found:
         rows.rows = [found, *[r for r in rows.rows if r["code"] != found["code"]]]

@@ -142,7 +142,6 @@ class Listing:
     first: str  # the first page's address when on a later page, or ""
     trouble: dict | None
     status: int
-    narrowed: bool  # the search narrowed this page within the page
 
 
 def _address(page: Page, **changes: str) -> str:
@@ -151,22 +150,16 @@ def _address(page: Page, **changes: str) -> str:
     return page.request.url.path + ("?" + urlencode(params) if params else "")
 
 
-async def listing(page: Page, path: str, *, query: dict | None = None, q: str = "",
-                  match: tuple[str, ...] = (), limit: int = PAGE_SIZE) -> Listing:
-    """One page of an API list from the cursor in the address. `q` with `match`: the API has no search
-    by these fields, so the page's rows are narrowed here (docs/decisions.md)."""
+async def listing(page: Page, path: str, *, query: dict | None = None, limit: int = PAGE_SIZE) -> Listing:
+    """One page of an API list from the cursor in the address (a search is the API's `q`, in `query`)."""
     cursor = page.request.query_params.get("cursor", "").strip()
     answer = await pages.call(page, "GET", path, query={**(query or {}), "limit": limit, "cursor": cursor})
     rows = pages.items(answer)
-    narrowed = bool(q and match)
-    if narrowed:
-        needle = q.casefold()
-        rows = [r for r in rows if any(needle in str(r.get(f) or "").casefold() for f in match)]
     following = answer.data.get("next_cursor") if answer.ok and isinstance(answer.data, dict) else None
     return Listing(rows=rows, more=_address(page, cursor=following) if following else "",
                    first=_address(page) if cursor else "",
                    trouble=None if answer.ok else trouble_of(page, answer.problem, answer.problem.get("code")),
-                   status=answer.status if not answer.ok else 200, narrowed=narrowed)
+                   status=answer.status if not answer.ok else 200)
 
 
 async def exact(page: Page, path: str) -> dict | None:

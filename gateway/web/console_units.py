@@ -64,8 +64,7 @@ async def units(page: AdminPage):
     serial = station.clean_serial(q) if q else None
     if serial:
         found = await exact(page, f"/warranty/units/{seg(serial)}")
-    rows = await listing(page, "/warranty/units", query={"project_code": project}, q=q,
-                         match=("serial_number", "model_code", "product_name"))
+    rows = await listing(page, "/warranty/units", query={"project_code": project, "q": q})
     if found:
         rows.rows = [found, *[r for r in rows.rows if r["serial_number"] != found["serial_number"]]]
     return show(page, "console/units.html", status=rows.status, listing=rows, q=q, project=project,

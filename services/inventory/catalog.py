@@ -11,7 +11,7 @@ from services.inventory.domain import catalog as rules
 from services.inventory.models import BomLine, Part, ProductModel
 from services.inventory.schemas import ModelCreate, ModelUpdate, PartCreate, PartUpdate
 from shared import errors as shared_errors
-from shared import pagination
+from shared import pagination, search
 from shared.context import Caller
 from shared.db import add_new
 
@@ -79,7 +79,7 @@ def update_part(
 
 def list_parts(
     session: Session, *, model_code: str | None, status: str | None, after: str | None, limit: int,
-    loaner_class: str | None = None,
+    loaner_class: str | None = None, q: str | None = None,
 ) -> list[Part]:
     after = str(after) if after is not None else None
     query = pagination.keyset(select(Part), Part.part_number, after=after, limit=limit)
@@ -90,6 +90,7 @@ def list_parts(
         )
     if status is not None:
         query = query.where(Part.status == status)
+    query = search.contains(query, (Part.part_number, Part.name), q)
     if loaner_class is not None:
         query = query.where(Part.loaner_class == loaner_class.strip())
     return list(session.scalars(query))
@@ -127,9 +128,10 @@ def update_model(
     return model
 
 
-def list_models(session: Session, *, after: str | None, limit: int) -> list[ProductModel]:
+def list_models(session: Session, *, after: str | None, limit: int, q: str | None = None) -> list[ProductModel]:
     after = str(after) if after is not None else None
     query = pagination.keyset(select(ProductModel), ProductModel.model_code, after=after, limit=limit)
+    query = search.contains(query, (ProductModel.model_code, ProductModel.name), q)
     return list(session.scalars(query))
 
 

@@ -38,6 +38,7 @@ from services.inventory.schemas import (
 from shared import openapi, pagination
 from shared.deps import CurrentCaller, CurrentClock, Cursor, IdempotencyKey, Limit, PathId, Uow
 from shared.idempotency import run_idempotent
+from shared.search import Search
 from shared.types import MAX_ID, IsoDate
 
 router = APIRouter()
@@ -90,11 +91,11 @@ def _list_parts(session, *, limit: int, **filters) -> PartPage:
 async def list_parts(
     uow: Uow, model_code: CodeQuery = None, status: Literal["active", "retired"] | None = None,
     loaner_class: Annotated[str | None, Query(max_length=60, description="exactly this class")] = None,
-    limit: Limit = 50, cursor: Cursor = None,
+    q: Search = None, limit: Limit = 50, cursor: Cursor = None,
 ):
     after = _after(cursor, _is_text)
     return await uow.read(_list_parts, model_code=model_code, status=status, loaner_class=loaner_class,
-                          after=after, limit=limit)
+                          q=q, after=after, limit=limit)
 
 
 def _get_part(session, part_number: str) -> PartRead:
@@ -146,16 +147,16 @@ async def create_model(model_in: ModelCreate, uow: Uow, clock: CurrentClock, cal
     return await uow.write(_create_model, model_in, now=clock.now(), caller=caller)
 
 
-def _list_models(session, *, after, limit: int) -> ModelPage:
-    rows = catalog.list_models(session, after=after, limit=limit)
+def _list_models(session, *, after, limit: int, q: str | None) -> ModelPage:
+    rows = catalog.list_models(session, after=after, limit=limit, q=q)
     rows, next_cursor = pagination.page(rows, limit, key=lambda m: m.model_code)
     return ModelPage(items=[model_read(m) for m in rows], next_cursor=next_cursor)
 
 
 @openapi.operation("listModels", "Models, by model code")
 @router.get("/models", response_model=ModelPage, tags=["models"])
-async def list_models(uow: Uow, limit: Limit = 50, cursor: Cursor = None):
-    return await uow.read(_list_models, after=_after(cursor, _is_text), limit=limit)
+async def list_models(uow: Uow, q: Search = None, limit: Limit = 50, cursor: Cursor = None):
+    return await uow.read(_list_models, after=_after(cursor, _is_text), limit=limit, q=q)
 
 
 def _get_model(session, model_code: str) -> ModelDetail:
@@ -219,8 +220,8 @@ async def create_warehouse(warehouse_in: WarehouseCreate, uow: Uow, clock: Curre
     return await uow.write(_create_warehouse, warehouse_in, now=clock.now(), caller=caller)
 
 
-def _list_warehouses(session, *, kind, after, limit: int, scope) -> WarehousePage:
-    rows = warehouses.list_warehouses(session, kind=kind, after=after, limit=limit, scope=scope)
+def _list_warehouses(session, *, kind, after, limit: int, scope, q: str | None) -> WarehousePage:
+    rows = warehouses.list_warehouses(session, kind=kind, after=after, limit=limit, scope=scope, q=q)
     rows, next_cursor = pagination.page(rows, limit, key=lambda w: w.code)
     return WarehousePage(items=[WarehouseRead.model_validate(w) for w in rows], next_cursor=next_cursor)
 
@@ -234,10 +235,11 @@ def _list_warehouses(session, *, kind, after, limit: int, scope) -> WarehousePag
 async def list_warehouses(
     uow: Uow, caller: CurrentCaller, kind: Literal["central", "service_center", "repair_station"] | None = None,
     writable: Annotated[bool, Query(description="only where the caller may write")] = False,
-    limit: Limit = 50, cursor: Cursor = None,
+    q: Search = None, limit: Limit = 50, cursor: Cursor = None,
 ):
     scope = access.scope_of(caller) if writable else None
-    return await uow.read(_list_warehouses, kind=kind, after=_after(cursor, _is_text), limit=limit, scope=scope)
+    return await uow.read(_list_warehouses, kind=kind, after=_after(cursor, _is_text), limit=limit, scope=scope,
+                          q=q)
 
 
 def _get_warehouse(session, code: str) -> WarehouseRead:

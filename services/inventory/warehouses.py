@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from services.inventory import errors, trail
 from services.inventory.models import Warehouse
 from services.inventory.schemas import WarehouseCreate
-from shared import pagination
+from shared import pagination, search
 from shared.context import Caller
 from shared.db import add_new
 
@@ -42,6 +42,7 @@ def create(
 
 def list_warehouses(
     session: Session, *, kind: str | None, after: str | None, limit: int, scope: frozenset[str] | None = None,
+    q: str | None = None,
 ) -> list[Warehouse]:
     after = str(after) if after is not None else None
     query = pagination.keyset(select(Warehouse), Warehouse.code, after=after, limit=limit)
@@ -49,4 +50,5 @@ def list_warehouses(
         query = query.where(Warehouse.code.in_(sorted(scope)))
     if kind is not None:
         query = query.where(Warehouse.kind == kind)
+    query = search.contains(query, (Warehouse.code, Warehouse.name, Warehouse.region), q)
     return list(session.scalars(query))

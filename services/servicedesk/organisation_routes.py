@@ -37,11 +37,11 @@ from shared import context, openapi, pagination
 from shared import errors as shared_errors
 from shared.deps import CurrentCaller, CurrentClock, Cursor, IdempotencyKey, Limit, PathId, Uow
 from shared.idempotency import run_idempotent
+from shared.search import Search
 
 router = APIRouter()
 
 SiteCodePath = Annotated[str, Path(min_length=1, max_length=40, description="Any case; stored upper-case")]
-Search = Annotated[str | None, Query(max_length=100, description="Part of the code or name, any case")]
 
 
 def _allow_private(request: Request) -> bool:

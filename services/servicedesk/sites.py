@@ -10,12 +10,12 @@ repair staff, domain.md section 7); never the central warehouse, never a closed 
 
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.servicedesk import errors, trail, webhooks
 from services.servicedesk.models import Site
-from shared import context, pagination
+from shared import context, pagination, search
 
 TAKES_WORK = ("repair_station", "service_center")
 PARENT_KIND = {"repair_station": ("service_center",), "service_center": ("central",), "central": ()}
@@ -100,14 +100,6 @@ def update(session: Session, site: Site, *, changes: dict, caller: context.Calle
     return site
 
 
-def search(query, columns, q: str | None):
-    """Rows whose code or name contains `q` (case-insensitive; `%` and `_` are plain characters)."""
-    if not q or not q.strip():
-        return query
-    q = q.strip().lower()
-    return query.where(or_(*(func.lower(c).contains(q, autoescape=True) for c in columns)))
-
-
 def list_sites(session: Session, *, region: str | None, kind: str | None, status: str | None, q: str | None,
                after: str | None, limit: int) -> list[Site]:
     query = select(Site)
@@ -117,7 +109,7 @@ def list_sites(session: Session, *, region: str | None, kind: str | None, status
         query = query.where(Site.kind == kind)
     if status:
         query = query.where(Site.status == status)
-    query = search(query, (Site.code, Site.name), q)
+    query = search.contains(query, (Site.code, Site.name), q)
     return list(session.scalars(pagination.keyset(query, Site.code, after=after, limit=limit)))
 
 

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from services.servicedesk import errors, sites, trail
 from services.servicedesk.models import Technician
-from shared import context, pagination
+from shared import context, pagination, search
 
 
 def read(technician: Technician) -> dict:
@@ -66,7 +66,7 @@ def list_technicians(session: Session, *, station: str | None, active: bool | No
         query = query.where(Technician.station == station.strip().upper())
     if active is not None:
         query = query.where(Technician.active == active)
-    query = sites.search(query, (Technician.name, Technician.phone), q)
+    query = search.contains(query, (Technician.name, Technician.phone), q)
     return list(session.scalars(pagination.keyset(query, Technician.id, after=after, limit=limit)))
 
 

@@ -33,6 +33,7 @@ from services.warranty.schemas import (
 from shared import openapi, pagination
 from shared.deps import CurrentCaller, CurrentClock, Cursor, IdempotencyKey, Limit, PathId, Uow
 from shared.idempotency import run_idempotent
+from shared.search import Search
 from shared.types import IsoDate
 
 router = APIRouter()
@@ -82,15 +83,16 @@ def _register(session, unit_in: UnitCreate, *, today: date, now, pinned: policie
 @openapi.operation("listUnits", "Units, by serial number (optionally of one project)")
 @router.get("/units", tags=["units"])
 async def list_units(
-    uow: Uow, pinned: PinnedDep, project_code: str | None = None, limit: Limit = 50,
+    uow: Uow, pinned: PinnedDep, project_code: str | None = None, q: Search = None, limit: Limit = 50,
     cursor: Cursor = None,
 ) -> dict:
     after = pagination.decode_as(cursor, pagination.is_text)
-    return await uow.read(_list_units, project_code=project_code, after=after, limit=limit, pinned=pinned)
+    return await uow.read(_list_units, project_code=project_code, q=q, after=after, limit=limit, pinned=pinned)
 
 
-def _list_units(session, *, project_code: str | None, after: str | None, limit: int, pinned: policies.Pinned) -> dict:
-    rows = units.list_units(session, project_code=project_code, after=after, limit=limit)
+def _list_units(session, *, project_code: str | None, q: str | None, after: str | None, limit: int,
+                pinned: policies.Pinned) -> dict:
+    rows = units.list_units(session, project_code=project_code, q=q, after=after, limit=limit)
     rows, next_cursor = pagination.page(rows, limit, key=lambda u: u.serial_number)
     return {"items": [unit_read(u, units.terms_of(session, u, pinned)).model_dump(mode="json") for u in rows],
             "next_cursor": next_cursor}

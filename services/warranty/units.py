@@ -10,7 +10,7 @@ from services.warranty.domain import terms as domain
 from services.warranty.domain.terms import DEFAULT_REGION
 from services.warranty.models import Unit
 from services.warranty.schemas import UnitCreate
-from shared import pagination
+from shared import pagination, search
 from shared.context import Caller
 from shared.db import add_new
 
@@ -106,8 +106,10 @@ def coverage(
     ]
 
 
-def list_units(session: Session, *, project_code: str | None, after: str | None, limit: int) -> list[Unit]:
+def list_units(session: Session, *, project_code: str | None, after: str | None, limit: int,
+               q: str | None = None) -> list[Unit]:
     query = pagination.keyset(select(Unit), Unit.serial_number, after=after, limit=limit)
     if project_code is not None:
         query = query.where(Unit.project_code == project_code)
+    query = search.contains(query, (Unit.serial_number, Unit.model_code, Unit.product_name, Unit.site_name), q)
     return list(session.scalars(query))

@@ -145,6 +145,25 @@ async def test_units_list_by_project_with_cursor(warranty):
     assert second["next_cursor"] is None
 
 
+async def test_units_searched_by_part_of_the_serial_model_product_or_site(warranty):
+    for serial, model, site in (("HVAC-000001", "KFR-72LW", "济南市中心医院"), ("HVAC-000002", "KFR-35GW", "青岛港"),
+                                ("SPLIT-000003", "KFR-35GW", "济南火车站")):
+        made = await warranty.post("/units", json=unit_body(serial=serial, model_code=model,
+                                                          site={"name": site, "address": "山东"}))
+        assert made.status_code == 201, made.text
+
+    async def found(**params) -> list[str]:
+        return [u["serial_number"] for u in (await warranty.get("/units", params=params)).json()["items"]]
+
+    assert await found(q="hvac") == ["HVAC-000001", "HVAC-000002"]
+    assert await found(q="35gw") == ["HVAC-000002", "SPLIT-000003"]
+    assert await found(q="济南") == ["HVAC-000001", "SPLIT-000003"]
+    assert await found(q="cabinet", limit=1) == ["HVAC-000001"]
+    assert await found(q="济南", project_code="PRJ-7") == ["HVAC-000001", "SPLIT-000003"]
+    assert await found(q="_") == []  # a plain character, not a wildcard
+    assert_problem(await warranty.get("/units", params={"q": "x" * 101}), 422, "validation_error")
+
+
 @pytest.mark.parametrize("limit", [0, 501, "x"])
 async def test_list_limit_out_of_range_is_422(warranty, limit):
     assert_problem(await warranty.get("/units", params={"limit": limit}), 422, "validation_error")
