@@ -19,6 +19,7 @@ reservations hold.
 Runs only with TEST_DATABASE_URL and PG_TEMP_DIR (CI): it stops the server everything else uses.
 """
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -31,9 +32,9 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from test_e2e_losing_a_process import fresh_postgres
 
 from platform_support import Platform
-from test_e2e_losing_a_process import fresh_postgres
 
 pytestmark = [
     pytest.mark.e2e,
@@ -94,10 +95,8 @@ class Server:
 
     def signal(self, signum: int) -> None:
         for pid in self.processes():
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signum)
-            except ProcessLookupError:
-                pass
 
     def read_only(self, on: bool) -> None:
         engine = create_engine(self.url, isolation_level="AUTOCOMMIT")
@@ -124,6 +123,9 @@ class Tally:
         self.bills: dict[str, list[int]] = {}  # acknowledged bill number -> reservation ids
         self.requests = 0
         self.gave_up = 0
+        self.adopted = 0  # keyless bills retried with the key the server made for them
+        self.acknowledged_at: list[float] = []  # monotonic times of the 2xx answers
+        self.longest = 0.0  # seconds from a write's first try to its 2xx, retries included
 
     def saw(self, status: int, what: str = "") -> None:
         with self.lock:
@@ -152,6 +154,9 @@ def send(http: httpx.Client, tally: Tally, path: str, body: dict, key: str | Non
         status = response.status_code
         if status < 300:
             tally.saw(status)
+            with tally.lock:
+                tally.acknowledged_at.append(time.monotonic())
+                tally.longest = max(tally.longest, time.monotonic() - deadline + GIVE_UP)
             return response
         problem = response.json() if response.headers.get("content-type", "").endswith("json") else {}
         code = problem.get("code", "")
@@ -161,6 +166,8 @@ def send(http: httpx.Client, tally: Tally, path: str, body: dict, key: str | Non
             return None
         if adopt_key and key is None:
             key = response.headers.get("idempotency-key") or problem.get("idempotency_key")
+            with tally.lock:
+                tally.adopted += key is not None
         wait = float(response.headers.get("retry-after") or 0.2)
         time.sleep(min(max(wait, 0.1), 1.0))
     with tally.lock:
@@ -253,6 +260,7 @@ def test_stop_restart_hang_and_read_only_under_load(drilled):
     for thread in threads:
         thread.start()
     faults: list[tuple[str, float, int]] = []  # name, seconds the fault took, answers before it
+    ended: list[float] = []  # when each fault ended (monotonic)
     seen_at: list[Counter] = []  # the statuses seen before each fault began
 
     def fault(name: str, cause, end=None) -> None:
@@ -264,6 +272,7 @@ def test_stop_restart_hang_and_read_only_under_load(drilled):
         if end is not None:
             time.sleep(PAUSE)
             end()
+        ended.append(time.monotonic())
         faults.append((name, round(time.monotonic() - at, 1), done_before))
 
     try:
@@ -280,8 +289,13 @@ def test_stop_restart_hang_and_read_only_under_load(drilled):
     loaded = time.monotonic() - began
     print(f"\ndrill: {tally.requests} answers in {loaded:.1f} s, by status {dict(sorted(tally.statuses.items()))}, "
           f"{len(tally.reservations)} reservations and {len(tally.bills)} bills acknowledged")
-    for (name, took, _), since, until in zip(faults, seen_at, [*seen_at[1:], tally.statuses], strict=True):
-        print(f"drill: {name} ({took} s) and the {PAUSE} s after it: {dict(sorted((until - since).items()))}")
+    for (name, took, _), since, until, end in zip(faults, seen_at, [*seen_at[1:], tally.statuses], ended,
+                                                   strict=True):
+        back = min((t for t in tally.acknowledged_at if t > end), default=float("nan")) - end
+        print(f"drill: {name} ({took} s) and the {PAUSE} s after it: {dict(sorted((until - since).items()))}; "
+              f"first write acknowledged {back:.2f} s after it ended")
+    print(f"drill: the longest write took {tally.longest:.1f} s from its first try to its 2xx; "
+          f"{tally.adopted} keyless bills retried with the key the server made")
 
     assert tally.statuses[500] == 0, [f for f in tally.failures if " 500 " in f][:5]
     assert not tally.failures, tally.failures[:10]
