@@ -275,11 +275,20 @@ def test_stop_restart_hang_and_read_only_under_load(drilled):
         ended.append(time.monotonic())
         faults.append((name, round(time.monotonic() - at, 1), done_before))
 
+    readiness: dict[str, set[int]] = {}  # while read-only: what each process's /readyz answered
+
+    def read_only() -> None:
+        server.read_only(True)
+        time.sleep(0.5)  # the reload reaches every backend
+        for name in ("inventory", "billing", "warranty", "servicedesk", "gateway"):
+            url = f"http://127.0.0.1:{platform.port(name)}/readyz"
+            readiness[name] = {httpx.get(url, timeout=5).status_code for _ in range(4)}
+
     try:
         fault("stop", server.stop, server.start)
         fault("restart", server.restart)
         fault("hang", lambda: server.signal(signal.SIGSTOP), lambda: server.signal(signal.SIGCONT))
-        fault("read-only", lambda: server.read_only(True), lambda: server.read_only(False))
+        fault("read-only", read_only, lambda: server.read_only(False))
         time.sleep(PAUSE)
     finally:
         server.signal(signal.SIGCONT)
@@ -301,6 +310,8 @@ def test_stop_restart_hang_and_read_only_under_load(drilled):
     assert not tally.failures, tally.failures[:10]
     assert all(before > 0 for _, _, before in faults) and len(tally.bills) > len(faults), "the load ran throughout"
     assert tally.statuses[503] > 0, "the faults were felt"
+    print(f"drill: /readyz while read-only: {readiness}")
+    assert all(statuses == {503} for statuses in readiness.values()), "not ready while it cannot write"
 
     with platform.client() as admin:
         reservations = {r["id"]: r for r in all_items(admin, "/inventory/reservations", warehouse="SC-D")}
