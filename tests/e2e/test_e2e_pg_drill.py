@@ -40,6 +40,8 @@ pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not (os.environ.get("TEST_DATABASE_URL") and os.environ.get("PG_TEMP_DIR")),
                        reason="needs the throwaway PostgreSQL of scripts/pg_temp.sh (TEST_DATABASE_URL, PG_TEMP_DIR)"),
+    pytest.mark.skipif(int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1) > 1,
+                       reason="it stops the server that tests running beside it use"),
 ]
 CLIENTS = 6
 IN_STOCK = 100_000
