@@ -18,6 +18,10 @@ whether anything changed since:
   of the WAL index, no I/O); any change clears the cache.
 A lookup that ran while the cache was cleared is not kept (a generation
 counter), so a revocation is never overwritten by an answer read before it.
+The process that revoked a key forgets its cache itself before it answers; the
+notification carries that process's origin and it ignores its own (arriving a
+moment later, it would empty the cache again: keys looked up in between, then
+an outage, and they are 503 instead of served from memory).
 Unknown keys are never cached. Anything that changes a key's role or
 warehouses must notify the same way (`changed`).
 
@@ -32,6 +36,7 @@ is 503 `database_busy`, never a 401. Its last-used time is not written then.
 import contextlib
 import hashlib
 import hmac
+import os
 import secrets
 import threading
 import time
@@ -98,19 +103,21 @@ def list_keys(session: Session, *, after: str | None, limit: int) -> list[ApiKey
     return list(session.scalars(query))
 
 
-def revoke(session: Session, *, key_id: str, now: datetime) -> None:
+def revoke(session: Session, *, key_id: str, now: datetime, origin: str = "") -> None:
+    """`origin`: the revoking process's `Authenticator.origin` when it forgets its cache itself
+    after the commit (its watch then ignores this notification); "" for every process to hear it."""
     key = session.get(ApiKey, key_id)
     if key is None:
         raise ApiKeyNotFound(f"No API key with id {key_id}")
     if key.revoked_at is None:
         key.revoked_at = now
-        changed(session)
+        changed(session, origin)
 
 
-def changed(session: Session) -> None:
+def changed(session: Session, origin: str = "") -> None:
     """Tell every gateway process, at COMMIT, that a key changed (PostgreSQL; SQLite sees it itself)."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+        session.execute(text("SELECT pg_notify(:channel, :origin)"), {"channel": CHANNEL, "origin": origin})
 
 
 # Built once: constructing the expression per request cost more than running it.
@@ -129,8 +136,9 @@ SQLITE_REVOCATIONS = "SELECT count(revoked_at), max(revoked_at) FROM api_key"
 class ChangeWatch:
     """Says, without a database round trip, whether the keys may have changed since it was last asked."""
 
-    def __init__(self, engine) -> None:
+    def __init__(self, engine, origin: str = "") -> None:
         self.engine = engine
+        self.own = origin.encode()  # notifications with this payload were sent by this process
         self.postgres = engine.dialect.name == "postgresql"
         self.raw = None
         self.last_version = None
@@ -182,8 +190,8 @@ class ChangeWatch:
                 pgconn = self.raw.pgconn
                 pgconn.consume_input()  # whatever has arrived; the socket is non-blocking
                 seen = False
-                while pgconn.notifies() is not None:
-                    seen = True
+                while (notice := pgconn.notifies()) is not None:
+                    seen = seen or not self.own or notice.extra != self.own
                 if pgconn.status != 0:  # CONNECTION_OK
                     raise ConnectionError("listen connection lost")
                 return seen
@@ -231,7 +239,8 @@ class Authenticator:
         self.last_written: dict[str, datetime] = {}
         self.cache: dict[str, Caller] = {}
         self.generation = 0
-        self.watch = ChangeWatch(db.read_engine)
+        self.origin = f"{os.getpid()}-{uuid.uuid4().hex}"  # this process, in its own notifications
+        self.watch = ChangeWatch(db.read_engine, self.origin)
         self.lock = threading.Lock()
         self.offline_until = 0.0  # monotonic; a lookup failed with a database fault until then
 

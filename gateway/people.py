@@ -127,17 +127,17 @@ async def create_key(state, caller: Caller, key_in: ApiKeyCreate) -> ApiKeyCreat
     return await state.uow.write(_create_key, key_in, station, caller, state.clock.now())
 
 
-def _revoke_key(session, key_id: str, caller: Caller, now: datetime) -> None:
+def _revoke_key(session, key_id: str, caller: Caller, now: datetime, origin: str) -> None:
     key = session.get(ApiKey, key_id)
     was_active = key is not None and key.revoked_at is None
-    keys.revoke(session, key_id=key_id, now=now)
+    keys.revoke(session, key_id=key_id, now=now, origin=origin)
     if was_active:
         audit.record(session, AuditEntry, caller, action="revoke", object_type="api_key", object_id=key_id,
                      at=now, changes={"revoked": [False, True]})
 
 
 async def revoke_key(state, caller: Caller, key_id: str) -> None:
-    await state.uow.write(_revoke_key, key_id, caller, state.clock.now())
+    await state.uow.write(_revoke_key, key_id, caller, state.clock.now(), state.authenticator.origin)
     # The revocation is committed: this process forgets its cached keys before it answers;
     # the other processes learn it from the notification (gateway/keys.py).
     state.authenticator.forget()

@@ -44,7 +44,8 @@ class TestDatabase:
         self.service, self.url, self.schema = service, url, schema
         migrations.upgrade(service, url, schema)
         connect_args = {"options": f"-c search_path={schema}"} if schema else {}
-        self.engine = create_engine(url, connect_args=connect_args)
+        # pre_ping: a session-long engine outlives a server restarted under it (the database drill).
+        self.engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
         meta = MetaData()
         meta.reflect(self.engine)
         self.tables = [t for t in meta.sorted_tables if t.name != "alembic_version"]
