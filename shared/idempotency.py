@@ -20,6 +20,8 @@ deadline is further than a lease. While a claim holds, a duplicate gets 409
 import hashlib
 import json
 import math
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,6 +41,11 @@ LEASE = timedelta(seconds=10)
 # A claim outlives its request's deadline by this much: the holder's last COMMIT, checked against
 # the deadline just before, is done well within it.
 DEADLINE_GRACE = timedelta(seconds=1)
+# A claim its holder could not give back (the database was away) is tried again this often, in the
+# background, while it is still surely the holder's: until a second before its hold ends.
+RELEASE_RETRY_SECONDS = 0.5
+RELEASE_MARGIN = timedelta(seconds=1)
+HELD_KEPT = 10_000
 # The longest Retry-After of a 409 for a claim still held: the holder usually answers sooner.
 MAX_RETRY_AFTER_SECONDS = 5
 KEY_MAX_LENGTH = 200
@@ -95,6 +102,12 @@ class Idempotency:
         self._insert = insert(table)
         self._take_over = update(table).where(*this_key).values(updated_at=bindparam("b_now"))
         self._record = update(table).where(*this_key)
+        # The hold (`updated_at`) of each claim this process holds now, and the claims it could not give
+        # back yet: a background thread tries those again (`give_back`).
+        self._held: dict[tuple[str, str], datetime] = {}
+        self._unreleased: dict[tuple[str, str], datetime] = {}
+        self._lock = threading.Lock()
+        self._releaser: threading.Thread | None = None
 
     def claim(self, *, scope: str, key: str, fingerprint: str) -> Stored | None:
         """Claim `key`, or return the stored answer to replay; raises on reuse or in-flight."""
@@ -116,11 +129,12 @@ class Idempotency:
             connection = session.connection()
             row = connection.execute(self._find, {"b_scope": scope, "b_key": key}).first()
             if row is None:
+                held = self._lease_start(now)
                 connection.execute(self._insert, {
                     "scope": scope, "key": key, "fingerprint": fingerprint, "state": "in_progress",
-                    "response_status": None, "response_body": None, "created_at": now,
-                    "updated_at": self._lease_start(now),
+                    "response_status": None, "response_body": None, "created_at": now, "updated_at": held,
                 })
+                self._hold(scope, key, held)
                 return None
             if row.fingerprint != fingerprint:
                 raise errors.IdempotencyKeyReused(
@@ -133,9 +147,18 @@ class Idempotency:
                 wait = math.ceil((held_until - now).total_seconds())
                 raise errors.IdempotencyInProgress(retry_after=min(MAX_RETRY_AFTER_SECONDS, wait))
             # Its holder died or could not give it back, and its deadline is past: take it over.
-            connection.execute(self._take_over, {"b_scope": scope, "b_key": key, "b_now": self._lease_start(now)})
+            held = self._lease_start(now)
+            connection.execute(self._take_over, {"b_scope": scope, "b_key": key, "b_now": held})
             log.info("idempotency_claim_taken_over", scope=scope, key=key)
+            self._hold(scope, key, held)
             return None
+
+    def _hold(self, scope: str, key: str, held: datetime) -> None:
+        with self._lock:
+            if len(self._held) >= HELD_KEPT:  # requests that ended without recording or releasing
+                over = self.clock.now() - self.lease
+                self._held = {k: at for k, at in self._held.items() if _aware(at) > over}
+            self._held[(scope, key)] = held
 
     def _lease_start(self, now: datetime) -> datetime:
         """The `updated_at` of a claim made now: held a lease from now, or until the request's
@@ -154,6 +177,8 @@ class Idempotency:
         ), {"b_scope": scope, "b_key": key})
         if stored.rowcount != 1:  # the claim is gone (purged mid-request): the effect must not commit
             raise RuntimeError(f"idempotency claim {scope} {key!r} missing")
+        with self._lock:
+            self._held.pop((scope, key), None)
 
     def release(self, *, scope: str, key: str) -> None:
         with deadline.unbounded(), self.db.transaction() as session:
@@ -162,6 +187,49 @@ class Idempotency:
                     self.model.scope == scope, self.model.key == key, self.model.state == "in_progress"
                 )
             )
+        with self._lock:
+            self._held.pop((scope, key), None)
+            self._unreleased.pop((scope, key), None)
+
+    def give_back(self, *, scope: str, key: str) -> None:
+        """Release the claim of a request that failed; never raises. When the database is away, a
+        background thread tries again until a second before the claim's hold ends (after that a retry
+        takes it over anyway, and it may no longer be this holder's to delete), so that a retry after
+        an outage is not refused as in progress for the rest of the hold."""
+        try:
+            self.release(scope=scope, key=key)
+        except Exception as exc:
+            log.warning("idempotency_release_failed", scope=scope, key=key, error=str(exc).splitlines()[0][:300])
+            with self._lock:
+                held = self._held.pop((scope, key), None)
+                if held is None:  # not claimed here (or already given back): nothing to do
+                    return
+                self._unreleased[(scope, key)] = _aware(held) + self.lease - RELEASE_MARGIN
+                if self._releaser is None or not self._releaser.is_alive():
+                    self._releaser = threading.Thread(target=self._release_later, name="idempotency-release",
+                                                      daemon=True)
+                    self._releaser.start()
+
+    def _release_later(self) -> None:
+        while True:
+            time.sleep(RELEASE_RETRY_SECONDS)
+            now = self.clock.now()
+            with self._lock:
+                due = [(k, until) for k, until in self._unreleased.items()]
+                for k, until in due:
+                    if now >= until:
+                        del self._unreleased[k]  # its hold is (nearly) over: a retry takes it over
+                if not self._unreleased:
+                    self._releaser = None
+                    return
+            for (scope, key), until in due:
+                if now >= until:
+                    continue
+                try:
+                    self.release(scope=scope, key=key)
+                    log.info("idempotency_released_later", scope=scope, key=key)
+                except Exception:  # still away: the next round
+                    continue
 
     def purge(self, *, older_than: timedelta = timedelta(hours=48)) -> int:
         """Forget answers older than the retention (api.md promises at least 24 h)."""
@@ -207,10 +275,7 @@ def attempt(
         yield current
     except BaseException:
         if stored is None:
-            try:
-                idempotency.release(scope=scope, key=key)
-            except Exception as exc:  # the database is away: the claim lapses after its hold instead
-                log.warning("idempotency_release_failed", scope=scope, key=key, error=str(exc).splitlines()[0][:300])
+            idempotency.give_back(scope=scope, key=key)
         raise
 
 

@@ -20,7 +20,6 @@ stands, the answer is 504, and nothing goes on in the background.
 import asyncio
 
 import structlog
-from sqlalchemy.exc import DBAPIError
 
 from services.billing import bills, errors, invoices
 from services.billing.clients import Claim, Reservation, Unit, Upstreams
@@ -107,10 +106,7 @@ class RepairSaga:
             # Giving the key's claim back, on the way out, is cleanup: never refused as late
             # (or the retry would find the key still in flight), nor cut short by a cancellation.
             deadline.start(None)
-            try:
-                await self.uow.call(idempotency.release, scope=scope, key=key)
-            except DBAPIError as exc:  # the database is away: the claim's lease runs out instead
-                log.warning("idempotency_release_failed", key=key, error=type(exc).__name__)
+            await self.uow.call(idempotency.give_back, scope=scope, key=key)  # never raises
             raise
 
     async def bill(

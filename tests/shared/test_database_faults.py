@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -377,3 +378,63 @@ def test_a_sqlite_file_the_process_may_not_write_is_503_and_not_ready(sqlite_war
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM unit")).scalar() == 0
     engine.dispose()
+
+
+def test_a_claim_that_could_not_be_given_back_is_given_back_when_the_database_returns(sqlite_warranty, monkeypatch):
+    """A failed request's claim whose release met the outage used to block a retry for the rest of its hold
+    (409 `idempotency_in_progress` for up to the deadline and a grace after the database returned): it is
+    now given back in the background as soon as the database takes writes again."""
+    from services.warranty.models import IdempotencyRecord
+    from shared import db, idempotency
+    from shared.clock import SystemClock
+
+    monkeypatch.setattr(db, "SQLITE_BUSY_MS", 100)
+    monkeypatch.setattr(idempotency, "RELEASE_RETRY_SECONDS", 0.05)
+    store = idempotency.Idempotency(db.Database.connect(f"sqlite:///{sqlite_warranty}"), IdempotencyRecord,
+                                    SystemClock())
+    assert store.claim(scope="s", key="k-1", fingerprint="f") is None
+
+    def claims() -> int:
+        with sqlite3.connect(sqlite_warranty) as reader:
+            return reader.execute("SELECT count(*) FROM idempotency_record WHERE key = 'k-1'").fetchone()[0]
+
+    holder = sqlite3.connect(sqlite_warranty, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the database: the release cannot be written
+    try:
+        store.give_back(scope="s", key="k-1")  # never raises
+        time.sleep(0.3)
+        assert claims() == 1
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    deadline = time.monotonic() + 5
+    while claims() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert claims() == 0
+    assert store.claim(scope="s", key="k-1", fingerprint="f") is None  # the retry runs at once
+
+
+def test_a_claim_is_not_given_back_later_once_its_hold_may_have_been_taken_over(sqlite_warranty, monkeypatch):
+    """The background release stops a second before the claim's hold ends: after that a retry may have taken
+    the claim over, and deleting it would let a third request run the effect beside the second."""
+    from services.warranty.models import IdempotencyRecord
+    from shared import db, idempotency
+    from shared.clock import FixedClock
+
+    monkeypatch.setattr(db, "SQLITE_BUSY_MS", 100)
+    monkeypatch.setattr(idempotency, "RELEASE_RETRY_SECONDS", 0.05)
+    clock = FixedClock(datetime(2026, 12, 4, 9, 0))
+    store = idempotency.Idempotency(db.Database.connect(f"sqlite:///{sqlite_warranty}"), IdempotencyRecord, clock)
+    assert store.claim(scope="s", key="k-2", fingerprint="f") is None
+    holder = sqlite3.connect(sqlite_warranty, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        store.give_back(scope="s", key="k-2")
+        clock.advance(seconds=9)  # the hold (10 s) ends within the margin: not the holder's to delete now
+        time.sleep(0.3)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    time.sleep(0.3)
+    with sqlite3.connect(sqlite_warranty) as reader:
+        assert reader.execute("SELECT count(*) FROM idempotency_record WHERE key = 'k-2'").fetchone()[0] == 1
