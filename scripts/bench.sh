@@ -8,8 +8,12 @@
 #   the reservation storm on one part and over 60, a bill end to end, the import of 100 000 units,
 #   memory at rest, and at the end the oversell check.
 #   The table and the JSON land in bench/results/ (latest.md is the last run).
+# A benchmark of a busy machine measures the machine: it starts only when the load average over the
+# last minute is at most BENCH_MAX_LOAD (1.5), waiting up to BENCH_WAIT seconds (300) for it to fall,
+# and otherwise stops without a report (exit 3). The load at the start is printed with the figures.
 # Knobs: DURATION=10 CONNS=32 THREADS=2 SQLITE_WORKERS=1 PG_WORKERS=2 SKIP_PG=1 SKIP_FLOOR=1
 #        BENCH_ENV="NAME=value ..." (passed to every platform process), BENCH_LABEL="..."
+#        BENCH_MAX_LOAD=1.5 BENCH_WAIT=300
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { [[ $(id -u) -eq 0 ]] && apt-get install -y -qq wrk >/dev/null; } \
@@ -17,6 +21,19 @@ command -v wrk >/dev/null || { [[ $(id -u) -eq 0 ]] && apt-get install -y -qq wr
 PY=${PY:-.venv/bin/python}
 DURATION=${DURATION:-10}; CONNS=${CONNS:-32}; THREADS=${THREADS:-2}
 FLOOR=${FLOOR_DIR:-../shared/bench}
+MAX_LOAD=${BENCH_MAX_LOAD:-1.5}; WAIT=${BENCH_WAIT:-300}
+load1() { cut -d' ' -f1 /proc/loadavg; }
+waited=0
+while awk -v l="$(load1)" -v m="$MAX_LOAD" 'BEGIN { exit !(l > m) }'; do
+  if (( waited >= WAIT )); then
+    echo "!! load average $(load1) is above $MAX_LOAD after ${WAIT} s: the machine is busy, no figures taken" >&2
+    exit 3
+  fi
+  echo "== load average $(load1) is above $MAX_LOAD: waiting for the machine to be quiet (${waited}/${WAIT} s)"
+  sleep 10; waited=$((waited + 10))
+done
+export BENCH_LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "== load average at the start: $BENCH_LOAD_AT_START"
 WORK=$(mktemp -d /tmp/bench.XXXXXX)
 PG_STARTED=""
 

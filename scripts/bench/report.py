@@ -46,6 +46,7 @@ def machine() -> dict:
                 if line.startswith("MemTotal")), "0")
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(int(mem) / 1024 / 1024, 1),
+            "load_average_at_start": [float(x) for x in os.environ.get("BENCH_LOAD_AT_START", "").split()],
             "load_average_at_end": os.getloadavg(), "python": platform.python_version(), "commit": commit}
 
 
@@ -62,7 +63,8 @@ def main() -> int:
     result = {"at": stamp, "label": args.label, "machine": machine(), "floor": floor, "runs": runs}
     lines = [f"# make bench, {stamp} {args.label}".rstrip(), "",
              f"Machine: {result['machine']['cpu']}, {result['machine']['cores']} cores, "
-             f"{result['machine']['memory_gb']} GB; load average at the end "
+             f"{result['machine']['memory_gb']} GB; load average at the start "
+             f"{', '.join(f'{x:.1f}' for x in result['machine']['load_average_at_start']) or 'not recorded'}, at the end "
              f"{', '.join(f'{x:.1f}' for x in result['machine']['load_average_at_end'])}; "
              f"commit {result['machine']['commit']}.", ""]
     if floor:
