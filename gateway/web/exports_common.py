@@ -1,7 +1,6 @@
 """What the list workbooks share (gateway/web/exports.py): every row of an API list as the signed-in
 person, column headers and codes in the reader's words, and the download with its notes."""
 
-
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,8 +26,10 @@ class Walked:
     failed: pages.Answer | None
 
 
-async def walk(page: Page, path: str, query: dict | None = None, cap: int = ROWS_CAP) -> Walked:
-    """Every row of an API list as the signed-in person, following the cursor, up to `cap` rows."""
+async def walk(page: Page, path: str, query: dict | None = None, cap: int | None = None) -> Walked:
+    """Every row of an API list as the signed-in person, following the cursor, up to `cap` rows
+    (ROWS_CAP unless said)."""
+    cap = ROWS_CAP if cap is None else cap
     items: list[dict] = []
     cursor = ""
     while True:
