@@ -241,6 +241,10 @@ async def test_stock_and_the_ledger_download_for_a_warehouse_person_in_its_scope
     assert sorted(both.column("仓库")) == [first, second]
     only = Book(await web.get(f"/app/warehouse/movements.xlsx?part_number={part}&warehouse={second}"), "movements")
     assert only.column("仓库") == [second]
+    await sign_in(web, await make_person(web, "desk"))  # the warehouse's lists are not the desk's
+    for path in ("/app/warehouse.xlsx", "/app/warehouse/movements.xlsx", "/app/warehouse/reservations.xlsx"):
+        refused = await web.get(path)
+        assert refused.status_code == 403 and "您的角色无权执行此操作" in refused.text, path
 
 
 async def test_reservations_download_one_row_a_line_with_the_pages_filters(web):
