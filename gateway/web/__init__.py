@@ -21,6 +21,7 @@ def install(app: FastAPI) -> None:
         console,
         desk,
         desk_station,
+        exports,
         manager,
         offline,
         station,
@@ -30,8 +31,9 @@ def install(app: FastAPI) -> None:
 
     app.state.catalogs = i18n.Catalogs()
     app.mount("/app/static", StaticFiles(directory=STATIC), name="web-static")
-    for module in (auth, desk, desk_station, station, visits, warehouse, billing, manager, audit_pages, console, admin,
-                   offline):
+    # The workbooks first: `/app/desk.xlsx` and the like are never taken for a page's own path.
+    for module in (exports, auth, desk, desk_station, station, visits, warehouse, billing, manager, audit_pages,
+                   console, admin, offline):
         app.include_router(module.router, include_in_schema=False)
 
     @app.exception_handler(pages.SignInRequired)
