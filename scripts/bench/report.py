@@ -61,10 +61,11 @@ def main() -> int:
     runs = [json.loads(p.read_text()) for p in args.runs if p.exists()]
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     result = {"at": stamp, "label": args.label, "machine": machine(), "floor": floor, "runs": runs}
+    at_start = ", ".join(f"{x:.1f}" for x in result["machine"]["load_average_at_start"]) or "not recorded"
     lines = [f"# make bench, {stamp} {args.label}".rstrip(), "",
              f"Machine: {result['machine']['cpu']}, {result['machine']['cores']} cores, "
              f"{result['machine']['memory_gb']} GB; load average at the start "
-             f"{', '.join(f'{x:.1f}' for x in result['machine']['load_average_at_start']) or 'not recorded'}, at the end "
+             f"{at_start}, at the end "
              f"{', '.join(f'{x:.1f}' for x in result['machine']['load_average_at_end'])}; "
              f"commit {result['machine']['commit']}.", ""]
     if floor:
