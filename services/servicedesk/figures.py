@@ -88,7 +88,8 @@ def _grouping(session: Session, group_by: str, t, site, when) -> Grouping:
 
 
 def _count(condition):
-    return func.sum(case((condition, 1), else_=0))
+    # COUNT(*) FILTER (WHERE ...): both databases have it, and it costs less per row than SUM(CASE ...).
+    return func.count().filter(condition)
 
 
 def _loaner_levels(session: Session, t):
