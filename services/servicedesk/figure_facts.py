@@ -60,16 +60,17 @@ def came_back(dialect: str, table=None):
 
 def returns(session: Session, serials: Iterable[str | None]) -> None:
     """Re-judge `came_back` of every ticket of these units: after a ticket of theirs was reported, resolved,
-    cancelled or moved to another unit (call it with the unit it left too). One UPDATE by the unit's index;
-    the changes of the session are flushed first."""
+    cancelled or moved to another unit (call it with the unit it left too). One UPDATE by the unit's index,
+    writing (and so locking, on PostgreSQL) only the rows whose judgement changes; the changes of the session
+    are flushed first."""
     units = sorted({s for s in serials if s})
     if not units:
         return
     session.flush()
     ticket = Ticket.__table__
-    dialect = session.get_bind().dialect.name
-    session.execute(update(ticket).where(ticket.c.serial_number.in_(units))
-                    .values(came_back=came_back(dialect, ticket)))
+    judged = came_back(session.get_bind().dialect.name, ticket)
+    session.execute(update(ticket).where(ticket.c.serial_number.in_(units), ticket.c.came_back.is_distinct_from(judged))
+                    .values(came_back=judged))
 
 
 def complaint_due(calendar: WorkCalendar, promise: Promise, made_at: datetime) -> datetime | None:
