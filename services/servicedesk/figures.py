@@ -197,11 +197,11 @@ def _complaints(session: Session, group_by: str, since: datetime, until: datetim
     if grouping.joins_site:
         source = source.outerjoin(Site.__table__, site.code == t.station)
     due, answered = c.answer_due_at, c.answered_at
-    late_or_not = and_(answered.is_not(None), due.is_not(None))
+    answered_judged = and_(answered.is_not(None), due.is_not(None))
     breached = and_(answered.is_(None), due.is_not(None), due < literal(now, UtcDateTime()))
     query = (select(grouping.label(), func.count().label("complaints"),
-                    _count(and_(late_or_not, answered <= due)).label("on_time"),
-                    _count(or_(late_or_not, breached)).label("judged"))
+                    _count(and_(answered_judged, answered <= due)).label("on_time"),
+                    _count(or_(answered_judged, breached)).label("judged"))
              .select_from(source).where(c.made_at >= since, c.made_at < until))
     if scope is not None:
         query = query.where(t.station.in_(scope))
