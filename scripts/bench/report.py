@@ -50,6 +50,34 @@ def machine() -> dict:
             "load_average_at_end": os.getloadavg(), "python": platform.python_version(), "commit": commit}
 
 
+def loads(values) -> str:
+    return ", ".join(f"{x:.1f}" for x in values or ())
+
+
+YEAR_TARGET_S = 1.0  # issue #21: a year's report in under a second with 100 000 tickets
+
+
+def year_lines(runs: list[dict]) -> list[str]:
+    """A year's service figures per run: the table's rows, and a line for a run that had none."""
+    found = [(run, run["service_year"]) for run in runs if run.get("service_year")]
+    if not found:
+        return []
+    lines = ["", "A year's service figures (GET /reports/service through the gateway, a year of synthetic tickets "
+             "from scripts/bench/tickets.py; the first call apart, then the median and the max of the others):", "",
+             "| database | workers | group_by | tickets | complaints | first s | median s | max s | statuses | "
+             "load average before, after | target | met |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for run, year in found:
+        where = " ".join([run["database"], *run.get("env", [])])
+        for group_by, f in year["by"].items():
+            met = f["max_s"] < YEAR_TARGET_S and f["statuses"] == ["200"] and year["tickets"] >= 100_000
+            lines.append(f"| {where} | {run['workers']} | {group_by} | {year['tickets']} | {year['complaints']} | "
+                         f"{f['first_s']:.2f} | {f['median_s']:.2f} | {f['max_s']:.2f} | {', '.join(f['statuses'])} | "
+                         f"{loads(year['load_average_before'])}; {loads(year['load_average_after'])} | "
+                         f"< {YEAR_TARGET_S:.0f} s (100 000 tickets) | {'yes' if met else 'no'} |")
+    return lines
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--floor", type=Path)
@@ -61,12 +89,11 @@ def main() -> int:
     runs = [json.loads(p.read_text()) for p in args.runs if p.exists()]
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     result = {"at": stamp, "label": args.label, "machine": machine(), "floor": floor, "runs": runs}
-    at_start = ", ".join(f"{x:.1f}" for x in result["machine"]["load_average_at_start"]) or "not recorded"
     lines = [f"# make bench, {stamp} {args.label}".rstrip(), "",
              f"Machine: {result['machine']['cpu']}, {result['machine']['cores']} cores, "
              f"{result['machine']['memory_gb']} GB; load average at the start "
-             f"{at_start}, at the end "
-             f"{', '.join(f'{x:.1f}' for x in result['machine']['load_average_at_end'])}; "
+             f"{loads(result['machine']['load_average_at_start']) or 'not recorded'}, at the end "
+             f"{loads(result['machine']['load_average_at_end'])}; "
              f"commit {result['machine']['commit']}.", ""]
     if floor:
         lines += ["Floor (../shared/bench, same run): "
@@ -91,6 +118,7 @@ def main() -> int:
             lines.append(f"| {where} | {run['workers']} | {name} | {f['rps']:.0f} | {ratio} | "
                          f"{f['p50_ms']:.1f} | {f['p99_ms']:.1f} | {f['errors']} | {f['non2xx']} | {cpu} | {target} "
                          f"| {met} |")
+    lines += year_lines(runs)
     lines.append("")
     for run in runs:
         limit = 3 if run["database"] == "sqlite" else 5

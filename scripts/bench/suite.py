@@ -12,18 +12,23 @@ Scenarios (each `--duration` seconds, wrk -t`--threads` -c`--conns`):
   bill               POST /billing/repairs through the gateway: a claim at warranty, the reserved part
                      consumed at inventory, an invoice issued (each reservation of the storm billed once)
 Then: the import of 100 000 units timed (done first, it seeds the reads), resident memory per
-process at rest, and the oversell check (stock.reserved equals the active reservations' lines,
-on_hand equals the ledger, on_hand >= reserved, per row).
+process at rest, a year's service figures (after the load: scripts/bench/tickets.py writes a year of
+100 000 tickets and 3 000 complaints into the service desk's database, then GET /reports/service for
+the year through the gateway, by centre and by station, a first call and `--year-repeats` timed ones:
+median and max, target < 1 s), and the oversell check (stock.reserved equals the active reservations'
+lines, on_hand equals the ledger, on_hand >= reserved, per row).
 """
 
 import argparse
 import json
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -168,6 +173,35 @@ def oversold(inventory_url: str, schema: str | None) -> dict:
     return {"rows_checked": len(rows), "mismatches": bad, "reservations": counts, "ok": not bad}
 
 
+def service_year(gw: str, admin: "httpx.Client", desk_url: str, schema: str | None, args) -> dict:
+    """Write a year of tickets into the service desk's database, then time its figures through the gateway."""
+    from scripts.bench import tickets
+
+    year = args.year
+    made = tickets.fill(desk_url, schema, tickets=args.year_tickets, complaints_count=args.year_complaints,
+                        year=year, seed=year, now=datetime.now(UTC).replace(microsecond=0),
+                        say=lambda line: print(f"  {args.database:10s} service_year{line}", flush=True))
+    found: dict = {"year": year, "tickets": made["tickets"], "complaints": made["complaints"],
+                   "generated_s": made["seconds"], "load_average_before": os.getloadavg(), "by": {}}
+    for group_by in ("centre", "station"):
+        params = {"from": f"{year}-01-01", "to": f"{year}-12-31", "group_by": group_by}
+        times, statuses = [], []
+        for _ in range(args.year_repeats + 1):  # the first call warms the caches: reported apart
+            started = time.perf_counter()
+            answer = admin.get("/reports/service", params=params)
+            times.append(time.perf_counter() - started)
+            statuses.append(answer.status_code)
+            if answer.status_code == 200 and answer.json()["totals"]["reports"] != made["tickets"]:
+                statuses[-1] = "wrong count"
+        timed = times[1:]
+        found["by"][group_by] = {"first_s": round(times[0], 3), "median_s": round(statistics.median(timed), 3),
+                                 "max_s": round(max(timed), 3), "repeats": len(timed),
+                                 "statuses": sorted({str(x) for x in statuses})}
+        print(f"  {args.database:10s} service_year {group_by:8s} {found['by'][group_by]}", flush=True)
+    found["load_average_after"] = os.getloadavg()
+    return found
+
+
 def run(args) -> dict:
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     env = dict(os.environ, DATA_DIR=str(work / "data"), INTERNAL_TOKEN=TOKEN, ADMIN_API_KEY=ADMIN,
@@ -261,6 +295,9 @@ def run(args) -> dict:
                     figures["db_cpu_ms_per_req"] = round((cpu_seconds(theirs) - before[1]) * 1000 / served, 3)
             result["scenarios"][name] = figures
             print(f"  {args.database:10s} {name:18s} {figures}", flush=True)
+        if args.year_tickets and (not args.only or "service_year" in args.only):
+            desk_url = env.get("DATABASE_URL") or f"sqlite:///{work / 'data' / 'servicedesk.sqlite3'}"
+            result["service_year"] = service_year(gw, admin, desk_url, "servicedesk" if schema else None, args)
         result["oversell_check"] = oversold(inventory_url, schema)
     finally:
         os.killpg(platform.pid, signal.SIGTERM)
@@ -290,6 +327,10 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--units", type=int, default=100_000, help="units imported (the figure is for 100 000)")
     parser.add_argument("--pg-pid-file", type=Path, help="postmaster.pid of the server, to count its CPU")
+    parser.add_argument("--year", type=int, default=2026, help="the year of the service figures' tickets")
+    parser.add_argument("--year-tickets", type=int, default=100_000, help="0: no service figures' year")
+    parser.add_argument("--year-complaints", type=int, default=3_000)
+    parser.add_argument("--year-repeats", type=int, default=5, help="timed calls per grouping, after a first")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     result = run(args)

@@ -1,12 +1,13 @@
 """Complaints (投诉): answered within 240 and resolved within 1 440 business minutes by default."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from services.servicedesk import calendars, commitments, errors
+from services.servicedesk import calendars, commitments, errors, figure_facts
 from services.servicedesk.domain import milestones as clocks
+from services.servicedesk.domain.calendar import CHINA
 from services.servicedesk.models import Complaint, Ticket
 from shared import pagination
 
@@ -31,10 +32,13 @@ def open_complaint(session: Session, *, ticket_id: int | None, serial_number: st
         if ticket is None:
             raise errors.TicketNotFound(f"No ticket {ticket_id}")
         serial_number = serial_number or ticket.serial_number
+    version = commitments.in_force(session, at=made_at).id
     complaint = Complaint(
         ticket_id=ticket_id, serial_number=serial_number, caller_name=caller_name, caller_phone=caller_phone,
         description=description, source=source, status="open", made_at=made_at,
-        commitments_version=commitments.in_force(session, at=made_at).id, created_at=now,
+        commitments_version=version, created_at=now,
+        answer_due_at=figure_facts.complaint_due(calendars.work_calendar(session),
+                                                 commitments.of_version(session, version).complaint_answer, made_at),
     )
     session.add(complaint)
     session.flush()
@@ -85,6 +89,18 @@ def list_complaints(session: Session, *, status: str | None, ticket_id: int | No
     if ticket_id is not None:
         query = query.where(Complaint.ticket_id == ticket_id)
     return list(session.scalars(pagination.keyset(query, Complaint.id, after=after, limit=limit)))
+
+
+def retime(session: Session, year: int) -> None:
+    """After a correction of `year`'s calendar: the answer's due time of the complaints whose answer clock
+    ran into that year (made before its end, due after its start), as their reading computes it now."""
+    begin, end = (datetime.combine(date(y, 1, 1), time(0), CHINA) for y in (year, year + 1))
+    calendar = calendars.work_calendar(session)
+    for complaint in session.scalars(select(Complaint).where(
+            Complaint.made_at < end, or_(Complaint.answer_due_at.is_(None), Complaint.answer_due_at >= begin))):
+        promise = commitments.of_version(session, complaint.commitments_version).complaint_answer
+        complaint.answer_due_at = figure_facts.complaint_due(calendar, promise, complaint.made_at)
+    session.flush()
 
 
 def read(session: Session, complaint: Complaint, now: datetime) -> dict:

@@ -6,27 +6,27 @@ and satisfaction, complaints answered on time.
 A period from D1 to D2 holds the tickets **reported** from D1 00:00 to D2 24:00 China time, and the
 complaints **made** then; each is counted once, in the group of the station it was dispatched to (a
 complaint: its ticket's), or `none` when it was not dispatched. Everything a ticket adds is read with
-SQL aggregates from the ticket rows: the due times and business minutes it keeps for this
-(figure_facts.py, derived with its urgency at every event and calendar correction). States are judged
-now, as a reading of the ticket would: a milestone still pending, paused or not needed is left out of its
-rate; a rate with nothing to judge is null. Complaints are few: their answer's state is computed as
-their reading does (complaints.read).
+one GROUP BY from the one index that holds what the figures read (ix_ticket_figures): the due times,
+business minutes and `came_back` it keeps for this (figure_facts.py, derived with its urgency at every
+event and calendar correction); the 90th percentiles in the same query (PostgreSQL's percentile_disc,
+SQLite's json_group_array of the minutes ranked here). States are judged now, as a reading of the ticket
+would: a milestone still pending, paused or not needed is left out of its rate; a rate with nothing to
+judge is null. Complaints likewise, from the answer's due time each keeps (complaints.read judges the same).
 """
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Interval, String, and_, case, cast, false, func, literal, literal_column, or_, select
+from sqlalchemy import Float, String, and_, case, cast, false, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.util import ClauseAdapter
 
-from services.servicedesk import calendars, commitments, tickets
-from services.servicedesk.domain import milestones as clocks
+from services.servicedesk import commitments, tickets
 from services.servicedesk.domain import tickets as rules
 from services.servicedesk.domain.calendar import CHINA
 from services.servicedesk.domain.commitments import MILESTONES
-from services.servicedesk.domain.figures import percentile
+from services.servicedesk.domain.figures import nearest_rank
 from services.servicedesk.models import CommitmentVersion, Complaint, Site, Technician, Ticket
 from shared import context
 from shared.db import UtcDateTime
@@ -35,7 +35,10 @@ GROUPS = ("centre", "station", "technician", "month")
 NONE = "none"  # the group of what was never dispatched
 NONE_NAME = "未派工"
 LEVELS = ("1", "2", "3", "4")
-FIRST_VISIT_DAYS = 30
+# PostgreSQL's percentile_disc(0.9) is the ceil(0.9 * n)-th value with 0.9 * n in floating point, which is
+# the exact nearest rank (domain/figures.nearest_rank) for every n up to 2 000 000 at least (checked one by
+# one; tests/servicedesk/test_servicedesk_figures_fast.py compares the two on random groups).
+SHARE = 0.9
 MET_AT = {"dispatch": "dispatched_at", "on_site": "arrived_at", "fixed": "resolved_at"}
 MINUTES = {"dispatch": "minutes_to_dispatch", "on_site": "minutes_to_site", "fixed": "minutes_to_fix"}
 
@@ -58,13 +61,6 @@ def _month(session: Session, column):
     if _postgres(session):
         return func.to_char(func.timezone("Asia/Shanghai", column), "YYYY-MM")
     return func.strftime("%Y-%m", column, "+8 hours")
-
-
-def _days_after(session: Session, column, days: int):
-    if _postgres(session):
-        return column + literal_column(f"INTERVAL '{int(days)} days'", Interval())
-    # SQLite keeps timestamps as 'YYYY-MM-DD HH:MM:SS.ffffff' text: the same form, to compare as text.
-    return func.strftime("%Y-%m-%d %H:%M:%f", column, f"+{days} days").concat("000")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +88,8 @@ def _grouping(session: Session, group_by: str, t, site, when) -> Grouping:
 
 
 def _count(condition):
-    return func.sum(case((condition, 1), else_=0))
+    # COUNT(*) FILTER (WHERE ...): both databases have it, and it costs less per row than SUM(CASE ...).
+    return func.count().filter(condition)
 
 
 def _loaner_levels(session: Session, t):
@@ -104,21 +101,7 @@ def _loaner_levels(session: Session, t):
     return or_(*(and_(t.commitments_version == v, t.level == lv) for v, lv in pairs)) if pairs else false()
 
 
-def _came_back(session: Session, where: list):
-    """The ids of the period's repaired tickets whose unit had another ticket (not a cancelled one) reported
-    within 30 days after the repair: one join on the unit, made once (a subquery per ticket was most of the
-    report's time on PostgreSQL)."""
-    repaired, later = Ticket.__table__.alias("repaired"), Ticket.__table__.alias("later")
-    r, lt = repaired.c, later.c
-    on_repaired = ClauseAdapter(repaired)
-    return (select(r.id).distinct()
-            .join(later, and_(lt.serial_number == r.serial_number, lt.id != r.id, lt.status != "cancelled",
-                              lt.reported_at > r.resolved_at,
-                              lt.reported_at <= _days_after(session, r.resolved_at, FIRST_VISIT_DAYS)))
-            .where(r.resolved_at.is_not(None), *(on_repaired.traverse(condition) for condition in where)))
-
-
-def _ticket_columns(session: Session, t, now: datetime, where: list) -> list:
+def _ticket_columns(session: Session, t, now: datetime) -> list:
     at_now = literal(now, UtcDateTime())
     reading = func.coalesce(t.cancelled_at, at_now)  # a cancelled ticket's clocks stopped then
     columns = [func.count().label("reports")]
@@ -134,11 +117,10 @@ def _ticket_columns(session: Session, t, now: datetime, where: list) -> list:
     fixed_late = and_(t.resolved_at.is_not(None), t.fixed_due_at.is_not(None), t.resolved_at > t.fixed_due_at)
     fixed_breached = and_(t.resolved_at.is_(None), t.fixed_due_at.is_not(None), t.fixed_due_at < reading)
     judged = and_(t.resolved_at.is_not(None), t.serial_number.is_not(None))
-    came_back = t.id.in_(_came_back(session, where))
     follow_due = t.follow_up_due_at
     columns += [
         _count(judged).label("fix_judged"),
-        _count(and_(judged, ~came_back)).label("fixed_first"),
+        _count(and_(judged, t.came_back.is_not(True))).label("fixed_first"),
         _count(and_(_loaner_levels(session, t), or_(fixed_late, fixed_breached))).label("loaners_owed"),
         _count(t.loaner_status.in_(("provided", "returned"))).label("loaners_provided"),
         _count(and_(t.loaner_status == "not_due",
@@ -155,10 +137,29 @@ def _ticket_columns(session: Session, t, now: datetime, where: list) -> list:
     return columns
 
 
+def _percentiles(session: Session, t) -> list:
+    """Per measure, what gives its 90th percentile: PostgreSQL's own (nearest rank, see SHARE); on SQLite,
+    which has none, the group's minutes as one JSON array (ranked by `_ranked`): a window function's sort per
+    group cost more than reading them (docs/decisions.md, branch yearfig)."""
+    measured = [getattr(t, f"{name}_minutes") for name in MILESTONES]
+    if _postgres(session):
+        return [func.percentile_disc(literal(SHARE, Float())).within_group(m).label(f"{name}_p90")
+                for name, m in zip(MILESTONES, measured, strict=True)]
+    return [func.json_group_array(m).filter(m.is_not(None)).label(f"{name}_p90")
+            for name, m in zip(MILESTONES, measured, strict=True)]
+
+
+def _ranked(value) -> int | list | None:
+    """A percentile column as read: PostgreSQL's value, or SQLite's minutes (sorted, for the totals)."""
+    if value is None or isinstance(value, int):
+        return value
+    return sorted(json.loads(value))
+
+
 def _tickets(session: Session, group_by: str, since: datetime, until: datetime, scope,
              now: datetime) -> tuple[dict, dict]:
-    """Per group key: the sums the figures are made of ({name: number}), and each measure's minutes (for the
-    percentiles, which no SQL both databases share computes: one read of three small columns)."""
+    """Per group key: the sums the figures are made of ({name: number}, each measure's p90 or its minutes),
+    and the totals' percentiles ({name: p90})."""
     t, site = Ticket.__table__.c, Site.__table__.c
     grouping = _grouping(session, group_by, t, site, t.reported_at)
     source = Ticket.__table__
@@ -168,41 +169,44 @@ def _tickets(session: Session, group_by: str, since: datetime, until: datetime, 
     if scope is not None:
         where.append(t.station.in_(scope))
     key = grouping.label()
-    sums = {row.key: {k: v or 0 for k, v in row._mapping.items() if k != "key"}
-            for row in session.execute(grouping.grouped(select(key, *_ticket_columns(session, t, now, where))
-                                                        .select_from(source).where(*where)))}
-    minutes: dict = defaultdict(lambda: {name: [] for name in MILESTONES})
-    measured = [getattr(t, f"{name}_minutes") for name in MILESTONES]
-    for row in session.execute(select(key, *measured).select_from(source)
-                               .where(*where, or_(*(m.is_not(None) for m in measured)))):
-        for name, value in zip(MILESTONES, row[1:], strict=True):
-            if value is not None:
-                minutes[row.key][name].append(value)
-    return sums, minutes
+    ranks = {f"{name}_p90" for name in MILESTONES}
+    sums = {row.key: {k: _ranked(v) if k in ranks else v or 0 for k, v in row._mapping.items() if k != "key"}
+            for row in session.execute(grouping.grouped(
+                select(key, *_ticket_columns(session, t, now), *_percentiles(session, t))
+                .select_from(source).where(*where)))}
+    if _postgres(session):  # the totals' own: a percentile is not made of the groups' ones
+        row = session.execute(select(*_percentiles(session, t)).where(*where)).one() if sums else None
+        totals = {name: row._mapping[f"{name}_p90"] if row else None for name in MILESTONES}
+    else:  # every group's minutes, sorted: one sort of the sorted runs
+        totals = {}
+        for name in MILESTONES:
+            everything: list = []
+            for group in sums.values():
+                everything += group[f"{name}_p90"]
+            everything.sort()
+            totals[name] = everything
+    return sums, totals
 
 
 def _complaints(session: Session, group_by: str, since: datetime, until: datetime, scope, now: datetime):
-    """Per group: complaints made, answered on time, and judged (met, met late or breached)."""
+    """Per group: complaints made, answered on time, and judged (met, met late or breached), from the answer's
+    due time each keeps: its state as its reading computes it (complaints.read)."""
     c, t, site = Complaint.__table__.c, Ticket.__table__.c, Site.__table__.c
     grouping = _grouping(session, group_by, t, site, c.made_at)
     source = Complaint.__table__.outerjoin(Ticket.__table__, t.id == c.ticket_id)
     if grouping.joins_site:
         source = source.outerjoin(Site.__table__, site.code == t.station)
-    query = (select(grouping.label(), c.made_at, c.answered_at, c.commitments_version)
+    due, answered = c.answer_due_at, c.answered_at
+    answered_judged = and_(answered.is_not(None), due.is_not(None))
+    breached = and_(answered.is_(None), due.is_not(None), due < literal(now, UtcDateTime()))
+    query = (select(grouping.label(), func.count().label("complaints"),
+                    _count(and_(answered_judged, answered <= due)).label("on_time"),
+                    _count(or_(answered_judged, breached)).label("judged"))
              .select_from(source).where(c.made_at >= since, c.made_at < until))
     if scope is not None:
         query = query.where(t.station.in_(scope))
-    calendar = calendars.work_calendar(session)
-    counts: dict = defaultdict(lambda: {"complaints": 0, "on_time": 0, "judged": 0})
-    for row in session.execute(query):
-        promise = commitments.of_version(session, row.commitments_version).complaint_answer
-        state = clocks.evaluate(calendar, "answer", promise, start=row.made_at, met_at=row.answered_at,
-                                now=now).state
-        count = counts[row.key]
-        count["complaints"] += 1
-        count["on_time"] += state == "met"
-        count["judged"] += state in ("met", "met_late", "breached")
-    return counts
+    return {row.key: {k: v or 0 for k, v in row._mapping.items() if k != "key"}
+            for row in session.execute(grouping.grouped(query))}
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -213,8 +217,15 @@ def _mean(total, count: int) -> float | None:
     return round(float(total) / count, 1) if count else None
 
 
-def _figures(sums: dict, minutes: dict, complained: dict) -> dict:
-    """One row's figures from its sums (empty: nothing of that kind in the group)."""
+def _p90(ranked) -> int | None:
+    if isinstance(ranked, list):  # SQLite: the group's minutes, sorted
+        return ranked[nearest_rank(len(ranked), SHARE) - 1] if ranked else None
+    return ranked
+
+
+def _figures(sums: dict, p90: dict, complained: dict) -> dict:
+    """One row's figures from its sums (empty: nothing of that kind in the group) and each measure's 90th
+    percentile ({name: value or SQLite's minutes})."""
     def get(name: str) -> int:
         return sums.get(name, 0)
 
@@ -227,7 +238,7 @@ def _figures(sums: dict, minutes: dict, complained: dict) -> dict:
     }
     for name in MILESTONES:
         figures[MINUTES[name]] = {"mean": _mean(get(f"{name}_sum"), get(f"{name}_n")),
-                                  "p90": percentile(minutes.get(name) or [])}
+                                  "p90": _p90(p90.get(name))}
     done, on_time = get("follow_ups_done"), get("follow_ups_on_time")
     figures.update(
         first_visit_fix_rate=_rate(get("fixed_first"), get("fix_judged")),
@@ -267,14 +278,17 @@ def service_report(session: Session, *, start: date, end: date, group_by: str, c
     (`none` last); the totals add the rows up (each ticket and complaint is in exactly one row)."""
     since, until = bounds(start, end)
     scope = tickets.scope_of(session, caller)
-    sums, minutes = _tickets(session, group_by, since, until, scope, now)
+    sums, p90 = _tickets(session, group_by, since, until, scope, now)
     complained = _complaints(session, group_by, since, until, scope, now)
     keys = sorted(set(sums) | set(complained), key=lambda k: (k is None, str(k)))
     names = _names(session, group_by, keys)
+
+    def ranked(group: dict) -> dict:
+        return {name: group.get(f"{name}_p90") for name in MILESTONES}
+
     rows = [{"key": NONE if key is None else str(key),
              "name": NONE_NAME if key is None else names.get(str(key), str(key)),
-             **_figures(sums.get(key, {}), minutes.get(key, {}), complained.get(key, {}))} for key in keys]
-    everything = {name: sorted(v for group in minutes.values() for v in group[name]) for name in MILESTONES}
-    totals = {"key": "total", "name": "合计",
-              **_figures(_added(sums.values()), everything, _added(complained.values()))}
+             **_figures(sums.get(key, {}), ranked(sums.get(key, {})), complained.get(key, {}))} for key in keys]
+    counted = [{k: v for k, v in group.items() if not k.endswith("_p90")} for group in sums.values()]
+    totals = {"key": "total", "name": "合计", **_figures(_added(counted), p90, _added(complained.values()))}
     return {"from": start, "to": end, "group_by": group_by, "rows": rows, "totals": totals}

@@ -26,6 +26,13 @@ WEBHOOK_KINDS = ("wecom", "dingtalk")
 SKILLS = ("cooling", "heating", "electrical", "controls", "water_system")
 MESSAGE_KINDS = ("dispatch", "redispatch")
 MESSAGE_STATUSES = ("pending", "sent", "failed")
+# What GET /reports/service reads of a ticket besides `reported_at` (services/servicedesk/figures.py).
+FIGURE_COLUMNS = (
+    "station", "technician_id", "level", "channel", "commitments_version", "serial_number", "dispatched_at",
+    "arrived_at", "resolved_at", "closed_at", "cancelled_at", "dispatch_due_at", "on_site_due_at", "fixed_due_at",
+    "follow_up_due_at", "dispatch_minutes", "on_site_minutes", "fixed_minutes", "came_back", "loaner_status",
+    "loaner", "satisfaction",
+)
 
 
 class CommitmentVersion(Base):
@@ -68,9 +75,10 @@ class Ticket(Base):
         CheckConstraint("level IS NULL OR level BETWEEN 1 AND 4", name="level"),
         CheckConstraint(one_of("loaner_status", LOANER_STATES), name="loaner_status"),
         Index("ix_ticket_urgency", "next_due_at", "id"),
-        # The figures (GET /reports/service) read a period's tickets by when they were reported, and a
-        # unit's next ticket after a repair.
-        Index("ix_ticket_reported_at", "reported_at"),
+        # The figures (GET /reports/service) read a period's tickets from one index that holds every column
+        # they read (PostgreSQL: INCLUDE; SQLite, which has no INCLUDE: all of them as keys, migration
+        # 0006_figures_fast), never the wide rows; a unit's tickets are found for `came_back`.
+        Index("ix_ticket_figures", "reported_at", postgresql_include=list(FIGURE_COLUMNS)),
         Index("ix_ticket_serial_reported", "serial_number", "reported_at"),
     )
 
@@ -126,6 +134,10 @@ class Ticket(Base):
     dispatch_minutes: Mapped[int | None] = mapped_column(Integer)
     on_site_minutes: Mapped[int | None] = mapped_column(Integer)
     fixed_minutes: Mapped[int | None] = mapped_column(Integer)
+    # Resolved, of a unit: whether another ticket for the unit (not a cancelled one) was reported within 30
+    # days after the resolution; kept for the unit's tickets whenever one of them changes
+    # (figure_facts.returns). Null: not resolved, or no serial number.
+    came_back: Mapped[bool | None] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
@@ -181,6 +193,9 @@ class Complaint(Base):
     answer: Mapped[dict | None] = mapped_column(JSON)
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     resolution: Mapped[dict | None] = mapped_column(JSON)
+    # When the answer is due (the version's complaint_answer promise from made_at), kept for the figures like
+    # a ticket's due times: set when made, re-derived at a calendar correction (figure_facts.complaint_due).
+    answer_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

@@ -365,7 +365,8 @@ async def put_calendar(year: Year, body: CalendarUpdate, uow: Uow, clock: Curren
                                       provisional=body.provisional, opens=time.fromisoformat(body.hours.open),
                                       closes=time.fromisoformat(body.hours.close), now=now)
         for ticket in calendars.tickets_to_retime(session, year):
-            tickets.refresh(session, ticket, now)
+            tickets.refresh(session, ticket, now, unit=False)
+        complaints.retime(session, year)
         after = _calendar(year, schedule, "admin")
         trail.record(session, caller, action="update", object_type="calendar", object_id=year, now=now,
                      before=before, after=after.model_dump(mode="json"))

@@ -78,8 +78,9 @@ def event_time(session: Session, ticket: Ticket, at: datetime | None, now: datet
     return at
 
 
-def refresh(session: Session, ticket: Ticket, now: datetime) -> None:
-    """Start the clocks if the report just became complete; re-derive the urgency the board sorts by."""
+def refresh(session: Session, ticket: Ticket, now: datetime, *, unit: bool = True) -> None:
+    """Start the clocks if the report just became complete; re-derive the urgency the board sorts by and the
+    figures' facts (`unit`: also whether the unit's repairs came back; a calendar correction changes none)."""
     if ticket.complete_at is None:
         arrived = {k: datetime.fromisoformat(v) for k, v in ticket.arrived.items()}
         complete = rules.complete_at(arrived, unit_known=ticket.unit_known)
@@ -97,6 +98,8 @@ def refresh(session: Session, ticket: Ticket, now: datetime) -> None:
     figure_facts.settle(calendar, ticket, found, after)
     ticket.updated_at = now
     session.flush()
+    if unit:
+        figure_facts.returns(session, [ticket.serial_number])
 
 
 def report(session: Session, *, ticket_in, unit: UnitCoverage | None, by: context.Caller, now: datetime) -> Ticket:
@@ -145,6 +148,7 @@ def update(session: Session, ticket: Ticket, *, changes: dict, unit: UnitCoverag
     if not rules.allowed("update", ticket.status):
         raise errors.InvalidTicketState(f"A {ticket.status} ticket cannot be changed")
     at = event_time(session, ticket, at, now)
+    unit_before = ticket.serial_number
     caller = changes.pop("caller", None) or {}
     if "name" in caller and caller["name"] is not None:
         ticket.caller_name = caller["name"]
@@ -169,6 +173,8 @@ def update(session: Session, ticket: Ticket, *, changes: dict, unit: UnitCoverag
     log(session, ticket, "updated", at=at, by=by, now=now,
         fields=sorted([*changes, *(f"caller.{k}" for k in caller)]))
     refresh(session, ticket, now)
+    if unit_before != ticket.serial_number:  # the unit it left: its repairs no longer came back by this one
+        figure_facts.returns(session, [unit_before])
     return ticket
 
 
