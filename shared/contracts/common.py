@@ -15,7 +15,9 @@ QTY_MIN, QTY_MAX = 1, 1_000_000
 # SERIAL_MAX_LENGTH characters; once cleaned, SERIAL_PATTERN: letters, digits and '-', 6 to 40 of them.
 SERIAL_MAX_LENGTH = 100
 SERIAL_MIN_CHARS, SERIAL_MAX_CHARS = 6, 40
-SERIAL_PATTERN = rf"^[A-Z0-9-]{{{SERIAL_MIN_CHARS},{SERIAL_MAX_CHARS}}}$"
+# A serial inside a longer text (a QR code carrying a URL): the same characters, not anchored.
+SERIAL_CHARS = rf"[A-Z0-9-]{{{SERIAL_MIN_CHARS},{SERIAL_MAX_CHARS}}}"
+SERIAL_PATTERN = rf"^{SERIAL_CHARS}$"
 
 # A part number (inventory's catalogue key), wherever a part is named.
 PART_NUMBER_MIN_LENGTH, PART_NUMBER_MAX_LENGTH = 1, 100

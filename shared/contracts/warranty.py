@@ -11,6 +11,7 @@ from shared.contracts.common import (
     PART_NUMBER_MIN_LENGTH,
     QTY_MAX,
     QTY_MIN,
+    SERIAL_CHARS,
     SERIAL_MAX_CHARS,
     SERIAL_MAX_LENGTH,
     SERIAL_MIN_CHARS,
@@ -21,7 +22,7 @@ from shared.contracts.common import (
 
 __all__ = [  # what comes from common, re-published as warranty's own
     "LONG_TEXT_MAX_LENGTH", "PART_NUMBER_MAX_LENGTH", "PART_NUMBER_MIN_LENGTH", "QTY_MAX", "QTY_MIN",
-    "SERIAL_MAX_CHARS", "SERIAL_MAX_LENGTH", "SERIAL_MIN_CHARS", "SERIAL_PATTERN", "TEXT_MAX_LENGTH",
+    "SERIAL_CHARS", "SERIAL_MAX_CHARS", "SERIAL_MAX_LENGTH", "SERIAL_MIN_CHARS", "SERIAL_PATTERN", "TEXT_MAX_LENGTH",
     "TEXT_MIN_LENGTH",
 ]
 

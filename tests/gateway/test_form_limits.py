@@ -163,6 +163,10 @@ def test_no_desk_or_station_template_writes_a_limit_as_a_literal():
     for module in ("desk.py", "desk_common.py", "desk_station.py", "station.py", "visits.py"):
         source = (TEMPLATES.parent / module).read_text()
         assert "[A-Z0-9-]" not in source and "6,40" not in source, module
+    scan = (TEMPLATES.parent / "static" / "scan.js").read_text()
+    assert "[A-Z0-9-]" not in scan and 'getAttribute("data-serial-pattern")' in scan
+    search = (TEMPLATES / "station/search.html").read_text()
+    assert 'data-serial-pattern="{{ warranty_contract.SERIAL_CHARS }}"' in search
 
 
 def test_every_limited_input_takes_its_limits_from_the_contract_and_they_equal_the_services_schema(specs):
