@@ -6,6 +6,7 @@ from fastapi import Depends, Header, Path, Query, Request
 
 from shared import context, types
 from shared.clock import Clock
+from shared.contracts import common
 from shared.uow import UnitOfWork
 
 
@@ -30,7 +31,9 @@ Uow = Annotated[UnitOfWork, Depends(_uow)]
 # Every `{id}` in a path: one that cannot exist (0, negative, past the database's integer range,
 # not a number) is a 422 before any query runs, never a 500.
 PathId = Annotated[int, Path(ge=1, le=types.MAX_ID, description="A positive id", examples=[1])]
-Limit = Annotated[int, Query(ge=1, le=500, description="Page size (default 50, at most 500)")]
+Limit = Annotated[int, Query(ge=common.PAGE_SIZE_MIN, le=common.PAGE_SIZE_MAX,
+                             description=f"Page size (default {common.PAGE_SIZE_DEFAULT}, "
+                                         f"at most {common.PAGE_SIZE_MAX})")]
 Cursor = Annotated[str | None, Query(description="The next_cursor of the previous page")]
 
 IdempotencyKey = Annotated[

@@ -7,10 +7,11 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, Strict, WithJsonSchema
 
+from shared.contracts import common
 from shared.money import to_wire
 
 # Ids are 32-bit integers on PostgreSQL: a larger one cannot exist anywhere.
-MAX_ID = 2_147_483_647
+MAX_ID = common.ID_MAX
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MONEY = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
 _DECIMAL = re.compile(r"^\d{1,9}(\.\d{1,4})?$")
@@ -72,11 +73,11 @@ DecimalIn = Annotated[
                     "examples": ["1.5"]}, mode="validation"),
     WithJsonSchema({"type": "string", "examples": ["1.5"]}, mode="serialization"),
 ]
-Qty = Annotated[int, Strict(), Field(gt=0, le=1_000_000)]
+Qty = Annotated[int, Strict(), Field(gt=common.QTY_MIN - 1, le=common.QTY_MAX)]
 SignedQty = Annotated[int, Strict(), Field(ge=-1_000_000, le=1_000_000)]
 Count = Annotated[int, Strict(), Field(ge=0, le=1_000)]
-Text = Annotated[str, Field(min_length=1, max_length=200)]
-LongText = Annotated[str, Field(max_length=4000)]
+Text = Annotated[str, Field(min_length=common.TEXT_MIN_LENGTH, max_length=common.TEXT_MAX_LENGTH)]
+LongText = Annotated[str, Field(max_length=common.LONG_TEXT_MAX_LENGTH)]
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+-]\d{2}:\d{2})?$")
 
 

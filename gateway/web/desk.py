@@ -13,6 +13,8 @@ from gateway.web.desk_common import (
     BOARD_STATUSES,
     CHANNELS,
     COMPLAINT_STATUSES,
+    LEVEL_CHOICES,
+    SCORE_CHOICES,
     act,
     bad_input,
     local_instant,
@@ -27,6 +29,7 @@ from gateway.web.desk_common import (
 )
 from gateway.web.pages import Page, seg
 from gateway.web.station import clean_serial, coverage_rows, today_in_china
+from shared.contracts import servicedesk as contract
 
 router = APIRouter()
 DeskPage = Annotated[Page, Depends(pages.for_roles("desk"))]
@@ -110,29 +113,32 @@ async def new_report(page: DeskPage):
     return await report_form(page, serial=serial or "", values={"serial_number": serial or ""})
 
 
+def report_facts(page: Page, body: dict, wrong: list[str]) -> None:
+    """The serial, site address, description and level as typed (a new report and one filled in), within
+    the contract's limits; the labels of those to fix added to `wrong`."""
+    if page.value("serial_number"):
+        body["serial_number"] = clean_serial(page.value("serial_number"))
+        if body["serial_number"] is None:
+            wrong.append(page.t.gettext("Serial number"))
+    for name, size in (("site_address", contract.ADDRESS_MAX_LENGTH), ("description", contract.DESCRIPTION_MAX_LENGTH)):
+        if page.value(name):
+            body[name] = page.value(name)[:size]
+    if page.value("level") in LEVEL_CHOICES:
+        body["level"] = int(page.value("level"))
+    elif page.value("level"):
+        wrong.append(page.t.gettext("Fault level"))
+
+
 def report_body(page: Page) -> tuple[dict | None, list[str]]:
     wrong = []
-    body: dict = {"caller": {"name": page.value("caller_name")[:200], "phone": page.value("caller_phone")[:50]},
+    body: dict = {"caller": {"name": page.value("caller_name")[:contract.TEXT_MAX_LENGTH],
+                             "phone": page.value("caller_phone")[:contract.PHONE_MAX_LENGTH]},
                   "channel": page.value("channel") if page.value("channel") in CHANNELS else "phone"}
     if not body["caller"]["name"]:
         wrong.append(page.t.gettext("Caller"))
     if not body["caller"]["phone"]:
         del body["caller"]["phone"]  # a report without a phone is kept, incomplete
-    serial = page.value("serial_number")
-    if serial:
-        clean = clean_serial(serial)
-        if clean is None:
-            wrong.append(page.t.gettext("Serial number"))
-        body["serial_number"] = clean
-    for name in ("site_address", "description"):
-        if page.value(name):
-            body[name] = page.value(name)[:2000]
-    level = page.value("level")
-    if level:
-        if level not in ("1", "2", "3", "4"):
-            wrong.append(page.t.gettext("Fault level"))
-        else:
-            body["level"] = int(level)
+    report_facts(page, body, wrong)
     at = local_instant(page.value("reported_at"))
     if at is False:
         wrong.append(page.t.gettext("Call received at"))
@@ -170,9 +176,9 @@ async def ticket(page: DeskPage, ticket_id: int):
 
 def chosen_dispatch(page: Page, body: dict, wrong: list[str]) -> None:
     """The station and technician picked from the lists (the service checks that they go together)."""
-    required(page, body, wrong, "station", "Station", 40)
+    required(page, body, wrong, "station", "Station", contract.STATION_MAX_LENGTH)
     technician = page.value("technician_id")
-    if technician.isdigit() and 0 < int(technician) < 2**31:
+    if technician.isdigit() and contract.ID_MIN <= int(technician) <= contract.ID_MAX:
         body["technician_id"] = int(technician)
     else:
         wrong.append(page.t.gettext("Technician"))
@@ -196,20 +202,8 @@ async def fill(page: DeskPage, ticket_id: int):
     body: dict = {}
     wrong: list[str] = []
     if page.value("caller_phone"):
-        body["caller"] = {"phone": page.value("caller_phone")[:50]}
-    for name in ("site_address", "description"):
-        if page.value(name):
-            body[name] = page.value(name)[:2000]
-    if page.value("level"):
-        if page.value("level") in ("1", "2", "3", "4"):
-            body["level"] = int(page.value("level"))
-        else:
-            wrong.append(page.t.gettext("Fault level"))
-    if page.value("serial_number"):
-        clean = clean_serial(page.value("serial_number"))
-        if clean is None:
-            wrong.append(page.t.gettext("Serial number"))
-        body["serial_number"] = clean
+        body["caller"] = {"phone": page.value("caller_phone")[:contract.PHONE_MAX_LENGTH]}
+    report_facts(page, body, wrong)
     with_at(page, body, wrong)
     if not body and not wrong:
         wrong.append(page.t.gettext("Nothing to fill in"))
@@ -223,11 +217,13 @@ async def loaner(page: DeskPage, ticket_id: int):
     emergency measures taken instead (domain.md section 8)."""
     body, wrong = {}, []
     if page.value("settle") == "measures":
-        required(page, body, wrong, "emergency_measures", "Emergency measures taken", 2000)
+        required(page, body, wrong, "emergency_measures", "Emergency measures taken",
+                 contract.EMERGENCY_MEASURES_MAX_LENGTH)
     else:
         warehouse, _bar, part = page.value("loaner").partition("|")
         if warehouse and part:
-            body.update(warehouse=warehouse[:40], part_number=part[:100])
+            body.update(warehouse=warehouse[:contract.WAREHOUSE_MAX_LENGTH],
+                        part_number=part[:contract.PART_NUMBER_MAX_LENGTH])
         else:
             wrong.append(page.t.gettext("Loaner unit"))
     return await act(page, ticket_id, "loaner", None if wrong else body, wrong, template="desk/ticket.html",
@@ -243,12 +239,12 @@ async def follow_up(page: DeskPage, ticket_id: int):
     body: dict = {"reached": reached == "yes"}
     score = page.value("satisfaction")
     if reached == "yes":
-        if score not in ("1", "2", "3", "4", "5"):
+        if score not in SCORE_CHOICES:
             wrong.append(page.t.gettext("Satisfaction"))
         else:
             body["satisfaction"] = int(score)
     if page.value("notes"):
-        body["notes"] = page.value("notes")[:2000]
+        body["notes"] = page.value("notes")[:contract.NOTES_MAX_LENGTH]
     with_at(page, body, wrong)
     return await act(page, ticket_id, "follow-up", None if wrong else body, wrong, template="desk/ticket.html",
                      base="/app/desk/tickets", done="follow_up")
@@ -257,7 +253,7 @@ async def follow_up(page: DeskPage, ticket_id: int):
 @router.post("/app/desk/tickets/{ticket_id}/cancel")
 async def cancel(page: DeskPage, ticket_id: int):
     body, wrong = {}, []
-    required(page, body, wrong, "reason", "Reason", 500)
+    required(page, body, wrong, "reason", "Reason", contract.REASON_MAX_LENGTH)
     return await act(page, ticket_id, "cancel", None if wrong else body, wrong, template="desk/ticket.html",
                      base="/app/desk/tickets", done="cancelled")
 
@@ -296,8 +292,9 @@ async def complaints(page: DeskPage):
 @router.post("/app/desk/complaints")
 async def new_complaint(page: DeskPage):
     wrong: list[str] = []
-    body: dict = {"caller": {"name": page.value("caller_name")[:200], "phone": page.value("caller_phone")[:50]},
-                  "description": page.value("description")[:4000]}
+    body: dict = {"caller": {"name": page.value("caller_name")[:contract.TEXT_MAX_LENGTH],
+                             "phone": page.value("caller_phone")[:contract.PHONE_MAX_LENGTH]},
+                  "description": page.value("description")[:contract.COMPLAINT_TEXT_MAX_LENGTH]}
     if not body["caller"]["name"]:
         wrong.append(page.t.gettext("Caller"))
     if not body["caller"]["phone"]:
@@ -306,7 +303,7 @@ async def new_complaint(page: DeskPage):
         wrong.append(page.t.gettext("What the complaint is about"))
     ticket_id = page.value("ticket_id")
     if ticket_id:
-        if ticket_id.isdigit() and 0 < int(ticket_id) < 2**31:
+        if ticket_id.isdigit() and contract.ID_MIN <= int(ticket_id) <= contract.ID_MAX:
             body["ticket_id"] = int(ticket_id)
         else:
             wrong.append(page.t.gettext("Ticket"))
@@ -360,7 +357,7 @@ async def complaint(page: DeskPage, complaint_id: int):
 async def complaint_step(page: Page, complaint_id: int, action: str, done: str):
     body, wrong = {}, []
     required(page, body, wrong, "by", "Handled by")
-    required(page, body, wrong, "notes", "Notes", 4000)
+    required(page, body, wrong, "notes", "Notes", contract.COMPLAINT_TEXT_MAX_LENGTH)
     with_at(page, body, wrong)
     if wrong:
         return await complaint_page(page, complaint_id, status=422, trouble=bad_input(page, wrong))

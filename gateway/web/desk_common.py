@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from gateway.web import i18n, pages
 from gateway.web.i18n import N_
 from gateway.web.pages import Page, seg
+from shared.contracts import servicedesk as contract
 
 LEVELS = {
     1: N_("Level 1: system down or service interrupted"),
@@ -24,6 +25,9 @@ STATUSES = {
     "cancelled": N_("Cancelled"),
 }
 BOARD_STATUSES = ("incomplete", "open", "dispatched", "on_site")
+# The choices a form offers, as typed (the contract's values, as text).
+LEVEL_CHOICES = tuple(str(level) for level in contract.LEVELS)
+SCORE_CHOICES = tuple(str(score) for score in contract.SCORES)
 MILESTONES = {"dispatch": N_("Dispatch"), "on_site": N_("On site"), "fixed": N_("Fixed"),
               "follow_up": N_("Follow-up call"), "answer": N_("Answer"), "resolve": N_("Resolve")}
 # Each state in a colour AND in words (never colour alone).
@@ -263,7 +267,8 @@ def with_at(page: Page, body: dict, wrong: list[str], field: str = "at") -> None
         body["at"] = at
 
 
-def required(page: Page, body: dict, wrong: list[str], name: str, label: str, size: int = 200) -> None:
+def required(page: Page, body: dict, wrong: list[str], name: str, label: str,
+             size: int = contract.TEXT_MAX_LENGTH) -> None:
     if page.value(name):
         body[name] = page.value(name)[:size]
     else:

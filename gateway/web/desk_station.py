@@ -19,6 +19,7 @@ from gateway.web.desk_common import (
     with_at,
 )
 from gateway.web.pages import Page
+from shared.contracts import servicedesk as contract
 
 router = APIRouter()
 # A station's technicians log their own steps; the desk may do it for them over the phone.
@@ -60,7 +61,7 @@ def step_body(page: Page, action: str) -> tuple[dict, list[str]]:
     if action in ("arrive", "resolve"):
         required(page, body, wrong, "technician", "Technician")
     if action == "resolve":
-        required(page, body, wrong, "summary", "What was done", 2000)
+        required(page, body, wrong, "summary", "What was done", contract.SUMMARY_MAX_LENGTH)
         way = page.value("way") or "on_site"
         if way in WAYS:
             body["way"] = way
@@ -71,14 +72,14 @@ def step_body(page: Page, action: str) -> tuple[dict, list[str]]:
             number, qty = number.strip(), qty.strip()
             if not number and not qty:
                 continue
-            if not number or not qty.isdigit() or int(qty) < 1:
+            if not number or not qty.isdigit() or not contract.QTY_MIN <= int(qty) <= contract.QTY_MAX:
                 wrong.append(page.t.gettext("Parts replaced"))
                 break
-            parts.append({"part_number": number[:100], "qty": int(qty)})
+            parts.append({"part_number": number[:contract.PART_NUMBER_MAX_LENGTH], "qty": int(qty)})
         if parts:
             body["parts_replaced"] = parts
         if page.value("invoice_number"):
-            body["invoice_number"] = page.value("invoice_number")[:40]
+            body["invoice_number"] = page.value("invoice_number")[:contract.INVOICE_NUMBER_MAX_LENGTH]
     if action == "pause":
         if page.value("reason") in PAUSE_REASONS:
             body["reason"] = page.value("reason")

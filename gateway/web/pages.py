@@ -19,6 +19,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from gateway.web import field_labels, i18n, sections, sessions, words
 from shared import errors
 from shared.context import Caller
+from shared.contracts import servicedesk as desk_contract
+from shared.contracts import warranty as warranty_contract
 
 SESSION_COOKIE = "aftersales_session"
 LANG_COOKIE = "aftersales_lang"
@@ -47,6 +49,8 @@ environment = jinja2.Environment(
     lstrip_blocks=True,
     undefined=jinja2.StrictUndefined,
 )
+# The services' contracts: a form's maxlength, min, max and pattern come from here, never a literal.
+environment.globals.update(desk_contract=desk_contract, warranty_contract=warranty_contract)
 
 
 class SignInRequired(Exception):

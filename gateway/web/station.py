@@ -8,10 +8,11 @@ from fastapi import APIRouter, Depends
 
 from gateway.web import i18n, pages, words
 from gateway.web.pages import Page, seg
+from shared.contracts import warranty as contract
 
 router = APIRouter(prefix="/app/station")
 StationPage = Annotated[Page, Depends(pages.for_roles("station"))]
-SERIAL = re.compile(r"^[A-Z0-9-]{6,40}$")
+SERIAL = re.compile(contract.SERIAL_PATTERN)
 DONE = {"visit": i18n.N_("The visit was logged in the unit's history.")}
 
 
@@ -102,7 +103,7 @@ def claim_body(page: Page, serial: str) -> tuple[dict | None, list[str]]:
     body = {"serial_number": serial, "failed_on": failed_on, "component": component, "causes": causes,
             "certificate": certificate}
     if page.value("description"):
-        body["description"] = page.value("description")[:2000]
+        body["description"] = page.value("description")[:contract.CLAIM_DESCRIPTION_MAX_LENGTH]
     return body, []
 
 
@@ -185,15 +186,15 @@ def visit_body(page: Page) -> tuple[dict | None, list[str]]:
         number, qty = number.strip(), qty.strip()
         if not number and not qty:
             continue
-        if not number or not qty.isdigit() or int(qty) < 1:
+        if not number or not qty.isdigit() or not contract.QTY_MIN <= int(qty) <= contract.QTY_MAX:
             missing.append(page.t.gettext("Parts replaced"))
             break
-        parts.append({"part_number": number, "qty": int(qty)})
+        parts.append({"part_number": number[:contract.PART_NUMBER_MAX_LENGTH], "qty": int(qty)})
     if missing:
         return None, missing
-    body = {"kind": kind, "performed_on": performed_on, "technician": technician[:200]}
+    body = {"kind": kind, "performed_on": performed_on, "technician": technician[:contract.TEXT_MAX_LENGTH]}
     if page.value("notes"):
-        body["notes"] = page.value("notes")[:2000]
+        body["notes"] = page.value("notes")[:contract.RECORD_NOTES_MAX_LENGTH]
     if parts:
         body["parts_replaced"] = parts
     return body, []

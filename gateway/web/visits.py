@@ -11,6 +11,7 @@ from gateway.web import i18n, pages
 from gateway.web.desk_common import local_instant
 from gateway.web.i18n import N_
 from gateway.web.pages import Page, seg
+from shared.contracts import servicedesk as contract
 
 router = APIRouter(prefix="/app/station/visits")
 # A station's technicians record their own visits; the desk may look at them and do it for them.
@@ -75,7 +76,7 @@ async def station_visits(page: FieldPage):
     day = today(page)
     monday = day - timedelta(days=day.weekday())
     sunday = monday + timedelta(days=6)
-    serial = page.request.query_params.get("serial", "").strip().upper()[:100]
+    serial = page.request.query_params.get("serial", "").strip().upper()[:contract.SERIAL_MAX_LENGTH]
     query = {"serial_number": serial, "limit": 200} if serial else {
         "status": "planned", "due_from": (day - timedelta(days=30)).isoformat(), "due_to": sunday.isoformat(),
         "limit": 200}
@@ -128,7 +129,7 @@ def _number(text: str):
         value = Decimal(text.replace(",", "."))
     except InvalidOperation:
         return None
-    if not value.is_finite() or abs(value) > 1_000_000:
+    if not value.is_finite() or not contract.READING_MIN <= value <= contract.READING_MAX:
         return None
     return int(value) if value == value.to_integral_value() else float(value)
 
@@ -151,12 +152,12 @@ def record_body(page: Page, checklist: list[dict]) -> tuple[dict, list[str], lis
             else:
                 entry["value"] = value
         if page.value(f"notes.{code}"):
-            entry["notes"] = page.value(f"notes.{code}")[:2000]
+            entry["notes"] = page.value(f"notes.{code}")[:contract.ITEM_NOTES_MAX_LENGTH]
         items.append(entry)
     if missing:
         wrong.append(page.t.gettext(N_("Checklist")))
     technician = page.value("technician_id")  # picked from the visit's list of technicians
-    if not technician.isdigit() or not 1 <= int(technician) < 2**31:
+    if not technician.isdigit() or not contract.ID_MIN <= int(technician) <= contract.ID_MAX:
         wrong.append(page.t.gettext(N_("Technician")))
     for field, label in (("customer_name", N_("Customer's name")), ("signature_png", N_("Customer's signature"))):
         if not page.value(field):
@@ -166,16 +167,17 @@ def record_body(page: Page, checklist: list[dict]) -> tuple[dict, list[str], lis
         number, qty = number.strip(), qty.strip()
         if not number and not qty:
             continue
-        if not number or not qty.isdigit() or int(qty) < 1:
+        if not number or not qty.isdigit() or not contract.QTY_MIN <= int(qty) <= contract.QTY_MAX:
             wrong.append(page.t.gettext(N_("Parts used")))
             break
-        parts.append({"part_number": number[:100], "qty": int(qty)})
+        parts.append({"part_number": number[:contract.PART_NUMBER_MAX_LENGTH], "qty": int(qty)})
     body = {"technician_id": int(technician) if technician.isdigit() else 0, "items": items,
-            "customer": {"name": page.value("customer_name")[:200], "signature_png": page.value("signature_png")}}
+            "customer": {"name": page.value("customer_name")[:contract.TEXT_MAX_LENGTH],
+                         "signature_png": page.value("signature_png")}}
     if page.value("customer_phone"):
-        body["customer"]["phone"] = page.value("customer_phone")[:40]
+        body["customer"]["phone"] = page.value("customer_phone")[:contract.PHONE_MAX_LENGTH]
     if page.value("notes"):
-        body["notes"] = page.value("notes")[:4000]
+        body["notes"] = page.value("notes")[:contract.VISIT_NOTES_MAX_LENGTH]
     if parts:
         body["parts_used"] = parts
     at = local_instant(page.value("at"))  # a record kept on the phone without a signal carries its real time

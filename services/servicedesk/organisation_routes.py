@@ -1,7 +1,7 @@
 """Routes of the organisation (sites, technicians), the stations offered for a ticket, a technician sent
 after a complaint, and the messages to stations. Admin writes sites and technicians (gateway/rules.py)."""
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy.orm import Session
@@ -35,6 +35,7 @@ from services.servicedesk.schemas_organisation import (
 )
 from shared import context, openapi, pagination
 from shared import errors as shared_errors
+from shared.contracts import servicedesk as contract
 from shared.deps import CurrentCaller, CurrentClock, Cursor, IdempotencyKey, Limit, PathId, Uow
 from shared.idempotency import run_idempotent
 from shared.search import Search
@@ -70,9 +71,9 @@ async def create_site(site_in: SiteCreate, request: Request, caller: CurrentCall
 @router.get("/sites", response_model=SitePage, tags=["organisation"])
 async def list_sites(
     uow: Uow,
-    region: Annotated[str | None, Query(max_length=40)] = None,
-    kind: Annotated[Literal["central", "service_center", "repair_station"] | None, Query()] = None,
-    status: Annotated[Literal["open", "closed"] | None, Query()] = None,
+    region: Annotated[str | None, Query(max_length=contract.REGION_MAX_LENGTH)] = None,
+    kind: Annotated[contract.SiteKind | None, Query()] = None,
+    status: Annotated[contract.SiteStatus | None, Query()] = None,
     q: Search = None, limit: Limit = 50, cursor: Cursor = None,
 ):
     after = pagination.decode_as(cursor, pagination.is_text)
@@ -123,7 +124,7 @@ async def create_technician(technician_in: TechnicianCreate, request: Request, c
 @router.get("/technicians", response_model=TechnicianPage, tags=["organisation"])
 async def list_technicians(
     uow: Uow,
-    station: Annotated[str | None, Query(max_length=40)] = None,
+    station: Annotated[str | None, Query(max_length=contract.SITE_CODE_MAX_LENGTH)] = None,
     active: Annotated[bool | None, Query()] = None,
     q: Search = None, limit: Limit = 50, cursor: Cursor = None,
 ):
@@ -170,7 +171,7 @@ def _ticket_unit(session: Session, ticket_id: int, caller: context.Caller) -> tu
                    "unit's region first", errors={404: "ticket_not_found"})
 @router.get("/tickets/{ticket_id}/stations", response_model=StationOffers, tags=["tickets"])
 async def offer_stations(ticket_id: PathId, request: Request, uow: Uow, caller: CurrentCaller,
-                         region: Annotated[str | None, Query(max_length=40,
+                         region: Annotated[str | None, Query(max_length=contract.REGION_MAX_LENGTH,
                                                              description="Instead of the unit's")] = None):
     serial, known = await uow.read(_ticket_unit, ticket_id, caller)
     if region is None and serial and known is not False:
@@ -217,9 +218,9 @@ def _notification_page(session: Session, *, caller: context.Caller, limit: int, 
 @router.get("/notifications", response_model=NotificationPage, tags=["notifications"])
 async def list_notifications(
     uow: Uow, caller: CurrentCaller,
-    ticket_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-    site: Annotated[str | None, Query(max_length=40)] = None,
-    status: Annotated[Literal["pending", "sent", "failed"] | None, Query()] = None,
+    ticket_id: Annotated[int | None, Query(ge=contract.ID_MIN, le=contract.ID_MAX)] = None,
+    site: Annotated[str | None, Query(max_length=contract.SITE_CODE_MAX_LENGTH)] = None,
+    status: Annotated[contract.NotificationStatus | None, Query()] = None,
     limit: Limit = 50, cursor: Cursor = None,
 ):
     after = pagination.decode_as(cursor, pagination.is_id)

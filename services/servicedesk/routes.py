@@ -6,7 +6,7 @@ Calls to warranty and inventory happen between units, never inside one.
 """
 
 from datetime import time
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
@@ -35,6 +35,7 @@ from services.servicedesk.schemas import (
 from services.servicedesk.schemas_settings import CalendarRead, CalendarUpdate, CommitmentsRead, CommitmentsUpdate
 from shared import context, openapi, pagination
 from shared import errors as shared_errors
+from shared.contracts import servicedesk as contract
 from shared.deps import CurrentCaller, CurrentClock, Cursor, IdempotencyKey, Limit, Uow
 from shared.idempotency import run_idempotent
 
@@ -122,12 +123,11 @@ async def create_ticket(ticket_in: TicketCreate, request: Request, caller: Curre
 @router.get("/tickets", response_model=TicketPage, tags=["tickets"])
 async def list_tickets(
     uow: Uow, clock: CurrentClock, caller: CurrentCaller,
-    status: Annotated[Literal["incomplete", "open", "dispatched", "on_site", "resolved", "closed", "cancelled"]
-                      | None, Query()] = None,
-    level: Annotated[int | None, Query(ge=1, le=4)] = None,
-    serial_number: Annotated[str | None, Query(max_length=100)] = None,
-    state: Annotated[Literal["at_risk", "breached"] | None, Query(description="A promise in this state now")] = None,
-    station: Annotated[str | None, Query(max_length=100)] = None,
+    status: Annotated[contract.TicketStatus | None, Query()] = None,
+    level: Annotated[int | None, Query(ge=contract.LEVEL_MIN, le=contract.LEVEL_MAX)] = None,
+    serial_number: Annotated[str | None, Query(max_length=contract.SERIAL_MAX_LENGTH)] = None,
+    state: Annotated[contract.PromiseState | None, Query(description="A promise in this state now")] = None,
+    station: Annotated[str | None, Query(max_length=contract.STATION_FILTER_MAX_LENGTH)] = None,
     limit: Limit = 50, cursor: Cursor = None,
 ):
     after = pagination.decode(cursor)
@@ -279,8 +279,8 @@ async def create_complaint(body: ComplaintCreate, request: Request, clock: Curre
 @router.get("/complaints", response_model=ComplaintPage, tags=["complaints"])
 async def list_complaints(
     uow: Uow, clock: CurrentClock,
-    status: Annotated[Literal["open", "answered", "resolved"] | None, Query()] = None,
-    ticket_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    status: Annotated[contract.ComplaintStatus | None, Query()] = None,
+    ticket_id: Annotated[int | None, Query(ge=contract.ID_MIN, le=contract.ID_MAX)] = None,
     limit: Limit = 50, cursor: Cursor = None,
 ):
     after = pagination.decode(cursor)

@@ -2,20 +2,22 @@
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
+from shared.contracts import servicedesk as contract
 from shared.types import LongText, Qty, StrictModel, Text
 
-SERIAL_PATTERN = re.compile(r"^[A-Z0-9-]{6,40}$")
-PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 -]{4,30}$")
+SERIAL_PATTERN = re.compile(contract.SERIAL_PATTERN)
+PHONE_PATTERN = re.compile(contract.PHONE_PATTERN)
 
 
 def _serial(value: str) -> str:
     serial = value.strip().upper()
     if not SERIAL_PATTERN.match(serial):
-        raise ValueError("a serial number is letters, digits and '-', 6 to 40 characters")
+        raise ValueError(f"a serial number is letters, digits and '-', {contract.SERIAL_MIN_CHARS} to "
+                         f"{contract.SERIAL_MAX_CHARS} characters")
     return serial
 
 
@@ -26,15 +28,21 @@ def _phone(value: str) -> str:
     return phone
 
 
-Serial = Annotated[str, Field(max_length=100), AfterValidator(_serial)]
-Phone = Annotated[str, Field(max_length=40), AfterValidator(_phone)]
-Level = Annotated[StrictInt, Field(ge=1, le=4)]
-Score = Annotated[StrictInt, Field(ge=1, le=5)]
-Address = Annotated[str, Field(min_length=1, max_length=500)]
-Channel = Literal["phone", "web", "wechat"]
-PauseReason = Literal["customer_unavailable", "no_site_access", "customer_requested_later"]
-ClockName = Literal["round_the_clock", "business"]
-Minutes = Annotated[StrictInt, Field(gt=0, le=100_000)]
+Serial = Annotated[str, Field(max_length=contract.SERIAL_MAX_LENGTH), AfterValidator(_serial)]
+Phone = Annotated[str, Field(max_length=contract.PHONE_MAX_LENGTH), AfterValidator(_phone)]
+Level = Annotated[StrictInt, Field(ge=contract.LEVEL_MIN, le=contract.LEVEL_MAX)]
+Score = Annotated[StrictInt, Field(ge=contract.SCORE_MIN, le=contract.SCORE_MAX)]
+Address = Annotated[str, Field(min_length=contract.ADDRESS_MIN_LENGTH, max_length=contract.ADDRESS_MAX_LENGTH)]
+Channel = contract.Channel
+PauseReason = contract.PauseReason
+ClockName = contract.ClockName
+Minutes = Annotated[StrictInt, Field(gt=0, le=contract.PROMISE_MINUTES_MAX)]
+StationCode = Annotated[str, Field(min_length=contract.STATION_MIN_LENGTH, max_length=contract.STATION_MAX_LENGTH)]
+Id = Annotated[StrictInt, Field(gt=0, le=contract.ID_MAX)]
+PartNumber = Annotated[str, Field(min_length=contract.PART_NUMBER_MIN_LENGTH,
+                                  max_length=contract.PART_NUMBER_MAX_LENGTH)]
+ComplaintText = Annotated[str, Field(min_length=contract.COMPLAINT_TEXT_MIN_LENGTH,
+                                     max_length=contract.COMPLAINT_TEXT_MAX_LENGTH)]
 At = Annotated[AwareDatetime | None, Field(description="When it happened (RFC 3339); default now; never in the "
                                                         "future nor before the ticket's previous step")]
 
@@ -86,8 +94,8 @@ class DispatchIn(StrictModel):
     model_config = examples({"station": "ST-JINAN-07", "technician_id": 7, "caller_told_at": "2026-03-02T02:09:00Z",
                              "at": "2026-03-02T02:08:00Z"})
 
-    station: Annotated[str, Field(min_length=1, max_length=40)]
-    technician_id: Annotated[StrictInt, Field(gt=0, le=2**31 - 1)] | None = None
+    station: StationCode
+    technician_id: Id | None = None
     technician: Text | None = Field(default=None, description="A name exactly one active technician of the "
                                                               "station has (instead of technician_id)")
     caller_told_at: AwareDatetime | None = Field(default=None, description="When the caller was told the decision")
@@ -121,7 +129,7 @@ class ResumeIn(StrictModel):
 
 
 class PartReplaced(StrictModel):
-    part_number: Annotated[str, Field(min_length=1, max_length=100)]
+    part_number: PartNumber
     qty: Qty
 
 
@@ -133,10 +141,11 @@ class ResolveIn(StrictModel):
 
     technician: Text
     summary: LongText
-    way: Literal["on_site", "phone", "remote"] = Field(
+    way: contract.Way = Field(
         default="on_site", description="phone or remote: fixed without a visit (no arrival needed)")
-    parts_replaced: Annotated[list[PartReplaced], Field(max_length=100)] | None = None
-    invoice_number: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+    parts_replaced: Annotated[list[PartReplaced], Field(max_length=contract.PARTS_REPLACED_MAX_ITEMS)] | None = None
+    invoice_number: Annotated[str, Field(min_length=contract.INVOICE_NUMBER_MIN_LENGTH,
+                                         max_length=contract.INVOICE_NUMBER_MAX_LENGTH)] | None = None
     at: At = None
 
 
@@ -144,9 +153,11 @@ class LoanerIn(StrictModel):
     model_config = examples({"warehouse": "SC-JINAN", "part_number": "LOANER-KFR72"},
                             {"emergency_measures": "Two portable units set up in the ward"})
 
-    warehouse: Annotated[str, Field(min_length=1, max_length=40)] | None = None
-    part_number: Annotated[str, Field(min_length=1, max_length=100)] | None = None
-    emergency_measures: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
+    warehouse: Annotated[str, Field(min_length=contract.WAREHOUSE_MIN_LENGTH,
+                                    max_length=contract.WAREHOUSE_MAX_LENGTH)] | None = None
+    part_number: PartNumber | None = None
+    emergency_measures: Annotated[str, Field(min_length=contract.EMERGENCY_MEASURES_MIN_LENGTH,
+                                             max_length=contract.EMERGENCY_MEASURES_MAX_LENGTH)] | None = None
 
     @model_validator(mode="after")
     def _one_way(self):
@@ -170,7 +181,7 @@ class FollowUpIn(StrictModel):
 class CancelIn(StrictModel):
     model_config = examples({"reason": "Duplicate of SR-2026-000041"})
 
-    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    reason: Annotated[str, Field(min_length=contract.REASON_MIN_LENGTH, max_length=contract.REASON_MAX_LENGTH)]
 
 
 class ComplaintCreate(StrictModel):
@@ -178,10 +189,10 @@ class ComplaintCreate(StrictModel):
                              "description": "Nobody came in the morning as promised",
                              "made_at": "2026-09-30T07:00:00Z"})
 
-    ticket_id: Annotated[StrictInt, Field(gt=0, le=2**31 - 1)] | None = None
+    ticket_id: Id | None = None
     serial_number: Serial | None = None
     caller: "ComplaintCaller"
-    description: Annotated[str, Field(min_length=1, max_length=4000)]
+    description: ComplaintText
     made_at: AwareDatetime | None = Field(default=None, description="When the complaint was made; default now")
 
 
@@ -196,8 +207,8 @@ ComplaintCreate.model_rebuild()
 class RedispatchIn(StrictModel):
     model_config = examples({"station": "ST-JINAN-08", "technician_id": 12})
 
-    station: Annotated[str, Field(min_length=1, max_length=40)]
-    technician_id: Annotated[StrictInt, Field(gt=0, le=2**31 - 1)]
+    station: StationCode
+    technician_id: Id
 
 
 class ComplaintAction(StrictModel):
@@ -205,7 +216,7 @@ class ComplaintAction(StrictModel):
                              "at": "2026-10-08T01:00:00Z"})
 
     by: Text
-    notes: Annotated[str, Field(min_length=1, max_length=4000)]
+    notes: ComplaintText
     at: Annotated[AwareDatetime | None, Field(description="When it happened; default now; never in the future")] = None
 
 
@@ -228,7 +239,7 @@ class CoverageRead(BaseModel):
 
 
 class LoanerRead(BaseModel):
-    status: Literal["not_due", "due", "provided", "returned", "measures_taken"]
+    status: contract.LoanerStatus
     reservation_id: int | None
     warehouse: str | None = None
     part_number: str | None = None
@@ -251,7 +262,7 @@ class FollowUpRead(BaseModel):
 
 
 class ActorRead(BaseModel):
-    kind: Literal["user", "key", "system"]
+    kind: contract.ActorKind
     name: str
 
 
@@ -309,8 +320,8 @@ class TicketPage(BaseModel):
 
 class ComplaintRead(BaseModel):
     id: int
-    status: Literal["open", "answered", "resolved"]
-    source: Literal["caller", "follow_up"]
+    status: contract.ComplaintStatus
+    source: contract.ComplaintSource
     ticket_id: int | None
     serial_number: str | None
     caller: CallerRead

@@ -2,14 +2,15 @@
 
 import re
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field, StrictBool
 
 from services.servicedesk.schemas import Phone, examples
+from shared.contracts import servicedesk as contract
 from shared.types import StrictModel, Text
 
-CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,39}$")
+CODE_PATTERN = re.compile(contract.SITE_CODE_PATTERN)
 
 
 def site_code(value: str) -> str:
@@ -27,18 +28,20 @@ def _region(value: str) -> str:
     return region
 
 
-SiteCode = Annotated[str, Field(min_length=1, max_length=40), AfterValidator(site_code)]
-SiteKind = Literal["central", "service_center", "repair_station"]
-SiteStatus = Literal["open", "closed"]
-Region = Annotated[str, Field(min_length=1, max_length=40), AfterValidator(_region)]
-Address = Annotated[str, Field(min_length=1, max_length=500)]
-Skill = Literal["cooling", "heating", "electrical", "controls", "water_system"]
-Skills = Annotated[list[Skill], Field(max_length=5)]
+SiteCode = Annotated[str, Field(min_length=contract.SITE_CODE_MIN_LENGTH, max_length=contract.SITE_CODE_MAX_LENGTH),
+                     AfterValidator(site_code)]
+SiteKind = contract.SiteKind
+SiteStatus = contract.SiteStatus
+Region = Annotated[str, Field(min_length=contract.REGION_MIN_LENGTH, max_length=contract.REGION_MAX_LENGTH),
+                   AfterValidator(_region)]
+Address = Annotated[str, Field(min_length=contract.ADDRESS_MIN_LENGTH, max_length=contract.ADDRESS_MAX_LENGTH)]
+Skill = contract.Skill
+Skills = Annotated[list[Skill], Field(max_length=contract.SKILLS_MAX_ITEMS)]
 
 
 class WebhookIn(StrictModel):
-    kind: Literal["wecom", "dingtalk"]
-    url: Annotated[str, Field(min_length=8, max_length=1000)]
+    kind: contract.WebhookKind
+    url: Annotated[str, Field(min_length=contract.WEBHOOK_URL_MIN_LENGTH, max_length=contract.WEBHOOK_URL_MAX_LENGTH)]
 
 
 class SiteCreate(StrictModel):
@@ -144,8 +147,8 @@ class NotificationRead(BaseModel):
     id: int
     ticket_id: int
     site: str
-    kind: Literal["dispatch", "redispatch"]
-    status: Literal["pending", "sent", "failed"]
+    kind: contract.NotificationKind
+    status: contract.NotificationStatus
     attempts: int
     last_error: str | None = None
     created_at: datetime

@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, StrictBool
 
 from services.servicedesk.schemas import ClockName, Level, Minutes, examples
+from shared.contracts import servicedesk as contract
 from shared.types import IsoDate, StrictModel
 
 
@@ -58,7 +59,7 @@ class CommitmentsUpdate(StrictModel):
     })
 
     effective_from: AwareDatetime | None = Field(default=None, description="Default now; never in the past")
-    levels: Annotated[list[LevelIn], Field(min_length=4, max_length=4)]
+    levels: Annotated[list[LevelIn], Field(min_length=len(contract.LEVELS), max_length=len(contract.LEVELS))]
     follow_up: PromiseIn
     complaint_answer: PromiseIn
     complaint_resolve: PromiseIn
@@ -75,8 +76,8 @@ class CalendarUpdate(StrictModel):
         "provisional": False, "hours": {"open": "08:30", "close": "17:00"},
     })
 
-    holidays: Annotated[list[IsoDate], Field(max_length=366)]
-    workdays: Annotated[list[IsoDate], Field(max_length=366)]
+    holidays: Annotated[list[IsoDate], Field(max_length=contract.CALENDAR_DAYS_MAX)]
+    workdays: Annotated[list[IsoDate], Field(max_length=contract.CALENDAR_DAYS_MAX)]
     provisional: StrictBool = False
     hours: Hours = Field(default_factory=Hours)
 

@@ -5,7 +5,7 @@ warranty and billing happen between units, never inside one.
 """
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
 import structlog
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -25,6 +25,7 @@ from services.servicedesk.visit_schemas import (
 )
 from shared import context, openapi, pagination
 from shared import errors as shared_errors
+from shared.contracts import servicedesk as contract
 from shared.deps import CurrentCaller, CurrentClock, Cursor, IdempotencyKey, Limit, Uow
 from shared.idempotency import run_idempotent
 from shared.types import IsoDate
@@ -122,9 +123,9 @@ async def _plan_on_first_need(request: Request, uow, serial: str, now) -> None:
 @router.get("/visits", response_model=VisitPage, tags=["visits"])
 async def list_visits(
     request: Request, uow: Uow, caller: CurrentCaller, clock: CurrentClock,
-    serial_number: Annotated[str | None, Query(max_length=100)] = None,
-    station: Annotated[str | None, Query(max_length=100)] = None,
-    status: Annotated[Literal["planned", "done", "missed", "cancelled"] | None, Query()] = None,
+    serial_number: Annotated[str | None, Query(max_length=contract.SERIAL_MAX_LENGTH)] = None,
+    station: Annotated[str | None, Query(max_length=contract.STATION_FILTER_MAX_LENGTH)] = None,
+    status: Annotated[contract.VisitStatus | None, Query()] = None,
     due_from: Annotated[IsoDate | None, Query()] = None,
     due_to: Annotated[IsoDate | None, Query()] = None,
     limit: Limit = 50, cursor: Cursor = None,

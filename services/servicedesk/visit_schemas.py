@@ -1,22 +1,24 @@
 """Wire shapes of planned visits (api.md, the visits rows)."""
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
-from services.servicedesk.schemas import Phone, Serial, examples
+from services.servicedesk.schemas import PartNumber, Phone, Serial, examples
+from shared.contracts import servicedesk as contract
 from shared.types import LongText, Qty, StrictModel, Text
 
-Kind = Literal["pre_season", "pre_shutdown", "maintenance", "inspection"]
-Status = Literal["planned", "done", "missed", "cancelled"]
-Result = Literal["ok", "fixed", "needs_repair", "not_applicable"]
-Code = Annotated[str, Field(min_length=1, max_length=40)]
-Station = Annotated[str, Field(min_length=1, max_length=100)]
-Notes = Annotated[str, Field(max_length=2000)]
+Kind = contract.VisitKind
+Status = contract.VisitStatus
+Result = contract.ItemResult
+Code = Annotated[str, Field(min_length=contract.CHECK_CODE_MIN_LENGTH, max_length=contract.CHECK_CODE_MAX_LENGTH)]
+Station = Annotated[str, Field(min_length=contract.VISIT_STATION_MIN_LENGTH,
+                               max_length=contract.VISIT_STATION_MAX_LENGTH)]
+Notes = Annotated[str, Field(max_length=contract.ITEM_NOTES_MAX_LENGTH)]
 # A reading: a JSON number (a string or a boolean is a 422, as for quantities).
-Reading = Annotated[StrictInt | StrictFloat, Field(ge=-1_000_000, le=1_000_000)]
-TechnicianId = Annotated[StrictInt, Field(ge=1, le=2**31 - 1)]
+Reading = Annotated[StrictInt | StrictFloat, Field(ge=contract.READING_MIN, le=contract.READING_MAX)]
+TechnicianId = Annotated[StrictInt, Field(ge=contract.ID_MIN, le=contract.ID_MAX)]
 SIGNATURE_EXAMPLE = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg"
                      "==")
 
@@ -29,7 +31,7 @@ class ItemIn(StrictModel):
 
 
 class PartUsed(StrictModel):
-    part_number: Annotated[str, Field(min_length=1, max_length=100)]
+    part_number: PartNumber
     qty: Qty
 
 
@@ -37,7 +39,8 @@ class CustomerIn(StrictModel):
     name: Text
     phone: Phone | None = Field(default=None, description="Where to reach them: a ticket opened by the record "
                                                           "is complete with it")
-    signature_png: Annotated[str, Field(min_length=1, max_length=300_000,
+    signature_png: Annotated[str, Field(min_length=contract.SIGNATURE_MIN_LENGTH,
+                                        max_length=contract.SIGNATURE_MAX_LENGTH,
                                         description="The signature drawn on the screen: a PNG, base64 "
                                                     "(a data: URL is accepted too), at most 200 KB")]
 
@@ -58,8 +61,8 @@ class VisitRecordIn(StrictModel):
                                                               "technician as the organisation's table does")
     at: AwareDatetime | None = Field(default=None, description="When the visit was done (RFC 3339); default now; "
                                                                "never in the future")
-    items: Annotated[list[ItemIn], Field(max_length=100)]
-    parts_used: Annotated[list[PartUsed], Field(max_length=50)] | None = None
+    items: Annotated[list[ItemIn], Field(max_length=contract.CHECKLIST_MAX_ITEMS)]
+    parts_used: Annotated[list[PartUsed], Field(max_length=contract.PARTS_USED_MAX_ITEMS)] | None = None
     notes: LongText | None = None
     customer: CustomerIn
 
@@ -67,15 +70,15 @@ class VisitRecordIn(StrictModel):
 class CancelVisitIn(StrictModel):
     model_config = examples({"reason": "用户已拆除机组"})
 
-    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    reason: Annotated[str, Field(min_length=contract.REASON_MIN_LENGTH, max_length=contract.REASON_MAX_LENGTH)]
 
 
 class PlanIn(StrictModel):
     model_config = examples({"serial_numbers": ["KFR72-000001"], "station": "ST-JINAN-07"},
                             {"contract_id": 12})
 
-    serial_numbers: Annotated[list[Serial], Field(max_length=500)] | None = None
-    contract_id: Annotated[StrictInt, Field(ge=1, le=2**31 - 1)] | None = None
+    serial_numbers: Annotated[list[Serial], Field(max_length=contract.PLAN_SERIALS_MAX_ITEMS)] | None = None
+    contract_id: Annotated[StrictInt, Field(ge=contract.ID_MIN, le=contract.ID_MAX)] | None = None
     station: Station | None = Field(default=None, description="The station that does them: set on the visits "
                                                                "planned that have none yet")
 
@@ -83,9 +86,9 @@ class PlanIn(StrictModel):
 class ModelSpecIn(StrictModel):
     model_config = examples({"supply_volts": 380, "refrigerant": "R410A", "rated_current_a": 12.5})
 
-    supply_volts: Literal[220, 380] | None = None
-    refrigerant: Literal["R22", "R407C", "R410A", "R32"] | None = None
-    rated_current_a: Annotated[StrictInt | StrictFloat, Field(gt=0, le=10_000)] | None = None
+    supply_volts: contract.SupplyVolts | None = None
+    refrigerant: contract.Refrigerant | None = None
+    rated_current_a: Annotated[StrictInt | StrictFloat, Field(gt=0, le=contract.RATED_CURRENT_MAX)] | None = None
 
 
 class ModelSpecRead(BaseModel):
@@ -168,7 +171,7 @@ class VisitRead(BaseModel):
     station: str | None = None
     region: str
     model_code: str | None = None
-    season: Literal["heating", "cooling"] | None = None
+    season: contract.Season | None = None
     season_year: int | None = None
     recordable_from: date
     recordable_until: date

@@ -8,13 +8,14 @@ from pydantic import AfterValidator, BaseModel, Field, StrictBool
 
 from services.warranty.domain.adjudication import KNOWN_CAUSES
 from services.warranty.domain.terms import COMPONENTS
-from shared.types import IsoDate, LongText, Qty, StrictModel, Text
+from shared.contracts import warranty as contract
+from shared.types import IsoDate, Qty, StrictModel, Text
 
-SERIAL_PATTERN = re.compile(r"^[A-Z0-9-]{6,40}$")
-SERIAL_RULE = "letters, digits and '-', 6 to 40 characters"
+SERIAL_PATTERN = re.compile(contract.SERIAL_PATTERN)
+SERIAL_RULE = f"letters, digits and '-', {contract.SERIAL_MIN_CHARS} to {contract.SERIAL_MAX_CHARS} characters"
 Component = Literal[COMPONENTS]  # type: ignore[valid-type]
 TermKindName = Literal["months", "heating_seasons", "cooling_seasons"]
-HistoryKind = Literal["repair", "inspection", "maintenance"]
+HistoryKind = contract.HistoryKind
 
 
 def normalise_serial(value: str) -> str:
@@ -24,7 +25,7 @@ def normalise_serial(value: str) -> str:
     return serial
 
 
-Serial = Annotated[str, Field(max_length=100), AfterValidator(normalise_serial)]
+Serial = Annotated[str, Field(max_length=contract.SERIAL_MAX_LENGTH), AfterValidator(normalise_serial)]
 
 
 def _known_cause(value: str) -> str:
@@ -109,10 +110,10 @@ class CoverageRead(BaseModel):
 
 
 class ClaimCertificate(StrictModel):
-    number: Annotated[str, Field(max_length=100)]
-    product_name: Annotated[str, Field(max_length=200)]
-    model_code: Annotated[str, Field(max_length=100)]
-    serial_number: Annotated[str, Field(max_length=100)]
+    number: Annotated[str, Field(max_length=contract.CERTIFICATE_NUMBER_MAX_LENGTH)]
+    product_name: Annotated[str, Field(max_length=contract.CERTIFICATE_PRODUCT_NAME_MAX_LENGTH)]
+    model_code: Annotated[str, Field(max_length=contract.CERTIFICATE_MODEL_CODE_MAX_LENGTH)]
+    serial_number: Annotated[str, Field(max_length=contract.CERTIFICATE_SERIAL_MAX_LENGTH)]
     altered: StrictBool = False
 
 
@@ -120,9 +121,9 @@ class ClaimCreate(StrictModel):
     serial_number: Serial
     failed_on: IsoDate
     component: Component
-    causes: Annotated[list[Cause], Field(max_length=20)]
+    causes: Annotated[list[Cause], Field(max_length=contract.CLAIM_CAUSES_MAX_ITEMS)]
     certificate: ClaimCertificate | None
-    description: LongText | None = None
+    description: Annotated[str, Field(max_length=contract.CLAIM_DESCRIPTION_MAX_LENGTH)] | None = None
 
 
 class ReasonRead(BaseModel):
@@ -147,7 +148,8 @@ class ClaimRead(BaseModel):
 
 
 class PartReplaced(StrictModel):
-    part_number: Annotated[str, Field(min_length=1, max_length=100)]
+    part_number: Annotated[str, Field(min_length=contract.PART_NUMBER_MIN_LENGTH,
+                                      max_length=contract.PART_NUMBER_MAX_LENGTH)]
     qty: Qty
 
 
@@ -155,8 +157,8 @@ class ServiceRecordCreate(StrictModel):
     kind: HistoryKind
     performed_on: IsoDate
     technician: Text
-    notes: LongText | None = None
-    parts_replaced: Annotated[list[PartReplaced], Field(max_length=100)] | None = None
+    notes: Annotated[str, Field(max_length=contract.RECORD_NOTES_MAX_LENGTH)] | None = None
+    parts_replaced: Annotated[list[PartReplaced], Field(max_length=contract.RECORD_PARTS_MAX_ITEMS)] | None = None
 
 
 class HistoryItem(BaseModel):

@@ -14,10 +14,12 @@
   var form = document.getElementById("serial-form");
   var stream = null, timer = null, zxingReader = null;
   var FORMATS = ["code_128", "code_39", "ean_13", "qr_code", "data_matrix"];
+  // What a serial looks like comes from the contract (shared/contracts/common.py), through the page.
+  var SERIAL = new RegExp(box.getAttribute("data-serial-pattern"), "g");
 
   function serialFrom(text) {
     // A QR code may carry a URL or several fields: keep the part that looks like a serial.
-    var match = String(text).toUpperCase().match(/[A-Z0-9-]{6,40}/g);
+    var match = String(text).toUpperCase().match(SERIAL);
     return match ? match[match.length - 1] : "";
   }
   function found(text) {

@@ -34,10 +34,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-RESULTS = ("ok", "fixed", "needs_repair", "not_applicable")
-KINDS = ("pre_season", "pre_shutdown", "maintenance", "inspection")
-MODES = ("heating", "cooling")
-SUPPLIES = (220, 380)
+from shared.contracts import servicedesk as contract
+
+RESULTS = contract.ITEM_RESULTS
+KINDS = contract.VISIT_KINDS
+MODES = contract.SEASONS
+SUPPLIES = contract.SUPPLY_VOLTS
 VOLTAGE_TOLERANCE = Decimal("0.10")
 
 

@@ -2,9 +2,11 @@
 
 from dataclasses import dataclass
 
-CLOCKS = ("round_the_clock", "business")
+from shared.contracts import servicedesk as contract
+
+CLOCKS = contract.CLOCKS
 MILESTONES = ("dispatch", "on_site", "fixed")
-LEVELS = (1, 2, 3, 4)
+LEVELS = contract.LEVELS
 
 
 @dataclass(frozen=True, slots=True)

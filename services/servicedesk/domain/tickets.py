@@ -2,11 +2,13 @@
 
 from datetime import datetime
 
-LEVELS = (1, 2, 3, 4)
-STATUSES = ("incomplete", "open", "dispatched", "on_site", "resolved", "closed", "cancelled")
+from shared.contracts import servicedesk as contract
+
+LEVELS = contract.LEVELS
+STATUSES = contract.TICKET_STATUSES
 ACTIVE = ("open", "dispatched", "on_site")
-PAUSE_REASONS = ("customer_unavailable", "no_site_access", "customer_requested_later")
-CHANNELS = ("phone", "web", "wechat")
+PAUSE_REASONS = contract.PAUSE_REASONS
+CHANNELS = contract.CHANNELS
 
 # The step each action may follow (status before -> allowed).
 ALLOWED_FROM = {
