@@ -26,11 +26,12 @@ from services.billing.settlement_schemas import (
     PaymentRead,
     actor_of,
 )
-from shared.types import Count, DecimalIn, IsoDate, Money, StrictModel, Text
+from shared.contracts import billing as contract
+from shared.types import DecimalIn, IsoDate, Money, StrictModel, Text
 
-SERIAL_PATTERN = re.compile(r"^[A-Z0-9-]{6,40}$")
+SERIAL_PATTERN = re.compile(contract.SERIAL_PATTERN)
 
-REGION_PATTERN = re.compile(r"^[a-z0-9_-]{1,40}$")
+REGION_PATTERN = re.compile(contract.REGION_PATTERN)
 
 
 def decimal_text(value: Decimal, places: int = 0) -> str:
@@ -44,14 +45,16 @@ def decimal_text(value: Decimal, places: int = 0) -> str:
 def _serial(value: str) -> str:
     serial = value.strip().upper()
     if not SERIAL_PATTERN.match(serial):
-        raise ValueError("a serial number is letters, digits and '-', 6 to 40 characters")
+        raise ValueError(f"a serial number is letters, digits and '-', {contract.SERIAL_MIN_CHARS} to "
+                         f"{contract.SERIAL_MAX_CHARS} characters")
     return serial
 
 
 def _region(value: str) -> str:
     region = value.strip().lower()
     if not REGION_PATTERN.match(region):
-        raise ValueError("a region is letters, digits, '-' and '_', 1 to 40 characters")
+        raise ValueError(f"a region is letters, digits, '-' and '_', {contract.REGION_MIN_CHARS} to "
+                         f"{contract.REGION_MAX_CHARS} characters")
     return region
 
 
@@ -62,27 +65,28 @@ def _vat_rate(value: Decimal) -> Decimal:
 
 
 def _percent(value: Decimal) -> Decimal:
-    if value > 100 or value.as_tuple().exponent < -2:
+    if value > contract.PERCENT_MAX or value.as_tuple().exponent < -2:
         raise ValueError("a percentage is 0 to 100 with at most two decimals")
     return value
 
 
 def _hours(value: Decimal) -> Decimal:
-    if value > 1000:
-        raise ValueError("at most 1000 hours")
+    if value > contract.HOURS_MAX:
+        raise ValueError(f"at most {contract.HOURS_MAX} hours")
     return value
 
 
-Serial = Annotated[str, Field(max_length=100), AfterValidator(_serial)]
-Region = Annotated[str, Field(max_length=100), AfterValidator(_region)]
+Serial = Annotated[str, Field(max_length=contract.SERIAL_MAX_LENGTH), AfterValidator(_serial)]
+Region = Annotated[str, Field(max_length=contract.REGION_MAX_LENGTH), AfterValidator(_region)]
 VatRate = Annotated[DecimalIn, AfterValidator(_vat_rate)]
 Percent = Annotated[DecimalIn, AfterValidator(_percent)]
 Hours = Annotated[DecimalIn, AfterValidator(_hours)]
-Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["CNY"])]
-Code = Annotated[str, Field(min_length=1, max_length=64)]
+Currency = Annotated[str, Field(pattern=contract.CURRENCY_PATTERN, examples=["CNY"])]
+Code = Annotated[str, Field(min_length=contract.CODE_MIN_LENGTH, max_length=contract.CODE_MAX_LENGTH)]
 RateText = Annotated[Decimal, PlainSerializer(lambda v: decimal_text(v, 2), return_type=str)]
 QtyText = Annotated[Decimal, PlainSerializer(decimal_text, return_type=str)]
-ReservationId = Annotated[StrictInt, Field(gt=0, le=2**31 - 1)]
+ReservationId = Annotated[StrictInt, Field(gt=0, le=contract.ID_MAX)]
+Visits = Annotated[StrictInt, Field(ge=contract.VISITS_MIN, le=contract.VISITS_MAX)]
 
 
 class RateCardUpdate(StrictModel):
@@ -120,7 +124,8 @@ class RateCardPage(BaseModel):
 
 class ContractCreate(StrictModel):
     customer: Text
-    serial_numbers: Annotated[list[Serial], Field(min_length=1, max_length=500)]
+    serial_numbers: Annotated[list[Serial], Field(min_length=contract.CONTRACT_SERIALS_MIN_ITEMS,
+                                                           max_length=contract.CONTRACT_SERIALS_MAX_ITEMS)]
     starts_on: IsoDate
     ends_on: IsoDate
     includes_labor: StrictBool
@@ -152,7 +157,7 @@ class ContractRead(BaseModel):
     parts_discount_pct: RateText
     region: str
     created_at: datetime
-    status: Literal["active", "cancelled"] = "active"
+    status: contract.ContractStatus = "active"
     cancellation: CancellationRead | None = None
     ended: bool = Field(False, description="Ended early (cancelled), or past its last day")
 
@@ -173,7 +178,8 @@ class ContractRead(BaseModel):
 
 class ContractCancel(StrictModel):
     ends_on: IsoDate = Field(description="The contract's new last day, within its period")
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=contract.CANCEL_REASON_MIN_LENGTH,
+                                                 max_length=contract.CANCEL_REASON_MAX_LENGTH)]
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={
         "examples": [{"ends_on": "2025-09-30", "reason": "Customer sold the building"}]})
@@ -194,10 +200,10 @@ class VisitRead(BaseModel):
 
 
 class CertificateIn(StrictModel):
-    number: Annotated[str, Field(max_length=100)]
-    product_name: Annotated[str, Field(max_length=200)]
-    model_code: Annotated[str, Field(max_length=100)]
-    serial_number: Annotated[str, Field(max_length=100)]
+    number: Annotated[str, Field(max_length=contract.CERTIFICATE_NUMBER_MAX_LENGTH)]
+    product_name: Annotated[str, Field(max_length=contract.CERTIFICATE_PRODUCT_NAME_MAX_LENGTH)]
+    model_code: Annotated[str, Field(max_length=contract.CERTIFICATE_MODEL_CODE_MAX_LENGTH)]
+    serial_number: Annotated[str, Field(max_length=contract.CERTIFICATE_SERIAL_MAX_LENGTH)]
     altered: StrictBool = False
 
 
@@ -206,11 +212,11 @@ class RepairCreate(StrictModel):
     repair_reference: Text
     performed_on: IsoDate
     component: Code
-    causes: Annotated[list[Code], Field(max_length=20)]
+    causes: Annotated[list[Code], Field(max_length=contract.CAUSES_MAX_ITEMS)]
     certificate: CertificateIn | None = None
-    reservation_ids: Annotated[list[ReservationId], Field(max_length=50)] = []
+    reservation_ids: Annotated[list[ReservationId], Field(max_length=contract.RESERVATIONS_MAX_ITEMS)] = []
     labor_hours: Hours
-    visits: Count
+    visits: Visits
 
     @field_validator("reservation_ids")
     @classmethod
@@ -227,12 +233,12 @@ class ReasonRead(BaseModel):
 
 class ClaimRead(BaseModel):
     id: int
-    decision: Literal["approved", "rejected"]
+    decision: contract.Decision
     reasons: list[ReasonRead]
 
 
 class LineRead(BaseModel):
-    kind: Literal["part", "labor", "callout"]
+    kind: contract.LineKind
     description: str
     qty: QtyText
     unit_price: Money
@@ -249,7 +255,7 @@ class RatesUsed(BaseModel):
 
 class BillRead(BaseModel):
     number: str
-    status: Literal["issued", "paid", "void"]
+    status: contract.BillStatus
     serial_number: str
     repair_reference: str
     performed_on: date

@@ -7,14 +7,12 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from shared.contracts import billing as contract
 from shared.types import IsoDate, Money, StrictModel
 
-# 统一社会信用代码 (18 characters) or an older taxpayer number (15 to 20 characters).
-TAXPAYER_PATTERN = re.compile(r"^[0-9A-Z]{15,20}$")
-# A fapiao number: 8 digits on a paper or older electronic VAT invoice (its 10- or 12-digit code is a
-# separate field), 20 digits on a fully digitalised e-invoice (数电发票).
-FAPIAO_PATTERN = re.compile(r"^(\d{8}|\d{20})$")
-PaymentMethod = Literal["cash", "bank_transfer", "wechat_pay", "alipay"]
+TAXPAYER_PATTERN = re.compile(contract.TAXPAYER_PATTERN)
+FAPIAO_PATTERN = re.compile(contract.FAPIAO_PATTERN)
+PaymentMethod = contract.PaymentMethod
 
 
 def _taxpayer_id(value: str) -> str:
@@ -31,16 +29,18 @@ def _fapiao(value: str) -> str:
     return number
 
 
-Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=contract.COMPANY_LINE_MIN_LENGTH,
+                                        max_length=contract.COMPANY_LINE_MAX_LENGTH)]
 
 
 class CompanyUpdate(StrictModel):
     name: Line
-    address: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-    taxpayer_id: Annotated[str, Field(max_length=40), AfterValidator(_taxpayer_id)]
+    address: Annotated[str, StringConstraints(strip_whitespace=True, min_length=contract.COMPANY_ADDRESS_MIN_LENGTH,
+                                                       max_length=contract.COMPANY_ADDRESS_MAX_LENGTH)]
+    taxpayer_id: Annotated[str, Field(max_length=contract.TAXPAYER_ID_MAX_LENGTH), AfterValidator(_taxpayer_id)]
     bank: Line
-    account: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9][0-9 -]{3,38}[0-9]$")]
-    phone: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9+][0-9 ()+-]{2,38}$")]
+    account: Annotated[str, StringConstraints(strip_whitespace=True, pattern=contract.ACCOUNT_PATTERN)]
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, pattern=contract.PHONE_PATTERN)]
 
     def fields(self) -> dict:
         return self.model_dump()
@@ -88,14 +88,15 @@ class FapiaoRead(BaseModel):
 
 class PaymentIn(StrictModel):
     method: PaymentMethod
-    reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
+    reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=contract.PAYMENT_REFERENCE_MIN_LENGTH,
+                                                   max_length=contract.PAYMENT_REFERENCE_MAX_LENGTH)] | None = None
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={
         "examples": [{"method": "wechat_pay", "reference": "4200001234202611280012345678"}]})
 
 
 class FapiaoIn(StrictModel):
-    number: Annotated[str, Field(max_length=40), AfterValidator(_fapiao)]
+    number: Annotated[str, Field(max_length=contract.FAPIAO_MAX_LENGTH), AfterValidator(_fapiao)]
     issued_on: IsoDate
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={

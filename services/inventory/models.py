@@ -14,15 +14,16 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.audit import AuditEntryMixin
+from shared.contracts import inventory as contract
 from shared.db import UtcDateTime, make_base, one_of
 from shared.idempotency import IdempotencyRecordMixin
 
 Base = make_base()
 
-PART_STATUSES = ("active", "retired")
-WAREHOUSE_KINDS = ("central", "service_center", "repair_station")
-MOVEMENT_KINDS = ("receipt", "issue", "transfer_out", "transfer_in", "adjustment")
-RESERVATION_STATUSES = ("active", "consumed", "released", "expired")
+PART_STATUSES = contract.PART_STATUSES
+WAREHOUSE_KINDS = contract.WAREHOUSE_KINDS
+MOVEMENT_KINDS = contract.MOVEMENT_KINDS
+RESERVATION_STATUSES = contract.RESERVATION_STATUSES
 Price = Numeric(12, 2)
 
 

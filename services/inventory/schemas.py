@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from services.inventory.domain import catalog
 from services.inventory.models import MOVEMENT_KINDS, RESERVATION_STATUSES, WAREHOUSE_KINDS
 from shared import types
+from shared.contracts import inventory as contract
 from shared.types import IsoDate, Qty, StrictModel
 
 
@@ -17,7 +18,8 @@ def _code(value: object) -> object:
         raise ValueError("must be a string")
     code = catalog.normalise_code(value)
     if not catalog.is_valid_code(code):
-        raise ValueError("must be 1-40 letters, digits or . _ / - (starting with a letter or digit)")
+        raise ValueError(f"must be {contract.CODE_MIN_LENGTH}-{contract.CODE_MAX_LENGTH} letters, digits or . _ / - "
+                         "(starting with a letter or digit)")
     return code
 
 
@@ -47,19 +49,21 @@ def _region(value: object) -> object:
 
 
 # PostgreSQL refuses NUL in text, so it is refused here, as a 422 naming the field.
-NO_NUL = r"^[^\x00]*$"
-Text = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]
+NO_NUL = contract.NO_NUL_PATTERN
+Text = Annotated[str, Field(min_length=contract.TEXT_MIN_LENGTH, max_length=contract.TEXT_MAX_LENGTH,
+                             pattern=NO_NUL)]
 Code = Annotated[str, BeforeValidator(_code)]
 LoanerClass = Annotated[str, BeforeValidator(_loaner_class),
                         Field(description="type and capacity band", examples=["split_wall_3.5kW"])]
-Price = Annotated[types.Money, Field(le=Decimal("9999999999.99"))]
-MinStock = Annotated[int, Strict(), Field(ge=0, le=1_000_000_000)]
-Uom = Annotated[str, Field(min_length=1, max_length=16, pattern=NO_NUL)]
-Region = Annotated[str, BeforeValidator(_region), Field(min_length=1, max_length=64, pattern=NO_NUL)]
-Delta = Annotated[int, Strict(), Field(ge=-1_000_000, le=1_000_000)]
-ConsumedQty = Annotated[int, Strict(), Field(ge=0, le=1_000_000)]
-TtlSeconds = Annotated[int, Strict(), Field(gt=0, le=366 * 86_400)]
-PartStatus = Literal["active", "retired"]
+Price = Annotated[types.Money, Field(le=Decimal(contract.PRICE_MAX))]
+MinStock = Annotated[int, Strict(), Field(ge=contract.MIN_STOCK_MIN, le=contract.MIN_STOCK_MAX)]
+Uom = Annotated[str, Field(min_length=contract.UOM_MIN_LENGTH, max_length=contract.UOM_MAX_LENGTH, pattern=NO_NUL)]
+Region = Annotated[str, BeforeValidator(_region),
+                   Field(min_length=contract.REGION_MIN_LENGTH, max_length=contract.REGION_MAX_LENGTH, pattern=NO_NUL)]
+Delta = Annotated[int, Strict(), Field(ge=contract.DELTA_MIN, le=contract.DELTA_MAX)]
+ConsumedQty = Annotated[int, Strict(), Field(ge=contract.CONSUMED_QTY_MIN, le=contract.CONSUMED_QTY_MAX)]
+TtlSeconds = Annotated[int, Strict(), Field(gt=0, le=contract.TTL_SECONDS_MAX)]
+PartStatus = contract.PartStatus
 
 
 class ReadModel(BaseModel):
@@ -141,7 +145,7 @@ def _distinct_parts(lines: list) -> list:
     return lines
 
 
-BillIn = Annotated[list[BomLineIn], Field(max_length=1000), AfterValidator(_distinct_parts)]
+BillIn = Annotated[list[BomLineIn], Field(max_length=contract.BOM_MAX_LINES), AfterValidator(_distinct_parts)]
 
 
 class BomLineRead(ReadModel):
@@ -263,7 +267,8 @@ class LineIn(StrictModel):
 class ReservationCreate(StrictModel):
     warehouse: Code
     reference: Text
-    lines: Annotated[list[LineIn], Field(min_length=1, max_length=200), AfterValidator(_distinct_parts)]
+    lines: Annotated[list[LineIn], Field(min_length=1, max_length=contract.RESERVATION_MAX_LINES),
+                     AfterValidator(_distinct_parts)]
     ttl_seconds: TtlSeconds | None = Field(default=None, description="default 259200 (72 hours)")
 
 
@@ -273,7 +278,7 @@ class ConsumeLineIn(StrictModel):
 
 
 class ConsumeIn(StrictModel):
-    lines: Annotated[list[ConsumeLineIn], Field(max_length=200)] | None = Field(
+    lines: Annotated[list[ConsumeLineIn], Field(max_length=contract.RESERVATION_MAX_LINES)] | None = Field(
         default=None, description="what was used; reserved parts left out go back; omit to use everything"
     )
 

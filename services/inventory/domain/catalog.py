@@ -3,7 +3,9 @@
 import re
 from decimal import Decimal
 
-CODE = re.compile(r"^[A-Z0-9][A-Z0-9._/-]{0,39}$")
+from shared.contracts import inventory as contract
+
+CODE = re.compile(contract.CODE_PATTERN)
 
 
 def normalise_code(text: str) -> str:
@@ -25,7 +27,7 @@ def price_problem(list_price: Decimal, out_of_warranty_price: Decimal) -> str | 
 # A loaner class (相同档次, domain.md section 8): the unit's type, then its cooling capacity band in kW,
 # e.g. `split_wall_3.5kW`, `cabinet_7.2kW`, `ducted_12kW`. One spelling, so two classes compare equal
 # exactly when they are the same class.
-LOANER_CLASS = re.compile(r"^[a-z][a-z0-9_]{0,40}_\d{1,3}(\.\d{1,2})?kW$")
+LOANER_CLASS = re.compile(contract.LOANER_CLASS_PATTERN)
 
 
 def loaner_class_problem(value: str) -> str | None:

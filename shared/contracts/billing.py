@@ -1,0 +1,86 @@
+"""Billing's contract (api.md "Billing"): every wire limit, pattern and enum, declared once.
+
+services/billing's schemas build their fields from these values; the web app's billing pages and the
+console's rate card and company pages read them (the Jinja global `billing_contract`, the form handlers) so
+that no page restates a limit. Changing a value here changes the API (its OpenAPI document) and every form
+with it. The serial number is common's (shared/contracts/common.py), never restated.
+"""
+
+from typing import Literal
+
+from shared.contracts import values
+from shared.contracts.common import (
+    ID_MAX,
+    SERIAL_CHARS,
+    SERIAL_MAX_CHARS,
+    SERIAL_MAX_LENGTH,
+    SERIAL_MIN_CHARS,
+    SERIAL_PATTERN,
+    TEXT_MAX_LENGTH,
+    TEXT_MIN_LENGTH,
+)
+
+__all__ = [  # what comes from common, re-published as billing's own
+    "ID_MAX", "SERIAL_CHARS", "SERIAL_MAX_CHARS", "SERIAL_MAX_LENGTH", "SERIAL_MIN_CHARS", "SERIAL_PATTERN",
+    "TEXT_MAX_LENGTH", "TEXT_MIN_LENGTH",
+]
+
+# ---- the rate card ---------------------------------------------------------------------------------------
+
+CURRENCY_PATTERN = r"^[A-Z]{3}$"
+# A VAT rate is a fraction below 1 ("0.13"); the console types it as a percentage, at most this many characters.
+VAT_PERCENT_MAX_CHARS = 8
+# Money as the console types it (yuan, "1280.00"): shared.types.Money's 12 digits, a point and 2 decimals.
+MONEY_MAX_CHARS = 16
+
+# ---- service contracts -----------------------------------------------------------------------------------
+
+CONTRACT_SERIALS_MIN_ITEMS, CONTRACT_SERIALS_MAX_ITEMS = 1, 500
+PERCENT_MIN, PERCENT_MAX = 0, 100  # the parts discount, at most two decimals
+REGION_MAX_LENGTH = 100  # as typed; once cleaned, REGION_PATTERN
+REGION_MIN_CHARS, REGION_MAX_CHARS = 1, 40
+REGION_PATTERN = rf"^[a-z0-9_-]{{{REGION_MIN_CHARS},{REGION_MAX_CHARS}}}$"
+CANCEL_REASON_MIN_LENGTH, CANCEL_REASON_MAX_LENGTH = 1, 1000
+ContractStatus = Literal["active", "cancelled"]
+
+# ---- a repair billed -------------------------------------------------------------------------------------
+
+CODE_MIN_LENGTH, CODE_MAX_LENGTH = 1, 64  # a component, a cause
+CAUSES_MAX_ITEMS = 20
+RESERVATIONS_MAX_ITEMS = 50
+HOURS_MIN, HOURS_MAX = 0, 1000  # labour hours
+VISITS_MIN, VISITS_MAX = 0, 1000  # site visits charged (shared.types.Count)
+CERTIFICATE_NUMBER_MAX_LENGTH = 100
+CERTIFICATE_PRODUCT_NAME_MAX_LENGTH = TEXT_MAX_LENGTH
+CERTIFICATE_MODEL_CODE_MAX_LENGTH = 100
+CERTIFICATE_SERIAL_MAX_LENGTH = SERIAL_MAX_LENGTH
+BillStatus = Literal["issued", "paid", "void"]
+BILL_STATUSES = values(BillStatus)
+LineKind = Literal["part", "labor", "callout"]
+Decision = Literal["approved", "rejected"]
+
+# ---- settling a bill -------------------------------------------------------------------------------------
+
+PaymentMethod = Literal["cash", "bank_transfer", "wechat_pay", "alipay"]
+PAYMENT_METHODS = values(PaymentMethod)
+PAYMENT_REFERENCE_MIN_LENGTH, PAYMENT_REFERENCE_MAX_LENGTH = 1, 100
+# A fapiao number: 8 digits on a paper or older electronic VAT invoice (its 10- or 12-digit code is a
+# separate field), 20 digits on a fully digitalised e-invoice (数电发票).
+FAPIAO_MAX_LENGTH = 40  # as typed
+FAPIAO_PATTERN = r"^(\d{8}|\d{20})$"
+# The form lets the clerk type the number with spaces, as printed (20 digits and 4 spaces at most).
+FAPIAO_TYPED_PATTERN = "[0-9 ]{8,24}"
+FAPIAO_TYPED_MAX_LENGTH = 24
+
+# ---- the company on the bills ----------------------------------------------------------------------------
+
+COMPANY_LINE_MIN_LENGTH, COMPANY_LINE_MAX_LENGTH = 1, 200  # name, bank
+COMPANY_ADDRESS_MIN_LENGTH, COMPANY_ADDRESS_MAX_LENGTH = 1, 300
+# 统一社会信用代码 (18 characters) or an older taxpayer number (15 to 20 characters).
+TAXPAYER_ID_MAX_LENGTH = 40  # as typed
+TAXPAYER_MIN_CHARS, TAXPAYER_MAX_CHARS = 15, 20
+TAXPAYER_PATTERN = rf"^[0-9A-Z]{{{TAXPAYER_MIN_CHARS},{TAXPAYER_MAX_CHARS}}}$"
+ACCOUNT_MAX_CHARS = 40
+ACCOUNT_PATTERN = rf"^[0-9][0-9 -]{{3,{ACCOUNT_MAX_CHARS - 2}}}[0-9]$"
+PHONE_MAX_CHARS = 40
+PHONE_PATTERN = rf"^[0-9+][0-9 ()+-]{{2,{PHONE_MAX_CHARS - 2}}}$"
