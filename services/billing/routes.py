@@ -28,11 +28,12 @@ from services.billing.settlement_schemas import CompanyRead, CompanyUpdate, Fapi
 from shared import dbfaults, deadline, idempotency, openapi, pagination
 from shared import errors as shared_errors
 from shared.context import Caller
+from shared.contracts import billing as wire
 from shared.deps import CurrentCaller, CurrentClock, Cursor, IdempotencyKey, Limit, PathId, Uow
 
 router = APIRouter()
 
-SerialFilter = Annotated[str | None, Query(max_length=100, description="Only this unit's")]
+SerialFilter = Annotated[str | None, Query(max_length=wire.SERIAL_MAX_LENGTH, description="Only this unit's")]
 ContractId = PathId
 RepairReferenceFilter = Annotated[str | None, Query(max_length=200,
                                                     description="Only the bill of this repair order")]

@@ -17,6 +17,7 @@ from services.inventory.schemas import (
     ReservationRead,
 )
 from shared import openapi, pagination
+from shared.contracts import inventory as contract
 from shared.deps import CurrentCaller, CurrentClock, Cursor, IdempotencyKey, Limit, Uow
 from shared.idempotency import run_idempotent
 
@@ -124,7 +125,8 @@ async def list_reservations(
     uow: Uow, clock: CurrentClock, caller: CurrentCaller,
     status: Annotated[Literal[RESERVATION_STATUSES] | None, Query(description="as read now")] = None,
     warehouse: CodeQuery = None,
-    reference: Annotated[str | None, Query(min_length=1, max_length=200, description="exactly this")] = None,
+    reference: Annotated[str | None, Query(min_length=contract.REFERENCE_MIN_LENGTH, max_length=contract.REFERENCE_MAX_LENGTH,
+                                                 description="exactly this")] = None,
     limit: Limit = 50, cursor: Cursor = None,
 ):
     after = _after(cursor, _is_id)

@@ -27,6 +27,8 @@ LOANER_CLASS_PATTERN = r"^[a-z][a-z0-9_]{0,40}_\d{1,3}(\.\d{1,2})?kW$"
 # ---- the catalogue --------------------------------------------------------------------------------------
 
 PRICE_MAX = "9999999999.99"  # a part's price, yuan (a decimal string on the wire)
+# A price as the console types it ("1280.00"): shared.types.Money's 12 digits, a point and 2 decimals, and a slip.
+PRICE_MAX_CHARS = 16
 MIN_STOCK_MIN, MIN_STOCK_MAX = 0, 1_000_000_000
 UOM_MIN_LENGTH, UOM_MAX_LENGTH = 1, 16
 BOM_MAX_LINES = 1000
