@@ -125,8 +125,9 @@ async def list_reservations(
     uow: Uow, clock: CurrentClock, caller: CurrentCaller,
     status: Annotated[Literal[RESERVATION_STATUSES] | None, Query(description="as read now")] = None,
     warehouse: CodeQuery = None,
-    reference: Annotated[str | None, Query(min_length=contract.REFERENCE_MIN_LENGTH, max_length=contract.REFERENCE_MAX_LENGTH,
-                                                 description="exactly this")] = None,
+    reference: Annotated[str | None, Query(min_length=contract.REFERENCE_MIN_LENGTH,
+                                           max_length=contract.REFERENCE_MAX_LENGTH,
+                                           description="exactly this")] = None,
     limit: Limit = 50, cursor: Cursor = None,
 ):
     after = _after(cursor, _is_id)
