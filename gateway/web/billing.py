@@ -16,6 +16,7 @@ from fastapi.responses import Response
 
 from gateway.web import i18n, pages, station, words
 from gateway.web.pages import Page, seg
+from shared.contracts import billing as billing_contract
 
 router = APIRouter(prefix="/app/billing")
 BillingPage = Annotated[Page, Depends(pages.for_roles("billing"))]
@@ -114,13 +115,13 @@ def repair_body(page: Page) -> tuple[dict | None, list[str]]:
             ids.add(int(text))
     try:
         hours = Decimal(page.value("labor_hours") or "0")
-        if hours < 0 or hours > 1000 or hours.as_tuple().exponent < -2:
+        if hours < billing_contract.HOURS_MIN or hours > billing_contract.HOURS_MAX or hours.as_tuple().exponent < -2:
             raise InvalidOperation
     except InvalidOperation:
         missing.append(t("Labour hours"))
         hours = Decimal(0)
     visits = page.value("visits") or "0"
-    if not visits.isdigit() or int(visits) > 100:
+    if not visits.isdigit() or not billing_contract.VISITS_MIN <= int(visits) <= billing_contract.VISITS_MAX:
         missing.append(t("Site visits"))
     certificate = None
     if page.value("has_certificate") == "yes":
@@ -130,7 +131,8 @@ def repair_body(page: Page) -> tuple[dict | None, list[str]]:
                        "altered": page.value("cert_altered") == "yes"}
     if missing:
         return None, missing
-    return {"serial_number": serial, "repair_reference": reference[:200], "performed_on": performed_on,
+    return {"serial_number": serial, "repair_reference": reference[:billing_contract.TEXT_MAX_LENGTH],
+            "performed_on": performed_on,
             "component": component, "causes": [c for c in page.values("causes") if c in words.CAUSES],
             "certificate": certificate, "reservation_ids": sorted(ids), "labor_hours": str(hours),
             "visits": int(visits)}, []
@@ -228,7 +230,7 @@ async def pay(page: BillingPage, number: str):
     method = page.value("method")
     body = {"method": method} if method in PAYMENT_METHODS else None
     if body is not None and page.value("reference"):
-        body["reference"] = page.value("reference")[:100]
+        body["reference"] = page.value("reference")[:billing_contract.PAYMENT_REFERENCE_MAX_LENGTH]
     return await invoice_action(page, number, "pay", body=body, done="paid")
 
 
@@ -263,7 +265,7 @@ async def contracts(page: BillingPage):
 @router.post("/contracts")
 async def create_contract(page: BillingPage):
     serials = [station.clean_serial(s) for s in re.split(r"[\s,，]+", page.value("serial_numbers")) if s.strip()]
-    body = {"customer": page.value("customer")[:200], "serial_numbers": serials,
+    body = {"customer": page.value("customer")[:billing_contract.TEXT_MAX_LENGTH], "serial_numbers": serials,
             "starts_on": page.value("starts_on"), "ends_on": page.value("ends_on"),
             "includes_labor": page.value("includes_labor") == "yes",
             "parts_discount_pct": page.value("parts_discount_pct") or "0"}
@@ -319,7 +321,8 @@ async def cancel_contract(page: BillingPage, contract_id: int):
         return await contract_page(page, contract_id, status=422,
                                    trouble=pages.trouble(page, None, code="bad_input"))
     answer = await pages.call(page, "POST", f"/billing/contracts/{seg(contract_id)}/cancel",
-                              json_body={"ends_on": ends_on, "reason": reason[:500]})
+                              json_body={"ends_on": ends_on,
+                                         "reason": reason[:billing_contract.CANCEL_REASON_MAX_LENGTH]})
     if not answer.ok:
         return await contract_page(page, contract_id, status=answer.status,
                                    trouble=pages.trouble(page, answer.problem))

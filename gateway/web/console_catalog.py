@@ -25,6 +25,7 @@ from gateway.web.console_common import (
 )
 from gateway.web.i18n import N_
 from gateway.web.pages import Page, seg
+from shared.contracts import inventory as inventory_contract
 
 router = APIRouter()
 BLANK_LINES = 3
@@ -246,7 +247,7 @@ async def save_bill(page: AdminPage):
         elif part in seen:
             marks[f"line_{index}_part"] = page.t.gettext("This part is already on line %(line)s.",
                                                          line=seen[part] + 1)
-        if not (qty.isdigit() and 0 < int(qty) <= 1_000_000):
+        if not (qty.isdigit() and inventory_contract.QTY_MIN <= int(qty) <= inventory_contract.QTY_MAX):
             marks[f"line_{index}_qty"] = page.t.gettext(console_words.RULES["positive"])
         seen.setdefault(part, index)
         sent.append((index, part, qty))

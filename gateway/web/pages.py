@@ -19,6 +19,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from gateway.web import field_labels, i18n, sections, sessions, words
 from shared import errors
 from shared.context import Caller
+from shared.contracts import billing as billing_contract
+from shared.contracts import inventory as inventory_contract
 from shared.contracts import servicedesk as desk_contract
 from shared.contracts import warranty as warranty_contract
 
@@ -50,7 +52,8 @@ environment = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
 )
 # The services' contracts: a form's maxlength, min, max and pattern come from here, never a literal.
-environment.globals.update(desk_contract=desk_contract, warranty_contract=warranty_contract)
+environment.globals.update(desk_contract=desk_contract, warranty_contract=warranty_contract,
+                           inventory_contract=inventory_contract, billing_contract=billing_contract)
 
 
 class SignInRequired(Exception):

@@ -8,6 +8,9 @@ from fastapi import APIRouter, Depends
 
 from gateway.web import i18n, pages
 from gateway.web.pages import Page, seg
+from shared.contracts import inventory as inventory_contract
+
+REFERENCE_MAX = inventory_contract.REFERENCE_MAX_LENGTH  # a receipt's, a transfer's, a reservation's
 
 router = APIRouter(prefix="/app/warehouse")
 WarehousePage = Annotated[Page, Depends(pages.for_roles("warehouse"))]
@@ -37,19 +40,21 @@ def refused(page: Page, problem: dict | None) -> dict | None:
 
 def positive_int(text: str) -> int | None:
     text = text.strip()
-    return int(text) if text.isdigit() and 0 < int(text) <= 1_000_000 else None
+    if not text.isdigit():
+        return None
+    return int(text) if inventory_contract.QTY_MIN <= int(text) <= inventory_contract.QTY_MAX else None
 
 
 async def warehouses(page: Page, *, writable: bool = False) -> list[dict]:
     """Every warehouse, or (`writable`) those the inventory service lets this person change stock at: a
     form offers only what the service would allow."""
-    query = {"limit": 500, **({"writable": "true"} if writable else {})}
+    query = {"limit": inventory_contract.PAGE_SIZE_MAX, **({"writable": "true"} if writable else {})}
     return pages.items(await pages.call(page, "GET", "/inventory/warehouses", query=query))
 
 
 async def parts(page: Page) -> list[dict]:
     """The catalogue, offered as suggestions where a part number is typed."""
-    answer = await pages.call(page, "GET", "/inventory/parts", query={"limit": 500})
+    answer = await pages.call(page, "GET", "/inventory/parts", query={"limit": inventory_contract.PAGE_SIZE_MAX})
     return [p for p in pages.items(answer) if p.get("status", "active") == "active"]
 
 
@@ -63,7 +68,7 @@ async def stock(page: WarehousePage):
         if found.ok:
             part = found.data
             answer = await pages.call(page, "GET", "/inventory/stock",
-                                      query={"part_number": part_number, "limit": 500})
+                                      query={"part_number": part_number, "limit": inventory_contract.PAGE_SIZE_MAX})
             rows = pages.items(answer)
             trouble = refused(page, answer.problem)
         else:
@@ -127,7 +132,8 @@ async def reserve(page: WarehousePage):
         trouble = pages.trouble(page, None, code="bad_input")
         return await reserve_form(page, status=422, trouble=trouble)
     answer = await pages.call(page, "POST", "/inventory/reservations",
-                              json_body={"warehouse": warehouse, "reference": reference[:200], "lines": lines},
+                              json_body={"warehouse": warehouse, "reference": reference[:REFERENCE_MAX],
+                                         "lines": lines},
                               idempotency_key=page.value("idempotency_key") or None)
     if not answer.ok:
         return await reserve_form(page, status=answer.status, trouble=refused(page, answer.problem))
@@ -208,7 +214,7 @@ async def new_receipt(page: WarehousePage):
 async def receive(page: WarehousePage):
     qty = positive_int(page.value("qty"))
     body = {"warehouse": page.value("warehouse"), "part_number": page.value("part_number").upper(),
-            "qty": qty, "reference": page.value("reference")[:200]}
+            "qty": qty, "reference": page.value("reference")[:REFERENCE_MAX]}
     return await post_movement(page, "receipt", body, valid=qty is not None and all(body.values()))
 
 
@@ -221,7 +227,8 @@ async def new_transfer(page: WarehousePage):
 async def transfer(page: WarehousePage):
     qty = positive_int(page.value("qty"))
     body = {"from_warehouse": page.value("from_warehouse"), "to_warehouse": page.value("to_warehouse"),
-            "part_number": page.value("part_number").upper(), "qty": qty, "reference": page.value("reference")[:200]}
+            "part_number": page.value("part_number").upper(), "qty": qty,
+            "reference": page.value("reference")[:REFERENCE_MAX]}
     valid = qty is not None and all(body.values()) and body["from_warehouse"] != body["to_warehouse"]
     return await post_movement(page, "transfer", body, valid=valid)
 
