@@ -129,9 +129,13 @@ def instant(text: str) -> datetime:
 
 
 def until(driver, check, seconds: float = WAIT):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, seconds, poll_frequency=0.25).until(lambda d: check())
+    # The board and the offline bar redraw themselves: an element found a moment ago may be replaced before
+    # it is read, which is a reason to look again, not a failure.
+    return WebDriverWait(driver, seconds, poll_frequency=0.25,
+                         ignored_exceptions=(StaleElementReferenceException,)).until(lambda d: check())
 
 
 @pytest.fixture
