@@ -11,10 +11,12 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from shared.contracts import people as people_contract
+
 # argon2-cffi's defaults are RFC 9106's second recommendation: argon2id, t=3, m=64 MiB, p=4.
 _hasher = PasswordHasher()
-MIN_LENGTH = 10
-MAX_LENGTH = 200  # longer is refused (422), so nobody makes the gateway hash a megabyte
+# Longer is refused (422), so nobody makes the gateway hash a megabyte.
+MIN_LENGTH, MAX_LENGTH = people_contract.PASSWORD_MIN_LENGTH, people_contract.PASSWORD_MAX_LENGTH
 # One-time passwords: no 0/O, 1/l/I to misread when read out over the phone.
 _OTP_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
 # Compared with the password lower-cased (gateway/common_passwords.txt, one a line).

@@ -20,6 +20,7 @@ from gateway.schemas import (
     UserUpdate,
 )
 from shared import openapi, pagination
+from shared.contracts import people as people_contract
 from shared.deps import CurrentCaller, CurrentClock, Cursor, Limit, PathId, Uow
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -81,7 +82,8 @@ def _users(session: Session, q: str | None, after: int | None, limit: int, now: 
 
 @openapi.operation("listUsers", "People, by id; `q` finds a login or a name")
 @router.get("/users", response_model=UserPage)
-async def list_users(uow: Uow, clock: CurrentClock, q: str | None = Query(None, max_length=100),
+async def list_users(uow: Uow, clock: CurrentClock,
+                     q: str | None = Query(None, max_length=people_contract.PEOPLE_SEARCH_MAX_LENGTH),
                      limit: Limit = 50, cursor: Cursor = None):
     return await uow.read(_users, q, pagination.decode_as(cursor, pagination.is_id), limit, clock.now())
 

@@ -3,25 +3,25 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from shared.contracts import people as contract
 from shared.types import StrictModel
 
 Role = Literal["admin", "station", "warehouse", "billing", "desk", "metrics"]
 PersonRole = Literal["admin", "desk", "station", "warehouse", "billing", "manager"]
 
 
-# PostgreSQL refuses NUL in text: refused here as a 422, not met there as a 500.
-NO_NUL = r"^[^\x00]*$"
-WAREHOUSE_CODE = r"^\s*[A-Za-z0-9][A-Za-z0-9._/-]{0,39}\s*$"  # as inventory writes its codes; never a comma
-SITE_CODE = r"^\s*[A-Za-z0-9][A-Za-z0-9._-]{0,39}\s*$"  # a site of the service desk (ST-JINAN-07)
-LOGIN = r"^\s*[A-Za-z0-9][A-Za-z0-9._@-]{1,63}\s*$"
+NO_NUL = contract.NO_NUL_PATTERN
+WAREHOUSE_CODE = contract.WAREHOUSE_CODE_PATTERN
+SITE_CODE = contract.SITE_CODE_PATTERN
+LOGIN = contract.LOGIN_PATTERN
 WarehouseCodes = list[Annotated[str, Field(pattern=WAREHOUSE_CODE)]]
 
 
 class ApiKeyCreate(StrictModel):
     role: Role
-    name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
+    name: str = Field(min_length=contract.KEY_NAME_MIN_LENGTH, max_length=contract.KEY_NAME_MAX_LENGTH, pattern=NO_NUL)
     warehouses: WarehouseCodes | None = Field(
-        default=None, max_length=100,
+        default=None, max_length=contract.WAREHOUSES_MAX_ITEMS,
         description="A warehouse key writes only at these; absent: not limited (an empty list is refused)")
     station: Annotated[str, Field(pattern=SITE_CODE)] | None = Field(
         default=None, description="A station key's site, like a person's: it sees that station's tickets only")
@@ -57,8 +57,9 @@ class ApiKeyPage(BaseModel):
     next_cursor: str | None
 
 
-DisplayName = Annotated[str, Field(min_length=1, max_length=100, pattern=NO_NUL)]
-Phone = Annotated[str, Field(max_length=40, pattern=r"^[0-9+() -]*$")]
+DisplayName = Annotated[str, Field(min_length=contract.DISPLAY_NAME_MIN_LENGTH,
+                                   max_length=contract.DISPLAY_NAME_MAX_LENGTH, pattern=NO_NUL)]
+Phone = Annotated[str, Field(max_length=contract.PHONE_MAX_LENGTH, pattern=contract.PHONE_PATTERN)]
 
 
 class UserCreate(StrictModel):
@@ -69,7 +70,8 @@ class UserCreate(StrictModel):
     station: Annotated[str, Field(pattern=SITE_CODE)] | None = Field(
         default=None, description="A station person's site (a repair station or a service centre)")
     warehouses: WarehouseCodes | None = Field(
-        default=None, max_length=100, description="A warehouse person's warehouses; absent: not limited")
+        default=None, max_length=contract.WAREHOUSES_MAX_ITEMS,
+        description="A warehouse person's warehouses; absent: not limited")
 
 
 class UserUpdate(StrictModel):
@@ -79,7 +81,7 @@ class UserUpdate(StrictModel):
     phone: Phone | None = None
     role: PersonRole | None = None
     station: Annotated[str, Field(pattern=SITE_CODE)] | None = None
-    warehouses: WarehouseCodes | None = Field(default=None, max_length=100)
+    warehouses: WarehouseCodes | None = Field(default=None, max_length=contract.WAREHOUSES_MAX_ITEMS)
     active: bool | None = None
 
 

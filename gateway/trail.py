@@ -23,12 +23,14 @@ from sqlalchemy.orm import Session
 from gateway import users
 from gateway.web.i18n import CHINA_TIME
 from shared import errors, pagination
+from shared.contracts import people as people_contract
 from shared.settings import SERVICES
 
 GATEWAY = "gateway"
 SOURCES = (*SERVICES, GATEWAY)
-MAX_LIMIT = 500
-TEXT_LIMITS = {"object_type": 60, "object_id": 200, "actor": 200}
+MAX_LIMIT = people_contract.AUDIT_PAGE_MAX
+TEXT_LIMITS = {"object_type": people_contract.AUDIT_OBJECT_TYPE_MAX_LENGTH,
+               "object_id": people_contract.AUDIT_OBJECT_ID_MAX_LENGTH, "actor": people_contract.AUDIT_ACTOR_MAX_LENGTH}
 
 
 @dataclass(frozen=True)

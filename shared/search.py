@@ -6,7 +6,9 @@ from typing import Annotated
 from fastapi import Query
 from sqlalchemy import func, or_
 
-MAX_LENGTH = 100
+from shared.contracts.common import SEARCH_MAX_LENGTH
+
+MAX_LENGTH = SEARCH_MAX_LENGTH
 
 Search = Annotated[str | None, Query(max_length=MAX_LENGTH, description="Part of the code or name, any case")]
 

@@ -20,7 +20,9 @@ from gateway.web import field_labels, i18n, sections, sessions, words
 from shared import errors
 from shared.context import Caller
 from shared.contracts import billing as billing_contract
+from shared.contracts import common as common_contract
 from shared.contracts import inventory as inventory_contract
+from shared.contracts import people as people_contract
 from shared.contracts import servicedesk as desk_contract
 from shared.contracts import warranty as warranty_contract
 
@@ -53,7 +55,8 @@ environment = jinja2.Environment(
 )
 # The services' contracts: a form's maxlength, min, max and pattern come from here, never a literal.
 environment.globals.update(desk_contract=desk_contract, warranty_contract=warranty_contract,
-                           inventory_contract=inventory_contract, billing_contract=billing_contract)
+                           inventory_contract=inventory_contract, billing_contract=billing_contract,
+                           people_contract=people_contract, common_contract=common_contract)
 
 
 class SignInRequired(Exception):

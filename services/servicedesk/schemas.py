@@ -36,7 +36,7 @@ Address = Annotated[str, Field(min_length=contract.ADDRESS_MIN_LENGTH, max_lengt
 Channel = contract.Channel
 PauseReason = contract.PauseReason
 ClockName = contract.ClockName
-Minutes = Annotated[StrictInt, Field(gt=0, le=contract.PROMISE_MINUTES_MAX)]
+Minutes = Annotated[StrictInt, Field(gt=contract.PROMISE_MINUTES_MIN - 1, le=contract.PROMISE_MINUTES_MAX)]
 StationCode = Annotated[str, Field(min_length=contract.STATION_MIN_LENGTH, max_length=contract.STATION_MAX_LENGTH)]
 Id = Annotated[StrictInt, Field(gt=0, le=contract.ID_MAX)]
 PartNumber = Annotated[str, Field(min_length=contract.PART_NUMBER_MIN_LENGTH,

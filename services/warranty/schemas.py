@@ -39,23 +39,25 @@ Cause = Annotated[str, AfterValidator(_known_cause)]
 
 class SiteIn(StrictModel):
     name: Text
-    address: Annotated[str, Field(max_length=500)] | None = None
-    region: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+    address: Annotated[str, Field(max_length=contract.SITE_ADDRESS_MAX_LENGTH)] | None = None
+    region: Annotated[str, Field(min_length=contract.REGION_MIN_LENGTH,
+                                 max_length=contract.REGION_MAX_LENGTH)] | None = None
 
 
 class CertificateIn(StrictModel):
-    number: Annotated[str, Field(min_length=1, max_length=100)]
+    number: Annotated[str, Field(min_length=1, max_length=contract.CERTIFICATE_NUMBER_MAX_LENGTH)]
     product_name: Text | None = None
-    model_code: Annotated[str, Field(min_length=1, max_length=100)] | None = None
-    serial_number: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    model_code: Annotated[str, Field(min_length=1, max_length=contract.CERTIFICATE_MODEL_CODE_MAX_LENGTH)] | None = None
+    serial_number: Annotated[str, Field(min_length=1, max_length=contract.CERTIFICATE_SERIAL_MAX_LENGTH)] | None = None
 
 
 class UnitCreate(StrictModel):
     serial_number: Serial
-    model_code: Annotated[str, Field(min_length=1, max_length=100)]
+    model_code: Annotated[str, Field(min_length=contract.MODEL_CODE_MIN_LENGTH,
+                                     max_length=contract.MODEL_CODE_MAX_LENGTH)]
     product_name: Text
     site: SiteIn
-    project_code: Annotated[str, Field(max_length=100)] | None = None
+    project_code: Annotated[str, Field(max_length=contract.PROJECT_CODE_MAX_LENGTH)] | None = None
     accepted_on: IsoDate
     certificate: CertificateIn | None = None
 
@@ -187,7 +189,8 @@ class TermIn(StrictModel):
 
 class PolicyUpdate(StrictModel):
     effective_from: IsoDate | None = None
-    terms: Annotated[list[TermIn], Field(min_length=1, max_length=20)]
+    terms: Annotated[list[TermIn], Field(min_length=contract.POLICY_TERMS_MIN_ITEMS,
+                                         max_length=contract.POLICY_TERMS_MAX_ITEMS)]
 
 
 class PolicyRead(BaseModel):

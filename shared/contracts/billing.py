@@ -9,21 +9,11 @@ with it. The serial number is common's (shared/contracts/common.py), never resta
 from typing import Literal
 
 from shared.contracts import values
-from shared.contracts.common import (
-    ID_MAX,
-    SERIAL_CHARS,
-    SERIAL_MAX_CHARS,
-    SERIAL_MAX_LENGTH,
-    SERIAL_MIN_CHARS,
-    SERIAL_PATTERN,
-    TEXT_MAX_LENGTH,
-    TEXT_MIN_LENGTH,
-)
 
-__all__ = [  # what comes from common, re-published as billing's own
-    "ID_MAX", "SERIAL_CHARS", "SERIAL_MAX_CHARS", "SERIAL_MAX_LENGTH", "SERIAL_MIN_CHARS", "SERIAL_PATTERN",
-    "TEXT_MAX_LENGTH", "TEXT_MIN_LENGTH",
-]
+# common's limits (ids, text, serials, parts, pages) are re-published as this contract's own: a caller reads
+# every limit of the operation from one module.
+from shared.contracts.common import *  # noqa: F403
+from shared.contracts.common import SERIAL_MAX_LENGTH, TEXT_MAX_LENGTH
 
 # ---- the rate card ---------------------------------------------------------------------------------------
 

@@ -22,5 +22,8 @@ SERIAL_PATTERN = rf"^{SERIAL_CHARS}$"
 # A part number (inventory's catalogue key), wherever a part is named.
 PART_NUMBER_MIN_LENGTH, PART_NUMBER_MAX_LENGTH = 1, 100
 
+# A list's search (`?q=`, shared.search.Search): part of a code or a name.
+SEARCH_MAX_LENGTH = 100
+
 # A page of a list: `?limit=` (shared.deps.Limit).
 PAGE_SIZE_MIN, PAGE_SIZE_MAX, PAGE_SIZE_DEFAULT = 1, 500, 50

@@ -8,30 +8,11 @@ limit. Changing a value here changes the API (its OpenAPI document) and every fo
 from typing import Literal
 
 from shared.contracts import values
-from shared.contracts.common import (
-    ID_MAX,
-    ID_MIN,
-    LONG_TEXT_MAX_LENGTH,
-    PAGE_SIZE_DEFAULT,
-    PAGE_SIZE_MAX,
-    PAGE_SIZE_MIN,
-    PART_NUMBER_MAX_LENGTH,
-    PART_NUMBER_MIN_LENGTH,
-    QTY_MAX,
-    QTY_MIN,
-    SERIAL_MAX_CHARS,
-    SERIAL_MAX_LENGTH,
-    SERIAL_MIN_CHARS,
-    SERIAL_PATTERN,
-    TEXT_MAX_LENGTH,
-    TEXT_MIN_LENGTH,
-)
 
-__all__ = [  # what comes from common, re-published as the desk's own
-    "ID_MAX", "ID_MIN", "LONG_TEXT_MAX_LENGTH", "PAGE_SIZE_DEFAULT", "PAGE_SIZE_MAX", "PAGE_SIZE_MIN",
-    "PART_NUMBER_MAX_LENGTH", "PART_NUMBER_MIN_LENGTH", "QTY_MAX", "QTY_MIN", "SERIAL_MAX_CHARS",
-    "SERIAL_MAX_LENGTH", "SERIAL_MIN_CHARS", "SERIAL_PATTERN", "TEXT_MAX_LENGTH", "TEXT_MIN_LENGTH",
-]
+# common's limits (ids, text, serials, parts, pages) are re-published as this contract's own: a caller reads
+# every limit of the operation from one module.
+from shared.contracts.common import *  # noqa: F403
+from shared.contracts.common import LONG_TEXT_MAX_LENGTH
 
 # ---- a report (a ticket) --------------------------------------------------------------------------------
 
@@ -88,7 +69,7 @@ ComplaintSource = Literal["caller", "follow_up"]
 
 ClockName = Literal["round_the_clock", "business"]
 CLOCKS = values(ClockName)
-PROMISE_MINUTES_MAX = 100_000  # a promise is more than 0 and at most this many minutes
+PROMISE_MINUTES_MIN, PROMISE_MINUTES_MAX = 1, 100_000  # a promise is at least a minute and at most this many
 CALENDAR_DAYS_MAX = 366  # holidays, workdays: a year's days at most
 
 # ---- planned visits -------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from datetime import date
 from enum import StrEnum
 
 from shared import periods, seasons
+from shared.contracts import warranty as contract
 
 COMPONENTS = (
     "unit",
@@ -71,11 +72,7 @@ LEGAL_MINIMUM: dict[str, int] = {
 _FLOOR_SOURCE = "PRC Regulation on the Quality Management of Construction Projects, art. 40"
 
 # A sanity cap against typing mistakes (360 for 36), not a legal rule.
-MAX_LENGTH: dict[TermKind, int] = {
-    TermKind.MONTHS: 600,
-    TermKind.HEATING_SEASONS: 50,
-    TermKind.COOLING_SEASONS: 50,
-}
+MAX_LENGTH: dict[TermKind, int] = {TermKind(kind): most for kind, most in contract.TERM_LENGTH_MAX.items()}
 
 _UNIT_NAME = {
     TermKind.MONTHS: ("month", "months"),
