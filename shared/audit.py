@@ -18,6 +18,7 @@ from sqlalchemy import Integer, String, Text, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shared import context
+from shared.contracts import people as people_contract
 from shared.db import UtcDateTime
 
 READERS = frozenset({"admin", "manager", "system"})
@@ -171,8 +172,10 @@ def router(model: type, service: str):
     @routes.get("/audit", tags=["audit"])
     async def list_audit(
         uow: Uow, caller: CurrentCaller,
-        object_type: str | None = Query(None, max_length=60), object_id: str | None = Query(None, max_length=200),
-        actor: str | None = Query(None, max_length=200), since: IsoTimestamp | None = None,
+        object_type: str | None = Query(None, max_length=people_contract.AUDIT_OBJECT_TYPE_MAX_LENGTH),
+        object_id: str | None = Query(None, max_length=people_contract.AUDIT_OBJECT_ID_MAX_LENGTH),
+        actor: str | None = Query(None, max_length=people_contract.AUDIT_ACTOR_MAX_LENGTH),
+        since: IsoTimestamp | None = None,
         until: IsoTimestamp | None = None, limit: Limit = 50, cursor: Cursor = None,
     ) -> dict:
         if caller.role not in READERS:

@@ -74,8 +74,7 @@ DecimalIn = Annotated[
     WithJsonSchema({"type": "string", "examples": ["1.5"]}, mode="serialization"),
 ]
 Qty = Annotated[int, Strict(), Field(gt=common.QTY_MIN - 1, le=common.QTY_MAX)]
-SignedQty = Annotated[int, Strict(), Field(ge=-1_000_000, le=1_000_000)]
-Count = Annotated[int, Strict(), Field(ge=0, le=1_000)]
+SignedQty = Annotated[int, Strict(), Field(ge=-common.QTY_MAX, le=common.QTY_MAX)]
 Text = Annotated[str, Field(min_length=common.TEXT_MIN_LENGTH, max_length=common.TEXT_MAX_LENGTH)]
 LongText = Annotated[str, Field(max_length=common.LONG_TEXT_MAX_LENGTH)]
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+-]\d{2}:\d{2})?$")

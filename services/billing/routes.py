@@ -35,7 +35,7 @@ router = APIRouter()
 
 SerialFilter = Annotated[str | None, Query(max_length=wire.SERIAL_MAX_LENGTH, description="Only this unit's")]
 ContractId = PathId
-RepairReferenceFilter = Annotated[str | None, Query(max_length=200,
+RepairReferenceFilter = Annotated[str | None, Query(max_length=wire.TEXT_MAX_LENGTH,
                                                     description="Only the bill of this repair order")]
 StatusFilter = Annotated[Literal["issued", "paid", "void"] | None, Query(description="Only in this state")]
 

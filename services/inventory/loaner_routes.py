@@ -8,6 +8,7 @@ from services.inventory import examples, loaners
 from services.inventory.domain import catalog as rules
 from services.inventory.schemas import LoanerPage, LoanerRead
 from shared import errors, openapi
+from shared.contracts import inventory as contract
 from shared.deps import CurrentClock, Limit, Uow
 
 router = APIRouter()
@@ -29,9 +30,11 @@ def _nearest(session, **kw) -> LoanerPage:
 @router.get("/loaners", response_model=LoanerPage, tags=["loaners"])
 async def list_loaners(
     uow: Uow, clock: CurrentClock,
-    class_: Annotated[str | None, Query(alias="class", max_length=60, description="e.g. split_wall_3.5kW")] = None,
-    loaner_class: Annotated[str | None, Query(max_length=60, description="the same as `class`")] = None,
-    region: Annotated[str | None, Query(max_length=64, pattern=r"^[^\x00]*$",
+    class_: Annotated[str | None, Query(alias="class", max_length=contract.LOANER_CLASS_MAX_LENGTH,
+                                        description="e.g. split_wall_3.5kW")] = None,
+    loaner_class: Annotated[str | None, Query(max_length=contract.LOANER_CLASS_MAX_LENGTH,
+                                              description="the same as `class`")] = None,
+    region: Annotated[str | None, Query(max_length=contract.REGION_MAX_LENGTH, pattern=contract.NO_NUL_PATTERN,
                                         description="the site's region, e.g. shandong")] = None,
     limit: Limit = 50,
 ):

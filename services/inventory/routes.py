@@ -36,6 +36,7 @@ from services.inventory.schemas import (
     WarehouseRead,
 )
 from shared import openapi, pagination
+from shared.contracts import inventory as contract
 from shared.deps import CurrentCaller, CurrentClock, Cursor, IdempotencyKey, Limit, PathId, Uow
 from shared.idempotency import run_idempotent
 from shared.search import Search
@@ -90,7 +91,8 @@ def _list_parts(session, *, limit: int, **filters) -> PartPage:
 @router.get("/parts", response_model=PartPage, tags=["parts"])
 async def list_parts(
     uow: Uow, model_code: CodeQuery = None, status: Literal["active", "retired"] | None = None,
-    loaner_class: Annotated[str | None, Query(max_length=60, description="exactly this class")] = None,
+    loaner_class: Annotated[str | None, Query(max_length=contract.LOANER_CLASS_MAX_LENGTH,
+                                              description="exactly this class")] = None,
     q: Search = None, limit: Limit = 50, cursor: Cursor = None,
 ):
     after = _after(cursor, _is_text)

@@ -42,7 +42,8 @@ from shared.search import Search
 
 router = APIRouter()
 
-SiteCodePath = Annotated[str, Path(min_length=1, max_length=40, description="Any case; stored upper-case")]
+SiteCodePath = Annotated[str, Path(min_length=contract.SITE_CODE_MIN_LENGTH, max_length=contract.SITE_CODE_MAX_LENGTH,
+                                         description="Any case; stored upper-case")]
 
 
 def _allow_private(request: Request) -> bool:

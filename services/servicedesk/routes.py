@@ -41,9 +41,9 @@ from shared.idempotency import run_idempotent
 
 router = APIRouter()
 
-TicketId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-ComplaintId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-Year = Annotated[int, Path(ge=2000, le=2100)]
+TicketId = Annotated[int, Path(ge=contract.ID_MIN, le=contract.ID_MAX)]
+ComplaintId = Annotated[int, Path(ge=contract.ID_MIN, le=contract.ID_MAX)]
+Year = Annotated[int, Path(ge=contract.YEAR_MIN, le=contract.YEAR_MAX)]
 LOANER_TTL_SECONDS = 366 * 86_400  # held until the ticket is resolved, however long that takes
 # What a step on a ticket can meet besides bad input; `conflict`: a write that raced another one.
 STEP_ERRORS = {404: "ticket_not_found", 409: ("invalid_ticket_state", "conflict"), 422: "invalid_event_time"}

@@ -33,8 +33,8 @@ from shared.types import IsoDate
 router = APIRouter()
 log = structlog.get_logger("servicedesk.visits")
 
-VisitId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-ModelCode = Annotated[str, Path(min_length=1, max_length=100)]
+VisitId = Annotated[int, Path(ge=contract.ID_MIN, le=contract.ID_MAX)]
+ModelCode = Annotated[str, Path(min_length=contract.MODEL_CODE_MIN_LENGTH, max_length=contract.MODEL_CODE_MAX_LENGTH)]
 VISIT_ERRORS = {404: "visit_not_found", 409: ("visit_not_planned", "conflict")}
 EXAMPLE = VisitRead.model_config["json_schema_extra"]["examples"][0]
 

@@ -19,6 +19,9 @@ SERIAL_MIN_CHARS, SERIAL_MAX_CHARS = 6, 40
 SERIAL_CHARS = rf"[A-Z0-9-]{{{SERIAL_MIN_CHARS},{SERIAL_MAX_CHARS}}}"
 SERIAL_PATTERN = rf"^{SERIAL_CHARS}$"
 
+# A unit's model code as warranty registers it (the model of a unit, a visit's checklist).
+MODEL_CODE_MIN_LENGTH, MODEL_CODE_MAX_LENGTH = 1, 100
+
 # A part number (inventory's catalogue key), wherever a part is named.
 PART_NUMBER_MIN_LENGTH, PART_NUMBER_MAX_LENGTH = 1, 100
 

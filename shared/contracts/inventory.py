@@ -23,6 +23,7 @@ CODE_PATTERN = rf"^[A-Z0-9][A-Z0-9._/-]{{0,{CODE_MAX_LENGTH - 1}}}$"
 
 # A loaner class: the type, '_', the capacity in kW (split_wall_3.5kW).
 LOANER_CLASS_PATTERN = r"^[a-z][a-z0-9_]{0,40}_\d{1,3}(\.\d{1,2})?kW$"
+LOANER_CLASS_MAX_LENGTH = 60  # as typed in `GET /loaners?class=`; once trimmed, LOANER_CLASS_PATTERN
 
 # ---- the catalogue --------------------------------------------------------------------------------------
 

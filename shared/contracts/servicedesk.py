@@ -69,6 +69,8 @@ ComplaintSource = Literal["caller", "follow_up"]
 
 ClockName = Literal["round_the_clock", "business"]
 CLOCKS = values(ClockName)
+# A year of the service figures (`/reports/…/{year}`).
+YEAR_MIN, YEAR_MAX = 2000, 2100
 PROMISE_MINUTES_MIN, PROMISE_MINUTES_MAX = 1, 100_000  # a promise is at least a minute and at most this many
 CALENDAR_DAYS_MAX = 366  # holidays, workdays: a year's days at most
 

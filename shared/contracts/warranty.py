@@ -9,7 +9,11 @@ from shared.contracts import values
 # common's limits (ids, text, serials, parts, pages) are re-published as this contract's own: a caller reads
 # every limit of the operation from one module.
 from shared.contracts.common import *  # noqa: F403
-from shared.contracts.common import LONG_TEXT_MAX_LENGTH, SERIAL_MAX_LENGTH, TEXT_MAX_LENGTH
+from shared.contracts.common import (
+    LONG_TEXT_MAX_LENGTH,
+    SERIAL_MAX_LENGTH,
+    TEXT_MAX_LENGTH,
+)
 
 # What is printed on a warranty certificate, copied as it reads (a claim's `certificate`).
 CERTIFICATE_NUMBER_MAX_LENGTH = 100
@@ -26,7 +30,6 @@ RECORD_NOTES_MAX_LENGTH = LONG_TEXT_MAX_LENGTH
 RECORD_PARTS_MAX_ITEMS = 100
 
 # A unit as registered (POST /warranty/units, the console's new-unit form and the import's columns).
-MODEL_CODE_MIN_LENGTH, MODEL_CODE_MAX_LENGTH = 1, 100
 PROJECT_CODE_MAX_LENGTH = 100
 SITE_ADDRESS_MAX_LENGTH = 500
 REGION_MIN_LENGTH, REGION_MAX_LENGTH = 1, 40

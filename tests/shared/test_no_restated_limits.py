@@ -1,0 +1,60 @@
+"""A wire limit is declared once, in shared/contracts (issue 16): no schema, route or query parameter of a
+service, the gateway or shared writes a length or a bound as a number of its own. Read from the source with
+`ast`, so a limit written in any layout is found; the domain's pure rules (which may name their own numbers,
+like a term's cap read from the contract) and the contracts themselves are the only places left out."""
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+LIMIT_KEYWORDS = {"max_length", "min_length", "le", "ge", "gt", "lt", "max_items", "min_items"}
+# A lower bound of 0 or 1 says "not negative" / "not empty": a property of the type, not a limit to keep in step.
+PLAIN_LOWER = {("min_length", 0), ("min_length", 1), ("ge", 0), ("ge", 1), ("gt", 0)}
+# A rate is a fraction of 1 by definition (the figures' on-time rate): not a limit of anything typed.
+FRACTIONS = {("services/servicedesk/report_routes.py", "le", 1)}
+
+
+def sources():
+    for folder in ("services", "gateway", "shared", "cli"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            relative = path.relative_to(ROOT).as_posix()
+            if "/domain/" in relative or relative.startswith("shared/contracts/"):
+                continue
+            yield relative, ast.parse(path.read_text())
+
+
+def number(node: ast.expr) -> int | float | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(node.value, bool):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = number(node.operand)
+        return None if inner is None else -inner
+    if isinstance(node, ast.BinOp):  # 2**31 - 1 and the like: still a number written here
+        left, right = number(node.left), number(node.right)
+        return None if left is None or right is None else 0
+    return None
+
+
+def test_no_limit_is_written_as_a_number_outside_the_contracts():
+    restated = []
+    for relative, tree in sources():
+        for call in ast.walk(tree):
+            if not isinstance(call, ast.Call):
+                continue
+            for keyword in call.keywords:
+                if keyword.arg not in LIMIT_KEYWORDS:
+                    continue
+                value = number(keyword.value)
+                if value is None or (keyword.arg, value) in PLAIN_LOWER:
+                    continue
+                if (relative, keyword.arg, value) in FRACTIONS:
+                    continue
+                restated.append(f"{relative}:{keyword.value.lineno}: {keyword.arg}={ast.unparse(keyword.value)}")
+    assert restated == [], "limits written as numbers (declare them in shared/contracts):\n" + "\n".join(restated)
+
+
+def test_the_check_finds_a_restated_limit():
+    tree = ast.parse("Query(None, max_length=60)\nField(ge=2000, le=2**31 - 1)\nField(ge=0, le=contract.MAX)")
+    found = [(k.arg, number(k.value)) for call in ast.walk(tree) if isinstance(call, ast.Call)
+             for k in call.keywords if number(k.value) is not None]
+    assert ("max_length", 60) in found and ("ge", 2000) in found and ("le", 0) in found and ("ge", 0) in found
