@@ -8,7 +8,8 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import structlog
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, FastAPI, Request, Response
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.concurrency import run_in_threadpool
 
 from shared import clock as clocks
@@ -80,6 +81,17 @@ def create_service_app(
     app = FastAPI(title=title, version="1.0.0", lifespan=lifespan, telemetry=telemetry(),
                   generate_unique_id_function=openapi.fallback_operation_id)
     errors.install(app)
+
+    # The use cases check what they can first; these catch what only the database sees (a race with
+    # another writer, a value it cannot store), in every service alike, without showing any SQL.
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_request: Request, _exc: IntegrityError):
+        return errors.problem(409, "conflict", "The change conflicts with data written meanwhile; retry")
+
+    @app.exception_handler(DataError)
+    async def _data(_request: Request, _exc: DataError):
+        return errors.problem(422, "validation_error", "A value is not one the database can store", errors=[])
+
     app.add_middleware(
         ServiceMiddleware,
         internal_token=settings.internal_token,

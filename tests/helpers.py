@@ -1,12 +1,13 @@
 """Test helpers: real databases with real migrations, apps over ASGI."""
 
 import os
+import re
 import uuid
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import httpx
-from sqlalchemy import MetaData, create_engine, text
+from sqlalchemy import Engine, MetaData, create_engine, event, text
 
 from shared import context, identity, migrations
 from shared.db import is_sqlite
@@ -116,3 +117,25 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> dict:
     assert body["title"] and body["type"] and "detail" in body
     assert body["request_id"]
     return body
+
+
+@contextmanager
+def another_writer_first(table: str):
+    """A real race with a second writer, made certain: the first INSERT INTO `table` runs twice on
+    the same connection, as if another request had written the same row a moment before, so the
+    database itself refuses the request's own insert (a unique or primary key). Yields the list of
+    statements it doubled, so a test can check the race did happen."""
+    doubled: list[str] = []
+    insert = re.compile(rf'\s*INSERT INTO "?{re.escape(table)}"?[\s(]', re.IGNORECASE)
+
+    def before(_conn, cursor, statement, parameters, _context, executemany):
+        if doubled or not insert.match(statement):
+            return
+        doubled.append(statement)
+        (cursor.executemany if executemany else cursor.execute)(statement, parameters)
+
+    event.listen(Engine, "before_cursor_execute", before)
+    try:
+        yield doubled
+    finally:
+        event.remove(Engine, "before_cursor_execute", before)

@@ -2,12 +2,11 @@
 
 from datetime import timedelta
 
-from fastapi import FastAPI, Request
-from sqlalchemy.exc import DataError, IntegrityError
+from fastapi import FastAPI
 
 from services.inventory import loaner_routes, report_routes, reservation_routes, routes
 from services.inventory.models import AuditEntry, IdempotencyRecord
-from shared import audit, errors
+from shared import audit
 from shared import settings as settings_module
 from shared.app import create_service_app
 from shared.clock import Clock
@@ -29,17 +28,5 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         routers=[routes.router, reservation_routes.router, loaner_routes.router, report_routes.router,
                  audit.router(AuditEntry, "inventory")],
     )
-
-    # The use cases check what they can first; these catch what only the
-    # database sees (a race with another writer), without showing any SQL.
-    @app.exception_handler(IntegrityError)
-    async def _integrity(_request: Request, _exc: IntegrityError):
-        return errors.problem(409, "conflict", "The change conflicts with data written meanwhile; retry")
-
-    @app.exception_handler(DataError)
-    async def _data(_request: Request, _exc: DataError):
-        return errors.problem(422, "validation_error", "A value is not one the database can store", errors=[])
-
-    # A database that is down, restarting, read-only or busy: 503 database_busy, in shared/errors.py.
 
     return app

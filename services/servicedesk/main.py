@@ -7,8 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import httpx
-from fastapi import FastAPI, Request
-from sqlalchemy.exc import DataError, IntegrityError
+from fastapi import FastAPI
 
 from services.servicedesk import (
     clients,
@@ -21,7 +20,7 @@ from services.servicedesk import (
 )
 from services.servicedesk.metrics import tickets_by_milestone_state
 from services.servicedesk.models import AuditEntry, IdempotencyRecord
-from shared import audit, errors, metrics
+from shared import audit, metrics
 from shared import settings as settings_module
 from shared.app import create_service_app
 from shared.clock import Clock
@@ -96,15 +95,5 @@ def create_app(
             return tickets_by_milestone_state(session, app.state.clock.now())
 
     metrics.tickets_by_milestone_state(board)
-
-    @app.exception_handler(IntegrityError)
-    async def _integrity(_request: Request, _exc: IntegrityError):
-        return errors.problem(409, "conflict", "The change conflicts with data written meanwhile; retry")
-
-    @app.exception_handler(DataError)
-    async def _data(_request: Request, _exc: DataError):
-        return errors.problem(422, "validation_error", "A value is not one the database can store", errors=[])
-
-    # A database that is down, restarting, read-only or busy: 503 database_busy, in shared/errors.py.
 
     return app
