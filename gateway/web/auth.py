@@ -12,6 +12,7 @@ from gateway import passwords, users
 from gateway.ratelimit import client_address
 from gateway.web import pages, sections, sessions
 from gateway.web.pages import Page
+from shared.contracts.people import LOGIN_MAX_CHARS
 
 router = APIRouter()
 Public = Annotated[Page, Depends(pages.public_page)]
@@ -92,7 +93,7 @@ async def login(page: Public):
     if wait:
         return _login_form(page, status=429, note="rate_limited", retry_after=wait)
     login, password = page.value("login").lower(), _secret(page, "password")
-    user = await state.uow.read(users.by_login, login) if 0 < len(login) <= 64 else None
+    user = await state.uow.read(users.by_login, login) if 0 < len(login) <= LOGIN_MAX_CHARS else None
     right = len(password) <= LONGEST_TRIED and await to_thread.run_sync(
         passwords.verify, user.password_hash if user else None, password)
     now = state.clock.now()

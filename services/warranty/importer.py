@@ -23,6 +23,7 @@ from services.warranty import errors, units
 from services.warranty.domain.terms import DEFAULT_REGION
 from services.warranty.models import PolicyVersion, RegionCalendar, Unit
 from services.warranty.schemas import SERIAL_PATTERN, UnitCreate
+from shared.contracts.common import SERIAL_MAX_LENGTH
 from shared.db import Database
 from shared.storable import storable
 from shared.types import iso_date
@@ -261,7 +262,7 @@ def _fast_values(body, days: dict[str, date | None]) -> dict | None:
     if type(body) is not dict or not body.keys() <= _UNIT_KEYS:
         return None
     serial, site, certificate = body.get("serial_number"), body.get("site"), body.get("certificate")
-    if type(serial) is not str or len(serial) > 100:
+    if type(serial) is not str or len(serial) > SERIAL_MAX_LENGTH:
         return None
     serial = serial.strip().upper()
     if not SERIAL_PATTERN.match(serial):

@@ -31,6 +31,7 @@ from services.warranty.schemas import (
     UnitRead,
 )
 from shared import openapi, pagination
+from shared.contracts import warranty as warranty_contract
 from shared.deps import CurrentCaller, CurrentClock, Cursor, IdempotencyKey, Limit, PathId, Uow
 from shared.idempotency import run_idempotent
 from shared.search import Search
@@ -327,7 +328,8 @@ def _region(session, region: str) -> RegionRead:
 @router.put("/regions/{region}", response_model=RegionRead, tags=["regions"])
 async def put_region(region: str, region_in: RegionUpdate, uow: Uow, clock: CurrentClock, caller: CurrentCaller):
     name = region.strip().lower()
-    if not name or len(name) > 40 or not name.replace("_", "").replace("-", "").isalnum():
+    plain = name.replace("_", "").replace("-", "")
+    if not name or len(name) > warranty_contract.REGION_MAX_LENGTH or not plain.isalnum():
         raise warranty_errors.InvalidSeason("A region name is letters, digits, '-' and '_'",
                                             errors=[{"field": "region", "message": "invalid region name"}])
     return await uow.write(

@@ -58,3 +58,36 @@ def test_the_check_finds_a_restated_limit():
     found = [(k.arg, number(k.value)) for call in ast.walk(tree) if isinstance(call, ast.Call)
              for k in call.keywords if number(k.value) is not None]
     assert ("max_length", 60) in found and ("ge", 2000) in found and ("le", 0) in found and ("ge", 0) in found
+
+
+def _is_len(node: ast.expr) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len"
+
+
+# Bounds of the processes themselves, not of any operation's input: kept beside the code they size.
+INTERNAL_BOUNDS = {
+    ("gateway/upstream.py", 65536),  # the forward path's read buffer
+    ("gateway/ratelimit.py", 100000),  # the memory bound of the guessing tables
+    ("shared/deadline.py", 15),  # digits of the signed deadline header between our processes
+    ("shared/middleware.py", 128),  # a request id kept from a caller for the logs (longer ones are replaced)
+    ("cli/main.py", 20),  # import errors printed to the terminal before "--errors FILE"
+    ("services/servicedesk/visits.py", 24),  # a PNG's signature and IHDR header: a format, not a limit
+}
+
+
+def test_no_length_is_checked_against_a_number_outside_the_contracts():
+    # `len(name) > 40` in a route is the same restated limit as `max_length=40` in a schema. Up to 10 a
+    # length is a format's shape (a "YYYY-MM" month has 7 characters, a pair 2 parts), not a limit.
+    restated = []
+    for relative, tree in sources():
+        for compare in ast.walk(tree):
+            if not isinstance(compare, ast.Compare):
+                continue
+            sides = [compare.left, *compare.comparators]
+            if not any(_is_len(side) for side in sides):
+                continue
+            numbers = [number(side) for side in sides]
+            if any(value is not None and value > 10 and (relative, value) not in INTERNAL_BOUNDS
+                   for value in numbers):
+                restated.append(f"{relative}:{compare.lineno}: {ast.unparse(compare)}")
+    assert restated == [], "lengths checked against numbers (declare them in shared/contracts):\n" + "\n".join(restated)
