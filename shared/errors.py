@@ -141,6 +141,12 @@ def database_problem(exc: BaseException) -> JSONResponse | None:
     return problem(DatabaseBusy.status, DatabaseBusy.code, fault.detail, title=DatabaseBusy.title)
 
 
+def internal_error(exc: BaseException) -> JSONResponse:
+    """The answer to a bug: 500, the trace logged, none shown."""
+    log.error("unhandled_error", exc_type=type(exc).__name__, exc_info=exc)
+    return problem(500, "internal_error", "An unexpected error occurred; it has been logged")
+
+
 def known_problem(exc: BaseException) -> JSONResponse | None:
     """The answer to an error raised outside FastAPI's handlers (the gateway's front door), if it has one."""
     if isinstance(exc, ServiceError):
@@ -154,16 +160,11 @@ def install(app: FastAPI) -> None:
         return service_problem(exc)
 
     async def _database(_request: Request, exc: Exception) -> JSONResponse:
-        answer = database_problem(exc)
-        if answer is not None:
-            return answer
-        log.error("unhandled_error", exc_type=type(exc).__name__, exc_info=exc)
-        return problem(500, "internal_error", "An unexpected error occurred; it has been logged")
+        return database_problem(exc) or internal_error(exc)
 
     # A service's own handlers for narrower classes (IntegrityError, DataError) still come first.
-    app.add_exception_handler(sa_exc.DBAPIError, _database)
-    app.add_exception_handler(sa_exc.TimeoutError, _database)
-    app.add_exception_handler(sa_exc.DisconnectionError, _database)
+    for database_error in (sa_exc.DBAPIError, sa_exc.TimeoutError, sa_exc.DisconnectionError):
+        app.add_exception_handler(database_error, _database)
 
     @app.exception_handler(deadline.DeadlineExceeded)
     async def _deadline(_request: Request, _exc: deadline.DeadlineExceeded) -> JSONResponse:
@@ -189,5 +190,4 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        log.error("unhandled_error", exc_type=type(exc).__name__, exc_info=exc)
-        return problem(500, "internal_error", "An unexpected error occurred; it has been logged")
+        return internal_error(exc)

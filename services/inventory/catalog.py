@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from typing import TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -38,12 +39,34 @@ def require_all(found: Mapping[str, object], part_numbers: Sequence[str]) -> Non
         raise errors.PartNotFound(f"No part {', '.join(missing)}", part_numbers=missing)
 
 
+R = TypeVar("R", Part, ProductModel)
+
+# How the trail names each kind of catalog row: its object type, its key and the fields it records.
+_TRAIL = {Part: ("part", "part_number", trail.PART_FIELDS), ProductModel: ("model", "model_code", trail.MODEL_FIELDS)}
+
+
+def _recorded(session: Session, caller: Caller | None, row: R, *, action: str, now: datetime,
+              before: dict | None = None) -> R:
+    """`row`, its change written to the trail."""
+    object_type, key, names = _TRAIL[type(row)]
+    trail.record(session, caller, action=action, object_type=object_type, object_id=getattr(row, key), at=now,
+                 before=before, after=trail.fields(row, names))
+    return row
+
+
+def _update(session: Session, row: R, changes: Mapping[str, object], *, now: datetime, caller: Caller | None) -> R:
+    before = trail.fields(row, _TRAIL[type(row)][2])
+    for name, value in changes.items():
+        setattr(row, name, value)
+    row.updated_at = now
+    session.flush()
+    return _recorded(session, caller, row, action="update", now=now, before=before)
+
+
 def create_part(session: Session, part_in: PartCreate, *, now: datetime, caller: Caller | None = None) -> Part:
     part = Part(**dict(part_in), created_at=now, updated_at=now)
     add_new(session, part, exists=errors.PartExists(f"Part {part_in.part_number} already exists"))
-    trail.record(session, caller, action="create", object_type="part", object_id=part.part_number, at=now,
-                 after=trail.fields(part, trail.PART_FIELDS))
-    return part
+    return _recorded(session, caller, part, action="create", now=now)
 
 
 def update_part(
@@ -51,7 +74,6 @@ def update_part(
     caller: Caller | None = None,
 ) -> Part:
     part = get_part(session, part_number)
-    before = trail.fields(part, trail.PART_FIELDS)
     changes = {name: getattr(part_in, name) for name in part_in.model_fields_set}
     problem = rules.price_problem(
         changes.get("list_price", part.list_price),
@@ -68,13 +90,7 @@ def update_part(
                 f"Part {part.part_number} is on the bill of {', '.join(models)}, under supply guarantee",
                 models=models,
             )
-    for name, value in changes.items():
-        setattr(part, name, value)
-    part.updated_at = now
-    session.flush()
-    trail.record(session, caller, action="update", object_type="part", object_id=part.part_number, at=now,
-                 before=before, after=trail.fields(part, trail.PART_FIELDS))
-    return part
+    return _update(session, part, changes, now=now, caller=caller)
 
 
 def list_parts(
@@ -108,24 +124,14 @@ def create_model(
 ) -> ProductModel:
     model = ProductModel(**dict(model_in), created_at=now, updated_at=now)
     add_new(session, model, exists=errors.ModelExists(f"Model {model_in.model_code} already exists"))
-    trail.record(session, caller, action="create", object_type="model", object_id=model.model_code, at=now,
-                 after=trail.fields(model, trail.MODEL_FIELDS))
-    return model
+    return _recorded(session, caller, model, action="create", now=now)
 
 
 def update_model(
     session: Session, model_code: str, model_in: ModelUpdate, *, now: datetime, caller: Caller | None = None
 ) -> ProductModel:
-    model = get_model(session, model_code)
-    before = trail.fields(model, trail.MODEL_FIELDS)
-    for name in model_in.model_fields_set:
-        value = getattr(model_in, name)
-        setattr(model, name, value)
-    model.updated_at = now
-    session.flush()
-    trail.record(session, caller, action="update", object_type="model", object_id=model.model_code, at=now,
-                 before=before, after=trail.fields(model, trail.MODEL_FIELDS))
-    return model
+    changes = {name: getattr(model_in, name) for name in model_in.model_fields_set}
+    return _update(session, get_model(session, model_code), changes, now=now, caller=caller)
 
 
 def list_models(session: Session, *, after: str | None, limit: int, q: str | None = None) -> list[ProductModel]:

@@ -5,11 +5,11 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from services.inventory import figures
 from services.inventory.schemas import ShortfallRead
-from shared import errors, openapi, types
+from shared import errors, openapi, reports, types
 from shared.deps import CurrentCaller, CurrentClock, Uow
 from shared.types import IsoDate
 
@@ -33,12 +33,7 @@ class PartsFigures(BaseModel):
     issues: int = Field(description="issue movements")
 
 
-class PartsReport(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-    from_: date = Field(alias="from")
-    to: date
-    group_by: str
+class PartsReport(reports.ReportHead):
     rows: list[PartsFigures]
     totals: PartsFigures
     shortfalls: list[ShortfallRead] = Field(
@@ -73,8 +68,5 @@ async def parts_report(
 ):
     if caller.role not in READERS:
         raise errors.Forbidden("Only admin, manager and warehouse staff read the parts figures")
-    end = end or clock.today()
-    start = start or end.replace(month=1, day=1)
-    if start > end:
-        raise errors.Unprocessable("`from` is after `to`", errors=[{"field": "from", "message": "after `to`"}])
+    start, end = reports.period(start, end or clock.today(), default_start=reports.year_start)
     return await uow.read(_report, start=start, end=end, group_by=group_by)

@@ -1,14 +1,13 @@
 """GET /reports/service: the service desk's figures of domain.md section 9 (figures.py), as JSON the gateway
 turns into a table, a chart or an Excel file."""
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from services.servicedesk import figures
-from shared import errors, openapi
+from shared import errors, openapi, reports
 from shared.deps import CurrentCaller, CurrentClock, Uow
 from shared.types import IsoDate
 
@@ -60,12 +59,7 @@ class ServiceFigures(BaseModel):
     complaint_on_time_rate: Rate = Field(description="answered on time / (met + met_late + breached)")
 
 
-class ServiceReport(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-    from_: date = Field(alias="from")
-    to: date
-    group_by: str
+class ServiceReport(reports.ReportHead):
     rows: list[ServiceFigures]
     totals: ServiceFigures
 
@@ -90,8 +84,5 @@ async def service_report(
     if caller.role not in READERS:
         raise errors.Forbidden("Only admin, manager and desk staff read the service desk's figures")
     now = clock.now()
-    end = end or figures.china_day(now)
-    start = start or end.replace(day=1)
-    if start > end:
-        raise errors.Unprocessable("`from` is after `to`", errors=[{"field": "from", "message": "after `to`"}])
+    start, end = reports.period(start, end or figures.china_day(now), default_start=reports.month_start)
     return await uow.read(figures.service_report, start=start, end=end, group_by=group_by, caller=caller, now=now)
