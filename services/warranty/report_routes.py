@@ -5,10 +5,10 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from services.warranty import figures
-from shared import errors, openapi
+from shared import errors, openapi, reports
 from shared.deps import CurrentCaller, CurrentClock, Uow
 from shared.types import IsoDate
 
@@ -35,12 +35,7 @@ class ClaimFigures(BaseModel):
     approval_rate: float = Field(description="approved / claims, 0 to 1")
 
 
-class WarrantyReport(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-    from_: date = Field(alias="from")
-    to: date
-    group_by: str
+class WarrantyReport(reports.ReportHead):
     rows: list[ClaimFigures]
     totals: ClaimFigures = Field(description="each claim once (a claim with two causes is in two cause rows)")
 
@@ -72,8 +67,5 @@ async def warranty_report(
 ):
     if caller.role not in READERS:
         raise errors.Forbidden("Only admin and manager read the warranty figures")
-    end = end or clock.today()
-    start = start or end.replace(month=1, day=1)
-    if start > end:
-        raise errors.Unprocessable("`from` is after `to`", errors=[{"field": "from", "message": "after `to`"}])
+    start, end = reports.period(start, end or clock.today(), default_start=reports.year_start)
     return await uow.read(_report, start=start, end=end, group_by=group_by)
