@@ -5,7 +5,6 @@ Exit status: 0 done, 1 the platform refused or could not be reached (the
 problem's detail on stderr), 2 bad usage.
 """
 
-import csv
 import json
 import re
 import sys
@@ -23,7 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from cli import chunks, maintenance, organisation, people, stock_import
+from cli import chunks, common, maintenance, organisation, people, stock_import
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 CHUNK_ROWS = 5_000
@@ -184,8 +183,7 @@ def import_units(
             raise
         finally:
             if errors is not None:
-                with errors.open("w", newline="", encoding="utf-8") as bad:
-                    csv.writer(bad).writerows(chunks.bad_rows_csv(prepared, found))
+                common.write_csv(errors, chunks.bad_rows_csv(prepared, found))
         out.print(f"created: {created}\nskipped: {skipped}\nerrors: {len(found)}", highlight=False)
         if found and errors is None:
             for error in sorted(found, key=lambda e: e.row)[:20]:
@@ -259,8 +257,7 @@ def _import_organisation(ctx: typer.Context, file: Path, errors: Path | None, ur
         except RuntimeError as exc:
             raise Refused(str(exc)) from None
         if errors is not None:
-            with errors.open("w", newline="", encoding="utf-8") as bad:
-                csv.writer(bad).writerows(organisation.bad_rows_csv(columns, done.errors))
+            common.write_csv(errors, common.bad_rows_csv(columns, done.errors))
         out.print(f"created: {done.created}\nskipped: {done.skipped}\nerrors: {len(done.errors)}", highlight=False)
         if errors is None:
             for error in done.errors[:20]:

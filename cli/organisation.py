@@ -13,19 +13,13 @@ import io
 import json
 from dataclasses import dataclass
 
+from cli.common import RowError
+
 SITE_COLUMNS = ("code", "name", "kind", "parent", "region", "address", "phone", "webhook_kind", "webhook_url",
                 "status")
 SITE_REQUIRED = ("code", "name", "kind", "region", "address", "phone")
 TECHNICIAN_COLUMNS = ("name", "phone", "station", "skills", "active")
 TECHNICIAN_REQUIRED = ("name", "phone", "station")
-
-
-@dataclass
-class RowError:
-    row: int
-    values: dict
-    code: str
-    message: str
 
 
 @dataclass
@@ -103,8 +97,3 @@ def send_all(client, rows: list[dict], *, kind: str, path: str, body_of, exists_
             raise RuntimeError(f"{message} ({code}, HTTP {response.status_code}) at row {number}")
         outcome.errors.append(RowError(number, row, code, message))
     return outcome
-
-
-def bad_rows_csv(columns: tuple[str, ...], errors: list[RowError]) -> list[list[str]]:
-    return [["row", *columns, "error_code", "error"], *(
-        [str(e.row), *(e.values.get(c, "") for c in columns), e.code, e.message] for e in errors)]

@@ -23,7 +23,6 @@ Exit status 1 when any row failed (after the summary), or when the platform stop
 allowed, the gateway away after retries): what was done before is kept and a second run skips it.
 """
 
-import csv
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from cli.common import RowError, bad_rows_csv, write_csv
 from cli.stock_rows import (
     DEFAULT_REFERENCE,
     PART_COLUMNS,
@@ -45,8 +45,6 @@ from cli.stock_rows import (
     WAREHOUSE_REQUIRED,
     Invalid,
     Row,
-    RowError,
-    bad_rows_csv,
     language,
     notice,
     part_body,
@@ -263,8 +261,7 @@ def run_import(rows: list[Row], errors: Path | None, kind: Kind, *, client: http
         except Stopped as exc:
             stopped, outcome = exc, exc.outcome
     if errors is not None:
-        with errors.open("w", newline="", encoding="utf-8") as bad:
-            csv.writer(bad).writerows(bad_rows_csv(kind.columns, outcome.errors))
+        write_csv(errors, bad_rows_csv(kind.columns, outcome.errors))
     out.print(f"created: {outcome.created}\nskipped: {outcome.skipped}\nerrors: {len(outcome.errors)}",
               highlight=False, markup=False, soft_wrap=True)
     if outcome.done_before:

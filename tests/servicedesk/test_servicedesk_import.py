@@ -6,7 +6,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cli import organisation
+from cli import common, organisation
 from services.servicedesk.main import create_app
 
 from helpers import internal_headers
@@ -57,7 +57,7 @@ def test_sites_and_technicians_load_from_csv_with_row_errors_and_skips(live, tmp
         assert (again.created, again.skipped) == (0, 1)
         listed = client.get("/technicians").json()["items"]
         assert [(t["name"], t["station"], t["skills"]) for t in listed] == [("李强", "ST-JINAN-08", ["heating"])]
-        bad = organisation.bad_rows_csv(organisation.TECHNICIAN_COLUMNS, done.errors)
+        bad = common.bad_rows_csv(organisation.TECHNICIAN_COLUMNS, done.errors)
         assert bad[0][-2:] == ["error_code", "error"] and bad[1][:4] == ["2", "王磊", "13800000007", "ST-JINAN-07"]
 
 

@@ -1,0 +1,27 @@
+"""What the spreadsheet imports of the organisation (cli/organisation.py) and of the inventory
+(cli/stock_rows.py) share: a refused row, and the bad-rows file that imports again once corrected."""
+
+import csv
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class RowError:
+    row: int  # the spreadsheet's row (the header is 1)
+    values: dict
+    code: str
+    message: str
+
+
+def bad_rows_csv(columns: tuple[str, ...], errors: list[RowError]) -> list[list[str]]:
+    """The bad rows as they were, after their row number, with the reason: correct them and import this file."""
+    return [["row", *columns, "error_code", "error"], *(
+        [str(e.row), *(e.values.get(c, "") for c in columns), e.code, e.message]
+        for e in sorted(errors, key=lambda e: e.row))]
+
+
+def write_csv(path: Path, rows: Iterable[list[str]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as file:
+        csv.writer(file).writerows(rows)
