@@ -2,9 +2,23 @@
 (cli/stock_rows.py) share: a refused row, and the bad-rows file that imports again once corrected."""
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+import typer
+
+
+def read_rows(file: Path, read: Callable[[str, tuple[str, ...], tuple[str, ...]], list],
+              columns: tuple[str, ...], required: tuple[str, ...]) -> list:
+    """The rows `read` makes of a CSV file; a file that is not UTF-8 text, or that `read` refuses as a whole
+    (unknown or missing columns), is bad usage (exit 2), before anything is sent."""
+    try:
+        return read(file.read_bytes().decode("utf-8-sig"), columns, required)
+    except UnicodeDecodeError:
+        raise typer.BadParameter("the file is not UTF-8 text", param_hint="FILE") from None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="FILE") from None
 
 
 @dataclass

@@ -235,57 +235,39 @@ def coverage(
     run(action)
 
 
-def _import_organisation(ctx: typer.Context, file: Path, errors: Path | None, url: str | None, key: str | None, *,
-                         kind: str) -> None:
-    """Shared by import-sites and import-technicians (cli/organisation.py)."""
-    columns, required = ((organisation.SITE_COLUMNS, organisation.SITE_REQUIRED) if kind == "site"
-                         else (organisation.TECHNICIAN_COLUMNS, organisation.TECHNICIAN_REQUIRED))
-    try:
-        rows = organisation.read_rows(file.read_bytes().decode("utf-8-sig"), columns, required)
-    except UnicodeDecodeError:
-        raise typer.BadParameter("the file is not UTF-8 text", param_hint="FILE") from None
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="FILE") from None
-    client = api(ctx, url, key)
+def _organisation_import(kind: organisation.Kind, file_help: str, summary: str) -> None:
+    """The command loading the service desk's sites or technicians (cli/organisation.py)."""
 
-    def action() -> None:
-        try:
-            done = organisation.send_all(
-                client.client, rows, kind=kind, path=f"/servicedesk/{kind}s",
-                body_of=organisation.site_body if kind == "site" else organisation.technician_body,
-                exists_code="site_exists" if kind == "site" else None)
-        except RuntimeError as exc:
-            raise Refused(str(exc)) from None
-        if errors is not None:
-            common.write_csv(errors, common.bad_rows_csv(columns, done.errors))
-        out.print(f"created: {done.created}\nskipped: {done.skipped}\nerrors: {len(done.errors)}", highlight=False)
-        if errors is None:
-            for error in done.errors[:20]:
-                err.print(f"row {error.row}: {error.code}: {error.message}", highlight=False, markup=False)
+    @app.command(f"import-{kind.name}s", help=summary)
+    def command(
+        ctx: typer.Context,
+        file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help=file_help)],
+        errors: Annotated[Path | None, typer.Option("--errors", dir_okay=False, help="write the bad rows here")]
+        = None,
+        url: UrlOption = None, key: KeyOption = None,
+    ) -> None:
+        rows = common.read_rows(file, organisation.read_rows, kind.columns, kind.required)
+        client = api(ctx, url, key)
 
-    run(action)
+        def action() -> None:
+            try:
+                done = organisation.send_all(client.client, rows, kind, path=f"/servicedesk/{kind.name}s")
+            except RuntimeError as exc:
+                raise Refused(str(exc)) from None
+            if errors is not None:
+                common.write_csv(errors, common.bad_rows_csv(kind.columns, done.errors))
+            out.print(f"created: {done.created}\nskipped: {done.skipped}\nerrors: {len(done.errors)}",
+                      highlight=False)
+            if errors is None:
+                for error in done.errors[:20]:
+                    err.print(f"row {error.row}: {error.code}: {error.message}", highlight=False, markup=False)
 
-
-@app.command("import-sites")
-def import_sites(
-    ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="sites CSV with a header")],
-    errors: Annotated[Path | None, typer.Option("--errors", dir_okay=False, help="write the bad rows here")] = None,
-    url: UrlOption = None, key: KeyOption = None,
-) -> None:
-    """Load the service desk's sites (admin); a code that exists is skipped."""
-    _import_organisation(ctx, file, errors, url, key, kind="site")
+        run(action)
 
 
-@app.command("import-technicians")
-def import_technicians(
-    ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="technicians CSV")],
-    errors: Annotated[Path | None, typer.Option("--errors", dir_okay=False, help="write the bad rows here")] = None,
-    url: UrlOption = None, key: KeyOption = None,
-) -> None:
-    """Load the service desk's technicians (admin)."""
-    _import_organisation(ctx, file, errors, url, key, kind="technician")
+_organisation_import(organisation.SITES, "sites CSV with a header",
+                     "Load the service desk's sites (admin); a code that exists is skipped.")
+_organisation_import(organisation.TECHNICIANS, "technicians CSV", "Load the service desk's technicians (admin).")
 
 
 @keys_app.command("create")

@@ -11,6 +11,7 @@ import csv
 import hashlib
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cli.common import RowError
@@ -62,6 +63,19 @@ def technician_body(row: dict) -> dict:
     return body
 
 
+@dataclass(frozen=True)
+class Kind:
+    name: str  # site or technician: the rows go to the service desk's /{name}s
+    columns: tuple[str, ...]
+    required: tuple[str, ...]
+    body_of: Callable[[dict], dict]
+    exists_code: str | None  # the problem a row already there is refused with: it is skipped
+
+
+SITES = Kind("site", SITE_COLUMNS, SITE_REQUIRED, site_body, "site_exists")
+TECHNICIANS = Kind("technician", TECHNICIAN_COLUMNS, TECHNICIAN_REQUIRED, technician_body, None)
+
+
 def row_key(kind: str, body: dict) -> str:
     return f"import-{kind}-" + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:40]
 
@@ -77,12 +91,12 @@ def problem(response) -> tuple[str, str]:
     return answer.get("code") or "http_error", detail
 
 
-def send_all(client, rows: list[dict], *, kind: str, path: str, body_of, exists_code: str | None) -> Outcome:
-    """POST each row; `client.request` is an httpx-like client (the CLI's, or a test's)."""
+def send_all(client, rows: list[dict], kind: Kind, *, path: str) -> Outcome:
+    """POST each row to `path`; `client.request` is an httpx-like client (the CLI's, or a test's)."""
     outcome = Outcome(errors=[])
     for number, row in enumerate(rows, start=2):
-        body = body_of(row)
-        response = client.request("POST", path, json=body, headers={"Idempotency-Key": row_key(kind, body)})
+        body = kind.body_of(row)
+        response = client.request("POST", path, json=body, headers={"Idempotency-Key": row_key(kind.name, body)})
         if response.status_code == 201:
             if response.headers.get("Idempotent-Replayed") == "true":
                 outcome.skipped += 1  # made by an earlier run of the same file
@@ -90,7 +104,7 @@ def send_all(client, rows: list[dict], *, kind: str, path: str, body_of, exists_
                 outcome.created += 1
             continue
         code, message = problem(response)
-        if exists_code is not None and code == exists_code:
+        if kind.exists_code is not None and code == kind.exists_code:
             outcome.skipped += 1
             continue
         if response.status_code in (401, 403, 429) or response.status_code >= 500:

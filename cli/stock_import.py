@@ -34,6 +34,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from cli import common
 from cli.common import RowError, bad_rows_csv, write_csv
 from cli.stock_rows import (
     DEFAULT_REFERENCE,
@@ -288,15 +289,6 @@ def _tell(text: str) -> None:
     err.print(plain(text), highlight=False, markup=False, soft_wrap=True)
 
 
-def read_file(file: Path, kind: Kind) -> list[Row]:
-    try:
-        return read_rows(file.read_bytes().decode("utf-8-sig"), kind.columns, kind.required)
-    except UnicodeDecodeError:
-        raise typer.BadParameter("the file is not UTF-8 text", param_hint="FILE") from None
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="FILE") from None
-
-
 def register(app: typer.Typer, *, api, url_option, key_option) -> None:
     """The three commands on the CLI; `api(ctx, url, key)` gives the CLI's client (cli/main.py)."""
     errors_option = Annotated[Path | None, typer.Option(
@@ -309,7 +301,7 @@ def register(app: typer.Typer, *, api, url_option, key_option) -> None:
                 reference: str = DEFAULT_REFERENCE) -> None:
         if lang is not None and lang.lower() not in ("zh", "en"):
             raise typer.BadParameter("zh or en", param_hint="--lang")
-        rows = read_file(file, kind)  # a file refused as a whole is bad usage (exit 2), before anything is sent
+        rows = common.read_rows(file, read_rows, kind.columns, kind.required)
         client = api(ctx, url, key)
         raise typer.Exit(run_import(rows, errors, kind, client=client.client, lang=language(lang),
                                     reference=reference))
