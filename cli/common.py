@@ -5,8 +5,14 @@ import csv
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 import typer
+
+
+def csv_file(help: str):
+    """A command's spreadsheet argument: a readable file, not a directory."""
+    return Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help=help)]
 
 
 def read_rows(file: Path, read: Callable[[str, tuple[str, ...], tuple[str, ...]], list],

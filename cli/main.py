@@ -141,7 +141,7 @@ def main(
 @app.command("import")
 def import_units(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="units CSV with a header")],
+    file: common.csv_file("units CSV with a header"),
     errors: Annotated[Path | None, typer.Option("--errors", dir_okay=False,
                                                 help="write the bad rows and their reasons here")] = None,
     chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, max=100_000, help="rows per request")] = CHUNK_ROWS,
@@ -241,7 +241,7 @@ def _organisation_import(kind: organisation.Kind, file_help: str, summary: str) 
     @app.command(f"import-{kind.name}s", help=summary)
     def command(
         ctx: typer.Context,
-        file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help=file_help)],
+        file: common.csv_file(file_help),
         errors: Annotated[Path | None, typer.Option("--errors", dir_okay=False, help="write the bad rows here")]
         = None,
         url: UrlOption = None, key: KeyOption = None,

@@ -306,33 +306,22 @@ def register(app: typer.Typer, *, api, url_option, key_option) -> None:
         raise typer.Exit(run_import(rows, errors, kind, client=client.client, lang=language(lang),
                                     reference=reference))
 
-    @app.command("import-parts")
-    def import_parts(
-        ctx: typer.Context,
-        file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="parts CSV with a "
-                        "header: part_number,name,uom,list_price,out_of_warranty_price[,min_stock,status,"
-                        "loaner_class]")],
-        errors: errors_option = None, lang: lang_option = None, url: url_option = None, key: key_option = None,
-    ) -> None:
-        """Load the parts (admin); a part number that exists is skipped. Exit 1 when a row failed."""
-        command(PARTS, ctx, file, errors, url, key, lang)
+    def catalog_import(kind: Kind, file_help: str, summary: str) -> None:
+        @app.command(f"import-{kind.name}s", help=summary)
+        def import_catalog(ctx: typer.Context, file: common.csv_file(file_help), errors: errors_option = None,
+                           lang: lang_option = None, url: url_option = None, key: key_option = None) -> None:
+            command(kind, ctx, file, errors, url, key, lang)
 
-    @app.command("import-warehouses")
-    def import_warehouses(
-        ctx: typer.Context,
-        file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
-                                             help="warehouses CSV with a header: code,name,kind,region")],
-        errors: errors_option = None, lang: lang_option = None, url: url_option = None, key: key_option = None,
-    ) -> None:
-        """Load the warehouses (admin); a code that exists is skipped. Exit 1 when a row failed."""
-        command(WAREHOUSES, ctx, file, errors, url, key, lang)
+    catalog_import(PARTS, "parts CSV with a header: part_number,name,uom,list_price,out_of_warranty_price"
+                   "[,min_stock,status,loaner_class]",
+                   "Load the parts (admin); a part number that exists is skipped. Exit 1 when a row failed.")
+    catalog_import(WAREHOUSES, "warehouses CSV with a header: code,name,kind,region",
+                   "Load the warehouses (admin); a code that exists is skipped. Exit 1 when a row failed.")
 
     @app.command("import-stock")
     def import_stock(
         ctx: typer.Context,
-        file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
-                                             help="opening stock CSV with a header: part_number,warehouse,qty"
-                                                  "[,reference]")],
+        file: common.csv_file("opening stock CSV with a header: part_number,warehouse,qty[,reference]"),
         errors: errors_option = None, lang: lang_option = None,
         reference: Annotated[str, typer.Option("--reference", help="the receipts' reference where a row has none")]
         = DEFAULT_REFERENCE,
