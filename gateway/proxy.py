@@ -30,6 +30,7 @@ from shared.middleware import (
     in_request_context,
     limit_receive,
     read_body,
+    refuse_body,
     too_large,
 )
 from shared.settings import SERVICES
@@ -204,11 +205,8 @@ class Gateway:
         try:
             # Nothing is sent on from a body that did not come in full.
             body = await read_body(receive, limit, length)
-        except BodyTooLarge:
-            await too_large(limit)(scope, receive, send)
-            return
-        except IncompleteBody as exc:
-            await errors.problem(exc.status, exc.code, exc.detail)(scope, receive, send)
+        except (BodyTooLarge, IncompleteBody) as exc:
+            await refuse_body(exc, limit, scope, receive, send)
             return
         headers = [(k, v) for k, v in scope["headers"] if k in FORWARDED_HEADERS]
         target = upstream_target(scope, service)
