@@ -5,7 +5,6 @@ Exit status: 0 done, 1 the platform refused or could not be reached (the
 problem's detail on stderr), 2 bad usage.
 """
 
-import csv
 import json
 import re
 import sys
@@ -23,7 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from cli import chunks, maintenance, organisation, people, stock_import
+from cli import chunks, common, maintenance, organisation, people, stock_import
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 CHUNK_ROWS = 5_000
@@ -142,7 +141,7 @@ def main(
 @app.command("import")
 def import_units(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="units CSV with a header")],
+    file: common.csv_file("units CSV with a header"),
     errors: Annotated[Path | None, typer.Option("--errors", dir_okay=False,
                                                 help="write the bad rows and their reasons here")] = None,
     chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, max=100_000, help="rows per request")] = CHUNK_ROWS,
@@ -184,8 +183,7 @@ def import_units(
             raise
         finally:
             if errors is not None:
-                with errors.open("w", newline="", encoding="utf-8") as bad:
-                    csv.writer(bad).writerows(chunks.bad_rows_csv(prepared, found))
+                common.write_csv(errors, chunks.bad_rows_csv(prepared, found))
         out.print(f"created: {created}\nskipped: {skipped}\nerrors: {len(found)}", highlight=False)
         if found and errors is None:
             for error in sorted(found, key=lambda e: e.row)[:20]:
@@ -237,58 +235,39 @@ def coverage(
     run(action)
 
 
-def _import_organisation(ctx: typer.Context, file: Path, errors: Path | None, url: str | None, key: str | None, *,
-                         kind: str) -> None:
-    """Shared by import-sites and import-technicians (cli/organisation.py)."""
-    columns, required = ((organisation.SITE_COLUMNS, organisation.SITE_REQUIRED) if kind == "site"
-                         else (organisation.TECHNICIAN_COLUMNS, organisation.TECHNICIAN_REQUIRED))
-    try:
-        rows = organisation.read_rows(file.read_bytes().decode("utf-8-sig"), columns, required)
-    except UnicodeDecodeError:
-        raise typer.BadParameter("the file is not UTF-8 text", param_hint="FILE") from None
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="FILE") from None
-    client = api(ctx, url, key)
+def _organisation_import(kind: organisation.Kind, file_help: str, summary: str) -> None:
+    """The command loading the service desk's sites or technicians (cli/organisation.py)."""
 
-    def action() -> None:
-        try:
-            done = organisation.send_all(
-                client.client, rows, kind=kind, path=f"/servicedesk/{kind}s",
-                body_of=organisation.site_body if kind == "site" else organisation.technician_body,
-                exists_code="site_exists" if kind == "site" else None)
-        except RuntimeError as exc:
-            raise Refused(str(exc)) from None
-        if errors is not None:
-            with errors.open("w", newline="", encoding="utf-8") as bad:
-                csv.writer(bad).writerows(organisation.bad_rows_csv(columns, done.errors))
-        out.print(f"created: {done.created}\nskipped: {done.skipped}\nerrors: {len(done.errors)}", highlight=False)
-        if errors is None:
-            for error in done.errors[:20]:
-                err.print(f"row {error.row}: {error.code}: {error.message}", highlight=False, markup=False)
+    @app.command(f"import-{kind.name}s", help=summary)
+    def command(
+        ctx: typer.Context,
+        file: common.csv_file(file_help),
+        errors: Annotated[Path | None, typer.Option("--errors", dir_okay=False, help="write the bad rows here")]
+        = None,
+        url: UrlOption = None, key: KeyOption = None,
+    ) -> None:
+        rows = common.read_rows(file, organisation.read_rows, kind.columns, kind.required)
+        client = api(ctx, url, key)
 
-    run(action)
+        def action() -> None:
+            try:
+                done = organisation.send_all(client.client, rows, kind, path=f"/servicedesk/{kind.name}s")
+            except RuntimeError as exc:
+                raise Refused(str(exc)) from None
+            if errors is not None:
+                common.write_csv(errors, common.bad_rows_csv(kind.columns, done.errors))
+            out.print(f"created: {done.created}\nskipped: {done.skipped}\nerrors: {len(done.errors)}",
+                      highlight=False)
+            if errors is None:
+                for error in done.errors[:20]:
+                    err.print(f"row {error.row}: {error.code}: {error.message}", highlight=False, markup=False)
+
+        run(action)
 
 
-@app.command("import-sites")
-def import_sites(
-    ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="sites CSV with a header")],
-    errors: Annotated[Path | None, typer.Option("--errors", dir_okay=False, help="write the bad rows here")] = None,
-    url: UrlOption = None, key: KeyOption = None,
-) -> None:
-    """Load the service desk's sites (admin); a code that exists is skipped."""
-    _import_organisation(ctx, file, errors, url, key, kind="site")
-
-
-@app.command("import-technicians")
-def import_technicians(
-    ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="technicians CSV")],
-    errors: Annotated[Path | None, typer.Option("--errors", dir_okay=False, help="write the bad rows here")] = None,
-    url: UrlOption = None, key: KeyOption = None,
-) -> None:
-    """Load the service desk's technicians (admin)."""
-    _import_organisation(ctx, file, errors, url, key, kind="technician")
+_organisation_import(organisation.SITES, "sites CSV with a header",
+                     "Load the service desk's sites (admin); a code that exists is skipped.")
+_organisation_import(organisation.TECHNICIANS, "technicians CSV", "Load the service desk's technicians (admin).")
 
 
 @keys_app.command("create")

@@ -11,21 +11,16 @@ import csv
 import hashlib
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from cli.common import RowError
 
 SITE_COLUMNS = ("code", "name", "kind", "parent", "region", "address", "phone", "webhook_kind", "webhook_url",
                 "status")
 SITE_REQUIRED = ("code", "name", "kind", "region", "address", "phone")
 TECHNICIAN_COLUMNS = ("name", "phone", "station", "skills", "active")
 TECHNICIAN_REQUIRED = ("name", "phone", "station")
-
-
-@dataclass
-class RowError:
-    row: int
-    values: dict
-    code: str
-    message: str
 
 
 @dataclass
@@ -68,6 +63,19 @@ def technician_body(row: dict) -> dict:
     return body
 
 
+@dataclass(frozen=True)
+class Kind:
+    name: str  # site or technician: the rows go to the service desk's /{name}s
+    columns: tuple[str, ...]
+    required: tuple[str, ...]
+    body_of: Callable[[dict], dict]
+    exists_code: str | None  # the problem a row already there is refused with: it is skipped
+
+
+SITES = Kind("site", SITE_COLUMNS, SITE_REQUIRED, site_body, "site_exists")
+TECHNICIANS = Kind("technician", TECHNICIAN_COLUMNS, TECHNICIAN_REQUIRED, technician_body, None)
+
+
 def row_key(kind: str, body: dict) -> str:
     return f"import-{kind}-" + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:40]
 
@@ -83,12 +91,12 @@ def problem(response) -> tuple[str, str]:
     return answer.get("code") or "http_error", detail
 
 
-def send_all(client, rows: list[dict], *, kind: str, path: str, body_of, exists_code: str | None) -> Outcome:
-    """POST each row; `client.request` is an httpx-like client (the CLI's, or a test's)."""
+def send_all(client, rows: list[dict], kind: Kind, *, path: str) -> Outcome:
+    """POST each row to `path`; `client.request` is an httpx-like client (the CLI's, or a test's)."""
     outcome = Outcome(errors=[])
     for number, row in enumerate(rows, start=2):
-        body = body_of(row)
-        response = client.request("POST", path, json=body, headers={"Idempotency-Key": row_key(kind, body)})
+        body = kind.body_of(row)
+        response = client.request("POST", path, json=body, headers={"Idempotency-Key": row_key(kind.name, body)})
         if response.status_code == 201:
             if response.headers.get("Idempotent-Replayed") == "true":
                 outcome.skipped += 1  # made by an earlier run of the same file
@@ -96,15 +104,10 @@ def send_all(client, rows: list[dict], *, kind: str, path: str, body_of, exists_
                 outcome.created += 1
             continue
         code, message = problem(response)
-        if exists_code is not None and code == exists_code:
+        if kind.exists_code is not None and code == kind.exists_code:
             outcome.skipped += 1
             continue
         if response.status_code in (401, 403, 429) or response.status_code >= 500:
             raise RuntimeError(f"{message} ({code}, HTTP {response.status_code}) at row {number}")
         outcome.errors.append(RowError(number, row, code, message))
     return outcome
-
-
-def bad_rows_csv(columns: tuple[str, ...], errors: list[RowError]) -> list[list[str]]:
-    return [["row", *columns, "error_code", "error"], *(
-        [str(e.row), *(e.values.get(c, "") for c in columns), e.code, e.message] for e in errors)]

@@ -23,7 +23,6 @@ Exit status 1 when any row failed (after the summary), or when the platform stop
 allowed, the gateway away after retries): what was done before is kept and a second run skips it.
 """
 
-import csv
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +34,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from cli import common
+from cli.common import RowError, bad_rows_csv, write_csv
 from cli.stock_rows import (
     DEFAULT_REFERENCE,
     PART_COLUMNS,
@@ -45,8 +46,6 @@ from cli.stock_rows import (
     WAREHOUSE_REQUIRED,
     Invalid,
     Row,
-    RowError,
-    bad_rows_csv,
     language,
     notice,
     part_body,
@@ -263,8 +262,7 @@ def run_import(rows: list[Row], errors: Path | None, kind: Kind, *, client: http
         except Stopped as exc:
             stopped, outcome = exc, exc.outcome
     if errors is not None:
-        with errors.open("w", newline="", encoding="utf-8") as bad:
-            csv.writer(bad).writerows(bad_rows_csv(kind.columns, outcome.errors))
+        write_csv(errors, bad_rows_csv(kind.columns, outcome.errors))
     out.print(f"created: {outcome.created}\nskipped: {outcome.skipped}\nerrors: {len(outcome.errors)}",
               highlight=False, markup=False, soft_wrap=True)
     if outcome.done_before:
@@ -291,15 +289,6 @@ def _tell(text: str) -> None:
     err.print(plain(text), highlight=False, markup=False, soft_wrap=True)
 
 
-def read_file(file: Path, kind: Kind) -> list[Row]:
-    try:
-        return read_rows(file.read_bytes().decode("utf-8-sig"), kind.columns, kind.required)
-    except UnicodeDecodeError:
-        raise typer.BadParameter("the file is not UTF-8 text", param_hint="FILE") from None
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="FILE") from None
-
-
 def register(app: typer.Typer, *, api, url_option, key_option) -> None:
     """The three commands on the CLI; `api(ctx, url, key)` gives the CLI's client (cli/main.py)."""
     errors_option = Annotated[Path | None, typer.Option(
@@ -312,38 +301,27 @@ def register(app: typer.Typer, *, api, url_option, key_option) -> None:
                 reference: str = DEFAULT_REFERENCE) -> None:
         if lang is not None and lang.lower() not in ("zh", "en"):
             raise typer.BadParameter("zh or en", param_hint="--lang")
-        rows = read_file(file, kind)  # a file refused as a whole is bad usage (exit 2), before anything is sent
+        rows = common.read_rows(file, read_rows, kind.columns, kind.required)
         client = api(ctx, url, key)
         raise typer.Exit(run_import(rows, errors, kind, client=client.client, lang=language(lang),
                                     reference=reference))
 
-    @app.command("import-parts")
-    def import_parts(
-        ctx: typer.Context,
-        file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="parts CSV with a "
-                        "header: part_number,name,uom,list_price,out_of_warranty_price[,min_stock,status,"
-                        "loaner_class]")],
-        errors: errors_option = None, lang: lang_option = None, url: url_option = None, key: key_option = None,
-    ) -> None:
-        """Load the parts (admin); a part number that exists is skipped. Exit 1 when a row failed."""
-        command(PARTS, ctx, file, errors, url, key, lang)
+    def catalog_import(kind: Kind, file_help: str, summary: str) -> None:
+        @app.command(f"import-{kind.name}s", help=summary)
+        def import_catalog(ctx: typer.Context, file: common.csv_file(file_help), errors: errors_option = None,
+                           lang: lang_option = None, url: url_option = None, key: key_option = None) -> None:
+            command(kind, ctx, file, errors, url, key, lang)
 
-    @app.command("import-warehouses")
-    def import_warehouses(
-        ctx: typer.Context,
-        file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
-                                             help="warehouses CSV with a header: code,name,kind,region")],
-        errors: errors_option = None, lang: lang_option = None, url: url_option = None, key: key_option = None,
-    ) -> None:
-        """Load the warehouses (admin); a code that exists is skipped. Exit 1 when a row failed."""
-        command(WAREHOUSES, ctx, file, errors, url, key, lang)
+    catalog_import(PARTS, "parts CSV with a header: part_number,name,uom,list_price,out_of_warranty_price"
+                   "[,min_stock,status,loaner_class]",
+                   "Load the parts (admin); a part number that exists is skipped. Exit 1 when a row failed.")
+    catalog_import(WAREHOUSES, "warehouses CSV with a header: code,name,kind,region",
+                   "Load the warehouses (admin); a code that exists is skipped. Exit 1 when a row failed.")
 
     @app.command("import-stock")
     def import_stock(
         ctx: typer.Context,
-        file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
-                                             help="opening stock CSV with a header: part_number,warehouse,qty"
-                                                  "[,reference]")],
+        file: common.csv_file("opening stock CSV with a header: part_number,warehouse,qty[,reference]"),
         errors: errors_option = None, lang: lang_option = None,
         reference: Annotated[str, typer.Option("--reference", help="the receipts' reference where a row has none")]
         = DEFAULT_REFERENCE,

@@ -110,14 +110,6 @@ class Row:
     values: dict[str, str]
 
 
-@dataclass
-class RowError:
-    row: int
-    values: dict
-    code: str
-    message: str
-
-
 class Invalid(Exception):
     """A row refused here, before sending: its code and the message's parameters."""
 
@@ -216,10 +208,3 @@ def row_key(kind: str, body: dict) -> str:
     """The row's Idempotency-Key: what it sends, so the same row of the same file is the same request."""
     return f"import-{kind}-" + hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()
                                              ).hexdigest()[:40]
-
-
-def bad_rows_csv(columns: tuple[str, ...], errors: list[RowError]) -> list[list[str]]:
-    """The bad rows as they were, after their row number, with the reason: correct them and import this file."""
-    return [["row", *columns, "error_code", "error"], *(
-        [str(e.row), *(e.values.get(c, "") for c in columns), e.code, e.message]
-        for e in sorted(errors, key=lambda e: e.row))]

@@ -18,11 +18,12 @@ from gateway.forwarded import TrustedProxies, with_hsts
 from gateway.ratelimit import client_address
 from gateway.upstream import METHODS, UpstreamConnectError, UpstreamProtocolError
 from gateway.web.paths import serves as web_serves
-from shared import context, deadline, errors, identity, metrics, storable
+from shared import context, deadline, errors, identity, metrics
 from shared.http_server import extend_body_time
 from shared.middleware import (
     BodyTooLarge,
     IncompleteBody,
+    check_body,
     declared_body,
     head_as_get,
     header,
@@ -30,7 +31,6 @@ from shared.middleware import (
     limit_receive,
     read_body,
     refuse_body,
-    replay,
     too_large,
 )
 from shared.settings import SERVICES
@@ -159,23 +159,13 @@ class Gateway:
             await self.own(scope, receive, send)
 
     async def bounded(self, scope: Scope, receive: Receive, send: Send, limit: int) -> Receive | None:
-        """`receive` for one of the gateway's own routes, bounded to `limit` bytes and complete;
-        None when the request was answered here: 413 for a declared length or a streamed body past
-        the limit, 400 for a body cut short, 422 for JSON text no database stores (shared/storable.py)."""
-        length, chunked, is_json = declared_body(scope)
-        if length is not None and length > limit:
-            await too_large(limit)(scope, receive, send)
+        """`receive` for one of the gateway's own routes, bounded to `limit` bytes and complete, its body
+        checked as every service checks its own (shared/middleware.py check_body); None when the request
+        was answered here."""
+        checked = await check_body(scope, receive, send, limit)
+        if checked is None:
             return None
-        if is_json and (length or chunked) or length is None and chunked:
-            # Our own routes take small bodies: read whole here, checked as every service checks its own.
-            try:
-                body = await read_body(receive, limit, length)
-                if is_json and (wrong := storable.unstorable_fields(body)):
-                    raise errors.Unprocessable("A text field holds a character no database stores", errors=wrong)
-            except (BodyTooLarge, IncompleteBody, errors.Unprocessable) as exc:
-                await refuse_body(exc, limit, scope, receive, send)
-                return None
-            return replay(body, receive)
+        receive, length = checked
         return limit_receive(receive, limit, length) if length else receive
 
     async def refuse_key(self, scope: Scope, receive: Receive, send: Send, *, presented: bool) -> None:
@@ -215,11 +205,8 @@ class Gateway:
         try:
             # Nothing is sent on from a body that did not come in full.
             body = await read_body(receive, limit, length)
-        except BodyTooLarge:
-            await too_large(limit)(scope, receive, send)
-            return
-        except IncompleteBody as exc:
-            await errors.problem(exc.status, exc.code, exc.detail)(scope, receive, send)
+        except (BodyTooLarge, IncompleteBody) as exc:
+            await refuse_body(exc, limit, scope, receive, send)
             return
         headers = [(k, v) for k, v in scope["headers"] if k in FORWARDED_HEADERS]
         target = upstream_target(scope, service)

@@ -43,22 +43,19 @@ if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
-REQUESTS = Counter(
-    "aftersales_http_requests", "Requests a service answered, by route template and status",
-    ["service", "method", "route", "status"],
-)
-LATENCY = Histogram(
-    "aftersales_http_request_duration_seconds", "Time a service took to answer, by route template",
-    ["service", "method", "route"], buckets=LATENCY_BUCKETS,
-)
-GATEWAY_REQUESTS = Counter(
-    "aftersales_gateway_requests", "Requests at the public door, by the service and route they went to",
-    ["service", "method", "route", "status"],
-)
-GATEWAY_LATENCY = Histogram(
-    "aftersales_gateway_request_duration_seconds", "Time the gateway took to answer, service hop included",
-    ["service", "method", "route"], buckets=LATENCY_BUCKETS,
-)
+
+def _requests_and_latency(count: tuple[str, str], time: tuple[str, str]) -> tuple[Counter, Histogram]:
+    """A request counter and its latency histogram (name, help each), labelled alike: observe() fills both."""
+    return (Counter(*count, ["service", "method", "route", "status"]),
+            Histogram(*time, ["service", "method", "route"], buckets=LATENCY_BUCKETS))
+
+
+REQUESTS, LATENCY = _requests_and_latency(
+    ("aftersales_http_requests", "Requests a service answered, by route template and status"),
+    ("aftersales_http_request_duration_seconds", "Time a service took to answer, by route template"))
+GATEWAY_REQUESTS, GATEWAY_LATENCY = _requests_and_latency(
+    ("aftersales_gateway_requests", "Requests at the public door, by the service and route they went to"),
+    ("aftersales_gateway_request_duration_seconds", "Time the gateway took to answer, service hop included"))
 WORKERS = Gauge("aftersales_worker_processes", "Worker processes serving", ["service"],
                 multiprocess_mode="livesum")
 CLAIMS = Counter("aftersales_warranty_claims", "Claims adjudicated, by decision", ["decision"])

@@ -122,6 +122,30 @@ async def read_body(receive: Receive, limit: int, expected: int | None = None) -
     return b"".join(chunks)
 
 
+async def check_body(scope: Scope, receive: Receive, send: Send, limit: int) -> tuple[Receive, int | None] | None:
+    """A request's body checked before any app reads it, at a service and at the gateway's own routes.
+    None when the request was answered here: 413 for a declared length or a streamed body past `limit`,
+    400 for a body cut short, 422 for JSON text no database stores (shared/storable.py). Otherwise the
+    `receive` to go on with and the declared length still to count (None: nothing is left to count)."""
+    length, chunked, is_json = declared_body(scope)
+    if length is not None and length > limit:
+        await too_large(limit)(scope, receive, send)
+        return None
+    if is_json and (length or chunked) or length is None and chunked:
+        # A JSON body is read here whole, to refuse text no database stores in any field of any
+        # route; a streamed body of unknown length too, so that too much is a 413 and not a parse
+        # error further in.
+        try:
+            body = await read_body(receive, limit, length)
+            if is_json and (wrong := storable.unstorable_fields(body)):
+                raise errors.Unprocessable("A text field holds a character no database stores", errors=wrong)
+        except (BodyTooLarge, IncompleteBody, errors.Unprocessable) as exc:
+            await refuse_body(exc, limit, scope, receive, send)
+            return None
+        return replay(body, receive), None
+    return receive, length
+
+
 async def in_request_context(scope: Scope, receive: Receive, send: Send, handle) -> None:
     """Run `handle` with the request id bound and returned, one access line logged,
     and any unexpected error answered as a 500 problem."""
@@ -220,29 +244,18 @@ class ServiceMiddleware:
                                  errors=[{"field": "query", "message": "must not contain %00"}])(scope, receive, send)
             return
         limit = body_limit_for(scope["method"], path, self.max_body_bytes, self.large_body_paths)
-        length, chunked, is_json = declared_body(scope)
-        if length is not None and length > limit:
-            await too_large(limit)(scope, receive, send)
+        checked = await check_body(scope, receive, send, limit)
+        if checked is None:
             return
-        if is_json and (length or chunked) or length is None and chunked:
-            # A JSON body is read here whole, to refuse text no database stores in any field of any
-            # route (shared/storable.py); a streamed body of unknown length too, so that too much is
-            # a 413 and not a parse error further in.
-            try:
-                body = await read_body(receive, limit, length)
-                if is_json and (wrong := storable.unstorable_fields(body)):
-                    raise errors.Unprocessable("A text field holds a character no database stores", errors=wrong)
-            except (BodyTooLarge, IncompleteBody, errors.Unprocessable) as exc:
-                await refuse_body(exc, limit, scope, receive, send)
-                return
-            receive, length, chunked = replay(body, receive), None, False
+        receive, length = checked
         if scope["method"] == "HEAD":
             scope, send = head_as_get(scope, send)
         token = deadline.start(at)
         try:
-            if length is not None or chunked:
+            if length is not None:
                 receive = limit_receive(receive, limit, length)
-            # else no body can come (HTTP/1.1 without Content-Length or Transfer-Encoding): nothing to count
+            # else the body was read whole, or none can come (HTTP/1.1 without Content-Length or
+            # Transfer-Encoding): nothing to count
             await run_until(at, self.app, scope, receive, send)
         finally:
             deadline.reset(token)

@@ -6,7 +6,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cli import organisation
+from cli import common, organisation
 from services.servicedesk.main import create_app
 
 from helpers import internal_headers
@@ -36,28 +36,24 @@ def live(desk_settings, clock):
 def test_sites_and_technicians_load_from_csv_with_row_errors_and_skips(live, tmp_path):
     with httpx.Client(base_url=live.url, headers=internal_headers(role="admin")) as client:
         rows = organisation.read_rows(SITES, organisation.SITE_COLUMNS, organisation.SITE_REQUIRED)
-        done = organisation.send_all(client, rows, kind="site", path="/sites", body_of=organisation.site_body,
-                                     exists_code="site_exists")
+        done = organisation.send_all(client, rows, organisation.SITES, path="/sites")
         assert (done.created, done.skipped) == (2, 0)
         assert [(e.row, e.code) for e in done.errors] == [(3, "validation_error"), (5, "validation_error")]
         assert "webhook.url" in done.errors[0].message and "parent" in done.errors[1].message
-        again = organisation.send_all(client, rows, kind="site", path="/sites", body_of=organisation.site_body,
-                                      exists_code="site_exists")
+        again = organisation.send_all(client, rows, organisation.SITES, path="/sites")
         assert (again.created, again.skipped, len(again.errors)) == (0, 2, 2)
         people = organisation.read_rows(TECHNICIANS, organisation.TECHNICIAN_COLUMNS,
                                         organisation.TECHNICIAN_REQUIRED)
-        done = organisation.send_all(client, people, kind="technician", path="/technicians",
-                                     body_of=organisation.technician_body, exists_code=None)
+        done = organisation.send_all(client, people, organisation.TECHNICIANS, path="/technicians")
         # 王磊's station was refused above (its webhook is not public): his row is refused too
         assert done.created == 1 and [(e.row, e.code) for e in done.errors] == [(2, "unknown_station"),
                                                                                (4, "unknown_station")]
         # the same file again: the rows that were made are replayed, not made twice
-        again = organisation.send_all(client, people, kind="technician", path="/technicians",
-                                      body_of=organisation.technician_body, exists_code=None)
+        again = organisation.send_all(client, people, organisation.TECHNICIANS, path="/technicians")
         assert (again.created, again.skipped) == (0, 1)
         listed = client.get("/technicians").json()["items"]
         assert [(t["name"], t["station"], t["skills"]) for t in listed] == [("李强", "ST-JINAN-08", ["heating"])]
-        bad = organisation.bad_rows_csv(organisation.TECHNICIAN_COLUMNS, done.errors)
+        bad = common.bad_rows_csv(organisation.TECHNICIAN_COLUMNS, done.errors)
         assert bad[0][-2:] == ["error_code", "error"] and bad[1][:4] == ["2", "王磊", "13800000007", "ST-JINAN-07"]
 
 
