@@ -1,12 +1,11 @@
 """The repair station's pages (phone first): find a unit, its coverage today, a claim, a visit, its history."""
 
 import re
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from gateway.web import i18n, pages, words
+from gateway.web import i18n, inputs, pages, words
 from gateway.web.pages import Page, seg
 from shared.contracts import warranty as contract
 
@@ -79,9 +78,7 @@ async def unit(page: StationPage, serial: str):
 def claim_body(page: Page, serial: str) -> tuple[dict | None, list[str]]:
     missing = []
     failed_on = page.value("failed_on")
-    try:
-        datetime.strptime(failed_on, "%Y-%m-%d")
-    except ValueError:
+    if not inputs.is_day(failed_on):
         missing.append(page.t.gettext("Failure date"))
     component = page.value("component")
     if component not in words.COMPONENTS:
@@ -174,22 +171,14 @@ def visit_body(page: Page) -> tuple[dict | None, list[str]]:
     if kind not in words.VISIT_KINDS:
         missing.append(page.t.gettext("Kind of visit"))
     performed_on = page.value("performed_on")
-    try:
-        datetime.strptime(performed_on, "%Y-%m-%d")
-    except ValueError:
+    if not inputs.is_day(performed_on):
         missing.append(page.t.gettext("Date"))
     technician = page.value("technician")
     if not technician:
         missing.append(page.t.gettext("Technician"))
-    parts = []
-    for number, qty in zip(page.form.get("part_number", []), page.form.get("part_qty", []), strict=False):
-        number, qty = number.strip(), qty.strip()
-        if not number and not qty:
-            continue
-        if not number or not qty.isdigit() or not contract.QTY_MIN <= int(qty) <= contract.QTY_MAX:
-            missing.append(page.t.gettext("Parts replaced"))
-            break
-        parts.append({"part_number": number[:contract.PART_NUMBER_MAX_LENGTH], "qty": int(qty)})
+    parts = inputs.part_lines(page)
+    if parts is None:
+        missing.append(page.t.gettext("Parts replaced"))
     if missing:
         return None, missing
     body = {"kind": kind, "performed_on": performed_on, "technician": technician[:contract.TEXT_MAX_LENGTH]}
