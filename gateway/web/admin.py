@@ -3,6 +3,7 @@ role and scope picked from the service desk's and inventory's lists, reset the p
 API keys (make with a scope, list with their scope in words, revoke). The pages run the same use
 cases as the admin API (gateway/people.py), as the signed-in admin."""
 
+import functools
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -12,6 +13,7 @@ from gateway import keys, org, people, users
 from gateway.models import PERSON_ROLES, ROLES
 from gateway.schemas import ApiKeyCreate, UserCreate, UserRead, UserUpdate
 from gateway.web import i18n, pages
+from gateway.web.notices import done_text
 from gateway.web.pages import Page
 from shared import errors
 from shared.types import MAX_ID
@@ -30,13 +32,20 @@ DONE = {
 }
 
 
-def _done(page: Page) -> str:
-    done = page.request.query_params.get("done", "")
-    return page.t.gettext(DONE[done]) if done in DONE else ""
-
-
 def _problem(exc: errors.ServiceError) -> dict:
     return {"code": exc.code, "detail": exc.detail, "status": exc.status, "errors": exc.extra.get("errors", [])}
+
+
+def _error_page(handler):
+    """A handler whose refusal (no such person, a key already revoked) is shown on the error page, in words."""
+    @functools.wraps(handler)
+    async def handle(page: Page, *args, **kwargs):
+        try:
+            return await handler(page, *args, **kwargs)
+        except errors.ServiceError as exc:
+            return pages.render(page, "error.html", status=exc.status, trouble=pages.trouble(page, _problem(exc)))
+
+    return handle
 
 
 def _valid(model: type[BaseModel], data: dict):
@@ -72,12 +81,13 @@ async def people_list(page: AdminPage):
     q = page.request.query_params.get("q", "").strip()[:100]
     rows = await page.state.uow.read(users.list_users, q=q or None, after=None, limit=LIST_LIMIT)
     now = page.state.clock.now()
-    return pages.render(page, "admin/users.html", q=q, rows=[UserRead.of(u, now) for u in rows], done=_done(page))
+    return pages.render(page, "admin/users.html", q=q, rows=[UserRead.of(u, now) for u in rows],
+                        done=done_text(page, DONE))
 
 
 def _person_form(page: Page, lists: dict, *, v: dict, status: int = 200, trouble=None, person=None):
     return pages.render(page, "admin/user.html", status=status, v={**BLANK, **v}, person=person, trouble=trouble,
-                        roles=PERSON_ROLES, done=_done(page), **lists)
+                        roles=PERSON_ROLES, done=done_text(page, DONE), **lists)
 
 
 @router.get("/users/new")
@@ -111,20 +121,16 @@ def _as_typed(person: UserRead) -> dict:
 
 
 @router.get("/users/{user_id}")
+@_error_page
 async def person_page(page: AdminPage, user_id: str):
-    try:
-        person = await _person(page, user_id)
-    except errors.ServiceError as exc:
-        return pages.render(page, "error.html", status=exc.status, trouble=pages.trouble(page, _problem(exc)))
+    person = await _person(page, user_id)
     return _person_form(page, await _lists(page), v=_as_typed(person), person=person)
 
 
 @router.post("/users/{user_id}")
+@_error_page
 async def person_change(page: AdminPage, user_id: str):
-    try:
-        person = await _person(page, user_id)
-    except errors.ServiceError as exc:
-        return pages.render(page, "error.html", status=exc.status, trouble=pages.trouble(page, _problem(exc)))
+    person = await _person(page, user_id)
     try:
         patch = _valid(UserUpdate, {"display_name": page.value("display_name"), "phone": page.value("phone"),
                                     "role": page.value("role"), **_scope_fields(page)})
@@ -136,21 +142,17 @@ async def person_change(page: AdminPage, user_id: str):
 
 
 @router.post("/users/{user_id}/reset-password")
+@_error_page
 async def person_reset(page: AdminPage, user_id: str):
-    try:
-        person = await _person(page, user_id)
-        one_time = await people.reset_password(page.state, page.caller, person.id)
-    except errors.ServiceError as exc:
-        return pages.render(page, "error.html", status=exc.status, trouble=pages.trouble(page, _problem(exc)))
+    person = await _person(page, user_id)
+    one_time = await people.reset_password(page.state, page.caller, person.id)
     return pages.render(page, "admin/password_once.html", person=person, one_time_password=one_time, made=False)
 
 
+@_error_page
 async def _set_active(page: Page, user_id: str, active: bool):
-    try:
-        person = await _person(page, user_id)
-        await people.change_person(page.state, page.caller, person.id, UserUpdate(active=active))
-    except errors.ServiceError as exc:
-        return pages.render(page, "error.html", status=exc.status, trouble=pages.trouble(page, _problem(exc)))
+    person = await _person(page, user_id)
+    await people.change_person(page.state, page.caller, person.id, UserUpdate(active=active))
     return pages.redirect(page, f"/app/admin/users/{person.id}?done={'enabled' if active else 'disabled'}")
 
 
@@ -167,7 +169,7 @@ async def person_enable(page: AdminPage, user_id: str):
 async def _keys_page(page: Page, *, status: int = 200, trouble=None, v: dict | None = None, made=None):
     rows = await page.state.uow.read(keys.list_keys, after=None, limit=LIST_LIMIT)
     return pages.render(page, "admin/keys.html", status=status, rows=rows[:LIST_LIMIT], trouble=trouble, made=made,
-                        v={**BLANK, **(v or {})}, roles=ROLES, done=_done(page),
+                        v={**BLANK, **(v or {})}, roles=ROLES, done=done_text(page, DONE),
                         **await _lists(page))
 
 
@@ -188,9 +190,7 @@ async def key_create(page: AdminPage):
 
 
 @router.post("/keys/{key_id}/revoke")
+@_error_page
 async def key_revoke(page: AdminPage, key_id: str):
-    try:
-        await people.revoke_key(page.state, page.caller, key_id)
-    except errors.ServiceError as exc:
-        return pages.render(page, "error.html", status=exc.status, trouble=pages.trouble(page, _problem(exc)))
+    await people.revoke_key(page.state, page.caller, key_id)
     return pages.redirect(page, "/app/admin/keys?done=revoked")

@@ -2,18 +2,17 @@
 the query (`?part_number=`), not the path: a part number may hold a `/`."""
 
 from decimal import Decimal, InvalidOperation
-from urllib.parse import urlencode
 
 from fastapi import APIRouter
 
 from gateway.web import console_words, pages, words
+from gateway.web.console_address import param, put_exact_first, to
 from gateway.web.console_common import (
     AdminPage,
     Field,
     Form,
     bad_input,
     every,
-    exact,
     listing,
     mark,
     number,
@@ -48,24 +47,15 @@ WAREHOUSE_FORM = Form(
 )
 
 
-def _param(page: Page, name: str) -> str:
-    return page.request.query_params.get(name, "").strip()
-
-
-def _to(path: str, **query: str) -> str:
-    return f"{path}?{urlencode(query)}"
-
-
 # ---- parts ---------------------------------------------------------------------------------------
 
 @router.get("/parts")
 async def parts(page: AdminPage):
-    q, status = _param(page, "q"), _param(page, "status")
+    q, status = param(page, "q"), param(page, "status")
     status = status if status in console_words.PART_STATUSES else ""
     rows = await listing(page, "/inventory/parts", query={"status": status, "q": q})
-    found = await exact(page, f"/inventory/parts/{seg(q.upper())}") if q else None
-    if found:
-        rows.rows = [found, *[r for r in rows.rows if r["part_number"] != found["part_number"]]]
+    if q:
+        await put_exact_first(page, rows, f"/inventory/parts/{seg(q.upper())}", "part_number")
     return show(page, "console/parts.html", status=rows.status, listing=rows, q=q, chosen_status=status,
                 trouble=rows.trouble)
 
@@ -111,7 +101,7 @@ async def create_part(page: AdminPage):
     if not answer.ok:
         trouble, at = refused(page, answer.problem, PART_FORM)
         return await part_form(page, status=answer.status, values=values, trouble=trouble, at=at)
-    return pages.redirect(page, _to("/app/admin/parts/edit", part_number=answer.data["part_number"], done="created"))
+    return pages.redirect(page, to("/app/admin/parts/edit", part_number=answer.data["part_number"], done="created"))
 
 
 async def part_page(page: Page, part_number: str, *, status: int = 200, values=None, trouble=None, at=None):
@@ -126,7 +116,7 @@ async def part_page(page: Page, part_number: str, *, status: int = 200, values=N
 
 @router.get("/parts/edit")
 async def edit_part(page: AdminPage):
-    return await part_page(page, _param(page, "part_number").upper())
+    return await part_page(page, param(page, "part_number").upper())
 
 
 @router.post("/parts/edit")
@@ -143,7 +133,7 @@ async def save_part(page: AdminPage):
     if not answer.ok:
         trouble, at = refused(page, answer.problem, PART_FORM)
         return await part_page(page, part_number, status=answer.status, values=values, trouble=trouble, at=at)
-    return pages.redirect(page, _to("/app/admin/parts/edit", part_number=part_number, done="saved"))
+    return pages.redirect(page, to("/app/admin/parts/edit", part_number=part_number, done="saved"))
 
 
 @router.post("/parts/status")
@@ -158,7 +148,7 @@ async def part_status(page: AdminPage):
             trouble["models"] = [str(m) for m in answer.problem["models"]]
         return await part_page(page, part_number, status=answer.status, trouble=trouble, at=at)
     done = "retired" if status == "retired" else "reactivated"
-    return pages.redirect(page, _to("/app/admin/parts/edit", part_number=part_number, done=done))
+    return pages.redirect(page, to("/app/admin/parts/edit", part_number=part_number, done=done))
 
 
 # ---- models and their bills of parts -------------------------------------------------------------
@@ -169,11 +159,10 @@ async def models(page: AdminPage):
 
 
 async def models_page(page: Page, *, status: int = 200, values=None, trouble=None, at=None):
-    q = _param(page, "q")
+    q = param(page, "q")
     rows = await listing(page, "/inventory/models", query={"q": q})
-    found = await exact(page, f"/inventory/models/{seg(q.upper())}") if q else None
-    if found:
-        rows.rows = [found, *[r for r in rows.rows if r["model_code"] != found["model_code"]]]
+    if q:
+        await put_exact_first(page, rows, f"/inventory/models/{seg(q.upper())}", "model_code")
     return show(page, "console/models.html", status=status if status != 200 else rows.status, listing=rows, q=q,
                 values=values or {}, trouble=trouble or rows.trouble, at=at or {})
 
@@ -192,7 +181,7 @@ async def create_model(page: AdminPage):
     if not answer.ok:
         trouble, at = refused(page, answer.problem, MODEL_FORM)
         return await models_page(page, status=answer.status, values=values, trouble=trouble, at=at)
-    return pages.redirect(page, _to("/app/admin/models/edit", model_code=answer.data["model_code"], done="created"))
+    return pages.redirect(page, to("/app/admin/models/edit", model_code=answer.data["model_code"], done="created"))
 
 
 async def model_page(page: Page, model_code: str, *, status: int = 200, values=None, lines=None, trouble=None,
@@ -215,7 +204,7 @@ async def model_page(page: Page, model_code: str, *, status: int = 200, values=N
 
 @router.get("/models/edit")
 async def edit_model(page: AdminPage):
-    return await model_page(page, _param(page, "model_code").upper())
+    return await model_page(page, param(page, "model_code").upper())
 
 
 @router.post("/models/edit")
@@ -230,7 +219,7 @@ async def save_model(page: AdminPage):
     if not answer.ok:
         trouble, at = refused(page, answer.problem, MODEL_FORM)
         return await model_page(page, model_code, status=answer.status, values=values, trouble=trouble, at=at)
-    return pages.redirect(page, _to("/app/admin/models/edit", model_code=model_code, done="saved"))
+    return pages.redirect(page, to("/app/admin/models/edit", model_code=model_code, done="saved"))
 
 
 @router.post("/models/bill")
@@ -263,18 +252,17 @@ async def save_bill(page: AdminPage):
     if not answer.ok:
         trouble, at = refused(page, answer.problem, form)
         return await model_page(page, model_code, status=answer.status, lines=typed, bill_trouble=trouble, at=at)
-    return pages.redirect(page, _to("/app/admin/models/edit", model_code=model_code, done="bill"))
+    return pages.redirect(page, to("/app/admin/models/edit", model_code=model_code, done="bill"))
 
 
 # ---- warehouses ----------------------------------------------------------------------------------
 
 async def warehouses_page(page: Page, *, status: int = 200, values=None, trouble=None, at=None):
-    q, kind = _param(page, "q"), _param(page, "kind")
+    q, kind = param(page, "q"), param(page, "kind")
     kind = kind if kind in words.WAREHOUSE_KINDS else ""
     rows = await listing(page, "/inventory/warehouses", query={"kind": kind, "q": q})
-    found = await exact(page, f"/inventory/warehouses/{seg(q.upper())}") if q else None
-    if found:
-        rows.rows = [found, *[r for r in rows.rows if r["code"] != found["code"]]]
+    if q:
+        await put_exact_first(page, rows, f"/inventory/warehouses/{seg(q.upper())}", "code")
     return show(page, "console/warehouses.html", status=status if status != 200 else rows.status, listing=rows,
                 q=q, chosen_kind=kind, regions=await region_options(page), values=values or {"region": "shandong"},
                 kinds=[(k, page.t.gettext(v)) for k, v in words.WAREHOUSE_KINDS.items()],
@@ -298,4 +286,4 @@ async def create_warehouse(page: AdminPage):
     if not answer.ok:
         trouble, at = refused(page, answer.problem, WAREHOUSE_FORM)
         return await warehouses_page(page, status=answer.status, values=values, trouble=trouble, at=at)
-    return pages.redirect(page, _to("/app/admin/warehouses", q=answer.data["code"], done="created"))
+    return pages.redirect(page, to("/app/admin/warehouses", q=answer.data["code"], done="created"))

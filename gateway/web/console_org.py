@@ -4,11 +4,10 @@ created, edited and closed through the service desk's /servicedesk/sites and /se
 A refusal lands at its field (409 `site_exists` at the code, 422 `unknown_station` at the station, a
 webhook the desk will not call at the robot's address); an outage or a missing route says so."""
 
-from urllib.parse import urlencode
-
 from fastapi import APIRouter
 
 from gateway.web import console_words, pages, words
+from gateway.web.console_address import param, to
 from gateway.web.console_common import (
     PICK_LIMIT,
     AdminPage,
@@ -49,14 +48,6 @@ TECHNICIAN_FORM = Form(
 )
 
 
-def _param(page: Page, name: str) -> str:
-    return page.request.query_params.get(name, "").strip()
-
-
-def _to(path: str, **query: str) -> str:
-    return f"{path}?{urlencode(query)}" if query else path
-
-
 def site_label(page: Page, site: dict) -> str:
     kind = words.WAREHOUSE_KINDS.get(site.get("kind", ""))
     closed = f' · {page.t.gettext(console_words.SITE_STATUSES["closed"])}' if site.get("status") == "closed" else ""
@@ -76,7 +67,7 @@ async def sites_to_pick(page: Page, **query: str) -> tuple[list[dict], dict | No
 
 @router.get("/sites")
 async def sites(page: AdminPage):
-    q, kind, region = _param(page, "q"), _param(page, "kind"), _param(page, "region")
+    q, kind, region = param(page, "q"), param(page, "kind"), param(page, "region")
     kind = kind if kind in words.WAREHOUSE_KINDS else ""
     rows = await listing(page, "/servicedesk/sites", query={"q": q, "kind": kind, "region": region})
     return show(page, "console/sites.html", status=rows.status, listing=rows, q=q, chosen_kind=kind,
@@ -148,7 +139,7 @@ async def create_site(page: AdminPage):
     if not answer.ok:
         trouble, at = refused(page, answer.problem, SITE_FORM)
         return await site_form(page, status=answer.status, values=values, trouble=trouble, at=at)
-    return pages.redirect(page, _to("/app/admin/sites/edit", code=answer.data["code"], done="created"))
+    return pages.redirect(page, to("/app/admin/sites/edit", code=answer.data["code"], done="created"))
 
 
 async def load_site(page: Page, code: str):
@@ -163,7 +154,7 @@ async def load_site(page: Page, code: str):
 
 @router.get("/sites/edit")
 async def edit_site(page: AdminPage):
-    site, failed = await load_site(page, _param(page, "code").upper())
+    site, failed = await load_site(page, param(page, "code").upper())
     return failed or await site_form(page, site=site)
 
 
@@ -182,7 +173,7 @@ async def save_site(page: AdminPage):
     if not answer.ok:
         trouble, at = refused(page, answer.problem, SITE_FORM)
         return await site_form(page, site=site, status=answer.status, values=values, trouble=trouble, at=at)
-    return pages.redirect(page, _to("/app/admin/sites/edit", code=site["code"], done="saved"))
+    return pages.redirect(page, to("/app/admin/sites/edit", code=site["code"], done="saved"))
 
 
 @router.post("/sites/status")
@@ -197,7 +188,7 @@ async def site_status(page: AdminPage):
     if not answer.ok:
         trouble, at = refused(page, answer.problem, SITE_FORM)
         return await site_form(page, site=site, status=answer.status, trouble=trouble, at=at)
-    return pages.redirect(page, _to("/app/admin/sites/edit", code=site["code"],
+    return pages.redirect(page, to("/app/admin/sites/edit", code=site["code"],
                                     done="closed" if status == "closed" else "reopened"))
 
 
@@ -205,12 +196,12 @@ async def site_status(page: AdminPage):
 
 @router.get("/technicians")
 async def technicians(page: AdminPage):
-    q, station, active = _param(page, "q"), _param(page, "station").upper(), _param(page, "active")
+    q, station, active = param(page, "q"), param(page, "station").upper(), param(page, "active")
     active = active if active in ("true", "false") else ""
     rows = await listing(page, "/servicedesk/technicians", query={"q": q, "station": station, "active": active})
     every_site, _failed, _status = await sites_to_pick(page, status="") if not rows.trouble else ([], None, 200)
     stations = [s for s in every_site if s.get("kind") in TAKES_WORK and s.get("status") == "open"]
-    tabs = [(_to("/app/admin/technicians", **{k: v for k, v in (("active", value), ("station", station)) if v}),
+    tabs = [(to("/app/admin/technicians", **{k: v for k, v in (("active", value), ("station", station)) if v}),
              page.t.gettext(word), value == active) for value, word in ACTIVE_TABS]
     return show(page, "console/technicians.html", status=rows.status, listing=rows, q=q, chosen_station=station,
                 chosen_active=active, trouble=rows.trouble, active_tabs=tabs,
@@ -260,7 +251,7 @@ async def create_technician(page: AdminPage):
     if not answer.ok:
         trouble, at = refused(page, answer.problem, TECHNICIAN_FORM)
         return await technician_form(page, status=answer.status, values=values, skills=skills, trouble=trouble, at=at)
-    return pages.redirect(page, _to("/app/admin/technicians/edit", id=str(answer.data["id"]), done="created"))
+    return pages.redirect(page, to("/app/admin/technicians/edit", id=str(answer.data["id"]), done="created"))
 
 
 async def load_technician(page: Page, technician_id: str):
@@ -275,7 +266,7 @@ async def load_technician(page: Page, technician_id: str):
 
 @router.get("/technicians/edit")
 async def edit_technician(page: AdminPage):
-    found, failed = await load_technician(page, _param(page, "id"))
+    found, failed = await load_technician(page, param(page, "id"))
     return failed or await technician_form(page, found=found)
 
 
@@ -296,7 +287,7 @@ async def save_technician(page: AdminPage):
         trouble, at = refused(page, answer.problem, TECHNICIAN_FORM)
         return await technician_form(page, found=found, status=answer.status, values=values, skills=skills,
                                      trouble=trouble, at=at)
-    return pages.redirect(page, _to("/app/admin/technicians/edit", id=str(found["id"]), done="saved"))
+    return pages.redirect(page, to("/app/admin/technicians/edit", id=str(found["id"]), done="saved"))
 
 
 @router.post("/technicians/status")
@@ -310,5 +301,5 @@ async def technician_status(page: AdminPage):
     if not answer.ok:
         trouble, at = refused(page, answer.problem, TECHNICIAN_FORM)
         return await technician_form(page, found=found, status=answer.status, trouble=trouble, at=at)
-    return pages.redirect(page, _to("/app/admin/technicians/edit", id=str(found["id"]),
+    return pages.redirect(page, to("/app/admin/technicians/edit", id=str(found["id"]),
                                     done="reopened" if active else "closed"))

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from gateway.web import console_words, pages, sessions, station, words
+from gateway.web.console_address import param, put_exact_first
 from gateway.web.console_common import (
     AdminPage,
     Field,
@@ -58,15 +59,10 @@ COLUMNS = {"site.name": "site_name", "site.address": "site_address", "site.regio
 
 @router.get("/units")
 async def units(page: AdminPage):
-    params = page.request.query_params
-    q, project = params.get("q", "").strip(), params.get("project_code", "").strip()
-    found = None
-    serial = station.clean_serial(q) if q else None
-    if serial:
-        found = await exact(page, f"/warranty/units/{seg(serial)}")
+    q, project = param(page, "q"), param(page, "project_code")
     rows = await listing(page, "/warranty/units", query={"project_code": project, "q": q})
-    if found:
-        rows.rows = [found, *[r for r in rows.rows if r["serial_number"] != found["serial_number"]]]
+    if serial := station.clean_serial(q):
+        await put_exact_first(page, rows, f"/warranty/units/{seg(serial)}", "serial_number")
     return show(page, "console/units.html", status=rows.status, listing=rows, q=q, project=project,
                 trouble=rows.trouble)
 

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 from gateway.web import i18n, pages
 from gateway.web.i18n import N_
+from gateway.web.notices import done_text
 from gateway.web.pages import Page, seg
 from shared.contracts import servicedesk as contract
 
@@ -155,17 +156,12 @@ def now_local(page: Page) -> str:
     return page.state.clock.now().astimezone(i18n.CHINA_TIME).strftime("%Y-%m-%dT%H:%M")
 
 
-def done_text(page: Page) -> str:
-    done = page.request.query_params.get("done")
-    return page.t.gettext(DONE[done]) if done in DONE else ""
-
-
 def bad_input(page: Page, fields: list[str]) -> dict:
     return {**pages.trouble(page, None, code="bad_input"), "fields": fields}
 
 
 def render(page: Page, template: str, *, status: int = 200, **values):
-    return pages.render(page, template, status=status, d=DeskWords, done=done_text(page), **values)
+    return pages.render(page, template, status=status, d=DeskWords, done=done_text(page, DONE), **values)
 
 
 class DeskWords:

@@ -6,7 +6,7 @@ from urllib.parse import quote, unquote
 
 from fastapi import APIRouter, Depends
 
-from gateway.web import pages
+from gateway.web import inputs, pages
 from gateway.web.desk_common import (
     PAUSE_REASONS,
     WAYS,
@@ -67,16 +67,10 @@ def step_body(page: Page, action: str) -> tuple[dict, list[str]]:
             body["way"] = way
         else:
             wrong.append(page.t.gettext("How it was fixed"))
-        parts = []
-        for number, qty in zip(page.form.get("part_number", []), page.form.get("part_qty", []), strict=False):
-            number, qty = number.strip(), qty.strip()
-            if not number and not qty:
-                continue
-            if not number or not qty.isdigit() or not contract.QTY_MIN <= int(qty) <= contract.QTY_MAX:
-                wrong.append(page.t.gettext("Parts replaced"))
-                break
-            parts.append({"part_number": number[:contract.PART_NUMBER_MAX_LENGTH], "qty": int(qty)})
-        if parts:
+        parts = inputs.part_lines(page)
+        if parts is None:
+            wrong.append(page.t.gettext("Parts replaced"))
+        elif parts:
             body["parts_replaced"] = parts
         if page.value("invoice_number"):
             body["invoice_number"] = page.value("invoice_number")[:contract.INVOICE_NUMBER_MAX_LENGTH]

@@ -1,12 +1,13 @@
 """The repair station's pages (phone first): find a unit, its coverage today, a claim, a visit, its history."""
 
+import functools
 import re
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from gateway.web import i18n, pages, words
+from gateway.web import i18n, inputs, pages, words
+from gateway.web.notices import done_text
 from gateway.web.pages import Page, seg
 from shared.contracts import warranty as contract
 
@@ -55,33 +56,47 @@ def not_a_serial(page: Page, typed: str):
                         trouble=pages.trouble(page, None, code="bad_serial"))
 
 
+def unit_unread(page: Page, serial: str, answer: pages.Answer):
+    """The search page again, with the serial, when the warranty service would not answer about the unit."""
+    return pages.render(page, "station/search.html", status=answer.status, typed=serial,
+                        trouble=pages.trouble(page, answer.problem))
+
+
+def one_unit(handler):
+    """A page about one unit: its handler gets the serial in the address cleaned, or the search page says
+    that it is not a serial."""
+    @functools.wraps(handler)
+    async def handle(page: Page, serial: str):
+        clean = clean_serial(serial)
+        if clean is None:
+            return not_a_serial(page, serial)
+        return await handler(page, clean)
+
+    return handle
+
+
 async def load_unit(page: Page, serial: str) -> pages.Answer:
     return await pages.call(page, "GET", f"/warranty/units/{seg(serial)}")
 
 
 @router.get("/units/{serial}")
+@one_unit
 async def unit(page: StationPage, serial: str):
-    clean = clean_serial(serial)
-    if clean is None:
-        return not_a_serial(page, serial)
-    found = await load_unit(page, clean)
+    found = await load_unit(page, serial)
     if not found.ok:
-        return pages.render(page, "station/search.html", status=found.status, typed=clean,
-                            trouble=pages.trouble(page, found.problem))
-    coverage = await pages.call(page, "GET", f"/warranty/units/{seg(clean)}/coverage",
+        return unit_unread(page, serial, found)
+    coverage = await pages.call(page, "GET", f"/warranty/units/{seg(serial)}/coverage",
                                 query={"on": today_in_china(page).isoformat()})
     return pages.render(page, "station/unit.html", unit=found.data, coverage=coverage.data if coverage.ok else None,
                         rows=coverage_rows(coverage.data if coverage.ok else None),
                         trouble=pages.trouble(page, coverage.problem),
-                        done=page.t.gettext(DONE[d]) if (d := page.request.query_params.get("done")) in DONE else "")
+                        done=done_text(page, DONE))
 
 
 def claim_body(page: Page, serial: str) -> tuple[dict | None, list[str]]:
     missing = []
     failed_on = page.value("failed_on")
-    try:
-        datetime.strptime(failed_on, "%Y-%m-%d")
-    except ValueError:
+    if not inputs.is_day(failed_on):
         missing.append(page.t.gettext("Failure date"))
     component = page.value("component")
     if component not in words.COMPONENTS:
@@ -110,8 +125,7 @@ def claim_body(page: Page, serial: str) -> tuple[dict | None, list[str]]:
 async def claim_form(page: Page, serial: str, *, status: int = 200, trouble=None, fields=None):
     found = await load_unit(page, serial)
     if not found.ok:
-        return pages.render(page, "station/search.html", status=found.status, typed=serial,
-                            trouble=pages.trouble(page, found.problem))
+        return unit_unread(page, serial, found)
     if fields:
         trouble = {**pages.trouble(page, None, code="bad_input"), "fields": fields}
     return pages.render(page, "station/claim.html", status=status, unit=found.data, trouble=trouble,
@@ -121,25 +135,21 @@ async def claim_form(page: Page, serial: str, *, status: int = 200, trouble=None
 
 
 @router.get("/units/{serial}/claim")
+@one_unit
 async def new_claim(page: StationPage, serial: str):
-    clean = clean_serial(serial)
-    if clean is None:
-        return not_a_serial(page, serial)
-    return await claim_form(page, clean)
+    return await claim_form(page, serial)
 
 
 @router.post("/units/{serial}/claim")
+@one_unit
 async def file_claim(page: StationPage, serial: str):
-    clean = clean_serial(serial)
-    if clean is None:
-        return not_a_serial(page, serial)
-    body, missing = claim_body(page, clean)
+    body, missing = claim_body(page, serial)
     if body is None:
-        return await claim_form(page, clean, status=422, fields=missing)
+        return await claim_form(page, serial, status=422, fields=missing)
     answer = await pages.call(page, "POST", "/warranty/claims", json_body=body,
                               idempotency_key=page.value("idempotency_key") or None)
     if not answer.ok:
-        return await claim_form(page, clean, status=answer.status, trouble=pages.trouble(page, answer.problem))
+        return await claim_form(page, serial, status=answer.status, trouble=pages.trouble(page, answer.problem))
     return pages.redirect(page, f"/app/station/claims/{seg(answer.data['id'])}")
 
 
@@ -154,18 +164,15 @@ async def claim(page: StationPage, claim_id: int):
 async def visit_form(page: Page, serial: str, *, status: int = 200, trouble=None):
     found = await load_unit(page, serial)
     if not found.ok:
-        return pages.render(page, "station/search.html", status=found.status, typed=serial,
-                            trouble=pages.trouble(page, found.problem))
+        return unit_unread(page, serial, found)
     return pages.render(page, "station/visit.html", status=status, unit=found.data, trouble=trouble,
                         today=today_in_china(page).isoformat())
 
 
 @router.get("/units/{serial}/visit")
+@one_unit
 async def new_visit(page: StationPage, serial: str):
-    clean = clean_serial(serial)
-    if clean is None:
-        return not_a_serial(page, serial)
-    return await visit_form(page, clean)
+    return await visit_form(page, serial)
 
 
 def visit_body(page: Page) -> tuple[dict | None, list[str]]:
@@ -174,22 +181,14 @@ def visit_body(page: Page) -> tuple[dict | None, list[str]]:
     if kind not in words.VISIT_KINDS:
         missing.append(page.t.gettext("Kind of visit"))
     performed_on = page.value("performed_on")
-    try:
-        datetime.strptime(performed_on, "%Y-%m-%d")
-    except ValueError:
+    if not inputs.is_day(performed_on):
         missing.append(page.t.gettext("Date"))
     technician = page.value("technician")
     if not technician:
         missing.append(page.t.gettext("Technician"))
-    parts = []
-    for number, qty in zip(page.form.get("part_number", []), page.form.get("part_qty", []), strict=False):
-        number, qty = number.strip(), qty.strip()
-        if not number and not qty:
-            continue
-        if not number or not qty.isdigit() or not contract.QTY_MIN <= int(qty) <= contract.QTY_MAX:
-            missing.append(page.t.gettext("Parts replaced"))
-            break
-        parts.append({"part_number": number[:contract.PART_NUMBER_MAX_LENGTH], "qty": int(qty)})
+    parts = inputs.part_lines(page)
+    if parts is None:
+        missing.append(page.t.gettext("Parts replaced"))
     if missing:
         return None, missing
     body = {"kind": kind, "performed_on": performed_on, "technician": technician[:contract.TEXT_MAX_LENGTH]}
@@ -201,29 +200,23 @@ def visit_body(page: Page) -> tuple[dict | None, list[str]]:
 
 
 @router.post("/units/{serial}/visit")
+@one_unit
 async def log_visit(page: StationPage, serial: str):
-    clean = clean_serial(serial)
-    if clean is None:
-        return not_a_serial(page, serial)
     body, missing = visit_body(page)
     if body is None:
-        return await visit_form(page, clean, status=422,
+        return await visit_form(page, serial, status=422,
                                 trouble={**pages.trouble(page, None, code="bad_input"), "fields": missing})
-    answer = await pages.call(page, "POST", f"/warranty/units/{seg(clean)}/service-records", json_body=body)
+    answer = await pages.call(page, "POST", f"/warranty/units/{seg(serial)}/service-records", json_body=body)
     if not answer.ok:
-        return await visit_form(page, clean, status=answer.status, trouble=pages.trouble(page, answer.problem))
-    return pages.redirect(page, f"/app/station/units/{seg(clean)}/history?done=visit")
+        return await visit_form(page, serial, status=answer.status, trouble=pages.trouble(page, answer.problem))
+    return pages.redirect(page, f"/app/station/units/{seg(serial)}/history?done=visit")
 
 
 @router.get("/units/{serial}/history")
+@one_unit
 async def history(page: StationPage, serial: str):
-    clean = clean_serial(serial)
-    if clean is None:
-        return not_a_serial(page, serial)
-    answer = await pages.call(page, "GET", f"/warranty/units/{seg(clean)}/history", query={"limit": 500})
+    answer = await pages.call(page, "GET", f"/warranty/units/{seg(serial)}/history", query={"limit": 500})
     if not answer.ok:
-        return pages.render(page, "station/search.html", status=answer.status, typed=clean,
-                            trouble=pages.trouble(page, answer.problem))
-    done = page.request.query_params.get("done")
-    return pages.render(page, "station/history.html", serial=clean, items=list(reversed(pages.items(answer))),
-                        done=page.t.gettext(DONE[done]) if done in DONE else "")
+        return unit_unread(page, serial, answer)
+    return pages.render(page, "station/history.html", serial=serial, items=list(reversed(pages.items(answer))),
+                        done=done_text(page, DONE))

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 
-from gateway.web import i18n, pages
+from gateway.web import i18n, inputs, pages
 from gateway.web.desk_common import local_instant
 from gateway.web.i18n import N_
 from gateway.web.pages import Page, seg
@@ -24,17 +24,8 @@ STATUSES = {"planned": ("neutral", N_("Planned")), "done": ("good", N_("Done")),
 RESULTS = {"ok": N_("OK"), "fixed": N_("Fixed"), "needs_repair": N_("Needs repair"),
            "not_applicable": N_("N/A")}
 SEASONS = {"heating": N_("heating season"), "cooling": N_("cooling season")}
+# The refusals the API names are in words.PROBLEMS; this one is the page's own.
 PROBLEMS = {
-    "visit_not_found": (N_("This visit does not exist, or is not one of your station's."),
-                        N_("Open it again from your station's visits.")),
-    "visit_not_planned": (N_("This visit is no longer planned: it was recorded, cancelled or missed."),
-                          N_("Open it again to see what happened to it.")),
-    "visit_too_early": (N_("This visit cannot be recorded yet: it opens 30 days before its due day."),
-                        N_("Record it when it is due.")),
-    "visit_not_done": (N_("This visit has no record yet, so there is no report to print."),
-                       N_("Record the visit first.")),
-    "checklist_incomplete": (N_("Every item of the checklist needs a result."),
-                             N_("Tap a result for each item marked below, then send again.")),
     "visit_form_incomplete": (N_("Some of the record is missing."),
                               N_("Fill in the fields listed below; everything you entered is still here.")),
 }
@@ -162,15 +153,9 @@ def record_body(page: Page, checklist: list[dict]) -> tuple[dict, list[str], lis
     for field, label in (("customer_name", N_("Customer's name")), ("signature_png", N_("Customer's signature"))):
         if not page.value(field):
             wrong.append(page.t.gettext(label))
-    parts = []
-    for number, qty in zip(page.form.get("part_number", []), page.form.get("part_qty", []), strict=False):
-        number, qty = number.strip(), qty.strip()
-        if not number and not qty:
-            continue
-        if not number or not qty.isdigit() or not contract.QTY_MIN <= int(qty) <= contract.QTY_MAX:
-            wrong.append(page.t.gettext(N_("Parts used")))
-            break
-        parts.append({"part_number": number[:contract.PART_NUMBER_MAX_LENGTH], "qty": int(qty)})
+    parts = inputs.part_lines(page)
+    if parts is None:
+        wrong.append(page.t.gettext(N_("Parts used")))
     body = {"technician_id": int(technician) if technician.isdigit() else 0, "items": items,
             "customer": {"name": page.value("customer_name")[:contract.TEXT_MAX_LENGTH],
                          "signature_png": page.value("signature_png")}}

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from gateway.web import i18n, pages
+from gateway.web.notices import done_text
 from gateway.web.pages import Page, seg
 from shared.contracts import inventory as inventory_contract
 
@@ -23,11 +24,6 @@ DONE = {
     "released": i18n.N_("The reservation was released; its parts are available again."),
     "reserved": i18n.N_("The parts are reserved."),
 }
-
-
-def done_text(page: Page) -> str:
-    done = page.request.query_params.get("done", "")
-    return page.t.gettext(DONE[done]) if done in DONE else ""
 
 
 def refused(page: Page, problem: dict | None) -> dict | None:
@@ -78,7 +74,7 @@ async def stock(page: WarehousePage):
     return pages.render(page, "warehouse/stock.html", status=200 if trouble is None else 404,
                         part_number=part_number, part=part, rows=rows, totals=totals, names=names,
                         parts=await parts(page),
-                        trouble=trouble, done=done_text(page))
+                        trouble=trouble, done=done_text(page, DONE))
 
 
 def reservation_lines(page: Page) -> tuple[list[dict], bool]:
@@ -161,7 +157,7 @@ async def show_reservation(page: Page, reservation_id: int, *, status: int = 200
     if not answer.ok:
         return pages.render(page, "error.html", status=answer.status, trouble=refused(page, answer.problem))
     return pages.render(page, "warehouse/reservation.html", status=status, reservation=answer.data,
-                        trouble=trouble, done=done_text(page))
+                        trouble=trouble, done=done_text(page, DONE))
 
 
 @router.get("/reservations/{reservation_id}")
@@ -202,7 +198,7 @@ async def movement_form(page: Page, template: str, *, status: int = 200, trouble
     # Goods come in, and stock leaves, only where this person may write; a transfer may go anywhere.
     return pages.render(page, template, status=status, trouble=trouble, moved=moved,
                         warehouses=await warehouses(page, writable=True), destinations=await warehouses(page),
-                        parts=await parts(page), done=done_text(page))
+                        parts=await parts(page), done=done_text(page, DONE))
 
 
 @router.get("/receipts")
