@@ -22,6 +22,7 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+from shared import processes
 from shared.settings import SERVICES
 
 PROCESSES = ("gateway", *SERVICES)
@@ -124,7 +125,7 @@ def in_use(directory: Path) -> str | None:
     if pid_file.exists():
         with contextlib.suppress(ValueError, OSError):
             pid = int(pid_file.read_text().strip())
-            if pid != os.getpid() and _alive(pid):
+            if pid != os.getpid() and processes.alive(pid):
                 return f"`make run` (process {pid})"
     names = {str(path) + suffix for path in database_files(directory).values() for suffix in ("", "-wal", "-shm")}
     for proc in Path("/proc").glob("[0-9]*"):
@@ -138,16 +139,6 @@ def in_use(directory: Path) -> str | None:
         except OSError:
             continue  # gone meanwhile, or not ours to look at
     return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def read_manifest(source: Path) -> dict:

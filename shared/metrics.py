@@ -33,6 +33,8 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from shared import processes
+
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 UNMATCHED = "unmatched"
 # The header a service answers the gateway with: its route template, so that the
@@ -90,18 +92,8 @@ def forget_dead_workers() -> None:
         return
     for name in glob.glob(os.path.join(path, "gauge_live*_*.db")):
         pid_text = name.rsplit("_", 1)[1].removesuffix(".db")
-        if pid_text.isdigit() and not _alive(int(pid_text)):
+        if pid_text.isdigit() and not processes.alive(int(pid_text)):
             multiprocess.mark_process_dead(int(pid_text), path)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def route_of(scope) -> str:
