@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from gateway.web import i18n, pages, station, words
+from gateway.web import i18n, notices, pages, station, words
 from gateway.web.pages import Page, seg
 from shared.contracts import billing as billing_contract
 
@@ -35,8 +35,7 @@ COMPANY_FIELDS = ("name", "address", "taxpayer_id", "bank", "account", "phone")
 
 
 def done_text(page: Page) -> str:
-    done = page.request.query_params.get("done", "")
-    return page.t.gettext(DONE[done]) if done in DONE else ""
+    return notices.done_text(page, DONE)
 
 
 @router.get("")

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from fastapi import Depends
 
-from gateway.web import console_words, pages, words
+from gateway.web import console_words, notices, pages, words
 from gateway.web.i18n import N_
 from gateway.web.pages import Page
 
@@ -111,8 +111,7 @@ def posted(page: Page) -> dict[str, str]:
 
 
 def done_text(page: Page) -> str:
-    done = page.request.query_params.get("done", "")
-    return page.t.gettext(DONE[done]) if done in DONE else ""
+    return notices.done_text(page, DONE)
 
 
 def show(page: Page, template: str, *, status: int = 200, **values: Any):
