@@ -124,7 +124,7 @@ class InventoryClient:
         if response.status_code == 200:
             return
         if response.status_code in (404, 409) and peers.problem_code(response) in ("reservation_not_active",
-                                                                       "reservation_not_found"):
+                                                                                   "reservation_not_found"):
             return
         raise peers.unexpected(self.name, response)
 
