@@ -15,9 +15,9 @@ import httpx
 from fastapi import FastAPI
 
 from services.billing import errors as billing_errors
-from shared import errors, money
+from shared import errors, money, peers
 from shared.http import ServiceClient
-from shared.seasons import MonthDay, Season
+from shared.seasons import Season
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,39 +66,6 @@ class Reservation:
     lines: tuple[ReservedPart, ...]
 
 
-class BadAnswer(errors.UpstreamUnavailable):
-    """The service answered, but not in the shape of its contract."""
-
-
-def _code(response: httpx.Response) -> str | None:
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    return body.get("code") if isinstance(body, dict) else None
-
-
-def _unexpected(service: str, response: httpx.Response) -> errors.UpstreamUnavailable:
-    request = response.request
-    code = _code(response)
-    if code == "idempotency_in_progress":
-        return errors.UpstreamUnavailable(f"The {service} service is still working on an earlier attempt")
-    return errors.UpstreamUnavailable(
-        f"The {service} service answered {response.status_code} ({code or 'no code'}) "
-        f"to {request.method} {request.url.path}"
-    )
-
-
-def _json(service: str, response: httpx.Response) -> dict:
-    try:
-        body = response.json()
-    except ValueError:
-        raise BadAnswer(f"The {service} service answered something that is not JSON") from None
-    if not isinstance(body, dict):
-        raise BadAnswer(f"The {service} service answered an unexpected shape")
-    return body
-
-
 def _money(value: Any) -> Decimal:
     try:
         amount = Decimal(str(value)) if isinstance(value, (str, int)) else None
@@ -106,7 +73,7 @@ def _money(value: Any) -> Decimal:
         amount = None
     # A price below the fen or negative is a data error at inventory: refuse before any effect.
     if amount is None or not amount.is_finite() or amount < 0 or money.quantize(amount) != amount:
-        raise BadAnswer(f"The inventory service gave a price billing cannot use: {value!r}")
+        raise peers.BadAnswer(f"The inventory service gave a price billing cannot use: {value!r}")
     return amount
 
 
@@ -114,7 +81,7 @@ def _count(value: Any, *, optional: bool = False) -> int | None:
     if value is None and optional:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise BadAnswer(f"The inventory service gave a quantity billing cannot use: {value!r}")
+        raise peers.BadAnswer(f"The inventory service gave a quantity billing cannot use: {value!r}")
     return value
 
 
@@ -127,7 +94,7 @@ def parse_part(line: dict) -> ReservedPart:
             out_of_warranty_price=_money(line["out_of_warranty_price"]),
         )
     except (KeyError, TypeError):
-        raise BadAnswer("The inventory service gave a reservation line without its fields") from None
+        raise peers.BadAnswer("The inventory service gave a reservation line without its fields") from None
 
 
 def parse_reservation(body: dict) -> Reservation:
@@ -137,17 +104,13 @@ def parse_reservation(body: dict) -> Reservation:
             lines=tuple(parse_part(line) for line in body["lines"]),
         )
     except (KeyError, TypeError, ValueError):
-        raise BadAnswer("The inventory service gave a reservation without its fields") from None
+        raise peers.BadAnswer("The inventory service gave a reservation without its fields") from None
 
 
 def _text(value: Any, limit: int) -> str | None:
     if value is None:
         return None
     return str(value).strip()[:limit] or None
-
-
-def _season(window: dict) -> Season:
-    return Season(MonthDay.parse(window["start"]), MonthDay.parse(window["end"]))
 
 
 class WarrantyClient:
@@ -157,43 +120,37 @@ class WarrantyClient:
         self.client = client
 
     async def get_unit(self, serial_number: str) -> Unit:
-        response = await self.client.request("GET", f"/units/{quote(serial_number, safe='')}")
-        if response.status_code == 404 and _code(response) == "unit_not_found":
+        body = await peers.get_json(self.client, f"/units/{quote(serial_number, safe='')}", absent="unit_not_found")
+        if body is None:
             raise billing_errors.UnitNotFound(f"No unit with serial number {serial_number}")
-        if response.status_code != 200:
-            raise _unexpected(self.name, response)
-        body = _json(self.name, response)
         site = body.get("site") if isinstance(body.get("site"), dict) else {}
         return Unit(serial_number=str(body.get("serial_number", serial_number)), region=site.get("region"),
                     site_name=_text(site.get("name"), 200), site_address=_text(site.get("address"), 300))
 
     async def get_calendar(self, region: str) -> Calendar:
-        response = await self.client.request("GET", f"/regions/{quote(region, safe='')}")
-        if response.status_code == 404 and _code(response) == "region_not_found":
+        body = await peers.get_json(self.client, f"/regions/{quote(region, safe='')}", absent="region_not_found")
+        if body is None:
             raise billing_errors.RegionNotFound(f"No season calendar for region {region}")
-        if response.status_code != 200:
-            raise _unexpected(self.name, response)
-        body = _json(self.name, response)
         try:
             return Calendar(
                 region=str(body.get("region", region)),
-                heating=_season(body["heating"]),
-                cooling=_season(body["cooling"]),
+                heating=peers.season(body["heating"]),
+                cooling=peers.season(body["cooling"]),
             )
         except (KeyError, TypeError, ValueError, AttributeError):
-            raise BadAnswer(f"The warranty service gave an unreadable calendar for {region}") from None
+            raise peers.BadAnswer(f"The warranty service gave an unreadable calendar for {region}") from None
 
     async def post_claim(self, *, idempotency_key: str, claim: dict) -> Claim:
         response = await self.client.request("POST", "/claims", idempotency_key=idempotency_key, json=claim)
-        code = _code(response)
+        code = peers.problem_code(response)
         if response.status_code == 404 and code == "unit_not_found":
             raise billing_errors.UnitNotFound(f"No unit with serial number {claim['serial_number']}")
         if response.status_code == 422 and code == "validation_error":
             detail = response.json().get("detail") or "The warranty service refused the claim"
             raise errors.Unprocessable(detail, errors=response.json().get("errors") or [])
         if response.status_code not in (200, 201):
-            raise _unexpected(self.name, response)
-        body = _json(self.name, response)
+            raise peers.unexpected(self.name, response)
+        body = peers.json_object(self.name, response)
         try:
             decision = body["decision"]
             if decision not in ("approved", "rejected"):
@@ -202,7 +159,7 @@ class WarrantyClient:
                        for r in body.get("reasons") or []]
             return Claim(id=int(body["id"]), decision=decision, reasons=reasons)
         except (KeyError, TypeError, ValueError):
-            raise BadAnswer("The warranty service gave a claim decision billing cannot read") from None
+            raise peers.BadAnswer("The warranty service gave a claim decision billing cannot read") from None
 
 
 class InventoryClient:
@@ -212,18 +169,18 @@ class InventoryClient:
         self.client = client
 
     def _refusal(self, reservation_id: int, response: httpx.Response) -> errors.ServiceError:
-        code = _code(response)
+        code = peers.problem_code(response)
         if response.status_code == 404 and code == "reservation_not_found":
             return billing_errors.ReservationNotFound(f"No reservation {reservation_id}")
         if response.status_code == 409 and code == "reservation_not_active":
             return billing_errors.ReservationNotActive(f"Reservation {reservation_id} is not active")
-        return _unexpected(self.name, response)
+        return peers.unexpected(self.name, response)
 
     async def get_reservation(self, reservation_id: int) -> Reservation:
         response = await self.client.request("GET", f"/reservations/{reservation_id}")
         if response.status_code != 200:
             raise self._refusal(reservation_id, response)
-        return parse_reservation(_json(self.name, response))
+        return parse_reservation(peers.json_object(self.name, response))
 
     async def consume(self, reservation_id: int, *, idempotency_key: str) -> Reservation:
         """Issue every part reserved; the same key replays inventory's first answer."""
@@ -232,17 +189,11 @@ class InventoryClient:
         )
         if response.status_code != 200:
             raise self._refusal(reservation_id, response)
-        return parse_reservation(_json(self.name, response))
+        return parse_reservation(peers.json_object(self.name, response))
 
 
-@dataclass(frozen=True, slots=True)
-class Upstreams:
-    warranty: WarrantyClient
-    inventory: InventoryClient
+Upstreams = peers.Upstreams[WarrantyClient, InventoryClient]
 
 
 def upstreams(app: FastAPI) -> Upstreams:
-    return Upstreams(
-        warranty=WarrantyClient(app.state.clients["warranty"]),
-        inventory=InventoryClient(app.state.clients["inventory"]),
-    )
+    return Upstreams.of(app.state.clients, WarrantyClient, InventoryClient)

@@ -28,8 +28,7 @@ from services.billing.settlement_schemas import (
 )
 from shared.contracts import billing as contract
 from shared.types import DecimalIn, IsoDate, Money, StrictModel, Text
-
-SERIAL_PATTERN = re.compile(contract.SERIAL_PATTERN)
+from shared.wire import ClaimCertificate, Serial
 
 REGION_PATTERN = re.compile(contract.REGION_PATTERN)
 
@@ -40,14 +39,6 @@ def decimal_text(value: Decimal, places: int = 0) -> str:
     if -text.as_tuple().exponent < places:
         text = value.quantize(Decimal(1).scaleb(-places))
     return format(text, "f")
-
-
-def _serial(value: str) -> str:
-    serial = value.strip().upper()
-    if not SERIAL_PATTERN.match(serial):
-        raise ValueError(f"a serial number is letters, digits and '-', {contract.SERIAL_MIN_CHARS} to "
-                         f"{contract.SERIAL_MAX_CHARS} characters")
-    return serial
 
 
 def _region(value: str) -> str:
@@ -76,7 +67,6 @@ def _hours(value: Decimal) -> Decimal:
     return value
 
 
-Serial = Annotated[str, Field(max_length=contract.SERIAL_MAX_LENGTH), AfterValidator(_serial)]
 Region = Annotated[str, Field(max_length=contract.REGION_MAX_LENGTH), AfterValidator(_region)]
 VatRate = Annotated[DecimalIn, AfterValidator(_vat_rate)]
 Percent = Annotated[DecimalIn, AfterValidator(_percent)]
@@ -199,12 +189,8 @@ class VisitRead(BaseModel):
     next_working_day: date | None = Field(None, description="On a rest day: the next working day, a suggestion")
 
 
-class CertificateIn(StrictModel):
-    number: Annotated[str, Field(max_length=contract.CERTIFICATE_NUMBER_MAX_LENGTH)]
-    product_name: Annotated[str, Field(max_length=contract.CERTIFICATE_PRODUCT_NAME_MAX_LENGTH)]
-    model_code: Annotated[str, Field(max_length=contract.CERTIFICATE_MODEL_CODE_MAX_LENGTH)]
-    serial_number: Annotated[str, Field(max_length=contract.CERTIFICATE_SERIAL_MAX_LENGTH)]
-    altered: StrictBool = False
+class CertificateIn(ClaimCertificate):  # billing's name for it on the wire
+    pass
 
 
 class RepairCreate(StrictModel):

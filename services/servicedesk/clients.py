@@ -10,40 +10,14 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import quote
 
-import httpx
 from fastapi import FastAPI
 
 from services.servicedesk import errors as desk_errors
-from shared import errors, seasons
+from shared import errors, peers, seasons
 from shared.http import ServiceClient
 
 # A report is taken while warranty thinks: it must not wait the full upstream timeout for it.
 LOOKUP_TIMEOUT_SECONDS = 2.0
-
-
-def _code(response: httpx.Response) -> str | None:
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    return body.get("code") if isinstance(body, dict) else None
-
-
-def _json(service: str, response: httpx.Response) -> dict:
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise errors.UpstreamUnavailable(f"The {service} service answered something the desk cannot read")
-    return body
-
-
-def _unexpected(service: str, response: httpx.Response) -> errors.UpstreamUnavailable:
-    return errors.UpstreamUnavailable(
-        f"The {service} service answered {response.status_code} ({_code(response) or 'no code'}) "
-        f"to {response.request.method} {response.request.url.path}"
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,19 +43,17 @@ class WarrantyClient:
 
     async def _unit_coverage(self, serial_number: str, *, on: date) -> UnitCoverage:
         path = f"/units/{quote(serial_number, safe='')}"
-        response = await self.client.request("GET", path)
-        if response.status_code == 404 and _code(response) == "unit_not_found":
+        unit = await peers.get_json(self.client, path, absent="unit_not_found")
+        if unit is None:
             return UnitCoverage(known=False)
-        if response.status_code != 200:
-            raise _unexpected(self.name, response)
-        site = _json(self.name, response).get("site") or {}
+        site = unit.get("site") or {}
         response = await self.client.request("GET", path + "/coverage", params={"on": on.isoformat()})
         if response.status_code != 200:
-            raise _unexpected(self.name, response)
+            raise peers.unexpected(self.name, response)
         try:
             coverage = [{"component": str(c["component"]), "covered": bool(c["covered"]),
                          "covered_through": c.get("covered_through")}
-                        for c in _json(self.name, response)["components"]]
+                        for c in peers.json_object(self.name, response)["components"]]
         except (KeyError, TypeError):
             raise errors.UpstreamUnavailable("The warranty service gave coverage the desk cannot read") from None
         return UnitCoverage(known=True, site_address=site.get("address"), coverage=coverage)
@@ -90,14 +62,10 @@ class WarrantyClient:
         """The registered unit (its model code and site with region), or None when there is no such unit."""
         try:
             async with asyncio.timeout(LOOKUP_TIMEOUT_SECONDS):
-                response = await self.client.request("GET", f"/units/{quote(serial_number, safe='')}")
+                return await peers.get_json(self.client, f"/units/{quote(serial_number, safe='')}",
+                                            absent="unit_not_found")
         except TimeoutError:
             raise errors.UpstreamTimeout("The warranty service did not answer in time") from None
-        if response.status_code == 404 and _code(response) == "unit_not_found":
-            return None
-        if response.status_code != 200:
-            raise _unexpected(self.name, response)
-        return _json(self.name, response)
 
     async def add_repair(self, serial_number: str, *, record: dict, idempotency_key: str) -> int | None:
         """Log the repair in the unit's history; the same key never writes it twice. None: no such unit."""
@@ -105,11 +73,11 @@ class WarrantyClient:
             "POST", f"/units/{quote(serial_number, safe='')}/service-records",
             idempotency_key=idempotency_key, json=record,
         )
-        if response.status_code == 404 and _code(response) == "unit_not_found":
+        if response.status_code == 404 and peers.problem_code(response) == "unit_not_found":
             return None
         if response.status_code not in (200, 201):
-            raise _unexpected(self.name, response)
-        return _json(self.name, response).get("id")
+            raise peers.unexpected(self.name, response)
+        return peers.json_object(self.name, response).get("id")
 
 
 class InventoryClient:
@@ -123,20 +91,20 @@ class InventoryClient:
         body = {"warehouse": warehouse, "reference": reference, "lines": [{"part_number": part_number, "qty": 1}],
                 "ttl_seconds": ttl_seconds}
         response = await self.client.request("POST", "/reservations", idempotency_key=idempotency_key, json=body)
-        code = _code(response)
+        code = peers.problem_code(response)
         if response.status_code == 409 and code == "insufficient_stock":
-            answer = _json(self.name, response)
+            answer = peers.json_object(self.name, response)
             raise desk_errors.InsufficientStock(answer.get("detail"), shortages=answer.get("shortages") or [])
         if response.status_code in (404, 422) and code not in ("idempotency_key_reused",):
-            answer = _json(self.name, response)
+            answer = peers.json_object(self.name, response)
             raise errors.Unprocessable(answer.get("detail") or "Inventory refused the loaner",
                                        errors=answer.get("errors") or [{"field": "part_number",
                                                                        "message": code or "refused"}])
         if response.status_code == 422:
             raise desk_errors.LoanerInProgress("A loaner for this ticket was already asked for with other values")
         if response.status_code != 201:
-            raise _unexpected(self.name, response)
-        return _json(self.name, response)
+            raise peers.unexpected(self.name, response)
+        return peers.json_object(self.name, response)
 
     async def loaner_class(self, kind: str, code: str) -> tuple[bool, str | None]:
         """Whether the model (`kind` "models") or part ("parts") exists, and its `loaner_class`."""
@@ -144,8 +112,8 @@ class InventoryClient:
         if response.status_code == 404:
             return False, None
         if response.status_code != 200:
-            raise _unexpected(self.name, response)
-        found = _json(self.name, response).get("loaner_class")
+            raise peers.unexpected(self.name, response)
+        found = peers.json_object(self.name, response).get("loaner_class")
         return True, found if isinstance(found, str) and found else None
 
     async def release(self, reservation_id: int, *, idempotency_key: str) -> None:
@@ -155,23 +123,17 @@ class InventoryClient:
         )
         if response.status_code == 200:
             return
-        if response.status_code in (404, 409) and _code(response) in ("reservation_not_active",
-                                                                       "reservation_not_found"):
+        if response.status_code in (404, 409) and peers.problem_code(response) in ("reservation_not_active",
+                                                                                   "reservation_not_found"):
             return
-        raise _unexpected(self.name, response)
+        raise peers.unexpected(self.name, response)
 
 
-@dataclass(frozen=True, slots=True)
-class Upstreams:
-    warranty: WarrantyClient
-    inventory: InventoryClient
+Upstreams = peers.Upstreams[WarrantyClient, InventoryClient]
 
 
 def upstreams(app: FastAPI) -> Upstreams:
-    return Upstreams(
-        warranty=WarrantyClient(app.state.clients["warranty"]),
-        inventory=InventoryClient(app.state.clients["inventory"]),
-    )
+    return Upstreams.of(app.state.clients, WarrantyClient, InventoryClient)
 
 
 # Planned visits (services/servicedesk/visits.py): what warranty and billing know that a plan needs.
@@ -208,10 +170,6 @@ class ContractForVisits:
     visits: tuple[tuple[date, str], ...]  # billing's planned visits: (day, maintenance | inspection)
 
 
-def _season(body: dict) -> seasons.Season:
-    return seasons.Season(seasons.MonthDay.parse(body["start"]), seasons.MonthDay.parse(body["end"]))
-
-
 class VisitSources:
     """Warranty's unit and calendar, billing's contract and its plan: read, never copied beyond a visit."""
 
@@ -221,12 +179,9 @@ class VisitSources:
 
     async def unit(self, serial_number: str) -> UnitForVisits | None:
         """The unit as a plan needs it; None when warranty has no such unit."""
-        response = await self.warranty.request("GET", f"/units/{quote(serial_number, safe='')}")
-        if response.status_code == 404 and _code(response) == "unit_not_found":
+        body = await peers.get_json(self.warranty, f"/units/{quote(serial_number, safe='')}", absent="unit_not_found")
+        if body is None:
             return None
-        if response.status_code != 200:
-            raise _unexpected("warranty", response)
-        body = _json("warranty", response)
         try:
             site = body.get("site") or {}
             through = next((t["covered_through"] for t in body.get("terms") or [] if t.get("component") == "unit"),
@@ -243,28 +198,23 @@ class VisitSources:
 
     async def calendar(self, region: str) -> SeasonCalendar | None:
         """The region's season calendar; None when warranty has none for it."""
-        response = await self.warranty.request("GET", f"/regions/{quote(region, safe='')}")
-        if response.status_code == 404 and _code(response) == "region_not_found":
+        body = await peers.get_json(self.warranty, f"/regions/{quote(region, safe='')}", absent="region_not_found")
+        if body is None:
             return None
-        if response.status_code != 200:
-            raise _unexpected("warranty", response)
-        body = _json("warranty", response)
         try:
-            return SeasonCalendar(region=region, heating=_season(body["heating"]), cooling=_season(body["cooling"]))
+            return SeasonCalendar(region=region, heating=peers.season(body["heating"]),
+                                  cooling=peers.season(body["cooling"]))
         except (KeyError, TypeError, ValueError, AttributeError):
             raise errors.UpstreamUnavailable(f"The warranty service gave an unreadable calendar for {region}") from None
 
     async def contract(self, contract_id: int) -> ContractForVisits | None:
         """The contract and its planned visits, as billing plans them; None when billing has no such contract."""
-        response = await self.billing.request("GET", f"/contracts/{contract_id}")
-        if response.status_code == 404 and _code(response) == "contract_not_found":
+        body = await peers.get_json(self.billing, f"/contracts/{contract_id}", absent="contract_not_found")
+        if body is None:
             return None
-        if response.status_code != 200:
-            raise _unexpected("billing", response)
-        body = _json("billing", response)
         response = await self.billing.request("GET", f"/contracts/{contract_id}/visits")
         if response.status_code != 200:
-            raise _unexpected("billing", response)
+            raise peers.unexpected("billing", response)
         try:
             planned = response.json()
             return ContractForVisits(

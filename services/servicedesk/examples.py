@@ -1,5 +1,7 @@
 """Examples in the service desk contract (/openapi.json, /docs); the contract test checks each against its schema."""
 
+from services.servicedesk.domain import commitments
+
 TICKET = {
     "id": 1,
     "number": "SR-2026-000001",
@@ -120,43 +122,8 @@ COMPLAINT = {
     "resolution": None,
 }
 
-COMMITMENTS = {
-    "version": 1,
-    "effective_from": "2000-01-01T00:00:00Z",
-    "levels": [
-        {
-            "level": 1,
-            "dispatch": {"minutes": 10, "clock": "round_the_clock"},
-            "on_site": {"minutes": 120, "clock": "round_the_clock"},
-            "fixed": {"minutes": 2880, "clock": "round_the_clock"},
-            "loaner": True,
-        },
-        {
-            "level": 2,
-            "dispatch": {"minutes": 10, "clock": "round_the_clock"},
-            "on_site": {"minutes": 120, "clock": "round_the_clock"},
-            "fixed": {"minutes": 2880, "clock": "round_the_clock"},
-            "loaner": True,
-        },
-        {
-            "level": 3,
-            "dispatch": {"minutes": 30, "clock": "business"},
-            "on_site": {"minutes": 480, "clock": "business"},
-            "fixed": {"minutes": 1440, "clock": "business"},
-            "loaner": False,
-        },
-        {
-            "level": 4,
-            "dispatch": {"minutes": 60, "clock": "business"},
-            "on_site": {"minutes": 960, "clock": "business"},
-            "fixed": {"minutes": 2400, "clock": "business"},
-            "loaner": False,
-        },
-    ],
-    "follow_up": {"minutes": 1020, "clock": "business"},
-    "complaint_answer": {"minutes": 240, "clock": "business"},
-    "complaint_resolve": {"minutes": 1440, "clock": "business"},
-}
+# The service plan's default promises (domain/commitments.py) as a first version.
+COMMITMENTS = {"version": 1, "effective_from": "2000-01-01T00:00:00Z", **commitments.DEFAULT.to_json()}
 
 CALENDAR = {
     "year": 2027,

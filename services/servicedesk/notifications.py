@@ -18,7 +18,7 @@ import structlog
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from services.servicedesk import calendars, views, webhooks
+from services.servicedesk import calendars, outbox, views, webhooks
 from services.servicedesk.domain.calendar import CHINA
 from services.servicedesk.models import Site, StationMessage, Ticket
 from shared import pagination
@@ -26,7 +26,6 @@ from shared.clock import Clock
 from shared.uow import UnitOfWork
 
 log = structlog.get_logger("servicedesk.notifications")
-LEASE = timedelta(seconds=60)
 BATCH = 20
 MAX_ATTEMPTS = 10
 MAX_BACKOFF_SECONDS = 300
@@ -87,19 +86,9 @@ def pending(session: Session, now: datetime) -> bool:
 
 
 def claim(session: Session, *, token: str, now: datetime, limit: int = BATCH) -> list[Claimed]:
-    due = (select(StationMessage.id)
-           .where(StationMessage.status == "pending", StationMessage.next_attempt_at <= now,
-                  (StationMessage.claimed_until.is_(None)) | (StationMessage.claimed_until < now))
-           .order_by(StationMessage.id).limit(limit))
-    if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    session.execute(update(StationMessage).where(StationMessage.id.in_(due.scalar_subquery()))
-                    .values(claimed_by=token, claimed_until=now + LEASE, attempts=StationMessage.attempts + 1),
-                    execution_options={"synchronize_session": False})
     return [Claimed(m.id, m.body, m.attempts)
-            for m in session.scalars(select(StationMessage).where(StationMessage.claimed_by == token,
-                                                                  StationMessage.status == "pending")
-                                     .order_by(StationMessage.id))]
+            for m in outbox.lease(session, StationMessage, StationMessage.status == "pending", token=token, now=now,
+                                  limit=limit)]
 
 
 def give_back(session: Session, message: Claimed, *, token: str, error: str, now: datetime) -> None:

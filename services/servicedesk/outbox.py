@@ -60,20 +60,25 @@ def pending(session: Session, now: datetime) -> bool:
         OutboxMessage.delivered_at.is_(None), OutboxMessage.next_attempt_at <= now).limit(1)).first() is not None
 
 
-def claim(session: Session, *, token: str, now: datetime, limit: int = BATCH) -> list[Claimed]:
-    """Claim up to `limit` due messages for `token` (a write unit: one UPDATE, then what it took)."""
-    due = (select(OutboxMessage.id)
-           .where(OutboxMessage.delivered_at.is_(None), OutboxMessage.next_attempt_at <= now,
-                  (OutboxMessage.claimed_until.is_(None)) | (OutboxMessage.claimed_until < now))
-           .order_by(OutboxMessage.id).limit(limit))
+def lease(session: Session, model, unsent, *, token: str, now: datetime, limit: int) -> list:
+    """Claim for `token` up to `limit` rows of an outbox table `model` that are `unsent`, due and held by no
+    live lease (one UPDATE, which counts the attempt); the rows it took, oldest first."""
+    due = (select(model.id)
+           .where(unsent, model.next_attempt_at <= now, (model.claimed_until.is_(None)) | (model.claimed_until < now))
+           .order_by(model.id).limit(limit))
     if session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
-    session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(due.scalar_subquery()))
-                    .values(claimed_by=token, claimed_until=now + LEASE, attempts=OutboxMessage.attempts + 1),
+    session.execute(update(model).where(model.id.in_(due.scalar_subquery()))
+                    .values(claimed_by=token, claimed_until=now + LEASE, attempts=model.attempts + 1),
                     execution_options={"synchronize_session": False})
+    return list(session.scalars(select(model).where(model.claimed_by == token, unsent).order_by(model.id)))
+
+
+def claim(session: Session, *, token: str, now: datetime, limit: int = BATCH) -> list[Claimed]:
+    """Claim up to `limit` due messages for `token` (a write unit: one UPDATE, then what it took)."""
     return [Claimed(m.id, m.ticket_id, m.kind, m.payload, m.idempotency_key, m.attempts)
-            for m in session.scalars(select(OutboxMessage).where(OutboxMessage.claimed_by == token)
-                                     .order_by(OutboxMessage.id))]
+            for m in lease(session, OutboxMessage, OutboxMessage.delivered_at.is_(None), token=token, now=now,
+                           limit=limit)]
 
 
 def give_back(session: Session, message: Claimed, *, token: str, error: str, retry_at: datetime) -> None:

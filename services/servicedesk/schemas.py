@@ -8,17 +8,9 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared.contracts import servicedesk as contract
 from shared.types import LongText, Qty, StrictModel, Text
+from shared.wire import Serial
 
-SERIAL_PATTERN = re.compile(contract.SERIAL_PATTERN)
 PHONE_PATTERN = re.compile(contract.PHONE_PATTERN)
-
-
-def _serial(value: str) -> str:
-    serial = value.strip().upper()
-    if not SERIAL_PATTERN.match(serial):
-        raise ValueError(f"a serial number is letters, digits and '-', {contract.SERIAL_MIN_CHARS} to "
-                         f"{contract.SERIAL_MAX_CHARS} characters")
-    return serial
 
 
 def _phone(value: str) -> str:
@@ -28,7 +20,6 @@ def _phone(value: str) -> str:
     return phone
 
 
-Serial = Annotated[str, Field(max_length=contract.SERIAL_MAX_LENGTH), AfterValidator(_serial)]
 Phone = Annotated[str, Field(max_length=contract.PHONE_MAX_LENGTH), AfterValidator(_phone)]
 Level = Annotated[StrictInt, Field(ge=contract.LEVEL_MIN, le=contract.LEVEL_MAX)]
 Score = Annotated[StrictInt, Field(ge=contract.SCORE_MIN, le=contract.SCORE_MAX)]

@@ -1,6 +1,5 @@
 """The warranty service's wire shapes."""
 
-import re
 from datetime import date, datetime
 from typing import Annotated, Literal
 
@@ -8,24 +7,15 @@ from pydantic import AfterValidator, BaseModel, Field, StrictBool
 
 from services.warranty.domain.adjudication import KNOWN_CAUSES
 from services.warranty.domain.terms import COMPONENTS
+from shared import wire
 from shared.contracts import warranty as contract
 from shared.types import IsoDate, Qty, StrictModel, Text
+from shared.wire import ClaimCertificate, Serial
 
-SERIAL_PATTERN = re.compile(contract.SERIAL_PATTERN)
-SERIAL_RULE = f"letters, digits and '-', {contract.SERIAL_MIN_CHARS} to {contract.SERIAL_MAX_CHARS} characters"
+SERIAL_PATTERN = wire.SERIAL_PATTERN  # the importer checks a row's serial with it
 Component = Literal[COMPONENTS]  # type: ignore[valid-type]
 TermKindName = Literal["months", "heating_seasons", "cooling_seasons"]
 HistoryKind = contract.HistoryKind
-
-
-def normalise_serial(value: str) -> str:
-    serial = value.strip().upper()
-    if not SERIAL_PATTERN.match(serial):
-        raise ValueError(f"a serial number is {SERIAL_RULE}")
-    return serial
-
-
-Serial = Annotated[str, Field(max_length=contract.SERIAL_MAX_LENGTH), AfterValidator(normalise_serial)]
 
 
 def _known_cause(value: str) -> str:
@@ -109,14 +99,6 @@ class CoverageRead(BaseModel):
     serial_number: str
     on: date
     components: list[CoverageItem]
-
-
-class ClaimCertificate(StrictModel):
-    number: Annotated[str, Field(max_length=contract.CERTIFICATE_NUMBER_MAX_LENGTH)]
-    product_name: Annotated[str, Field(max_length=contract.CERTIFICATE_PRODUCT_NAME_MAX_LENGTH)]
-    model_code: Annotated[str, Field(max_length=contract.CERTIFICATE_MODEL_CODE_MAX_LENGTH)]
-    serial_number: Annotated[str, Field(max_length=contract.CERTIFICATE_SERIAL_MAX_LENGTH)]
-    altered: StrictBool = False
 
 
 class ClaimCreate(StrictModel):

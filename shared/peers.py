@@ -1,0 +1,79 @@
+"""Reading another service's answers, as billing and the desk both do (shared/http.py makes the call).
+
+Connection failures, timeouts and 5xx are already UpstreamUnavailable / UpstreamTimeout there; here an
+answer the caller cannot use becomes one too, saying what the service answered to what.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import httpx
+
+from shared import errors
+from shared.http import ServiceClient
+from shared.seasons import MonthDay, Season
+
+Warranty = TypeVar("Warranty")
+Inventory = TypeVar("Inventory")
+
+
+class BadAnswer(errors.UpstreamUnavailable):
+    """The service answered, but not in the shape of its contract."""
+
+
+def problem_code(response: httpx.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body.get("code") if isinstance(body, dict) else None
+
+
+def unexpected(service: str, response: httpx.Response) -> errors.UpstreamUnavailable:
+    request = response.request
+    code = problem_code(response)
+    if code == "idempotency_in_progress":
+        return errors.UpstreamUnavailable(f"The {service} service is still working on an earlier attempt")
+    return errors.UpstreamUnavailable(
+        f"The {service} service answered {response.status_code} ({code or 'no code'}) "
+        f"to {request.method} {request.url.path}"
+    )
+
+
+def json_object(service: str, response: httpx.Response) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        raise BadAnswer(f"The {service} service answered something that is not JSON") from None
+    if not isinstance(body, dict):
+        raise BadAnswer(f"The {service} service answered an unexpected shape")
+    return body
+
+
+async def get_json(client: ServiceClient, path: str, *, absent: str) -> dict | None:
+    """GET `path`: the answer's JSON object, or None when the service answers 404 with the code `absent`."""
+    response = await client.request("GET", path)
+    if response.status_code == 404 and problem_code(response) == absent:
+        return None
+    if response.status_code != 200:
+        raise unexpected(client.name, response)
+    return json_object(client.name, response)
+
+
+def season(window: dict) -> Season:
+    """A season window as warranty's calendars give it: {"start": "MM-DD", "end": "MM-DD"}."""
+    return Season(MonthDay.parse(window["start"]), MonthDay.parse(window["end"]))
+
+
+@dataclass(frozen=True, slots=True)
+class Upstreams(Generic[Warranty, Inventory]):
+    """A service's typed clients of warranty and inventory (billing's and the desk's own client classes)."""
+
+    warranty: Warranty
+    inventory: Inventory
+
+    @classmethod
+    def of(cls, clients: dict[str, ServiceClient], warranty: Callable[[ServiceClient], Warranty],
+           inventory: Callable[[ServiceClient], Inventory]) -> "Upstreams[Warranty, Inventory]":
+        return cls(warranty(clients["warranty"]), inventory(clients["inventory"]))
