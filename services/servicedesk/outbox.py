@@ -81,9 +81,10 @@ def claim(session: Session, *, token: str, now: datetime, limit: int = BATCH) ->
                            limit=limit)]
 
 
-def give_back(session: Session, message: Claimed, *, token: str, error: str, retry_at: datetime) -> None:
-    """A failed delivery: the claim is dropped and the message waits until `retry_at`."""
-    session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id, OutboxMessage.claimed_by == token)
+def give_back(session: Session, message, *, token: str, error: str, retry_at: datetime,
+              model=OutboxMessage) -> None:
+    """A failed delivery: the claim is dropped and the message (of outbox table `model`) waits until `retry_at`."""
+    session.execute(update(model).where(model.id == message.id, model.claimed_by == token)
                     .values(claimed_by=None, claimed_until=None, last_error=error[:500], next_attempt_at=retry_at))
 
 

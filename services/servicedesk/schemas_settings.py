@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, StrictBool
 
+from services.servicedesk.domain import commitments
 from services.servicedesk.schemas import ClockName, Level, Minutes, examples
 from shared.contracts import servicedesk as contract
 from shared.types import IsoDate, StrictModel
@@ -38,25 +39,7 @@ class LevelIn(StrictModel):
 
 
 class CommitmentsUpdate(StrictModel):
-    model_config = examples({
-        "levels": [
-            {"level": 1, "dispatch": {"minutes": 10, "clock": "round_the_clock"},
-             "on_site": {"minutes": 120, "clock": "round_the_clock"},
-             "fixed": {"minutes": 2880, "clock": "round_the_clock"}, "loaner": True},
-            {"level": 2, "dispatch": {"minutes": 10, "clock": "round_the_clock"},
-             "on_site": {"minutes": 120, "clock": "round_the_clock"},
-             "fixed": {"minutes": 2880, "clock": "round_the_clock"}, "loaner": True},
-            {"level": 3, "dispatch": {"minutes": 30, "clock": "business"},
-             "on_site": {"minutes": 480, "clock": "business"}, "fixed": {"minutes": 1440, "clock": "business"},
-             "loaner": False},
-            {"level": 4, "dispatch": {"minutes": 60, "clock": "business"},
-             "on_site": {"minutes": 960, "clock": "business"}, "fixed": {"minutes": 2400, "clock": "business"},
-             "loaner": False},
-        ],
-        "follow_up": {"minutes": 1020, "clock": "business"},
-        "complaint_answer": {"minutes": 240, "clock": "business"},
-        "complaint_resolve": {"minutes": 1440, "clock": "business"},
-    })
+    model_config = examples(commitments.DEFAULT.to_json())  # the service plan's promises
 
     effective_from: AwareDatetime | None = Field(default=None, description="Default now; never in the past")
     levels: Annotated[list[LevelIn], Field(min_length=len(contract.LEVELS), max_length=len(contract.LEVELS))]

@@ -72,11 +72,7 @@ def create(session: Session, *, site_in, caller: context.Caller, allow_private: 
                 region=site_in.region, address=site_in.address, phone=site_in.phone,
                 webhook_kind=webhook["kind"] if webhook else None, webhook_url=webhook["url"] if webhook else None,
                 status=site_in.status, created_at=now, updated_at=now)
-    session.add(site)
-    session.flush()
-    trail.record(session, caller, action="create", object_type="site", object_id=site.code, now=now,
-                 after=read(site))
-    return site
+    return trail.created(session, caller, site, object_type="site", key="code", now=now, read=read)
 
 
 def update(session: Session, site: Site, *, changes: dict, caller: context.Caller, allow_private: bool,

@@ -31,11 +31,7 @@ def create(session: Session, *, technician_in, caller: context.Caller, now: date
     technician = Technician(name=technician_in.name.strip(), phone=technician_in.phone,
                             station=technician_in.station, skills=_skills(technician_in.skills),
                             active=technician_in.active, created_at=now, updated_at=now)
-    session.add(technician)
-    session.flush()
-    trail.record(session, caller, action="create", object_type="technician", object_id=technician.id, now=now,
-                 after=read(technician))
-    return technician
+    return trail.created(session, caller, technician, object_type="technician", key="id", now=now, read=read)
 
 
 def update(session: Session, technician: Technician, *, changes: dict, caller: context.Caller,

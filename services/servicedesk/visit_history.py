@@ -39,23 +39,13 @@ def _pending(session: Session, now: datetime) -> bool:
 
 
 def _claim(session: Session, *, token: str, now: datetime) -> list[Claimed]:
-    due = (select(VisitOutbox.id)
-           .where(VisitOutbox.delivered_at.is_(None), VisitOutbox.next_attempt_at <= now,
-                  (VisitOutbox.claimed_until.is_(None)) | (VisitOutbox.claimed_until < now))
-           .order_by(VisitOutbox.id).limit(outbox.BATCH))
-    if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    session.execute(update(VisitOutbox).where(VisitOutbox.id.in_(due.scalar_subquery()))
-                    .values(claimed_by=token, claimed_until=now + outbox.LEASE, attempts=VisitOutbox.attempts + 1),
-                    execution_options={"synchronize_session": False})
     return [Claimed(m.id, m.visit_id, m.payload, m.idempotency_key, m.attempts)
-            for m in session.scalars(select(VisitOutbox).where(VisitOutbox.claimed_by == token)
-                                     .order_by(VisitOutbox.id))]
+            for m in outbox.lease(session, VisitOutbox, VisitOutbox.delivered_at.is_(None), token=token, now=now,
+                                  limit=outbox.BATCH)]
 
 
 def _give_back(session: Session, message: Claimed, *, token: str, error: str, retry_at: datetime) -> None:
-    session.execute(update(VisitOutbox).where(VisitOutbox.id == message.id, VisitOutbox.claimed_by == token)
-                    .values(claimed_by=None, claimed_until=None, last_error=error[:500], next_attempt_at=retry_at))
+    outbox.give_back(session, message, token=token, error=error, retry_at=retry_at, model=VisitOutbox)
 
 
 def _settle(session: Session, message: Claimed, answer, *, token: str, now: datetime) -> bool:

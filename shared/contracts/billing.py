@@ -13,7 +13,6 @@ from shared.contracts import values
 # common's limits (ids, text, serials, parts, pages) are re-published as this contract's own: a caller reads
 # every limit of the operation from one module.
 from shared.contracts.common import *  # noqa: F403
-from shared.contracts.common import SERIAL_MAX_LENGTH, TEXT_MAX_LENGTH
 
 # ---- the rate card ---------------------------------------------------------------------------------------
 
@@ -40,10 +39,6 @@ CAUSES_MAX_ITEMS = 20
 RESERVATIONS_MAX_ITEMS = 50
 HOURS_MIN, HOURS_MAX = 0, 1000  # labour hours
 VISITS_MIN, VISITS_MAX = 0, 1000  # site visits charged
-CERTIFICATE_NUMBER_MAX_LENGTH = 100
-CERTIFICATE_PRODUCT_NAME_MAX_LENGTH = TEXT_MAX_LENGTH
-CERTIFICATE_MODEL_CODE_MAX_LENGTH = 100
-CERTIFICATE_SERIAL_MAX_LENGTH = SERIAL_MAX_LENGTH
 BillStatus = Literal["issued", "paid", "void"]
 BILL_STATUSES = values(BillStatus)
 LineKind = Literal["part", "labor", "callout"]
