@@ -14,6 +14,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.audit import AuditEntryMixin
+from shared.columns import Timestamps
 from shared.contracts import inventory as contract
 from shared.db import UtcDateTime, make_base, one_of
 from shared.idempotency import IdempotencyRecordMixin
@@ -27,7 +28,7 @@ RESERVATION_STATUSES = contract.RESERVATION_STATUSES
 Price = Numeric(12, 2)
 
 
-class Part(Base):
+class Part(Timestamps, Base):
     __tablename__ = "part"
     __table_args__ = (
         CheckConstraint("list_price >= 0", name="list_price_not_negative"),
@@ -47,11 +48,9 @@ class Part(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")
     # Set: the part is a loaner unit of this class (domain.md section 8).
     loaner_class: Mapped[str | None] = mapped_column(String(60), index=True)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
-class ProductModel(Base):
+class ProductModel(Timestamps, Base):
     __tablename__ = "model"
 
     model_code: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -59,8 +58,6 @@ class ProductModel(Base):
     discontinued_on: Mapped[date | None] = mapped_column(Date)
     # The class a loaner for a unit of this model must be of.
     loaner_class: Mapped[str | None] = mapped_column(String(60))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class BomLine(Base):

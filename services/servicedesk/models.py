@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from services.servicedesk.domain import tickets as rules
 from shared.audit import AuditEntryMixin
+from shared.columns import Timestamps
 from shared.db import UtcDateTime, make_base, one_of
 from shared.idempotency import IdempotencyRecordMixin
 
@@ -68,7 +69,7 @@ class TicketCounter(Base):
     last: Mapped[int] = mapped_column(Integer)
 
 
-class Ticket(Base):
+class Ticket(Timestamps, Base):
     __tablename__ = "ticket"
     __table_args__ = (
         CheckConstraint(one_of("status", rules.STATUSES), name="status"),
@@ -138,8 +139,6 @@ class Ticket(Base):
     # days after the resolution; kept for the unit's tickets whenever one of them changes
     # (figure_facts.returns). Null: not resolved, or no serial number.
     came_back: Mapped[bool | None] = mapped_column(Boolean)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class TicketEvent(Base):
@@ -199,19 +198,10 @@ class Complaint(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
-class OutboxMessage(Base):
-    """Work for another service that must happen once, whatever is down when it is decided."""
+class Outbox:
+    """The columns of an outbox: work for another service that must happen once, whatever is down when
+    it is decided, delivered by whoever claims it first with a lease (services/servicedesk/outbox.py)."""
 
-    __tablename__ = "outbox_message"
-    __table_args__ = (
-        CheckConstraint(one_of("kind", OUTBOX_KINDS), name="kind"),
-        UniqueConstraint("idempotency_key"),
-        Index("ix_outbox_message_due", "delivered_at", "next_attempt_at"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))
     payload: Mapped[dict] = mapped_column(JSON)
     idempotency_key: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -222,8 +212,24 @@ class OutboxMessage(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(String(500))
 
+    @staticmethod
+    def table_args(table: str) -> tuple:
+        """One row per idempotency key, and the index the due rows are claimed by."""
+        return UniqueConstraint("idempotency_key"), Index(f"ix_{table}_due", "delivered_at", "next_attempt_at")
 
-class Site(Base):
+
+class OutboxMessage(Outbox, Base):
+    """A ticket's work for another service."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (CheckConstraint(one_of("kind", OUTBOX_KINDS), name="kind"), *Outbox.table_args(__tablename__))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+
+
+class Site(Timestamps, Base):
     """A place of the organisation (网点): the central warehouse, a service centre, a repair station.
     Closed, never deleted: tickets keep pointing at it."""
 
@@ -244,11 +250,9 @@ class Site(Base):
     webhook_kind: Mapped[str | None] = mapped_column(String(10))
     webhook_url: Mapped[str | None] = mapped_column(String(1000))
     status: Mapped[str] = mapped_column(String(10))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
-class Technician(Base):
+class Technician(Timestamps, Base):
     __tablename__ = "technician"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -257,8 +261,6 @@ class Technician(Base):
     station: Mapped[str] = mapped_column(ForeignKey("site.code"), index=True)
     skills: Mapped[list] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(Boolean)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class StationMessage(Base):

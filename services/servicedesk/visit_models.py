@@ -26,14 +26,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.servicedesk.domain import checklists
-from services.servicedesk.models import Base
+from services.servicedesk.models import Base, Outbox
+from shared.columns import Timestamps
 from shared.db import UtcDateTime, one_of
 
 STORED_STATUSES = ("planned", "done", "cancelled")  # `missed` is read, never stored
 SEASONS = ("heating", "cooling")
 
 
-class Visit(Base):
+class Visit(Timestamps, Base):
     __tablename__ = "visit"
     __table_args__ = (
         CheckConstraint(one_of("kind", checklists.KINDS), name="kind"),
@@ -71,8 +72,6 @@ class Visit(Base):
     # Who planned, recorded or cancelled it: {"kind", "id", "name"} (shared/context.py Caller.actor).
     done_by: Mapped[dict | None] = mapped_column(JSON)
     cancelled_by: Mapped[dict | None] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class VisitPlanning(Base):
@@ -102,7 +101,7 @@ class VisitModelSpec(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
-class VisitOutbox(Base):
+class VisitOutbox(Outbox, Base):
     """A visit's record for the unit's history at warranty: delivered once, whatever is down when it is made.
 
     The same columns and the same claim-with-a-lease delivery as the tickets' `outbox_message`
@@ -110,20 +109,8 @@ class VisitOutbox(Base):
     """
 
     __tablename__ = "visit_outbox"
-    __table_args__ = (
-        UniqueConstraint("idempotency_key"),
-        Index("ix_visit_outbox_due", "delivered_at", "next_attempt_at"),
-    )
+    __table_args__ = Outbox.table_args(__tablename__)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), index=True)
-    payload: Mapped[dict] = mapped_column(JSON)
-    idempotency_key: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    claimed_by: Mapped[str | None] = mapped_column(String(64))
-    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    last_error: Mapped[str | None] = mapped_column(String(500))
 
