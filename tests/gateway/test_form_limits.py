@@ -45,8 +45,6 @@ WIRE = {
     ("desk/ticket.html", "reason"): ("servicedesk", "CancelIn", "reason"),
     ("desk/station_ticket.html", "technician"): ("servicedesk", "ResolveIn", "technician"),
     ("desk/station_ticket.html", "summary"): ("servicedesk", "ResolveIn", "summary"),
-    ("desk/station_ticket.html", "part_number"): ("servicedesk", "PartReplaced", "part_number"),
-    ("desk/station_ticket.html", "part_qty"): ("servicedesk", "PartReplaced", "qty"),
     ("desk/station_ticket.html", "invoice_number"): ("servicedesk", "ResolveIn", "invoice_number"),
     ("desk/complaints.html", "caller_name"): ("servicedesk", "ComplaintCaller", "name"),
     ("desk/complaints.html", "caller_phone"): ("servicedesk", "ComplaintCaller", "phone"),
@@ -58,8 +56,6 @@ WIRE = {
     ("desk/board.html", "station"): ("servicedesk", "GET /tickets", "station"),
     ("desk/station_tickets.html", "station"): ("servicedesk", "GET /tickets", "station"),
     ("station/visit_record.html", "notes.{{ item.code }}"): ("servicedesk", "ItemIn", "notes"),
-    ("station/visit_record.html", "part_number"): ("servicedesk", "PartUsed", "part_number"),
-    ("station/visit_record.html", "part_qty"): ("servicedesk", "PartUsed", "qty"),
     ("station/visit_record.html", "notes"): ("servicedesk", "VisitRecordIn", "notes"),
     ("station/visit_record.html", "customer_name"): ("servicedesk", "CustomerIn", "name"),
     ("station/visit_record.html", "customer_phone"): ("servicedesk", "CustomerIn", "phone"),
@@ -74,6 +70,9 @@ WIRE = {
     ("macros.html", "cert_product_name"): ("warranty", "ClaimCertificate", "product_name"),
     ("macros.html", "cert_model_code"): ("warranty", "ClaimCertificate", "model_code"),
     ("macros.html", "cert_serial_number"): ("warranty", "ClaimCertificate", "serial_number"),
+    # part_rows: the parts replaced on a ticket (PartReplaced) and used on a visit (PartUsed), the same limits
+    ("macros.html", "part_number"): ("servicedesk", "PartReplaced", "part_number"),
+    ("macros.html", "part_qty"): ("servicedesk", "PartReplaced", "qty"),
 }
 # Limits of the form alone, with no field of the wire to compare (still the contract's, never a literal).
 FORM_ONLY = {("station/visit_record.html", "value.{{ item.code }}"): {"maxlength": desk_contract.READING_MAX_CHARS}}
@@ -199,6 +198,9 @@ def test_the_contract_is_what_the_schemas_say(specs):
     assert tuple(field_schema(specs, "servicedesk", "ResolveIn", "way")["enum"]) == desk_contract.WAYS
     assert tuple(field_schema(specs, "servicedesk", "TicketCreate", "channel")["enum"]) == desk_contract.CHANNELS
     assert tuple(field_schema(specs, "servicedesk", "PauseIn", "reason")["enum"]) == desk_contract.PAUSE_REASONS
+    for field in ("part_number", "qty"):  # one macro's rows serve a ticket's parts and a visit's
+        assert expected_limits(specs, "servicedesk", "PartUsed", field) == \
+            expected_limits(specs, "servicedesk", "PartReplaced", field)
     assert tuple(field_schema(specs, "warranty", "ServiceRecordCreate", "kind")["enum"]) == \
         warranty_contract.HISTORY_KINDS
     limit = next(p for p in specs["servicedesk"]["paths"]["/tickets"]["get"]["parameters"] if p["name"] == "limit")
