@@ -15,12 +15,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event, inspect, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session
 
 from shared import deadline
+
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -51,6 +54,14 @@ class UtcDateTime(TypeDecorator):
 def one_of(column: str, values: tuple[str, ...]) -> str:
     """A CHECK constraint's text: `column` holds one of `values`."""
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def get_or_raise(session: Session, model: type[T], key, *, missing: Exception) -> T:
+    """The row of `model` with primary key `key`, or `missing` raised (the service's own not-found)."""
+    row = session.get(model, key)
+    if row is None:
+        raise missing
+    return row
 
 
 def add_new(session: Session, row, *, exists: Exception):

@@ -21,6 +21,7 @@ from services.billing.models import Contract, ContractUnit
 from services.billing.schemas import ContractCreate, ContractRead, VisitRead
 from shared import pagination
 from shared.context import Caller
+from shared.db import get_or_raise
 from shared.uow import UnitOfWork
 
 DEFAULT_REGION = "shandong"
@@ -56,10 +57,7 @@ def create(
 
 
 def get(session: Session, contract_id: int) -> Contract:
-    contract = session.get(Contract, contract_id)
-    if contract is None:
-        raise errors.ContractNotFound(f"No contract {contract_id}")
-    return contract
+    return get_or_raise(session, Contract, contract_id, missing=errors.ContractNotFound(f"No contract {contract_id}"))
 
 
 def serials_of(session: Session, contract_ids: list[int]) -> dict[int, list[str]]:

@@ -14,14 +14,11 @@ from services.inventory.schemas import ModelCreate, ModelUpdate, PartCreate, Par
 from shared import errors as shared_errors
 from shared import pagination, search
 from shared.context import Caller
-from shared.db import add_new
+from shared.db import add_new, get_or_raise
 
 
 def get_part(session: Session, part_number: str) -> Part:
-    part = session.get(Part, part_number)
-    if part is None:
-        raise errors.PartNotFound(f"No part {part_number}")
-    return part
+    return get_or_raise(session, Part, part_number, missing=errors.PartNotFound(f"No part {part_number}"))
 
 
 def parts_by_number(session: Session, part_numbers: Sequence[str]) -> dict[str, Part]:
@@ -113,10 +110,7 @@ def list_parts(
 
 
 def get_model(session: Session, model_code: str) -> ProductModel:
-    model = session.get(ProductModel, model_code)
-    if model is None:
-        raise errors.ModelNotFound(f"No model {model_code}")
-    return model
+    return get_or_raise(session, ProductModel, model_code, missing=errors.ModelNotFound(f"No model {model_code}"))
 
 
 def create_model(

@@ -11,14 +11,11 @@ from services.inventory.models import Warehouse
 from services.inventory.schemas import WarehouseCreate
 from shared import pagination, search
 from shared.context import Caller
-from shared.db import add_new
+from shared.db import add_new, get_or_raise
 
 
 def get(session: Session, code: str) -> Warehouse:
-    warehouse = session.get(Warehouse, code)
-    if warehouse is None:
-        raise not_found(code)
-    return warehouse
+    return get_or_raise(session, Warehouse, code, missing=not_found(code))
 
 
 def not_found(code: str) -> errors.WarehouseNotFound:

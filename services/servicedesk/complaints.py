@@ -10,13 +10,12 @@ from services.servicedesk.domain import milestones as clocks
 from services.servicedesk.domain.calendar import CHINA
 from services.servicedesk.models import Complaint, Ticket
 from shared import pagination
+from shared.db import get_or_raise
 
 
 def get(session: Session, complaint_id: int) -> Complaint:
-    complaint = session.get(Complaint, complaint_id)
-    if complaint is None:
-        raise errors.ComplaintNotFound(f"No complaint {complaint_id}")
-    return complaint
+    return get_or_raise(session, Complaint, complaint_id,
+                        missing=errors.ComplaintNotFound(f"No complaint {complaint_id}"))
 
 
 def open_complaint(session: Session, *, ticket_id: int | None, serial_number: str | None, caller_name: str,

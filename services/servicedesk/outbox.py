@@ -55,9 +55,10 @@ class Claimed:
     attempts: int
 
 
-def pending(session: Session, now: datetime) -> bool:
-    return session.scalars(select(OutboxMessage.id).where(
-        OutboxMessage.delivered_at.is_(None), OutboxMessage.next_attempt_at <= now).limit(1)).first() is not None
+def pending(session: Session, now: datetime, model=OutboxMessage) -> bool:
+    """Whether a message of outbox table `model` is due and not delivered."""
+    return session.scalars(select(model.id).where(
+        model.delivered_at.is_(None), model.next_attempt_at <= now).limit(1)).first() is not None
 
 
 def lease(session: Session, model, unsent, *, token: str, now: datetime, limit: int) -> list:

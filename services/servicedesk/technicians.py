@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from services.servicedesk import errors, sites, trail
 from services.servicedesk.models import Technician
 from shared import context, pagination, search
+from shared.db import get_or_raise
 
 
 def read(technician: Technician) -> dict:
@@ -16,10 +17,8 @@ def read(technician: Technician) -> dict:
 
 
 def get(session: Session, technician_id: int) -> Technician:
-    technician = session.get(Technician, technician_id)
-    if technician is None:
-        raise errors.TechnicianNotFound(f"No technician {technician_id}")
-    return technician
+    return get_or_raise(session, Technician, technician_id,
+                        missing=errors.TechnicianNotFound(f"No technician {technician_id}"))
 
 
 def _skills(skills: list[str]) -> list[str]:

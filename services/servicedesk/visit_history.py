@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from services.servicedesk import outbox
@@ -34,8 +34,7 @@ class Claimed:
 
 
 def _pending(session: Session, now: datetime) -> bool:
-    return session.scalars(select(VisitOutbox.id).where(
-        VisitOutbox.delivered_at.is_(None), VisitOutbox.next_attempt_at <= now).limit(1)).first() is not None
+    return outbox.pending(session, now, VisitOutbox)
 
 
 def _claim(session: Session, *, token: str, now: datetime) -> list[Claimed]:

@@ -12,7 +12,7 @@ from services.warranty.models import Unit
 from services.warranty.schemas import UnitCreate
 from shared import pagination, search
 from shared.context import Caller
-from shared.db import add_new
+from shared.db import add_new, get_or_raise
 
 
 def region_of(unit_in: UnitCreate) -> str:
@@ -81,10 +81,8 @@ def find(session: Session, serial_number: str):
 
 
 def get(session: Session, serial_number: str) -> Unit:
-    unit = session.get(Unit, serial_number)
-    if unit is None:
-        raise errors.UnitNotFound(f"No unit with serial number {serial_number}")
-    return unit
+    return get_or_raise(session, Unit, serial_number,
+                        missing=errors.UnitNotFound(f"No unit with serial number {serial_number}"))
 
 
 def terms_of(session: Session, unit: Unit, pinned: policies.Pinned) -> list[domain.Term]:
