@@ -22,8 +22,11 @@ install-test: $(VENV)/.installed-test
 run: install  ## start gateway + services on SQLite under DATA_DIR (foreground; Ctrl-C stops all)
 	exec $(PY) -m scripts.run
 
-test: install-test  ## the whole suite (PostgreSQL too when TEST_DATABASE_URL is set)
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+TEST_WORKERS ?= 2
+
+test: install-test  ## the whole suite (PostgreSQL too when TEST_DATABASE_URL is set): in-process tests on TEST_WORKERS processes, then the end-to-end ones
+	$(PY) -m pytest -q -m "not e2e" -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(PY) -m pytest -q -m e2e $(PYTEST_ARGS)
 
 test-fast: install-test  ## everything but the end-to-end tests that start real processes
 	$(PY) -m pytest -q -m "not e2e" $(PYTEST_ARGS)

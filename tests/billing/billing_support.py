@@ -1,6 +1,11 @@
 """Data and helpers of the billing tests (a unique module name: tests have no packages)."""
 
+import os
+
 import httpx
+
+# The billing app's PostgreSQL connections carry this name: test runs in parallel share one server.
+APPLICATION_NAME = f"billing-test-{os.getpid()}"
 
 SERIAL = "AC-100001"
 OTHER_SERIAL = "AC-100002"

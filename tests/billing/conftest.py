@@ -8,7 +8,7 @@ from shared import settings as settings_module
 from shared.clock import FixedClock
 
 from billing_fakes import FakeInventory, FakeWarranty
-from billing_support import OTHER_SERIAL, SERIAL
+from billing_support import APPLICATION_NAME, OTHER_SERIAL, SERIAL
 from helpers import TOKEN, asgi_client, internal_headers
 
 
@@ -37,8 +37,11 @@ def inventory():
 
 @pytest.fixture
 def billing_settings(billing_db):
+    url = billing_db.url
+    if billing_db.schema is not None:  # PostgreSQL: name the connections, so a test can tell them from another run's
+        url += ("&" if "?" in url else "?") + f"application_name={APPLICATION_NAME}"
     return settings_module.load(
-        "billing", database_url=billing_db.url, database_schema=billing_db.schema, internal_token=TOKEN,
+        "billing", database_url=url, database_schema=billing_db.schema, internal_token=TOKEN,
         upstream_timeout_seconds=2.0,
     )
 

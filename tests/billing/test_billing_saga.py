@@ -8,7 +8,7 @@ from sqlalchemy import delete, text
 
 from services.billing.models import IdempotencyRecord
 
-from billing_support import COMPRESSOR, FILTER, post_repair, repair_body
+from billing_support import APPLICATION_NAME, COMPRESSOR, FILTER, post_repair, repair_body
 from helpers import assert_problem
 
 pytestmark = pytest.mark.anyio
@@ -212,8 +212,8 @@ def open_write_transactions(database) -> int:
     with database.engine.connect() as conn:
         return conn.execute(text(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()"
-        )).scalar_one()
+            "AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid() AND application_name = :app"
+        ), {"app": APPLICATION_NAME}).scalar_one()
 
 
 async def test_no_transaction_is_open_while_another_service_is_called(
