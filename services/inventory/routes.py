@@ -1,10 +1,10 @@
-"""Inventory HTTP routes: parse, call the use case, shape the answer."""
+"""Inventory HTTP routes: each operation declared once above its use case (shared/operations.py)."""
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
-from services.inventory import access, catalog, examples, guarantee, stock, warehouses
+from services.inventory import access, catalog, errors, examples, guarantee, stock, warehouses
 from services.inventory.domain import guarantee as guarantee_rules
 from services.inventory.domain.catalog import normalise_code
 from services.inventory.schemas import (
@@ -35,95 +35,66 @@ from services.inventory.schemas import (
     WarehousePage,
     WarehouseRead,
 )
-from shared import openapi, pagination
+from shared import pagination
 from shared.contracts import inventory as contract
-from shared.deps import CurrentCaller, CurrentClock, Cursor, IdempotencyKey, Limit, PathId, Uow
-from shared.idempotency import run_idempotent
+from shared.deps import CurrentCaller, CurrentClock, Limit, PathId
+from shared.operations import Operations, cursor_of
 from shared.search import Search
-from shared.types import MAX_ID, IsoDate
+from shared.types import IsoDate
 
 router = APIRouter()
 CodeQuery = Annotated[Code | None, Query(description="case-insensitive")]
 ReservationId = PathId
-
-
-def _is_text(value) -> bool:
-    return isinstance(value, str)
-
-
-def _is_id(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_ID
-
-
-def _is_stock_key(value) -> bool:
-    return isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)
-
-
-def _after(cursor: str | None, valid) -> object:
-    """The decoded cursor, refused unless it has the shape this list gives."""
-    after = pagination.decode(cursor)
-    if after is not None and not valid(after):
-        raise pagination.BadCursor()
-    return after
+TextCursor = cursor_of(pagination.is_text)
+IdCursor = cursor_of(pagination.is_id)
+StockCursor = cursor_of(lambda key: isinstance(key, list) and len(key) == 2 and all(isinstance(v, str) for v in key))
+# What a stock change can meet besides bad input.
+STOCK_ERRORS = [errors.WarehouseForbidden, errors.WarehouseNotFound, errors.PartNotFound]
 
 
 # Parts
 
-def _create_part(session, part_in: PartCreate, *, now, caller) -> PartRead:
-    return PartRead.model_validate(catalog.create_part(session, part_in, now=now, caller=caller))
+parts = Operations(router, tags=["parts"])
 
 
-@openapi.operation("createPart", "Register a part", errors={409: "part_exists"}, body=examples.PART_CREATE,
-                   answer=examples.PART)
-@router.post("/parts", status_code=201, response_model=PartRead, tags=["parts"])
-async def create_part(part_in: PartCreate, uow: Uow, clock: CurrentClock, caller: CurrentCaller):
-    return await uow.write(_create_part, part_in, now=clock.now(), caller=caller)
+@parts.post("/parts", "createPart", "Register a part", raises=[errors.PartExists], body=examples.PART_CREATE,
+            answer=examples.PART, status=201)
+def create_part(session, part_in: PartCreate, clock: CurrentClock, caller: CurrentCaller) -> PartRead:
+    return PartRead.model_validate(catalog.create_part(session, part_in, now=clock.now(), caller=caller))
 
 
-def _list_parts(session, *, limit: int, **filters) -> PartPage:
-    rows = catalog.list_parts(session, limit=limit, **filters)
+@parts.get("/parts", "listParts", "Parts, by part number (optionally those that fit a model, or the loaner units "
+           "of a class)")
+def list_parts(
+    session, model_code: CodeQuery = None, status: Literal["active", "retired"] | None = None,
+    loaner_class: Annotated[str | None, Query(max_length=contract.LOANER_CLASS_MAX_LENGTH,
+                                              description="exactly this class")] = None,
+    q: Search = None, limit: Limit = 50, after: TextCursor = None,
+) -> PartPage:
+    rows = catalog.list_parts(session, model_code=model_code, status=status, loaner_class=loaner_class, q=q,
+                              after=after, limit=limit)
     rows, next_cursor = pagination.page(rows, limit, key=lambda p: p.part_number)
     return PartPage(items=[PartRead.model_validate(p) for p in rows], next_cursor=next_cursor)
 
 
-@openapi.operation("listParts", "Parts, by part number (optionally those that fit a model, or the loaner units "
-                   "of a class)")
-@router.get("/parts", response_model=PartPage, tags=["parts"])
-async def list_parts(
-    uow: Uow, model_code: CodeQuery = None, status: Literal["active", "retired"] | None = None,
-    loaner_class: Annotated[str | None, Query(max_length=contract.LOANER_CLASS_MAX_LENGTH,
-                                              description="exactly this class")] = None,
-    q: Search = None, limit: Limit = 50, cursor: Cursor = None,
-):
-    after = _after(cursor, _is_text)
-    return await uow.read(_list_parts, model_code=model_code, status=status, loaner_class=loaner_class,
-                          q=q, after=after, limit=limit)
+@parts.get("/parts/{part_number}", "getPart", "A part", raises=[errors.PartNotFound], answer=examples.PART)
+def get_part(session, part_number: str) -> PartRead:
+    return PartRead.model_validate(catalog.get_part(session, normalise_code(part_number)))
 
 
-def _get_part(session, part_number: str) -> PartRead:
-    return PartRead.model_validate(catalog.get_part(session, part_number))
-
-
-@openapi.operation("getPart", "A part", errors={404: "part_not_found"}, answer=examples.PART)
-@router.get("/parts/{part_number}", response_model=PartRead, tags=["parts"])
-async def get_part(part_number: str, uow: Uow):
-    return await uow.read(_get_part, normalise_code(part_number))
-
-
-def _update_part(session, part_number: str, part_in: PartUpdate, **kw) -> PartRead:
-    return PartRead.model_validate(catalog.update_part(session, part_number, part_in, **kw))
-
-
-@openapi.operation("updatePart", "Change a part (prices, minimum stock, retire it)",
-                   errors={404: "part_not_found", 409: "part_under_supply_guarantee"}, body=examples.PART_UPDATE,
-                   answer=examples.PART)
-@router.patch("/parts/{part_number}", response_model=PartRead, tags=["parts"])
-async def update_part(part_number: str, part_in: PartUpdate, uow: Uow, clock: CurrentClock, caller: CurrentCaller):
-    return await uow.write(_update_part, normalise_code(part_number), part_in, today=clock.today(), now=clock.now(),
-                           caller=caller)
+@parts.patch("/parts/{part_number}", "updatePart", "Change a part (prices, minimum stock, retire it)",
+             raises=[errors.PartNotFound, errors.PartUnderSupplyGuarantee], body=examples.PART_UPDATE,
+             answer=examples.PART)
+def update_part(session, part_number: str, part_in: PartUpdate, clock: CurrentClock,
+                caller: CurrentCaller) -> PartRead:
+    return PartRead.model_validate(catalog.update_part(session, normalise_code(part_number), part_in,
+                                                       today=clock.today(), now=clock.now(), caller=caller))
 
 
 # Models and their bills of parts
+
+models = Operations(router, tags=["models"])
+
 
 def model_read(model, cls=ModelRead, **extra):
     return cls(
@@ -133,129 +104,94 @@ def model_read(model, cls=ModelRead, **extra):
     )
 
 
+def _bill(session, model_code: str) -> list[BomLineRead]:
+    return [BomLineRead.model_validate(line) for line in catalog.bill_of(session, model_code)]
+
+
 def model_detail(session, model) -> ModelDetail:
-    bill = [BomLineRead.model_validate(line) for line in catalog.bill_of(session, model.model_code)]
-    return model_read(model, ModelDetail, parts=bill)
+    return model_read(model, ModelDetail, parts=_bill(session, model.model_code))
 
 
-def _create_model(session, model_in: ModelCreate, *, now, caller) -> ModelDetail:
-    return model_read(catalog.create_model(session, model_in, now=now, caller=caller), ModelDetail, parts=[])
+@models.post("/models", "createModel", "Register a model", raises=[errors.ModelExists], body=examples.MODEL_CREATE,
+             answer=examples.MODEL, status=201)
+def create_model(session, model_in: ModelCreate, clock: CurrentClock, caller: CurrentCaller) -> ModelDetail:
+    return model_read(catalog.create_model(session, model_in, now=clock.now(), caller=caller), ModelDetail, parts=[])
 
 
-@openapi.operation("createModel", "Register a model", errors={409: "model_exists"}, body=examples.MODEL_CREATE,
-                   answer=examples.MODEL)
-@router.post("/models", status_code=201, response_model=ModelDetail, tags=["models"])
-async def create_model(model_in: ModelCreate, uow: Uow, clock: CurrentClock, caller: CurrentCaller):
-    return await uow.write(_create_model, model_in, now=clock.now(), caller=caller)
-
-
-def _list_models(session, *, after, limit: int, q: str | None) -> ModelPage:
+@models.get("/models", "listModels", "Models, by model code")
+def list_models(session, q: Search = None, limit: Limit = 50, after: TextCursor = None) -> ModelPage:
     rows = catalog.list_models(session, after=after, limit=limit, q=q)
     rows, next_cursor = pagination.page(rows, limit, key=lambda m: m.model_code)
     return ModelPage(items=[model_read(m) for m in rows], next_cursor=next_cursor)
 
 
-@openapi.operation("listModels", "Models, by model code")
-@router.get("/models", response_model=ModelPage, tags=["models"])
-async def list_models(uow: Uow, q: Search = None, limit: Limit = 50, cursor: Cursor = None):
-    return await uow.read(_list_models, after=_after(cursor, _is_text), limit=limit, q=q)
+@models.get("/models/{model_code}", "getModel", "A model, with its bill of parts", raises=[errors.ModelNotFound],
+            answer=examples.MODEL)
+def get_model(session, model_code: str) -> ModelDetail:
+    return model_detail(session, catalog.get_model(session, normalise_code(model_code)))
 
 
-def _get_model(session, model_code: str) -> ModelDetail:
-    return model_detail(session, catalog.get_model(session, model_code))
+@models.patch("/models/{model_code}", "updateModel", "Change a model (its name, its discontinuation day)",
+              raises=[errors.ModelNotFound], body=examples.MODEL_UPDATE, answer=examples.MODEL)
+def update_model(session, model_code: str, model_in: ModelUpdate, clock: CurrentClock,
+                 caller: CurrentCaller) -> ModelDetail:
+    model = catalog.update_model(session, normalise_code(model_code), model_in, now=clock.now(), caller=caller)
+    return model_detail(session, model)
 
 
-@openapi.operation("getModel", "A model, with its bill of parts", errors={404: "model_not_found"},
-                   answer=examples.MODEL)
-@router.get("/models/{model_code}", response_model=ModelDetail, tags=["models"])
-async def get_model(model_code: str, uow: Uow):
-    return await uow.read(_get_model, normalise_code(model_code))
+@models.get("/models/{model_code}/parts", "getModelParts", "The bill of parts of a model",
+            raises=[errors.ModelNotFound], answer=examples.BILL)
+def get_bill(session, model_code: str) -> list[BomLineRead]:
+    return _bill(session, catalog.get_model(session, normalise_code(model_code)).model_code)
 
 
-def _update_model(session, model_code: str, model_in: ModelUpdate, *, now, caller) -> ModelDetail:
-    return model_detail(session, catalog.update_model(session, model_code, model_in, now=now, caller=caller))
-
-
-@openapi.operation("updateModel", "Change a model (its name, its discontinuation day)",
-                   errors={404: "model_not_found"}, body=examples.MODEL_UPDATE, answer=examples.MODEL)
-@router.patch("/models/{model_code}", response_model=ModelDetail, tags=["models"])
-async def update_model(model_code: str, model_in: ModelUpdate, uow: Uow, clock: CurrentClock,
-                       caller: CurrentCaller):
-    return await uow.write(_update_model, normalise_code(model_code), model_in, now=clock.now(), caller=caller)
-
-
-def _get_bill(session, model_code: str) -> list[BomLineRead]:
-    model = catalog.get_model(session, model_code)
-    return [BomLineRead.model_validate(line) for line in catalog.bill_of(session, model.model_code)]
-
-
-@openapi.operation("getModelParts", "The bill of parts of a model", errors={404: "model_not_found"},
-                   answer=examples.BILL)
-@router.get("/models/{model_code}/parts", response_model=list[BomLineRead], tags=["models"])
-async def get_bill(model_code: str, uow: Uow):
-    return await uow.read(_get_bill, normalise_code(model_code))
-
-
-def _replace_bill(session, model_code: str, lines: list[tuple[str, int]], *, now, caller) -> list[BomLineRead]:
-    bill = catalog.replace_bill(session, model_code, lines, now=now, caller=caller)
-    return [BomLineRead.model_validate(line) for line in bill]
-
-
-@openapi.operation("replaceModelParts", "Replace the bill of parts of a model",
-                   errors={404: ("model_not_found", "part_not_found")}, body=examples.BILL, answer=examples.BILL)
-@router.put("/models/{model_code}/parts", response_model=list[BomLineRead], tags=["models"])
-async def replace_bill(model_code: str, bill: BillIn, uow: Uow, clock: CurrentClock, caller: CurrentCaller):
+@models.put("/models/{model_code}/parts", "replaceModelParts", "Replace the bill of parts of a model",
+            raises=[errors.ModelNotFound, errors.PartNotFound], body=examples.BILL, answer=examples.BILL)
+def replace_bill(session, model_code: str, bill: BillIn, clock: CurrentClock,
+                 caller: CurrentCaller) -> list[BomLineRead]:
     lines = [(line.part_number, line.qty_per_unit) for line in bill]
-    return await uow.write(_replace_bill, normalise_code(model_code), lines, now=clock.now(), caller=caller)
+    saved = catalog.replace_bill(session, normalise_code(model_code), lines, now=clock.now(), caller=caller)
+    return [BomLineRead.model_validate(line) for line in saved]
 
 
 # Warehouses
 
-def _create_warehouse(session, warehouse_in: WarehouseCreate, *, now, caller) -> WarehouseRead:
-    return WarehouseRead.model_validate(warehouses.create(session, warehouse_in, now=now, caller=caller))
+stores = Operations(router, tags=["warehouses"])
 
 
-@openapi.operation("createWarehouse", "Register a warehouse", errors={409: "warehouse_exists"},
-                   body=examples.WAREHOUSE_CREATE, answer=examples.WAREHOUSE_CREATE)
-@router.post("/warehouses", status_code=201, response_model=WarehouseRead, tags=["warehouses"])
-async def create_warehouse(warehouse_in: WarehouseCreate, uow: Uow, clock: CurrentClock, caller: CurrentCaller):
-    return await uow.write(_create_warehouse, warehouse_in, now=clock.now(), caller=caller)
+@stores.post("/warehouses", "createWarehouse", "Register a warehouse", raises=[errors.WarehouseExists],
+             body=examples.WAREHOUSE_CREATE, answer=examples.WAREHOUSE_CREATE, status=201)
+def create_warehouse(session, warehouse_in: WarehouseCreate, clock: CurrentClock,
+                     caller: CurrentCaller) -> WarehouseRead:
+    return WarehouseRead.model_validate(warehouses.create(session, warehouse_in, now=clock.now(), caller=caller))
 
 
-def _list_warehouses(session, *, kind, after, limit: int, scope, q: str | None) -> WarehousePage:
+@stores.get(
+    "/warehouses", "listWarehouses", "Warehouses, by code (with `writable=true`, those the caller may change stock at)",
+    description="`writable=true` lists only the warehouses where the caller may receive, adjust, reserve "
+                "and send stock from: a warehouse person's or key's own warehouses, every warehouse for others.",
+)
+def list_warehouses(
+    session, caller: CurrentCaller, kind: Literal["central", "service_center", "repair_station"] | None = None,
+    writable: Annotated[bool, Query(description="only where the caller may write")] = False,
+    q: Search = None, limit: Limit = 50, after: TextCursor = None,
+) -> WarehousePage:
+    scope = access.scope_of(caller) if writable else None
     rows = warehouses.list_warehouses(session, kind=kind, after=after, limit=limit, scope=scope, q=q)
     rows, next_cursor = pagination.page(rows, limit, key=lambda w: w.code)
     return WarehousePage(items=[WarehouseRead.model_validate(w) for w in rows], next_cursor=next_cursor)
 
 
-@openapi.operation(
-    "listWarehouses", "Warehouses, by code (with `writable=true`, those the caller may change stock at)",
-    description="`writable=true` lists only the warehouses where the caller may receive, adjust, reserve "
-                "and send stock from: a warehouse person's or key's own warehouses, every warehouse for others.",
-)
-@router.get("/warehouses", response_model=WarehousePage, tags=["warehouses"])
-async def list_warehouses(
-    uow: Uow, caller: CurrentCaller, kind: Literal["central", "service_center", "repair_station"] | None = None,
-    writable: Annotated[bool, Query(description="only where the caller may write")] = False,
-    q: Search = None, limit: Limit = 50, cursor: Cursor = None,
-):
-    scope = access.scope_of(caller) if writable else None
-    return await uow.read(_list_warehouses, kind=kind, after=_after(cursor, _is_text), limit=limit, scope=scope,
-                          q=q)
-
-
-def _get_warehouse(session, code: str) -> WarehouseRead:
-    return WarehouseRead.model_validate(warehouses.get(session, code))
-
-
-@openapi.operation("getWarehouse", "A warehouse", errors={404: "warehouse_not_found"},
-                   answer=examples.WAREHOUSE_CREATE)
-@router.get("/warehouses/{code}", response_model=WarehouseRead, tags=["warehouses"])
-async def get_warehouse(code: str, uow: Uow):
-    return await uow.read(_get_warehouse, normalise_code(code))
+@stores.get("/warehouses/{code}", "getWarehouse", "A warehouse", raises=[errors.WarehouseNotFound],
+            answer=examples.WAREHOUSE_CREATE)
+def get_warehouse(session, code: str) -> WarehouseRead:
+    return WarehouseRead.model_validate(warehouses.get(session, normalise_code(code)))
 
 
 # Stock and the ledger
+
+ledger = Operations(router, tags=["stock"])
+
 
 def movement_read(movement) -> MovementRead:
     return MovementRead(
@@ -265,83 +201,61 @@ def movement_read(movement) -> MovementRead:
     )
 
 
-def _list_stock(session, *, limit: int, **filters) -> StockPage:
-    rows = stock.list_stock(session, limit=limit, **filters)
+@ledger.get("/stock", "listStock", "Stock rows: on hand, reserved and available per warehouse and part")
+def list_stock(
+    session, clock: CurrentClock, part_number: CodeQuery = None, warehouse: CodeQuery = None,
+    limit: Limit = 50, after: StockCursor = None,
+) -> StockPage:
+    rows = stock.list_stock(session, warehouse=warehouse, part_number=part_number, after=after, limit=limit,
+                            now=clock.now())
     rows, next_cursor = pagination.page(rows, limit, key=lambda s: [s.warehouse, s.part_number])
     items = [StockRead(warehouse=s.warehouse, part_number=s.part_number, on_hand=s.on_hand,
                        reserved=s.reserved, available=s.available) for s in rows]
     return StockPage(items=items, next_cursor=next_cursor)
 
 
-@openapi.operation("listStock", "Stock rows: on hand, reserved and available per warehouse and part")
-@router.get("/stock", response_model=StockPage, tags=["stock"])
-async def list_stock(
-    uow: Uow, clock: CurrentClock, part_number: CodeQuery = None, warehouse: CodeQuery = None,
-    limit: Limit = 50, cursor: Cursor = None,
-):
-    after = _after(cursor, _is_stock_key)
-    return await uow.read(_list_stock, warehouse=warehouse, part_number=part_number, after=after, limit=limit,
-                          now=clock.now())
-
-
-def _list_movements(session, *, limit: int, **filters) -> MovementPage:
-    rows = stock.list_movements(session, limit=limit, **filters)
+@ledger.get("/movements", "listMovements", "The stock ledger, oldest first (a warehouse caller's: its warehouses "
+            "only)")
+def list_movements(
+    session, caller: CurrentCaller, part_number: CodeQuery = None, warehouse: CodeQuery = None,
+    limit: Limit = 50, after: IdCursor = None,
+) -> MovementPage:
+    rows = stock.list_movements(session, warehouse=warehouse, part_number=part_number, after=after, limit=limit,
+                                scope=access.scope_of(caller))
     rows, next_cursor = pagination.page(rows, limit, key=lambda m: m.id)
     return MovementPage(items=[movement_read(m) for m in rows], next_cursor=next_cursor)
 
 
-@openapi.operation("listMovements", "The stock ledger, oldest first (a warehouse caller's: its warehouses only)")
-@router.get("/movements", response_model=MovementPage, tags=["stock"])
-async def list_movements(
-    uow: Uow, caller: CurrentCaller, part_number: CodeQuery = None, warehouse: CodeQuery = None,
-    limit: Limit = 50, cursor: Cursor = None,
-):
-    after = _after(cursor, _is_id)
-    return await uow.read(_list_movements, warehouse=warehouse, part_number=part_number, after=after, limit=limit,
-                          scope=access.scope_of(caller))
+@ledger.post("/receipts", "receiveStock", "Goods in at a warehouse", raises=STOCK_ERRORS, idempotent=True,
+             body=examples.RECEIPT_CREATE, answer=examples.MOVEMENT)
+def receive(session, receipt: ReceiptCreate, caller: CurrentCaller, clock: CurrentClock) -> MovementRead:
+    return movement_read(stock.receive(session, caller=caller, receipt=receipt, now=clock.now()))
 
 
-@openapi.operation("receiveStock", "Goods in at a warehouse",
-                   errors={403: "warehouse_forbidden", 404: ("warehouse_not_found", "part_not_found")},
-                   body=examples.RECEIPT_CREATE, answer=examples.MOVEMENT)
-@router.post("/receipts", status_code=201, response_model=MovementRead, tags=["stock"])
-async def receive(receipt: ReceiptCreate, request: Request, caller: CurrentCaller, clock: CurrentClock,
-                  key: IdempotencyKey = None):
-    def effect(session):
-        return movement_read(stock.receive(session, caller=caller, receipt=receipt, now=clock.now()))
-
-    return await run_idempotent(request, key=key, payload=receipt, status=201, effect=effect)
+@ledger.post("/transfers", "transferStock", "Move stock from one warehouse to another",
+             raises=[*STOCK_ERRORS, errors.InsufficientStock], idempotent=True, body=examples.TRANSFER_CREATE,
+             answer=examples.TRANSFER)
+def transfer(session, transfer_in: TransferCreate, caller: CurrentCaller, clock: CurrentClock) -> TransferRead:
+    out_leg, in_leg = stock.transfer(session, caller=caller, transfer_in=transfer_in, now=clock.now())
+    return TransferRead(transfer_out=movement_read(out_leg), transfer_in=movement_read(in_leg))
 
 
-@openapi.operation("transferStock", "Move stock from one warehouse to another",
-                   errors={403: "warehouse_forbidden", 404: ("warehouse_not_found", "part_not_found"),
-                           409: "insufficient_stock"}, body=examples.TRANSFER_CREATE, answer=examples.TRANSFER)
-@router.post("/transfers", status_code=201, response_model=TransferRead, tags=["stock"])
-async def transfer(transfer_in: TransferCreate, request: Request, caller: CurrentCaller, clock: CurrentClock,
-                   key: IdempotencyKey = None):
-    def effect(session):
-        out_leg, in_leg = stock.transfer(session, caller=caller, transfer_in=transfer_in, now=clock.now())
-        return TransferRead(transfer_out=movement_read(out_leg), transfer_in=movement_read(in_leg))
-
-    return await run_idempotent(request, key=key, payload=transfer_in, status=201, effect=effect)
-
-
-@openapi.operation("adjustStock", "Correct a count (never below what is reserved)",
-                   errors={403: "warehouse_forbidden", 404: ("warehouse_not_found", "part_not_found"),
-                           409: "insufficient_stock"}, body=examples.ADJUSTMENT_CREATE, answer=examples.ADJUSTMENT)
-@router.post("/adjustments", status_code=201, response_model=MovementRead, tags=["stock"])
-async def adjust(adjustment: AdjustmentCreate, request: Request, caller: CurrentCaller, clock: CurrentClock,
-                 key: IdempotencyKey = None):
-    def effect(session):
-        return movement_read(stock.adjust(session, caller=caller, adjustment=adjustment, now=clock.now()))
-
-    return await run_idempotent(request, key=key, payload=adjustment, status=201, effect=effect)
+@ledger.post("/adjustments", "adjustStock", "Correct a count (never below what is reserved)",
+             raises=[*STOCK_ERRORS, errors.InsufficientStock], idempotent=True, body=examples.ADJUSTMENT_CREATE,
+             answer=examples.ADJUSTMENT)
+def adjust(session, adjustment: AdjustmentCreate, caller: CurrentCaller, clock: CurrentClock) -> MovementRead:
+    return movement_read(stock.adjust(session, caller=caller, adjustment=adjustment, now=clock.now()))
 
 
 # Supply guarantee
 
-def _supply_guarantee(session, *, on) -> SupplyGuaranteeRead:
-    found = guarantee.report(session, on=on)
+@Operations(router, tags=["supply guarantee"]).get(
+    "/supply-guarantee", "getSupplyGuarantee", "Guaranteed models and the parts below their minimum, most urgent "
+    "first", answer=examples.SUPPLY_GUARANTEE)
+def supply_guarantee(
+    session, clock: CurrentClock, on: Annotated[IsoDate | None, Query(description="Default: today")] = None,
+) -> SupplyGuaranteeRead:
+    found = guarantee.report(session, on=on or clock.today())
     return SupplyGuaranteeRead(
         on=found.on,
         models=[GuaranteedModel(model_code=code, guaranteed_through=through) for code, through in found.models],
@@ -351,13 +265,3 @@ def _supply_guarantee(session, *, on) -> SupplyGuaranteeRead:
             for s in found.shortfalls
         ],
     )
-
-
-@openapi.operation("getSupplyGuarantee", "Guaranteed models and the parts below their minimum, most urgent first",
-                   answer=examples.SUPPLY_GUARANTEE)
-@router.get("/supply-guarantee", response_model=SupplyGuaranteeRead, tags=["supply guarantee"])
-async def supply_guarantee(
-    uow: Uow, clock: CurrentClock,
-    on: Annotated[IsoDate | None, Query(description="Default: today")] = None,
-):
-    return await uow.read(_supply_guarantee, on=on or clock.today())

@@ -1,0 +1,191 @@
+"""An operation declared once, and the one adapter that turns it into its route.
+
+A route module declares each operation where its use case is written:
+
+    ops = Operations(router, tags=["parts"])
+
+    @ops.get("/parts/{part_number}", "getPart", "A part", raises=[PartNotFound], answer=examples.PART)
+    def get_part(session, part_number: str) -> PartRead:
+        return PartRead.model_validate(catalog.get_part(session, normalise_code(part_number)))
+
+The function is the use case as the route runs it: the session first, then what the request gives
+(path and query parameters, the body, `CurrentCaller`, `CurrentClock`), its return annotation the
+answer's model. The adapter (`Operations._route`) is the only place that knows how a request becomes
+a call, the same for every route of every service:
+
+- the unit of work (shared/uow.py): a GET in a read transaction, every other method in a write
+  transaction, committed when the function returns, rolled back if it raises;
+- `idempotent=True` (every POST that creates something): the `Idempotency-Key` header, and the claim,
+  the effect and the stored answer in shared/idempotency.py's one protocol;
+- a parameter typed `cursor_of(valid)`: the list's `?cursor=`, decoded and refused (422
+  `invalid_cursor`) unless `valid` accepts its shape, before any transaction opens;
+- the OpenAPI entry: its name, summary, examples and the error codes derived from the error classes
+  it raises (`raises=`), beside those the shape implies (shared/openapi.py);
+- a database race (IntegrityError) is a 409 `conflict` for every route: shared/app.py's handler.
+
+An operation that must call another service before or after its transaction (a report that asks
+warranty for the unit first) keeps a hand-written endpoint; it still declares itself with
+`@openapi.operation` and opens its transaction with `uow`.
+"""
+
+import functools
+import inspect
+import types
+import typing
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from shared import openapi, pagination
+from shared.deps import Cursor, IdempotencyKey
+from shared.errors import ServiceError
+from shared.idempotency import run_idempotent
+
+F = TypeVar("F", bound=Callable[..., Any])
+# An operation's own errors: the error classes it raises, or (where a code has no class) status -> codes.
+Raises = Iterable[type[ServiceError]] | Mapping[int, str | Sequence[str]]
+_REQUEST = "request__"
+_KEY = "idempotency_key__"
+_CURSOR = "cursor"
+
+
+@dataclass(frozen=True, slots=True)
+class CursorOf:
+    """Marks a use case's parameter as the decoded `?cursor=` of its list; `valid` checks its shape."""
+
+    valid: Callable[[Any], bool]
+
+
+def cursor_of(valid: Callable[[Any], bool]) -> Any:
+    """The type of a use case's `after` parameter: `after: cursor_of(pagination.is_id) = None`."""
+    return Annotated[Any, CursorOf(valid)]
+
+
+def error_codes(raises: Raises | None) -> dict[int, tuple[str, ...]]:
+    """An operation's own error codes by status, from the classes it raises (or a status -> codes map)."""
+    if raises is None:
+        return {}
+    if isinstance(raises, Mapping):
+        return {status: (codes,) if isinstance(codes, str) else tuple(codes) for status, codes in raises.items()}
+    found: dict[int, list[str]] = {}
+    for kind in raises:
+        found.setdefault(kind.status, []).append(kind.code)
+    return {status: tuple(dict.fromkeys(codes)) for status, codes in found.items()}
+
+
+def _cursor_marker(annotation: Any) -> CursorOf | None:
+    if typing.get_origin(annotation) is Annotated:
+        return next((m for m in annotation.__metadata__ if isinstance(m, CursorOf)), None)
+    return None
+
+
+def _is_body(annotation: Any) -> bool:
+    """A pydantic model, or an optional one (`ConsumeIn | None`): the request's body."""
+    kinds = typing.get_args(annotation) if isinstance(annotation, types.UnionType) else (annotation,)
+    return any(isinstance(kind, type) and issubclass(kind, BaseModel) for kind in kinds)
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """How the adapter calls one use case: which parameter is the cursor, which the body."""
+
+    fn: Callable[..., Any]
+    write: bool
+    idempotent: bool
+    status: int
+    cursor: tuple[str, CursorOf] | None
+    body: str | None
+    request: str | None  # the use case's own parameter for the request, if it takes one
+
+    async def __call__(self, **given: Any) -> Any:
+        request: Request = given.pop(_REQUEST)
+        key = given.pop(_KEY, None)
+        if self.request is not None:
+            given[self.request] = request
+        if self.cursor is not None:
+            name, marker = self.cursor
+            given[name] = pagination.decode_as(given.pop(_CURSOR), marker.valid)
+        uow = request.app.state.uow
+        if self.idempotent and key is not None:
+            return await run_idempotent(request, key=key, payload=given.get(self.body) if self.body else None,
+                                        status=self.status, effect=functools.partial(self.fn, **given))
+        answer = await (uow.write if self.write else uow.read)(self.fn, **given)
+        if self.idempotent:  # no key: nothing to claim or store, and the answer serialized once
+            return Response(answer.model_dump_json(), status_code=self.status, media_type="application/json")
+        return answer
+
+
+def _endpoint(fn: Callable[..., Any], *, write: bool, idempotent: bool, status: int) -> tuple[Callable, Any]:
+    """The endpoint FastAPI routes to `fn`, and the answer's model (`fn`'s return annotation)."""
+    hints = typing.get_type_hints(fn, include_extras=True)
+    session, *params = inspect.signature(fn).parameters.values()
+    outer: list[inspect.Parameter] = []
+    cursor = body = wants_request = None
+    for param in params:
+        annotation = hints.get(param.name, param.annotation)
+        if annotation is Request:  # FastAPI gives an endpoint one Request: the adapter's, passed on
+            wants_request = param.name
+            continue
+        marker = _cursor_marker(annotation)
+        if marker is not None:
+            cursor = (param.name, marker)
+            outer.append(inspect.Parameter(_CURSOR, inspect.Parameter.KEYWORD_ONLY, annotation=Cursor, default=None))
+            continue
+        if _is_body(annotation):
+            body = param.name
+        outer.append(param.replace(kind=inspect.Parameter.KEYWORD_ONLY, annotation=annotation))
+    outer.append(inspect.Parameter(_REQUEST, inspect.Parameter.KEYWORD_ONLY, annotation=Request))
+    if idempotent:
+        outer.append(inspect.Parameter(_KEY, inspect.Parameter.KEYWORD_ONLY, annotation=IdempotencyKey, default=None))
+    call = _Call(fn, write, idempotent, status, cursor, body, wants_request)
+
+    async def endpoint(**given: Any) -> Any:
+        return await call(**given)
+
+    endpoint.__signature__ = inspect.Signature(outer)  # type: ignore[attr-defined]
+    endpoint.__name__ = endpoint.__qualname__ = fn.__name__
+    endpoint.__doc__, endpoint.__module__ = fn.__doc__, fn.__module__
+    return endpoint, hints.get("return")
+
+
+class Operations:
+    """The operations of one router, each declared once above its use case."""
+
+    def __init__(self, router: APIRouter, *, tags: list[str] | None = None) -> None:
+        self.router = router
+        self.tags = tags
+
+    def get(self, path: str, operation_id: str, summary: str, **declared: Any) -> Callable[[F], F]:
+        """A read: the use case runs in a read transaction."""
+        return self._route("GET", path, operation_id, summary, **declared)
+
+    def post(self, path: str, operation_id: str, summary: str, **declared: Any) -> Callable[[F], F]:
+        """A write; with `idempotent=True` (it creates something) the answer is 201 and `Idempotency-Key` replays it."""
+        return self._route("POST", path, operation_id, summary, **declared)
+
+    def put(self, path: str, operation_id: str, summary: str, **declared: Any) -> Callable[[F], F]:
+        return self._route("PUT", path, operation_id, summary, **declared)
+
+    def patch(self, path: str, operation_id: str, summary: str, **declared: Any) -> Callable[[F], F]:
+        return self._route("PATCH", path, operation_id, summary, **declared)
+
+    def _route(
+        self, method: str, path: str, operation_id: str, summary: str, *,
+        raises: Raises | None = None, body: Any = None, answer: Any = None, description: str | None = None,
+        idempotent: bool = False, status: int | None = None, tags: list[str] | None = None,
+    ) -> Callable[[F], F]:
+        status = status or (201 if idempotent else 200)
+
+        def declare(fn: F) -> F:
+            endpoint, model = _endpoint(fn, write=method != "GET", idempotent=idempotent, status=status)
+            endpoint.__openapi__ = openapi.Operation(  # type: ignore[attr-defined]
+                operation_id, summary, error_codes(raises), body, None, answer, description)
+            self.router.add_api_route(path, endpoint, methods=[method], status_code=status, response_model=model,
+                                      tags=tags or self.tags)
+            return fn
+
+        return declare
