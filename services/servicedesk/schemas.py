@@ -1,11 +1,14 @@
 """The service desk's wire shapes. Timestamps: any offset in, UTC out."""
 
+import dataclasses
 import re
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, get_type_hints
 
+import pydantic
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
+from services.servicedesk.domain.milestones import Milestone
 from shared.contracts import servicedesk as contract
 from shared.types import LongText, Qty, StrictModel, Text
 from shared.wire import Serial
@@ -213,14 +216,11 @@ class ComplaintAction(StrictModel):
 
 # ---- answers -------------------------------------------------------------------------------
 
-class MilestoneRead(BaseModel):
-    name: str
-    minutes: int
-    clock: str
-    due_at: datetime | None
-    met_at: datetime | None
-    state: str
-    provisional: bool
+# A milestone is answered as the domain computes it (domain/milestones.py): its fields, in their order, all required.
+_MILESTONE_TYPES = get_type_hints(Milestone)
+MilestoneRead = pydantic.create_model(
+    "MilestoneRead", **{f.name: (_MILESTONE_TYPES[f.name], ...) for f in dataclasses.fields(Milestone)}
+)
 
 
 class CoverageRead(BaseModel):

@@ -6,7 +6,7 @@ never `dispatch`, and moves their due times by the paused time as that
 milestone's own clock counts it.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from services.servicedesk.domain.calendar import (
@@ -39,8 +39,8 @@ class Milestone:
     provisional: bool
 
     def to_json(self) -> dict:
-        return {"name": self.name, "minutes": self.minutes, "clock": self.clock, "due_at": self.due_at,
-                "met_at": self.met_at, "state": self.state, "provisional": self.provisional}
+        # Every field as it stands: the wire model (schemas.MilestoneRead) is built from the same fields.
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def evaluate(
