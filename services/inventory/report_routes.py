@@ -1,7 +1,6 @@
 """GET /reports/parts: the parts figures of domain.md section 9 (figures.py), as JSON the gateway turns into
 a table, a chart or an Excel file."""
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -9,8 +8,9 @@ from pydantic import BaseModel, Field
 
 from services.inventory import figures
 from services.inventory.schemas import ShortfallRead
-from shared import errors, openapi, reports, types
-from shared.deps import CurrentCaller, CurrentClock, Uow
+from shared import errors, reports, types
+from shared.deps import CurrentCaller, CurrentClock
+from shared.operations import Operations
 from shared.types import IsoDate
 
 router = APIRouter()
@@ -44,29 +44,24 @@ def figures_of(row: figures.Row) -> PartsFigures:
     return PartsFigures(key=row.key, name=row.name, qty=row.qty, value=row.value, issues=row.issues)
 
 
-def _report(session, *, start: date, end: date, group_by: str) -> PartsReport:
+@Operations(router, tags=["reports"]).get(
+    "/reports/parts", "getPartsReport", "Parts consumed by part, warehouse or month over a period, and "
+    "supply-guarantee shortfalls", raises=[errors.Forbidden, errors.Unprocessable], answer=EXAMPLE,
+    description="Consumed: the ledger's issue movements from `from` 00:00 to `to` 24:00 China time, valued at "
+                "the list price their reservation recorded. Shortfalls: as `GET /supply-guarantee?on={to}`, "
+                "with each part's on-hand summed from the ledger up to the end of `to`.",
+)
+def parts_report(
+    session, clock: CurrentClock, caller: CurrentCaller,
+    start: Annotated[IsoDate | None, Query(alias="from", description="default: 1 January of `to`'s year")] = None,
+    end: Annotated[IsoDate | None, Query(alias="to", description="default: today")] = None,
+    group_by: Literal[figures.GROUPS] = "part",
+) -> PartsReport:
+    if caller.role not in READERS:
+        raise errors.Forbidden("Only admin, manager and warehouse staff read the parts figures")
+    start, end = reports.period(start, end or clock.today(), default_start=reports.year_start)
     rows, totals = figures.consumed(session, start=start, end=end, group_by=group_by)
     short = [ShortfallRead(part_number=s.part_number, min_stock=s.min_stock, on_hand_total=s.on_hand_total,
                            short_by=s.short_by, models=list(s.models)) for s in figures.shortfalls_on(session, end)]
     return PartsReport(from_=start, to=end, group_by=group_by, rows=[figures_of(r) for r in rows],
                        totals=figures_of(totals), shortfalls=short)
-
-
-@openapi.operation(
-    "getPartsReport", "Parts consumed by part, warehouse or month over a period, and supply-guarantee shortfalls",
-    errors={403: "forbidden", 422: "validation_error"}, answer=EXAMPLE,
-    description="Consumed: the ledger's issue movements from `from` 00:00 to `to` 24:00 China time, valued at "
-                "the list price their reservation recorded. Shortfalls: as `GET /supply-guarantee?on={to}`, "
-                "with each part's on-hand summed from the ledger up to the end of `to`.",
-)
-@router.get("/reports/parts", response_model=PartsReport, tags=["reports"])
-async def parts_report(
-    uow: Uow, clock: CurrentClock, caller: CurrentCaller,
-    start: Annotated[IsoDate | None, Query(alias="from", description="default: 1 January of `to`'s year")] = None,
-    end: Annotated[IsoDate | None, Query(alias="to", description="default: today")] = None,
-    group_by: Literal[figures.GROUPS] = "part",
-):
-    if caller.role not in READERS:
-        raise errors.Forbidden("Only admin, manager and warehouse staff read the parts figures")
-    start, end = reports.period(start, end or clock.today(), default_start=reports.year_start)
-    return await uow.read(_report, start=start, end=end, group_by=group_by)
