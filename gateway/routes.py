@@ -1,8 +1,6 @@
 """The gateway's own routes: API keys and people. Their audit trail is in `/admin/audit` (gateway/reports.py,
 gateway/trail.py), merged with every service's."""
 
-from datetime import datetime
-
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.orm import Session
 
@@ -21,9 +19,11 @@ from gateway.schemas import (
 )
 from shared import openapi, pagination
 from shared.contracts import people as people_contract
-from shared.deps import CurrentCaller, CurrentClock, Cursor, Limit, PathId, Uow
+from shared.deps import CurrentCaller, CurrentClock, Limit, PathId
+from shared.operations import Operations, cursor_of
 
 router = APIRouter(prefix="/admin", tags=["admin"])
+ops = Operations(router)
 KEY_CREATE_EXAMPLE = {"role": "warehouse", "name": "Jinan service centre desk", "warehouses": ["SC-01"]}
 KEY_EXAMPLE = {
     "id": "k_3f9a2c", "name": "Jinan service centre desk", "role": "warehouse", "warehouses": ["SC-01"],
@@ -39,12 +39,6 @@ USER_EXAMPLE = {
 }
 
 
-def _page(session: Session, after: str | None, limit: int) -> ApiKeyPage:
-    rows = keys.list_keys(session, after=after, limit=limit)
-    rows, next_cursor = pagination.page(rows, limit, key=lambda k: k.id)
-    return ApiKeyPage(items=[ApiKeyRead.of(k) for k in rows], next_cursor=next_cursor)
-
-
 @openapi.operation("createApiKey", "Make an API key (shown this once)", body=KEY_CREATE_EXAMPLE,
                    answer={**KEY_EXAMPLE, "key": "ask_7Qm2...shown-once"},
                    errors={422: ("unknown_station", "validation_error")})
@@ -53,10 +47,11 @@ async def create_api_key(key_in: ApiKeyCreate, request: Request, caller: Current
     return await people.create_key(request.app.state, caller, key_in)
 
 
-@openapi.operation("listApiKeys", "API keys with their scope (never the keys themselves)")
-@router.get("/api-keys", response_model=ApiKeyPage)
-async def list_api_keys(uow: Uow, limit: Limit = 50, cursor: Cursor = None):
-    return await uow.read(_page, pagination.decode_as(cursor, pagination.is_text), limit)
+@ops.get("/api-keys", "listApiKeys", "API keys with their scope (never the keys themselves)")
+def list_api_keys(session: Session, limit: Limit = 50, after: cursor_of(pagination.is_text) = None) -> ApiKeyPage:
+    rows = keys.list_keys(session, after=after, limit=limit)
+    rows, next_cursor = pagination.page(rows, limit, key=lambda k: k.id)
+    return ApiKeyPage(items=[ApiKeyRead.of(k) for k in rows], next_cursor=next_cursor)
 
 
 @openapi.operation("revokeApiKey", "Revoke an API key at once", errors={404: "api_key_not_found"})
@@ -74,29 +69,20 @@ async def create_user(person: UserCreate, request: Request, caller: CurrentCalle
     return await people.create_person(request.app.state, caller, person)
 
 
-def _users(session: Session, q: str | None, after: int | None, limit: int, now: datetime) -> UserPage:
+@ops.get("/users", "listUsers", "People, by id; `q` finds a login or a name")
+def list_users(session: Session, clock: CurrentClock,
+               q: str | None = Query(None, max_length=people_contract.PEOPLE_SEARCH_MAX_LENGTH),
+               limit: Limit = 50, after: cursor_of(pagination.is_id) = None) -> UserPage:
     rows = users.list_users(session, q=q, after=after, limit=limit)
     rows, next_cursor = pagination.page(rows, limit, key=lambda u: u.id)
+    now = clock.now()
     return UserPage(items=[UserRead.of(u, now) for u in rows], next_cursor=next_cursor)
 
 
-@openapi.operation("listUsers", "People, by id; `q` finds a login or a name")
-@router.get("/users", response_model=UserPage)
-async def list_users(uow: Uow, clock: CurrentClock,
-                     q: str | None = Query(None, max_length=people_contract.PEOPLE_SEARCH_MAX_LENGTH),
-                     limit: Limit = 50, cursor: Cursor = None):
-    return await uow.read(_users, q, pagination.decode_as(cursor, pagination.is_id), limit, clock.now())
-
-
-def _user(session: Session, user_id: int, now: datetime) -> UserRead:
-    return UserRead.of(users.get(session, user_id), now)
-
-
-@openapi.operation("getUser", "A person (never a password or its hash)", answer=USER_EXAMPLE,
-                   errors={404: "user_not_found"})
-@router.get("/users/{user_id}", response_model=UserRead)
-async def get_user(user_id: PathId, uow: Uow, clock: CurrentClock):
-    return await uow.read(_user, user_id, clock.now())
+@ops.get("/users/{user_id}", "getUser", "A person (never a password or its hash)", answer=USER_EXAMPLE,
+         raises=[users.UserNotFound])
+def get_user(session: Session, user_id: PathId, clock: CurrentClock) -> UserRead:
+    return UserRead.of(users.get(session, user_id), clock.now())
 
 
 @openapi.operation("updateUser", "Change a person's name, phone, role, scope, or disable them at once",
