@@ -1,18 +1,19 @@
 """GET /reports/warranty: the claims figures of domain.md section 9 (figures.py), as JSON the gateway turns
 into a table, a chart or an Excel file."""
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from services.warranty import figures
-from shared import errors, openapi, reports
-from shared.deps import CurrentCaller, CurrentClock, Uow
+from shared import errors, reports
+from shared.deps import CurrentCaller, CurrentClock
+from shared.operations import Operations
 from shared.types import IsoDate
 
 router = APIRouter()
+ops = Operations(router, tags=["reports"])
 READERS = frozenset({"admin", "manager", "system"})
 EXAMPLE = {
     "from": "2026-01-01", "to": "2026-03-31", "group_by": "decision",
@@ -45,27 +46,23 @@ def figures_of(row: figures.Row) -> ClaimFigures:
                         units=row.units, approval_rate=row.approval_rate)
 
 
-def _report(session, *, start: date, end: date, group_by: str) -> WarrantyReport:
-    rows, totals = figures.report(session, start=start, end=end, group_by=group_by)
-    return WarrantyReport(from_=start, to=end, group_by=group_by, rows=[figures_of(r) for r in rows],
-                          totals=figures_of(totals))
-
-
-@openapi.operation(
-    "getWarrantyReport", "Claims by decision, cause, model or month over a period (failure days, both included)",
-    errors={403: "forbidden", 422: "validation_error"}, answer=EXAMPLE,
+@ops.get(
+    "/reports/warranty", "getWarrantyReport",
+    "Claims by decision, cause, model or month over a period (failure days, both included)",
+    raises=[errors.Forbidden, errors.Unprocessable], answer=EXAMPLE,
     description="A claim counts in the period of its failure day. Grouped by cause, a claim counts under each "
                 "cause it names (`none` when it names none); `totals` counts each claim once. The warranty cost "
                 "in money is billing's (the `warranty_cost` of its bills), reported with billing's figures.",
 )
-@router.get("/reports/warranty", response_model=WarrantyReport, tags=["reports"])
-async def warranty_report(
-    uow: Uow, clock: CurrentClock, caller: CurrentCaller,
+def warranty_report(
+    session, clock: CurrentClock, caller: CurrentCaller,
     start: Annotated[IsoDate | None, Query(alias="from", description="default: 1 January of `to`'s year")] = None,
     end: Annotated[IsoDate | None, Query(alias="to", description="default: today")] = None,
     group_by: Literal[figures.GROUPS] = "decision",
-):
+) -> WarrantyReport:
     if caller.role not in READERS:
         raise errors.Forbidden("Only admin and manager read the warranty figures")
     start, end = reports.period(start, end or clock.today(), default_start=reports.year_start)
-    return await uow.read(_report, start=start, end=end, group_by=group_by)
+    rows, totals = figures.report(session, start=start, end=end, group_by=group_by)
+    return WarrantyReport(from_=start, to=end, group_by=group_by, rows=[figures_of(r) for r in rows],
+                          totals=figures_of(totals))

@@ -1,4 +1,4 @@
-"""Warranty HTTP routes: parse, call the use case, shape the answer."""
+"""Warranty HTTP routes: each operation declared once above its use case (shared/operations.py)."""
 
 import hashlib
 from datetime import date
@@ -6,8 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from services.warranty import claims, examples, history, importer, policies, trail, units
-from services.warranty import errors as warranty_errors
+from services.warranty import claims, errors, examples, history, importer, policies, trail, units
 from services.warranty.domain.terms import TermKind, TermRule
 from services.warranty.schemas import (
     ClaimCreate,
@@ -32,8 +31,8 @@ from services.warranty.schemas import (
 )
 from shared import openapi, pagination
 from shared.contracts import warranty as warranty_contract
-from shared.deps import CurrentCaller, CurrentClock, Cursor, IdempotencyKey, Limit, PathId, Uow
-from shared.idempotency import run_idempotent
+from shared.deps import CurrentCaller, CurrentClock, Limit, PathId, Uow
+from shared.operations import Operations, cursor_of
 from shared.search import Search
 from shared.types import IsoDate
 
@@ -68,31 +67,23 @@ def unit_read(unit, terms) -> UnitRead:
     )
 
 
-@openapi.operation("registerUnit", "Register a unit",
-                   errors={409: "unit_exists", 422: ("accepted_in_future", "unknown_region")},
-                   body=examples.UNIT_CREATE, answer=examples.UNIT)
-@router.post("/units", status_code=201, response_model=UnitRead, tags=["units"])
-async def register_unit(unit_in: UnitCreate, uow: Uow, clock: CurrentClock, pinned: PinnedDep, caller: CurrentCaller):
-    return await uow.write(_register, unit_in, today=clock.today(), now=clock.now(), pinned=pinned, caller=caller)
+units_ops = Operations(router, tags=["units"])
 
 
-def _register(session, unit_in: UnitCreate, *, today: date, now, pinned: policies.Pinned, caller) -> UnitRead:
-    unit = units.register(session, unit_in, today=today, now=now, caller=caller)
+@units_ops.post("/units", "registerUnit", "Register a unit", status=201,
+                raises=[errors.UnitExists, errors.AcceptedInFuture, errors.UnknownRegion],
+                body=examples.UNIT_CREATE, answer=examples.UNIT)
+def register_unit(session, unit_in: UnitCreate, clock: CurrentClock, pinned: PinnedDep,
+                  caller: CurrentCaller) -> UnitRead:
+    unit = units.register(session, unit_in, today=clock.today(), now=clock.now(), caller=caller)
     return unit_read(unit, units.terms_of(session, unit, pinned))
 
 
-@openapi.operation("listUnits", "Units, by serial number (optionally of one project)")
-@router.get("/units", tags=["units"])
-async def list_units(
-    uow: Uow, pinned: PinnedDep, project_code: str | None = None, q: Search = None, limit: Limit = 50,
-    cursor: Cursor = None,
+@units_ops.get("/units", "listUnits", "Units, by serial number (optionally of one project)")
+def list_units(
+    session, pinned: PinnedDep, project_code: str | None = None, q: Search = None, limit: Limit = 50,
+    after: cursor_of(pagination.is_text) = None,
 ) -> dict:
-    after = pagination.decode_as(cursor, pagination.is_text)
-    return await uow.read(_list_units, project_code=project_code, q=q, after=after, limit=limit, pinned=pinned)
-
-
-def _list_units(session, *, project_code: str | None, q: str | None, after: str | None, limit: int,
-                pinned: policies.Pinned) -> dict:
     rows = units.list_units(session, project_code=project_code, q=q, after=after, limit=limit)
     rows, next_cursor = pagination.page(rows, limit, key=lambda u: u.serial_number)
     return {"items": [unit_read(u, units.terms_of(session, u, pinned)).model_dump(mode="json") for u in rows],
@@ -126,7 +117,7 @@ async def import_units(request: Request, uow: Uow, clock: CurrentClock, caller: 
     elif content_type in ("application/json", ""):
         parse = importer.parse_json
     else:
-        raise warranty_errors.InvalidImport(f"Send application/json or text/csv, not {content_type}")
+        raise errors.InvalidImport(f"Send application/json or text/csv, not {content_type}")
     now = clock.now()
     # One entry per file, with its counts (not one per unit): named by the file's digest, so the same
     # file sent twice is seen as such.
@@ -146,30 +137,22 @@ async def import_units(request: Request, uow: Uow, clock: CurrentClock, caller: 
     )
 
 
-@openapi.operation("getUnit", "A unit, with its warranty terms", errors={404: "unit_not_found"}, answer=examples.UNIT)
-@router.get("/units/{serial}", response_model=UnitRead, tags=["units"])
-async def get_unit(serial: str, uow: Uow, pinned: PinnedDep):
-    return await uow.read(_unit, _serial(serial), pinned=pinned)
-
-
-def _unit(session, serial_number: str, *, pinned: policies.Pinned) -> UnitRead:
-    unit = units.find(session, serial_number)
+@units_ops.get("/units/{serial}", "getUnit", "A unit, with its warranty terms", raises=[errors.UnitNotFound],
+               answer=examples.UNIT)
+def get_unit(session, serial: str, pinned: PinnedDep) -> UnitRead:
+    unit = units.find(session, _serial(serial))
     return unit_read(unit, units.terms_of(session, unit, pinned))
 
 
-@openapi.operation("getCoverage", "Coverage of a unit on a day", errors={404: "unit_not_found"},
-                   answer=examples.COVERAGE)
-@router.get("/units/{serial}/coverage", response_model=CoverageRead, tags=["units"])
-async def get_coverage(
-    serial: str, uow: Uow, clock: CurrentClock, pinned: PinnedDep,
+@units_ops.get("/units/{serial}/coverage", "getCoverage", "Coverage of a unit on a day",
+               raises=[errors.UnitNotFound], answer=examples.COVERAGE)
+def get_coverage(
+    session, serial: str, clock: CurrentClock, pinned: PinnedDep,
     on: Annotated[IsoDate | None, Query(description="Default: today")] = None,
     component: Component | None = None,
-):
-    return await uow.read(_coverage, _serial(serial), on=on or clock.today(), component=component, pinned=pinned)
-
-
-def _coverage(session, serial_number: str, *, on: date, component: str | None, pinned: policies.Pinned) -> CoverageRead:
-    unit = units.find(session, serial_number)
+) -> CoverageRead:
+    unit = units.find(session, _serial(serial))
+    on = on or clock.today()
     found = units.coverage(session, unit, on=on, component=component, pinned=pinned)
     return CoverageRead(serial_number=unit.serial_number, on=on,
                         components=[CoverageItem.model_validate(c, from_attributes=True) for c in found])
@@ -179,33 +162,25 @@ def claim_read(claim) -> ClaimRead:
     return ClaimRead.model_validate(claim, from_attributes=True)
 
 
-@openapi.operation("createClaim", "Adjudicate a failure (a warranty claim)",
-                   errors={404: "unit_not_found", 422: "unknown_cause"}, body=examples.CLAIM_CREATE,
-                   answer=examples.CLAIM)
-@router.post("/claims", status_code=201, response_model=ClaimRead, tags=["claims"])
-async def create_claim(
-    claim_in: ClaimCreate, request: Request, clock: CurrentClock, pinned: PinnedDep, caller: CurrentCaller,
-    key: IdempotencyKey = None,
-):
-    def effect(session):
-        claim = claims.create(
-            session, serial_number=claim_in.serial_number, failed_on=claim_in.failed_on,
-            component=claim_in.component, causes=claim_in.causes,
-            certificate=claim_in.certificate.model_dump() if claim_in.certificate else None,
-            description=claim_in.description, now=clock.now(), pinned=pinned, caller=caller,
-        )
-        return claim_read(claim)
-
-    return await run_idempotent(request, key=key, payload=claim_in, status=201, effect=effect)
+claims_ops = Operations(router, tags=["claims"])
 
 
-@openapi.operation("getClaim", "A stored claim", errors={404: "claim_not_found"}, answer=examples.CLAIM)
-@router.get("/claims/{claim_id}", response_model=ClaimRead, tags=["claims"])
-async def get_claim(claim_id: PathId, uow: Uow):
-    return await uow.read(_claim, claim_id)
+@claims_ops.post("/claims", "createClaim", "Adjudicate a failure (a warranty claim)", idempotent=True,
+                 raises=[errors.UnitNotFound, errors.UnknownCause], body=examples.CLAIM_CREATE, answer=examples.CLAIM)
+def create_claim(session, claim_in: ClaimCreate, clock: CurrentClock, pinned: PinnedDep,
+                 caller: CurrentCaller) -> ClaimRead:
+    claim = claims.create(
+        session, serial_number=claim_in.serial_number, failed_on=claim_in.failed_on,
+        component=claim_in.component, causes=claim_in.causes,
+        certificate=claim_in.certificate.model_dump() if claim_in.certificate else None,
+        description=claim_in.description, now=clock.now(), pinned=pinned, caller=caller,
+    )
+    return claim_read(claim)
 
 
-def _claim(session, claim_id: int) -> ClaimRead:
+@claims_ops.get("/claims/{claim_id}", "getClaim", "A stored claim", raises=[errors.ClaimNotFound],
+                answer=examples.CLAIM)
+def get_claim(session, claim_id: PathId) -> ClaimRead:
     return claim_read(claims.get(session, claim_id))
 
 
@@ -223,74 +198,56 @@ def history_item(entry) -> HistoryItem:
     return HistoryItem.model_validate(entry, from_attributes=True)
 
 
-@openapi.operation("getUnitHistory", "The service history of a unit, oldest first", errors={404: "unit_not_found"})
-@router.get("/units/{serial}/history", response_model=HistoryPage, tags=["history"])
-async def get_history(serial: str, uow: Uow, limit: Limit = 50, cursor: Cursor = None):
-    after = pagination.decode_as(cursor, _is_history_key)
-    return await uow.read(_history, _serial(serial), after=after, limit=limit)
+history_ops = Operations(router, tags=["history"])
 
 
-def _history(session, serial_number: str, *, after, limit: int) -> HistoryPage:
-    rows = history.list_history(session, serial_number=serial_number, after=after, limit=limit)
+@history_ops.get("/units/{serial}/history", "getUnitHistory", "The service history of a unit, oldest first",
+                 raises=[errors.UnitNotFound])
+def get_history(session, serial: str, limit: Limit = 50, after: cursor_of(_is_history_key) = None) -> HistoryPage:
+    rows = history.list_history(session, serial_number=_serial(serial), after=after, limit=limit)
     rows, next_cursor = pagination.page(rows, limit, key=lambda e: [e.on.isoformat(), e.id])
     return HistoryPage(items=[history_item(e) for e in rows], next_cursor=next_cursor)
 
 
-@openapi.operation("addServiceRecord", "Log a repair, inspection or maintenance visit",
-                   errors={404: "unit_not_found"}, body=examples.SERVICE_RECORD_CREATE, answer=examples.HISTORY_ITEM)
-@router.post("/units/{serial}/service-records", status_code=201, response_model=HistoryItem, tags=["history"])
-async def add_service_record(serial: str, record_in: ServiceRecordCreate, request: Request, clock: CurrentClock,
-                             caller: CurrentCaller, key: IdempotencyKey = None):
+@history_ops.post("/units/{serial}/service-records", "addServiceRecord",
+                  "Log a repair, inspection or maintenance visit", idempotent=True, raises=[errors.UnitNotFound],
+                  body=examples.SERVICE_RECORD_CREATE, answer=examples.HISTORY_ITEM)
+def add_service_record(session, serial: str, record_in: ServiceRecordCreate, clock: CurrentClock,
+                       caller: CurrentCaller) -> HistoryItem:
     # The service desk's outbox retries with one key per resolution: the entry is written once.
-    def effect(session):
-        entry = history.add_service_record(
-            session, serial_number=_serial(serial), kind=record_in.kind, performed_on=record_in.performed_on,
-            technician=record_in.technician, notes=record_in.notes,
-            parts_replaced=[p.model_dump() for p in record_in.parts_replaced] if record_in.parts_replaced else None,
-            now=clock.now(), caller=caller,
-        )
-        return history_item(entry)
-
-    return await run_idempotent(request, key=key, payload=record_in, status=201, effect=effect)
+    entry = history.add_service_record(
+        session, serial_number=_serial(serial), kind=record_in.kind, performed_on=record_in.performed_on,
+        technician=record_in.technician, notes=record_in.notes,
+        parts_replaced=[p.model_dump() for p in record_in.parts_replaced] if record_in.parts_replaced else None,
+        now=clock.now(), caller=caller,
+    )
+    return history_item(entry)
 
 
-@openapi.operation("getPolicy", "The warranty policy in force on a day", answer=examples.POLICY)
-@router.get("/policy", response_model=PolicyRead, tags=["policy"])
-async def get_policy(uow: Uow, clock: CurrentClock, on: Annotated[IsoDate | None, Query()] = None):
-    return await uow.read(_policy, on or clock.today())
+policy_ops = Operations(router, tags=["policy"])
 
 
-def _policy(session, on: date) -> PolicyRead:
-    return PolicyRead.model_validate(policies.policy_in_force(session, on), from_attributes=True)
+@policy_ops.get("/policy", "getPolicy", "The warranty policy in force on a day", answer=examples.POLICY)
+def get_policy(session, clock: CurrentClock, on: Annotated[IsoDate | None, Query()] = None) -> PolicyRead:
+    return PolicyRead.model_validate(policies.policy_in_force(session, on or clock.today()), from_attributes=True)
 
 
-@openapi.operation("listPolicyVersions", "Every version of the warranty policy")
-@router.get("/policy/versions", response_model=PolicyPage, tags=["policy"])
-async def list_policy_versions(uow: Uow, limit: Limit = 50, cursor: Cursor = None):
-    return await uow.read(_policy_versions, after=pagination.decode_as(cursor, pagination.is_id), limit=limit)
-
-
-def _policy_versions(session, *, after: int | None, limit: int) -> PolicyPage:
+@policy_ops.get("/policy/versions", "listPolicyVersions", "Every version of the warranty policy")
+def list_policy_versions(session, limit: Limit = 50, after: cursor_of(pagination.is_id) = None) -> PolicyPage:
     rows = policies.list_policies(session, after=after, limit=limit)
     rows, next_cursor = pagination.page(rows, limit, key=lambda p: p.version)
     return PolicyPage(items=[PolicyRead.model_validate(p, from_attributes=True) for p in rows],
                       next_cursor=next_cursor)
 
 
-@openapi.operation(
-    "putPolicy", "Make a new version of the warranty policy",
-    errors={422: ("below_legal_minimum", "invalid_policy", "effective_from_in_past")},
-    body=examples.POLICY_UPDATE, answer=examples.POLICY,
-)
-@router.put("/policy", response_model=PolicyRead, tags=["policy"])
-async def put_policy(policy_in: PolicyUpdate, uow: Uow, clock: CurrentClock, caller: CurrentCaller):
+@policy_ops.put("/policy", "putPolicy", "Make a new version of the warranty policy",
+                raises=[errors.BelowLegalMinimum, errors.InvalidPolicy, errors.EffectiveInPast],
+                body=examples.POLICY_UPDATE, answer=examples.POLICY)
+def put_policy(session, policy_in: PolicyUpdate, clock: CurrentClock, caller: CurrentCaller) -> PolicyRead:
     rules = [TermRule(t.component, TermKind(t.kind), t.length) for t in policy_in.terms]
-    return await uow.write(_put_policy, rules, effective_from=policy_in.effective_from, today=clock.today(),
-                           now=clock.now(), caller=caller)
-
-
-def _put_policy(session, rules: list[TermRule], **kw) -> PolicyRead:
-    return PolicyRead.model_validate(policies.create_policy(session, rules=rules, **kw), from_attributes=True)
+    policy = policies.create_policy(session, rules=rules, effective_from=policy_in.effective_from,
+                                    today=clock.today(), now=clock.now(), caller=caller)
+    return PolicyRead.model_validate(policy, from_attributes=True)
 
 
 def region_read(row, moved: int | None = None) -> RegionRead:
@@ -301,16 +258,15 @@ def region_read(row, moved: int | None = None) -> RegionRead:
     )
 
 
-@openapi.operation("listRegions", "The season calendar of every region")
-@router.get("/regions", response_model=RegionList, tags=["regions"])
-async def list_regions(uow: Uow):
-    return await uow.read(_regions)
+regions_ops = Operations(router, tags=["regions"])
 
 
-def _regions(session) -> RegionList:
+@regions_ops.get("/regions", "listRegions", "The season calendar of every region")
+def list_regions(session) -> RegionList:
     return RegionList(items=[region_read(r) for r in policies.list_calendars(session)])
 
 
+# Hand-written: its answer leaves out `units_moved` (response_model_exclude_none), which Operations cannot say.
 @openapi.operation("getRegion", "The season calendar of a region", errors={404: "region_not_found"},
                    answer=examples.REGION)
 @router.get("/regions/{region}", response_model=RegionRead, response_model_exclude_none=True, tags=["regions"])
@@ -322,26 +278,21 @@ def _region(session, region: str) -> RegionRead:
     return region_read(policies.latest_calendar(session, region))
 
 
-@openapi.operation("putRegion", "Set the season calendar of a region",
-                   errors={422: ("invalid_season", "effective_from_in_past")}, body=examples.REGION_UPDATE,
-                   answer=examples.REGION)
-@router.put("/regions/{region}", response_model=RegionRead, tags=["regions"])
-async def put_region(region: str, region_in: RegionUpdate, uow: Uow, clock: CurrentClock, caller: CurrentCaller):
+@regions_ops.put("/regions/{region}", "putRegion", "Set the season calendar of a region",
+                 raises=[errors.InvalidSeason, errors.EffectiveInPast], body=examples.REGION_UPDATE,
+                 answer=examples.REGION)
+def put_region(session, region: str, region_in: RegionUpdate, clock: CurrentClock,
+               caller: CurrentCaller) -> RegionRead:
     name = region.strip().lower()
     plain = name.replace("_", "").replace("-", "")
     if not name or len(name) > warranty_contract.REGION_MAX_LENGTH or not plain.isalnum():
-        raise warranty_errors.InvalidSeason("A region name is letters, digits, '-' and '_'",
-                                            errors=[{"field": "region", "message": "invalid region name"}])
-    return await uow.write(
-        _put_region, region=name,
+        raise errors.InvalidSeason("A region name is letters, digits, '-' and '_'",
+                                   errors=[{"field": "region", "message": "invalid region name"}])
+    row, moved = policies.put_calendar(
+        session, region=name,
         heating=policies.parse_season(region_in.heating.start, region_in.heating.end, "heating"),
         cooling=policies.parse_season(region_in.cooling.start, region_in.cooling.end, "cooling"),
         effective_from=region_in.effective_from, apply_to_existing_units=region_in.apply_to_existing_units,
         today=clock.today(), now=clock.now(), caller=caller,
     )
-
-
-def _put_region(session, **kw) -> RegionRead:
-    row, moved = policies.put_calendar(session, **kw)
     return region_read(row, moved)
-
