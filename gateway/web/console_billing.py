@@ -6,19 +6,9 @@ from decimal import Decimal, InvalidOperation
 
 from fastapi import APIRouter
 
+from gateway.web import console_common as common
 from gateway.web import pages, station
-from gateway.web.console_common import (
-    AdminPage,
-    Field,
-    Form,
-    bad_input,
-    listing,
-    mark,
-    posted,
-    refused,
-    show,
-    trouble_of,
-)
+from gateway.web.console_common import AdminPage, Field, Form
 from gateway.web.console_desk import china_moment
 from gateway.web.i18n import N_
 from gateway.web.pages import Page
@@ -48,14 +38,14 @@ async def rates_page(page: Page, *, status: int = 200, values=None, trouble=None
     answer = await pages.call(page, "GET", "/billing/rates")
     card = answer.data if answer.ok else None
     if trouble is None and not answer.ok:
-        trouble = trouble_of(page, answer.problem, answer.problem.get("code"))
+        trouble = common.trouble_of(page, answer.problem, answer.problem.get("code"))
         status = status if answer.status == 404 else answer.status
-    versions = await listing(page, "/billing/rates/versions")
+    versions = await common.listing(page, "/billing/rates/versions")
     if values is None:
         values = {"labor_rate_per_hour": card["labor_rate_per_hour"], "callout_fee": card["callout_fee"],
                   "vat_percent": percent_of(card["vat_rate"])} if card else {"vat_percent": "13"}
-    return show(page, "console/rates.html", status=status, card=card, versions=versions, values=values,
-                trouble=trouble, at=at or {}, today=station.today_in_china(page).isoformat())
+    return common.show(page, "console/rates.html", status=status, card=card, versions=versions, values=values,
+                       trouble=trouble, at=at or {}, today=station.today_in_china(page).isoformat())
 
 
 @router.get("/rates")
@@ -65,7 +55,7 @@ async def rates(page: AdminPage):
 
 @router.post("/rates")
 async def new_rates(page: AdminPage):
-    values = posted(page)
+    values = common.posted(page)
     missing = [n for n in ("labor_rate_per_hour", "callout_fee", "vat_percent") if not values.get(n)]
     vat = values.get("vat_percent", "").rstrip("%").strip()
     try:
@@ -78,7 +68,7 @@ async def new_rates(page: AdminPage):
         if "vat_percent" not in missing:
             missing.append("vat_percent")
     if missing:
-        trouble, at = bad_input(page, RATES_FORM, mark(page, RATES_FORM, *missing))
+        trouble, at = common.bad_input(page, RATES_FORM, common.mark(page, RATES_FORM, *missing))
         return await rates_page(page, status=422, values=values, trouble=trouble, at=at)
     body = {"labor_rate_per_hour": values["labor_rate_per_hour"], "callout_fee": values["callout_fee"],
             "vat_rate": vat_rate, "currency": "CNY"}
@@ -86,7 +76,7 @@ async def new_rates(page: AdminPage):
         body["effective_from"] = china_moment(values["effective_on"], values.get("effective_at", ""))
     answer = await pages.call(page, "PUT", "/billing/rates", json_body=body)
     if not answer.ok:
-        trouble, at = refused(page, answer.problem, RATES_FORM)
+        trouble, at = common.refused(page, answer.problem, RATES_FORM)
         return await rates_page(page, status=answer.status, values=values, trouble=trouble, at=at)
     return pages.redirect(page, "/app/admin/rates?done=rates")
 
@@ -98,11 +88,11 @@ async def company_page(page: Page, *, status: int = 200, values=None, trouble=No
     # (the service down, a route it does not serve) is said at the top.
     unset = not answer.ok and answer.problem.get("code") == "company_not_found"
     if trouble is None and not answer.ok and not unset:
-        trouble, status = trouble_of(page, answer.problem, answer.problem.get("code")), answer.status
+        trouble, status = common.trouble_of(page, answer.problem, answer.problem.get("code")), answer.status
     if values is None:
         values = {k: str(found.get(k) or "") for k in COMPANY_FIELDS} if found else {}
-    return show(page, "console/company.html", status=status, found=found, unset=unset, values=values,
-                trouble=trouble, at=at or {})
+    return common.show(page, "console/company.html", status=status, found=found, unset=unset, values=values,
+                       trouble=trouble, at=at or {})
 
 
 @router.get("/company")
@@ -112,14 +102,14 @@ async def company(page: AdminPage):
 
 @router.post("/company")
 async def save_company(page: AdminPage):
-    values = posted(page)
+    values = common.posted(page)
     missing = [n for n in COMPANY_FIELDS if not values.get(n)]  # every one is printed on the bill
     if missing:
-        trouble, at = bad_input(page, COMPANY_FORM, mark(page, COMPANY_FORM, *missing))
+        trouble, at = common.bad_input(page, COMPANY_FORM, common.mark(page, COMPANY_FORM, *missing))
         return await company_page(page, status=422, values=values, trouble=trouble, at=at)
     body = {k: values.get(k, "") for k in COMPANY_FIELDS}
     answer = await pages.call(page, "PUT", "/billing/company", json_body=body)
     if not answer.ok:
-        trouble, at = refused(page, answer.problem, COMPANY_FORM)
+        trouble, at = common.refused(page, answer.problem, COMPANY_FORM)
         return await company_page(page, status=answer.status, values=values, trouble=trouble, at=at)
     return pages.redirect(page, "/app/admin/company?done=saved")

@@ -2,6 +2,7 @@
 their fields in the reader's words (a service's `errors[].field` becomes the field's label, never a
 wire path), lists a page at a time with the API's cursor, and the lists codes are picked from."""
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -108,6 +109,26 @@ def mark(page: Page, form: Form, *names: str) -> dict[str, str]:
 def posted(page: Page) -> dict[str, str]:
     """What was typed, every field, to put back in the form."""
     return {name: page.value(name) for name in page.form}
+
+
+def unfilled(page: Page, form: Form, values: dict, *names: str) -> dict[str, str]:
+    """The marks of the required fields `names` left empty, in that order."""
+    return mark(page, form, *[name for name in names if not values.get(name)])
+
+
+async def submit(page: Page, form: Form, marks: dict[str, str], again: Callable[..., Awaitable], method: str,
+                 path: str, body: Any, after: Callable[[Any], str]):
+    """A form sent on to a service: refused by the page (its `marks`, 422) or by the service, it comes back
+    through `again` with everything typed still in it; taken, the browser goes on to `after(answer)`."""
+    values = posted(page)
+    if marks:
+        trouble, at = bad_input(page, form, marks)
+        return await again(status=422, values=values, trouble=trouble, at=at)
+    answer = await pages.call(page, method, path, json_body=body)
+    if not answer.ok:
+        trouble, at = refused(page, answer.problem, form)
+        return await again(status=answer.status, values=values, trouble=trouble, at=at)
+    return pages.redirect(page, after(answer.data))
 
 
 def done_text(page: Page) -> str:

@@ -6,23 +6,10 @@ webhook the desk will not call at the robot's address); an outage or a missing r
 
 from fastapi import APIRouter
 
+from gateway.web import console_common as common
 from gateway.web import console_words, pages, words
 from gateway.web.console_address import param, to
-from gateway.web.console_common import (
-    PICK_LIMIT,
-    AdminPage,
-    Field,
-    Form,
-    bad_input,
-    exact,
-    listing,
-    mark,
-    posted,
-    refused,
-    region_options,
-    show,
-    trouble_of,
-)
+from gateway.web.console_common import AdminPage, Field, Form
 from gateway.web.i18n import N_
 from gateway.web.pages import Page, seg
 
@@ -57,10 +44,10 @@ def site_label(page: Page, site: dict) -> str:
 async def sites_to_pick(page: Page, **query: str) -> tuple[list[dict], dict | None, int]:
     """The sites to pick from (open ones unless `status` says otherwise), and what went wrong fetching them."""
     answer = await pages.call(page, "GET", "/servicedesk/sites", query={"status": "open", **query,
-                                                                         "limit": PICK_LIMIT})
+                                                                         "limit": common.PICK_LIMIT})
     if answer.ok:
         return pages.items(answer), None, 200
-    return [], trouble_of(page, answer.problem, answer.problem.get("code")), answer.status
+    return [], common.trouble_of(page, answer.problem, answer.problem.get("code")), answer.status
 
 
 # ---- sites ---------------------------------------------------------------------------------------
@@ -69,9 +56,9 @@ async def sites_to_pick(page: Page, **query: str) -> tuple[list[dict], dict | No
 async def sites(page: AdminPage):
     q, kind, region = param(page, "q"), param(page, "kind"), param(page, "region")
     kind = kind if kind in words.WAREHOUSE_KINDS else ""
-    rows = await listing(page, "/servicedesk/sites", query={"q": q, "kind": kind, "region": region})
-    return show(page, "console/sites.html", status=rows.status, listing=rows, q=q, chosen_kind=kind,
-                trouble=rows.trouble, kinds=[(k, page.t.gettext(v)) for k, v in words.WAREHOUSE_KINDS.items()])
+    rows = await common.listing(page, "/servicedesk/sites", query={"q": q, "kind": kind, "region": region})
+    return common.show(page, "console/sites.html", status=rows.status, listing=rows, q=q, chosen_kind=kind,
+                       trouble=rows.trouble, kinds=[(k, page.t.gettext(v)) for k, v in words.WAREHOUSE_KINDS.items()])
 
 
 async def site_form(page: Page, *, site: dict | None = None, status: int = 200, values=None, trouble=None, at=None):
@@ -82,7 +69,8 @@ async def site_form(page: Page, *, site: dict | None = None, status: int = 200, 
     parents = [s for s in candidates if s.get("kind") in wanted and (not site or s["code"] != site["code"])]
     parents.sort(key=lambda s: (s.get("kind") != "service_center", s["code"]))
     if site and site.get("parent") and site["parent"] not in {s["code"] for s in parents}:
-        parents.append(await exact(page, f"/servicedesk/sites/{seg(site['parent'])}") or {"code": site["parent"]})
+        parents.append(await common.exact(page, f"/servicedesk/sites/{seg(site['parent'])}")
+                       or {"code": site["parent"]})
     if values is None:
         values = {"region": "shandong", "kind": "repair_station"}
         if site:
@@ -90,10 +78,11 @@ async def site_form(page: Page, *, site: dict | None = None, status: int = 200, 
                                                           "phone")}
             values.update({"webhook_kind": (site.get("webhook") or {}).get("kind", ""),
                            "webhook_url": (site.get("webhook") or {}).get("url", "")})
-    return show(page, "console/site.html", status=status, site=site, values=values, trouble=trouble, at=at or {},
-                parents=[(s["code"], site_label(page, s)) for s in parents], regions=await region_options(page),
-                kinds=[(k, page.t.gettext(v)) for k, v in words.WAREHOUSE_KINDS.items()],
-                robots=[(k, page.t.gettext(v)) for k, v in console_words.WEBHOOK_KINDS.items()])
+    return common.show(page, "console/site.html", status=status, site=site, values=values, trouble=trouble, at=at or {},
+                       parents=[(s["code"], site_label(page, s)) for s in parents],
+                       regions=await common.region_options(page),
+                       kinds=[(k, page.t.gettext(v)) for k, v in words.WAREHOUSE_KINDS.items()],
+                       robots=[(k, page.t.gettext(v)) for k, v in console_words.WEBHOOK_KINDS.items()])
 
 
 def site_body(values: dict, *, kind: str, creating: bool) -> dict:
@@ -118,7 +107,7 @@ def site_marks(page: Page, values: dict, *, kind: str, creating: bool) -> dict[s
         missing.append("webhook_url")
     elif url and not values.get("webhook_kind"):
         missing.append("webhook_kind")
-    return mark(page, SITE_FORM, *missing)
+    return common.mark(page, SITE_FORM, *missing)
 
 
 @router.get("/sites/new")
@@ -128,16 +117,16 @@ async def new_site(page: AdminPage):
 
 @router.post("/sites/new")
 async def create_site(page: AdminPage):
-    values = posted(page)
+    values = common.posted(page)
     kind = values.get("kind", "") if values.get("kind") in words.WAREHOUSE_KINDS else ""
     marks = site_marks(page, {**values, "kind": kind}, kind=kind, creating=True)
     if marks:
-        trouble, at = bad_input(page, SITE_FORM, marks)
+        trouble, at = common.bad_input(page, SITE_FORM, marks)
         return await site_form(page, status=422, values=values, trouble=trouble, at=at)
     answer = await pages.call(page, "POST", "/servicedesk/sites",
                               json_body=site_body(values, kind=kind, creating=True))
     if not answer.ok:
-        trouble, at = refused(page, answer.problem, SITE_FORM)
+        trouble, at = common.refused(page, answer.problem, SITE_FORM)
         return await site_form(page, status=answer.status, values=values, trouble=trouble, at=at)
     return pages.redirect(page, to("/app/admin/sites/edit", code=answer.data["code"], done="created"))
 
@@ -147,9 +136,10 @@ async def load_site(page: Page, code: str):
     if answer is not None and answer.ok:
         return answer.data, None
     if answer is None:
-        return None, show(page, "error.html", status=404, trouble=trouble_of(page, None, "site_not_found"))
-    return None, show(page, "error.html", status=answer.status,
-                      trouble=trouble_of(page, answer.problem, answer.problem.get("code")))
+        return None, common.show(page, "error.html", status=404,
+                                 trouble=common.trouble_of(page, None, "site_not_found"))
+    return None, common.show(page, "error.html", status=answer.status,
+                             trouble=common.trouble_of(page, answer.problem, answer.problem.get("code")))
 
 
 @router.get("/sites/edit")
@@ -160,18 +150,18 @@ async def edit_site(page: AdminPage):
 
 @router.post("/sites/edit")
 async def save_site(page: AdminPage):
-    values = posted(page)
+    values = common.posted(page)
     site, failed = await load_site(page, values.get("code", "").upper())
     if failed:
         return failed
     marks = site_marks(page, values, kind=site["kind"], creating=False)
     if marks:
-        trouble, at = bad_input(page, SITE_FORM, marks)
+        trouble, at = common.bad_input(page, SITE_FORM, marks)
         return await site_form(page, site=site, status=422, values=values, trouble=trouble, at=at)
     answer = await pages.call(page, "PATCH", f"/servicedesk/sites/{seg(site['code'])}",
                               json_body=site_body(values, kind=site["kind"], creating=False))
     if not answer.ok:
-        trouble, at = refused(page, answer.problem, SITE_FORM)
+        trouble, at = common.refused(page, answer.problem, SITE_FORM)
         return await site_form(page, site=site, status=answer.status, values=values, trouble=trouble, at=at)
     return pages.redirect(page, to("/app/admin/sites/edit", code=site["code"], done="saved"))
 
@@ -183,10 +173,10 @@ async def site_status(page: AdminPage):
     if failed:
         return failed
     if status not in console_words.SITE_STATUSES:
-        return await site_form(page, site=site, status=422, trouble=trouble_of(page, None, "bad_input"))
+        return await site_form(page, site=site, status=422, trouble=common.trouble_of(page, None, "bad_input"))
     answer = await pages.call(page, "PATCH", f"/servicedesk/sites/{seg(site['code'])}", json_body={"status": status})
     if not answer.ok:
-        trouble, at = refused(page, answer.problem, SITE_FORM)
+        trouble, at = common.refused(page, answer.problem, SITE_FORM)
         return await site_form(page, site=site, status=answer.status, trouble=trouble, at=at)
     return pages.redirect(page, to("/app/admin/sites/edit", code=site["code"],
                                     done="closed" if status == "closed" else "reopened"))
@@ -198,15 +188,15 @@ async def site_status(page: AdminPage):
 async def technicians(page: AdminPage):
     q, station, active = param(page, "q"), param(page, "station").upper(), param(page, "active")
     active = active if active in ("true", "false") else ""
-    rows = await listing(page, "/servicedesk/technicians", query={"q": q, "station": station, "active": active})
+    rows = await common.listing(page, "/servicedesk/technicians", query={"q": q, "station": station, "active": active})
     every_site, _failed, _status = await sites_to_pick(page, status="") if not rows.trouble else ([], None, 200)
     stations = [s for s in every_site if s.get("kind") in TAKES_WORK and s.get("status") == "open"]
     tabs = [(to("/app/admin/technicians", **{k: v for k, v in (("active", value), ("station", station)) if v}),
              page.t.gettext(word), value == active) for value, word in ACTIVE_TABS]
-    return show(page, "console/technicians.html", status=rows.status, listing=rows, q=q, chosen_station=station,
-                chosen_active=active, trouble=rows.trouble, active_tabs=tabs,
-                stations=[(s["code"], site_label(page, s)) for s in stations],
-                names={s["code"]: s.get("name", "") for s in every_site})
+    return common.show(page, "console/technicians.html", status=rows.status, listing=rows, q=q, chosen_station=station,
+                       chosen_active=active, trouble=rows.trouble, active_tabs=tabs,
+                       stations=[(s["code"], site_label(page, s)) for s in stations],
+                       names={s["code"]: s.get("name", "") for s in every_site})
 
 
 async def technician_form(page: Page, *, found: dict | None = None, status: int = 200, values=None, skills=None,
@@ -219,14 +209,15 @@ async def technician_form(page: Page, *, found: dict | None = None, status: int 
                       key=lambda s: (s.get("kind") != "repair_station", s["code"]))
     if found and found.get("station") not in {s["code"] for s in stations}:
         # Their station was closed since: shown, so that a change of name or skills keeps it.
-        stations.append(await exact(page, f"/servicedesk/sites/{seg(found['station'])}") or {"code": found["station"]})
+        stations.append(await common.exact(page, f"/servicedesk/sites/{seg(found['station'])}")
+                        or {"code": found["station"]})
     if values is None:
         values = {k: str((found or {}).get(k) or "") for k in ("name", "phone", "station")}
         skills = list((found or {}).get("skills") or [])
-    return show(page, "console/technician.html", status=status, found=found, values=values,
-                skills=skills or [], trouble=trouble, at=at or {},
-                stations=[(s["code"], site_label(page, s)) for s in stations],
-                skill_words=[(k, page.t.gettext(v)) for k, v in console_words.SKILLS.items()])
+    return common.show(page, "console/technician.html", status=status, found=found, values=values,
+                       skills=skills or [], trouble=trouble, at=at or {},
+                       stations=[(s["code"], site_label(page, s)) for s in stations],
+                       skill_words=[(k, page.t.gettext(v)) for k, v in console_words.SKILLS.items()])
 
 
 def technician_body(page: Page, values: dict) -> dict:
@@ -241,27 +232,28 @@ async def new_technician(page: AdminPage):
 
 @router.post("/technicians/new")
 async def create_technician(page: AdminPage):
-    values, skills = posted(page), page.values("skills")
+    values, skills = common.posted(page), page.values("skills")
     missing = [n for n in ("name", "phone", "station") if not values.get(n)]
     if missing:
-        trouble, at = bad_input(page, TECHNICIAN_FORM, mark(page, TECHNICIAN_FORM, *missing))
+        trouble, at = common.bad_input(page, TECHNICIAN_FORM, common.mark(page, TECHNICIAN_FORM, *missing))
         return await technician_form(page, status=422, values=values, skills=skills, trouble=trouble, at=at)
     answer = await pages.call(page, "POST", "/servicedesk/technicians",
                               json_body={**technician_body(page, values), "active": True})
     if not answer.ok:
-        trouble, at = refused(page, answer.problem, TECHNICIAN_FORM)
+        trouble, at = common.refused(page, answer.problem, TECHNICIAN_FORM)
         return await technician_form(page, status=answer.status, values=values, skills=skills, trouble=trouble, at=at)
     return pages.redirect(page, to("/app/admin/technicians/edit", id=str(answer.data["id"]), done="created"))
 
 
 async def load_technician(page: Page, technician_id: str):
     if not technician_id.isdigit() or len(technician_id) > 9:
-        return None, show(page, "error.html", status=404, trouble=trouble_of(page, None, "technician_not_found"))
+        return None, common.show(page, "error.html", status=404,
+                                 trouble=common.trouble_of(page, None, "technician_not_found"))
     answer = await pages.call(page, "GET", f"/servicedesk/technicians/{seg(technician_id)}")
     if answer.ok:
         return answer.data, None
-    return None, show(page, "error.html", status=answer.status,
-                      trouble=trouble_of(page, answer.problem, answer.problem.get("code")))
+    return None, common.show(page, "error.html", status=answer.status,
+                             trouble=common.trouble_of(page, answer.problem, answer.problem.get("code")))
 
 
 @router.get("/technicians/edit")
@@ -272,19 +264,19 @@ async def edit_technician(page: AdminPage):
 
 @router.post("/technicians/edit")
 async def save_technician(page: AdminPage):
-    values, skills = posted(page), page.values("skills")
+    values, skills = common.posted(page), page.values("skills")
     found, failed = await load_technician(page, values.get("id", ""))
     if failed:
         return failed
     missing = [n for n in ("name", "phone", "station") if not values.get(n)]
     if missing:
-        trouble, at = bad_input(page, TECHNICIAN_FORM, mark(page, TECHNICIAN_FORM, *missing))
+        trouble, at = common.bad_input(page, TECHNICIAN_FORM, common.mark(page, TECHNICIAN_FORM, *missing))
         return await technician_form(page, found=found, status=422, values=values, skills=skills, trouble=trouble,
                                      at=at)
     answer = await pages.call(page, "PATCH", f"/servicedesk/technicians/{seg(found['id'])}",
                               json_body=technician_body(page, values))
     if not answer.ok:
-        trouble, at = refused(page, answer.problem, TECHNICIAN_FORM)
+        trouble, at = common.refused(page, answer.problem, TECHNICIAN_FORM)
         return await technician_form(page, found=found, status=answer.status, values=values, skills=skills,
                                      trouble=trouble, at=at)
     return pages.redirect(page, to("/app/admin/technicians/edit", id=str(found["id"]), done="saved"))
@@ -299,7 +291,7 @@ async def technician_status(page: AdminPage):
     answer = await pages.call(page, "PATCH", f"/servicedesk/technicians/{seg(found['id'])}",
                               json_body={"active": active})
     if not answer.ok:
-        trouble, at = refused(page, answer.problem, TECHNICIAN_FORM)
+        trouble, at = common.refused(page, answer.problem, TECHNICIAN_FORM)
         return await technician_form(page, found=found, status=answer.status, trouble=trouble, at=at)
     return pages.redirect(page, to("/app/admin/technicians/edit", id=str(found["id"]),
                                     done="reopened" if active else "closed"))

@@ -10,24 +10,10 @@ import re
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from gateway.web import console_common as common
 from gateway.web import console_words, pages, sessions, station, words
 from gateway.web.console_address import param, put_exact_first
-from gateway.web.console_common import (
-    AdminPage,
-    Field,
-    Form,
-    bad_input,
-    every,
-    exact,
-    listing,
-    mark,
-    optional,
-    posted,
-    refused,
-    region_options,
-    show,
-    trouble_of,
-)
+from gateway.web.console_common import AdminPage, Field, Form
 from gateway.web.i18n import N_
 from gateway.web.pages import Page, seg
 from shared import errors
@@ -60,20 +46,20 @@ COLUMNS = {"site.name": "site_name", "site.address": "site_address", "site.regio
 @router.get("/units")
 async def units(page: AdminPage):
     q, project = param(page, "q"), param(page, "project_code")
-    rows = await listing(page, "/warranty/units", query={"project_code": project, "q": q})
+    rows = await common.listing(page, "/warranty/units", query={"project_code": project, "q": q})
     if serial := station.clean_serial(q):
         await put_exact_first(page, rows, f"/warranty/units/{seg(serial)}", "serial_number")
-    return show(page, "console/units.html", status=rows.status, listing=rows, q=q, project=project,
-                trouble=rows.trouble)
+    return common.show(page, "console/units.html", status=rows.status, listing=rows, q=q, project=project,
+                       trouble=rows.trouble)
 
 
 async def unit_form(page: Page, *, status: int = 200, values=None, trouble=None, at=None):
-    models = await every(page, "/inventory/models")
+    models = await common.every(page, "/inventory/models")
     today = station.today_in_china(page).isoformat()
-    return show(page, "console/unit_new.html", status=status, trouble=trouble, at=at or {},
-                values=values or {"region": "shandong", "accepted_on": today},
-                models=[(m["model_code"], f'{m["model_code"]} · {m["name"]}') for m in models],
-                regions=await region_options(page), today=today)
+    return common.show(page, "console/unit_new.html", status=status, trouble=trouble, at=at or {},
+                       values=values or {"region": "shandong", "accepted_on": today},
+                       models=[(m["model_code"], f'{m["model_code"]} · {m["name"]}') for m in models],
+                       regions=await common.region_options(page), today=today)
 
 
 @router.get("/units/new")
@@ -83,38 +69,38 @@ async def new_unit(page: AdminPage):
 
 @router.post("/units/new")
 async def register_unit(page: AdminPage):
-    values = posted(page)
+    values = common.posted(page)
     serial = station.clean_serial(values.get("serial_number", ""))
     missing = [n for n in ("serial_number", "model_code", "site_name", "accepted_on", "region") if not values.get(n)]
     if serial is None and "serial_number" not in missing:
         missing.append("serial_number")
     if missing:
-        trouble, at = bad_input(page, UNIT_FORM, mark(page, UNIT_FORM, *missing))
+        trouble, at = common.bad_input(page, UNIT_FORM, common.mark(page, UNIT_FORM, *missing))
         return await unit_form(page, status=422, values=values, trouble=trouble, at=at)
     product = values.get("product_name") or await model_name(page, values["model_code"])
     body = {"serial_number": serial, "model_code": values["model_code"], "product_name": product,
-            "site": optional({"name": values["site_name"], "region": values["region"]}, "address",
-                             values.get("site_address", "")),
+            "site": common.optional({"name": values["site_name"], "region": values["region"]}, "address",
+                                    values.get("site_address", "")),
             "accepted_on": values["accepted_on"]}
-    optional(body, "project_code", values.get("project_code", ""))
+    common.optional(body, "project_code", values.get("project_code", ""))
     if values.get("certificate_number"):
         body["certificate"] = {"number": values["certificate_number"]}
     answer = await pages.call(page, "POST", "/warranty/units", json_body=body)
     if not answer.ok:
-        trouble, at = refused(page, answer.problem, UNIT_FORM)
+        trouble, at = common.refused(page, answer.problem, UNIT_FORM)
         return await unit_form(page, status=answer.status, values=values, trouble=trouble, at=at)
     return pages.redirect(page, f"/app/admin/units/{seg(answer.data['serial_number'])}?done=created")
 
 
 async def model_name(page: Page, model_code: str) -> str:
     """The product name a unit gets when none is typed: its model's name."""
-    found = await exact(page, f"/inventory/models/{seg(model_code)}")
+    found = await common.exact(page, f"/inventory/models/{seg(model_code)}")
     return found["name"] if found else model_code
 
 
 @router.get("/units/import")
 async def import_page(page: AdminPage):
-    return show(page, "console/import.html", chunk_rows=CHUNK_ROWS, columns=COLUMN_ORDER)
+    return common.show(page, "console/import.html", chunk_rows=CHUNK_ROWS, columns=COLUMN_ORDER)
 
 
 COLUMN_ORDER = ("serial_number", "model_code", "product_name", "site_name", "site_address", "region",
@@ -122,7 +108,7 @@ COLUMN_ORDER = ("serial_number", "model_code", "product_name", "site_name", "sit
 
 
 def _refusal(status: int, page: Page, code: str, problem: dict | None = None) -> JSONResponse:
-    trouble = trouble_of(page, problem, code)
+    trouble = common.trouble_of(page, problem, code)
     return JSONResponse({"problem": {k: trouble[k] for k in ("code", "title", "advice", "request_id")}},
                         status_code=status, headers={"Cache-Control": "no-store"})
 
@@ -189,6 +175,6 @@ async def unit(page: AdminPage, serial: str):
     answer = await pages.call(page, "GET", f"/warranty/units/{seg(clean)}") if clean else None
     if answer is None or not answer.ok:
         code = "bad_serial" if answer is None else answer.problem.get("code")
-        return show(page, "error.html", status=404 if answer is None else answer.status,
-                    trouble=trouble_of(page, answer.problem if answer else None, code))
-    return show(page, "console/unit.html", unit=answer.data)
+        return common.show(page, "error.html", status=404 if answer is None else answer.status,
+                           trouble=common.trouble_of(page, answer.problem if answer else None, code))
+    return common.show(page, "console/unit.html", unit=answer.data)

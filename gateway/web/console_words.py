@@ -4,6 +4,7 @@ Every text is an English catalog id (marked with N_) translated where it is show
 other pages already explain (gateway.web.words.PROBLEMS) are not repeated here.
 """
 
+from gateway.web import desk_common
 from gateway.web.i18n import N_
 
 # What happened, and what to do about it, for the refusals met only on the console's pages.
@@ -91,11 +92,11 @@ LEGAL_FLOOR = {
 }
 SEASONS = {"heating": N_("Heating season"), "cooling": N_("Cooling season")}
 CLOCKS = {"round_the_clock": N_("Round the clock"), "business": N_("Business hours")}
-MILESTONES = {"dispatch": N_("Dispatch"), "on_site": N_("On site"), "fixed": N_("Fixed")}
-DESK_PROMISES = {"follow_up": N_("Follow-up call"), "complaint_answer": N_("Complaint answered"),
+# The fault levels and the milestones each level's commitments set, in the desk's own words.
+LEVELS = desk_common.LEVELS
+MILESTONES = {m: desk_common.MILESTONES[m] for m in ("dispatch", "on_site", "fixed")}
+DESK_PROMISES = {"follow_up": desk_common.MILESTONES["follow_up"], "complaint_answer": N_("Complaint answered"),
                  "complaint_resolve": N_("Complaint resolved")}
-LEVELS = {1: N_("Level 1: system down or service interrupted"), 2: N_("Level 2: risk of a stop"),
-          3: N_("Level 3: service degraded"), 4: N_("Level 4: intermittent or indirect impact")}
 PART_STATUSES = {"active": N_("In use"), "retired": N_("Retired")}
 SITE_STATUSES = {"open": N_("In operation"), "closed": N_("Closed down")}
 WEBHOOK_KINDS = {"wecom": N_("WeCom group robot"), "dingtalk": N_("DingTalk group robot")}

@@ -201,32 +201,41 @@ async def movement_form(page: Page, template: str, *, status: int = 200, trouble
                         parts=await parts(page), done=done_text(page, DONE))
 
 
-@router.get("/receipts")
-async def new_receipt(page: WarehousePage):
-    return await movement_form(page, "warehouse/receipt.html")
-
-
-@router.post("/receipts")
-async def receive(page: WarehousePage):
+def receipt_body(page: Page) -> tuple[dict, bool]:
     qty = positive_int(page.value("qty"))
     body = {"warehouse": page.value("warehouse"), "part_number": page.value("part_number").upper(),
             "qty": qty, "reference": page.value("reference")[:REFERENCE_MAX]}
-    return await post_movement(page, "receipt", body, valid=qty is not None and all(body.values()))
+    return body, qty is not None and all(body.values())
 
 
-@router.get("/transfers")
-async def new_transfer(page: WarehousePage):
-    return await movement_form(page, "warehouse/transfer.html")
-
-
-@router.post("/transfers")
-async def transfer(page: WarehousePage):
+def transfer_body(page: Page) -> tuple[dict, bool]:
     qty = positive_int(page.value("qty"))
     body = {"from_warehouse": page.value("from_warehouse"), "to_warehouse": page.value("to_warehouse"),
             "part_number": page.value("part_number").upper(), "qty": qty,
             "reference": page.value("reference")[:REFERENCE_MAX]}
-    valid = qty is not None and all(body.values()) and body["from_warehouse"] != body["to_warehouse"]
-    return await post_movement(page, "transfer", body, valid=valid)
+    return body, qty is not None and all(body.values()) and body["from_warehouse"] != body["to_warehouse"]
+
+
+# The movements typed in a form, by kind: what the form sends, and whether the page may send it.
+MOVEMENTS = {"receipt": receipt_body, "transfer": transfer_body}
+
+
+def movement_routes(kind: str, body_of) -> None:
+    """A movement's form at /app/warehouse/<kind>s (template warehouse/<kind>.html) and its sending there."""
+
+    async def new(page: WarehousePage):
+        return await movement_form(page, f"warehouse/{kind}.html")
+
+    async def send(page: WarehousePage):
+        body, valid = body_of(page)
+        return await post_movement(page, kind, body, valid=valid)
+
+    router.get(f"/{kind}s")(new)
+    router.post(f"/{kind}s")(send)
+
+
+for _kind, _body_of in MOVEMENTS.items():
+    movement_routes(_kind, _body_of)
 
 
 async def post_movement(page: WarehousePage, kind: str, body: dict, *, valid: bool):
