@@ -65,8 +65,7 @@ OFFLINE_RECHECK_SECONDS = 1.0
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 
 
-class ApiKeyNotFound(errors.NotFound):
-    code, title = "api_key_not_found", "No such API key"
+ApiKeyNotFound = errors.kind("ApiKeyNotFound", errors.NotFound, "api_key_not_found", "No such API key")
 
 
 def hash_key(raw: str) -> str:

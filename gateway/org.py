@@ -10,12 +10,9 @@ from shared import errors
 STATION_KINDS = frozenset({"repair_station", "service_center"})
 
 
-class UnknownStation(errors.Unprocessable):
-    code, title = "unknown_station", "No such open repair station or service centre"
-
-
-class UnknownWarehouse(errors.Unprocessable):
-    code, title = "unknown_warehouse", "No such warehouse"
+UnknownStation = errors.kind("UnknownStation", errors.Unprocessable, "unknown_station",
+                             "No such open repair station or service centre")
+UnknownWarehouse = errors.kind("UnknownWarehouse", errors.Unprocessable, "unknown_warehouse", "No such warehouse")
 
 
 def _json(upstream) -> dict:

@@ -8,19 +8,9 @@ when the rate card, a contract or the inventory changes later.
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    CheckConstraint,
-    Date,
-    ForeignKey,
-    Index,
-    Integer,
-    Numeric,
-    String,
-    UniqueConstraint,
-)
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.schema import CheckConstraint, ForeignKey, Index, UniqueConstraint
+from sqlalchemy.types import JSON, Boolean, Date, Integer, Numeric, String
 
 from services.billing.domain import saga
 from shared.audit import AuditEntryMixin

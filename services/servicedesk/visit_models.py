@@ -9,21 +9,9 @@ a visit needs to be read on its own (serial, model, region).
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    CheckConstraint,
-    Date,
-    ForeignKey,
-    Index,
-    Integer,
-    LargeBinary,
-    Numeric,
-    String,
-    Text,
-    UniqueConstraint,
-)
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.schema import CheckConstraint, ForeignKey, Index, UniqueConstraint
+from sqlalchemy.types import JSON, Boolean, Date, Integer, LargeBinary, Numeric, String, Text
 
 from services.servicedesk.domain import checklists
 from services.servicedesk.models import Base, Outbox
