@@ -65,7 +65,8 @@ OFFLINE_RECHECK_SECONDS = 1.0
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 
 
-ApiKeyNotFound = errors.kind("ApiKeyNotFound", errors.NotFound, "api_key_not_found", "No such API key")
+class ApiKeyNotFound(errors.NotFound):
+    code, title = "api_key_not_found", "No such API key"
 
 
 def hash_key(raw: str) -> str:

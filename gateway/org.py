@@ -10,9 +10,12 @@ from shared import errors
 STATION_KINDS = frozenset({"repair_station", "service_center"})
 
 
-UnknownStation = errors.kind("UnknownStation", errors.Unprocessable, "unknown_station",
-                             "No such open repair station or service centre")
-UnknownWarehouse = errors.kind("UnknownWarehouse", errors.Unprocessable, "unknown_warehouse", "No such warehouse")
+class UnknownStation(errors.Unprocessable):
+    code, title = "unknown_station", "No such open repair station or service centre"
+
+
+class UnknownWarehouse(errors.Unprocessable):
+    code, title = "unknown_warehouse", "No such warehouse"
 
 
 def _json(upstream) -> dict:

@@ -21,8 +21,12 @@ LOCK_FOR = timedelta(minutes=15)  # ... for this long
 AUDITED = ("login", "display_name", "phone", "role", "station", "warehouses", "active")
 
 
-UserNotFound = errors.kind("UserNotFound", errors.NotFound, "user_not_found", "No such person")
-LoginExists = errors.kind("LoginExists", errors.Conflict, "login_exists", "This login name is taken")
+class UserNotFound(errors.NotFound):
+    code, title = "user_not_found", "No such person"
+
+
+class LoginExists(errors.Conflict):
+    code, title = "login_exists", "This login name is taken"
 
 
 def joined(codes: list[str] | None) -> str:

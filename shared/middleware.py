@@ -32,10 +32,12 @@ def clean_request_id(value: str | None) -> str:
     return uuid.uuid4().hex
 
 
-BodyTooLarge = errors.kind("BodyTooLarge", errors.ServiceError, "payload_too_large",
-                           "The request body is too large", status=413)
-IncompleteBody = errors.kind("IncompleteBody", errors.ServiceError, "incomplete_body",
-                             "The request body did not arrive in full", status=400)
+class BodyTooLarge(errors.ServiceError):
+    status, code, title = 413, "payload_too_large", "The request body is too large"
+
+
+class IncompleteBody(errors.ServiceError):
+    status, code, title = 400, "incomplete_body", "The request body did not arrive in full"
 
 
 def too_large(limit: int):
