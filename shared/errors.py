@@ -4,9 +4,8 @@ Services raise domain errors (subclasses with a stable `code`); nothing below
 routes knows HTTP. Every answer carries the request id; none carries a trace.
 """
 
-import sys
 from http import HTTPStatus
-from typing import Any, TypeVar
+from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
@@ -33,23 +32,20 @@ class ServiceError(Exception):
         self.extra = extra
 
 
-E = TypeVar("E", bound=ServiceError)
+class NotFound(ServiceError):
+    status, code, title = 404, "not_found", "Not found"
 
 
-def kind(name: str, base: type[E], code: str, title: str, **attrs: Any) -> type[E]:
-    """An error kind in one line: `UnitNotFound = errors.kind("UnitNotFound", errors.NotFound, "unit_not_found",
-    "No such unit")` is `class UnitNotFound(errors.NotFound)` with its own stable code and title, and any other
-    class attribute given (`status=404`, a `field`). Named and placed in the calling module as a class statement
-    is (as collections.namedtuple does), so it reads, pickles and is caught as one."""
-    module = sys._getframe(1).f_globals.get("__name__", __name__)
-    namespace = {"__module__": module, "__qualname__": name, "code": code, "title": title, **attrs}
-    return type(name, (base,), namespace)
+class Conflict(ServiceError):
+    status, code, title = 409, "conflict", "Conflict"
 
 
-NotFound = kind("NotFound", ServiceError, "not_found", "Not found", status=404)
-Conflict = kind("Conflict", ServiceError, "conflict", "Conflict", status=409)
-Forbidden = kind("Forbidden", ServiceError, "forbidden", "Forbidden", status=403)
-Unauthorized = kind("Unauthorized", ServiceError, "unauthorized", "Missing or unknown API key", status=401)
+class Forbidden(ServiceError):
+    status, code, title = 403, "forbidden", "Forbidden"
+
+
+class Unauthorized(ServiceError):
+    status, code, title = 401, "unauthorized", "Missing or unknown API key"
 
 
 class Unprocessable(ServiceError):
@@ -60,8 +56,8 @@ class Unprocessable(ServiceError):
         self.extra.setdefault("errors", errors or [])
 
 
-IdempotencyKeyReused = kind("IdempotencyKeyReused", ServiceError, "idempotency_key_reused",
-                            "Idempotency key used with another request", status=422)
+class IdempotencyKeyReused(ServiceError):
+    status, code, title = 422, "idempotency_key_reused", "Idempotency key used with another request"
 
 
 class IdempotencyInProgress(ServiceError):
@@ -72,12 +68,18 @@ class IdempotencyInProgress(ServiceError):
         self.headers = {"Retry-After": str(max(1, retry_after))}
 
 
-UpstreamUnavailable = kind("UpstreamUnavailable", ServiceError, "upstream_unavailable",
-                           "A service this request needs is unavailable", status=503)
-UpstreamTimeout = kind("UpstreamTimeout", ServiceError, "upstream_timeout",
-                       "A service this request needs did not answer in time", status=504)
-# The database is unreachable, restarting, read-only, locked or too slow (shared/dbfaults.py).
-DatabaseBusy = kind("DatabaseBusy", ServiceError, "database_busy", "The database is unavailable", status=503)
+class UpstreamUnavailable(ServiceError):
+    status, code, title = 503, "upstream_unavailable", "A service this request needs is unavailable"
+
+
+class UpstreamTimeout(ServiceError):
+    status, code, title = 504, "upstream_timeout", "A service this request needs did not answer in time"
+
+
+class DatabaseBusy(ServiceError):
+    """The database is unreachable, restarting, read-only, locked or too slow (shared/dbfaults.py)."""
+
+    status, code, title = 503, "database_busy", "The database is unavailable"
 
 
 RETRY_AFTER_SECONDS = {503: "5", 504: "5", 429: "1"}
