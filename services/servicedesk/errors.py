@@ -88,3 +88,29 @@ class SameTechnician(_Refused):
 
 class LoanerClassMismatch(_Refused):
     code, title, field = "loaner_class_mismatch", "The part is not a loaner of the unit's class", "part_number"
+
+
+# Planned visits (visits.py).
+
+class VisitNotFound(errors.NotFound):
+    code, title = "visit_not_found", "No such visit"
+
+
+class VisitNotPlanned(errors.Conflict):
+    code, title = "visit_not_planned", "The visit is not planned any more"
+
+
+class VisitTooEarly(errors.Conflict):
+    code, title = "visit_too_early", "The visit cannot be recorded yet"
+
+
+class VisitNotDone(errors.Conflict):
+    code, title = "visit_not_done", "The visit has no record yet"
+
+
+class ChecklistIncomplete(errors.ServiceError):
+    status, code, title = 422, "checklist_incomplete", "Every item of the checklist needs a result"
+
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__(f"No result for {', '.join(missing)}",
+                         errors=[{"field": f"items.{code}", "message": "a result is needed"} for code in missing])

@@ -35,7 +35,7 @@ from services.servicedesk.domain.checklists import ItemResult, UnitSpec
 from services.servicedesk.models import Site, Technician
 from services.servicedesk.schemas import CallerIn, TicketCreate
 from services.servicedesk.visit_models import Visit, VisitModelSpec, VisitOutbox
-from shared import context, errors, pagination
+from shared import context, pagination
 
 log = structlog.get_logger("servicedesk.visits")
 SIGNATURE_MAX_BYTES = 200 * 1024
@@ -46,30 +46,6 @@ NOTES_LIMIT = 4000  # warranty's limit on a history entry's notes
 # (it cleans and adjusts, §9 "保养工作内容"); the check before shutdown inspects and reports.
 HISTORY_KIND = {"pre_season": "maintenance", "pre_shutdown": "inspection", "maintenance": "maintenance",
                 "inspection": "inspection"}
-
-
-class VisitNotFound(errors.NotFound):
-    code, title = "visit_not_found", "No such visit"
-
-
-class VisitNotPlanned(errors.Conflict):
-    code, title = "visit_not_planned", "The visit is not planned any more"
-
-
-class VisitTooEarly(errors.Conflict):
-    code, title = "visit_too_early", "The visit cannot be recorded yet"
-
-
-class VisitNotDone(errors.Conflict):
-    code, title = "visit_not_done", "The visit has no record yet"
-
-
-class ChecklistIncomplete(errors.ServiceError):
-    status, code, title = 422, "checklist_incomplete", "Every item of the checklist needs a result"
-
-    def __init__(self, missing: list[str]) -> None:
-        super().__init__(f"No result for {', '.join(missing)}",
-                         errors=[{"field": f"items.{code}", "message": "a result is needed"} for code in missing])
 
 
 def today(now: datetime) -> date:
@@ -114,7 +90,7 @@ def get(session: Session, visit_id: int, caller: context.Caller, *, lock: bool =
     visit = session.scalars(query).one_or_none()
     scope = scope_of(session, caller) if visit is not None else None
     if visit is None or (scope is not None and not scope.holds(visit)):
-        raise VisitNotFound(f"No visit {visit_id}")  # another station's visit is not there for this caller
+        raise desk_errors.VisitNotFound(f"No visit {visit_id}")  # another station's visit is not there for this caller
     return visit
 
 
@@ -272,7 +248,7 @@ def check(found: Facts, body) -> checklists.Checked:
     if checked.problems:
         raise desk_errors.invalid_many(checked.problems)
     if checked.missing:
-        raise ChecklistIncomplete(checked.missing)
+        raise desk_errors.ChecklistIncomplete(checked.missing)
     return checked
 
 
@@ -307,14 +283,14 @@ def record(session: Session, visit_id: int, *, body, checked: checklists.Checked
     """Record the visit as done (one transaction: the record, the ticket, the history message)."""
     visit = get(session, visit_id, caller, lock=True)
     if visit.status != "planned":
-        raise VisitNotPlanned(f"Visit {visit_id} is {visit.status}")
+        raise desk_errors.VisitNotPlanned(f"Visit {visit_id} is {visit.status}")
     person = technician_for(session, body.technician_id, caller)
     at = (body.at or now).astimezone(UTC)
     if at > now:
         raise desk_errors.InvalidEventTime("a visit cannot be recorded in the future")
     why = visit_plan.recordable_on(visit.due_on, today(at))
     if why is not None:
-        error = VisitTooEarly if today(at) < visit.due_on else VisitNotPlanned
+        error = desk_errors.VisitTooEarly if today(at) < visit.due_on else desk_errors.VisitNotPlanned
         raise error(f"Visit {visit_id}: {why}")
     entries_now = entries(session, visit)
     by_code = {e.code: e for e in entries_now}
@@ -357,7 +333,7 @@ def record(session: Session, visit_id: int, *, body, checked: checklists.Checked
 def cancel(session: Session, visit_id: int, *, reason: str, caller: context.Caller, now: datetime) -> dict:
     visit = get(session, visit_id, caller, lock=True)
     if visit.status != "planned":
-        raise VisitNotPlanned(f"Visit {visit_id} is {visit.status}")
+        raise desk_errors.VisitNotPlanned(f"Visit {visit_id} is {visit.status}")
     visit.status, visit.cancelled_at, visit.cancel_reason = "cancelled", now, reason
     visit.cancelled_by, visit.updated_at = caller.actor(), now
     session.flush()
@@ -367,7 +343,8 @@ def cancel(session: Session, visit_id: int, *, reason: str, caller: context.Call
 def for_report(session: Session, visit_id: int, caller: context.Caller) -> tuple[dict, list, bytes]:
     visit = get(session, visit_id, caller)
     if visit.status != "done" or visit.record is None:
-        raise VisitNotDone(f"Visit {visit_id} is {visit_plan.status_on(visit.status, visit.due_on, visit.due_on)}")
+        status = visit_plan.status_on(visit.status, visit.due_on, visit.due_on)
+        raise desk_errors.VisitNotDone(f"Visit {visit_id} is {status}")
     return read(visit, visit.entered_at or visit.updated_at), entries(session, visit), visit.signature_png or b""
 
 
