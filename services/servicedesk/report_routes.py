@@ -7,11 +7,13 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from services.servicedesk import figures
-from shared import errors, openapi, reports
-from shared.deps import CurrentCaller, CurrentClock, Uow
+from shared import errors, reports
+from shared.deps import CurrentCaller, CurrentClock
+from shared.operations import Operations
 from shared.types import IsoDate
 
 router = APIRouter()
+ops = Operations(router, tags=["reports"])
 READERS = frozenset({"admin", "manager", "desk", "system"})
 Rate = Annotated[float | None, Field(ge=0, le=1)]
 EXAMPLE_ROW = {
@@ -64,9 +66,10 @@ class ServiceReport(reports.ReportHead):
     totals: ServiceFigures
 
 
-@openapi.operation(
-    "getServiceReport", "The service desk's figures for a period, by centre, station, technician or month",
-    errors={403: "forbidden", 422: "validation_error"},
+@ops.get(
+    "/reports/service", "getServiceReport",
+    "The service desk's figures for a period, by centre, station, technician or month",
+    raises=[errors.Forbidden, errors.Unprocessable],
     answer={"from": "2026-11-01", "to": "2026-11-30", "group_by": "station", "rows": [EXAMPLE_ROW],
             "totals": {**EXAMPLE_ROW, "key": "total", "name": "合计"}},
     description="Tickets reported (complaints made) from `from` 00:00 to `to` 24:00 China time, each in the group "
@@ -74,15 +77,14 @@ class ServiceReport(reports.ReportHead):
                 "stations' tickets and its own. States are judged now; rates are fractions 0-1. A station-bound "
                 "caller reads its stations' figures only.",
 )
-@router.get("/reports/service", response_model=ServiceReport, tags=["reports"])
-async def service_report(
-    uow: Uow, clock: CurrentClock, caller: CurrentCaller,
+def service_report(
+    session, clock: CurrentClock, caller: CurrentCaller,
     start: Annotated[IsoDate | None, Query(alias="from", description="default: the 1st of `to`'s month")] = None,
     end: Annotated[IsoDate | None, Query(alias="to", description="default: today (China time)")] = None,
     group_by: Literal[figures.GROUPS] = "centre",
-):
+) -> ServiceReport:
     if caller.role not in READERS:
         raise errors.Forbidden("Only admin, manager and desk staff read the service desk's figures")
     now = clock.now()
     start, end = reports.period(start, end or figures.china_day(now), default_start=reports.month_start)
-    return await uow.read(figures.service_report, start=start, end=end, group_by=group_by, caller=caller, now=now)
+    return figures.service_report(session, start=start, end=end, group_by=group_by, caller=caller, now=now)

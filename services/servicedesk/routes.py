@@ -1,8 +1,8 @@
-"""The service desk's HTTP routes: parse, call the use case, shape the answer.
+"""The service desk's HTTP routes: each operation declared once above its use case (shared/operations.py).
 
-Every database touch is one unit of work (shared/uow.py): `await uow.read/write(fn, ...)` runs
-`fn(session, ...)` in one transaction, the answer built inside it (the session is closed after).
-Calls to warranty and inventory happen between units, never inside one.
+Every database touch is one unit of work (shared/uow.py). The routes that call warranty or inventory
+(taking a report, filling one in, a loaner) stay hand-written: those calls happen between units, never
+inside one.
 """
 
 from datetime import time
@@ -36,20 +36,22 @@ from services.servicedesk.schemas_settings import CalendarRead, CalendarUpdate, 
 from shared import context, openapi, pagination
 from shared import errors as shared_errors
 from shared.contracts import servicedesk as contract
-from shared.deps import CurrentCaller, CurrentClock, Cursor, IdempotencyKey, Limit, Uow
+from shared.deps import CurrentCaller, CurrentClock, IdempotencyKey, Limit, Uow
 from shared.idempotency import run_idempotent
+from shared.operations import Operations, cursor_of, error_codes
 
 router = APIRouter()
+ticket_ops = Operations(router, tags=["tickets"])
+complaint_ops = Operations(router, tags=["complaints"])
 
 TicketId = Annotated[int, Path(ge=contract.ID_MIN, le=contract.ID_MAX)]
 ComplaintId = Annotated[int, Path(ge=contract.ID_MIN, le=contract.ID_MAX)]
 Year = Annotated[int, Path(ge=contract.YEAR_MIN, le=contract.YEAR_MAX)]
 LOANER_TTL_SECONDS = 366 * 86_400  # held until the ticket is resolved, however long that takes
-# What a step on a ticket can meet besides bad input; `conflict`: a write that raced another one.
-STEP_ERRORS = {404: "ticket_not_found", 409: ("invalid_ticket_state", "conflict"), 422: "invalid_event_time"}
-DISPATCH_ERRORS = {**STEP_ERRORS, 422: ("invalid_event_time", "unknown_station", "unknown_technician")}
-COMPLAINT_STEP_ERRORS = {404: "complaint_not_found", 409: ("invalid_complaint_state", "conflict"),
-                         422: "invalid_event_time"}
+# What a step on a ticket can meet besides bad input; `Conflict`: a write that raced another one.
+STEP_ERRORS = [errors.TicketNotFound, errors.InvalidTicketState, shared_errors.Conflict, errors.InvalidEventTime]
+COMPLAINT_STEP_ERRORS = [errors.ComplaintNotFound, errors.InvalidComplaintState, shared_errors.Conflict,
+                         errors.InvalidEventTime]
 
 
 def _ticket(session, ticket, clock) -> TicketRead:
@@ -57,9 +59,9 @@ def _ticket(session, ticket, clock) -> TicketRead:
 
 
 def _on_ticket(session, step, ticket_id: int, clock, *, by: context.Caller, **kw) -> TicketRead:
-    """A write unit: `step(session, ticket, by=by, **kw)` on the ticket (one in the caller's scope), answered
-    as read just after it."""
-    return _ticket(session, step(session, tickets.get(session, ticket_id, by), by=by, **kw), clock)
+    """`step(session, ticket, by=by, now=now, **kw)` on the ticket (one in the caller's scope), answered as read
+    just after it."""
+    return _ticket(session, step(session, tickets.get(session, ticket_id, by), by=by, now=clock.now(), **kw), clock)
 
 
 def _reported(session, ticket_id: int, caller: context.Caller) -> tuple:
@@ -72,27 +74,6 @@ def _loaner_due(session, ticket_id: int, now, caller: context.Caller) -> tuple[s
     ticket = tickets.get(session, ticket_id, caller)
     status = views.read(session, calendars.work_calendar(session), ticket, now)["loaner"]["status"]
     return status, ticket.number, ticket.serial_number, ticket.unit_known
-
-
-def _board(session, now, *, after, limit: int, caller: context.Caller, **filters) -> TicketPage:
-    rows, next_cursor = tickets.list_tickets(session, after=after, limit=limit, now=now,
-                                             scope=tickets.scope_of(session, caller), **filters)
-    items = views.read_many(session, calendars.work_calendar(session), rows, now)
-    return TicketPage(items=[TicketRead.model_validate(i) for i in items], next_cursor=next_cursor)
-
-
-def _on_complaint(session, step, complaint_id: int, now, **kw) -> dict:
-    return complaints.read(session, step(session, complaints.get(session, complaint_id), now=now, **kw), now)
-
-
-def _new_complaint(session, now, **kw) -> dict:
-    return complaints.read(session, complaints.open_complaint(session, now=now, **kw), now)
-
-
-def _complaint_page(session, now, *, limit: int, **filters) -> ComplaintPage:
-    rows = complaints.list_complaints(session, limit=limit, **filters)
-    rows, next_cursor = pagination.page(rows, limit, key=lambda c: c.id)
-    return ComplaintPage(items=[complaints.read(session, c, now) for c in rows], next_cursor=next_cursor)
 
 
 async def _lookup(request: Request, serial: str, on) -> clients.UnitCoverage | None:
@@ -119,34 +100,33 @@ async def create_ticket(ticket_in: TicketCreate, request: Request, caller: Curre
     return await run_idempotent(request, key=key, payload=ticket_in, status=201, effect=report)
 
 
-@openapi.operation("listTickets", "Tickets, the most urgent due time first")
-@router.get("/tickets", response_model=TicketPage, tags=["tickets"])
-async def list_tickets(
-    uow: Uow, clock: CurrentClock, caller: CurrentCaller,
+@ticket_ops.get("/tickets", "listTickets", "Tickets, the most urgent due time first")
+def list_tickets(
+    session, clock: CurrentClock, caller: CurrentCaller,
     status: Annotated[contract.TicketStatus | None, Query()] = None,
     level: Annotated[int | None, Query(ge=contract.LEVEL_MIN, le=contract.LEVEL_MAX)] = None,
     serial_number: Annotated[str | None, Query(max_length=contract.SERIAL_MAX_LENGTH)] = None,
     state: Annotated[contract.PromiseState | None, Query(description="A promise in this state now")] = None,
     station: Annotated[str | None, Query(max_length=contract.STATION_FILTER_MAX_LENGTH)] = None,
-    limit: Limit = 50, cursor: Cursor = None,
-):
-    after = pagination.decode(cursor)
-    if after is not None and not isinstance(after, list):
-        raise pagination.BadCursor()
-    return await uow.read(
-        _board, clock.now(), caller=caller, status=status, level=level, station=station, state=state, after=after,
-        limit=limit,
+    limit: Limit = 50, after: cursor_of(lambda after: isinstance(after, list)) = None,
+) -> TicketPage:
+    now = clock.now()
+    rows, next_cursor = tickets.list_tickets(
+        session, after=after, limit=limit, now=now, scope=tickets.scope_of(session, caller), status=status,
+        level=level, station=station, state=state,
         serial_number=serial_number.strip().upper() if serial_number else None)
+    items = views.read_many(session, calendars.work_calendar(session), rows, now)
+    return TicketPage(items=[TicketRead.model_validate(i) for i in items], next_cursor=next_cursor)
 
 
-@openapi.operation("getTicket", "A ticket, its promises' states computed now", errors={404: "ticket_not_found"},
+@ticket_ops.get("/tickets/{ticket_id}", "getTicket", "A ticket, its promises' states computed now",
+                raises=[errors.TicketNotFound], answer=examples.TICKET)
+def get_ticket(session, ticket_id: TicketId, clock: CurrentClock, caller: CurrentCaller) -> TicketRead:
+    return _ticket(session, tickets.get(session, ticket_id, caller), clock)
+
+
+@openapi.operation("updateTicket", "Fill in a report (may complete it)", errors=error_codes(STEP_ERRORS),
                    answer=examples.TICKET)
-@router.get("/tickets/{ticket_id}", response_model=TicketRead, tags=["tickets"])
-async def get_ticket(ticket_id: TicketId, uow: Uow, clock: CurrentClock, caller: CurrentCaller):
-    return await uow.read(lambda session: _ticket(session, tickets.get(session, ticket_id, caller), clock))
-
-
-@openapi.operation("updateTicket", "Fill in a report (may complete it)", errors=STEP_ERRORS, answer=examples.TICKET)
 @router.patch("/tickets/{ticket_id}", response_model=TicketRead, tags=["tickets"])
 async def update_ticket(ticket_id: TicketId, ticket_in: TicketUpdate, request: Request, uow: Uow,
                         caller: CurrentCaller, clock: CurrentClock):
@@ -156,49 +136,44 @@ async def update_ticket(ticket_id: TicketId, ticket_in: TicketUpdate, request: R
     if ticket_in.serial_number and ticket_in.serial_number != serial:
         looked_up, unit = True, await _lookup(request, ticket_in.serial_number, tickets.report_day(reported_at))
     return await uow.write(_on_ticket, tickets.update, ticket_id, clock, changes=changes, unit=unit,
-                           unit_looked_up=looked_up, at=ticket_in.at, by=caller, now=clock.now())
+                           unit_looked_up=looked_up, at=ticket_in.at, by=caller)
 
 
-@openapi.operation("dispatchTicket", "The dispatch decision: an open station and one of its active technicians",
-                   errors=DISPATCH_ERRORS, answer=examples.TICKET)
-@router.post("/tickets/{ticket_id}/dispatch", response_model=TicketRead, tags=["tickets"])
-async def dispatch(ticket_id: TicketId, body: DispatchIn, uow: Uow, caller: CurrentCaller, clock: CurrentClock):
-    return await uow.write(_on_ticket, steps.dispatch, ticket_id, clock, station=body.station,
-                           technician_id=body.technician_id, technician_name=body.technician,
-                           caller_told_at=body.caller_told_at, at=body.at, by=caller, now=clock.now())
+@ticket_ops.post("/tickets/{ticket_id}/dispatch", "dispatchTicket", "The dispatch decision: an open station and one "
+                 "of its active technicians", raises=[*STEP_ERRORS, errors.UnknownStation, errors.UnknownTechnician],
+                 answer=examples.TICKET)
+def dispatch(session, ticket_id: TicketId, body: DispatchIn, caller: CurrentCaller, clock: CurrentClock) -> TicketRead:
+    return _on_ticket(session, steps.dispatch, ticket_id, clock, station=body.station,
+                      technician_id=body.technician_id, technician_name=body.technician,
+                      caller_told_at=body.caller_told_at, at=body.at, by=caller)
 
 
-@openapi.operation("arriveAtTicket", "The technician is on site", errors=STEP_ERRORS, answer=examples.TICKET)
-@router.post("/tickets/{ticket_id}/arrive", response_model=TicketRead, tags=["tickets"])
-async def arrive(ticket_id: TicketId, body: ArriveIn, uow: Uow, caller: CurrentCaller, clock: CurrentClock):
-    return await uow.write(_on_ticket, steps.arrive, ticket_id, clock, technician=body.technician, at=body.at,
-                           by=caller, now=clock.now())
+@ticket_ops.post("/tickets/{ticket_id}/arrive", "arriveAtTicket", "The technician is on site", raises=STEP_ERRORS,
+                 answer=examples.TICKET)
+def arrive(session, ticket_id: TicketId, body: ArriveIn, caller: CurrentCaller, clock: CurrentClock) -> TicketRead:
+    return _on_ticket(session, steps.arrive, ticket_id, clock, technician=body.technician, at=body.at, by=caller)
 
 
-@openapi.operation("pauseTicket", "The customer stops the clock", errors=STEP_ERRORS, answer=examples.TICKET)
-@router.post("/tickets/{ticket_id}/pause", response_model=TicketRead, tags=["tickets"])
-async def pause(ticket_id: TicketId, body: PauseIn, uow: Uow, caller: CurrentCaller, clock: CurrentClock):
-    return await uow.write(_on_ticket, steps.pause, ticket_id, clock, reason=body.reason, at=body.at,
-                           by=caller, now=clock.now())
+@ticket_ops.post("/tickets/{ticket_id}/pause", "pauseTicket", "The customer stops the clock", raises=STEP_ERRORS,
+                 answer=examples.TICKET)
+def pause(session, ticket_id: TicketId, body: PauseIn, caller: CurrentCaller, clock: CurrentClock) -> TicketRead:
+    return _on_ticket(session, steps.pause, ticket_id, clock, reason=body.reason, at=body.at, by=caller)
 
 
-@openapi.operation("resumeTicket", "The clock runs again", errors=STEP_ERRORS, body=examples.RESUME,
-                   answer=examples.TICKET)
-@router.post("/tickets/{ticket_id}/resume", response_model=TicketRead, tags=["tickets"])
-async def resume(ticket_id: TicketId, uow: Uow, caller: CurrentCaller, clock: CurrentClock,
-                 body: ResumeIn | None = None):
-    return await uow.write(_on_ticket, steps.resume, ticket_id, clock, at=body.at if body else None,
-                           by=caller, now=clock.now())
+@ticket_ops.post("/tickets/{ticket_id}/resume", "resumeTicket", "The clock runs again", raises=STEP_ERRORS,
+                 body=examples.RESUME, answer=examples.TICKET)
+def resume(session, ticket_id: TicketId, caller: CurrentCaller, clock: CurrentClock,
+           body: ResumeIn | None = None) -> TicketRead:
+    return _on_ticket(session, steps.resume, ticket_id, clock, at=body.at if body else None, by=caller)
 
 
-@openapi.operation("resolveTicket", "What was done; lands in the unit's history at warranty", errors=STEP_ERRORS,
-                   answer=examples.TICKET)
-@router.post("/tickets/{ticket_id}/resolve", response_model=TicketRead, tags=["tickets"])
-async def resolve(ticket_id: TicketId, body: ResolveIn, uow: Uow, caller: CurrentCaller, clock: CurrentClock):
-    return await uow.write(
-        _on_ticket, steps.resolve, ticket_id, clock, technician=body.technician, summary=body.summary,
+@ticket_ops.post("/tickets/{ticket_id}/resolve", "resolveTicket", "What was done; lands in the unit's history at "
+                 "warranty", raises=STEP_ERRORS, answer=examples.TICKET)
+def resolve(session, ticket_id: TicketId, body: ResolveIn, caller: CurrentCaller, clock: CurrentClock) -> TicketRead:
+    return _on_ticket(
+        session, steps.resolve, ticket_id, clock, technician=body.technician, summary=body.summary,
         parts_replaced=[p.model_dump() for p in body.parts_replaced] if body.parts_replaced else None,
-        invoice_number=body.invoice_number, way=body.way, at=body.at, by=caller, now=clock.now())
+        invoice_number=body.invoice_number, way=body.way, at=body.at, by=caller)
 
 
 async def _unit_class(request: Request, serial: str | None, known: bool | None) -> str | None:
@@ -226,7 +201,7 @@ async def reserve_loaner(ticket_id: TicketId, body: LoanerIn, request: Request, 
         raise errors.LoanerNotDue(f"Ticket {number}'s loaner is {status}")
     if body.emergency_measures is not None:
         return await uow.write(_on_ticket, steps.record_measures, ticket_id, clock, measures=body.emergency_measures,
-                               by=caller, now=clock.now())
+                               by=caller)
     part_exists, part_class = await clients.upstreams(request.app).inventory.loaner_class("parts", body.part_number)
     if not part_exists:
         raise errors.invalid("part_number", f"no part {body.part_number}")
@@ -240,104 +215,99 @@ async def reserve_loaner(ticket_id: TicketId, body: LoanerIn, request: Request, 
         warehouse=body.warehouse, part_number=body.part_number, reference=f"{number} loaner",
         ttl_seconds=LOANER_TTL_SECONDS, idempotency_key=f"servicedesk-{number}-loaner")
     return await uow.write(_on_ticket, steps.record_loaner, ticket_id, clock, reservation=reservation,
-                           warehouse=body.warehouse, part_number=body.part_number, by=caller, now=clock.now())
+                           warehouse=body.warehouse, part_number=body.part_number, by=caller)
 
 
-@openapi.operation("logFollowUpCall", "A follow-up call (回访); a score of 1 or 2 opens a complaint",
-                   errors=STEP_ERRORS, answer=examples.TICKET)
-@router.post("/tickets/{ticket_id}/follow-up", response_model=TicketRead, tags=["tickets"])
-async def follow_up(ticket_id: TicketId, body: FollowUpIn, uow: Uow, caller: CurrentCaller, clock: CurrentClock):
-    return await uow.write(_on_ticket, steps.follow_up, ticket_id, clock, reached=body.reached,
-                           satisfaction=body.satisfaction, notes=body.notes, at=body.at, by=caller,
-                           now=clock.now())
+@ticket_ops.post("/tickets/{ticket_id}/follow-up", "logFollowUpCall", "A follow-up call (回访); a score of 1 or 2 "
+                 "opens a complaint", raises=STEP_ERRORS, answer=examples.TICKET)
+def follow_up(session, ticket_id: TicketId, body: FollowUpIn, caller: CurrentCaller, clock: CurrentClock) -> TicketRead:
+    return _on_ticket(session, steps.follow_up, ticket_id, clock, reached=body.reached,
+                      satisfaction=body.satisfaction, notes=body.notes, at=body.at, by=caller)
 
 
-@openapi.operation("cancelTicket", "Cancel a duplicate or withdrawn report",
-                   errors={404: "ticket_not_found", 409: ("invalid_ticket_state", "conflict")}, answer=examples.TICKET)
-@router.post("/tickets/{ticket_id}/cancel", response_model=TicketRead, tags=["tickets"])
-async def cancel(ticket_id: TicketId, body: CancelIn, uow: Uow, caller: CurrentCaller, clock: CurrentClock):
-    return await uow.write(_on_ticket, steps.cancel, ticket_id, clock, reason=body.reason, by=caller,
-                           now=clock.now())
+@ticket_ops.post("/tickets/{ticket_id}/cancel", "cancelTicket", "Cancel a duplicate or withdrawn report",
+                 raises=[errors.TicketNotFound, errors.InvalidTicketState, shared_errors.Conflict],
+                 answer=examples.TICKET)
+def cancel(session, ticket_id: TicketId, body: CancelIn, caller: CurrentCaller, clock: CurrentClock) -> TicketRead:
+    return _on_ticket(session, steps.cancel, ticket_id, clock, reason=body.reason, by=caller)
 
 
-@openapi.operation("createComplaint", "Take a complaint (投诉)",
-                   errors={404: "ticket_not_found", 409: "conflict", 422: "invalid_event_time"},
-                   answer=examples.COMPLAINT)
-@router.post("/complaints", status_code=201, response_model=ComplaintRead, tags=["complaints"])
-async def create_complaint(body: ComplaintCreate, request: Request, clock: CurrentClock,
-                           key: IdempotencyKey = None):
-    def effect(session) -> ComplaintRead:
-        return ComplaintRead.model_validate(_new_complaint(
-            session, clock.now(), ticket_id=body.ticket_id, serial_number=body.serial_number,
-            caller_name=body.caller.name, caller_phone=body.caller.phone, description=body.description,
-            source="caller", made_at=body.made_at))
-
-    return await run_idempotent(request, key=key, payload=body, status=201, effect=effect)
+@complaint_ops.post("/complaints", "createComplaint", "Take a complaint (投诉)", idempotent=True,
+                    raises=[errors.TicketNotFound, shared_errors.Conflict, errors.InvalidEventTime],
+                    answer=examples.COMPLAINT)
+def create_complaint(session, body: ComplaintCreate, clock: CurrentClock) -> ComplaintRead:
+    now = clock.now()
+    complaint = complaints.open_complaint(
+        session, now=now, ticket_id=body.ticket_id, serial_number=body.serial_number, caller_name=body.caller.name,
+        caller_phone=body.caller.phone, description=body.description, source="caller", made_at=body.made_at)
+    return ComplaintRead.model_validate(complaints.read(session, complaint, now))
 
 
-@openapi.operation("listComplaints", "Complaints, oldest first")
-@router.get("/complaints", response_model=ComplaintPage, tags=["complaints"])
-async def list_complaints(
-    uow: Uow, clock: CurrentClock,
+@complaint_ops.get("/complaints", "listComplaints", "Complaints, oldest first")
+def list_complaints(
+    session, clock: CurrentClock,
     status: Annotated[contract.ComplaintStatus | None, Query()] = None,
     ticket_id: Annotated[int | None, Query(ge=contract.ID_MIN, le=contract.ID_MAX)] = None,
-    limit: Limit = 50, cursor: Cursor = None,
+    limit: Limit = 50, after: cursor_of(lambda after: isinstance(after, int) and not isinstance(after, bool)) = None,
+) -> ComplaintPage:
+    now = clock.now()
+    rows = complaints.list_complaints(session, status=status, ticket_id=ticket_id, after=after, limit=limit)
+    rows, next_cursor = pagination.page(rows, limit, key=lambda c: c.id)
+    return ComplaintPage(items=[complaints.read(session, c, now) for c in rows], next_cursor=next_cursor)
+
+
+@complaint_ops.get("/complaints/{complaint_id}", "getComplaint", "A complaint and its clocks",
+                   raises=[errors.ComplaintNotFound], answer=examples.COMPLAINT)
+def get_complaint(session, complaint_id: ComplaintId, clock: CurrentClock) -> ComplaintRead:
+    return complaints.read(session, complaints.get(session, complaint_id), clock.now())
+
+
+def _complaint_step(step):
+    """The use case of a step on a complaint (answer it, resolve it): the complaint as read just after it."""
+
+    def on_complaint(session, complaint_id: ComplaintId, body: ComplaintAction, clock: CurrentClock) -> ComplaintRead:
+        now = clock.now()
+        complaint = step(session, complaints.get(session, complaint_id), now=now, by=body.by, notes=body.notes,
+                         at=body.at)
+        return complaints.read(session, complaint, now)
+
+    on_complaint.__name__ = on_complaint.__qualname__ = f"{step.__name__}_complaint"
+    return on_complaint
+
+
+for _path, _operation_id, _summary, _answer, _step in (
+    ("/complaints/{complaint_id}/answer", "answerComplaint", "Answer a complaint", examples.COMPLAINT_ANSWERED,
+     complaints.answer),
+    ("/complaints/{complaint_id}/resolve", "resolveComplaint", "Resolve a complaint", examples.COMPLAINT_RESOLVED,
+     complaints.resolve),
 ):
-    after = pagination.decode(cursor)
-    if after is not None and (isinstance(after, bool) or not isinstance(after, int)):
-        raise pagination.BadCursor()
-    return await uow.read(_complaint_page, clock.now(), status=status, ticket_id=ticket_id, after=after,
-                          limit=limit)
+    complaint_ops.post(_path, _operation_id, _summary, raises=COMPLAINT_STEP_ERRORS, answer=_answer)(
+        _complaint_step(_step))
 
 
-@openapi.operation("getComplaint", "A complaint and its clocks", errors={404: "complaint_not_found"},
-                   answer=examples.COMPLAINT)
-@router.get("/complaints/{complaint_id}", response_model=ComplaintRead, tags=["complaints"])
-async def get_complaint(complaint_id: ComplaintId, uow: Uow, clock: CurrentClock):
-    now = clock.now()
-    return await uow.read(lambda session: complaints.read(session, complaints.get(session, complaint_id), now))
+commitment_ops = Operations(router, tags=["commitments"])
 
 
-@openapi.operation("answerComplaint", "Answer a complaint", errors=COMPLAINT_STEP_ERRORS,
-                   answer=examples.COMPLAINT_ANSWERED)
-@router.post("/complaints/{complaint_id}/answer", response_model=ComplaintRead, tags=["complaints"])
-async def answer_complaint(complaint_id: ComplaintId, body: ComplaintAction, uow: Uow, clock: CurrentClock):
-    return await uow.write(_on_complaint, complaints.answer, complaint_id, clock.now(), by=body.by,
-                           notes=body.notes, at=body.at)
+@commitment_ops.get("/commitments", "getCommitments", "The commitments in force", raises=[errors.NoCommitments],
+                    answer=examples.COMMITMENTS)
+def get_commitments(session, clock: CurrentClock) -> CommitmentsRead:
+    return commitment_versions.read(commitment_versions.in_force(session, at=clock.now()))
 
 
-@openapi.operation("resolveComplaint", "Resolve a complaint", errors=COMPLAINT_STEP_ERRORS,
-                   answer=examples.COMPLAINT_RESOLVED)
-@router.post("/complaints/{complaint_id}/resolve", response_model=ComplaintRead, tags=["complaints"])
-async def resolve_complaint(complaint_id: ComplaintId, body: ComplaintAction, uow: Uow, clock: CurrentClock):
-    return await uow.write(_on_complaint, complaints.resolve, complaint_id, clock.now(), by=body.by,
-                           notes=body.notes, at=body.at)
-
-
-@openapi.operation("getCommitments", "The commitments in force", errors={404: "commitments_not_found"},
-                   answer=examples.COMMITMENTS)
-@router.get("/commitments", response_model=CommitmentsRead, tags=["commitments"])
-async def get_commitments(uow: Uow, clock: CurrentClock):
-    now = clock.now()
-    return await uow.read(lambda session: commitment_versions.read(commitment_versions.in_force(session, at=now)))
-
-
-@openapi.operation("putCommitments", "A new version of the commitments", errors={409: "conflict"},
-                   answer=examples.COMMITMENTS)
-@router.put("/commitments", response_model=CommitmentsRead, tags=["commitments"])
-async def put_commitments(body: CommitmentsUpdate, uow: Uow, clock: CurrentClock, caller: CurrentCaller):
+@commitment_ops.put("/commitments", "putCommitments", "A new version of the commitments",
+                    raises=[shared_errors.Conflict], answer=examples.COMMITMENTS)
+def put_commitments(session, body: CommitmentsUpdate, clock: CurrentClock, caller: CurrentCaller) -> CommitmentsRead:
     promised = Commitments.from_json(body.model_dump(exclude={"effective_from"}))
     now = clock.now()
+    before = commitment_versions.in_force(session, at=now)
+    version = commitment_versions.read(commitment_versions.create(
+        session, commitments=promised, effective_from=body.effective_from, now=now))
+    trail.record(session, caller, action="update", object_type="commitments", object_id=version["version"],
+                 now=now, before=commitment_versions.read(before), after=version)
+    return version
 
-    def put(session) -> dict:
-        before = commitment_versions.in_force(session, at=now)
-        version = commitment_versions.read(commitment_versions.create(
-            session, commitments=promised, effective_from=body.effective_from, now=now))
-        trail.record(session, caller, action="update", object_type="commitments", object_id=version["version"],
-                     now=now, before=commitment_versions.read(before), after=version)
-        return version
 
-    return await uow.write(put)
+calendar_ops = Operations(router, tags=["calendar"])
 
 
 def _calendar(year: int, schedule, source: str) -> CalendarRead:
@@ -347,29 +317,23 @@ def _calendar(year: int, schedule, source: str) -> CalendarRead:
                         timezone=TIMEZONE_NAME, source=source)
 
 
-@openapi.operation("getCalendarYear", "A year's working calendar", answer=examples.CALENDAR)
-@router.get("/calendar/{year}", response_model=CalendarRead, tags=["calendar"])
-async def get_calendar(year: Year, uow: Uow):
-    return await uow.read(lambda session: _calendar(year, *calendars.year_schedule(session, year)))
+@calendar_ops.get("/calendar/{year}", "getCalendarYear", "A year's working calendar", answer=examples.CALENDAR)
+def get_calendar(session, year: Year) -> CalendarRead:
+    return _calendar(year, *calendars.year_schedule(session, year))
 
 
-@openapi.operation("putCalendarYear", "Set a year's holidays, working days in lieu and hours", errors={409: "conflict"},
-                   answer=examples.CALENDAR_SET)
-@router.put("/calendar/{year}", response_model=CalendarRead, tags=["calendar"])
-async def put_calendar(year: Year, body: CalendarUpdate, uow: Uow, clock: CurrentClock, caller: CurrentCaller):
+@calendar_ops.put("/calendar/{year}", "putCalendarYear", "Set a year's holidays, working days in lieu and hours",
+                  raises=[shared_errors.Conflict], answer=examples.CALENDAR_SET)
+def put_calendar(session, year: Year, body: CalendarUpdate, clock: CurrentClock, caller: CurrentCaller) -> CalendarRead:
     now = clock.now()
-
-    def put(session) -> CalendarRead:
-        before = _calendar(year, *calendars.year_schedule(session, year)).model_dump(mode="json")
-        schedule = calendars.put_year(session, year=year, holidays=body.holidays, workdays=body.workdays,
-                                      provisional=body.provisional, opens=time.fromisoformat(body.hours.open),
-                                      closes=time.fromisoformat(body.hours.close), now=now)
-        for ticket in calendars.tickets_to_retime(session, year):
-            tickets.refresh(session, ticket, now, unit=False)
-        complaints.retime(session, year)
-        after = _calendar(year, schedule, "admin")
-        trail.record(session, caller, action="update", object_type="calendar", object_id=year, now=now,
-                     before=before, after=after.model_dump(mode="json"))
-        return after
-
-    return await uow.write(put)
+    before = _calendar(year, *calendars.year_schedule(session, year)).model_dump(mode="json")
+    schedule = calendars.put_year(session, year=year, holidays=body.holidays, workdays=body.workdays,
+                                  provisional=body.provisional, opens=time.fromisoformat(body.hours.open),
+                                  closes=time.fromisoformat(body.hours.close), now=now)
+    for ticket in calendars.tickets_to_retime(session, year):
+        tickets.refresh(session, ticket, now, unit=False)
+    complaints.retime(session, year)
+    after = _calendar(year, schedule, "admin")
+    trail.record(session, caller, action="update", object_type="calendar", object_id=year, now=now,
+                 before=before, after=after.model_dump(mode="json"))
+    return after

@@ -1,7 +1,8 @@
 """Planned visits over HTTP (api.md, the visits rows; domain.md section 8).
 
 As in routes.py: every database touch is one unit of work, and calls to
-warranty and billing happen between units, never inside one.
+warranty and billing happen between units, never inside one; the routes that
+make none are declared with the operation adapter (shared/operations.py).
 """
 
 from datetime import date
@@ -28,15 +29,18 @@ from shared import errors as shared_errors
 from shared.contracts import servicedesk as contract
 from shared.deps import CurrentCaller, CurrentClock, Cursor, IdempotencyKey, Limit, Uow
 from shared.idempotency import run_idempotent
+from shared.operations import Operations
 from shared.types import IsoDate
 
 router = APIRouter()
+ops = Operations(router, tags=["visits"])
 log = structlog.get_logger("servicedesk.visits")
 
 VisitId = Annotated[int, Path(ge=contract.ID_MIN, le=contract.ID_MAX)]
 ModelCode = Annotated[str, Path(min_length=contract.MODEL_CODE_MIN_LENGTH, max_length=contract.MODEL_CODE_MAX_LENGTH)]
-VISIT_ERRORS = {404: "visit_not_found", 409: ("visit_not_planned", "conflict")}
 EXAMPLE = VisitRead.model_config["json_schema_extra"]["examples"][0]
+MODEL_SPEC = {"model_code": "KFR-72LW", "supply_volts": 220, "refrigerant": "R410A", "rated_current_a": 12.5,
+              "updated_at": "2026-11-27T02:00:00Z"}
 
 
 async def _plan_units(request: Request, uow, serials: list[str], *, station: str | None, now) -> PlanRead:
@@ -141,11 +145,10 @@ async def list_visits(
     return VisitPage(items=[VisitRead.model_validate(i) for i in items], next_cursor=next_cursor)
 
 
-@openapi.operation("getVisit", "A visit with its checklist (and its record once done)",
-                   errors={404: "visit_not_found"}, answer=EXAMPLE)
-@router.get("/visits/{visit_id}", response_model=VisitRead, tags=["visits"])
-async def get_visit(visit_id: VisitId, uow: Uow, caller: CurrentCaller, clock: CurrentClock):
-    return VisitRead.model_validate(await uow.read(visits.read_one, visit_id, caller, clock.now()))
+@ops.get("/visits/{visit_id}", "getVisit", "A visit with its checklist (and its record once done)",
+         raises=[visits.VisitNotFound], answer=EXAMPLE)
+def get_visit(session, visit_id: VisitId, caller: CurrentCaller, clock: CurrentClock) -> VisitRead:
+    return VisitRead.model_validate(visits.read_one(session, visit_id, caller, clock.now()))
 
 
 async def _coverage(request: Request, serial: str, on: date) -> clients.UnitCoverage | None:
@@ -182,11 +185,12 @@ async def record_visit(visit_id: VisitId, body: VisitRecordIn, request: Request,
     return await run_idempotent(request, key=key, payload=body, status=200, effect=effect)
 
 
-@openapi.operation("cancelVisit", "Cancel a planned visit, with the reason", errors=VISIT_ERRORS, answer=EXAMPLE)
-@router.post("/visits/{visit_id}/cancel", response_model=VisitRead, tags=["visits"])
-async def cancel_visit(visit_id: VisitId, body: CancelVisitIn, uow: Uow, caller: CurrentCaller, clock: CurrentClock):
-    return VisitRead.model_validate(await uow.write(visits.cancel, visit_id, reason=body.reason, caller=caller,
-                                                    now=clock.now()))
+@ops.post("/visits/{visit_id}/cancel", "cancelVisit", "Cancel a planned visit, with the reason", answer=EXAMPLE,
+          raises=[visits.VisitNotFound, visits.VisitNotPlanned, shared_errors.Conflict])
+def cancel_visit(session, visit_id: VisitId, body: CancelVisitIn, caller: CurrentCaller,
+                 clock: CurrentClock) -> VisitRead:
+    return VisitRead.model_validate(visits.cancel(session, visit_id, reason=body.reason, caller=caller,
+                                                  now=clock.now()))
 
 
 def _report_facts(session, visit_id: int, caller: context.Caller):
@@ -224,18 +228,14 @@ async def get_visit_report(visit_id: VisitId, request: Request, uow: Uow, caller
     return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})
 
 
-@openapi.operation("getVisitModel", "A model's figures the checklists' normal ranges come from",
-                   answer={"model_code": "KFR-72LW", "supply_volts": 220, "refrigerant": "R410A",
-                           "rated_current_a": 12.5, "updated_at": "2026-11-27T02:00:00Z"})
-@router.get("/visit-models/{model_code}", response_model=ModelSpecRead, tags=["visits"])
-async def get_visit_model(model_code: ModelCode, uow: Uow):
-    return await uow.read(visits.get_spec, model_code)
+@ops.get("/visit-models/{model_code}", "getVisitModel", "A model's figures the checklists' normal ranges come from",
+         answer=MODEL_SPEC)
+def get_visit_model(session, model_code: ModelCode) -> ModelSpecRead:
+    return visits.get_spec(session, model_code)
 
 
-@openapi.operation("putVisitModel", "Set a model's rated supply, refrigerant and rated current",
-                   answer={"model_code": "KFR-72LW", "supply_volts": 220, "refrigerant": "R410A",
-                           "rated_current_a": 12.5, "updated_at": "2026-11-27T02:00:00Z"})
-@router.put("/visit-models/{model_code}", response_model=ModelSpecRead, tags=["visits"])
-async def put_visit_model(model_code: ModelCode, body: ModelSpecIn, uow: Uow, clock: CurrentClock):
-    return await uow.write(visits.put_spec, model_code, body, clock.now())
+@ops.put("/visit-models/{model_code}", "putVisitModel", "Set a model's rated supply, refrigerant and rated current",
+         answer=MODEL_SPEC)
+def put_visit_model(session, model_code: ModelCode, body: ModelSpecIn, clock: CurrentClock) -> ModelSpecRead:
+    return visits.put_spec(session, model_code, body, clock.now())
 
