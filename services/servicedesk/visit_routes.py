@@ -12,7 +12,7 @@ import structlog
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from services.servicedesk import clients, visit_pdf, visit_planning, visits
+from services.servicedesk import clients, errors, visit_pdf, visit_planning, visits
 from services.servicedesk.models import Ticket
 from services.servicedesk.visit_schemas import (
     CancelVisitIn,
@@ -146,7 +146,7 @@ async def list_visits(
 
 
 @ops.get("/visits/{visit_id}", "getVisit", "A visit with its checklist (and its record once done)",
-         raises=[visits.VisitNotFound], answer=EXAMPLE)
+         raises=[errors.VisitNotFound], answer=EXAMPLE)
 def get_visit(session, visit_id: VisitId, caller: CurrentCaller, clock: CurrentClock) -> VisitRead:
     return VisitRead.model_validate(visits.read_one(session, visit_id, caller, clock.now()))
 
@@ -186,7 +186,7 @@ async def record_visit(visit_id: VisitId, body: VisitRecordIn, request: Request,
 
 
 @ops.post("/visits/{visit_id}/cancel", "cancelVisit", "Cancel a planned visit, with the reason", answer=EXAMPLE,
-          raises=[visits.VisitNotFound, visits.VisitNotPlanned, shared_errors.Conflict])
+          raises=[errors.VisitNotFound, errors.VisitNotPlanned, shared_errors.Conflict])
 def cancel_visit(session, visit_id: VisitId, body: CancelVisitIn, caller: CurrentCaller,
                  clock: CurrentClock) -> VisitRead:
     return VisitRead.model_validate(visits.cancel(session, visit_id, reason=body.reason, caller=caller,
