@@ -48,6 +48,26 @@ class Unauthorized(ServiceError):
     status, code, title = 401, "unauthorized", "Missing or unknown API key"
 
 
+class IdempotencyKeyReused(ServiceError):
+    """The key of an earlier request came with another method, path or body (shared/idempotency.py)."""
+
+    status, code, title = 422, "idempotency_key_reused", "Idempotency key used with another request"
+
+
+class UpstreamUnavailable(ServiceError):
+    """A service this one calls refused the connection, or answered that it is unavailable (shared/http.py)."""
+
+    status, code, title = 503, "upstream_unavailable", "A service this request needs is unavailable"
+
+
+class UpstreamTimeout(ServiceError):
+    """A service this one calls did not answer within the request's deadline (shared/http.py)."""
+
+    status, code, title = 504, "upstream_timeout", "A service this request needs did not answer in time"
+
+
+# Kinds with a constructor or an explanation of their own.
+
 class Unprocessable(ServiceError):
     status, code, title = 422, "validation_error", "The request is not valid"
 
@@ -56,24 +76,12 @@ class Unprocessable(ServiceError):
         self.extra.setdefault("errors", errors or [])
 
 
-class IdempotencyKeyReused(ServiceError):
-    status, code, title = 422, "idempotency_key_reused", "Idempotency key used with another request"
-
-
 class IdempotencyInProgress(ServiceError):
     status, code, title = 409, "idempotency_in_progress", "A request with this idempotency key is in flight"
 
     def __init__(self, detail: str | None = None, *, retry_after: int = 1, **extra: Any) -> None:
         super().__init__(detail, **extra)
         self.headers = {"Retry-After": str(max(1, retry_after))}
-
-
-class UpstreamUnavailable(ServiceError):
-    status, code, title = 503, "upstream_unavailable", "A service this request needs is unavailable"
-
-
-class UpstreamTimeout(ServiceError):
-    status, code, title = 504, "upstream_timeout", "A service this request needs did not answer in time"
 
 
 class DatabaseBusy(ServiceError):

@@ -63,6 +63,22 @@ class TechnicianNotFound(errors.NotFound):
     code, title = "technician_not_found", "No such technician"
 
 
+class VisitNotFound(errors.NotFound):
+    code, title = "visit_not_found", "No such visit"
+
+
+class VisitNotPlanned(errors.Conflict):
+    code, title = "visit_not_planned", "The visit is not planned any more"
+
+
+class VisitTooEarly(errors.Conflict):
+    code, title = "visit_too_early", "The visit cannot be recorded yet"
+
+
+class VisitNotDone(errors.Conflict):
+    code, title = "visit_not_done", "The visit has no record yet"
+
+
 class _Refused(errors.ServiceError):
     """A 422 naming the field it is about, like a validation error but with its own code."""
 
@@ -88,24 +104,6 @@ class SameTechnician(_Refused):
 
 class LoanerClassMismatch(_Refused):
     code, title, field = "loaner_class_mismatch", "The part is not a loaner of the unit's class", "part_number"
-
-
-# Planned visits (visits.py).
-
-class VisitNotFound(errors.NotFound):
-    code, title = "visit_not_found", "No such visit"
-
-
-class VisitNotPlanned(errors.Conflict):
-    code, title = "visit_not_planned", "The visit is not planned any more"
-
-
-class VisitTooEarly(errors.Conflict):
-    code, title = "visit_too_early", "The visit cannot be recorded yet"
-
-
-class VisitNotDone(errors.Conflict):
-    code, title = "visit_not_done", "The visit has no record yet"
 
 
 class ChecklistIncomplete(errors.ServiceError):
