@@ -11,6 +11,7 @@ whose deadline has passed rolls back instead of committing.
 """
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -142,8 +143,15 @@ def _configure_sqlite(engine: Engine, *, begin: str) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
         # Wait for the write lock no longer than the request has left (an in-process setting, no I/O).
-        connection.exec_driver_sql(f"PRAGMA busy_timeout={_budget_ms(SQLITE_BUSY_MS)}")
-        connection.exec_driver_sql(begin)
+        # Straight on the driver's connection: two statements that return nothing need none of the
+        # engine's execution machinery (its events, compiled cache and result), which cost more than both.
+        # A refusal (the write lock not had in time) is still the engine's DBAPIError, as shared/dbfaults.py reads it.
+        dbapi_connection = connection.connection.driver_connection
+        try:
+            dbapi_connection.execute(f"PRAGMA busy_timeout={_budget_ms(SQLITE_BUSY_MS)}")
+            dbapi_connection.execute(begin)
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(begin, None, exc, sqlite3.Error) from exc
 
 
 def unwritable(session: Session) -> str | None:

@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, params
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -83,6 +83,23 @@ def _cursor_marker(annotation: Any) -> CursorOf | None:
     return None
 
 
+def _from_request(annotation: Any) -> Callable[[Request], Any] | None:
+    """`f` of `Annotated[T, Depends(f)]` when `f` is `async def f(request: Request)`: a value read off the
+    request (the caller, the clock, app state). The adapter calls it itself: FastAPI's dependency solving
+    costs more per request than the read."""
+    if typing.get_origin(annotation) is not Annotated:
+        return None
+    depends = next((m for m in annotation.__metadata__ if isinstance(m, params.Depends)), None)
+    getter = getattr(depends, "dependency", None)
+    if getter is None or not inspect.iscoroutinefunction(getter):
+        return None
+    wanted = list(inspect.signature(getter).parameters.values())
+    hints = typing.get_type_hints(getter)
+    if len(wanted) != 1 or hints.get(wanted[0].name) is not Request:
+        return None
+    return getter
+
+
 def _is_body(annotation: Any) -> bool:
     """A pydantic model, or an optional one (`ConsumeIn | None`): the request's body."""
     kinds = typing.get_args(annotation) if isinstance(annotation, types.UnionType) else (annotation,)
@@ -100,12 +117,15 @@ class _Call:
     cursor: tuple[str, CursorOf] | None
     body: str | None
     request: str | None  # the use case's own parameter for the request, if it takes one
+    read_off: tuple[tuple[str, Callable[[Request], Any]], ...]  # parameters read off the request
 
     async def __call__(self, **given: Any) -> Any:
         request: Request = given.pop(_REQUEST)
         key = given.pop(_KEY, None)
         if self.request is not None:
             given[self.request] = request
+        for name, getter in self.read_off:
+            given[name] = await getter(request)
         if self.cursor is not None:
             name, marker = self.cursor
             given[name] = pagination.decode_as(given.pop(_CURSOR), marker.valid)
@@ -125,10 +145,14 @@ def _endpoint(fn: Callable[..., Any], *, write: bool, idempotent: bool, status: 
     session, *params = inspect.signature(fn).parameters.values()
     outer: list[inspect.Parameter] = []
     cursor = body = wants_request = None
+    read_off: list[tuple[str, Callable[[Request], Any]]] = []
     for param in params:
         annotation = hints.get(param.name, param.annotation)
         if annotation is Request:  # FastAPI gives an endpoint one Request: the adapter's, passed on
             wants_request = param.name
+            continue
+        if (getter := _from_request(annotation)) is not None:
+            read_off.append((param.name, getter))
             continue
         marker = _cursor_marker(annotation)
         if marker is not None:
@@ -141,7 +165,7 @@ def _endpoint(fn: Callable[..., Any], *, write: bool, idempotent: bool, status: 
     outer.append(inspect.Parameter(_REQUEST, inspect.Parameter.KEYWORD_ONLY, annotation=Request))
     if idempotent:
         outer.append(inspect.Parameter(_KEY, inspect.Parameter.KEYWORD_ONLY, annotation=IdempotencyKey, default=None))
-    call = _Call(fn, write, idempotent, status, cursor, body, wants_request)
+    call = _Call(fn, write, idempotent, status, cursor, body, wants_request, tuple(read_off))
 
     async def endpoint(**given: Any) -> Any:
         return await call(**given)
