@@ -118,6 +118,7 @@ class _Call:
     body: str | None
     request: str | None  # the use case's own parameter for the request, if it takes one
     read_off: tuple[tuple[str, Callable[[Request], Any]], ...]  # parameters read off the request
+    exclude_none: bool  # the answer leaves out members that are None
 
     async def __call__(self, **given: Any) -> Any:
         request: Request = given.pop(_REQUEST)
@@ -135,11 +136,13 @@ class _Call:
                                         status=self.status, effect=functools.partial(self.fn, **given))
         answer = await (uow.write if self.write else uow.read)(self.fn, **given)
         if self.idempotent:  # no key: nothing to claim or store, and the answer serialized once
-            return Response(answer.model_dump_json(), status_code=self.status, media_type="application/json")
+            return Response(answer.model_dump_json(exclude_none=self.exclude_none), status_code=self.status,
+                            media_type="application/json")
         return answer
 
 
-def _endpoint(fn: Callable[..., Any], *, write: bool, idempotent: bool, status: int) -> tuple[Callable, Any]:
+def _endpoint(fn: Callable[..., Any], *, write: bool, idempotent: bool, status: int,
+              exclude_none: bool = False) -> tuple[Callable, Any]:
     """The endpoint FastAPI routes to `fn`, and the answer's model (`fn`'s return annotation)."""
     hints = typing.get_type_hints(fn, include_extras=True)
     session, *params = inspect.signature(fn).parameters.values()
@@ -165,7 +168,7 @@ def _endpoint(fn: Callable[..., Any], *, write: bool, idempotent: bool, status: 
     outer.append(inspect.Parameter(_REQUEST, inspect.Parameter.KEYWORD_ONLY, annotation=Request))
     if idempotent:
         outer.append(inspect.Parameter(_KEY, inspect.Parameter.KEYWORD_ONLY, annotation=IdempotencyKey, default=None))
-    call = _Call(fn, write, idempotent, status, cursor, body, wants_request, tuple(read_off))
+    call = _Call(fn, write, idempotent, status, cursor, body, wants_request, tuple(read_off), exclude_none)
 
     async def endpoint(**given: Any) -> Any:
         return await call(**given)
@@ -201,15 +204,17 @@ class Operations:
         self, method: str, path: str, operation_id: str, summary: str, *,
         raises: Raises | None = None, body: Any = None, answer: Any = None, description: str | None = None,
         idempotent: bool = False, status: int | None = None, tags: list[str] | None = None,
+        exclude_none: bool = False,
     ) -> Callable[[F], F]:
         status = status or (201 if idempotent else 200)
 
         def declare(fn: F) -> F:
-            endpoint, model = _endpoint(fn, write=method != "GET", idempotent=idempotent, status=status)
+            endpoint, model = _endpoint(fn, write=method != "GET", idempotent=idempotent, status=status,
+                                        exclude_none=exclude_none)
             endpoint.__openapi__ = openapi.Operation(  # type: ignore[attr-defined]
                 operation_id, summary, error_codes(raises), body, None, answer, description)
             self.router.add_api_route(path, endpoint, methods=[method], status_code=status, response_model=model,
-                                      tags=tags or self.tags)
+                                      response_model_exclude_none=exclude_none, tags=tags or self.tags)
             return fn
 
         return declare

@@ -266,16 +266,11 @@ def list_regions(session) -> RegionList:
     return RegionList(items=[region_read(r) for r in policies.list_calendars(session)])
 
 
-# Hand-written: its answer leaves out `units_moved` (response_model_exclude_none), which Operations cannot say.
-@openapi.operation("getRegion", "The season calendar of a region", errors={404: "region_not_found"},
-                   answer=examples.REGION)
-@router.get("/regions/{region}", response_model=RegionRead, response_model_exclude_none=True, tags=["regions"])
-async def get_region(region: str, uow: Uow):
-    return await uow.read(_region, region.strip().lower())
-
-
-def _region(session, region: str) -> RegionRead:
-    return region_read(policies.latest_calendar(session, region))
+# Its answer leaves out `units_moved`, which only a change of the calendar reports.
+@regions_ops.get("/regions/{region}", "getRegion", "The season calendar of a region",
+                 raises=[errors.RegionNotFound], answer=examples.REGION, exclude_none=True)
+def get_region(session, region: str) -> RegionRead:
+    return region_read(policies.latest_calendar(session, region.strip().lower()))
 
 
 @regions_ops.put("/regions/{region}", "putRegion", "Set the season calendar of a region",

@@ -64,6 +64,10 @@ def make_app(database_factory, seen: list):
     def listing(session, limit: int = Query(10), after: cursor_of(pagination.is_id) = None) -> Listing:
         return Listing(after=after, limit=limit)
 
+    @ops.get("/brief", "briefThing", "Members that are None left out", exclude_none=True)
+    def brief(session) -> Listing:
+        return Listing(after=None, limit=1)
+
     @ops.get("/things/{n}", "getThing", "A thing", raises=[NoSuchThing])
     def get(session, n: int) -> ThingRead:
         raise NoSuchThing()
@@ -123,6 +127,11 @@ async def test_the_cursor_is_decoded_before_the_use_case_and_refused_unless_its_
     assert (await client.get("/things", params={"cursor": cursor, "limit": 3})).json() == {"after": 41, "limit": 3}
     for bad in (pagination.encode("41"), pagination.encode([41]), "%%%not-base64", pagination.encode(-1)):
         assert_problem(await client.get("/things", params={"cursor": bad}), 422, "invalid_cursor")
+
+
+async def test_an_answer_can_leave_out_what_is_none(app_client):
+    _, client = app_client
+    assert (await client.get("/brief")).json() == {"limit": 1}
 
 
 async def test_the_errors_it_raises_are_its_documented_ones(app_client):
