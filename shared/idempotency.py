@@ -1,7 +1,15 @@
 """Idempotency-Key handling, the same for every service that takes one.
 
-Two phases. `claim` commits a row for the key in its own short transaction
-before any effect, so a concurrent duplicate sees it and gets 409
+One transaction (`once`, what `run_idempotent` and every idempotent route use): the key's row is read,
+the effect runs and its answer is stored as the key's row, in the effect's own transaction, so that a
+stored answer always means the effect happened and a failed effect leaves nothing to give back. A
+duplicate running at the same moment waits for nothing: on PostgreSQL it does not get the key's
+transaction lock and is answered 409 `idempotency_in_progress`; on SQLite the write transaction is
+the only writer, so it finds the answer stored.
+
+Two phases (the billing saga, whose key is held across calls to other services). `claim`
+commits a row for the key in its own short transaction before any effect, so a concurrent
+duplicate sees it and gets 409
 `idempotency_in_progress`. The response is stored by `record` in the same
 transaction as the effect, so a stored answer always means the effect
 happened. A failed request gives its claim back (`release`) so that a retry
@@ -22,13 +30,12 @@ import json
 import math
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import structlog
-from sqlalchemy import Integer, String, Text, bindparam, delete, insert, select, update
+from sqlalchemy import BigInteger, Integer, String, Text, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from starlette.responses import JSONResponse
@@ -78,6 +85,20 @@ def fingerprint(method: str, path: str, body: object) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _check_key(key: str) -> None:
+    if not key or len(key) > KEY_MAX_LENGTH or not key.isprintable():
+        raise errors.Unprocessable(
+            "The Idempotency-Key header must be 1-200 printable characters",
+            errors=[{"field": "Idempotency-Key", "message": "1-200 printable characters"}],
+        )
+
+
+def _lock_id(table: str, scope: str, key: str) -> int:
+    """The key's transaction lock on PostgreSQL (a signed 64-bit number; a collision only makes a
+    request wait for a retry)."""
+    return int.from_bytes(hashlib.sha256(f"{table}\0{scope}\0{key}".encode()).digest()[:8], "big", signed=True)
+
+
 def _aware(value: datetime) -> datetime:
     # SQLite hands back naive datetimes; every stored time is UTC.
     return value if value.tzinfo else value.replace(tzinfo=UTC)
@@ -100,6 +121,7 @@ class Idempotency:
             .where(*this_key).with_for_update()
         )
         self._insert = insert(table)
+        self._try_lock = select(func.pg_try_advisory_xact_lock(bindparam("b_lock", type_=BigInteger)))
         self._take_over = update(table).where(*this_key).values(updated_at=bindparam("b_now"))
         self._record = update(table).where(*this_key)
         # The hold (`updated_at`) of each claim this process holds now, and the claims it could not give
@@ -109,13 +131,58 @@ class Idempotency:
         self._lock = threading.Lock()
         self._releaser: threading.Thread | None = None
 
+    def once(self, *, scope: str, key: str, fingerprint: str, status: int,
+             effect: Callable[[Session], object]) -> tuple[Stored | None, object]:
+        """The effect of `key` in ONE transaction with its key's row: (the stored answer to replay, None), or
+        (None, what `effect(session)` returned, stored as the answer with `status`); raises on reuse or in-flight.
+
+        For an effect that is one unit of work (every idempotent route but the billing saga, which holds its
+        key across calls to other services with `claim` and `record`). No claim is committed first: on
+        SQLite the write transaction is the only writer; on PostgreSQL a duplicate running at the same moment
+        does not get the key's transaction lock and is answered 409 `idempotency_in_progress` at once. A key
+        held by a two-phase claim (`claim`) is honoured as there: 409 while held, taken over after."""
+        _check_key(key)
+        now = self.clock.now()
+        with self.db.transaction() as session:
+            connection = session.connection()
+            if connection.dialect.name == "postgresql" and not connection.execute(
+                    self._try_lock, {"b_lock": _lock_id(self.model.__tablename__, scope, key)}).scalar():
+                raise errors.IdempotencyInProgress()
+            row = connection.execute(self._find, {"b_scope": scope, "b_key": key}).first()
+            if row is not None:
+                stored = self._answer_of(row, fingerprint, now)
+                if stored is not None:
+                    return stored, None
+                log.info("idempotency_claim_taken_over", scope=scope, key=key)
+            answer = effect(session)
+            done = {"state": "done", "response_status": status, "updated_at": now,
+                    "response_body": json.dumps(answer, separators=(",", ":"), default=str)}
+            if row is not None:
+                connection.execute(self._record.values(**done), {"b_scope": scope, "b_key": key})
+            else:
+                try:
+                    connection.execute(self._insert, {"scope": scope, "key": key, "fingerprint": fingerprint,
+                                                      "created_at": now, **done})
+                except IntegrityError as exc:  # a two-phase claim of the same key came meanwhile
+                    raise errors.IdempotencyInProgress() from exc
+        return None, answer
+
+    def _answer_of(self, row, fingerprint: str, now: datetime) -> Stored | None:
+        """The stored answer of the key's row, None when its claim lapsed (take it over); raises when the
+        key came with another request or its claim is still held."""
+        if row.fingerprint != fingerprint:
+            raise errors.IdempotencyKeyReused("This Idempotency-Key was used with a different request body")
+        if row.state == "done":
+            return Stored(row.response_status, json.loads(row.response_body))
+        held_until = _aware(row.updated_at) + self.lease
+        if now < held_until:
+            wait = math.ceil((held_until - now).total_seconds())
+            raise errors.IdempotencyInProgress(retry_after=min(MAX_RETRY_AFTER_SECONDS, wait))
+        return None
+
     def claim(self, *, scope: str, key: str, fingerprint: str) -> Stored | None:
         """Claim `key`, or return the stored answer to replay; raises on reuse or in-flight."""
-        if not key or len(key) > KEY_MAX_LENGTH or not key.isprintable():
-            raise errors.Unprocessable(
-                "The Idempotency-Key header must be 1-200 printable characters",
-                errors=[{"field": "Idempotency-Key", "message": "1-200 printable characters"}],
-            )
+        _check_key(key)
         for _attempt in range(3):
             try:
                 return self._claim_once(scope=scope, key=key, fingerprint=fingerprint)
@@ -136,16 +203,9 @@ class Idempotency:
                 })
                 self._hold(scope, key, held)
                 return None
-            if row.fingerprint != fingerprint:
-                raise errors.IdempotencyKeyReused(
-                    "This Idempotency-Key was used with a different request body"
-                )
-            if row.state == "done":
-                return Stored(row.response_status, json.loads(row.response_body))
-            held_until = _aware(row.updated_at) + self.lease
-            if now < held_until:
-                wait = math.ceil((held_until - now).total_seconds())
-                raise errors.IdempotencyInProgress(retry_after=min(MAX_RETRY_AFTER_SECONDS, wait))
+            stored = self._answer_of(row, fingerprint, now)
+            if stored is not None:
+                return stored
             # Its holder died or could not give it back, and its deadline is past: take it over.
             held = self._lease_start(now)
             connection.execute(self._take_over, {"b_scope": scope, "b_key": key, "b_now": held})
@@ -257,28 +317,6 @@ class Attempt:
                             headers={"Idempotent-Replayed": "true"})
 
 
-@contextmanager
-def attempt(
-    idempotency: Idempotency, *, key: str | None, scope: str, fingerprint: str
-) -> Iterator[Attempt]:
-    """Claim the key for the block; a block that fails gives the claim back.
-
-    Open the effect's transaction inside the block, so that the answer is
-    stored, and committed, before the claim is considered kept.
-    """
-    if key is None:
-        yield Attempt(None, scope, None)
-        return
-    stored = idempotency.claim(scope=scope, key=key, fingerprint=fingerprint)
-    current = Attempt(idempotency, scope, key, stored)
-    try:
-        yield current
-    except BaseException:
-        if stored is None:
-            idempotency.give_back(scope=scope, key=key)
-        raise
-
-
 async def run_idempotent(request, *, key: str | None, payload, status: int, effect,
                          idempotency: Idempotency | None = None):
     """Run `effect(session)` once per Idempotency-Key and answer with what it returns.
@@ -292,17 +330,17 @@ async def run_idempotent(request, *, key: str | None, payload, status: int, effe
 
 
 def _run_idempotent(request, key: str | None, payload, status: int, effect, idempotency: Idempotency | None = None):
+    if key is None:
+        with request.app.state.db.transaction() as session:
+            return JSONResponse(effect(session).model_dump(mode="json"), status_code=status)
     caller = request.scope.get("state", {}).get("caller")
     who = (caller.key_id or caller.role) if caller else "anonymous"
     path = request.url.path
     body = payload.model_dump(mode="json") if payload is not None else None
-    with attempt(
-        idempotency or request.app.state.idempotency, key=key, scope=f"{who}:{path}",
-        fingerprint=fingerprint(request.method, path, body),
-    ) as run:
-        if run.replay is not None:
-            return run.replay_response()
-        with request.app.state.db.transaction() as session:
-            answer = effect(session).model_dump(mode="json")
-            run.record(session, status, answer)
-        return JSONResponse(answer, status_code=status)
+    stored, answer = (idempotency or request.app.state.idempotency).once(
+        scope=f"{who}:{path}", key=key, fingerprint=fingerprint(request.method, path, body), status=status,
+        effect=lambda session: effect(session).model_dump(mode="json"),
+    )
+    if stored is not None:
+        return JSONResponse(stored.body, status_code=stored.status, headers={"Idempotent-Replayed": "true"})
+    return JSONResponse(answer, status_code=status)

@@ -1,5 +1,6 @@
 """The one adapter from a declared operation to its route (shared/operations.py), on a real migrated database."""
 
+import asyncio
 from datetime import datetime
 
 import pytest
@@ -113,11 +114,29 @@ async def test_the_same_key_twice_is_one_effect_and_a_corrected_body_is_refused(
     assert seen == ["a"]
 
 
+async def test_the_same_key_sent_many_times_at_once_is_one_effect(app_client, seen):
+    """Real concurrency: on PostgreSQL the effects run in worker threads at the same moment; a duplicate
+    that finds the key's transaction lock taken is answered 409 in progress, never a second effect."""
+    _, client = app_client
+    answers = await asyncio.gather(*[
+        client.post("/things", json={"name": "same"}, headers={"Idempotency-Key": "k-many"}) for _ in range(12)])
+    assert seen == ["same"]
+    made = [a for a in answers if a.status_code == 201]
+    assert made and all(a.json() == made[0].json() for a in made)
+    for refused in (a for a in answers if a.status_code != 201):
+        assert_problem(refused, 409, "idempotency_in_progress")
+    again = await client.post("/things", json={"name": "same"}, headers={"Idempotency-Key": "k-many"})
+    assert again.status_code == 201 and again.json() == made[0].json() and seen == ["same"]
+
+
 async def test_a_refused_effect_keeps_nothing_and_gives_the_key_back(app_client, seen):
     _, client = app_client
     assert_problem(await client.post("/things", json={"name": "taken"}, headers={"Idempotency-Key": "k2"}),
                    409, "thing_exists")
     assert seen == []
+    # nothing of the refused request stayed: the same key with another body is a new request
+    assert (await client.post("/things", json={"name": "b"}, headers={"Idempotency-Key": "k2"})).status_code == 201
+    assert seen == ["b"]
 
 
 async def test_the_cursor_is_decoded_before_the_use_case_and_refused_unless_its_shape_fits(app_client):
