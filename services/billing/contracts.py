@@ -137,7 +137,7 @@ async def register(uow: UnitOfWork, warranty: WarrantyClient, *, contract_in: Co
     """Check the units and the calendar at warranty, then store the contract (no transaction meanwhile)."""
     serial_numbers = list(dict.fromkeys(contract_in.serial_numbers))
     units = await _units(warranty, serial_numbers)
-    region = contract_in.region or (units[0].region or DEFAULT_REGION).strip().lower()
+    region = contract_in.region or (units[0].site.region or DEFAULT_REGION).strip().lower()
     await warranty.get_calendar(region)
     return await uow.write(_create_and_read, contract_in, serial_numbers=serial_numbers, region=region,
                            caller=caller, now=now)
