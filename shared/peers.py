@@ -16,7 +16,6 @@ from pydantic import TypeAdapter, ValidationError
 from shared import errors
 from shared.contracts.warranty import RegionRead
 from shared.http import ServiceClient
-from shared.seasons import Season
 
 Warranty = TypeVar("Warranty")
 Inventory = TypeVar("Inventory")
@@ -80,22 +79,15 @@ def parse(shape: type[Answer], body: object, complaint: str) -> Answer:
         raise BadAnswer(complaint) from None
 
 
-@dataclass(frozen=True, slots=True)
-class Calendar:
-    """A region's season calendar as the season rules take it (shared.seasons), read from warranty's RegionRead."""
-
-    region: str
-    heating: Season
-    cooling: Season
-
-
-def calendar(body: object, complaint: str) -> Calendar:
-    """Warranty's answer to GET /regions/{region}; BadAnswer(complaint) when it is not a calendar."""
+def calendar(body: object, complaint: str) -> RegionRead:
+    """Warranty's answer to GET /regions/{region}, its windows real days (SeasonRead.season() gives the season
+    rules' Season); BadAnswer(complaint) when it is not a calendar."""
     answer = parse(RegionRead, body, complaint)
     try:
-        return Calendar(region=answer.region, heating=answer.heating.season(), cooling=answer.cooling.season())
+        answer.heating.season(), answer.cooling.season()
     except ValueError:
         raise BadAnswer(complaint) from None
+    return answer
 
 
 @dataclass(frozen=True, slots=True)

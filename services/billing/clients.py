@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from services.billing import errors as billing_errors
 from shared import errors, peers
 from shared.contracts.inventory import ReservationRead
-from shared.contracts.warranty import ClaimRead, UnitRead
+from shared.contracts.warranty import ClaimRead, RegionRead, UnitRead
 from shared.http import ServiceClient
 
 
@@ -31,7 +31,7 @@ class WarrantyClient:
         return peers.parse(UnitRead, body, f"The warranty service gave unit {serial_number} in a shape billing "
                                            "cannot read")
 
-    async def get_calendar(self, region: str) -> peers.Calendar:
+    async def get_calendar(self, region: str) -> RegionRead:
         body = await peers.get_json(self.client, f"/regions/{quote(region, safe='')}", absent="region_not_found")
         if body is None:
             raise billing_errors.RegionNotFound(f"No season calendar for region {region}")

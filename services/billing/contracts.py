@@ -152,7 +152,8 @@ async def planned_visits(uow: UnitOfWork, warranty: WarrantyClient, *, contract_
     """The contract read in one short transaction, the calendar asked of warranty after it (none open then)."""
     starts_on, ends_on, region = await uow.read(_period_and_region, contract_id)
     calendar = await warranty.get_calendar(region)
-    return plan_visits(starts_on=starts_on, ends_on=ends_on, heating=calendar.heating, cooling=calendar.cooling)
+    return plan_visits(starts_on=starts_on, ends_on=ends_on, heating=calendar.heating.season(),
+                       cooling=calendar.cooling.season())
 
 
 def visit_states(visits: list[PlannedVisit], *, today: date) -> list[VisitRead]:

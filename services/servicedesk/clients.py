@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from services.servicedesk import errors as desk_errors
 from shared import errors, peers
 from shared.contracts.billing import ContractRead, VisitRead
-from shared.contracts.warranty import CoverageRead, UnitRead
+from shared.contracts.warranty import CoverageRead, RegionRead, UnitRead
 from shared.http import ServiceClient
 
 # A report is taken while warranty thinks: it must not wait the full upstream timeout for it.
@@ -165,7 +165,7 @@ class UnitForVisits:
     unit_covered_through: date | None  # the `unit` term's last day; None: the unit has no such term
 
 
-SeasonCalendar = peers.Calendar  # warranty's RegionRead, as the season rules take it
+SeasonCalendar = RegionRead  # warranty's region calendar; SeasonRead.season() gives the season rules' Season
 
 
 # Billing's contract joined with its planned visits (two answers).
