@@ -1,21 +1,25 @@
 """Reading another service's answers, as billing and the desk both do (shared/http.py makes the call).
 
 Connection failures, timeouts and 5xx are already UpstreamUnavailable / UpstreamTimeout there; here an
-answer the caller cannot use becomes one too, saying what the service answered to what.
+answer the caller cannot use becomes one too, saying what the service answered to what. An answer is read
+with its owner's wire model (shared/contracts), never restated.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from functools import cache
+from typing import Any, Generic, TypeVar
 
 import httpx
+from pydantic import TypeAdapter, ValidationError
 
 from shared import errors
+from shared.contracts.warranty import RegionRead
 from shared.http import ServiceClient
-from shared.seasons import MonthDay, Season
 
 Warranty = TypeVar("Warranty")
 Inventory = TypeVar("Inventory")
+Answer = TypeVar("Answer")
 
 
 class BadAnswer(errors.UpstreamUnavailable):
@@ -61,9 +65,29 @@ async def get_json(client: ServiceClient, path: str, *, absent: str) -> dict | N
     return json_object(client.name, response)
 
 
-def season(window: dict) -> Season:
-    """A season window as warranty's calendars give it: {"start": "MM-DD", "end": "MM-DD"}."""
-    return Season(MonthDay.parse(window["start"]), MonthDay.parse(window["end"]))
+@cache
+def _adapter(shape: Any) -> TypeAdapter:
+    return TypeAdapter(shape)
+
+
+def parse(shape: type[Answer], body: object, complaint: str) -> Answer:
+    """`body` read with its contract's wire model (a model, or a type such as list[Model]); BadAnswer(complaint)
+    when it is not in that shape."""
+    try:
+        return _adapter(shape).validate_python(body)
+    except ValidationError:
+        raise BadAnswer(complaint) from None
+
+
+def calendar(body: object, complaint: str) -> RegionRead:
+    """Warranty's answer to GET /regions/{region}, its windows real days (SeasonRead.season() gives the season
+    rules' Season); BadAnswer(complaint) when it is not a calendar."""
+    answer = parse(RegionRead, body, complaint)
+    try:
+        answer.heating.season(), answer.cooling.season()
+    except ValueError:
+        raise BadAnswer(complaint) from None
+    return answer
 
 
 @dataclass(frozen=True, slots=True)

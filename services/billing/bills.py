@@ -14,13 +14,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.billing import company, contracts, errors, rates, trail
-from services.billing.clients import Claim, Reservation, ReservedPart, Unit, parse_part
 from services.billing.domain.days import BUSINESS_TZ
 from services.billing.domain.pricing import ContractTerms, PartUse, invoice_number, price_repair
 from services.billing.domain.saga import OPEN_STATES, State
 from services.billing.models import INVOICE_STATUSES, Bill, BillLine, BillReservation, InvoiceCounter
+from services.billing.schemas import ClaimRead
 from shared import context, metrics
 from shared import errors as shared_errors
+from shared.contracts.inventory import ReservationLineRead, ReservationRead
+from shared.contracts.warranty import UnitRead
 
 # A reservation held by a bill still being made that consumed nothing and was not touched for
 # this long may go to another bill: the holder's request was abandoned. Every step of
@@ -135,22 +137,35 @@ def abandon(session: Session, *, bill_id: int, code: str, now: datetime) -> None
     session.flush()
 
 
+def _text(value: str | None, limit: int) -> str | None:
+    if value is None:
+        return None
+    return value.strip()[:limit] or None
+
+
+def _stored(line: ReservationLineRead) -> dict:
+    """A reservation's line as a bill keeps it (the part, its quantities and prices), read back by _parts."""
+    return line.model_dump(mode="json", exclude={"uom"})
+
+
 def record_plan(
-    session: Session, *, bill_id: int, reservations: dict[int, Reservation], claim: Claim, now: datetime,
-    unit: Unit | None = None,
+    session: Session, *, bill_id: int, reservations: dict[int, ReservationRead], claim: ClaimRead, now: datetime,
+    unit: UnitRead | None = None,
 ) -> Bill:
     """The claim decided, the reservations read and the contract found: consuming may begin."""
     bill = session.get(Bill, bill_id, with_for_update=True)
-    bill.claim_id, bill.claim_decision, bill.claim_reasons = claim.id, claim.decision, claim.reasons
+    bill.claim_id, bill.claim_decision = claim.id, claim.decision
+    bill.claim_reasons = [reason.model_dump() for reason in claim.reasons]
     contract = contracts.covering(session, serial_number=bill.serial_number, on=bill.performed_on)
     bill.contract_id = contract.id if contract is not None else None
     # Made out to the contract's customer, else to the unit's site; copied, never looked up again.
-    site_name, site_address = (unit.site_name, unit.site_address) if unit is not None else (None, None)
+    site_name, site_address = (_text(unit.site.name, 200), _text(unit.site.address, 300)) if unit is not None \
+        else (None, None)
     bill.customer_name = (contract.customer if contract is not None else site_name) or bill.customer_name
     bill.customer_address = site_address or bill.customer_address
     for link in links_of(session, bill_id):
         if link.state == "held":  # one taken over consumed keeps the lines it was issued with
-            link.lines = [part.to_json() for part in reservations[link.reservation_id].lines]
+            link.lines = [_stored(line) for line in reservations[link.reservation_id].lines]
     bill.planned_at = bill.updated_at = now
     bill.status = State.PLANNED
     session.flush()
@@ -158,12 +173,12 @@ def record_plan(
 
 
 def mark_consumed(
-    session: Session, *, bill_id: int, reservation_id: int, reservation: Reservation, now: datetime
+    session: Session, *, bill_id: int, reservation_id: int, reservation: ReservationRead, now: datetime
 ) -> Bill:
     link = session.get(BillReservation, reservation_id, with_for_update=True)
     link.state, link.consumed_at = "consumed", now
     # What inventory says it issued is what is billed.
-    link.lines = [part.to_json() for part in reservation.lines]
+    link.lines = [_stored(line) for line in reservation.lines]
     bill = session.get(Bill, bill_id, with_for_update=True)
     bill.status, bill.updated_at = State.CONSUMING, now
     session.flush()
@@ -209,12 +224,11 @@ def _parts(links: list[BillReservation]) -> list[PartUse]:
     for link in links:
         if link.state != "consumed":
             continue
-        for line in link.lines or []:
-            part: ReservedPart = parse_part(line)
-            qty = part.qty if part.consumed_qty is None else part.consumed_qty
+        for line in link.lines or []:  # as _stored wrote them (consumed_qty None: kept before inventory gave it)
+            qty = line["qty"] if line.get("consumed_qty") is None else line["consumed_qty"]
             if qty > 0:
-                parts.append(PartUse(part.part_number, part.name, qty, part.list_price,
-                                     part.out_of_warranty_price))
+                parts.append(PartUse(line["part_number"], line.get("name") or "", qty,
+                                     Decimal(str(line["list_price"])), Decimal(str(line["out_of_warranty_price"]))))
     return parts
 
 

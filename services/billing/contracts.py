@@ -137,7 +137,7 @@ async def register(uow: UnitOfWork, warranty: WarrantyClient, *, contract_in: Co
     """Check the units and the calendar at warranty, then store the contract (no transaction meanwhile)."""
     serial_numbers = list(dict.fromkeys(contract_in.serial_numbers))
     units = await _units(warranty, serial_numbers)
-    region = contract_in.region or (units[0].region or DEFAULT_REGION).strip().lower()
+    region = contract_in.region or (units[0].site.region or DEFAULT_REGION).strip().lower()
     await warranty.get_calendar(region)
     return await uow.write(_create_and_read, contract_in, serial_numbers=serial_numbers, region=region,
                            caller=caller, now=now)
@@ -152,7 +152,8 @@ async def planned_visits(uow: UnitOfWork, warranty: WarrantyClient, *, contract_
     """The contract read in one short transaction, the calendar asked of warranty after it (none open then)."""
     starts_on, ends_on, region = await uow.read(_period_and_region, contract_id)
     calendar = await warranty.get_calendar(region)
-    return plan_visits(starts_on=starts_on, ends_on=ends_on, heating=calendar.heating, cooling=calendar.cooling)
+    return plan_visits(starts_on=starts_on, ends_on=ends_on, heating=calendar.heating.season(),
+                       cooling=calendar.cooling.season())
 
 
 def visit_states(visits: list[PlannedVisit], *, today: date) -> list[VisitRead]:

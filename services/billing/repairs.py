@@ -22,16 +22,18 @@ import asyncio
 import structlog
 
 from services.billing import bills, errors, invoices
-from services.billing.clients import Claim, Reservation, Unit, Upstreams
+from services.billing.clients import Upstreams
 from services.billing.domain import saga
 from services.billing.domain.days import business_day
 from services.billing.domain.saga import Facts, Outcome, State
 from services.billing.models import Bill
-from services.billing.schemas import RepairCreate
+from services.billing.schemas import ClaimRead, RepairCreate
 from shared import deadline
 from shared import errors as shared_errors
 from shared.clock import Clock
 from shared.context import Caller
+from shared.contracts.inventory import ReservationRead
+from shared.contracts.warranty import UnitRead
 from shared.idempotency import Attempt, Idempotency
 from shared.uow import UnitOfWork
 
@@ -225,7 +227,8 @@ class RepairSaga:
             deadline.check()
         return body
 
-    async def _plan_remote(self, bill, to_consume: tuple[int, ...]) -> tuple[dict[int, Reservation], Claim, Unit]:
+    async def _plan_remote(self, bill, to_consume: tuple[int, ...]) -> tuple[dict[int, ReservationRead], ClaimRead,
+                                                                             UnitRead]:
         # A bill that got as far as its claim before may have had a consume done whose answer was
         # lost: a reservation that reads consumed is then left to the bill's own consume key, which
         # inventory replays if it was this bill's, and refuses if it was someone else's.
@@ -239,11 +242,13 @@ class RepairSaga:
                 raise result
         reservations, unit = found
         if bill.claim_id is not None:  # decided on an earlier attempt, before that attempt stopped
-            return reservations, Claim(bill.claim_id, bill.claim_decision, bill.claim_reasons), unit
+            return reservations, ClaimRead(id=bill.claim_id, decision=bill.claim_decision,
+                                           reasons=bill.claim_reasons or []), unit
+        # Warranty's decision, as the bill keeps it (billing's ClaimRead: its id, decision and reasons).
         claim = await self.warranty.post_claim(idempotency_key=claim_key(bill.id), claim=_claim_body(bill))
-        return reservations, claim, unit
+        return reservations, ClaimRead.model_validate(claim.model_dump()), unit
 
-    async def _read_reservations(self, wanted: dict[int, tuple[str, ...]]) -> dict[int, Reservation]:
+    async def _read_reservations(self, wanted: dict[int, tuple[str, ...]]) -> dict[int, ReservationRead]:
         found = await asyncio.gather(
             *(self.inventory.get_reservation(rid) for rid in wanted), return_exceptions=True
         )

@@ -3,7 +3,7 @@
 import re
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import (
     AfterValidator,
@@ -31,14 +31,10 @@ from shared.types import DecimalIn, IsoDate, Money, StrictModel, Text
 from shared.wire import ClaimCertificate, Serial
 
 REGION_PATTERN = re.compile(contract.REGION_PATTERN)
+# The contract and its visits the desk reads are billing's contract (shared/contracts/billing.py); named here too.
+decimal_text, RateText = contract.decimal_text, contract.RateText
+CancellationRead, ContractRead, VisitRead = contract.CancellationRead, contract.ContractRead, contract.VisitRead
 
-
-def decimal_text(value: Decimal, places: int = 0) -> str:
-    """A decimal without float noise: at least `places` decimals, more only when they carry digits."""
-    text = value.normalize()
-    if -text.as_tuple().exponent < places:
-        text = value.quantize(Decimal(1).scaleb(-places))
-    return format(text, "f")
 
 
 def _region(value: str) -> str:
@@ -73,7 +69,6 @@ Percent = Annotated[DecimalIn, AfterValidator(_percent)]
 Hours = Annotated[DecimalIn, AfterValidator(_hours)]
 Currency = Annotated[str, Field(pattern=contract.CURRENCY_PATTERN, examples=["CNY"])]
 Code = Annotated[str, Field(min_length=contract.CODE_MIN_LENGTH, max_length=contract.CODE_MAX_LENGTH)]
-RateText = Annotated[Decimal, PlainSerializer(lambda v: decimal_text(v, 2), return_type=str)]
 QtyText = Annotated[Decimal, PlainSerializer(decimal_text, return_type=str)]
 ReservationId = Annotated[StrictInt, Field(gt=0, le=contract.ID_MAX)]
 Visits = Annotated[StrictInt, Field(ge=contract.VISITS_MIN, le=contract.VISITS_MAX)]
@@ -131,39 +126,6 @@ class ContractCreate(StrictModel):
         return ends_on
 
 
-class CancellationRead(BaseModel):
-    at: datetime
-    reason: str
-    original_ends_on: date = Field(description="The last day agreed before the contract was ended early")
-
-
-class ContractRead(BaseModel):
-    id: int
-    customer: str
-    serial_numbers: list[str]
-    starts_on: date
-    ends_on: date
-    includes_labor: bool
-    parts_discount_pct: RateText
-    region: str
-    created_at: datetime
-    status: contract.ContractStatus = "active"
-    cancellation: CancellationRead | None = None
-    ended: bool = Field(False, description="Ended early (cancelled), or past its last day")
-
-    @classmethod
-    def of(cls, contract, serial_numbers: list[str], *, today: date | None = None) -> "ContractRead":
-        cancellation = None
-        if contract.cancelled_at is not None:
-            cancellation = CancellationRead(at=contract.cancelled_at, reason=contract.cancel_reason or "",
-                                            original_ends_on=contract.original_ends_on)
-        return cls(
-            id=contract.id, customer=contract.customer, serial_numbers=serial_numbers,
-            starts_on=contract.starts_on, ends_on=contract.ends_on, includes_labor=contract.includes_labor,
-            parts_discount_pct=contract.parts_discount_pct, region=contract.region,
-            created_at=contract.created_at, status=contract.status or "active", cancellation=cancellation,
-            ended=contract.status == "cancelled" or (today is not None and contract.ends_on < today),
-        )
 
 
 class ContractCancel(StrictModel):
@@ -179,14 +141,6 @@ class ContractPage(BaseModel):
     items: list[ContractRead]
     next_cursor: str | None
 
-
-class VisitRead(BaseModel):
-    date: date
-    kind: Literal["inspection", "maintenance"]
-    state: Literal["planned", "done", "missed"] = Field(
-        "planned", description="missed: its day has passed without a record of the visit")
-    rest_day: bool = Field(False, description="The day falls on a weekend")
-    next_working_day: date | None = Field(None, description="On a rest day: the next working day, a suggestion")
 
 
 class CertificateIn(ClaimCertificate):  # billing's name for it on the wire

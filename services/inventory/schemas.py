@@ -4,10 +4,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, Strict, model_validator
 
 from services.inventory.domain import catalog
-from services.inventory.models import MOVEMENT_KINDS, RESERVATION_STATUSES, WAREHOUSE_KINDS
+from services.inventory.models import MOVEMENT_KINDS, WAREHOUSE_KINDS
 from shared import types
 from shared.contracts import inventory as contract
 from shared.types import IsoDate, Qty, StrictModel
@@ -64,10 +64,10 @@ Delta = Annotated[int, Strict(), Field(ge=contract.DELTA_MIN, le=contract.DELTA_
 ConsumedQty = Annotated[int, Strict(), Field(ge=contract.CONSUMED_QTY_MIN, le=contract.CONSUMED_QTY_MAX)]
 TtlSeconds = Annotated[int, Strict(), Field(gt=0, le=contract.TTL_SECONDS_MAX)]
 PartStatus = contract.PartStatus
+# The reservation billing reads is inventory's contract (shared/contracts/inventory.py); named here as well.
+ReadModel, ReservationLineRead, ReservationRead = contract.ReadModel, contract.ReservationLineRead, \
+    contract.ReservationRead
 
-
-class ReadModel(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
 
 
 class PartCreate(StrictModel):
@@ -283,25 +283,6 @@ class ConsumeIn(StrictModel):
     )
 
 
-class ReservationLineRead(ReadModel):
-    part_number: str
-    name: str
-    uom: str
-    qty: int
-    consumed_qty: int
-    list_price: types.Money
-    out_of_warranty_price: types.Money
-
-
-class ReservationRead(ReadModel):
-    id: int
-    warehouse: str
-    reference: str
-    status: Literal[RESERVATION_STATUSES]
-    created_at: datetime
-    expires_at: datetime
-    closed_at: datetime | None
-    lines: list[ReservationLineRead]
 
 
 class GuaranteedModel(ReadModel):

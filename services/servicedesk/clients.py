@@ -13,13 +13,16 @@ from urllib.parse import quote
 from fastapi import FastAPI
 
 from services.servicedesk import errors as desk_errors
-from shared import errors, peers, seasons
+from shared import errors, peers
+from shared.contracts.billing import ContractRead, VisitRead
+from shared.contracts.warranty import CoverageRead, RegionRead, UnitRead
 from shared.http import ServiceClient
 
 # A report is taken while warranty thinks: it must not wait the full upstream timeout for it.
 LOOKUP_TIMEOUT_SECONDS = 2.0
 
 
+# Warranty's unit and its coverage joined, or that warranty has no such unit (`known` False): a ticket keeps it.
 @dataclass(frozen=True, slots=True)
 class UnitCoverage:
     known: bool
@@ -43,27 +46,25 @@ class WarrantyClient:
 
     async def _unit_coverage(self, serial_number: str, *, on: date) -> UnitCoverage:
         path = f"/units/{quote(serial_number, safe='')}"
-        unit = await peers.get_json(self.client, path, absent="unit_not_found")
+        unit = await unit_read(self.client, serial_number)
         if unit is None:
             return UnitCoverage(known=False)
-        site = unit.get("site") or {}
         response = await self.client.request("GET", path + "/coverage", params={"on": on.isoformat()})
         if response.status_code != 200:
             raise peers.unexpected(self.name, response)
-        try:
-            coverage = [{"component": str(c["component"]), "covered": bool(c["covered"]),
-                         "covered_through": c.get("covered_through")}
-                        for c in peers.json_object(self.name, response)["components"]]
-        except (KeyError, TypeError):
-            raise errors.UpstreamUnavailable("The warranty service gave coverage the desk cannot read") from None
-        return UnitCoverage(known=True, site_address=site.get("address"), coverage=coverage)
+        coverage = peers.parse(CoverageRead, peers.json_object(self.name, response),
+                               "The warranty service gave coverage the desk cannot read")
+        return UnitCoverage(known=True, site_address=unit.site.address, coverage=[
+            c.model_dump(mode="json", include={"component", "covered", "covered_through"})
+            for c in coverage.components])
 
     async def unit(self, serial_number: str) -> dict | None:
-        """The registered unit (its model code and site with region), or None when there is no such unit."""
+        """The registered unit (its model code and site with region) as warranty's UnitRead gives it, in JSON;
+        None when there is no such unit."""
         try:
             async with asyncio.timeout(LOOKUP_TIMEOUT_SECONDS):
-                return await peers.get_json(self.client, f"/units/{quote(serial_number, safe='')}",
-                                            absent="unit_not_found")
+                unit = await unit_read(self.client, serial_number)
+                return unit.model_dump(mode="json") if unit is not None else None
         except TimeoutError:
             raise errors.UpstreamTimeout("The warranty service did not answer in time") from None
 
@@ -141,6 +142,17 @@ def upstreams(app: FastAPI) -> Upstreams:
 DEFAULT_REGION = "shandong"  # warranty's own default when a unit's site names none
 
 
+async def unit_read(warranty: ServiceClient, serial_number: str) -> UnitRead | None:
+    """Warranty's unit, read with its contract model; None when warranty has no such unit."""
+    body = await peers.get_json(warranty, f"/units/{quote(serial_number, safe='')}", absent="unit_not_found")
+    if body is None:
+        return None
+    return peers.parse(UnitRead, body, f"The warranty service gave unit {serial_number} in a shape the desk "
+                                       "cannot read")
+
+
+# The unit as a plan and its pages take it: its site flattened, its region as the calendars name it, the last
+# day of its `unit` term.
 @dataclass(frozen=True, slots=True)
 class UnitForVisits:
     serial_number: str
@@ -153,13 +165,10 @@ class UnitForVisits:
     unit_covered_through: date | None  # the `unit` term's last day; None: the unit has no such term
 
 
-@dataclass(frozen=True, slots=True)
-class SeasonCalendar:
-    region: str
-    heating: seasons.Season
-    cooling: seasons.Season
+SeasonCalendar = RegionRead  # warranty's region calendar; SeasonRead.season() gives the season rules' Season
 
 
+# Billing's contract joined with its planned visits (two answers).
 @dataclass(frozen=True, slots=True)
 class ContractForVisits:
     id: int
@@ -179,33 +188,22 @@ class VisitSources:
 
     async def unit(self, serial_number: str) -> UnitForVisits | None:
         """The unit as a plan needs it; None when warranty has no such unit."""
-        body = await peers.get_json(self.warranty, f"/units/{quote(serial_number, safe='')}", absent="unit_not_found")
-        if body is None:
+        unit = await unit_read(self.warranty, serial_number)
+        if unit is None:
             return None
-        try:
-            site = body.get("site") or {}
-            through = next((t["covered_through"] for t in body.get("terms") or [] if t.get("component") == "unit"),
-                           None)
-            return UnitForVisits(
-                serial_number=str(body["serial_number"]), model_code=body.get("model_code"),
-                product_name=body.get("product_name"), site_name=site.get("name"), site_address=site.get("address"),
-                region=(site.get("region") or DEFAULT_REGION).strip().lower(),
-                accepted_on=date.fromisoformat(body["accepted_on"]),
-                unit_covered_through=date.fromisoformat(through) if through else None)
-        except (KeyError, TypeError, ValueError, AttributeError):
-            raise errors.UpstreamUnavailable(f"The warranty service gave unit {serial_number} in a shape the desk "
-                                             "cannot read") from None
+        site = unit.site
+        return UnitForVisits(
+            serial_number=unit.serial_number, model_code=unit.model_code, product_name=unit.product_name,
+            site_name=site.name, site_address=site.address, region=(site.region or DEFAULT_REGION).strip().lower(),
+            accepted_on=unit.accepted_on,
+            unit_covered_through=next((t.covered_through for t in unit.terms if t.component == "unit"), None))
 
     async def calendar(self, region: str) -> SeasonCalendar | None:
         """The region's season calendar; None when warranty has none for it."""
         body = await peers.get_json(self.warranty, f"/regions/{quote(region, safe='')}", absent="region_not_found")
         if body is None:
             return None
-        try:
-            return SeasonCalendar(region=region, heating=peers.season(body["heating"]),
-                                  cooling=peers.season(body["cooling"]))
-        except (KeyError, TypeError, ValueError, AttributeError):
-            raise errors.UpstreamUnavailable(f"The warranty service gave an unreadable calendar for {region}") from None
+        return peers.calendar(body, f"The warranty service gave an unreadable calendar for {region}")
 
     async def contract(self, contract_id: int) -> ContractForVisits | None:
         """The contract and its planned visits, as billing plans them; None when billing has no such contract."""
@@ -215,16 +213,16 @@ class VisitSources:
         response = await self.billing.request("GET", f"/contracts/{contract_id}/visits")
         if response.status_code != 200:
             raise peers.unexpected("billing", response)
+        complaint = f"The billing service gave contract {contract_id} in a shape the desk cannot read"
+        contract = peers.parse(ContractRead, body, complaint)
         try:
             planned = response.json()
-            return ContractForVisits(
-                id=int(body["id"]), customer=str(body.get("customer") or ""),
-                serial_numbers=tuple(str(s) for s in body["serial_numbers"]),
-                region=str(body.get("region") or DEFAULT_REGION), status=str(body.get("status") or "active"),
-                visits=tuple((date.fromisoformat(v["date"]), str(v["kind"])) for v in planned))
-        except (KeyError, TypeError, ValueError, AttributeError):
-            raise errors.UpstreamUnavailable(f"The billing service gave contract {contract_id} in a shape the desk "
-                                             "cannot read") from None
+        except ValueError:
+            raise peers.BadAnswer(complaint) from None
+        return ContractForVisits(
+            id=contract.id, customer=contract.customer, serial_numbers=tuple(contract.serial_numbers),
+            region=contract.region or DEFAULT_REGION, status=contract.status,
+            visits=tuple((v.date, v.kind) for v in peers.parse(list[VisitRead], planned, complaint)))
 
 
 def visit_sources(app: FastAPI) -> VisitSources:

@@ -83,7 +83,8 @@ def plan_unit(session: Session, unit: UnitForVisits, calendar: SeasonCalendar, *
     visits = []
     if unit.unit_covered_through is not None:
         visits = visit_plan.warranty_visits(accepted_on=unit.accepted_on, covered_through=unit.unit_covered_through,
-                                            heating=calendar.heating, cooling=calendar.cooling)
+                                            heating=calendar.heating.season(),
+                                            cooling=calendar.cooling.season())
     prefix = f"{unit_subject(unit.serial_number)}:"
     wanted = {prefix + v.key: {"serial_number": unit.serial_number, "kind": v.kind, "due_on": v.due_on,
                                "season": v.season, "season_year": v.season_year, "region": unit.region,
@@ -100,7 +101,8 @@ def plan_unit(session: Session, unit: UnitForVisits, calendar: SeasonCalendar, *
 def plan_contract(session: Session, contract: ContractForVisits, calendar: SeasonCalendar,
                   models: dict[str, str | None], *, station: str | None, now: datetime) -> Planned:
     """Each of the contract's planned visits for each of its units; a cancelled contract keeps only its own days."""
-    visits = visit_plan.contract_visits(list(contract.visits), heating=calendar.heating, cooling=calendar.cooling)
+    visits = visit_plan.contract_visits(list(contract.visits), heating=calendar.heating.season(),
+                                         cooling=calendar.cooling.season())
     prefix = f"{contract_subject(contract.id)}:"
     wanted = {}
     for serial in contract.serial_numbers:

@@ -9,13 +9,20 @@ from services.warranty.domain.adjudication import KNOWN_CAUSES
 from services.warranty.domain.terms import COMPONENTS
 from shared import wire
 from shared.contracts import warranty as contract
+from shared.contracts.warranty import ClaimCertificate
 from shared.types import IsoDate, Qty, StrictModel, Text
-from shared.wire import ClaimCertificate, Serial
+from shared.wire import Serial
 
 SERIAL_PATTERN = wire.SERIAL_PATTERN  # the importer checks a row's serial with it
 Component = Literal[COMPONENTS]  # type: ignore[valid-type]
 TermKindName = Literal["months", "heating_seasons", "cooling_seasons"]
 HistoryKind = contract.HistoryKind
+# The answers other services read are warranty's contract (shared/contracts/warranty.py); named here as well.
+SiteRead, CertificateRead, TermRead, UnitRead = contract.SiteRead, contract.CertificateRead, contract.TermRead, \
+    contract.UnitRead
+CoverageItem, CoverageRead, ReasonRead, ClaimRead = contract.CoverageItem, contract.CoverageRead, \
+    contract.ReasonRead, contract.ClaimRead
+SeasonRead, RegionRead = contract.SeasonRead, contract.RegionRead
 
 
 def _known_cause(value: str) -> str:
@@ -52,53 +59,11 @@ class UnitCreate(StrictModel):
     certificate: CertificateIn | None = None
 
 
-class SiteRead(BaseModel):
-    name: str
-    address: str | None
-    region: str
 
 
-class CertificateRead(BaseModel):
-    number: str
-    product_name: str
-    model_code: str
-    serial_number: str
 
 
-class TermRead(BaseModel):
-    component: str
-    kind: str
-    length: int
-    covered_from: date
-    covered_through: date
 
-
-class UnitRead(BaseModel):
-    serial_number: str
-    model_code: str
-    product_name: str
-    site: SiteRead
-    project_code: str | None
-    accepted_on: date
-    certificate: CertificateRead | None
-    policy_version: int
-    terms: list[TermRead]
-    created_at: datetime
-
-
-class CoverageItem(BaseModel):
-    component: str
-    covered: bool
-    covered_from: date
-    covered_through: date
-    days_left: int
-    reason: Literal["not_yet_accepted", "term_expired"] | None
-
-
-class CoverageRead(BaseModel):
-    serial_number: str
-    on: date
-    components: list[CoverageItem]
 
 
 class ClaimCreate(StrictModel):
@@ -110,25 +75,6 @@ class ClaimCreate(StrictModel):
     description: Annotated[str, Field(max_length=contract.CLAIM_DESCRIPTION_MAX_LENGTH)] | None = None
 
 
-class ReasonRead(BaseModel):
-    code: str
-    message: str
-
-
-class ClaimRead(BaseModel):
-    id: int
-    serial_number: str
-    failed_on: date
-    component: str
-    causes: list[str]
-    certificate: ClaimCertificate | None
-    description: str | None
-    decision: Literal["approved", "rejected"]
-    reasons: list[ReasonRead]
-    covered_from: date
-    covered_through: date
-    policy_version: int
-    created_at: datetime
 
 
 class PartReplaced(StrictModel):
@@ -202,18 +148,6 @@ class RegionUpdate(StrictModel):
     apply_to_existing_units: StrictBool = False
 
 
-class SeasonRead(BaseModel):
-    start: str
-    end: str
-
-
-class RegionRead(BaseModel):
-    region: str
-    version: int
-    effective_from: date
-    heating: SeasonRead
-    cooling: SeasonRead
-    units_moved: int | None = None
 
 
 class RegionList(BaseModel):

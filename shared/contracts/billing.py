@@ -3,10 +3,15 @@
 services/billing's schemas build their fields from these values; the web app's billing pages and the
 console's rate card and company pages read them (the Jinja global `billing_contract`, the form handlers) so
 that no page restates a limit. Changing a value here changes the API (its OpenAPI document) and every form
-with it. The serial number is common's (shared/contracts/common.py), never restated.
+with it. The serial number is common's (shared/contracts/common.py), never restated. The answers the service
+desk reads (a contract and its planned visits) are here too, as their wire models.
 """
 
-from typing import Literal
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, PlainSerializer
 
 from shared.contracts import values
 
@@ -69,3 +74,61 @@ ACCOUNT_MAX_CHARS = 40  # a bank account: digits, spaces and '-', a digit at eac
 ACCOUNT_PATTERN = rf"^[0-9][0-9 -]{{3,{ACCOUNT_MAX_CHARS - 2}}}[0-9]$"
 PHONE_MAX_CHARS = 39  # a digit or '+', then digits, spaces, ( ) + -
 PHONE_PATTERN = rf"^[0-9+][0-9 ()+-]{{2,{PHONE_MAX_CHARS - 1}}}$"
+
+
+# ---- the wire models other services read -----------------------------------------------------------------
+
+
+def decimal_text(value: Decimal, places: int = 0) -> str:
+    """A decimal without float noise: at least `places` decimals, more only when they carry digits."""
+    text = value.normalize()
+    if -text.as_tuple().exponent < places:
+        text = value.quantize(Decimal(1).scaleb(-places))
+    return format(text, "f")
+
+
+RateText = Annotated[Decimal, PlainSerializer(lambda v: decimal_text(v, 2), return_type=str)]
+
+
+class CancellationRead(BaseModel):
+    at: datetime
+    reason: str
+    original_ends_on: date = Field(description="The last day agreed before the contract was ended early")
+
+
+class ContractRead(BaseModel):
+    id: int
+    customer: str
+    serial_numbers: list[str]
+    starts_on: date
+    ends_on: date
+    includes_labor: bool
+    parts_discount_pct: RateText
+    region: str
+    created_at: datetime
+    status: ContractStatus = "active"
+    cancellation: CancellationRead | None = None
+    ended: bool = Field(False, description="Ended early (cancelled), or past its last day")
+
+    @classmethod
+    def of(cls, contract, serial_numbers: list[str], *, today: date | None = None) -> "ContractRead":
+        cancellation = None
+        if contract.cancelled_at is not None:
+            cancellation = CancellationRead(at=contract.cancelled_at, reason=contract.cancel_reason or "",
+                                            original_ends_on=contract.original_ends_on)
+        return cls(
+            id=contract.id, customer=contract.customer, serial_numbers=serial_numbers,
+            starts_on=contract.starts_on, ends_on=contract.ends_on, includes_labor=contract.includes_labor,
+            parts_discount_pct=contract.parts_discount_pct, region=contract.region,
+            created_at=contract.created_at, status=contract.status or "active", cancellation=cancellation,
+            ended=contract.status == "cancelled" or (today is not None and contract.ends_on < today),
+        )
+
+
+class VisitRead(BaseModel):
+    date: date
+    kind: Literal["inspection", "maintenance"]
+    state: Literal["planned", "done", "missed"] = Field(
+        "planned", description="missed: its day has passed without a record of the visit")
+    rest_day: bool = Field(False, description="The day falls on a weekend")
+    next_working_day: date | None = Field(None, description="On a rest day: the next working day, a suggestion")

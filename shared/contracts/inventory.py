@@ -3,12 +3,17 @@
 services/inventory's schemas, models and catalogue rules build from these values; the web app's warehouse
 and catalogue pages read them (the Jinja global `inventory_contract`, the form handlers) so that no page
 restates a limit. Changing a value here changes the API (its OpenAPI document) and every form with it.
+The answer billing reads (a reservation, as read and as consumed) is here too, as its wire model.
 """
 
+from datetime import datetime
 from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
 
 from shared.contracts import values
 from shared.contracts.common import PAGE_SIZE_MAX, QTY_MAX, QTY_MIN, TEXT_MAX_LENGTH, TEXT_MIN_LENGTH
+from shared.types import Money
 
 __all__ = [  # what comes from common, re-published as inventory's own
     "PAGE_SIZE_MAX", "QTY_MAX", "QTY_MIN", "TEXT_MAX_LENGTH", "TEXT_MIN_LENGTH",
@@ -53,3 +58,31 @@ MovementKind = Literal["receipt", "issue", "transfer_out", "transfer_in", "adjus
 MOVEMENT_KINDS = values(MovementKind)
 ReservationStatus = Literal["active", "consumed", "released", "expired"]
 RESERVATION_STATUSES = values(ReservationStatus)
+
+
+# ---- the wire models other services read -----------------------------------------------------------------
+
+
+class ReadModel(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class ReservationLineRead(ReadModel):
+    part_number: str
+    name: str
+    uom: str
+    qty: int
+    consumed_qty: int
+    list_price: Money
+    out_of_warranty_price: Money
+
+
+class ReservationRead(ReadModel):
+    id: int
+    warehouse: str
+    reference: str
+    status: ReservationStatus
+    created_at: datetime
+    expires_at: datetime
+    closed_at: datetime | None
+    lines: list[ReservationLineRead]

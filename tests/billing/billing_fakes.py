@@ -114,10 +114,12 @@ class FakeWarranty(FakeService):
 
     def add_unit(self, serial: str, *, region: str | None = "shandong", model_code: str = "KFR-72LW",
                  product_name: str = "Split air conditioner") -> dict:
+        # Registered without a region, a unit is in warranty's default one (its answer always names one).
         self.units[serial] = {
             "serial_number": serial, "model_code": model_code, "product_name": product_name,
-            "site": {"name": "Site of " + serial, "address": None, "region": region},
-            "accepted_on": "2020-05-01", "certificate": None, "terms": [],
+            "site": {"name": "Site of " + serial, "address": None, "region": region or "shandong"},
+            "project_code": None, "accepted_on": "2020-05-01", "certificate": None, "policy_version": 1,
+            "terms": [], "created_at": "2020-05-01T08:00:00Z",
         }
         return self.units[serial]
 
@@ -156,7 +158,10 @@ class FakeWarranty(FakeService):
             "id": len(self.claims) + 1, "serial_number": body["serial_number"],
             "decision": "rejected" if reasons else "approved",
             "reasons": [{"code": r, "message": f"Excluded: {r}"} for r in reasons],
-            "covered_through": "2027-05-01", "policy_version": 1,
+            "failed_on": body["failed_on"], "component": body["component"], "causes": body["causes"],
+            "certificate": certificate, "description": body.get("description"),
+            "covered_from": "2020-05-01", "covered_through": "2027-05-01", "policy_version": 1,
+            "created_at": "2026-03-01T08:00:00Z",
         }
         self.claims.append({"key": key, **body, **answer})
         if key:
@@ -180,9 +185,9 @@ class FakeInventory(FakeService):
         rid = 100 + len(self.reservations) + 1
         self.reservations[rid] = {
             "id": rid, "warehouse": "SC-JINAN", "reference": f"REP-{rid}", "status": status,
-            "created_at": "2026-03-01T08:00:00Z", "expires_at": "2026-03-04T08:00:00Z",
+            "created_at": "2026-03-01T08:00:00Z", "expires_at": "2026-03-04T08:00:00Z", "closed_at": None,
             "lines": [
-                {"part_number": pn, "name": name, "qty": qty, "consumed_qty": 0, "list_price": lp,
+                {"part_number": pn, "name": name, "uom": "pcs", "qty": qty, "consumed_qty": 0, "list_price": lp,
                  "out_of_warranty_price": oow}
                 for pn, name, qty, lp, oow in lines
             ],

@@ -33,9 +33,15 @@ async def test_services_it_needs_are_reached_over_http_with_the_internal_token(b
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request)
-        return httpx.Response(200, json={"serial_number": "AC-100001", "site": {"region": "beijing"},
-                                         "region": "beijing", "heating": {"start": "11-15", "end": "03-15"},
-                                         "cooling": {"start": "06-01", "end": "09-15"}})
+        if request.url.path.startswith("/regions/"):
+            return httpx.Response(200, json={"region": "beijing", "version": 1, "effective_from": "2020-01-01",
+                                             "heating": {"start": "11-15", "end": "03-15"},
+                                             "cooling": {"start": "06-01", "end": "09-15"}})
+        return httpx.Response(200, json={
+            "serial_number": "AC-100001", "model_code": "KFR-72LW", "product_name": "Split AC",
+            "site": {"name": "Site", "address": None, "region": "beijing"}, "project_code": None,
+            "accepted_on": "2020-05-01", "certificate": None, "policy_version": 1, "terms": [],
+            "created_at": "2020-05-01T08:00:00Z"})
 
     app = create_app(billing_settings, clock=clock, transports={"warranty": httpx.MockTransport(handler)})
     headers = internal_headers(request_id="trace-42", token=billing_settings.internal_token)

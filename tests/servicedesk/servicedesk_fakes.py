@@ -70,8 +70,10 @@ class DeskWarranty(FakeService):
 
     def add_unit(self, serial: str, *, address: str | None = "12 Jingshi Road, Jinan", covered: bool = True,
                  model_code: str = "KFR-72LW", region: str = "shandong"):
-        self.units[serial] = {"serial_number": serial, "model_code": model_code,
-                              "site": {"name": "Site", "address": address, "region": region}, "covered": covered}
+        self.units[serial] = {"serial_number": serial, "model_code": model_code, "product_name": "Split AC",
+                              "site": {"name": "Site", "address": address, "region": region}, "project_code": None,
+                              "accepted_on": "2024-03-01", "certificate": None, "policy_version": 1, "terms": [],
+                              "created_at": "2024-03-01T08:00:00Z", "covered": covered}
 
     def get_unit(self, request, *, serial):
         unit = self.units.get(serial)

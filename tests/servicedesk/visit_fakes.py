@@ -46,12 +46,15 @@ class VisitWarranty(DeskWarranty):
             "site": {"name": "济南市中心医院", "address": address, "region": region}, "accepted_on": accepted_on,
             "terms": [{"component": "unit", "kind": "months", "length": 36, "covered_from": accepted_on,
                        "covered_through": through}],
+            "project_code": None, "certificate": None, "policy_version": 1, "created_at": "2024-03-01T08:00:00Z",
             "covered": covered,
         }
 
     def get_region(self, request, *, region):
         found = CALENDARS.get(region)
-        return httpx.Response(200, json={"region": region, **found}) if found else problem(404, "region_not_found")
+        if not found:
+            return problem(404, "region_not_found")
+        return httpx.Response(200, json={"region": region, "version": 1, "effective_from": "2020-01-01", **found})
 
 
 class VisitBilling(FakeService):
@@ -68,7 +71,8 @@ class VisitBilling(FakeService):
     def add_contract(self, cid: int, serials: list[str], visits: list[tuple[str, str]], **extra) -> None:
         self.contracts[cid] = {"id": cid, "customer": "济南市中心医院", "serial_numbers": serials,
                                "starts_on": "2025-01-01", "ends_on": "2025-12-31", "includes_labor": True,
-                               "parts_discount_pct": "10.00", "region": "shandong", "status": "active", **extra}
+                               "parts_discount_pct": "10.00", "region": "shandong", "status": "active",
+                               "created_at": "2025-01-01T08:00:00Z", **extra}
         self.visits[cid] = [{"date": d, "kind": k} for d, k in visits]
 
     def get_contract(self, request, *, cid):
