@@ -11,15 +11,15 @@ whose deadline has passed rolls back instead of committing.
 """
 
 import os
-import select
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from select import POLLERR, POLLHUP, POLLIN, poll
 from typing import TypeVar
 
-from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event, inspect, text
+from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event, inspect, select, text
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session
 
@@ -64,6 +64,18 @@ def get_or_raise(session: Session, model: type[T], key, *, missing: Exception) -
     if row is None:
         raise missing
     return row
+
+
+def in_force(session: Session, model: type[T], at, *, newer, missing: Exception | None = None) -> T | None:
+    """The version of `model` in force at `at`: the latest whose `effective_from` has come, the `newer`
+    column (its version or id) deciding between two of the same day. None when none has come yet, or
+    `missing` raised when given. (A rate card, the desk's commitments, a warranty policy.)"""
+    found = session.scalars(
+        select(model).where(model.effective_from <= at).order_by(model.effective_from.desc(), newer.desc()).limit(1)
+    ).first()
+    if found is None and missing is not None:
+        raise missing
+    return found
 
 
 def add_new(session: Session, row, *, exists: Exception):
@@ -119,8 +131,8 @@ def _hung_up(dbapi_connection) -> bool:
     while no query is pending. A poll of the socket, no round trip."""
     if dbapi_connection.closed or getattr(dbapi_connection, "broken", False):
         return True
-    poller = select.poll()
-    poller.register(dbapi_connection.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
+    poller = poll()
+    poller.register(dbapi_connection.fileno(), POLLIN | POLLERR | POLLHUP)
     return bool(poller.poll(0))
 
 

@@ -9,21 +9,14 @@ from sqlalchemy.orm import Session
 from services.billing import errors, trail
 from services.billing.domain.pricing import Rates
 from services.billing.models import RateCard
-from shared import pagination
+from shared import db, pagination
 from shared.context import Caller
 
 
 def in_force(session: Session, *, at: datetime) -> RateCard:
     """The latest version whose effective_from has come; a later version wins a tie."""
-    card = session.scalars(
-        select(RateCard)
-        .where(RateCard.effective_from <= at)
-        .order_by(RateCard.effective_from.desc(), RateCard.id.desc())
-        .limit(1)
-    ).first()
-    if card is None:
-        raise errors.RateCardNotFound(f"No rate card is in force at {at.isoformat()}")
-    return card
+    return db.in_force(session, RateCard, at, newer=RateCard.id,
+                       missing=errors.RateCardNotFound(f"No rate card is in force at {at.isoformat()}"))
 
 
 def create(

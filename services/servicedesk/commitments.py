@@ -2,22 +2,17 @@
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.servicedesk import errors
 from services.servicedesk.domain.commitments import Commitments, validate
 from services.servicedesk.models import CommitmentVersion
+from shared import db
 
 
 def in_force(session: Session, *, at: datetime) -> CommitmentVersion:
-    version = session.scalars(
-        select(CommitmentVersion).where(CommitmentVersion.effective_from <= at)
-        .order_by(CommitmentVersion.effective_from.desc(), CommitmentVersion.id.desc()).limit(1)
-    ).first()
-    if version is None:
-        raise errors.NoCommitments(f"No commitments are in force at {at.isoformat()}")
-    return version
+    return db.in_force(session, CommitmentVersion, at, newer=CommitmentVersion.id,
+                       missing=errors.NoCommitments(f"No commitments are in force at {at.isoformat()}"))
 
 
 def of_version(session: Session, version_id: int) -> Commitments:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from services.warranty import errors, trail
 from services.warranty.domain import terms as domain
 from services.warranty.models import PolicyVersion, RegionCalendar, Unit
-from shared import pagination
+from shared import db, pagination
 from shared.context import Caller
 from shared.seasons import MonthDay, Season
 
@@ -48,12 +48,7 @@ class Pinned:
 
 def policy_in_force(session: Session, on: date) -> PolicyVersion:
     """The latest version effective on `on`; before the first one, the first one."""
-    found = session.scalars(
-        select(PolicyVersion)
-        .where(PolicyVersion.effective_from <= on)
-        .order_by(PolicyVersion.effective_from.desc(), PolicyVersion.version.desc())
-        .limit(1)
-    ).first()
+    found = db.in_force(session, PolicyVersion, on, newer=PolicyVersion.version)
     return found or session.scalars(select(PolicyVersion).order_by(PolicyVersion.version).limit(1)).one()
 
 

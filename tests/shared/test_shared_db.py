@@ -70,3 +70,36 @@ def test_timestamps_come_back_aware_in_utc(db):
     with db.transaction(write=False) as session:
         assert session.get(ApiKey, "tz").created_at == datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
         assert session.get(ApiKey, "tz").created_at.tzinfo is not None
+
+
+@pytest.mark.parametrize(
+    ("at", "expected"),
+    [
+        (datetime(2026, 1, 1, tzinfo=UTC), None),  # before any version
+        (datetime(2026, 3, 1, tzinfo=UTC), "march"),  # the day it takes effect
+        (datetime(2026, 5, 1, tzinfo=UTC), "may-later"),  # two of the same day: the newer wins
+        (datetime(2027, 1, 1, tzinfo=UTC), "may-later"),
+    ],
+)
+def test_the_version_in_force_is_the_latest_that_has_come_the_newer_deciding_a_tie(database_factory, at, expected):
+    from services.servicedesk.models import CommitmentVersion
+    from shared.db import in_force
+
+    found = database_factory("servicedesk")
+    database = Database.connect(found.url, schema=found.schema)
+    made = datetime(2026, 1, 1, tzinfo=UTC)
+    try:
+        with database.transaction() as session:
+            session.query(CommitmentVersion).delete()
+            for effective, name in ((datetime(2026, 3, 1, tzinfo=UTC), "march"),
+                                    (datetime(2026, 5, 1, tzinfo=UTC), "may"),
+                                    (datetime(2026, 5, 1, tzinfo=UTC), "may-later")):
+                session.add(CommitmentVersion(effective_from=effective, body={"name": name}, created_at=made))
+        with database.transaction(write=False) as session:
+            version = in_force(session, CommitmentVersion, at, newer=CommitmentVersion.id)
+            assert (version.body["name"] if version else None) == expected
+            if expected is None:
+                with pytest.raises(Taken):
+                    in_force(session, CommitmentVersion, at, newer=CommitmentVersion.id, missing=Taken())
+    finally:
+        database.dispose()
