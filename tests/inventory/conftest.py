@@ -1,4 +1,3 @@
-from datetime import UTC, datetime
 
 import pytest
 
@@ -8,8 +7,7 @@ from shared.clock import FixedClock
 from shared.db import Database
 
 from helpers import TOKEN, asgi_client, internal_headers
-
-NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+from inventory_support import NOW
 
 
 @pytest.fixture

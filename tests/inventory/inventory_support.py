@@ -10,6 +10,9 @@ from shared.context import SYSTEM
 from helpers import TOKEN, internal_headers
 
 SEEDED_AT = datetime(2026, 3, 1, tzinfo=UTC)
+# The inventory tests' clock (conftest.py). Here, not in conftest: every test folder has a conftest module, and
+# `from conftest import` would read whichever was loaded last.
+NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 
 def part_body(part_number="P-100", name=None, list_price="100.00", oow="80.00", **extra) -> dict:

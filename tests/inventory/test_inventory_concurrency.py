@@ -13,7 +13,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import NOW
 from sqlalchemy import text
 
 from services.inventory import errors, reservations, stock
@@ -21,7 +20,7 @@ from services.inventory.schemas import TransferCreate
 from shared.context import SYSTEM
 
 from helpers import TOKEN, internal_headers
-from inventory_support import make_catalog, stock_of
+from inventory_support import NOW, make_catalog, stock_of
 
 pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).resolve().parents[2]

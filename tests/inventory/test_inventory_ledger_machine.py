@@ -4,7 +4,6 @@ step each stock row equals the ledger's sums and a model of what should be."""
 from collections import defaultdict
 
 import hypothesis.strategies as st
-from conftest import NOW
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import (
     Bundle,
@@ -22,7 +21,7 @@ from services.inventory.schemas import AdjustmentCreate, ReceiptCreate, Transfer
 from shared.clock import FixedClock
 from shared.context import SYSTEM
 
-from inventory_support import seed
+from inventory_support import NOW, seed
 
 PARTS = ("P1", "P2")
 WAREHOUSES = ("W1", "W2")
