@@ -9,12 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Generic, TypeVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import TypeAdapter, ValidationError
 
 from shared import errors
-from shared.contracts.warranty import RegionRead
+from shared.contracts.warranty import RegionRead, UnitRead
 from shared.http import ServiceClient
 
 Warranty = TypeVar("Warranty")
@@ -79,9 +80,23 @@ def parse(shape: type[Answer], body: object, complaint: str) -> Answer:
         raise BadAnswer(complaint) from None
 
 
-def calendar(body: object, complaint: str) -> RegionRead:
-    """Warranty's answer to GET /regions/{region}, its windows real days (SeasonRead.season() gives the season
-    rules' Season); BadAnswer(complaint) when it is not a calendar."""
+async def warranty_unit(warranty: ServiceClient, serial_number: str, *, reader: str) -> UnitRead | None:
+    """Warranty's unit (GET /units/{serial}) read with its contract model; None when warranty has no such
+    unit, BadAnswer when `reader` (e.g. "billing") cannot read what it gave."""
+    body = await get_json(warranty, f"/units/{quote(serial_number, safe='')}", absent="unit_not_found")
+    if body is None:
+        return None
+    return parse(UnitRead, body, f"The warranty service gave unit {serial_number} in a shape {reader} cannot read")
+
+
+async def warranty_calendar(warranty: ServiceClient, region: str) -> RegionRead | None:
+    """Warranty's season calendar of a region (GET /regions/{region}), its windows real days
+    (SeasonRead.season() gives the season rules' Season); None when warranty has none for the region,
+    BadAnswer when it is not a calendar."""
+    body = await get_json(warranty, f"/regions/{quote(region, safe='')}", absent="region_not_found")
+    if body is None:
+        return None
+    complaint = f"The warranty service gave an unreadable calendar for {region}"
     answer = parse(RegionRead, body, complaint)
     try:
         answer.heating.season(), answer.cooling.season()

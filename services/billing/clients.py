@@ -6,7 +6,6 @@ billing become its domain errors, and anything else a service should never
 answer is treated as that service being unavailable.
 """
 
-from urllib.parse import quote
 
 import httpx
 from fastapi import FastAPI
@@ -25,17 +24,16 @@ class WarrantyClient:
         self.client = client
 
     async def get_unit(self, serial_number: str) -> UnitRead:
-        body = await peers.get_json(self.client, f"/units/{quote(serial_number, safe='')}", absent="unit_not_found")
-        if body is None:
+        unit = await peers.warranty_unit(self.client, serial_number, reader="billing")
+        if unit is None:
             raise billing_errors.UnitNotFound(f"No unit with serial number {serial_number}")
-        return peers.parse(UnitRead, body, f"The warranty service gave unit {serial_number} in a shape billing "
-                                           "cannot read")
+        return unit
 
     async def get_calendar(self, region: str) -> RegionRead:
-        body = await peers.get_json(self.client, f"/regions/{quote(region, safe='')}", absent="region_not_found")
-        if body is None:
+        calendar = await peers.warranty_calendar(self.client, region)
+        if calendar is None:
             raise billing_errors.RegionNotFound(f"No season calendar for region {region}")
-        return peers.calendar(body, f"The warranty service gave an unreadable calendar for {region}")
+        return calendar
 
     async def post_claim(self, *, idempotency_key: str, claim: dict) -> ClaimRead:
         response = await self.client.request("POST", "/claims", idempotency_key=idempotency_key, json=claim)

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from services.servicedesk import errors as desk_errors
 from shared import errors, peers
 from shared.contracts.billing import ContractRead, VisitRead
-from shared.contracts.warranty import CoverageRead, RegionRead, UnitRead
+from shared.contracts.warranty import CoverageRead, RegionRead
 from shared.http import ServiceClient
 
 # A report is taken while warranty thinks: it must not wait the full upstream timeout for it.
@@ -46,7 +46,7 @@ class WarrantyClient:
 
     async def _unit_coverage(self, serial_number: str, *, on: date) -> UnitCoverage:
         path = f"/units/{quote(serial_number, safe='')}"
-        unit = await unit_read(self.client, serial_number)
+        unit = await peers.warranty_unit(self.client, serial_number, reader="the desk")
         if unit is None:
             return UnitCoverage(known=False)
         response = await self.client.request("GET", path + "/coverage", params={"on": on.isoformat()})
@@ -63,7 +63,7 @@ class WarrantyClient:
         None when there is no such unit."""
         try:
             async with asyncio.timeout(LOOKUP_TIMEOUT_SECONDS):
-                unit = await unit_read(self.client, serial_number)
+                unit = await peers.warranty_unit(self.client, serial_number, reader="the desk")
                 return unit.model_dump(mode="json") if unit is not None else None
         except TimeoutError:
             raise errors.UpstreamTimeout("The warranty service did not answer in time") from None
@@ -142,15 +142,6 @@ def upstreams(app: FastAPI) -> Upstreams:
 DEFAULT_REGION = "shandong"  # warranty's own default when a unit's site names none
 
 
-async def unit_read(warranty: ServiceClient, serial_number: str) -> UnitRead | None:
-    """Warranty's unit, read with its contract model; None when warranty has no such unit."""
-    body = await peers.get_json(warranty, f"/units/{quote(serial_number, safe='')}", absent="unit_not_found")
-    if body is None:
-        return None
-    return peers.parse(UnitRead, body, f"The warranty service gave unit {serial_number} in a shape the desk "
-                                       "cannot read")
-
-
 # The unit as a plan and its pages take it: its site flattened, its region as the calendars name it, the last
 # day of its `unit` term.
 @dataclass(frozen=True, slots=True)
@@ -188,7 +179,7 @@ class VisitSources:
 
     async def unit(self, serial_number: str) -> UnitForVisits | None:
         """The unit as a plan needs it; None when warranty has no such unit."""
-        unit = await unit_read(self.warranty, serial_number)
+        unit = await peers.warranty_unit(self.warranty, serial_number, reader="the desk")
         if unit is None:
             return None
         site = unit.site
@@ -200,10 +191,7 @@ class VisitSources:
 
     async def calendar(self, region: str) -> SeasonCalendar | None:
         """The region's season calendar; None when warranty has none for it."""
-        body = await peers.get_json(self.warranty, f"/regions/{quote(region, safe='')}", absent="region_not_found")
-        if body is None:
-            return None
-        return peers.calendar(body, f"The warranty service gave an unreadable calendar for {region}")
+        return await peers.warranty_calendar(self.warranty, region)
 
     async def contract(self, contract_id: int) -> ContractForVisits | None:
         """The contract and its planned visits, as billing plans them; None when billing has no such contract."""
