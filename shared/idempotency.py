@@ -38,7 +38,7 @@ import structlog
 from sqlalchemy import BigInteger, Integer, String, Text, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from shared import deadline, errors
 from shared.clock import Clock
@@ -78,6 +78,10 @@ class IdempotencyRecordMixin:
 class Stored:
     status: int
     body: dict | list
+
+    def replay(self) -> JSONResponse:
+        """The stored answer, sent again, marked as a replay."""
+        return JSONResponse(self.body, status_code=self.status, headers={"Idempotent-Replayed": "true"})
 
 
 def fingerprint(method: str, path: str, body: object) -> str:
@@ -313,8 +317,7 @@ class Attempt:
             self.idempotency.record(session, scope=self.scope, key=self.key, status=status, body=body)
 
     def replay_response(self) -> JSONResponse:
-        return JSONResponse(self.replay.body, status_code=self.replay.status,
-                            headers={"Idempotent-Replayed": "true"})
+        return self.replay.replay()
 
 
 async def run_idempotent(request, *, key: str | None, payload, status: int, effect,
@@ -330,9 +333,9 @@ async def run_idempotent(request, *, key: str | None, payload, status: int, effe
 
 
 def _run_idempotent(request, key: str | None, payload, status: int, effect, idempotency: Idempotency | None = None):
-    if key is None:
+    if key is None:  # nothing to claim or store: the answer serialized once
         with request.app.state.db.transaction() as session:
-            return JSONResponse(effect(session).model_dump(mode="json"), status_code=status)
+            return Response(effect(session).model_dump_json(), status_code=status, media_type="application/json")
     caller = request.scope.get("state", {}).get("caller")
     who = (caller.key_id or caller.role) if caller else "anonymous"
     path = request.url.path
@@ -342,5 +345,5 @@ def _run_idempotent(request, key: str | None, payload, status: int, effect, idem
         effect=lambda session: effect(session).model_dump(mode="json"),
     )
     if stored is not None:
-        return JSONResponse(stored.body, status_code=stored.status, headers={"Idempotent-Replayed": "true"})
+        return stored.replay()
     return JSONResponse(answer, status_code=status)

@@ -37,7 +37,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Request, params
-from fastapi.responses import Response
 from pydantic import BaseModel
 
 from shared import openapi, pagination
@@ -67,10 +66,8 @@ def cursor_of(valid: Callable[[Any], bool]) -> Any:
 
 def error_codes(raises: Raises | None) -> dict[int, tuple[str, ...]]:
     """An operation's own error codes by status, from the classes it raises (or a status -> codes map)."""
-    if raises is None:
-        return {}
-    if isinstance(raises, Mapping):
-        return {status: (codes,) if isinstance(codes, str) else tuple(codes) for status, codes in raises.items()}
+    if raises is None or isinstance(raises, Mapping):
+        return openapi.own_codes(raises)
     found: dict[int, list[str]] = {}
     for kind in raises:
         found.setdefault(kind.status, []).append(kind.code)
@@ -118,7 +115,6 @@ class _Call:
     body: str | None
     request: str | None  # the use case's own parameter for the request, if it takes one
     read_off: tuple[tuple[str, Callable[[Request], Any]], ...]  # parameters read off the request
-    exclude_none: bool  # the answer leaves out members that are None
 
     async def __call__(self, **given: Any) -> Any:
         request: Request = given.pop(_REQUEST)
@@ -130,19 +126,14 @@ class _Call:
         if self.cursor is not None:
             name, marker = self.cursor
             given[name] = pagination.decode_as(given.pop(_CURSOR), marker.valid)
-        uow = request.app.state.uow
-        if self.idempotent and key is not None:
+        if self.idempotent:
             return await run_idempotent(request, key=key, payload=given.get(self.body) if self.body else None,
                                         status=self.status, effect=functools.partial(self.fn, **given))
-        answer = await (uow.write if self.write else uow.read)(self.fn, **given)
-        if self.idempotent:  # no key: nothing to claim or store, and the answer serialized once
-            return Response(answer.model_dump_json(exclude_none=self.exclude_none), status_code=self.status,
-                            media_type="application/json")
-        return answer
+        uow = request.app.state.uow
+        return await (uow.write if self.write else uow.read)(self.fn, **given)
 
 
-def _endpoint(fn: Callable[..., Any], *, write: bool, idempotent: bool, status: int,
-              exclude_none: bool = False) -> tuple[Callable, Any]:
+def _endpoint(fn: Callable[..., Any], *, write: bool, idempotent: bool, status: int) -> tuple[Callable, Any]:
     """The endpoint FastAPI routes to `fn`, and the answer's model (`fn`'s return annotation)."""
     hints = typing.get_type_hints(fn, include_extras=True)
     session, *params = inspect.signature(fn).parameters.values()
@@ -168,7 +159,7 @@ def _endpoint(fn: Callable[..., Any], *, write: bool, idempotent: bool, status: 
     outer.append(inspect.Parameter(_REQUEST, inspect.Parameter.KEYWORD_ONLY, annotation=Request))
     if idempotent:
         outer.append(inspect.Parameter(_KEY, inspect.Parameter.KEYWORD_ONLY, annotation=IdempotencyKey, default=None))
-    call = _Call(fn, write, idempotent, status, cursor, body, wants_request, tuple(read_off), exclude_none)
+    call = _Call(fn, write, idempotent, status, cursor, body, wants_request, tuple(read_off))
 
     async def endpoint(**given: Any) -> Any:
         return await call(**given)
@@ -204,13 +195,12 @@ class Operations:
         self, method: str, path: str, operation_id: str, summary: str, *,
         raises: Raises | None = None, body: Any = None, answer: Any = None, description: str | None = None,
         idempotent: bool = False, status: int | None = None, tags: list[str] | None = None,
-        exclude_none: bool = False,
+        exclude_none: bool = False,  # the answer FastAPI serializes leaves out members that are None
     ) -> Callable[[F], F]:
         status = status or (201 if idempotent else 200)
 
         def declare(fn: F) -> F:
-            endpoint, model = _endpoint(fn, write=method != "GET", idempotent=idempotent, status=status,
-                                        exclude_none=exclude_none)
+            endpoint, model = _endpoint(fn, write=method != "GET", idempotent=idempotent, status=status)
             endpoint.__openapi__ = openapi.Operation(  # type: ignore[attr-defined]
                 operation_id, summary, error_codes(raises), body, None, answer, description)
             self.router.add_api_route(path, endpoint, methods=[method], status_code=status, response_model=model,
