@@ -115,14 +115,18 @@ def operation(
     `body` is an example request body (JSON; `bodies` gives one per media type),
     `answer` an example of the successful answer. Goes above `@router.<method>`.
     """
-    own = {status: (codes,) if isinstance(codes, str) else tuple(codes) for status, codes in (errors or {}).items()}
-    meta = Operation(operation_id, summary, own, body, bodies, answer, description)
+    meta = Operation(operation_id, summary, own_codes(errors), body, bodies, answer, description)
 
     def mark(endpoint):
         endpoint.__openapi__ = meta
         return endpoint
 
     return mark
+
+
+def own_codes(errors: Mapping[int, str | Sequence[str]] | None) -> dict[int, tuple[str, ...]]:
+    """An operation's own error codes by status, a lone code made a tuple of one."""
+    return {status: (codes,) if isinstance(codes, str) else tuple(codes) for status, codes in (errors or {}).items()}
 
 
 def camel_case(name: str) -> str:
