@@ -66,7 +66,13 @@ class UpstreamTimeout(ServiceError):
     status, code, title = 504, "upstream_timeout", "A service this request needs did not answer in time"
 
 
-# Kinds with a constructor or an explanation of their own.
+class DatabaseBusy(ServiceError):
+    """The database is unreachable, restarting, read-only, locked or too slow (shared/dbfaults.py)."""
+
+    status, code, title = 503, "database_busy", "The database is unavailable"
+
+
+# Kinds with a constructor of their own.
 
 class Unprocessable(ServiceError):
     status, code, title = 422, "validation_error", "The request is not valid"
@@ -82,12 +88,6 @@ class IdempotencyInProgress(ServiceError):
     def __init__(self, detail: str | None = None, *, retry_after: int = 1, **extra: Any) -> None:
         super().__init__(detail, **extra)
         self.headers = {"Retry-After": str(max(1, retry_after))}
-
-
-class DatabaseBusy(ServiceError):
-    """The database is unreachable, restarting, read-only, locked or too slow (shared/dbfaults.py)."""
-
-    status, code, title = 503, "database_busy", "The database is unavailable"
 
 
 RETRY_AFTER_SECONDS = {503: "5", 504: "5", 429: "1"}
