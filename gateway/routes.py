@@ -20,7 +20,7 @@ from gateway.schemas import (
 from shared import openapi, pagination
 from shared.contracts import people as people_contract
 from shared.deps import CurrentCaller, CurrentClock, Limit, PathId
-from shared.operations import Operations, cursor_of
+from shared.operations import IdCursor, Operations, TextCursor
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 ops = Operations(router)
@@ -48,7 +48,7 @@ async def create_api_key(key_in: ApiKeyCreate, request: Request, caller: Current
 
 
 @ops.get("/api-keys", "listApiKeys", "API keys with their scope (never the keys themselves)")
-def list_api_keys(session: Session, limit: Limit = 50, after: cursor_of(pagination.is_text) = None) -> ApiKeyPage:
+def list_api_keys(session: Session, limit: Limit = 50, after: TextCursor = None) -> ApiKeyPage:
     rows = keys.list_keys(session, after=after, limit=limit)
     rows, next_cursor = pagination.page(rows, limit, key=lambda k: k.id)
     return ApiKeyPage(items=[ApiKeyRead.of(k) for k in rows], next_cursor=next_cursor)
@@ -72,7 +72,7 @@ async def create_user(person: UserCreate, request: Request, caller: CurrentCalle
 @ops.get("/users", "listUsers", "People, by id; `q` finds a login or a name")
 def list_users(session: Session, clock: CurrentClock,
                q: str | None = Query(None, max_length=people_contract.PEOPLE_SEARCH_MAX_LENGTH),
-               limit: Limit = 50, after: cursor_of(pagination.is_id) = None) -> UserPage:
+               limit: Limit = 50, after: IdCursor = None) -> UserPage:
     rows = users.list_users(session, q=q, after=after, limit=limit)
     rows, next_cursor = pagination.page(rows, limit, key=lambda u: u.id)
     now = clock.now()

@@ -64,6 +64,11 @@ def cursor_of(valid: Callable[[Any], bool]) -> Any:
     return Annotated[Any, CursorOf(valid)]
 
 
+# The two cursors most lists give: the last item's id, or its text key (a part number, a code).
+IdCursor = cursor_of(pagination.is_id)
+TextCursor = cursor_of(pagination.is_text)
+
+
 def error_codes(raises: Raises | None) -> dict[int, tuple[str, ...]]:
     """An operation's own error codes by status, from the classes it raises (or a status -> codes map)."""
     if raises is None or isinstance(raises, Mapping):

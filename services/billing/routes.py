@@ -32,7 +32,7 @@ from shared import dbfaults, deadline, idempotency, openapi, pagination
 from shared import errors as shared_errors
 from shared.contracts import billing as wire
 from shared.deps import CurrentCaller, CurrentClock, IdempotencyKey, Limit, PathId, Uow
-from shared.operations import Operations, cursor_of
+from shared.operations import IdCursor, Operations, TextCursor
 
 router = APIRouter()
 
@@ -41,8 +41,6 @@ ContractId = PathId
 RepairReferenceFilter = Annotated[str | None, Query(max_length=wire.TEXT_MAX_LENGTH,
                                                     description="Only the bill of this repair order")]
 StatusFilter = Annotated[Literal["issued", "paid", "void"] | None, Query(description="Only in this state")]
-IdCursor = cursor_of(pagination.is_id)
-TextCursor = cursor_of(pagination.is_text)
 # What paying, voiding or recording the fapiao of a bill can meet besides bad input.
 INVOICE_ERRORS = [errors.InvoiceNotFound, errors.InvalidInvoiceState]
 

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Request
 from services.inventory import access, errors, examples, reservation_list, reservations
 from services.inventory.domain import expiry
 from services.inventory.models import RESERVATION_STATUSES
-from services.inventory.routes import CodeQuery, IdCursor, ReservationId
+from services.inventory.routes import CodeQuery, ReservationId
 from services.inventory.schemas import (
     ConsumeIn,
     ReservationCreate,
@@ -18,7 +18,7 @@ from services.inventory.schemas import (
 from shared import pagination
 from shared.contracts import inventory as contract
 from shared.deps import CurrentCaller, CurrentClock, Limit
-from shared.operations import Operations
+from shared.operations import IdCursor, Operations
 
 router = APIRouter()
 ops = Operations(router, tags=["reservations"])

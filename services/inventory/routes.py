@@ -38,15 +38,13 @@ from services.inventory.schemas import (
 from shared import pagination
 from shared.contracts import inventory as contract
 from shared.deps import CurrentCaller, CurrentClock, Limit, PathId
-from shared.operations import Operations, cursor_of
+from shared.operations import IdCursor, Operations, TextCursor, cursor_of
 from shared.search import Search
 from shared.types import IsoDate
 
 router = APIRouter()
 CodeQuery = Annotated[Code | None, Query(description="case-insensitive")]
 ReservationId = PathId
-TextCursor = cursor_of(pagination.is_text)
-IdCursor = cursor_of(pagination.is_id)
 StockCursor = cursor_of(lambda key: isinstance(key, list) and len(key) == 2 and all(isinstance(v, str) for v in key))
 # What a stock change can meet besides bad input.
 STOCK_ERRORS = [errors.WarehouseForbidden, errors.WarehouseNotFound, errors.PartNotFound]

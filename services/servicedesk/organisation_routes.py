@@ -38,7 +38,7 @@ from shared import context, openapi, pagination
 from shared import errors as shared_errors
 from shared.contracts import servicedesk as contract
 from shared.deps import CurrentCaller, CurrentClock, Limit, PathId, Uow
-from shared.operations import Operations, cursor_of
+from shared.operations import IdCursor, Operations, TextCursor
 from shared.search import Search
 
 router = APIRouter()
@@ -65,7 +65,7 @@ def list_sites(
     region: Annotated[str | None, Query(max_length=contract.REGION_MAX_LENGTH)] = None,
     kind: Annotated[contract.SiteKind | None, Query()] = None,
     status: Annotated[contract.SiteStatus | None, Query()] = None,
-    q: Search = None, limit: Limit = 50, after: cursor_of(pagination.is_text) = None,
+    q: Search = None, limit: Limit = 50, after: TextCursor = None,
 ) -> SitePage:
     rows, next_cursor = pagination.page(
         sites.list_sites(session, region=region, kind=kind, status=status, q=q, after=after, limit=limit), limit,
@@ -101,7 +101,7 @@ def list_technicians(
     session,
     station: Annotated[str | None, Query(max_length=contract.SITE_CODE_MAX_LENGTH)] = None,
     active: Annotated[bool | None, Query()] = None,
-    q: Search = None, limit: Limit = 50, after: cursor_of(pagination.is_id) = None,
+    q: Search = None, limit: Limit = 50, after: IdCursor = None,
 ) -> TechnicianPage:
     rows, next_cursor = pagination.page(
         technicians.list_technicians(session, station=station, active=active, q=q, after=after, limit=limit), limit,
@@ -179,7 +179,7 @@ def list_notifications(
     ticket_id: Annotated[int | None, Query(ge=contract.ID_MIN, le=contract.ID_MAX)] = None,
     site: Annotated[str | None, Query(max_length=contract.SITE_CODE_MAX_LENGTH)] = None,
     status: Annotated[contract.NotificationStatus | None, Query()] = None,
-    limit: Limit = 50, after: cursor_of(pagination.is_id) = None,
+    limit: Limit = 50, after: IdCursor = None,
 ) -> NotificationPage:
     if ticket_id is not None:
         tickets.get(session, ticket_id, caller)  # another station's ticket: 404 here too

@@ -32,7 +32,7 @@ from services.warranty.schemas import (
 from shared import openapi, pagination
 from shared.contracts import warranty as warranty_contract
 from shared.deps import CurrentCaller, CurrentClock, Limit, PathId, Uow
-from shared.operations import Operations, cursor_of
+from shared.operations import IdCursor, Operations, TextCursor, cursor_of
 from shared.search import Search
 from shared.types import IsoDate
 
@@ -82,7 +82,7 @@ def register_unit(session, unit_in: UnitCreate, clock: CurrentClock, pinned: Pin
 @units_ops.get("/units", "listUnits", "Units, by serial number (optionally of one project)")
 def list_units(
     session, pinned: PinnedDep, project_code: str | None = None, q: Search = None, limit: Limit = 50,
-    after: cursor_of(pagination.is_text) = None,
+    after: TextCursor = None,
 ) -> dict:
     rows = units.list_units(session, project_code=project_code, q=q, after=after, limit=limit)
     rows, next_cursor = pagination.page(rows, limit, key=lambda u: u.serial_number)
@@ -233,7 +233,7 @@ def get_policy(session, clock: CurrentClock, on: Annotated[IsoDate | None, Query
 
 
 @policy_ops.get("/policy/versions", "listPolicyVersions", "Every version of the warranty policy")
-def list_policy_versions(session, limit: Limit = 50, after: cursor_of(pagination.is_id) = None) -> PolicyPage:
+def list_policy_versions(session, limit: Limit = 50, after: IdCursor = None) -> PolicyPage:
     rows = policies.list_policies(session, after=after, limit=limit)
     rows, next_cursor = pagination.page(rows, limit, key=lambda p: p.version)
     return PolicyPage(items=[PolicyRead.model_validate(p, from_attributes=True) for p in rows],
