@@ -14,8 +14,8 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Integer, String, Text, insert, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import Index, Integer, String, Text, insert, select
+from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
 from shared import context
 from shared.contracts import people as people_contract
@@ -38,6 +38,11 @@ class AuditEntryMixin:
     object_id: Mapped[str] = mapped_column(String(200))
     changes: Mapped[str | None] = mapped_column(Text)
     request_id: Mapped[str] = mapped_column(String(100))
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple:
+        # An object's trail (GET /audit?object_type=&object_id=), as the migration makes it.
+        return (Index("ix_audit_entry_object", "object_type", "object_id"),)
 
 
 def _plain(value: Any) -> Any:
