@@ -1,10 +1,9 @@
-from datetime import datetime
-
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.audit import AuditEntryMixin
-from shared.db import UtcDateTime, make_base
+from shared.columns import Instant, Name
+from shared.db import make_base
 
 Base = make_base()
 ROLES = ("admin", "station", "warehouse", "billing", "desk", "metrics")
@@ -21,16 +20,16 @@ class ApiKey(Base):
     __table_args__ = (CheckConstraint(ROLE_CHECK, name="role"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[Name]
     role: Mapped[str] = mapped_column(String(16))
     # Comma-separated warehouse codes; empty means not limited.
     warehouses: Mapped[str] = mapped_column(String(2000), default="")
     # The site a station key is bound to (like a person); empty means not bound.
     station: Mapped[str] = mapped_column(String(40), default="", server_default="")
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[Instant]
+    last_used_at: Mapped[Instant | None]
+    revoked_at: Mapped[Instant | None]
 
 
 class User(Base):
@@ -52,13 +51,13 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
-    password_changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    password_changed_at: Mapped[Instant]
     # Wrong passwords: the count since the first of them within the lockout window, and the lock.
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    last_sign_in_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    locked_until: Mapped[Instant | None]
+    last_sign_in_at: Mapped[Instant | None]
+    created_at: Mapped[Instant]
+    updated_at: Mapped[Instant]
 
 
 class AuthFailure(Base):
@@ -68,7 +67,7 @@ class AuthFailure(Base):
     __tablename__ = "auth_failure"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    at: Mapped[Instant] = mapped_column(index=True)
     address: Mapped[str] = mapped_column(String(64), index=True)
     # The login a wrong password was typed for; cleared when the login signs in or is locked.
     login: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -83,8 +82,8 @@ class WebSession(Base):
     id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     csrf_token: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[Instant]
+    last_seen_at: Mapped[Instant]
 
 
 class AuditEntry(AuditEntryMixin, Base):

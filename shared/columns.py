@@ -1,17 +1,33 @@
-"""Column groups that several services' tables declare alike, as declarative mixins.
+"""Column types and groups that several services' tables declare alike.
 
-A mixin's columns come after the class's own ones, as the migrations create them.
+A type here is a whole column declaration (SQLAlchemy's `Annotated` form): `name: Mapped[Name]` is a
+`String` as wide as the contract's limit for a name, so a table cannot be narrower or wider than what
+the wire accepts. A mixin's columns come after the class's own ones, as the migrations create them.
 """
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Annotated
 
+from sqlalchemy import Date, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shared.contracts import common
 from shared.db import UtcDateTime
+
+# A moment, always aware UTC (shared.db.UtcDateTime); a calendar day.
+Instant = Annotated[datetime, mapped_column(UtcDateTime)]
+Day = Annotated[date, mapped_column(Date)]
+
+# A name, a person, a title (the wire's Text).
+Name = Annotated[str, mapped_column(String(common.TEXT_MAX_LENGTH))]
+# A serial number once cleaned (SERIAL_PATTERN), as warranty registers it.
+Serial = Annotated[str, mapped_column(String(common.SERIAL_MAX_CHARS))]
+# A model code as warranty registers it.
+ModelCode = Annotated[str, mapped_column(String(common.MODEL_CODE_MAX_LENGTH))]
 
 
 class Timestamps:
     """When a row was made and last changed (UTC), set by the use cases that write it."""
 
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[Instant]
+    updated_at: Mapped[Instant]

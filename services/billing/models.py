@@ -5,16 +5,16 @@ with (rates, claim decision, reservation lines) so that it never changes
 when the rate card, a contract or the inventory changes later.
 """
 
-from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.schema import CheckConstraint, ForeignKey, Index, UniqueConstraint
-from sqlalchemy.types import JSON, Boolean, Date, Integer, Numeric, String
+from sqlalchemy.types import JSON, Boolean, Integer, Numeric, String
 
 from services.billing.domain import saga
 from shared.audit import AuditEntryMixin
-from shared.db import UtcDateTime, make_base, one_of
+from shared.columns import Day, Instant, Name, Serial
+from shared.db import make_base, one_of
 from shared.idempotency import IdempotencyRecordMixin
 
 Base = make_base()
@@ -50,8 +50,8 @@ class RateCard(Base):
     callout_fee: Mapped[Decimal] = mapped_column(MONEY)
     vat_rate: Mapped[Decimal] = mapped_column(RATE)
     currency: Mapped[str] = mapped_column(String(3))
-    effective_from: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    effective_from: Mapped[Instant] = mapped_column(index=True)
+    created_at: Mapped[Instant]
 
 
 class Company(Base):
@@ -61,13 +61,13 @@ class Company(Base):
 
     # The id is the version number clients see.
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[Name]
     address: Mapped[str] = mapped_column(String(300))
     taxpayer_id: Mapped[str] = mapped_column(String(20))
-    bank: Mapped[str] = mapped_column(String(200))
+    bank: Mapped[Name]
     account: Mapped[str] = mapped_column(String(40))
     phone: Mapped[str] = mapped_column(String(40))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[Instant]
 
 
 class Contract(Base):
@@ -79,26 +79,26 @@ class Contract(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    customer: Mapped[str] = mapped_column(String(200))
-    starts_on: Mapped[date] = mapped_column(Date)
-    ends_on: Mapped[date] = mapped_column(Date)
+    customer: Mapped[Name]
+    starts_on: Mapped[Day]
+    ends_on: Mapped[Day]
     includes_labor: Mapped[bool] = mapped_column(Boolean)
     parts_discount_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2))
     region: Mapped[str] = mapped_column(String(40))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[Instant]
     # Ended early (POST /contracts/{id}/cancel): ends_on is then the new last day,
     # original_ends_on the one agreed at first.
     status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
-    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    cancelled_at: Mapped[Instant | None]
     cancel_reason: Mapped[str | None] = mapped_column(String(1000))
-    original_ends_on: Mapped[date | None] = mapped_column(Date)
+    original_ends_on: Mapped[Day | None]
 
 
 class ContractUnit(Base):
     __tablename__ = "contract_unit"
 
     contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id", ondelete="CASCADE"), primary_key=True)
-    serial_number: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
+    serial_number: Mapped[Serial] = mapped_column(primary_key=True, index=True)
     position: Mapped[int] = mapped_column(Integer)
 
 
@@ -124,9 +124,9 @@ class Bill(Base):
     failure_code: Mapped[str | None] = mapped_column(String(64))
 
     # The request, as sent (serial normalised).
-    serial_number: Mapped[str] = mapped_column(String(40))
+    serial_number: Mapped[Serial]
     repair_reference: Mapped[str] = mapped_column(String(200))
-    performed_on: Mapped[date] = mapped_column(Date)
+    performed_on: Mapped[Day]
     component: Mapped[str] = mapped_column(String(64))
     causes: Mapped[list] = mapped_column(JSON)
     certificate: Mapped[dict | None] = mapped_column(JSON)
@@ -142,7 +142,7 @@ class Bill(Base):
     currency: Mapped[str] = mapped_column(String(3))
 
     # Set once the claim is decided and the reservations have been read.
-    planned_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    planned_at: Mapped[Instant | None]
     claim_id: Mapped[int | None] = mapped_column(Integer)
     claim_decision: Mapped[str | None] = mapped_column(String(16))
     claim_reasons: Mapped[list | None] = mapped_column(JSON)
@@ -150,7 +150,7 @@ class Bill(Base):
 
     # Who the bill is made out to, copied when it is planned (the contract's customer, else the unit's
     # site), so that a later change at warranty or to the contract never alters an issued bill.
-    customer_name: Mapped[str | None] = mapped_column(String(200))
+    customer_name: Mapped[Name | None]
     customer_address: Mapped[str | None] = mapped_column(String(300))
 
     # Set when issued.
@@ -164,11 +164,11 @@ class Bill(Base):
     total: Mapped[Decimal | None] = mapped_column(MONEY)
     warranty_cost: Mapped[Decimal | None] = mapped_column(MONEY)
 
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    voided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[Instant]
+    updated_at: Mapped[Instant]
+    issued_at: Mapped[Instant | None]
+    paid_at: Mapped[Instant | None]
+    voided_at: Mapped[Instant | None]
 
     # The payment (none on a bill that charges nothing: it is settled when issued).
     payment_method: Mapped[str | None] = mapped_column(String(16))
@@ -177,8 +177,8 @@ class Bill(Base):
     voided_by: Mapped[dict | None] = mapped_column(JSON)
     # The VAT invoice (发票) issued for the bill, recorded afterwards.
     fapiao_number: Mapped[str | None] = mapped_column(String(20))
-    fapiao_issued_on: Mapped[date | None] = mapped_column(Date)
-    fapiao_recorded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    fapiao_issued_on: Mapped[Day | None]
+    fapiao_recorded_at: Mapped[Instant | None]
 
 
 class BillLine(Base):
@@ -206,7 +206,7 @@ class BillReservation(Base):
     state: Mapped[str] = mapped_column(String(16))
     # The reservation's lines as inventory gave them (read, then consumed): prices and quantities.
     lines: Mapped[list | None] = mapped_column(JSON)
-    consumed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    consumed_at: Mapped[Instant | None]
     # Consumed for a bill since voided, and taken over by the bill that replaces it (no second consume).
     from_bill_id: Mapped[int | None] = mapped_column(Integer)
 

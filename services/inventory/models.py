@@ -1,10 +1,8 @@
-from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
-    Date,
     ForeignKey,
     Index,
     Integer,
@@ -14,9 +12,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.audit import AuditEntryMixin
-from shared.columns import Timestamps
+from shared.columns import Day, Instant, Name, Timestamps
 from shared.contracts import inventory as contract
-from shared.db import UtcDateTime, make_base, one_of
+from shared.db import make_base, one_of
 from shared.idempotency import IdempotencyRecordMixin
 
 Base = make_base()
@@ -40,7 +38,7 @@ class Part(Timestamps, Base):
     )
 
     part_number: Mapped[str] = mapped_column(String(40), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[Name]
     uom: Mapped[str] = mapped_column(String(16))
     list_price: Mapped[Decimal] = mapped_column(Price)
     out_of_warranty_price: Mapped[Decimal] = mapped_column(Price)
@@ -54,8 +52,8 @@ class ProductModel(Timestamps, Base):
     __tablename__ = "model"
 
     model_code: Mapped[str] = mapped_column(String(40), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    discontinued_on: Mapped[date | None] = mapped_column(Date)
+    name: Mapped[Name]
+    discontinued_on: Mapped[Day | None]
     # The class a loaner for a unit of this model must be of.
     loaner_class: Mapped[str | None] = mapped_column(String(60))
 
@@ -76,10 +74,10 @@ class Warehouse(Base):
     __table_args__ = (CheckConstraint(one_of("kind", WAREHOUSE_KINDS), name="kind"),)
 
     code: Mapped[str] = mapped_column(String(40), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[Name]
     kind: Mapped[str] = mapped_column(String(20))
     region: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[Instant]
 
 
 class Stock(Base):
@@ -119,7 +117,7 @@ class Movement(Base):
     reservation_id: Mapped[int | None] = mapped_column(ForeignKey("reservation.id"))
     # An issue's unit list price, as its reservation line recorded it: what the figures value it at.
     list_price: Mapped[Decimal | None] = mapped_column(Price)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[Instant]
 
 
 class Reservation(Base):
@@ -137,9 +135,9 @@ class Reservation(Base):
     warehouse: Mapped[str] = mapped_column(ForeignKey("warehouse.code"))
     reference: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), default="active")
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[Instant]
+    expires_at: Mapped[Instant]
+    closed_at: Mapped[Instant | None]
 
     lines: Mapped[list["ReservationLine"]] = relationship(
         order_by="ReservationLine.part_number", lazy="raise"

@@ -5,15 +5,14 @@ it. The ticket row carries what lists and filters need (status, due time of
 its most urgent promise, pauses), all derived from its events.
 """
 
-from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.servicedesk.domain import tickets as rules
 from shared.audit import AuditEntryMixin
-from shared.columns import Timestamps
-from shared.db import UtcDateTime, make_base, one_of
+from shared.columns import Instant, Name, Timestamps
+from shared.db import make_base, one_of
 from shared.idempotency import IdempotencyRecordMixin
 
 Base = make_base()
@@ -41,9 +40,9 @@ class CommitmentVersion(Base):
 
     # The id is the version number clients see.
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    effective_from: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    effective_from: Mapped[Instant] = mapped_column(index=True)
     body: Mapped[dict] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[Instant]
 
 
 class CalendarYear(Base):
@@ -57,7 +56,7 @@ class CalendarYear(Base):
     provisional: Mapped[bool] = mapped_column(Boolean)
     opens: Mapped[str] = mapped_column(String(5))
     closes: Mapped[str] = mapped_column(String(5))
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[Instant]
 
 
 class TicketCounter(Base):
@@ -90,35 +89,35 @@ class Ticket(Timestamps, Base):
     channel: Mapped[str] = mapped_column(String(10))
     serial_number: Mapped[str | None] = mapped_column(String(100), index=True)
     unit_known: Mapped[bool | None] = mapped_column(Boolean)
-    caller_name: Mapped[str | None] = mapped_column(String(200))
+    caller_name: Mapped[Name | None]
     caller_phone: Mapped[str | None] = mapped_column(String(40))
     site_address: Mapped[str | None] = mapped_column(String(500))
     description: Mapped[str | None] = mapped_column(Text)
     # When each field that completes a report first arrived: {"description": iso, ...}.
     arrived: Mapped[dict] = mapped_column(JSON)
-    reported_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    complete_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reported_at: Mapped[Instant]
+    complete_at: Mapped[Instant | None]
     commitments_version: Mapped[int | None] = mapped_column(ForeignKey("commitment_version.id"))
     coverage: Mapped[list | None] = mapped_column(JSON)
     coverage_pending: Mapped[bool] = mapped_column(Boolean, default=False)
-    technician: Mapped[str | None] = mapped_column(String(200))
+    technician: Mapped[Name | None]
     technician_id: Mapped[int | None] = mapped_column(ForeignKey("technician.id"), index=True)
     station: Mapped[str | None] = mapped_column(String(100), index=True)
     # When the desk told the caller what was decided (the 10-minute promise includes telling them).
-    caller_told_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    caller_told_at: Mapped[Instant | None]
     # A ticket sent after a complaint about another one: its original, and the complaint.
     follow_on_of: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
     complaint_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    dispatched_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    arrived_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    dispatched_at: Mapped[Instant | None]
+    arrived_at: Mapped[Instant | None]
+    resolved_at: Mapped[Instant | None]
+    closed_at: Mapped[Instant | None]
+    cancelled_at: Mapped[Instant | None]
     # [[start, end | null], ...] in ISO form, from the paused/resumed events.
     pauses: Mapped[list] = mapped_column(JSON)
     resolution: Mapped[dict | None] = mapped_column(JSON)
     # The due time of the most urgent promise still open: what the board sorts by.
-    next_due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    next_due_at: Mapped[Instant]
     # `not_due` with `loaner.emergency_measures` set reads as `measures_taken` (services/servicedesk/views.py).
     loaner_status: Mapped[str] = mapped_column(String(10), default="not_due")
     loaner_reservation_id: Mapped[int | None] = mapped_column(Integer)
@@ -128,10 +127,10 @@ class Ticket(Timestamps, Base):
     # Derived from the events and the calendar whenever the board's `next_due_at` is (tickets.refresh), for
     # the figures to read with SQL: each promise's due time (null while paused, not needed, or before the
     # clocks start) and the business minutes to each step, less the customer's pauses.
-    dispatch_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    on_site_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    fixed_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    follow_up_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    dispatch_due_at: Mapped[Instant | None]
+    on_site_due_at: Mapped[Instant | None]
+    fixed_due_at: Mapped[Instant | None]
+    follow_up_due_at: Mapped[Instant | None]
     dispatch_minutes: Mapped[int | None] = mapped_column(Integer)
     on_site_minutes: Mapped[int | None] = mapped_column(Integer)
     fixed_minutes: Mapped[int | None] = mapped_column(Integer)
@@ -146,13 +145,13 @@ class TicketEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
-    at: Mapped[datetime] = mapped_column(UtcDateTime)
-    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    at: Mapped[Instant]
+    recorded_at: Mapped[Instant]
     event: Mapped[str] = mapped_column(String(30))
     # The actor's id (a key id, `user:<id>`, or `system`); pages and the wire show kind and name only.
     by: Mapped[str] = mapped_column(String(200))
     by_kind: Mapped[str] = mapped_column(String(16))
-    by_name: Mapped[str] = mapped_column(String(200))
+    by_name: Mapped[Name]
     # A step of the ticket's life (an `at` may not come before the last one); else a system note.
     step: Mapped[bool] = mapped_column(Boolean)
     data: Mapped[dict] = mapped_column(JSON)
@@ -164,7 +163,7 @@ class FollowUpAttempt(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
-    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    at: Mapped[Instant]
     reached: Mapped[bool] = mapped_column(Boolean)
     satisfaction: Mapped[int | None] = mapped_column(Integer)
     notes: Mapped[str | None] = mapped_column(Text)
@@ -181,21 +180,21 @@ class Complaint(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
     serial_number: Mapped[str | None] = mapped_column(String(100))
-    caller_name: Mapped[str] = mapped_column(String(200))
+    caller_name: Mapped[Name]
     caller_phone: Mapped[str] = mapped_column(String(40))
     description: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(10), index=True)
-    made_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    made_at: Mapped[Instant]
     commitments_version: Mapped[int] = mapped_column(ForeignKey("commitment_version.id"))
-    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    answered_at: Mapped[Instant | None]
     answer: Mapped[dict | None] = mapped_column(JSON)
-    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    resolved_at: Mapped[Instant | None]
     resolution: Mapped[dict | None] = mapped_column(JSON)
     # When the answer is due (the version's complaint_answer promise from made_at), kept for the figures like
     # a ticket's due times: set when made, re-derived at a calendar correction (figure_facts.complaint_due).
-    answer_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    answer_due_at: Mapped[Instant | None]
+    created_at: Mapped[Instant]
 
 
 class Outbox:
@@ -204,12 +203,12 @@ class Outbox:
 
     payload: Mapped[dict] = mapped_column(JSON)
     idempotency_key: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[Instant]
+    next_attempt_at: Mapped[Instant]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_by: Mapped[str | None] = mapped_column(String(64))
-    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    claimed_until: Mapped[Instant | None]
+    delivered_at: Mapped[Instant | None]
     last_error: Mapped[str | None] = mapped_column(String(500))
 
     @staticmethod
@@ -241,7 +240,7 @@ class Site(Timestamps, Base):
     )
 
     code: Mapped[str] = mapped_column(String(40), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[Name]
     kind: Mapped[str] = mapped_column(String(20), index=True)
     parent: Mapped[str | None] = mapped_column(ForeignKey("site.code"), index=True)
     region: Mapped[str] = mapped_column(String(100), index=True)
@@ -256,7 +255,7 @@ class Technician(Timestamps, Base):
     __tablename__ = "technician"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[Name]
     phone: Mapped[str] = mapped_column(String(40))
     station: Mapped[str] = mapped_column(ForeignKey("site.code"), index=True)
     skills: Mapped[list] = mapped_column(JSON)
@@ -281,11 +280,11 @@ class StationMessage(Base):
     status: Mapped[str] = mapped_column(String(10))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[Instant]
+    next_attempt_at: Mapped[Instant]
     claimed_by: Mapped[str | None] = mapped_column(String(64))
-    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    claimed_until: Mapped[Instant | None]
+    sent_at: Mapped[Instant | None]
 
 
 class IdempotencyRecord(IdempotencyRecordMixin, Base):

@@ -6,17 +6,16 @@ records and signatures, never a copy of the unit or the contract beyond what
 a visit needs to be read on its own (serial, model, region).
 """
 
-from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.schema import CheckConstraint, ForeignKey, Index, UniqueConstraint
-from sqlalchemy.types import JSON, Boolean, Date, Integer, LargeBinary, Numeric, String, Text
+from sqlalchemy.types import JSON, Boolean, Integer, LargeBinary, Numeric, String, Text
 
 from services.servicedesk.domain import checklists
 from services.servicedesk.models import Base, Outbox
-from shared.columns import Timestamps
-from shared.db import UtcDateTime, one_of
+from shared.columns import Day, Instant, ModelCode, Timestamps
+from shared.db import one_of
 
 STORED_STATUSES = ("planned", "done", "cancelled")  # `missed` is read, never stored
 SEASONS = ("heating", "cooling")
@@ -38,24 +37,24 @@ class Visit(Timestamps, Base):
     plan_key: Mapped[str] = mapped_column(String(200))
     serial_number: Mapped[str] = mapped_column(String(100), index=True)
     kind: Mapped[str] = mapped_column(String(14))
-    due_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[Day]
     season: Mapped[str | None] = mapped_column(String(10))
     season_year: Mapped[int | None] = mapped_column(Integer)
     contract_id: Mapped[int | None] = mapped_column(Integer, index=True)
     # A station sees the visits of its stations' regions (visits.Scope): read by region.
     region: Mapped[str] = mapped_column(String(100), index=True)
-    model_code: Mapped[str | None] = mapped_column(String(100))
+    model_code: Mapped[ModelCode | None]
     station: Mapped[str | None] = mapped_column(String(100), index=True)
     status: Mapped[str] = mapped_column(String(10), index=True)
     # The record, once done: when it happened (`done_at`, the technician's time) and when it was entered.
-    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    entered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    done_at: Mapped[Instant | None]
+    entered_at: Mapped[Instant | None]
     record: Mapped[dict | None] = mapped_column(JSON)
     signature_png: Mapped[bytes | None] = mapped_column(LargeBinary)
     out_of_range: Mapped[list | None] = mapped_column(JSON)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
     history_delivered: Mapped[bool | None] = mapped_column(Boolean)
-    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    cancelled_at: Mapped[Instant | None]
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     # Who planned, recorded or cancelled it: {"kind", "id", "name"} (shared/context.py Caller.actor).
     done_by: Mapped[dict | None] = mapped_column(JSON)
@@ -68,7 +67,7 @@ class VisitPlanning(Base):
     __tablename__ = "visit_planning"
 
     subject: Mapped[str] = mapped_column(String(120), primary_key=True)  # unit:SERIAL | contract:ID
-    planned_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    planned_at: Mapped[Instant]
     basis: Mapped[dict] = mapped_column(JSON)
 
 
@@ -82,11 +81,11 @@ class VisitModelSpec(Base):
                         name="refrigerant"),
     )
 
-    model_code: Mapped[str] = mapped_column(String(100), primary_key=True)
+    model_code: Mapped[ModelCode] = mapped_column(primary_key=True)
     supply_volts: Mapped[int | None] = mapped_column(Integer)
     refrigerant: Mapped[str | None] = mapped_column(String(10))
     rated_current_a: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[Instant]
 
 
 class VisitOutbox(Outbox, Base):

@@ -1,10 +1,9 @@
-from datetime import date, datetime
-
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.audit import AuditEntryMixin
-from shared.db import UtcDateTime, make_base
+from shared.columns import Day, Instant, ModelCode, Name, Serial
+from shared.db import make_base
 from shared.idempotency import IdempotencyRecordMixin
 
 Base = make_base()
@@ -16,9 +15,9 @@ class PolicyVersion(Base):
     __tablename__ = "policy_version"
 
     version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    effective_from: Mapped[date] = mapped_column(Date, index=True)
+    effective_from: Mapped[Day] = mapped_column(index=True)
     terms: Mapped[list] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[Instant]
 
 
 class RegionCalendar(Base):
@@ -30,32 +29,32 @@ class RegionCalendar(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     region: Mapped[str] = mapped_column(String(40), index=True)
     version: Mapped[int] = mapped_column(Integer)
-    effective_from: Mapped[date] = mapped_column(Date)
+    effective_from: Mapped[Day]
     heating_start: Mapped[str] = mapped_column(String(5))
     heating_end: Mapped[str] = mapped_column(String(5))
     cooling_start: Mapped[str] = mapped_column(String(5))
     cooling_end: Mapped[str] = mapped_column(String(5))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[Instant]
 
 
 class Unit(Base):
     __tablename__ = "unit"
 
-    serial_number: Mapped[str] = mapped_column(String(40), primary_key=True)
-    model_code: Mapped[str] = mapped_column(String(100))
-    product_name: Mapped[str] = mapped_column(String(200))
-    site_name: Mapped[str] = mapped_column(String(200))
+    serial_number: Mapped[Serial] = mapped_column(primary_key=True)
+    model_code: Mapped[ModelCode]
+    product_name: Mapped[Name]
+    site_name: Mapped[Name]
     site_address: Mapped[str | None] = mapped_column(String(500))
     region: Mapped[str] = mapped_column(String(40))
     project_code: Mapped[str | None] = mapped_column(String(100), index=True)
-    accepted_on: Mapped[date] = mapped_column(Date)
+    accepted_on: Mapped[Day]
     certificate_number: Mapped[str | None] = mapped_column(String(100))
-    certificate_product_name: Mapped[str | None] = mapped_column(String(200))
-    certificate_model_code: Mapped[str | None] = mapped_column(String(100))
-    certificate_serial_number: Mapped[str | None] = mapped_column(String(40))
+    certificate_product_name: Mapped[Name | None]
+    certificate_model_code: Mapped[ModelCode | None]
+    certificate_serial_number: Mapped[Serial | None]
     policy_version: Mapped[int] = mapped_column(ForeignKey("policy_version.version"))
     calendar_id: Mapped[int] = mapped_column(ForeignKey("region_calendar.id"))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[Instant]
 
 
 class Claim(Base):
@@ -65,17 +64,17 @@ class Claim(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     serial_number: Mapped[str] = mapped_column(ForeignKey("unit.serial_number"), index=True)
-    failed_on: Mapped[date] = mapped_column(Date)
+    failed_on: Mapped[Day]
     component: Mapped[str] = mapped_column(String(40))
     causes: Mapped[list] = mapped_column(JSON)
     certificate: Mapped[dict | None] = mapped_column(JSON)
     description: Mapped[str | None] = mapped_column(Text)
     decision: Mapped[str] = mapped_column(String(16))
     reasons: Mapped[list] = mapped_column(JSON)
-    covered_from: Mapped[date] = mapped_column(Date)
-    covered_through: Mapped[date] = mapped_column(Date)
+    covered_from: Mapped[Day]
+    covered_through: Mapped[Day]
     policy_version: Mapped[int] = mapped_column(ForeignKey("policy_version.version"))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[Instant]
 
 
 class HistoryEntry(Base):
@@ -86,11 +85,11 @@ class HistoryEntry(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     serial_number: Mapped[str] = mapped_column(ForeignKey("unit.serial_number"))
-    at: Mapped[datetime] = mapped_column(UtcDateTime)
-    on: Mapped[date] = mapped_column(Date)
+    at: Mapped[Instant]
+    on: Mapped[Day]
     kind: Mapped[str] = mapped_column(String(16))
     summary: Mapped[str] = mapped_column(Text)
-    technician: Mapped[str | None] = mapped_column(String(200))
+    technician: Mapped[Name | None]
     notes: Mapped[str | None] = mapped_column(Text)
     claim_id: Mapped[int | None] = mapped_column(ForeignKey("claim.id"))
     decision: Mapped[str | None] = mapped_column(String(16))
