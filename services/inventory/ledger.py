@@ -14,6 +14,9 @@ the transaction back. Reservation rows are always locked before stock rows,
 so two transactions on PostgreSQL never wait on each other in a circle. On
 SQLite a write transaction holds the database from BEGIN IMMEDIATE. The
 CHECK constraint on stock (on_hand >= reserved >= 0) is the last guard.
+
+A reservation on PostgreSQL does (2) to (4) in one statement (reservation_statement.py): it looks
+whether anything at the warehouse is due, and only then runs `give_back_due` and itself again.
 """
 
 from collections.abc import Collection, Iterable

@@ -5,17 +5,19 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import structlog
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, exists, insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from services.inventory import catalog, errors, ledger, trail, warehouses
 from services.inventory.access import require_write_at
 from services.inventory.domain import availability, consumption, expiry
 from services.inventory.models import Part, Reservation, ReservationLine, Warehouse
+from services.inventory.reservation_statement import RESERVE
 from services.inventory.schemas import ReservationLineRead, ReservationRead
 from services.inventory.stock import insufficient
 from shared import metrics
 from shared.context import Caller
+from shared.db import UtcDateTime
 
 _WITH_LINES = (selectinload(Reservation.lines).joinedload(ReservationLine.part),)
 log = structlog.get_logger("inventory")
@@ -23,11 +25,13 @@ log = structlog.get_logger("inventory")
 
 _WAREHOUSE, _PART = Warehouse.__table__, Part.__table__
 _RESERVATION, _LINE = Reservation.__table__, ReservationLine.__table__
-# The warehouse and the parts asked for, in one round trip: no row means no such warehouse,
-# a row without a part number means none of the parts exists.
+# The warehouse, the parts asked for, and whether a reservation there is due to expire, in one round trip:
+# no row means no such warehouse, a row without a part number means none of the parts exists.
 _PLACE_AND_PARTS = (
     select(_WAREHOUSE.c.code, _PART.c.part_number, _PART.c.name, _PART.c.uom, _PART.c.list_price,
-           _PART.c.out_of_warranty_price)
+           _PART.c.out_of_warranty_price,
+           exists().where(_RESERVATION.c.warehouse == bindparam("warehouse"), _RESERVATION.c.status == expiry.ACTIVE,
+                          _RESERVATION.c.expires_at <= bindparam("now", type_=UtcDateTime)).label("due"))
     .select_from(_WAREHOUSE.outerjoin(_PART, _PART.c.part_number.in_(bindparam("parts", expanding=True))))
     .where(_WAREHOUSE.c.code == bindparam("warehouse"))
 )
@@ -41,44 +45,22 @@ def reserve(
 ) -> ReservationRead:
     """Hold `lines` at `warehouse`, all or nothing; the answer is built from the values written.
 
-    Core statements, not the ORM's flush (the storm's path): one SELECT for the warehouse and the
-    parts, the lazy expiry, one INSERT ... RETURNING for the reservation, one for its lines, then
-    the single stock UPDATE of ledger.apply, the only statement that locks stock rows."""
+    On PostgreSQL one statement (reservation_statement.py) checks, takes the stock, writes the
+    reservation, its lines and its audit entry. On SQLite (statements cost no round trip) Core
+    statements: one SELECT for the warehouse, the parts and whether anything there is due to expire,
+    the lazy expiry only then, INSERT ... RETURNING for the reservation, one for its lines, the single
+    stock UPDATE of ledger.apply, the audit entry."""
     require_write_at(caller, warehouse)
-    wanted_parts = [part for part, _ in lines]
-    connection = session.connection()
-    found = connection.execute(_PLACE_AND_PARTS, {"warehouse": warehouse, "parts": wanted_parts}).all()
-    if not found:
-        raise warehouses.not_found(warehouse)
-    parts = {row.part_number: row for row in found if row.part_number is not None}
-    catalog.require_all(parts, wanted_parts)
-    ledger.give_back_due(session, now=now, warehouses=[warehouse])
     now = now.astimezone(UTC)
     expires = expiry.expires_at(now, ttl_seconds)
-    reservation_id = connection.execute(_NEW_RESERVATION, {
-        "warehouse": warehouse, "reference": reference, "status": expiry.ACTIVE, "created_at": now,
-        "expires_at": expires, "closed_at": None,
-    }).scalar_one()
     ordered = sorted(lines)
-    connection.execute(_NEW_LINES, [
-        {"reservation_id": reservation_id, "part_number": part, "qty": qty, "consumed_qty": 0,
-         "list_price": parts[part].list_price, "out_of_warranty_price": parts[part].out_of_warranty_price}
-        for part, qty in ordered
-    ])
-    wanted = {(warehouse, part): qty for part, qty in lines}
-    taken = ledger.apply(session, reserved=wanted, need=wanted)
-    if len(taken) != len(wanted):
-        # What each line had before this statement: the lines it did take are counted back.
-        have = {part: qty + (wanted[(w, part)] if (w, part) in taken else 0)
-                for (w, part), qty in ledger.available_at(session, wanted).items()}
-        # Raising rolls the whole transaction back: nothing is reserved.
-        metrics.RESERVATIONS.labels(outcome="refused").inc()
-        raise insufficient(availability.shortages(lines, have), warehouse)
+    after = {"warehouse": warehouse, "reference": reference, "status": expiry.ACTIVE, "expires_at": expires,
+             "lines": dict(ordered)}
+    take = _at_once if session.connection().dialect.name == "postgresql" else _in_steps
+    reservation_id, parts = take(session, caller=caller, warehouse=warehouse, reference=reference, lines=lines,
+                                 ordered=ordered, now=now, expires=expires, after=after)
     metrics.after_commit(session, metrics.RESERVATIONS.labels(outcome="made"))
     log.info("reserved", reservation_id=reservation_id, warehouse=warehouse, lines=len(lines))
-    trail.record(session, caller, action="create", object_type="reservation", object_id=reservation_id, at=now,
-                 after={"warehouse": warehouse, "reference": reference, "status": expiry.ACTIVE,
-                        "expires_at": expires, "lines": dict(ordered)})
     # Built without validation: every value is one this function just wrote (schemas.py's types).
     return ReservationRead.model_construct(
         id=reservation_id, warehouse=warehouse, reference=reference,
@@ -91,6 +73,70 @@ def reserve(
             for part, qty in ordered
         ],
     )
+
+
+def _known(rows, warehouse: str, lines: Sequence[tuple[str, int]]) -> dict:
+    """The parts found, by part number; raises when the warehouse or a part does not exist."""
+    if not rows:
+        raise warehouses.not_found(warehouse)
+    parts = {row.part_number: row for row in rows if row.part_number is not None}
+    catalog.require_all(parts, [part for part, _ in lines])
+    return parts
+
+
+def _refused(session: Session, warehouse: str, lines: Sequence[tuple[str, int]], taken: set[str]) -> Exception:
+    """The 409 of a reservation some line of which was short. What each line had before the statement
+    that tried: the lines it did take are counted back. Raising it rolls the whole transaction back."""
+    wanted = {(warehouse, part): qty for part, qty in lines}
+    have = {part: qty + (wanted[(w, part)] if part in taken else 0)
+            for (w, part), qty in ledger.available_at(session, wanted).items()}
+    metrics.RESERVATIONS.labels(outcome="refused").inc()
+    return insufficient(availability.shortages(lines, have), warehouse)
+
+
+def _at_once(session: Session, *, caller: Caller, warehouse: str, reference: str, lines, ordered, now: datetime,
+             expires: datetime, after: dict) -> tuple[int, dict]:
+    """PostgreSQL: the reservation in one statement; again after the lazy expiry when something at the
+    warehouse was due (the statement then changed nothing)."""
+    connection = session.connection()
+    entry = trail.entry(caller, action="create", object_type="reservation", at=now, after=after)
+    given = {"b_warehouse": warehouse, "b_reference": reference, "b_parts": [part for part, _ in ordered],
+             "b_qtys": [qty for _, qty in ordered], "b_n": len(ordered), "b_now": now, "b_expires_at": expires,
+             "b_look_for_due": True, **{f"b_audit_{name}": value for name, value in entry.items()}}
+    rows = connection.execute(RESERVE, given).all()
+    parts = _known(rows, warehouse, lines)
+    if rows[0].id is None and rows[0].due:
+        ledger.give_back_due(session, now=now, warehouses=[warehouse])
+        rows = connection.execute(RESERVE, {**given, "b_look_for_due": False}).all()
+    if rows[0].id is None:
+        raise _refused(session, warehouse, lines, set(rows[0].taken or ()))
+    return rows[0].id, parts
+
+
+def _in_steps(session: Session, *, caller: Caller, warehouse: str, reference: str, lines, ordered, now: datetime,
+              expires: datetime, after: dict) -> tuple[int, dict]:
+    connection = session.connection()
+    found = connection.execute(_PLACE_AND_PARTS, {
+        "warehouse": warehouse, "parts": [part for part, _ in lines], "now": now}).all()
+    parts = _known(found, warehouse, lines)
+    if found[0].due:
+        ledger.give_back_due(session, now=now, warehouses=[warehouse])
+    reservation_id = connection.execute(_NEW_RESERVATION, {
+        "warehouse": warehouse, "reference": reference, "status": expiry.ACTIVE, "created_at": now,
+        "expires_at": expires, "closed_at": None,
+    }).scalar_one()
+    connection.execute(_NEW_LINES, [
+        {"reservation_id": reservation_id, "part_number": part, "qty": qty, "consumed_qty": 0,
+         "list_price": parts[part].list_price, "out_of_warranty_price": parts[part].out_of_warranty_price}
+        for part, qty in ordered
+    ])
+    wanted = {(warehouse, part): qty for part, qty in lines}
+    taken = ledger.apply(session, reserved=wanted, need=wanted)
+    if len(taken) != len(wanted):
+        raise _refused(session, warehouse, lines, {part for _, part in taken})
+    trail.record(session, caller, action="create", object_type="reservation", object_id=reservation_id, at=now,
+                 after=after)
+    return reservation_id, parts
 
 
 def get(session: Session, reservation_id: int, *, for_update: bool = False) -> Reservation:
