@@ -75,13 +75,23 @@ def diff(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> d
 def record(session: Session, model: type, caller: context.Caller | None, *, action: str, object_type: str,
            object_id: object, at: datetime, changes: Mapping[str, list] | None = None) -> None:
     """Append one entry, in the caller's transaction (flushed with the change it describes)."""
-    who = caller or context.SYSTEM
     session.execute(insert(model.__table__).values(
-        at=at, actor_kind=who.kind, actor_id=(who.key_id or who.kind)[:100], actor_name=who.display[:200],
-        action=action, object_type=object_type, object_id=str(object_id)[:200],
-        changes=json.dumps(dict(changes), ensure_ascii=False, separators=(",", ":")) if changes else None,
-        request_id=(context.request_id() or "")[:100],
+        object_id=str(object_id)[:200],
+        **values(caller, action=action, object_type=object_type, at=at, changes=changes),
     ))
+
+
+def values(caller: context.Caller | None, *, action: str, object_type: str, at: datetime,
+           changes: Mapping[str, list] | None = None) -> dict:
+    """An entry's columns but its object's id: for a statement that writes the entry with the object it
+    names (inventory's reservation on PostgreSQL), as `record` writes them."""
+    who = caller or context.SYSTEM
+    return {
+        "at": at, "actor_kind": who.kind, "actor_id": (who.key_id or who.kind)[:100], "actor_name": who.display[:200],
+        "action": action, "object_type": object_type,
+        "changes": json.dumps(dict(changes), ensure_ascii=False, separators=(",", ":")) if changes else None,
+        "request_id": (context.request_id() or "")[:100],
+    }
 
 
 def to_wire(row: Any, service: str) -> dict:

@@ -23,3 +23,17 @@ def normalise_serial(value: str) -> str:
 
 Serial = Annotated[str, Field(max_length=common.SERIAL_MAX_LENGTH), AfterValidator(normalise_serial)]
 
+PHONE_PATTERN = re.compile(common.PHONE_PATTERN)
+
+
+def normalise_phone(value: str) -> str:
+    """A phone number as typed, trimmed; refused unless it is common.PHONE_PATTERN."""
+    phone = value.strip()
+    if not PHONE_PATTERN.match(phone):
+        raise ValueError("a phone number is digits, spaces, '-' and brackets, with an optional leading '+'")
+    return phone
+
+
+# A phone number, wherever one is taken.
+Phone = Annotated[str, Field(max_length=common.PHONE_MAX_LENGTH), AfterValidator(normalise_phone)]
+

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from shared.contracts import billing as contract
 from shared.types import IsoDate, Money, StrictModel
+from shared.wire import Phone
 
 TAXPAYER_PATTERN = re.compile(contract.TAXPAYER_PATTERN)
 FAPIAO_PATTERN = re.compile(contract.FAPIAO_PATTERN)
@@ -40,7 +41,7 @@ class CompanyUpdate(StrictModel):
     taxpayer_id: Annotated[str, Field(max_length=contract.TAXPAYER_ID_MAX_LENGTH), AfterValidator(_taxpayer_id)]
     bank: Line
     account: Annotated[str, StringConstraints(strip_whitespace=True, pattern=contract.ACCOUNT_PATTERN)]
-    phone: Annotated[str, StringConstraints(strip_whitespace=True, pattern=contract.PHONE_PATTERN)]
+    phone: Phone
 
     def fields(self) -> dict:
         return self.model_dump()

@@ -3,7 +3,6 @@ warehouses, every stock movement and every reservation change, written in the ch
 (shared/audit.py). Expiries are recorded by whichever write first finds them due, with the system as actor:
 the clock, not that caller, ended the hold."""
 
-import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from services.inventory.models import AuditEntry, Movement
-from shared import audit, context
+from shared import audit
 from shared.context import SYSTEM, Caller
 
 PART_FIELDS = ("name", "uom", "list_price", "out_of_warranty_price", "min_stock", "status", "loaner_class")
@@ -31,16 +30,10 @@ def record(session: Session, caller: Caller | None, *, action: str, object_type:
 
 def entry(caller: Caller | None, *, action: str, object_type: str, at: datetime, before: Mapping | None = None,
           after: Mapping | None = None) -> dict:
-    """The values `record` (shared/audit.py's `record`) writes, but the object's id: for a statement that
+    """The values `record` writes, but the object's id (shared/audit.py's `values`): for a statement that
     writes the entry together with the object it names (reservation_statement.py)."""
-    who = caller or context.SYSTEM
-    changes = audit.diff(before, after) or None
-    return {
-        "at": at, "actor_kind": who.kind, "actor_id": (who.key_id or who.kind)[:100], "actor_name": who.display[:200],
-        "action": action, "object_type": object_type,
-        "changes": json.dumps(dict(changes), ensure_ascii=False, separators=(",", ":")) if changes else None,
-        "request_id": (context.request_id() or "")[:100],
-    }
+    return audit.values(caller, action=action, object_type=object_type, at=at,
+                        changes=audit.diff(before, after) or None)
 
 
 def movements(session: Session, caller: Caller | None, moved: Iterable[Movement], *, at: datetime) -> None:

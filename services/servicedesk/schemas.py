@@ -1,29 +1,17 @@
 """The service desk's wire shapes. Timestamps: any offset in, UTC out."""
 
 import dataclasses
-import re
 from datetime import date, datetime
 from typing import Annotated, Any, get_type_hints
 
 import pydantic
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
 from services.servicedesk.domain.milestones import Milestone
 from shared.contracts import servicedesk as contract
 from shared.types import LongText, Qty, StrictModel, Text
-from shared.wire import Serial
+from shared.wire import Phone, Serial
 
-PHONE_PATTERN = re.compile(contract.PHONE_PATTERN)
-
-
-def _phone(value: str) -> str:
-    phone = value.strip()
-    if not PHONE_PATTERN.match(phone):
-        raise ValueError("a phone number is digits, spaces and '-', with an optional leading '+'")
-    return phone
-
-
-Phone = Annotated[str, Field(max_length=contract.PHONE_MAX_LENGTH), AfterValidator(_phone)]
 Level = Annotated[StrictInt, Field(ge=contract.LEVEL_MIN, le=contract.LEVEL_MAX)]
 Score = Annotated[StrictInt, Field(ge=contract.SCORE_MIN, le=contract.SCORE_MAX)]
 Address = Annotated[str, Field(min_length=contract.ADDRESS_MIN_LENGTH, max_length=contract.ADDRESS_MAX_LENGTH)]

@@ -72,8 +72,7 @@ TAXPAYER_MIN_CHARS, TAXPAYER_MAX_CHARS = 15, 20
 TAXPAYER_PATTERN = rf"^[0-9A-Z]{{{TAXPAYER_MIN_CHARS},{TAXPAYER_MAX_CHARS}}}$"
 ACCOUNT_MAX_CHARS = 40  # a bank account: digits, spaces and '-', a digit at each end
 ACCOUNT_PATTERN = rf"^[0-9][0-9 -]{{3,{ACCOUNT_MAX_CHARS - 2}}}[0-9]$"
-PHONE_MAX_CHARS = 39  # a digit or '+', then digits, spaces, ( ) + -
-PHONE_PATTERN = rf"^[0-9+][0-9 ()+-]{{2,{PHONE_MAX_CHARS - 1}}}$"
+# The company's phone: common's PHONE_MAX_LENGTH and PHONE_PATTERN, once trimmed (shared.wire.Phone).
 
 
 # ---- the wire models other services read -----------------------------------------------------------------

@@ -19,6 +19,11 @@ SERIAL_MIN_CHARS, SERIAL_MAX_CHARS = 6, 40
 SERIAL_CHARS = rf"[A-Z0-9-]{{{SERIAL_MIN_CHARS},{SERIAL_MAX_CHARS}}}"
 SERIAL_PATTERN = rf"^{SERIAL_CHARS}$"
 
+# A phone number (a caller's, a site's, a technician's, the company's): once trimmed, a digit, '(' or a
+# leading '+', then digits, spaces, '-' and brackets, 5 to PHONE_MAX_LENGTH characters.
+PHONE_MAX_LENGTH = 40
+PHONE_PATTERN = rf"^[+(0-9][0-9 ()-]{{4,{PHONE_MAX_LENGTH - 1}}}$"
+
 # A unit's model code as warranty registers it (the model of a unit, a visit's checklist).
 MODEL_CODE_MIN_LENGTH, MODEL_CODE_MAX_LENGTH = 1, 100
 

@@ -16,9 +16,7 @@ from shared.contracts.common import LONG_TEXT_MAX_LENGTH
 
 # ---- a report (a ticket) --------------------------------------------------------------------------------
 
-# A phone number: digits, spaces and '-', an optional leading '+' (after trimming, at most PHONE_MAX_LENGTH).
-PHONE_MAX_LENGTH = 40
-PHONE_PATTERN = r"^\+?[0-9][0-9 -]{4,30}$"
+# A phone number: common's PHONE_MAX_LENGTH and PHONE_PATTERN, once trimmed (shared.wire.Phone).
 ADDRESS_MIN_LENGTH, ADDRESS_MAX_LENGTH = 1, 500
 DESCRIPTION_MAX_LENGTH = LONG_TEXT_MAX_LENGTH
 

@@ -86,7 +86,7 @@ FORM_ONLY = {
     ("billing/invoice.html", "fapiao_number"): {"maxlength": billing_contract.FAPIAO_TYPED_MAX_LENGTH,
                                                 "pattern": billing_contract.FAPIAO_TYPED_PATTERN},
     ("console/company.html", "account"): {"maxlength": billing_contract.ACCOUNT_MAX_CHARS},
-    ("console/company.html", "phone"): {"maxlength": billing_contract.PHONE_MAX_CHARS},
+    ("console/company.html", "phone"): {"maxlength": billing_contract.PHONE_MAX_LENGTH},
     ("console/models.html", "model_code"): {"maxlength": inventory_contract.CODE_MAX_LENGTH},
     ("console/part_new.html", "part_number"): {"maxlength": inventory_contract.CODE_MAX_LENGTH},
     ("console/warehouses.html", "code"): {"maxlength": inventory_contract.CODE_MAX_LENGTH},
@@ -216,7 +216,7 @@ def test_the_contract_is_what_the_schemas_and_the_rules_say(specs):
     assert field_schema(specs, "billing", "RepairCreate", "visits")["maximum"] == billing_contract.VISITS_MAX == 1000
     assert field_schema(specs, "billing", "ContractCancel", "reason")["maxLength"] == 1000
     assert field_schema(specs, "billing", "CompanyUpdate", "account")["pattern"] == billing_contract.ACCOUNT_PATTERN
-    assert field_schema(specs, "billing", "CompanyUpdate", "phone")["pattern"] == billing_contract.PHONE_PATTERN
+    assert field_schema(specs, "billing", "CompanyUpdate", "phone")["maxLength"] == billing_contract.PHONE_MAX_LENGTH
     assert field_schema(specs, "billing", "RateCardUpdate", "currency")["pattern"] == billing_contract.CURRENCY_PATTERN
     assert tuple(field_schema(specs, "billing", "PaymentIn", "method")["enum"]) == billing_contract.PAYMENT_METHODS
     assert tuple(field_schema(specs, "billing", "BillRead", "status")["enum"]) == billing_contract.BILL_STATUSES
@@ -228,8 +228,8 @@ def test_the_contract_is_what_the_schemas_and_the_rules_say(specs):
     # the widths a form allows where the wire states a pattern only: the pattern's longest
     assert re.match(billing_contract.ACCOUNT_PATTERN, "1" * billing_contract.ACCOUNT_MAX_CHARS)
     assert not re.match(billing_contract.ACCOUNT_PATTERN, "1" * (billing_contract.ACCOUNT_MAX_CHARS + 1))
-    assert re.match(billing_contract.PHONE_PATTERN, "1" * billing_contract.PHONE_MAX_CHARS)
-    assert not re.match(billing_contract.PHONE_PATTERN, "1" * (billing_contract.PHONE_MAX_CHARS + 1))
+    assert re.match(billing_contract.PHONE_PATTERN, "1" * billing_contract.PHONE_MAX_LENGTH)
+    assert not re.match(billing_contract.PHONE_PATTERN, "1" * (billing_contract.PHONE_MAX_LENGTH + 1))
     money = specs["billing"]["components"]["schemas"]["RateCardUpdate"]["properties"]["callout_fee"]["pattern"]
     assert re.match(money, "9" * 12 + ".99") and len("9" * 12 + ".99") <= billing_contract.MONEY_MAX_CHARS
     # a code: the longest the catalogue's rule takes is the form's maxlength
