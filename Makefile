@@ -49,7 +49,7 @@ admin: install  ## the first admin: make admin LOGIN=zhangwei NAME=张伟 (print
 	@test -n "$(LOGIN)" -a -n "$(NAME)" || { echo 'usage: make admin LOGIN=zhangwei NAME=张伟'; exit 2; }
 	$(VENV)/bin/aftersales users create-admin --login "$(LOGIN)" --name "$(NAME)"
 
-bench: install  ## load the platform and the reference floor in the same run (needs wrk)
+bench: install-test  ## load the platform and the reference floor in the same run (needs wrk; asyncpg for the drivers' part)
 	bash scripts/bench.sh
 
 demo: install  ## register a unit and adjudicate claims against a running `make run`

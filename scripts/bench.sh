@@ -8,12 +8,13 @@
 #   the reservation storm on one part and over 60, a bill end to end, the import of 100 000 units,
 #   memory at rest, a year's service figures (100 000 tickets and 3 000 complaints written by
 #   scripts/bench/tickets.py, then GET /reports/service for the year timed: target < 1 s), and at the
-#   end the oversell check.
+#   end the oversell check; then, on PostgreSQL, the driver and the way of waiting on their own
+#   (scripts/bench/drivers.py: psycopg in threads, SQLAlchemy asyncio on psycopg and on asyncpg, raw asyncpg).
 #   The table and the JSON land in bench/results/ (latest.md is the last run).
 # A benchmark of a busy machine measures the machine: it starts only when the load average over the
 # last minute is at most BENCH_MAX_LOAD (1.5), waiting up to BENCH_WAIT seconds (300) for it to fall,
 # and otherwise stops without a report (exit 3). The load at the start is printed with the figures.
-# Knobs: DURATION=10 CONNS=32 THREADS=2 SQLITE_WORKERS=1 PG_WORKERS=2 SKIP_PG=1 SKIP_FLOOR=1
+# Knobs: DURATION=10 CONNS=32 THREADS=2 SQLITE_WORKERS=1 PG_WORKERS=2 SKIP_PG=1 SKIP_FLOOR=1 SKIP_DRIVERS=1
 #        BENCH_ENV="NAME=value ..." (passed to every platform process), BENCH_LABEL="..."
 #        BENCH_MAX_LOAD=1.5 BENCH_WAIT=300 YEAR_TICKETS=100000 (0: no service figures' year)
 set -euo pipefail
@@ -66,6 +67,11 @@ if [[ -z ${SKIP_PG:-} ]] && { ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&
   $PY -m scripts.bench.suite --database postgresql --url "$TEST_DATABASE_URL" --workers "${PG_WORKERS:-2}" \
     --pg-pid-file "$PG_TEMP_DIR/data/postmaster.pid" \
     "${SUITE_ARGS[@]}" --out "$WORK/postgresql.json" || echo "!! the PostgreSQL run failed or oversold" >&2
+  if [[ -z ${SKIP_DRIVERS:-} ]]; then
+    echo "== the PostgreSQL driver and the way of waiting, on their own (scripts/bench/drivers.py)"
+    $PY -m scripts.bench.drivers --url "$TEST_DATABASE_URL" --data "$PG_TEMP_DIR/data" --duration 5 \
+      --json bench/results/drivers-latest.json || echo "!! the drivers' run failed" >&2
+  fi
 else
   echo "== no PostgreSQL server binaries (or SKIP_PG): SQLite only"
 fi
