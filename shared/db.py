@@ -20,6 +20,7 @@ from select import POLLERR, POLLHUP, POLLIN, poll
 from typing import TypeVar
 
 from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event, inspect, select, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session
 
@@ -254,6 +255,22 @@ class Database:
             raise
         finally:
             session.close()
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A read transaction on a Core connection, without an ORM Session (the hot reads of
+        shared/operations.py): the read engine's hooks at BEGIN and the deadline as `transaction(write=False)`.
+        Closing the connection rolls back whatever did not commit."""
+        with self.read_engine.connect() as connection:
+            try:
+                yield connection
+                deadline.check()
+                connection.commit()
+            except DBAPIError as exc:
+                left = deadline.remaining()
+                if left is not None and left <= 0.05:
+                    raise deadline.DeadlineExceeded() from exc
+                raise
 
     def dispose(self) -> None:
         self.read_engine.dispose()

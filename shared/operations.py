@@ -21,7 +21,15 @@ a call, the same for every route of every service:
   `invalid_cursor`) unless `valid` accepts its shape, before any transaction opens;
 - the OpenAPI entry: its name, summary, examples and the error codes derived from the error classes
   it raises (`raises=`), beside those the shape implies (shared/openapi.py);
-- a database race (IntegrityError) is a 409 `conflict` for every route: shared/app.py's handler.
+- a database race (IntegrityError) is a 409 `conflict` for every route: shared/app.py's handler;
+- `hot=True` (a GET that is read far more than the rest, a unit's coverage): `serve_hot(app, routers)` puts
+  a plain Starlette route in front of FastAPI's for it. It validates the path and query parameters with
+  the very fields FastAPI built from the declaration (`request_params_to_args`, the same 422s), runs the
+  use case on a Core connection (`uow.read_rows`: the same read transaction and hooks, no ORM Session;
+  the use case runs Core statements only) and serializes the answer once with the route's own response
+  field, so the answer is FastAPI's byte for byte; FastAPI's route stays, for the OpenAPI document and
+  every other method on the path. What it skips is the per-request work that can be done once per
+  process: FastAPI's dependency solving and request handler, and the Session's bookkeeping.
 
 An operation that must call another service before or after its transaction (a report that asks
 warranty for the unit first) keeps a hand-written endpoint; it still declares itself with
@@ -36,8 +44,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Request, params
+from fastapi import APIRouter, FastAPI, Request, params
+from fastapi.dependencies.utils import request_params_to_args
+from fastapi.exceptions import RequestValidationError, ResponseValidationError
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
+from starlette.responses import Response
+from starlette.routing import Match, Route
+from starlette.types import Receive, Scope, Send
 
 from shared import openapi, pagination
 from shared.deps import Cursor, IdempotencyKey
@@ -138,8 +152,8 @@ class _Call:
         return await (uow.write if self.write else uow.read)(self.fn, **given)
 
 
-def _endpoint(fn: Callable[..., Any], *, write: bool, idempotent: bool, status: int) -> tuple[Callable, Any]:
-    """The endpoint FastAPI routes to `fn`, and the answer's model (`fn`'s return annotation)."""
+def _endpoint(fn: Callable[..., Any], *, write: bool, idempotent: bool, status: int) -> tuple[Callable, Any, _Call]:
+    """The endpoint FastAPI routes to `fn`, the answer's model (`fn`'s return annotation), and how it calls `fn`."""
     hints = typing.get_type_hints(fn, include_extras=True)
     session, *params = inspect.signature(fn).parameters.values()
     outer: list[inspect.Parameter] = []
@@ -172,7 +186,71 @@ def _endpoint(fn: Callable[..., Any], *, write: bool, idempotent: bool, status: 
     endpoint.__signature__ = inspect.Signature(outer)  # type: ignore[attr-defined]
     endpoint.__name__ = endpoint.__qualname__ = fn.__name__
     endpoint.__doc__, endpoint.__module__ = fn.__doc__, fn.__module__
-    return endpoint, hints.get("return")
+    return endpoint, hints.get("return"), call
+
+
+class HotRoute(Route):
+    """A hot read served without FastAPI's per-request routing and dependency solving, in front of the
+    FastAPI route of the same operation (`hot=True`; module docstring). It matches that route's GET only:
+    any other method on the path goes on to FastAPI's route, which answers as it always did."""
+
+    def __init__(self, route: APIRoute, call: _Call) -> None:
+        super().__init__(route.path, route.endpoint, methods=["GET"], name=route.name, include_in_schema=False)
+        self.call = call
+        self.path_fields = route.dependant.path_params
+        self.query_fields = route.dependant.query_params
+        self.field = route.response_field
+        self.status = route.status_code
+        self.dump = {
+            "include": route.response_model_include, "exclude": route.response_model_exclude,
+            "by_alias": route.response_model_by_alias, "exclude_unset": route.response_model_exclude_unset,
+            "exclude_defaults": route.response_model_exclude_defaults,
+            "exclude_none": route.response_model_exclude_none,
+        }
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            return Match.NONE, {}
+        match, child_scope = super().matches(scope)
+        if match is Match.FULL:
+            child_scope["route"] = self  # its template labels the metrics and the gateway's header
+        return match, child_scope
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        # FastAPI's own validation of the parameters (solve_dependencies calls the same function): the same
+        # values, the same errors in the same order, answered by the same handler.
+        given, path_errors = request_params_to_args(self.path_fields, scope["path_params"])
+        query, query_errors = request_params_to_args(self.query_fields, request.query_params)
+        if path_errors or query_errors:
+            raise RequestValidationError(path_errors + query_errors)
+        given.update(query)
+        for name, getter in self.call.read_off:
+            given[name] = await getter(request)
+        answer = await request.app.state.uow.read_rows(self.call.fn, **given)
+        value, errors = self.field.validate(answer, {}, loc=("response",))
+        if errors:
+            raise ResponseValidationError(errors, body=answer)
+        body = self.field.serialize_json(value, **self.dump)
+        await Response(body, status_code=self.status, media_type="application/json")(scope, receive, send)
+
+
+def _hot_route(route: APIRoute, call: _Call) -> HotRoute:
+    """The hot route of a declared GET, refused at declaration unless its request is simple: path and
+    query parameters and values read off the request, nothing else FastAPI would have to solve."""
+    dependant = route.dependant
+    if (route.methods != {"GET"} or call.write or call.idempotent or call.cursor or call.body or call.request
+            or dependant.header_params or dependant.cookie_params or dependant.body_params
+            or dependant.dependencies or route.response_field is None):
+        raise TypeError(f"{route.path}: hot=True is for a GET of path and query parameters only")
+    return HotRoute(route, call)
+
+
+def serve_hot(app: FastAPI, routers: Iterable[APIRouter]) -> None:
+    """Put the hot routes of these routers (included without a prefix) in front of the app's routes."""
+    hot = [route.endpoint.__hot__ for router in routers for route in router.routes
+           if isinstance(route, APIRoute) and hasattr(route.endpoint, "__hot__")]
+    app.router.routes[:0] = hot
 
 
 class Operations:
@@ -201,15 +279,18 @@ class Operations:
         raises: Raises | None = None, body: Any = None, answer: Any = None, description: str | None = None,
         idempotent: bool = False, status: int | None = None, tags: list[str] | None = None,
         exclude_none: bool = False,  # the answer FastAPI serializes leaves out members that are None
+        hot: bool = False,  # served by a HotRoute once the app calls serve_hot (module docstring)
     ) -> Callable[[F], F]:
         status = status or (201 if idempotent else 200)
 
         def declare(fn: F) -> F:
-            endpoint, model = _endpoint(fn, write=method != "GET", idempotent=idempotent, status=status)
+            endpoint, model, call = _endpoint(fn, write=method != "GET", idempotent=idempotent, status=status)
             endpoint.__openapi__ = openapi.Operation(  # type: ignore[attr-defined]
                 operation_id, summary, error_codes(raises), body, None, answer, description)
             self.router.add_api_route(path, endpoint, methods=[method], status_code=status, response_model=model,
                                       response_model_exclude_none=exclude_none, tags=tags or self.tags)
+            if hot:
+                endpoint.__hot__ = _hot_route(self.router.routes[-1], call)  # type: ignore[attr-defined]
             return fn
 
         return declare

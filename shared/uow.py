@@ -3,6 +3,8 @@
 - A plain endpoint: `await uow.read(fn, ...)` or `await uow.write(fn, ...)` runs the use case
   `fn(session, ...)` in one transaction, committed when it returns and rolled back if it raises.
   Use cases take the session first and flush; they never commit.
+- A hot read (shared/operations.py, `hot=True`): `await uow.read_rows(fn, ...)` runs `fn(connection, ...)`
+  on a Core connection in one read transaction, the same engine and hooks without the ORM Session.
 - Explicit units of work (idempotent requests, the billing saga's steps, the import's chunks,
   background loops): `await uow.call(fn, ...)` runs synchronous code that opens its own
   `db.transaction()` blocks, each one commit. `uow.call_in_thread(fn, ...)` is the same for work
@@ -60,6 +62,11 @@ class UnitOfWork:
         """`fn(session, *args, **kwargs)` in a write transaction (on SQLite it takes the write lock at BEGIN)."""
         return await self.call(self._in_transaction, True, fn, args, kwargs)
 
+    async def read_rows(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """`fn(connection, *args, **kwargs)` in a read transaction on a Core connection: a hot read
+        (shared/operations.py) that runs Core statements only and needs no ORM Session around them."""
+        return await self.call(self._on_connection, fn, args, kwargs)
+
     async def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Synchronous code that opens its own transactions, off the event loop where the database waits."""
         if self.wait != "thread":
@@ -89,3 +96,6 @@ class UnitOfWork:
         with self.db.transaction(write=write) as session:
             return fn(session, *args, **kwargs)
 
+    def _on_connection(self, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
+        with self.db.reading() as connection:
+            return fn(connection, *args, **kwargs)

@@ -4,7 +4,7 @@ from fastapi import FastAPI
 
 from services.warranty import policies, report_routes, routes
 from services.warranty.models import AuditEntry, IdempotencyRecord
-from shared import audit
+from shared import audit, operations
 from shared import settings as settings_module
 from shared.app import create_service_app
 from shared.clock import Clock
@@ -21,11 +21,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.state.idempotency = Idempotency(app.state.db, IdempotencyRecord, app.state.clock)
         app.state.pinned = policies.Pinned()
 
-    return create_service_app(
+    routers = [routes.router, report_routes.router, audit.router(AuditEntry, "warranty")]
+    app = create_service_app(
         settings,
         title="Warranty service",
-        routers=[routes.router, report_routes.router, audit.router(AuditEntry, "warranty")],
+        routers=routers,
         clock=clock,
         large_body_paths={"POST /units/import": IMPORT_MAX_BYTES},  # this route exactly
         on_startup=on_startup,
     )
+    operations.serve_hot(app, routers)  # the coverage read
+    return app

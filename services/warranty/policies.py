@@ -6,7 +6,7 @@ acceptance day; a new version applies to units accepted from its effective day.
 
 from datetime import date, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from services.warranty import errors, trail
@@ -28,6 +28,11 @@ def calendar_of(row: RegionCalendar) -> domain.RegionCalendar:
     )
 
 
+# Core statements, so that a read on a plain connection (the hot coverage read) fills the cache too.
+_POLICY_BY_VERSION = select(PolicyVersion.__table__).where(PolicyVersion.__table__.c.version == bindparam("key"))
+_CALENDAR_BY_ID = select(RegionCalendar.__table__).where(RegionCalendar.__table__.c.id == bindparam("key"))
+
+
 class Pinned:
     """Policy rules and calendars by id, kept by the process: their rows never change."""
 
@@ -35,14 +40,14 @@ class Pinned:
         self._rules: dict[int, list[domain.TermRule]] = {}
         self._calendars: dict[int, domain.RegionCalendar] = {}
 
-    def rules(self, session: Session, version: int) -> list[domain.TermRule]:
+    def rules(self, session: Session | Connection, version: int) -> list[domain.TermRule]:
         if version not in self._rules:
-            self._rules[version] = rules_of(session.get(PolicyVersion, version))
+            self._rules[version] = rules_of(session.execute(_POLICY_BY_VERSION, {"key": version}).one())
         return self._rules[version]
 
-    def calendar(self, session: Session, calendar_id: int) -> domain.RegionCalendar:
+    def calendar(self, session: Session | Connection, calendar_id: int) -> domain.RegionCalendar:
         if calendar_id not in self._calendars:
-            self._calendars[calendar_id] = calendar_of(session.get(RegionCalendar, calendar_id))
+            self._calendars[calendar_id] = calendar_of(session.execute(_CALENDAR_BY_ID, {"key": calendar_id}).one())
         return self._calendars[calendar_id]
 
 

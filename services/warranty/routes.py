@@ -144,8 +144,10 @@ def get_unit(session, serial: str, pinned: PinnedDep) -> UnitRead:
     return unit_read(unit, units.terms_of(session, unit, pinned))
 
 
+# The hot read (a technician's scan): served in front of FastAPI's routing, on a Core connection (`session`
+# is then a Connection: units.find and the pinned terms run Core statements only).
 @units_ops.get("/units/{serial}/coverage", "getCoverage", "Coverage of a unit on a day",
-               raises=[errors.UnitNotFound], answer=examples.COVERAGE)
+               raises=[errors.UnitNotFound], answer=examples.COVERAGE, hot=True)
 def get_coverage(
     session, serial: str, clock: CurrentClock, pinned: PinnedDep,
     on: Annotated[IsoDate | None, Query(description="Default: today")] = None,

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from services.warranty import errors, policies, trail
@@ -72,8 +72,9 @@ def register(
 _UNIT_BY_SERIAL = select(Unit.__table__).where(Unit.__table__.c.serial_number == bindparam("serial"))
 
 
-def find(session: Session, serial_number: str):
-    """The unit as a read-only row (same attribute names as Unit), for answers that change nothing."""
+def find(session: Session | Connection, serial_number: str):
+    """The unit as a read-only row (same attribute names as Unit), for answers that change nothing;
+    on a session or a plain connection (the hot coverage read)."""
     row = session.execute(_UNIT_BY_SERIAL, {"serial": serial_number}).first()
     if row is None:
         raise errors.UnitNotFound(f"No unit with serial number {serial_number}")
@@ -85,7 +86,7 @@ def get(session: Session, serial_number: str) -> Unit:
                         missing=errors.UnitNotFound(f"No unit with serial number {serial_number}"))
 
 
-def terms_of(session: Session, unit: Unit, pinned: policies.Pinned) -> list[domain.Term]:
+def terms_of(session: Session | Connection, unit: Unit, pinned: policies.Pinned) -> list[domain.Term]:
     rules = pinned.rules(session, unit.policy_version)
     return domain.compute_terms(rules, unit.accepted_on, pinned.calendar(session, unit.calendar_id))
 
@@ -95,7 +96,7 @@ def term_for(session: Session, unit: Unit, component: str, pinned: policies.Pinn
 
 
 def coverage(
-    session: Session, unit: Unit, *, on: date, component: str | None, pinned: policies.Pinned
+    session: Session | Connection, unit: Unit, *, on: date, component: str | None, pinned: policies.Pinned
 ) -> list[domain.Coverage]:
     return [
         domain.coverage_on(term, on)

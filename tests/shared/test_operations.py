@@ -1,6 +1,7 @@
 """The one adapter from a declared operation to its route (shared/operations.py), on a real migrated database."""
 
 import asyncio
+import time
 from datetime import datetime
 
 import pytest
@@ -8,13 +9,15 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from shared import errors, pagination, settings
+from shared import deadline, errors, pagination, settings
 from shared.app import create_service_app
 from shared.clock import FixedClock
+from shared.db import Database
 from shared.deps import CurrentCaller, CurrentClock
 from shared.idempotency import Idempotency
-from shared.operations import Operations, cursor_of, error_codes
+from shared.operations import Operations, cursor_of, error_codes, serve_hot
 from shared.types import StrictModel
+from shared.uow import UnitOfWork
 
 from helpers import TOKEN, asgi_client, assert_problem, internal_headers
 
@@ -174,3 +177,65 @@ def test_error_codes_group_the_raised_classes_by_status_in_order():
         404: ("thing_not_found", "not_found"), 409: ("thing_exists",)}
     assert error_codes({409: "conflict", 404: ("a", "b")}) == {409: ("conflict",), 404: ("a", "b")}
     assert error_codes(None) == {}
+
+
+def test_hot_is_only_for_a_get_of_path_and_query_parameters():
+    ops = Operations(APIRouter())
+    with pytest.raises(TypeError):
+        @ops.post("/things", "createThing", "Make a thing", hot=True)
+        def create(session, thing: ThingIn) -> ThingRead: ...
+    with pytest.raises(TypeError):
+        @ops.get("/things", "listThings", "Things", hot=True)
+        def listing(session, after: cursor_of(pagination.is_id) = None) -> Listing: ...
+    with pytest.raises(TypeError):
+        @ops.get("/things/{n}", "getThing", "A thing", hot=True)
+        def get(session, n: int, request: Request) -> Listing: ...
+
+
+HOT_REQUESTS = [("/hot/2", {}, 200), ("/hot/1", {"limit": 3}, 200), ("/hot/0", {}, 404), ("/hot/x", {}, 422),
+                ("/hot/2", {"limit": 0}, 422), ("/hot/x", {"limit": "a"}, 422)]
+
+
+async def test_a_hot_read_runs_on_a_connection_and_answers_as_fastapis_route_does(database_factory):
+    db = database_factory("warranty")
+    router = APIRouter()
+    ops = Operations(router, tags=["things"])
+    given = []
+
+    @ops.get("/hot/{n}", "hotThing", "A hot read", raises=[NoSuchThing], exclude_none=True, hot=True)
+    def hot(session, n: int, clock: CurrentClock, limit: int = Query(10, ge=1)) -> Listing:
+        given.append(type(session).__name__)
+        if n == 0:
+            raise NoSuchThing()
+        after = session.execute(text("SELECT :n"), {"n": n + clock.today().day}).scalar_one()
+        return Listing(after=after if n > 1 else None, limit=limit)
+
+    config = settings.load("warranty", database_url=db.url, database_schema=db.schema, internal_token=TOKEN)
+    served, plain = (create_service_app(config, title="test", routers=[router], clock=FixedClock(datetime(2026, 12, 5)))
+                     for _ in range(2))
+    serve_hot(served, [router])
+    headers = internal_headers(request_id="req-hot")
+    async with asgi_client(served, headers=headers) as ours, asgi_client(plain, headers=headers) as theirs:
+        for path, params, status in HOT_REQUESTS:
+            a, b = await ours.get(path, params=params), await theirs.get(path, params=params)
+            assert a.status_code == b.status_code == status, (path, params)
+            assert (a.headers.multi_items(), a.content) == (b.headers.multi_items(), b.content), (path, params)
+        assert (await ours.get("/hot/2")).json() == {"after": 7, "limit": 10}  # None left out
+        assert (await ours.post("/hot/2")).status_code == 405  # FastAPI's route answers the other methods
+    assert given == ["Connection", "Session"] * 3 + ["Connection"]
+    assert served.openapi() == plain.openapi()
+
+
+async def test_a_hot_read_past_its_deadline_is_not_answered(database_factory):
+    test_db = database_factory("warranty")
+    db = Database.connect(test_db.url, schema=test_db.schema)
+    uow = UnitOfWork(db)
+    token = deadline.start(time.time() - 1)
+    try:
+        with pytest.raises(deadline.DeadlineExceeded):
+            await uow.read_rows(lambda connection: connection.execute(text("SELECT 1")).scalar_one())
+    finally:
+        deadline.reset(token)
+    assert await uow.read_rows(lambda connection: connection.execute(text("SELECT 2")).scalar_one()) == 2
+    assert db.read_engine.pool.checkedout() == 0
+    db.dispose()
