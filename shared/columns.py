@@ -22,6 +22,8 @@ Day = Annotated[date, mapped_column(Date)]
 Name = Annotated[str, mapped_column(String(common.TEXT_MAX_LENGTH))]
 # A serial number once cleaned (SERIAL_PATTERN), as warranty registers it.
 Serial = Annotated[str, mapped_column(String(common.SERIAL_MAX_CHARS))]
+# A region's code.
+Region = Annotated[str, mapped_column(String(common.REGION_MAX_LENGTH))]
 # A model code as warranty registers it.
 ModelCode = Annotated[str, mapped_column(String(common.MODEL_CODE_MAX_LENGTH))]
 

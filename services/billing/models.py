@@ -13,7 +13,7 @@ from sqlalchemy.types import JSON, Boolean, Integer, Numeric, String
 
 from services.billing.domain import saga
 from shared.audit import AuditEntryMixin
-from shared.columns import Day, Instant, Name, Serial
+from shared.columns import Day, Instant, Name, Region, Serial
 from shared.db import make_base, one_of
 from shared.idempotency import IdempotencyRecordMixin
 
@@ -84,7 +84,7 @@ class Contract(Base):
     ends_on: Mapped[Day]
     includes_labor: Mapped[bool] = mapped_column(Boolean)
     parts_discount_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2))
-    region: Mapped[str] = mapped_column(String(40))
+    region: Mapped[Region]
     created_at: Mapped[Instant]
     # Ended early (POST /contracts/{id}/cancel): ends_on is then the new last day,
     # original_ends_on the one agreed at first.

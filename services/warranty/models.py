@@ -2,7 +2,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.audit import AuditEntryMixin
-from shared.columns import Day, Instant, ModelCode, Name, Serial
+from shared.columns import Day, Instant, ModelCode, Name, Region, Serial
 from shared.db import make_base
 from shared.idempotency import IdempotencyRecordMixin
 
@@ -27,7 +27,7 @@ class RegionCalendar(Base):
     __table_args__ = (UniqueConstraint("region", "version"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    region: Mapped[str] = mapped_column(String(40), index=True)
+    region: Mapped[Region] = mapped_column(index=True)
     version: Mapped[int] = mapped_column(Integer)
     effective_from: Mapped[Day]
     heating_start: Mapped[str] = mapped_column(String(5))
@@ -45,7 +45,7 @@ class Unit(Base):
     product_name: Mapped[Name]
     site_name: Mapped[Name]
     site_address: Mapped[str | None] = mapped_column(String(500))
-    region: Mapped[str] = mapped_column(String(40))
+    region: Mapped[Region]
     project_code: Mapped[str | None] = mapped_column(String(100), index=True)
     accepted_on: Mapped[Day]
     certificate_number: Mapped[str | None] = mapped_column(String(100))

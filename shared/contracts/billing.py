@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, PlainSerializer
 
-from shared.contracts import values
+from shared.contracts import common, values
 
 # common's limits (ids, text, serials, parts, pages) are re-published as this contract's own: a caller reads
 # every limit of the operation from one module.
@@ -31,8 +31,8 @@ MONEY_MAX_CHARS = 16
 
 CONTRACT_SERIALS_MIN_ITEMS, CONTRACT_SERIALS_MAX_ITEMS = 1, 500
 PERCENT_MIN, PERCENT_MAX = 0, 100  # the parts discount, at most two decimals
-REGION_MAX_LENGTH = 100  # as typed; once cleaned, REGION_PATTERN
-REGION_MIN_CHARS, REGION_MAX_CHARS = 1, 40
+REGION_MAX_LENGTH = 100  # as typed; once cleaned, REGION_PATTERN (common's region code, in lower case)
+REGION_MIN_CHARS, REGION_MAX_CHARS = common.REGION_MIN_LENGTH, common.REGION_MAX_LENGTH
 REGION_PATTERN = rf"^[a-z0-9_-]{{{REGION_MIN_CHARS},{REGION_MAX_CHARS}}}$"
 CANCEL_REASON_MIN_LENGTH, CANCEL_REASON_MAX_LENGTH = 1, 1000
 ContractStatus = Literal["active", "cancelled"]

@@ -24,6 +24,9 @@ SERIAL_PATTERN = rf"^{SERIAL_CHARS}$"
 PHONE_MAX_LENGTH = 40
 PHONE_PATTERN = rf"^[+(0-9][0-9 ()-]{{4,{PHONE_MAX_LENGTH - 1}}}$"
 
+# A region's code (a unit's and its season calendar's, a site's, a service contract's): 1 to 40 characters.
+REGION_MIN_LENGTH, REGION_MAX_LENGTH = 1, 40
+
 # A unit's model code as warranty registers it (the model of a unit, a visit's checklist).
 MODEL_CODE_MIN_LENGTH, MODEL_CODE_MAX_LENGTH = 1, 100
 

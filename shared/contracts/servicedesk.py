@@ -102,7 +102,6 @@ RATED_CURRENT_MAX = 10_000  # amperes, more than 0
 
 SiteKind = Literal["central", "service_center", "repair_station"]
 SiteStatus = Literal["open", "closed"]
-REGION_MIN_LENGTH, REGION_MAX_LENGTH = 1, 40
 Skill = Literal["cooling", "heating", "electrical", "controls", "water_system"]
 SKILLS_MAX_ITEMS = 5
 WebhookKind = Literal["wecom", "dingtalk"]

@@ -39,7 +39,6 @@ RECORD_PARTS_MAX_ITEMS = 100
 # A unit as registered (POST /warranty/units, the console's new-unit form and the import's columns).
 PROJECT_CODE_MAX_LENGTH = 100
 SITE_ADDRESS_MAX_LENGTH = 500
-REGION_MIN_LENGTH, REGION_MAX_LENGTH = 1, 40
 
 # A policy version (PUT /warranty/policy): at most so many terms, each at least one month or season and at
 # most its kind's cap, a sanity cap against typing mistakes (360 for 36), not a legal rule.
