@@ -46,7 +46,7 @@ SERVICE_PREFIXES = tuple(f"/{name}/" for name in SERVICES)
 # What may stay as it is in a forwarded target: printable ASCII; other bytes above 0x7F are
 # percent-encoded (lossless), and a control character or a space refuses the request.
 TARGET_SAFE = bytes(range(0x21, 0x7F))
-SIGNERS_KEPT = 10_000  # as many as the key check keeps callers (gateway/keys.py CACHE_MAX)
+SIGNERS_KEPT = 4096  # callers whose identity headers are kept made; past it, they start again
 
 
 class InvalidTarget(Exception):
