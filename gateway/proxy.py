@@ -46,6 +46,7 @@ SERVICE_PREFIXES = tuple(f"/{name}/" for name in SERVICES)
 # What may stay as it is in a forwarded target: printable ASCII; other bytes above 0x7F are
 # percent-encoded (lossless), and a control character or a space refuses the request.
 TARGET_SAFE = bytes(range(0x21, 0x7F))
+SIGNERS_KEPT = 4096  # callers whose identity headers are kept made; past it, they start again
 
 
 class InvalidTarget(Exception):
@@ -53,23 +54,22 @@ class InvalidTarget(Exception):
 
 
 _CONTROL_OR_SPACE = re.compile(rb"[\x00-\x20\x7f]")
-_NON_ASCII = re.compile(rb"[\x80-\xff]")
+_NOT_VISIBLE = re.compile(rb"[^\x21-\x7e]")  # a control character, a space, or a byte past ASCII
 
 
 def _clean(raw: bytes) -> str:
+    if not _NOT_VISIBLE.search(raw):  # nearly always: one look
+        return raw.decode("ascii")
     if _CONTROL_OR_SPACE.search(raw):
         raise InvalidTarget()
-    return quote_from_bytes(raw, safe=TARGET_SAFE) if _NON_ASCII.search(raw) else raw.decode("ascii")
+    return quote_from_bytes(raw, safe=TARGET_SAFE)  # bytes past ASCII, percent-encoded
 
 
 def check_target(scope: Scope) -> bool:
     """False when the request target holds a control character or a space."""
-    try:
-        _clean(scope.get("raw_path") or b"")
-        _clean(scope.get("query_string") or b"")
-    except InvalidTarget:
-        return False
-    return True
+    query = scope.get("query_string")
+    return not _CONTROL_OR_SPACE.search(scope.get("raw_path") or b"") and not (
+        query and _CONTROL_OR_SPACE.search(query))
 
 
 def upstream_target(scope: Scope, service: str) -> str | None:
@@ -100,6 +100,9 @@ class Gateway:
         self.app = app  # the FastAPI app: admin routes, health, docs, and the lifespan
         self.settings = settings
         self.proxies = TrustedProxies(settings.trusted_proxies)
+        # The identity headers' fixed part per caller (shared/identity.py Signer), by the caller object
+        # the key check hands out (it keeps one per key while the key stays unchanged).
+        self.signers: dict[int, tuple[context.Caller, identity.Signer]] = {}
 
     @property
     def state(self):
@@ -132,12 +135,13 @@ class Gateway:
             if receive is not None:
                 await self.own(scope, receive, send)
             return
+        state = self.app.state._state  # (State's __getattr__ is a Python call per name)
         presented = api_key(scope)
-        caller = await self.state.authenticator.authenticate(presented)
+        caller = await state["authenticator"].authenticate(presented)
         if caller is None:
             await self.refuse_key(scope, receive, send, presented=bool(presented))
             return
-        wait = self.state.limiter.take(caller.key_id or "anonymous")
+        wait = state["limiter"].take(caller.key_id or "anonymous")
         if wait > 0:
             response = errors.problem(
                 429, "rate_limited", "Too many requests for this API key",
@@ -196,19 +200,21 @@ class Gateway:
             return
         is_import = scope["method"] == IMPORT_ROUTE[0] and path == IMPORT_ROUTE[1] and caller.role in IMPORT_ROLES
         limit = self.settings.import_max_body_bytes if is_import else self.settings.max_body_bytes
-        length, _chunked, _json = declared_body(scope)
+        length, chunked, _json = declared_body(scope)
         if length is not None and length > limit:
             await too_large(limit)(scope, receive, send)
             return
         if is_import:
             extend_body_time(scope, self.settings.gateway_import_timeout_seconds)
-        try:
-            # Nothing is sent on from a body that did not come in full.
-            body = await read_body(receive, limit, length)
-        except (BodyTooLarge, IncompleteBody) as exc:
-            await refuse_body(exc, limit, scope, receive, send)
-            return
-        headers = [(k, v) for k, v in scope["headers"] if k in FORWARDED_HEADERS]
+        if not length and not chunked:
+            body = b""  # HTTP/1.1 without Content-Length or Transfer-Encoding: no body can come
+        else:
+            try:
+                # Nothing is sent on from a body that did not come in full.
+                body = await read_body(receive, limit, length)
+            except (BodyTooLarge, IncompleteBody) as exc:
+                await refuse_body(exc, limit, scope, receive, send)
+                return
         target = upstream_target(scope, service)
         if target is None:
             await errors.problem(404, "not_found", "No route for this path")(scope, receive, send)
@@ -216,19 +222,33 @@ class Gateway:
         timeout = (
             self.settings.gateway_import_timeout_seconds if is_import else self.settings.gateway_timeout_seconds
         )
+        # ASGI gives header names in lower case, so none of these is an identity header (identity.SINGLE);
+        # and the target is visible ASCII already (upstream_target): send_upstream's checks have nothing to do.
+        headers = [(k, v) for k, v in scope["headers"] if k in FORWARDED_HEADERS]
+        headers += self.signer(caller).headers(context.request_id() or "", deadline.header_for_call(timeout))
         try:
-            upstream = await self.send_upstream(service, caller, scope["method"], target, headers, body, timeout)
+            upstream = await self.send_checked(service, scope["method"], target, headers, body, timeout)
         except errors.ServiceError as exc:
             await errors.problem(exc.status, exc.code, exc.detail)(scope, receive, send)
             return
-        metrics.forwarded(scope, service, upstream.headers)
-        out_headers = [(k, v) for k, v in upstream.headers if k in RETURNED_HEADERS]
-        length = str(len(upstream.body)).encode()
+        # One pass over the answer's headers (the forwarder gives their names in lower case).
+        out_headers, route, declared = [], None, None
+        for name, value in upstream.headers:
+            if name in RETURNED_HEADERS:
+                out_headers.append((name, value))
+            elif name == metrics.ROUTE_HEADER:
+                route = value if route is None else route
+            elif name == b"content-length":
+                declared = value if declared is None else declared
+        metrics.forwarded(scope, service, ((metrics.ROUTE_HEADER, route),) if route is not None else ())
         if scope["method"] == "HEAD":  # the length the GET answer would have
-            length = next((v for k, v in upstream.headers if k == b"content-length"), b"0")
-        out_headers.append((b"content-length", length))
+            out_headers.append((b"content-length", declared if declared is not None else b"0"))
+            await send({"type": "http.response.start", "status": upstream.status, "headers": out_headers})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        out_headers.append((b"content-length", b"%d" % len(upstream.body)))
         await send({"type": "http.response.start", "status": upstream.status, "headers": out_headers})
-        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else upstream.body})
+        await send({"type": "http.response.body", "body": upstream.body})
 
     async def call(self, caller, method: str, path: str, *, query: str = "", body: bytes = b"",
                    headers: list[tuple[bytes, bytes]] | None = None):
@@ -256,22 +276,42 @@ class Gateway:
         if not target.isascii() or not target.isprintable() or " " in target:
             # Only Gateway.call can get here with such a target: encode, never write it raw.
             target = quote_from_bytes(target.encode("utf-8"), safe=TARGET_SAFE)
+        return await self.send_checked(service, method, target, headers, body, timeout)
+
+    async def send_checked(self, service: str, method: str, target: str, headers: list[tuple[bytes, bytes]],
+                           body: bytes, timeout: float):
+        """The request, its identity headers in `headers` and its target visible ASCII, to the service;
+        its failures as the gateway answers them."""
         try:
-            return await self.state.forwarders[service].request(method, target, headers, body, timeout)
+            return await self.app.state._state["forwarders"][service].request(method, target, headers, body,
+                                                                             timeout)
         except TimeoutError as exc:
             raise errors.UpstreamTimeout(f"The {service} service did not answer in time") from exc
         except (UpstreamConnectError, UpstreamProtocolError) as exc:
             raise errors.UpstreamUnavailable(f"The {service} service is unavailable") from exc
+
+    def signer(self, caller) -> identity.Signer:
+        """The identity headers' maker for a caller from the key check, made once per caller object."""
+        kept = self.signers.get(id(caller))
+        if kept is not None and kept[0] is caller:  # the same object (held here, so its id is not reused)
+            return kept[1]
+        made = identity.Signer(self.settings.internal_token, as_caller(caller))
+        if len(self.signers) >= SIGNERS_KEPT:
+            self.signers.clear()
+        self.signers[id(caller)] = (caller, made)
+        return made
 
     def identity_headers(self, caller, *, timeout: float | None = None) -> list[tuple[bytes, bytes]]:
         """What a service needs to know who asks: the internal token, the request id, the caller,
         the deadline of a call we wait `timeout` seconds for (default: the gateway's timeout),
         and the signature over them."""
         wait = self.settings.gateway_timeout_seconds if timeout is None else timeout
-        return identity.headers(
-            self.settings.internal_token,
-            context.Caller(role=caller.role, key_id=caller.key_id, warehouses=frozenset(caller.warehouses),
-                           kind=getattr(caller, "kind", "key"), name=getattr(caller, "name", ""),
-                           station=getattr(caller, "station", "")),
-            request_id=context.request_id() or "", deadline_ms=deadline.header_for_call(wait),
-        )
+        return identity.headers(self.settings.internal_token, as_caller(caller),
+                                request_id=context.request_id() or "", deadline_ms=deadline.header_for_call(wait))
+
+
+def as_caller(caller) -> context.Caller:
+    """The caller as identity.py signs it (a person signed in to the web app, or a key's caller)."""
+    return context.Caller(role=caller.role, key_id=caller.key_id, warehouses=frozenset(caller.warehouses),
+                          kind=getattr(caller, "kind", "key"), name=getattr(caller, "name", ""),
+                          station=getattr(caller, "station", ""))

@@ -6,8 +6,8 @@ Written as plain ASGI (not BaseHTTPMiddleware): it sits on every request.
 """
 
 import asyncio
+import os
 import time
-import uuid
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,7 +29,16 @@ def clean_request_id(value: str | None) -> str:
     # A caller's id is kept when it is a sane token, so that logs can be joined.
     if value and len(value) <= 128 and value.isprintable() and " " not in value:
         return value
-    return uuid.uuid4().hex
+    return new_request_id()
+
+
+def new_request_id() -> str:
+    """`uuid.uuid4().hex`: 16 random bytes with the version (4) and variant (RFC 4122) bits set,
+    in hexadecimal; without building a UUID object on every request."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40
+    raw[8] = raw[8] & 0x3F | 0x80
+    return raw.hex()
 
 
 class BodyTooLarge(errors.ServiceError):

@@ -146,3 +146,53 @@ async def test_nothing_that_would_add_a_line_is_ever_sent(forwarder, recorder_se
     with pytest.raises(UnsafeRequest):
         await forwarder.request("GET", target, headers, b"", 5)
     assert len(recorder.seen) == before
+
+
+async def test_no_more_exchanges_at_once_than_slots_and_a_cancelled_waiter_takes_none(recorder_server):
+    _recorder, server = recorder_server
+    forwarder = Forwarder(server.url, max_connections=1)
+    try:
+        answers = await asyncio.gather(*(forwarder.request("GET", f"/n{i}", [], b"", 5) for i in range(5)))
+        assert [json.loads(a.body)["path"] for a in answers] == [f"/n{i}" for i in range(5)]
+        assert len({json.loads(a.body)["client_port"] for a in answers}) == 1  # one connection, reused
+        # A request waiting for the one slot, cancelled: the slot is not lost.
+        first = asyncio.create_task(forwarder.request("GET", "/first", [], b"", 5))
+        waiting = asyncio.create_task(forwarder.request("GET", "/never", [], b"", 5))
+        await asyncio.sleep(0)
+        assert forwarder.free == 0 and len(forwarder.waiting) == 1
+        waiting.cancel()
+        assert (await first).status == 200
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        assert forwarder.free == 1 and not forwarder.waiting
+        assert (await forwarder.request("GET", "/after", [], b"", 5)).status == 200
+    finally:
+        await forwarder.close()
+
+
+async def test_a_timeout_gives_its_slot_back():
+    async def silent(reader, writer):
+        await asyncio.sleep(30)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    forwarder = Forwarder(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}", max_connections=1)
+    try:
+        for _ in range(2):
+            with pytest.raises(TimeoutError):
+                await forwarder.request("GET", "/units/X", [], b"", 0.2)
+        assert forwarder.free == 1 and not forwarder.idle  # the connection mid-answer was closed, not pooled
+    finally:
+        await forwarder.close()
+        server.close()
+
+
+async def test_bytes_on_an_idle_connection_retire_it(recorder_server):
+    _recorder, server = recorder_server
+    forwarder = Forwarder(server.url)
+    try:
+        first = json.loads((await forwarder.request("GET", "/a", [], b"", 5)).body)
+        forwarder.idle[-1].data_received(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")  # nobody asked
+        again = json.loads((await forwarder.request("GET", "/b", [], b"", 5)).body)
+        assert again["client_port"] != first["client_port"]
+    finally:
+        await forwarder.close()
