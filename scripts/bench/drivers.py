@@ -28,7 +28,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from sqlalchemy import BigInteger, Column, Date, MetaData, String, Table, bindparam, create_engine, select, update
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from scripts.bench.suite import cpu_seconds, descendants
 
@@ -106,6 +105,9 @@ def run_threads(url: str, kind: str, duration: float) -> int:
 
 
 def run_async_engine(url: str, kind: str, duration: float) -> int:
+    # Here, not at the top: greenlet and asyncpg are the bench's (the test extras), not the platform's.
+    from sqlalchemy.ext.asyncio import create_async_engine
+
     statement, name = (READ, "serial") if kind == "read" else (WRITE, "part")
     done = 0
 
