@@ -13,12 +13,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.billing import company, contracts, errors, rates, trail
+from services.billing import company, contracts, errors, invoices, rates, trail
 from services.billing.domain.days import BUSINESS_TZ
 from services.billing.domain.pricing import ContractTerms, PartUse, invoice_number, price_repair
 from services.billing.domain.saga import OPEN_STATES, State
 from services.billing.models import INVOICE_STATUSES, Bill, BillLine, BillReservation, InvoiceCounter
-from services.billing.schemas import ClaimRead
+from services.billing.schemas import BillRead, ClaimRead
 from shared import context, metrics
 from shared import errors as shared_errors
 from shared.contracts.inventory import ReservationLineRead, ReservationRead
@@ -28,6 +28,10 @@ from shared.contracts.warranty import UnitRead
 # this long may go to another bill: the holder's request was abandoned. Every step of
 # a live saga touches its bill within one upstream timeout, far below this.
 HOLD_LEASE = timedelta(minutes=2)
+# Where `issue` leaves what it wrote (the bill, its lines, its links, the company named), in `session.info`.
+ISSUED = "billing.issued"
+# Where a step that has the bill's links at hand leaves what is left to consume (`left_to_consume`).
+LEFT = "billing.left_to_consume"
 
 
 def links_of(session: Session, bill_id: int) -> list[BillReservation]:
@@ -54,7 +58,8 @@ def begin(
         )
         session.add(bill)
         session.flush()
-        _hold(session, bill, now)
+        taken_over = _hold(session, bill, now)
+        _left(session, bill, tuple(rid for rid in bill.reservation_ids if rid not in taken_over))
     elif bill.fingerprint != fingerprint:
         raise shared_errors.IdempotencyKeyReused("This Idempotency-Key was used with a different repair")
     elif bill.status in OPEN_STATES:
@@ -71,6 +76,18 @@ def reopen(session: Session, *, bill_id: int, now: datetime) -> Bill:
     return bill
 
 
+def _left(session: Session, bill: Bill, left: tuple[int, ...]) -> None:
+    session.info[LEFT] = (bill.id, left)
+
+
+def left_to_consume(session: Session, bill: Bill) -> tuple[int, ...]:
+    """`to_consume` after a step: as the step found it with the bill's links at hand, else read."""
+    known = session.info.pop(LEFT, None)
+    if known is not None and known[0] == bill.id:
+        return known[1]
+    return to_consume(session, bill.id)
+
+
 def to_consume(session: Session, bill_id: int) -> tuple[int, ...]:
     """The reservations on the bill that inventory has not issued yet, in the bill's order."""
     # Their ids only (not the links with their lines): the saga asks after every step.
@@ -81,9 +98,11 @@ def to_consume(session: Session, bill_id: int) -> tuple[int, ...]:
     ))
 
 
-def _hold(session: Session, bill: Bill, now: datetime) -> None:
+def _hold(session: Session, bill: Bill, now: datetime) -> set[int]:
+    """Hold the bill's reservations; the ids of those taken over, consumed, from a void bill."""
     # In id order, so that two bills sharing reservations never wait on each other in a cycle.
     positions = {rid: i for i, rid in enumerate(bill.reservation_ids)}
+    taken_over = set()
     for reservation_id in sorted(positions):
         link = session.get(BillReservation, reservation_id, with_for_update=True)
         if link is not None and link.bill_id == bill.id:
@@ -94,6 +113,7 @@ def _hold(session: Session, bill: Bill, now: datetime) -> None:
                 # Consumed for this repair's void bill: the parts are in the unit, the new bill bills them.
                 link.bill_id, link.from_bill_id, link.position = bill.id, holder.id, positions[reservation_id]
                 session.flush()
+                taken_over.add(reservation_id)
                 continue
             if not _abandoned(session, holder, now):
                 where = holder.number or "another bill still being made"
@@ -106,6 +126,7 @@ def _hold(session: Session, bill: Bill, now: datetime) -> None:
         except IntegrityError:
             # Another process put it on its bill a moment ago.
             raise errors.ReservationNotActive(f"Reservation {reservation_id} is on another bill") from None
+    return taken_over
 
 
 def _replaced_by(holder: Bill, link: BillReservation, bill: Bill) -> bool:
@@ -154,22 +175,30 @@ def record_plan(
 ) -> Bill:
     """The claim decided, the reservations read and the contract found: consuming may begin."""
     bill = session.get(Bill, bill_id, with_for_update=True)
+    # The contract and the links read before the bill changes: one UPDATE of it at the flush, not three.
+    contract = contracts.covering(session, serial_number=bill.serial_number, on=bill.performed_on)
+    links = links_of(session, bill_id)
     bill.claim_id, bill.claim_decision = claim.id, claim.decision
     bill.claim_reasons = [reason.model_dump() for reason in claim.reasons]
-    contract = contracts.covering(session, serial_number=bill.serial_number, on=bill.performed_on)
     bill.contract_id = contract.id if contract is not None else None
     # Made out to the contract's customer, else to the unit's site; copied, never looked up again.
     site_name, site_address = (_text(unit.site.name, 200), _text(unit.site.address, 300)) if unit is not None \
         else (None, None)
     bill.customer_name = (contract.customer if contract is not None else site_name) or bill.customer_name
     bill.customer_address = site_address or bill.customer_address
-    for link in links_of(session, bill_id):
+    for link in links:
         if link.state == "held":  # one taken over consumed keeps the lines it was issued with
             link.lines = [_stored(line) for line in reservations[link.reservation_id].lines]
     bill.planned_at = bill.updated_at = now
     bill.status = State.PLANNED
     session.flush()
+    _left(session, bill, held(links))
     return bill
+
+
+def held(links: list[BillReservation]) -> tuple[int, ...]:
+    """`to_consume` of the bill's links (all of them, in their order), as they stand in the session."""
+    return tuple(link.reservation_id for link in links if link.state == "held")
 
 
 def mark_consumed(
@@ -181,8 +210,7 @@ def mark_consumed(
     link.lines = [_stored(line) for line in reservation.lines]
     bill = session.get(Bill, bill_id, with_for_update=True)
     bill.status, bill.updated_at = State.CONSUMING, now
-    session.flush()
-    return bill
+    return bill  # flushed by what reads next, or at the commit
 
 
 def mark_lost(session: Session, *, bill_id: int, reservation_id: int, now: datetime) -> Bill:
@@ -240,13 +268,10 @@ def _contract_terms(session: Session, contract_id: int | None) -> ContractTerms 
                          parts_discount_pct=Decimal(contract.parts_discount_pct))
 
 
-def _replacing(session: Session, bill: Bill) -> Bill | None:
+def _replacing(session: Session, bill: Bill, links: list[BillReservation]) -> Bill | None:
     """The void bill this one replaces: the one whose consumed parts it took over, else the latest void
     bill of the same repair not replaced yet."""
-    taken_from = session.scalars(
-        select(BillReservation.from_bill_id)
-        .where(BillReservation.bill_id == bill.id, BillReservation.from_bill_id.is_not(None)).limit(1)
-    ).first()
+    taken_from = next((link.from_bill_id for link in links if link.from_bill_id is not None), None)
     query = select(Bill).with_for_update()
     if taken_from is not None:
         return session.scalars(query.where(Bill.id == taken_from)).one_or_none()
@@ -257,27 +282,37 @@ def _replacing(session: Session, bill: Bill) -> Bill | None:
     ).first()
 
 
-def issue(session: Session, *, bill_id: int, now: datetime, caller: context.Caller | None = None) -> Bill:
+def issue(session: Session, *, bill_id: int, now: datetime, caller: context.Caller | None = None,
+          locked: tuple[Bill, list[BillReservation]] | None = None) -> Bill:
     """Price what was consumed and number the bill, in one transaction: no number is ever burnt.
 
-    A bill that charges nothing is settled as it is issued: it is never "unpaid".
+    A bill that charges nothing is settled as it is issued: it is never "unpaid". `locked`: the bill,
+    already read and locked in this transaction, and all its links (the last consume's record).
+    What it wrote is left in `session.info[ISSUED]` (`issued_read`): the answer needs no read back.
     """
-    bill = session.get(Bill, bill_id, with_for_update=True)
+    bill, links = locked if locked is not None else (session.get(Bill, bill_id, with_for_update=True), None)
     if bill.status in INVOICE_STATUSES:
         return bill  # a duplicate attempt got here first
+    with session.no_autoflush:  # the bill, its lines and its number written at one flush
+        return _issue(session, bill, links if links is not None else links_of(session, bill_id), now=now,
+                      caller=caller)
+
+
+def _issue(session: Session, bill: Bill, links: list[BillReservation], *, now: datetime,
+           caller: context.Caller | None) -> Bill:
+    bill_id = bill.id
     priced = price_repair(
         approved=bill.claim_decision == "approved",
-        parts=_parts(links_of(session, bill_id)),
+        parts=_parts(links),
         labor_hours=Decimal(bill.labor_hours),
         visits=bill.visits,
         rates=rates.as_rates(bill.labor_rate_per_hour, bill.callout_fee, bill.vat_rate, bill.currency),
         contract=_contract_terms(session, bill.contract_id),
     )
-    session.add_all(
-        BillLine(bill_id=bill_id, position=i, kind=line.kind, description=line.description[:300],
-                 qty=line.qty, unit_price=line.unit_price, amount=line.amount)
-        for i, line in enumerate(priced.lines)
-    )
+    lines = [BillLine(bill_id=bill_id, position=i, kind=line.kind, description=line.description[:300],
+                      qty=line.qty, unit_price=line.unit_price, amount=line.amount)
+             for i, line in enumerate(priced.lines)]
+    session.add_all(lines)
     bill.net, bill.vat, bill.total = priced.net, priced.vat, priced.total
     bill.warranty_cost = priced.warranty_cost
     bill.number = next_number(session, year=now.astimezone(BUSINESS_TZ).year)
@@ -288,10 +323,11 @@ def issue(session: Session, *, bill_id: int, now: datetime, caller: context.Call
     bill.issued_by = who.actor()
     found = company.latest(session)
     bill.company_version = found.id if found is not None else None
-    replaced = _replacing(session, bill)
+    replaced = _replacing(session, bill, links)
     if replaced is not None:
         bill.replaces, replaced.replaced_by = replaced.number, bill.number
     session.flush()
+    session.info[ISSUED] = (bill, lines, links, found)
     trail.record(session, who, action="bill.issued", object_type="bill", object_id=bill.number, at=now,
                  changes={"status": [None, bill.status], "total": [None, bill.total],
                           **({"replaces": [None, bill.replaces]} if bill.replaces else {})})
@@ -300,3 +336,14 @@ def issue(session: Session, *, bill_id: int, now: datetime, caller: context.Call
                      changes={"replaced_by": [None, bill.number]})
     metrics.after_commit(session, metrics.BILLS_ISSUED)
     return bill
+
+
+def issued_read(session: Session, bill: Bill) -> BillRead:
+    """The answer of a bill: from what `issue` wrote in this transaction when it issued it (the rows it
+    holds are what a read would give back: the same objects), else read."""
+    written = session.info.get(ISSUED)
+    if written is not None and written[0] is bill:
+        _bill, lines, links, found = written
+        return BillRead.of(bill, lines, links, found if found is not None and found.id == bill.company_version
+                           else None)
+    return invoices.read(session, bill)

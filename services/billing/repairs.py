@@ -159,8 +159,14 @@ class RepairSaga:
                                                               reservations=reservations, claim=claim, unit=unit)
                     case saga.Consume(reservation_id=rid):
                         reservation = await self.inventory.consume(rid, idempotency_key=consume_key(bill_id, rid))
-                        bill, to_consume = await self._record(bills.mark_consumed, bill_id=bill_id,
-                                                              reservation_id=rid, reservation=reservation)
+                        consumed = dict(bill_id=bill_id, reservation_id=rid, reservation=reservation)
+                        if to_consume == (rid,) and not _out_of_time():
+                            # The last one: recorded and the bill issued in one transaction.
+                            body = await self._consumed_and_issued(run, consumed)
+                            if body is not None:
+                                log.info("bill_issued", bill_id=bill_id, number=body["number"])
+                                return body
+                        bill, to_consume = await self._record(bills.mark_consumed, **consumed)
                     case saga.LeaveOff(reservation_id=rid):
                         log.warning("reservation_lost", bill_id=bill_id, reservation_id=rid, code=error.code)
                         bill, to_consume = await self._record(bills.mark_lost, bill_id=bill_id, reservation_id=rid)
@@ -204,13 +210,39 @@ class RepairSaga:
         try:
             with self.db.transaction() as session:
                 bill = step(session, now=self.clock.now(), **kwargs)
-                left = bills.to_consume(session, bill.id) if bill is not None else ()
+                left = bills.left_to_consume(session, bill) if bill is not None else ()
                 if bounded:
                     deadline.check()
             return bill, left
         finally:
             if unbound is not None:
                 deadline.reset(unbound)
+
+    async def _consumed_and_issued(self, run: Attempt, consumed: dict) -> dict | None:
+        """The last consume recorded and the bill issued in ONE transaction (what `Consume` then `Issue`
+        would do in two); the issued bill's answer, or None when the bill is not to be issued now (the
+        caller then records the consume alone). Past the deadline the whole transaction is rolled back,
+        and the consume, which inventory has done, is then recorded alone, even past it, as `_record`
+        does: nothing is issued, the bill is left consuming, as before."""
+        try:
+            return await self.uow.call(self._consume_then_issue, run, consumed)
+        except (deadline.DeadlineExceeded, _NotIssuedNow):
+            return None
+
+    def _consume_then_issue(self, run: Attempt, consumed: dict) -> dict | None:
+        # No flush before the end: the bill's row is written once (consuming, then issued, in one UPDATE).
+        with self.db.transaction() as session, session.no_autoflush:
+            now = self.clock.now()
+            bill = bills.mark_consumed(session, now=now, **consumed)
+            links = bills.links_of(session, bill.id)  # as they stand here: this one consumed
+            facts = Facts(to_consume=bills.held(links), out_of_time=_out_of_time())
+            if saga.next_step(State(bill.status), facts) != saga.Issue():
+                raise _NotIssuedNow()
+            issued = bills.issue(session, bill_id=bill.id, now=now, caller=self.caller, locked=(bill, links))
+            body = bills.issued_read(session, issued).model_dump(mode="json")
+            run.record(session, 201, body)
+            deadline.check()
+        return body
 
     def _answer(self, run: Attempt, bill_id: int) -> dict:
         # Issued on an earlier attempt whose stored answer has since been purged: answer its state now.
@@ -222,7 +254,7 @@ class RepairSaga:
     def _issue(self, run: Attempt, bill_id: int) -> dict:
         with self.db.transaction() as session:
             issued = bills.issue(session, bill_id=bill_id, now=self.clock.now(), caller=self.caller)
-            body = invoices.read(session, issued).model_dump(mode="json")
+            body = bills.issued_read(session, issued).model_dump(mode="json")
             run.record(session, 201, body)
             deadline.check()
         return body
@@ -259,6 +291,10 @@ class RepairSaga:
             if reservation.status not in usable:
                 raise errors.ReservationNotActive(f"Reservation {rid} is {reservation.status}")
         return dict(zip(wanted, found, strict=True))
+
+
+class _NotIssuedNow(Exception):
+    """The bill still has something to consume, or no time is left: roll back, record the consume alone."""
 
 
 def _out_of_time() -> bool:
