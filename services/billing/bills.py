@@ -8,7 +8,7 @@ one transaction per step, between the calls to other services.
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -34,10 +34,22 @@ ISSUED = "billing.issued"
 LEFT = "billing.left_to_consume"
 
 
+# The rows every step reads and locks, as statements built once (`Session.get` builds its query on each call).
+_BILL = select(Bill).where(Bill.id == bindparam("b_id")).with_for_update()
+_LINK = select(BillReservation).where(BillReservation.reservation_id == bindparam("b_id")).with_for_update()
+_LINKS = select(BillReservation).where(BillReservation.bill_id == bindparam("b_id")).order_by(BillReservation.position)
+
+
+def _locked_bill(session: Session, bill_id: int) -> Bill | None:
+    return session.scalars(_BILL, {"b_id": bill_id}).one_or_none()
+
+
+def _locked_link(session: Session, reservation_id: int) -> BillReservation | None:
+    return session.scalars(_LINK, {"b_id": reservation_id}).one_or_none()
+
+
 def links_of(session: Session, bill_id: int) -> list[BillReservation]:
-    return list(session.scalars(
-        select(BillReservation).where(BillReservation.bill_id == bill_id).order_by(BillReservation.position)
-    ))
+    return list(session.scalars(_LINKS, {"b_id": bill_id}))
 
 
 def begin(
@@ -70,7 +82,7 @@ def begin(
 
 def reopen(session: Session, *, bill_id: int, now: datetime) -> Bill:
     """A retry of a stopped bill: begun again, holding its reservations again."""
-    bill = session.get(Bill, bill_id, with_for_update=True)
+    bill = _locked_bill(session, bill_id)
     bill.status, bill.failure_code, bill.updated_at = State.BEGUN, None, now
     _hold(session, bill, now)
     return bill
@@ -104,7 +116,7 @@ def _hold(session: Session, bill: Bill, now: datetime) -> set[int]:
     positions = {rid: i for i, rid in enumerate(bill.reservation_ids)}
     taken_over = set()
     for reservation_id in sorted(positions):
-        link = session.get(BillReservation, reservation_id, with_for_update=True)
+        link = _locked_link(session, reservation_id)
         if link is not None and link.bill_id == bill.id:
             continue
         if link is not None:
@@ -143,7 +155,7 @@ def _abandoned(session: Session, holder: Bill, now: datetime) -> bool:
 def abandon(session: Session, *, bill_id: int, code: str, now: datetime) -> None:
     """Stop a bill that consumed nothing: it lets its reservations go (those taken over from a void
     bill go back to it); a retry reopens it."""
-    bill = session.get(Bill, bill_id, with_for_update=True)
+    bill = _locked_bill(session, bill_id)
     links = links_of(session, bill_id)
     if bill.status not in (State.BEGUN, State.PLANNED) or any(
         link.state != "held" and link.from_bill_id is None for link in links
@@ -174,7 +186,7 @@ def record_plan(
     unit: UnitRead | None = None,
 ) -> Bill:
     """The claim decided, the reservations read and the contract found: consuming may begin."""
-    bill = session.get(Bill, bill_id, with_for_update=True)
+    bill = _locked_bill(session, bill_id)
     # The contract and the links read before the bill changes: one UPDATE of it at the flush, not three.
     contract = contracts.covering(session, serial_number=bill.serial_number, on=bill.performed_on)
     links = links_of(session, bill_id)
@@ -204,19 +216,19 @@ def held(links: list[BillReservation]) -> tuple[int, ...]:
 def mark_consumed(
     session: Session, *, bill_id: int, reservation_id: int, reservation: ReservationRead, now: datetime
 ) -> Bill:
-    link = session.get(BillReservation, reservation_id, with_for_update=True)
+    link = _locked_link(session, reservation_id)
     link.state, link.consumed_at = "consumed", now
     # What inventory says it issued is what is billed.
     link.lines = [_stored(line) for line in reservation.lines]
-    bill = session.get(Bill, bill_id, with_for_update=True)
+    bill = _locked_bill(session, bill_id)
     bill.status, bill.updated_at = State.CONSUMING, now
     return bill  # flushed by what reads next, or at the commit
 
 
 def mark_lost(session: Session, *, bill_id: int, reservation_id: int, now: datetime) -> Bill:
-    link = session.get(BillReservation, reservation_id, with_for_update=True)
+    link = _locked_link(session, reservation_id)
     link.state = "lost"
-    bill = session.get(Bill, bill_id, with_for_update=True)
+    bill = _locked_bill(session, bill_id)
     bill.updated_at = now
     session.flush()
     return bill
@@ -290,7 +302,7 @@ def issue(session: Session, *, bill_id: int, now: datetime, caller: context.Call
     already read and locked in this transaction, and all its links (the last consume's record).
     What it wrote is left in `session.info[ISSUED]` (`issued_read`): the answer needs no read back.
     """
-    bill, links = locked if locked is not None else (session.get(Bill, bill_id, with_for_update=True), None)
+    bill, links = locked if locked is not None else (_locked_bill(session, bill_id), None)
     if bill.status in INVOICE_STATUSES:
         return bill  # a duplicate attempt got here first
     with session.no_autoflush:  # the bill, its lines and its number written at one flush

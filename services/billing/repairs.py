@@ -162,11 +162,13 @@ class RepairSaga:
                         consumed = dict(bill_id=bill_id, reservation_id=rid, reservation=reservation)
                         if to_consume == (rid,) and not _out_of_time():
                             # The last one: recorded and the bill issued in one transaction.
-                            body = await self._consumed_and_issued(run, consumed)
+                            body, recorded = await self.uow.call(self._consume_then_issue, run, consumed)
                             if body is not None:
                                 log.info("bill_issued", bill_id=bill_id, number=body["number"])
                                 return body
-                        bill, to_consume = await self._record(bills.mark_consumed, **consumed)
+                            bill, to_consume = recorded
+                        else:
+                            bill, to_consume = await self._record(bills.mark_consumed, **consumed)
                     case saga.LeaveOff(reservation_id=rid):
                         log.warning("reservation_lost", bill_id=bill_id, reservation_id=rid, code=error.code)
                         bill, to_consume = await self._record(bills.mark_lost, bill_id=bill_id, reservation_id=rid)
@@ -218,18 +220,20 @@ class RepairSaga:
             if unbound is not None:
                 deadline.reset(unbound)
 
-    async def _consumed_and_issued(self, run: Attempt, consumed: dict) -> dict | None:
+    def _consume_then_issue(self, run: Attempt, consumed: dict) -> tuple[dict | None, tuple | None]:
         """The last consume recorded and the bill issued in ONE transaction (what `Consume` then `Issue`
-        would do in two); the issued bill's answer, or None when the bill is not to be issued now (the
-        caller then records the consume alone). Past the deadline the whole transaction is rolled back,
-        and the consume, which inventory has done, is then recorded alone, even past it, as `_record`
-        does: nothing is issued, the bill is left consuming, as before."""
+        do in two): (the issued bill's answer, None). When the bill is not to be issued now (no time left,
+        or something still to consume) or the deadline passes before the commit, that transaction is
+        rolled back and the consume, which inventory has done, is recorded alone, even past the deadline,
+        as `_record` does, in the same call (a request cancelled meanwhile still waits for it): (None,
+        what `_step` gives). Nothing is then issued, and the bill is left consuming, as before."""
         try:
-            return await self.uow.call(self._consume_then_issue, run, consumed)
+            return self._consumed_and_issued(run, consumed), None
         except (deadline.DeadlineExceeded, _NotIssuedNow):
-            return None
+            pass
+        return None, self._step(bills.mark_consumed, consumed, bounded=False)
 
-    def _consume_then_issue(self, run: Attempt, consumed: dict) -> dict | None:
+    def _consumed_and_issued(self, run: Attempt, consumed: dict) -> dict:
         # No flush before the end: the bill's row is written once (consuming, then issued, in one UPDATE).
         with self.db.transaction() as session, session.no_autoflush:
             now = self.clock.now()
