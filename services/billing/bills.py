@@ -48,6 +48,19 @@ def _locked_link(session: Session, reservation_id: int) -> BillReservation | Non
     return session.scalars(_LINK, {"b_id": reservation_id}).one_or_none()
 
 
+def _try_hold(dialect) -> object:
+    """A reservation on no bill put on this one, saying so (its id); on a bill already, nothing done."""
+    table = BillReservation.__table__
+    return (dialect.insert(table)
+            .values(reservation_id=bindparam("b_rid"), bill_id=bindparam("b_bill"), position=bindparam("b_pos"),
+                    state="held")
+            .on_conflict_do_nothing(index_elements=[table.c.reservation_id])
+            .returning(table.c.reservation_id))
+
+
+_TRY_HOLD = {"postgresql": _try_hold(postgresql), "sqlite": _try_hold(sqlite)}
+
+
 def links_of(session: Session, bill_id: int) -> list[BillReservation]:
     return list(session.scalars(_LINKS, {"b_id": bill_id}))
 
@@ -115,7 +128,11 @@ def _hold(session: Session, bill: Bill, now: datetime) -> set[int]:
     # In id order, so that two bills sharing reservations never wait on each other in a cycle.
     positions = {rid: i for i, rid in enumerate(bill.reservation_ids)}
     taken_over = set()
+    try_hold = _TRY_HOLD[session.get_bind().dialect.name]
     for reservation_id in sorted(positions):
+        if session.execute(try_hold, {"b_rid": reservation_id, "b_bill": bill.id,
+                                      "b_pos": positions[reservation_id]}).first() is not None:
+            continue  # on no bill: held now, in one statement
         link = _locked_link(session, reservation_id)
         if link is not None and link.bill_id == bill.id:
             continue

@@ -1,0 +1,73 @@
+"""A bill's cost in billing's own database work (issue 22 item 3): four transactions (the request key's
+claim, Begin, Plan, and the last consume's record with the issue in one), and the statements of each."""
+
+import httpx
+import pytest
+from sqlalchemy import event
+
+from services.billing.main import create_app
+
+from billing_support import COMPRESSOR, FILTER, post_repair, repair_body
+from helpers import asgi_client, internal_headers
+
+pytestmark = pytest.mark.anyio
+
+# Statements per transaction, BEGIN and COMMIT aside, for a bill of one reservation (the same on both
+# databases): the claim (the key's row read, the claim inserted); Begin (the bill of the key, the rate
+# card, the bill inserted, the reservation's link inserted unless it is on a bill already); Plan (the bill
+# locked, the contract, the links, the bill updated once, the link's lines); the consume recorded and the
+# bill issued (the link and the bill locked, the links, the number, the company, a void bill it replaces,
+# the bill updated once, its line, the link, the audit entry, the answer stored).
+ONE_RESERVATION = [2, 4, 5, 11]
+
+
+@pytest.fixture
+async def app_and_client(billing_settings, clock, warranty, inventory):
+    transports = {"warranty": httpx.MockTransport(warranty.handler),
+                  "inventory": httpx.MockTransport(inventory.handler)}
+    app = create_app(billing_settings, clock=clock, transports=transports, recover=False)
+    async with asgi_client(app, headers=internal_headers(role="billing")) as client:
+        yield app, client
+
+
+def transactions(app, seen: list[list[str]]):
+    engines = {app.state.db.read_engine, app.state.db.write_engine}
+
+    def statement(_conn, _cursor, text, *_):
+        if not text.startswith("SET LOCAL"):
+            seen[-1].append(" ".join(text.split()))
+
+    listeners = [("begin", lambda _conn: seen.append([])), ("before_cursor_execute", statement)]
+    for engine in engines:
+        for name, fn in listeners:
+            event.listen(engine, name, fn)
+    return lambda: [event.remove(engine, name, fn) for engine in engines for name, fn in listeners]
+
+
+async def test_a_bill_is_four_transactions(app_and_client, inventory):
+    app, billing = app_and_client
+    warm = await post_repair(billing, repair_body(reservation_ids=[inventory.add_reservation(FILTER)],
+                                                  repair_reference="R-0"), key="warm")
+    assert warm.status_code == 201
+    seen: list[list[str]] = []
+    stop = transactions(app, seen)
+    try:
+        made = await post_repair(billing, repair_body(reservation_ids=[inventory.add_reservation(COMPRESSOR)]))
+    finally:
+        stop()
+    assert made.status_code == 201, made.text
+    assert [len(statements) for statements in seen] == ONE_RESERVATION, seen
+
+
+async def test_a_bill_of_two_reservations_records_the_first_consume_apart(app_and_client, inventory):
+    app, billing = app_and_client
+    rids = [inventory.add_reservation(COMPRESSOR), inventory.add_reservation(FILTER)]
+    seen: list[list[str]] = []
+    stop = transactions(app, seen)
+    try:
+        made = await post_repair(billing, repair_body(reservation_ids=rids))
+    finally:
+        stop()
+    assert made.status_code == 201, made.text
+    assert len(seen) == 5  # the claim, Begin, Plan, the first consume, the last consume with the issue
+    assert made.json()["reservation_ids"] == rids and [inventory.consumes_of(rid) for rid in rids] == [1, 1]
