@@ -38,6 +38,7 @@ LEFT = "billing.left_to_consume"
 _BILL = select(Bill).where(Bill.id == bindparam("b_id")).with_for_update()
 _LINK = select(BillReservation).where(BillReservation.reservation_id == bindparam("b_id")).with_for_update()
 _LINKS = select(BillReservation).where(BillReservation.bill_id == bindparam("b_id")).order_by(BillReservation.position)
+_LOCKED_LINKS = _LINKS.with_for_update()
 
 
 def _locked_bill(session: Session, bill_id: int) -> Bill | None:
@@ -61,8 +62,8 @@ def _try_hold(dialect) -> object:
 _TRY_HOLD = {"postgresql": _try_hold(postgresql), "sqlite": _try_hold(sqlite)}
 
 
-def links_of(session: Session, bill_id: int) -> list[BillReservation]:
-    return list(session.scalars(_LINKS, {"b_id": bill_id}))
+def links_of(session: Session, bill_id: int, *, lock: bool = False) -> list[BillReservation]:
+    return list(session.scalars(_LOCKED_LINKS if lock else _LINKS, {"b_id": bill_id}))
 
 
 def begin(
@@ -231,9 +232,12 @@ def held(links: list[BillReservation]) -> tuple[int, ...]:
 
 
 def mark_consumed(
-    session: Session, *, bill_id: int, reservation_id: int, reservation: ReservationRead, now: datetime
+    session: Session, *, bill_id: int, reservation_id: int, reservation: ReservationRead, now: datetime,
+    links: list[BillReservation] | None = None,
 ) -> Bill:
-    link = _locked_link(session, reservation_id)
+    """`links`: all the bill's links, read and locked in this transaction (`links_of(..., lock=True)`)."""
+    link = _locked_link(session, reservation_id) if links is None else next(
+        (link for link in links if link.reservation_id == reservation_id), None)
     link.state, link.consumed_at = "consumed", now
     # What inventory says it issued is what is billed.
     link.lines = [_stored(line) for line in reservation.lines]

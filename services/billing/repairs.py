@@ -237,8 +237,9 @@ class RepairSaga:
         # No flush before the end: the bill's row is written once (consuming, then issued, in one UPDATE).
         with self.db.transaction() as session, session.no_autoflush:
             now = self.clock.now()
-            bill = bills.mark_consumed(session, now=now, **consumed)
-            links = bills.links_of(session, bill.id)  # as they stand here: this one consumed
+            # The bill's links locked first, as the consume's record alone locks its link before the bill.
+            links = bills.links_of(session, consumed["bill_id"], lock=True)
+            bill = bills.mark_consumed(session, now=now, links=links, **consumed)
             facts = Facts(to_consume=bills.held(links), out_of_time=_out_of_time())
             if saga.next_step(State(bill.status), facts) != saga.Issue():
                 raise _NotIssuedNow()

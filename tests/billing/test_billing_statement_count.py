@@ -16,9 +16,9 @@ pytestmark = pytest.mark.anyio
 # databases): the claim (the key's row read, the claim inserted); Begin (the bill of the key, the rate
 # card, the bill inserted, the reservation's link inserted unless it is on a bill already); Plan (the bill
 # locked, the contract, the links, the bill updated once, the link's lines); the consume recorded and the
-# bill issued (the link and the bill locked, the links, the number, the company, a void bill it replaces,
+# bill issued (the links and the bill locked, the number, the company, a void bill it replaces,
 # the bill updated once, its line, the link, the audit entry, the answer stored).
-ONE_RESERVATION = [2, 4, 5, 11]
+ONE_RESERVATION = [2, 4, 5, 10]
 
 
 @pytest.fixture
