@@ -39,6 +39,20 @@ _BILL = select(Bill).where(Bill.id == bindparam("b_id")).with_for_update()
 _LINK = select(BillReservation).where(BillReservation.reservation_id == bindparam("b_id")).with_for_update()
 _LINKS = select(BillReservation).where(BillReservation.bill_id == bindparam("b_id")).order_by(BillReservation.position)
 _LOCKED_LINKS = _LINKS.with_for_update()
+_BILL_OF_KEY = (select(Bill)
+                .where(Bill.idempotency_scope == bindparam("b_scope"), Bill.idempotency_key == bindparam("b_key"))
+                .with_for_update())
+_HELD = (select(BillReservation.reservation_id)
+         .where(BillReservation.bill_id == bindparam("b_id"), BillReservation.state == "held")
+         .order_by(BillReservation.position))
+_VOID_OF_REPAIR = (select(Bill)
+                   .where(Bill.repair_reference == bindparam("b_ref"), Bill.status == State.VOID,
+                          Bill.replaced_by.is_(None), Bill.id != bindparam("b_id"))
+                   .order_by(Bill.id.desc()).limit(1).with_for_update())
+_VOID_BILL = select(Bill).where(Bill.id == bindparam("b_id")).with_for_update()
+_COUNTER = InvoiceCounter.__table__
+_ADVANCE = (update(_COUNTER).where(_COUNTER.c.year == bindparam("b_year"))
+            .values(last_sequence=_COUNTER.c.last_sequence + 1).returning(_COUNTER.c.last_sequence))
 
 
 def _locked_bill(session: Session, bill_id: int) -> Bill | None:
@@ -70,9 +84,7 @@ def begin(
     session: Session, *, scope: str, key: str, fingerprint: str, repair: dict, now: datetime
 ) -> Bill:
     """The bill of this Idempotency-Key: found (to resume or answer) or written, holding its reservations."""
-    bill = session.scalars(
-        select(Bill).where(Bill.idempotency_scope == scope, Bill.idempotency_key == key).with_for_update()
-    ).one_or_none()
+    bill = session.scalars(_BILL_OF_KEY, {"b_scope": scope, "b_key": key}).one_or_none()
     if bill is None:
         card = rates.in_force(session, at=now)
         bill = Bill(
@@ -117,11 +129,7 @@ def left_to_consume(session: Session, bill: Bill) -> tuple[int, ...]:
 def to_consume(session: Session, bill_id: int) -> tuple[int, ...]:
     """The reservations on the bill that inventory has not issued yet, in the bill's order."""
     # Their ids only (not the links with their lines): the saga asks after every step.
-    return tuple(session.scalars(
-        select(BillReservation.reservation_id)
-        .where(BillReservation.bill_id == bill_id, BillReservation.state == "held")
-        .order_by(BillReservation.position)
-    ))
+    return tuple(session.scalars(_HELD, {"b_id": bill_id}))
 
 
 def _hold(session: Session, bill: Bill, now: datetime) -> set[int]:
@@ -262,22 +270,13 @@ def next_number(session: Session, *, year: int) -> str:
     only when the year has no counter yet is it made (concurrent first bills meet on its key).
     """
     table = InvoiceCounter.__table__
-    sequence = _advance(session, table, year)
+    sequence = session.execute(_ADVANCE, {"b_year": year}).scalar_one_or_none()
     if sequence is None:
         dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
         first_of_year = dialect.insert(table).values(year=year, last_sequence=0)
         session.execute(first_of_year.on_conflict_do_nothing(index_elements=["year"]))
-        sequence = _advance(session, table, year)
+        sequence = session.execute(_ADVANCE, {"b_year": year}).scalar_one_or_none()
     return invoice_number(year, sequence)
-
-
-def _advance(session: Session, table, year: int) -> int | None:
-    return session.execute(
-        update(table)
-        .where(table.c.year == year)
-        .values(last_sequence=table.c.last_sequence + 1)
-        .returning(table.c.last_sequence)
-    ).scalar_one_or_none()
 
 
 def _parts(links: list[BillReservation]) -> list[PartUse]:
@@ -305,14 +304,9 @@ def _replacing(session: Session, bill: Bill, links: list[BillReservation]) -> Bi
     """The void bill this one replaces: the one whose consumed parts it took over, else the latest void
     bill of the same repair not replaced yet."""
     taken_from = next((link.from_bill_id for link in links if link.from_bill_id is not None), None)
-    query = select(Bill).with_for_update()
     if taken_from is not None:
-        return session.scalars(query.where(Bill.id == taken_from)).one_or_none()
-    return session.scalars(
-        query.where(Bill.repair_reference == bill.repair_reference, Bill.status == State.VOID,
-                    Bill.replaced_by.is_(None), Bill.id != bill.id)
-        .order_by(Bill.id.desc()).limit(1)
-    ).first()
+        return session.scalars(_VOID_BILL, {"b_id": taken_from}).one_or_none()
+    return session.scalars(_VOID_OF_REPAIR, {"b_ref": bill.repair_reference, "b_id": bill.id}).first()
 
 
 def issue(session: Session, *, bill_id: int, now: datetime, caller: context.Caller | None = None,
