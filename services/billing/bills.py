@@ -8,7 +8,7 @@ one transaction per step, between the calls to other services.
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -50,6 +50,7 @@ _VOID_OF_REPAIR = (select(Bill)
                           Bill.replaced_by.is_(None), Bill.id != bindparam("b_id"))
                    .order_by(Bill.id.desc()).limit(1).with_for_update())
 _VOID_BILL = select(Bill).where(Bill.id == bindparam("b_id")).with_for_update()
+_INSERT_BILL = insert(Bill.__table__).returning(Bill.__table__.c.id)
 _COUNTER = InvoiceCounter.__table__
 _ADVANCE = (update(_COUNTER).where(_COUNTER.c.year == bindparam("b_year"))
             .values(last_sequence=_COUNTER.c.last_sequence + 1).returning(_COUNTER.c.last_sequence))
@@ -87,15 +88,16 @@ def begin(
     bill = session.scalars(_BILL_OF_KEY, {"b_scope": scope, "b_key": key}).one_or_none()
     if bill is None:
         card = rates.in_force(session, at=now)
-        bill = Bill(
+        columns = dict(
             idempotency_scope=scope, idempotency_key=key, fingerprint=fingerprint, status=State.BEGUN,
             **repair,
             rate_card_version=card.id, labor_rate_per_hour=card.labor_rate_per_hour,
             callout_fee=card.callout_fee, vat_rate=card.vat_rate, currency=card.currency,
             created_at=now, updated_at=now,
         )
-        session.add(bill)
-        session.flush()
+        # The row the ORM would write for Bill(**columns), by a statement built once; the bill the saga
+        # goes on with is that object, not attached to the session (nothing else in this step changes it).
+        bill = Bill(id=session.execute(_INSERT_BILL, columns).scalar_one(), **columns)
         taken_over = _hold(session, bill, now)
         _left(session, bill, tuple(rid for rid in bill.reservation_ids if rid not in taken_over))
     elif bill.fingerprint != fingerprint:

@@ -1,11 +1,18 @@
 """A bill's cost in billing's own database work (issue 22 item 3): four transactions (the request key's
 claim, Begin, Plan, and the last consume's record with the issue in one), and the statements of each."""
 
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
 import httpx
 import pytest
-from sqlalchemy import event
+from sqlalchemy import String, bindparam, cast, event, select
 
+from services.billing import bills
+from services.billing.domain.saga import State
 from services.billing.main import create_app
+from services.billing.models import Bill
+from shared.db import Database
 
 from billing_support import COMPRESSOR, FILTER, post_repair, repair_body
 from helpers import asgi_client, internal_headers
@@ -71,3 +78,32 @@ async def test_a_bill_of_two_reservations_records_the_first_consume_apart(app_an
     assert made.status_code == 201, made.text
     assert len(seen) == 5  # the claim, Begin, Plan, the first consume, the last consume with the issue
     assert made.json()["reservation_ids"] == rids and [inventory.consumes_of(rid) for rid in rids] == [1, 1]
+
+
+@pytest.mark.parametrize("certificate", [None, {"number": "CERT-1"}])
+async def test_a_bill_begun_is_the_row_the_orm_would_write(billing_db, certificate):
+    """Begin writes the bill with one statement built once (bills._INSERT_BILL): the same row, column for
+    column (a certificate of None is JSON null there, as the ORM writes it; columns not given stay NULL)."""
+    database = Database.connect(billing_db.url, schema=billing_db.schema)
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    columns = dict(
+        idempotency_scope="s", fingerprint="f", status=State.BEGUN, serial_number="AC-100001",
+        repair_reference="R-1", performed_on=date(2026, 3, 1), component="unit", causes=["unknown"],
+        certificate=certificate, reservation_ids=[3, 1], labor_hours=Decimal("2.5"), visits=1, rate_card_version=1,
+        labor_rate_per_hour=Decimal("120.00"), callout_fee=Decimal("50.00"), vat_rate=Decimal("0.13"),
+        currency="CNY", created_at=now, updated_at=now,
+    )
+    try:
+        with database.transaction() as session:
+            session.add(Bill(idempotency_key="orm", **columns))
+            session.execute(bills._INSERT_BILL, {"idempotency_key": "core", **columns})
+        table = Bill.__table__
+        names = [c for c in table.c if c.name not in ("id", "idempotency_key")]
+        # Raw column values (JSON as stored text), not what the types make of them.
+        raw = select(*(cast(c, String) for c in names)).where(table.c.idempotency_key == bindparam("k"))
+        with database.write_engine.connect() as conn:
+            orm, core = (conn.execute(raw, {"k": k}).one() for k in ("orm", "core"))
+        assert dict(zip([c.name for c in names], core, strict=True)) == dict(
+            zip([c.name for c in names], orm, strict=True))
+    finally:
+        database.dispose()
