@@ -8,17 +8,17 @@ one transaction per step, between the calls to other services.
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.billing import company, contracts, errors, rates, trail
+from services.billing import company, contracts, errors, invoices, rates, trail
 from services.billing.domain.days import BUSINESS_TZ
 from services.billing.domain.pricing import ContractTerms, PartUse, invoice_number, price_repair
 from services.billing.domain.saga import OPEN_STATES, State
 from services.billing.models import INVOICE_STATUSES, Bill, BillLine, BillReservation, InvoiceCounter
-from services.billing.schemas import ClaimRead
+from services.billing.schemas import BillRead, ClaimRead
 from shared import context, metrics
 from shared import errors as shared_errors
 from shared.contracts.inventory import ReservationLineRead, ReservationRead
@@ -28,33 +28,78 @@ from shared.contracts.warranty import UnitRead
 # this long may go to another bill: the holder's request was abandoned. Every step of
 # a live saga touches its bill within one upstream timeout, far below this.
 HOLD_LEASE = timedelta(minutes=2)
+# Where `issue` leaves what it wrote (the bill, its lines, its links, the company named), in `session.info`.
+ISSUED = "billing.issued"
+# Where a step that has the bill's links at hand leaves what is left to consume (`left_to_consume`).
+LEFT = "billing.left_to_consume"
 
 
-def links_of(session: Session, bill_id: int) -> list[BillReservation]:
-    return list(session.scalars(
-        select(BillReservation).where(BillReservation.bill_id == bill_id).order_by(BillReservation.position)
-    ))
+# The rows every step reads and locks, as statements built once (`Session.get` builds its query on each call).
+_BILL = select(Bill).where(Bill.id == bindparam("b_id")).with_for_update()
+_LINK = select(BillReservation).where(BillReservation.reservation_id == bindparam("b_id")).with_for_update()
+_LINKS = select(BillReservation).where(BillReservation.bill_id == bindparam("b_id")).order_by(BillReservation.position)
+_LOCKED_LINKS = _LINKS.with_for_update()
+_BILL_OF_KEY = (select(Bill)
+                .where(Bill.idempotency_scope == bindparam("b_scope"), Bill.idempotency_key == bindparam("b_key"))
+                .with_for_update())
+_HELD = (select(BillReservation.reservation_id)
+         .where(BillReservation.bill_id == bindparam("b_id"), BillReservation.state == "held")
+         .order_by(BillReservation.position))
+_VOID_OF_REPAIR = (select(Bill)
+                   .where(Bill.repair_reference == bindparam("b_ref"), Bill.status == State.VOID,
+                          Bill.replaced_by.is_(None), Bill.id != bindparam("b_id"))
+                   .order_by(Bill.id.desc()).limit(1).with_for_update())
+_VOID_BILL = select(Bill).where(Bill.id == bindparam("b_id")).with_for_update()
+_INSERT_BILL = insert(Bill.__table__).returning(Bill.__table__.c.id)
+_COUNTER = InvoiceCounter.__table__
+_ADVANCE = (update(_COUNTER).where(_COUNTER.c.year == bindparam("b_year"))
+            .values(last_sequence=_COUNTER.c.last_sequence + 1).returning(_COUNTER.c.last_sequence))
+
+
+def _locked_bill(session: Session, bill_id: int) -> Bill | None:
+    return session.scalars(_BILL, {"b_id": bill_id}).one_or_none()
+
+
+def _locked_link(session: Session, reservation_id: int) -> BillReservation | None:
+    return session.scalars(_LINK, {"b_id": reservation_id}).one_or_none()
+
+
+def _try_hold(dialect) -> object:
+    """A reservation on no bill put on this one, saying so (its id); on a bill already, nothing done."""
+    table = BillReservation.__table__
+    return (dialect.insert(table)
+            .values(reservation_id=bindparam("b_rid"), bill_id=bindparam("b_bill"), position=bindparam("b_pos"),
+                    state="held")
+            .on_conflict_do_nothing(index_elements=[table.c.reservation_id])
+            .returning(table.c.reservation_id))
+
+
+_TRY_HOLD = {"postgresql": _try_hold(postgresql), "sqlite": _try_hold(sqlite)}
+
+
+def links_of(session: Session, bill_id: int, *, lock: bool = False) -> list[BillReservation]:
+    return list(session.scalars(_LOCKED_LINKS if lock else _LINKS, {"b_id": bill_id}))
 
 
 def begin(
     session: Session, *, scope: str, key: str, fingerprint: str, repair: dict, now: datetime
 ) -> Bill:
     """The bill of this Idempotency-Key: found (to resume or answer) or written, holding its reservations."""
-    bill = session.scalars(
-        select(Bill).where(Bill.idempotency_scope == scope, Bill.idempotency_key == key).with_for_update()
-    ).one_or_none()
+    bill = session.scalars(_BILL_OF_KEY, {"b_scope": scope, "b_key": key}).one_or_none()
     if bill is None:
         card = rates.in_force(session, at=now)
-        bill = Bill(
+        columns = dict(
             idempotency_scope=scope, idempotency_key=key, fingerprint=fingerprint, status=State.BEGUN,
             **repair,
             rate_card_version=card.id, labor_rate_per_hour=card.labor_rate_per_hour,
             callout_fee=card.callout_fee, vat_rate=card.vat_rate, currency=card.currency,
             created_at=now, updated_at=now,
         )
-        session.add(bill)
-        session.flush()
-        _hold(session, bill, now)
+        # The row the ORM would write for Bill(**columns), by a statement built once; the bill the saga
+        # goes on with is that object, not attached to the session (nothing else in this step changes it).
+        bill = Bill(id=session.execute(_INSERT_BILL, columns).scalar_one(), **columns)
+        taken_over = _hold(session, bill, now)
+        _left(session, bill, tuple(rid for rid in bill.reservation_ids if rid not in taken_over))
     elif bill.fingerprint != fingerprint:
         raise shared_errors.IdempotencyKeyReused("This Idempotency-Key was used with a different repair")
     elif bill.status in OPEN_STATES:
@@ -65,27 +110,41 @@ def begin(
 
 def reopen(session: Session, *, bill_id: int, now: datetime) -> Bill:
     """A retry of a stopped bill: begun again, holding its reservations again."""
-    bill = session.get(Bill, bill_id, with_for_update=True)
+    bill = _locked_bill(session, bill_id)
     bill.status, bill.failure_code, bill.updated_at = State.BEGUN, None, now
     _hold(session, bill, now)
     return bill
 
 
+def _left(session: Session, bill: Bill, left: tuple[int, ...]) -> None:
+    session.info[LEFT] = (bill.id, left)
+
+
+def left_to_consume(session: Session, bill: Bill) -> tuple[int, ...]:
+    """`to_consume` after a step: as the step found it with the bill's links at hand, else read."""
+    known = session.info.pop(LEFT, None)
+    if known is not None and known[0] == bill.id:
+        return known[1]
+    return to_consume(session, bill.id)
+
+
 def to_consume(session: Session, bill_id: int) -> tuple[int, ...]:
     """The reservations on the bill that inventory has not issued yet, in the bill's order."""
     # Their ids only (not the links with their lines): the saga asks after every step.
-    return tuple(session.scalars(
-        select(BillReservation.reservation_id)
-        .where(BillReservation.bill_id == bill_id, BillReservation.state == "held")
-        .order_by(BillReservation.position)
-    ))
+    return tuple(session.scalars(_HELD, {"b_id": bill_id}))
 
 
-def _hold(session: Session, bill: Bill, now: datetime) -> None:
+def _hold(session: Session, bill: Bill, now: datetime) -> set[int]:
+    """Hold the bill's reservations; the ids of those taken over, consumed, from a void bill."""
     # In id order, so that two bills sharing reservations never wait on each other in a cycle.
     positions = {rid: i for i, rid in enumerate(bill.reservation_ids)}
+    taken_over = set()
+    try_hold = _TRY_HOLD[session.get_bind().dialect.name]
     for reservation_id in sorted(positions):
-        link = session.get(BillReservation, reservation_id, with_for_update=True)
+        if session.execute(try_hold, {"b_rid": reservation_id, "b_bill": bill.id,
+                                      "b_pos": positions[reservation_id]}).first() is not None:
+            continue  # on no bill: held now, in one statement
+        link = _locked_link(session, reservation_id)
         if link is not None and link.bill_id == bill.id:
             continue
         if link is not None:
@@ -94,6 +153,7 @@ def _hold(session: Session, bill: Bill, now: datetime) -> None:
                 # Consumed for this repair's void bill: the parts are in the unit, the new bill bills them.
                 link.bill_id, link.from_bill_id, link.position = bill.id, holder.id, positions[reservation_id]
                 session.flush()
+                taken_over.add(reservation_id)
                 continue
             if not _abandoned(session, holder, now):
                 where = holder.number or "another bill still being made"
@@ -106,6 +166,7 @@ def _hold(session: Session, bill: Bill, now: datetime) -> None:
         except IntegrityError:
             # Another process put it on its bill a moment ago.
             raise errors.ReservationNotActive(f"Reservation {reservation_id} is on another bill") from None
+    return taken_over
 
 
 def _replaced_by(holder: Bill, link: BillReservation, bill: Bill) -> bool:
@@ -122,7 +183,7 @@ def _abandoned(session: Session, holder: Bill, now: datetime) -> bool:
 def abandon(session: Session, *, bill_id: int, code: str, now: datetime) -> None:
     """Stop a bill that consumed nothing: it lets its reservations go (those taken over from a void
     bill go back to it); a retry reopens it."""
-    bill = session.get(Bill, bill_id, with_for_update=True)
+    bill = _locked_bill(session, bill_id)
     links = links_of(session, bill_id)
     if bill.status not in (State.BEGUN, State.PLANNED) or any(
         link.state != "held" and link.from_bill_id is None for link in links
@@ -153,42 +214,52 @@ def record_plan(
     unit: UnitRead | None = None,
 ) -> Bill:
     """The claim decided, the reservations read and the contract found: consuming may begin."""
-    bill = session.get(Bill, bill_id, with_for_update=True)
+    bill = _locked_bill(session, bill_id)
+    # The contract and the links read before the bill changes: one UPDATE of it at the flush, not three.
+    contract = contracts.covering(session, serial_number=bill.serial_number, on=bill.performed_on)
+    links = links_of(session, bill_id)
     bill.claim_id, bill.claim_decision = claim.id, claim.decision
     bill.claim_reasons = [reason.model_dump() for reason in claim.reasons]
-    contract = contracts.covering(session, serial_number=bill.serial_number, on=bill.performed_on)
     bill.contract_id = contract.id if contract is not None else None
     # Made out to the contract's customer, else to the unit's site; copied, never looked up again.
     site_name, site_address = (_text(unit.site.name, 200), _text(unit.site.address, 300)) if unit is not None \
         else (None, None)
     bill.customer_name = (contract.customer if contract is not None else site_name) or bill.customer_name
     bill.customer_address = site_address or bill.customer_address
-    for link in links_of(session, bill_id):
+    for link in links:
         if link.state == "held":  # one taken over consumed keeps the lines it was issued with
             link.lines = [_stored(line) for line in reservations[link.reservation_id].lines]
     bill.planned_at = bill.updated_at = now
     bill.status = State.PLANNED
     session.flush()
+    _left(session, bill, held(links))
     return bill
+
+
+def held(links: list[BillReservation]) -> tuple[int, ...]:
+    """`to_consume` of the bill's links (all of them, in their order), as they stand in the session."""
+    return tuple(link.reservation_id for link in links if link.state == "held")
 
 
 def mark_consumed(
-    session: Session, *, bill_id: int, reservation_id: int, reservation: ReservationRead, now: datetime
+    session: Session, *, bill_id: int, reservation_id: int, reservation: ReservationRead, now: datetime,
+    links: list[BillReservation] | None = None,
 ) -> Bill:
-    link = session.get(BillReservation, reservation_id, with_for_update=True)
+    """`links`: all the bill's links, read and locked in this transaction (`links_of(..., lock=True)`)."""
+    link = _locked_link(session, reservation_id) if links is None else next(
+        (link for link in links if link.reservation_id == reservation_id), None)
     link.state, link.consumed_at = "consumed", now
     # What inventory says it issued is what is billed.
     link.lines = [_stored(line) for line in reservation.lines]
-    bill = session.get(Bill, bill_id, with_for_update=True)
+    bill = _locked_bill(session, bill_id)
     bill.status, bill.updated_at = State.CONSUMING, now
-    session.flush()
-    return bill
+    return bill  # flushed by what reads next, or at the commit
 
 
 def mark_lost(session: Session, *, bill_id: int, reservation_id: int, now: datetime) -> Bill:
-    link = session.get(BillReservation, reservation_id, with_for_update=True)
+    link = _locked_link(session, reservation_id)
     link.state = "lost"
-    bill = session.get(Bill, bill_id, with_for_update=True)
+    bill = _locked_bill(session, bill_id)
     bill.updated_at = now
     session.flush()
     return bill
@@ -201,22 +272,13 @@ def next_number(session: Session, *, year: int) -> str:
     only when the year has no counter yet is it made (concurrent first bills meet on its key).
     """
     table = InvoiceCounter.__table__
-    sequence = _advance(session, table, year)
+    sequence = session.execute(_ADVANCE, {"b_year": year}).scalar_one_or_none()
     if sequence is None:
         dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
         first_of_year = dialect.insert(table).values(year=year, last_sequence=0)
         session.execute(first_of_year.on_conflict_do_nothing(index_elements=["year"]))
-        sequence = _advance(session, table, year)
+        sequence = session.execute(_ADVANCE, {"b_year": year}).scalar_one_or_none()
     return invoice_number(year, sequence)
-
-
-def _advance(session: Session, table, year: int) -> int | None:
-    return session.execute(
-        update(table)
-        .where(table.c.year == year)
-        .values(last_sequence=table.c.last_sequence + 1)
-        .returning(table.c.last_sequence)
-    ).scalar_one_or_none()
 
 
 def _parts(links: list[BillReservation]) -> list[PartUse]:
@@ -240,44 +302,46 @@ def _contract_terms(session: Session, contract_id: int | None) -> ContractTerms 
                          parts_discount_pct=Decimal(contract.parts_discount_pct))
 
 
-def _replacing(session: Session, bill: Bill) -> Bill | None:
+def _replacing(session: Session, bill: Bill, links: list[BillReservation]) -> Bill | None:
     """The void bill this one replaces: the one whose consumed parts it took over, else the latest void
     bill of the same repair not replaced yet."""
-    taken_from = session.scalars(
-        select(BillReservation.from_bill_id)
-        .where(BillReservation.bill_id == bill.id, BillReservation.from_bill_id.is_not(None)).limit(1)
-    ).first()
-    query = select(Bill).with_for_update()
+    taken_from = next((link.from_bill_id for link in links if link.from_bill_id is not None), None)
     if taken_from is not None:
-        return session.scalars(query.where(Bill.id == taken_from)).one_or_none()
-    return session.scalars(
-        query.where(Bill.repair_reference == bill.repair_reference, Bill.status == State.VOID,
-                    Bill.replaced_by.is_(None), Bill.id != bill.id)
-        .order_by(Bill.id.desc()).limit(1)
-    ).first()
+        return session.scalars(_VOID_BILL, {"b_id": taken_from}).one_or_none()
+    return session.scalars(_VOID_OF_REPAIR, {"b_ref": bill.repair_reference, "b_id": bill.id}).first()
 
 
-def issue(session: Session, *, bill_id: int, now: datetime, caller: context.Caller | None = None) -> Bill:
+def issue(session: Session, *, bill_id: int, now: datetime, caller: context.Caller | None = None,
+          locked: tuple[Bill, list[BillReservation]] | None = None) -> Bill:
     """Price what was consumed and number the bill, in one transaction: no number is ever burnt.
 
-    A bill that charges nothing is settled as it is issued: it is never "unpaid".
+    A bill that charges nothing is settled as it is issued: it is never "unpaid". `locked`: the bill,
+    already read and locked in this transaction, and all its links (the last consume's record).
+    What it wrote is left in `session.info[ISSUED]` (`issued_read`): the answer needs no read back.
     """
-    bill = session.get(Bill, bill_id, with_for_update=True)
+    bill, links = locked if locked is not None else (_locked_bill(session, bill_id), None)
     if bill.status in INVOICE_STATUSES:
         return bill  # a duplicate attempt got here first
+    with session.no_autoflush:  # the bill, its lines and its number written at one flush
+        return _issue(session, bill, links if links is not None else links_of(session, bill_id), now=now,
+                      caller=caller)
+
+
+def _issue(session: Session, bill: Bill, links: list[BillReservation], *, now: datetime,
+           caller: context.Caller | None) -> Bill:
+    bill_id = bill.id
     priced = price_repair(
         approved=bill.claim_decision == "approved",
-        parts=_parts(links_of(session, bill_id)),
+        parts=_parts(links),
         labor_hours=Decimal(bill.labor_hours),
         visits=bill.visits,
         rates=rates.as_rates(bill.labor_rate_per_hour, bill.callout_fee, bill.vat_rate, bill.currency),
         contract=_contract_terms(session, bill.contract_id),
     )
-    session.add_all(
-        BillLine(bill_id=bill_id, position=i, kind=line.kind, description=line.description[:300],
-                 qty=line.qty, unit_price=line.unit_price, amount=line.amount)
-        for i, line in enumerate(priced.lines)
-    )
+    lines = [BillLine(bill_id=bill_id, position=i, kind=line.kind, description=line.description[:300],
+                      qty=line.qty, unit_price=line.unit_price, amount=line.amount)
+             for i, line in enumerate(priced.lines)]
+    session.add_all(lines)
     bill.net, bill.vat, bill.total = priced.net, priced.vat, priced.total
     bill.warranty_cost = priced.warranty_cost
     bill.number = next_number(session, year=now.astimezone(BUSINESS_TZ).year)
@@ -288,10 +352,11 @@ def issue(session: Session, *, bill_id: int, now: datetime, caller: context.Call
     bill.issued_by = who.actor()
     found = company.latest(session)
     bill.company_version = found.id if found is not None else None
-    replaced = _replacing(session, bill)
+    replaced = _replacing(session, bill, links)
     if replaced is not None:
         bill.replaces, replaced.replaced_by = replaced.number, bill.number
     session.flush()
+    session.info[ISSUED] = (bill, lines, links, found)
     trail.record(session, who, action="bill.issued", object_type="bill", object_id=bill.number, at=now,
                  changes={"status": [None, bill.status], "total": [None, bill.total],
                           **({"replaces": [None, bill.replaces]} if bill.replaces else {})})
@@ -300,3 +365,14 @@ def issue(session: Session, *, bill_id: int, now: datetime, caller: context.Call
                      changes={"replaced_by": [None, bill.number]})
     metrics.after_commit(session, metrics.BILLS_ISSUED)
     return bill
+
+
+def issued_read(session: Session, bill: Bill) -> BillRead:
+    """The answer of a bill: from what `issue` wrote in this transaction when it issued it (the rows it
+    holds are what a read would give back: the same objects), else read."""
+    written = session.info.get(ISSUED)
+    if written is not None and written[0] is bill:
+        _bill, lines, links, found = written
+        return BillRead.of(bill, lines, links, found if found is not None and found.id == bill.company_version
+                           else None)
+    return invoices.read(session, bill)

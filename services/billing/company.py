@@ -17,8 +17,11 @@ from shared.context import Caller
 FIELDS = ("name", "address", "taxpayer_id", "bank", "account", "phone")
 
 
+_LATEST = select(Company).order_by(Company.id.desc()).limit(1)  # every bill issued names it: built once
+
+
 def latest(session: Session) -> Company | None:
-    return session.scalars(select(Company).order_by(Company.id.desc()).limit(1)).first()
+    return session.scalars(_LATEST).first()
 
 
 def current(session: Session) -> Company:

@@ -159,8 +159,16 @@ class RepairSaga:
                                                               reservations=reservations, claim=claim, unit=unit)
                     case saga.Consume(reservation_id=rid):
                         reservation = await self.inventory.consume(rid, idempotency_key=consume_key(bill_id, rid))
-                        bill, to_consume = await self._record(bills.mark_consumed, bill_id=bill_id,
-                                                              reservation_id=rid, reservation=reservation)
+                        consumed = dict(bill_id=bill_id, reservation_id=rid, reservation=reservation)
+                        if to_consume == (rid,) and not _out_of_time():
+                            # The last one: recorded and the bill issued in one transaction.
+                            body, recorded = await self.uow.call(self._consume_then_issue, run, consumed)
+                            if body is not None:
+                                log.info("bill_issued", bill_id=bill_id, number=body["number"])
+                                return body
+                            bill, to_consume = recorded
+                        else:
+                            bill, to_consume = await self._record(bills.mark_consumed, **consumed)
                     case saga.LeaveOff(reservation_id=rid):
                         log.warning("reservation_lost", bill_id=bill_id, reservation_id=rid, code=error.code)
                         bill, to_consume = await self._record(bills.mark_lost, bill_id=bill_id, reservation_id=rid)
@@ -204,13 +212,42 @@ class RepairSaga:
         try:
             with self.db.transaction() as session:
                 bill = step(session, now=self.clock.now(), **kwargs)
-                left = bills.to_consume(session, bill.id) if bill is not None else ()
+                left = bills.left_to_consume(session, bill) if bill is not None else ()
                 if bounded:
                     deadline.check()
             return bill, left
         finally:
             if unbound is not None:
                 deadline.reset(unbound)
+
+    def _consume_then_issue(self, run: Attempt, consumed: dict) -> tuple[dict | None, tuple | None]:
+        """The last consume recorded and the bill issued in ONE transaction (what `Consume` then `Issue`
+        do in two): (the issued bill's answer, None). When the bill is not to be issued now (no time left,
+        or something still to consume) or the deadline passes before the commit, that transaction is
+        rolled back and the consume, which inventory has done, is recorded alone, even past the deadline,
+        as `_record` does, in the same call (a request cancelled meanwhile still waits for it): (None,
+        what `_step` gives). Nothing is then issued, and the bill is left consuming, as before."""
+        try:
+            return self._consumed_and_issued(run, consumed), None
+        except (deadline.DeadlineExceeded, _NotIssuedNow):
+            pass
+        return None, self._step(bills.mark_consumed, consumed, bounded=False)
+
+    def _consumed_and_issued(self, run: Attempt, consumed: dict) -> dict:
+        # No flush before the end: the bill's row is written once (consuming, then issued, in one UPDATE).
+        with self.db.transaction() as session, session.no_autoflush:
+            now = self.clock.now()
+            # The bill's links locked first, as the consume's record alone locks its link before the bill.
+            links = bills.links_of(session, consumed["bill_id"], lock=True)
+            bill = bills.mark_consumed(session, now=now, links=links, **consumed)
+            facts = Facts(to_consume=bills.held(links), out_of_time=_out_of_time())
+            if saga.next_step(State(bill.status), facts) != saga.Issue():
+                raise _NotIssuedNow()
+            issued = bills.issue(session, bill_id=bill.id, now=now, caller=self.caller, locked=(bill, links))
+            body = bills.issued_read(session, issued).model_dump(mode="json")
+            run.record(session, 201, body)
+            deadline.check()
+        return body
 
     def _answer(self, run: Attempt, bill_id: int) -> dict:
         # Issued on an earlier attempt whose stored answer has since been purged: answer its state now.
@@ -222,7 +259,7 @@ class RepairSaga:
     def _issue(self, run: Attempt, bill_id: int) -> dict:
         with self.db.transaction() as session:
             issued = bills.issue(session, bill_id=bill_id, now=self.clock.now(), caller=self.caller)
-            body = invoices.read(session, issued).model_dump(mode="json")
+            body = bills.issued_read(session, issued).model_dump(mode="json")
             run.record(session, 201, body)
             deadline.check()
         return body
@@ -259,6 +296,10 @@ class RepairSaga:
             if reservation.status not in usable:
                 raise errors.ReservationNotActive(f"Reservation {rid} is {reservation.status}")
         return dict(zip(wanted, found, strict=True))
+
+
+class _NotIssuedNow(Exception):
+    """The bill still has something to consume, or no time is left: roll back, record the consume alone."""
 
 
 def _out_of_time() -> bool:
