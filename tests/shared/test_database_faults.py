@@ -154,8 +154,10 @@ class Server:
             self.sql(f'ALTER DATABASE "{self.name}" SET {setting} = {value}')
 
     def terminate(self, where: str = "true") -> int:
+        """End the matching backends and wait (up to 5 s each) until they have exited: the signal alone
+        returns before the backend has told its client, and "between requests" means after that."""
         return len(self.sql(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
             f" WHERE datname = :name AND pid <> pg_backend_pid() AND {where}", name=self.name))
 
     def count(self, schema: str, table: str) -> int:
