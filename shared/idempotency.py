@@ -42,6 +42,7 @@ from starlette.responses import JSONResponse, Response
 
 from shared import deadline, errors
 from shared.clock import Clock
+from shared.contracts import common
 from shared.db import Database, UtcDateTime
 
 LEASE = timedelta(seconds=10)
@@ -55,7 +56,7 @@ RELEASE_MARGIN = timedelta(seconds=1)
 HELD_KEPT = 10_000
 # The longest Retry-After of a 409 for a claim still held: the holder usually answers sooner.
 MAX_RETRY_AFTER_SECONDS = 5
-KEY_MAX_LENGTH = 200
+KEY_MAX_LENGTH = common.IDEMPOTENCY_KEY_MAX_LENGTH
 log = structlog.get_logger("idempotency")
 
 

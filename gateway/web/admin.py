@@ -16,6 +16,7 @@ from gateway.web import i18n, pages
 from gateway.web.notices import done_text
 from gateway.web.pages import Page
 from shared import errors
+from shared.contracts import common
 from shared.types import MAX_ID
 
 router = APIRouter(prefix="/app/admin")
@@ -78,7 +79,7 @@ def _scope_fields(page: Page) -> dict:
 
 @router.get("/users")
 async def people_list(page: AdminPage):
-    q = page.request.query_params.get("q", "").strip()[:100]
+    q = page.request.query_params.get("q", "").strip()[:common.SEARCH_MAX_LENGTH]
     rows = await page.state.uow.read(users.list_users, q=q or None, after=None, limit=LIST_LIMIT)
     now = page.state.clock.now()
     return pages.render(page, "admin/users.html", q=q, rows=[UserRead.of(u, now) for u in rows],

@@ -20,7 +20,7 @@ from shared.contracts import billing as billing_contract
 
 router = APIRouter(prefix="/app/billing")
 BillingPage = Annotated[Page, Depends(pages.for_roles("billing"))]
-INVOICE_NUMBER = re.compile(r"^[A-Za-z0-9-]{1,40}$")
+INVOICE_NUMBER = re.compile(billing_contract.BILL_NUMBER_PATTERN)
 DONE = {
     "paid": i18n.N_("The bill is marked as paid."),
     "void": i18n.N_("The bill is void."),
@@ -344,7 +344,7 @@ async def company(page: BillingPage):
 
 @router.post("/company")
 async def save_company(page: BillingPage):
-    body = {name: page.value(name)[:300] for name in COMPANY_FIELDS}
+    body = {name: page.value(name) for name in COMPANY_FIELDS}
     if not all(body.values()):
         return await company_page(page, status=422, trouble=pages.trouble(page, None, code="bad_input"))
     answer = await pages.call(page, "PUT", "/billing/company", json_body=body)

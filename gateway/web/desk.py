@@ -31,6 +31,8 @@ from gateway.web.pages import Page, seg
 from gateway.web.station import clean_serial, coverage_rows, today_in_china
 from shared.contracts import servicedesk as contract
 
+MOST = contract.PAGE_SIZE_MAX  # the longest page of a list the service gives
+
 router = APIRouter()
 DeskPage = Annotated[Page, Depends(pages.for_roles("desk"))]
 
@@ -47,9 +49,10 @@ def updated_at(page: Page) -> str:
 async def board_rows(page: Page) -> tuple[dict, list[dict], pages.Answer | None]:
     """The open tickets by urgency as the service gives them (each promise's state and due time are the
     service's; the page never counts minutes itself), with the filters asked for and the first failure."""
-    query = {k: page.request.query_params.get(k, "")[:100] for k in ("level", "state", "station")}
+    query = {k: page.request.query_params.get(k, "")[:contract.SEARCH_MAX_LENGTH]
+             for k in ("level", "state", "station")}
     answers = await asyncio.gather(*[
-        pages.call(page, "GET", "/servicedesk/tickets", query={**query, "status": status, "limit": 500})
+        pages.call(page, "GET", "/servicedesk/tickets", query={**query, "status": status, "limit": MOST})
         for status in BOARD_STATUSES])
     failed = next((a for a in answers if not a.ok), None)
     tickets = sorted((ticket for a in answers for ticket in pages.items(a)), key=most_urgent)
@@ -262,7 +265,7 @@ async def cancel(page: DeskPage, ticket_id: int):
 
 @router.get("/app/desk/follow-ups")
 async def follow_ups(page: DeskPage):
-    answer = await pages.call(page, "GET", "/servicedesk/tickets", query={"status": "resolved", "limit": 500})
+    answer = await pages.call(page, "GET", "/servicedesk/tickets", query={"status": "resolved", "limit": MOST})
     now = page.state.clock.now()
     rows = []
     for ticket in pages.items(answer):
@@ -281,7 +284,7 @@ async def follow_ups(page: DeskPage):
 async def complaints(page: DeskPage):
     status = page.request.query_params.get("status", "")
     status = status if status in COMPLAINT_STATUSES else ""
-    answer = await pages.call(page, "GET", "/servicedesk/complaints", query={"status": status, "limit": 500})
+    answer = await pages.call(page, "GET", "/servicedesk/complaints", query={"status": status, "limit": MOST})
     now = page.state.clock.now()
     rows = [{"complaint": c, "promises": promise_rows(page.t, c.get("milestones"), now)}
             for c in pages.items(answer)]
@@ -325,7 +328,7 @@ async def new_complaint(page: DeskPage):
         if answer.ok and isinstance(answer.data, dict) and "id" in answer.data:
             return pages.redirect(page, f"/app/desk/complaints/{seg(answer.data['id'])}?done=complaint")
         trouble, status = pages.trouble(page, answer.problem), answer.status
-    listed = await pages.call(page, "GET", "/servicedesk/complaints", query={"limit": 500})
+    listed = await pages.call(page, "GET", "/servicedesk/complaints", query={"limit": MOST})
     now = page.state.clock.now()
     rows = [{"complaint": c, "promises": promise_rows(page.t, c.get("milestones"), now)}
             for c in pages.items(listed)]
@@ -386,7 +389,8 @@ async def redispatch(page: DeskPage, complaint_id: int):
     if wrong:
         return await complaint_page(page, complaint_id, status=422, trouble=bad_input(page, wrong))
     answer = await pages.call(page, "POST", f"/servicedesk/complaints/{seg(complaint_id)}/redispatch", json_body=body,
-                              idempotency_key=page.value("idempotency_key")[:100] or None)
+                              idempotency_key=page.value("idempotency_key")[:contract.IDEMPOTENCY_KEY_MAX_LENGTH]
+                              or None)
     made = answer.data.get("id") if answer.ok and isinstance(answer.data, dict) else None
     if made is None:
         problem = answer.problem if not answer.ok else None

@@ -21,6 +21,8 @@ from gateway.web.desk_common import (
 from gateway.web.pages import Page
 from shared.contracts import servicedesk as contract
 
+MOST = contract.PAGE_SIZE_MAX  # the longest page of a list the service gives
+
 router = APIRouter()
 # A station's technicians log their own steps; the desk may do it for them over the phone.
 FieldPage = Annotated[Page, Depends(pages.for_roles("station", "desk"))]
@@ -32,9 +34,9 @@ async def station_tickets(page: FieldPage):
     asked = page.request.query_params.get("station")
     # The cookie holds the code percent-encoded: a header carries no 济南站 as it is.
     remembered = unquote(page.request.cookies.get(STATION_COOKIE, ""))
-    station = (asked if asked is not None else remembered).strip()[:100]
+    station = (asked if asked is not None else remembered).strip()[:contract.STATION_FILTER_MAX_LENGTH]
     answers = await asyncio.gather(*[
-        pages.call(page, "GET", "/servicedesk/tickets", query={"status": status, "station": station, "limit": 500})
+        pages.call(page, "GET", "/servicedesk/tickets", query={"status": status, "station": station, "limit": MOST})
         for status in ("dispatched", "on_site")]) if station else []
     failed = next((a for a in answers if not a.ok), None)
     tickets = sorted((ticket for a in answers for ticket in pages.items(a)), key=most_urgent)

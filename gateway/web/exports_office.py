@@ -10,6 +10,7 @@ from gateway.web.exports_common import Col, download, failed_page, listed, say, 
 from gateway.web.i18n import N_
 from gateway.web.pages import Page
 from gateway.web.warehouse import WarehousePage
+from shared.contracts import common
 
 router = APIRouter()
 
@@ -60,8 +61,8 @@ MOVEMENT_COLUMNS = (Col(N_("No."), "int"), Col(N_("When"), "datetime"), Col(N_("
 async def movements_workbook(page: WarehousePage):
     """The stock ledger, oldest first, of a part and/or a warehouse (a warehouse person's: its warehouses)."""
     params = page.request.query_params
-    query = {"part_number": params.get("part_number", "").strip().upper()[:100],
-             "warehouse": params.get("warehouse", "").strip().upper()[:100]}
+    query = {"part_number": params.get("part_number", "").strip().upper()[:common.SEARCH_MAX_LENGTH],
+             "warehouse": params.get("warehouse", "").strip().upper()[:common.SEARCH_MAX_LENGTH]}
     walked = await walk(page, "/inventory/movements", query)
     if walked.failed is not None:
         return failed_page(page, walked.failed, warehouse.refused)

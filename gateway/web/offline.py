@@ -29,6 +29,7 @@ from gateway.web import desk_station, pages, visits
 from gateway.web.desk_common import parse_instant
 from gateway.web.i18n import N_
 from gateway.web.pages import Page, seg
+from shared.contracts import common
 
 router = APIRouter()
 FieldPage = Annotated[Page, Depends(pages.for_roles("station", "desk"))]
@@ -192,7 +193,7 @@ async def send_visit(page: Page, visit_id: int) -> JSONResponse:
     at = _when(page, body)
     if at is None:
         return outcome(page, "refused", 422, code="no_time", fields=[page.t.gettext("When")])
-    key = (page.value("idempotency_key") or page.value("key"))[:100] or None
+    key = (page.value("idempotency_key") or page.value("key"))[:common.IDEMPOTENCY_KEY_MAX_LENGTH] or None
     answer = await pages.call(page, "POST", f"{path}/record", json_body=body, idempotency_key=key)
     if answer.ok:
         return outcome(page, "sent")

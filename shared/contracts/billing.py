@@ -44,6 +44,10 @@ CAUSES_MAX_ITEMS = 20
 RESERVATIONS_MAX_ITEMS = 50
 HOURS_MIN, HOURS_MAX = 0, 1000  # labour hours
 VISITS_MIN, VISITS_MAX = 0, 1000  # site visits charged
+# A bill's number (INV-2026-000001, services/billing/domain/pricing.py) as it may stand in an address;
+# the pages look nothing up for anything else.
+BILL_NUMBER_MAX_LENGTH = 40
+BILL_NUMBER_PATTERN = rf"^[A-Za-z0-9-]{{1,{BILL_NUMBER_MAX_LENGTH}}}$"
 BillStatus = Literal["issued", "paid", "void"]
 BILL_STATUSES = values(BillStatus)
 LineKind = Literal["part", "labor", "callout"]

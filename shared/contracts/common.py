@@ -33,8 +33,12 @@ MODEL_CODE_MIN_LENGTH, MODEL_CODE_MAX_LENGTH = 1, 100
 # A part number (inventory's catalogue key), wherever a part is named.
 PART_NUMBER_MIN_LENGTH, PART_NUMBER_MAX_LENGTH = 1, 100
 
-# A list's search (`?q=`, shared.search.Search): part of a code or a name.
+# A list's search (`?q=`, shared.search.Search): part of a code or a name; the pages cut any filter typed
+# into an address at this length too.
 SEARCH_MAX_LENGTH = 100
+
+# An `Idempotency-Key` header (shared/idempotency.py), the keys the pages make for their forms included.
+IDEMPOTENCY_KEY_MAX_LENGTH = 200
 
 # A page of a list: `?limit=` (shared.deps.Limit).
 PAGE_SIZE_MIN, PAGE_SIZE_MAX, PAGE_SIZE_DEFAULT = 1, 500, 50
