@@ -7,9 +7,9 @@ duplicate running at the same moment waits for nothing: on PostgreSQL it does no
 transaction lock and is answered 409 `idempotency_in_progress`; on SQLite the write transaction is
 the only writer, so it finds the answer stored.
 
-Two phases (the billing saga, whose key is held across calls to other services). `claim`
-commits a row for the key in its own short transaction before any effect, so a concurrent
-duplicate sees it and gets 409
+Two phases (the billing saga, whose key is held across calls to other services). `claim_with`
+commits a row for the key in the transaction of the saga's first step (the bill begun), before any
+call to another service, so a concurrent duplicate sees it and gets 409
 `idempotency_in_progress`. The response is stored by `record` in the same
 transaction as the effect, so a stored answer always means the effect
 happened. A failed request gives its claim back (`release`) so that a retry
@@ -187,36 +187,48 @@ class Idempotency:
 
     def claim(self, *, scope: str, key: str, fingerprint: str) -> Stored | None:
         """Claim `key`, or return the stored answer to replay; raises on reuse or in-flight."""
+        return self.claim_with(scope=scope, key=key, fingerprint=fingerprint)[0]
+
+    def claim_with(self, *, scope: str, key: str, fingerprint: str,
+                   effect: Callable[[Session], object] | None = None) -> tuple[Stored | None, object]:
+        """Claim `key` and run `effect(session)` (the saga's first step) in the claim's ONE transaction:
+        (the stored answer to replay, None), or (None, what the effect returned) with the claim committed
+        and held. When the effect raises, nothing is committed, the claim included: there is nothing to
+        give back. On PostgreSQL a duplicate running at the same moment does not get the key's
+        transaction lock and is answered 409 `idempotency_in_progress` at once, as in `once`."""
         _check_key(key)
         for _attempt in range(3):
             try:
-                return self._claim_once(scope=scope, key=key, fingerprint=fingerprint)
+                return self._claim_once(scope=scope, key=key, fingerprint=fingerprint, effect=effect)
             except IntegrityError:
                 continue  # another process inserted the same key first: look again
         raise errors.IdempotencyInProgress()
 
-    def _claim_once(self, *, scope: str, key: str, fingerprint: str) -> Stored | None:
+    def _claim_once(self, *, scope: str, key: str, fingerprint: str,
+                    effect: Callable[[Session], object] | None) -> tuple[Stored | None, object]:
         now = self.clock.now()
         with self.db.transaction() as session:
             connection = session.connection()
+            if connection.dialect.name == "postgresql" and not connection.execute(
+                    self._try_lock, {"b_lock": _lock_id(self.model.__tablename__, scope, key)}).scalar():
+                raise errors.IdempotencyInProgress()
             row = connection.execute(self._find, {"b_scope": scope, "b_key": key}).first()
+            held = self._lease_start(now)
             if row is None:
-                held = self._lease_start(now)
                 connection.execute(self._insert, {
                     "scope": scope, "key": key, "fingerprint": fingerprint, "state": "in_progress",
                     "response_status": None, "response_body": None, "created_at": now, "updated_at": held,
                 })
-                self._hold(scope, key, held)
-                return None
-            stored = self._answer_of(row, fingerprint, now)
-            if stored is not None:
-                return stored
-            # Its holder died or could not give it back, and its deadline is past: take it over.
-            held = self._lease_start(now)
-            connection.execute(self._take_over, {"b_scope": scope, "b_key": key, "b_now": held})
-            log.info("idempotency_claim_taken_over", scope=scope, key=key)
-            self._hold(scope, key, held)
-            return None
+            else:
+                stored = self._answer_of(row, fingerprint, now)
+                if stored is not None:
+                    return stored, None
+                # Its holder died or could not give it back, and its deadline is past: take it over.
+                connection.execute(self._take_over, {"b_scope": scope, "b_key": key, "b_now": held})
+                log.info("idempotency_claim_taken_over", scope=scope, key=key)
+            done = effect(session) if effect is not None else None
+        self._hold(scope, key, held)  # committed: now this process's to record or give back
+        return None, done
 
     def _hold(self, scope: str, key: str, held: datetime) -> None:
         with self._lock:
@@ -312,6 +324,7 @@ class Attempt:
     scope: str
     key: str | None
     replay: Stored | None = None
+    claimed: bool = False  # its claim committed here (`claim_with`): to record, or to give back
 
     def record(self, session: Session, status: int, body: object) -> None:
         if self.idempotency is not None and self.key is not None:

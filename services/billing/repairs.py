@@ -93,32 +93,25 @@ class RepairSaga:
     async def bill_once(
         self, idempotency: Idempotency, *, scope: str, key: str, fingerprint: str, repair_in: RepairCreate
     ):
-        """The request's Idempotency-Key claimed (its own short transaction), then the bill made under it.
+        """The bill made under the request's Idempotency-Key: the key claimed with the bill's first step
+        (Begin) in one transaction, then the rest of the saga.
 
-        Returns the stored answer (a response to replay) or the issued bill; a failure gives the
-        claim back, so that a retry with the same key runs again.
+        Returns the stored answer (a response to replay) or the issued bill; a failure after the claim gives
+        it back, so that a retry with the same key runs again (a failed claim committed nothing).
         """
-        stored = await self.uow.call(idempotency.claim, scope=scope, key=key, fingerprint=fingerprint)
-        run = Attempt(idempotency, scope, key, stored)
-        if stored is not None:
-            return run.replay_response()
-        try:
-            return await self.bill(run=run, scope=scope, key=key, fingerprint=fingerprint, repair_in=repair_in)
-        except BaseException:
-            # Giving the key's claim back, on the way out, is cleanup: never refused as late
-            # (or the retry would find the key still in flight), nor cut short by a cancellation.
-            deadline.start(None)
-            await self.uow.call(idempotency.give_back, scope=scope, key=key)  # never raises
-            raise
-
-    async def bill(
-        self, *, run: Attempt, scope: str, key: str, fingerprint: str, repair_in: RepairCreate
-    ) -> dict:
-        """Make (or resume, or answer) the bill of this request; the answer is the issued bill."""
         if repair_in.performed_on > business_day(self.clock.now()):
             raise errors.invalid("performed_on", "a finished repair cannot be dated in the future")
-        return await self._run(run, state=None, bill_id=0, to_consume=(), begin=dict(
-            scope=scope, key=key, fingerprint=fingerprint, repair=_request_columns(repair_in)))
+        run = Attempt(idempotency, scope, key)
+        begin = dict(scope=scope, key=key, fingerprint=fingerprint, repair=_request_columns(repair_in))
+        try:
+            return await self._run(run, state=None, bill_id=0, to_consume=(), begin=begin)
+        except BaseException:
+            if run.claimed:
+                # Giving the key's claim back, on the way out, is cleanup: never refused as late
+                # (or the retry would find the key still in flight), nor cut short by a cancellation.
+                deadline.start(None)
+                await self.uow.call(idempotency.give_back, scope=scope, key=key)  # never raises
+            raise
 
     async def resume(self, run: Attempt, *, bill_id: int, state: State, to_consume: tuple[int, ...]) -> dict:
         """Complete a bill left mid-way (services/billing/recovery.py), from the state it stands in."""
@@ -148,7 +141,10 @@ class RepairSaga:
                             "retry with the same Idempotency-Key"
                         )
                     case saga.Begin():
-                        bill, to_consume = await self._local(bills.begin, **begin)
+                        stored, begun = await self.uow.call(self._claim_and_begin, run, begin)
+                        if stored is not None:
+                            return stored.replay()  # the key's answer, from an earlier request
+                        bill, to_consume = begun
                         bill_id = bill.id
                         log.info("bill_begun", bill_id=bill_id, state=bill.status)
                     case saga.Reopen():
@@ -211,14 +207,27 @@ class RepairSaga:
         unbound = None if bounded else deadline.start(None)
         try:
             with self.db.transaction() as session:
-                bill = step(session, now=self.clock.now(), **kwargs)
-                left = bills.left_to_consume(session, bill) if bill is not None else ()
-                if bounded:
-                    deadline.check()
-            return bill, left
+                return self._in(session, step, kwargs, bounded=bounded)
         finally:
             if unbound is not None:
                 deadline.reset(unbound)
+
+    def _in(self, session, step, kwargs: dict, *, bounded: bool) -> tuple[Bill | None, tuple[int, ...]]:
+        bill = step(session, now=self.clock.now(), **kwargs)
+        left = bills.left_to_consume(session, bill) if bill is not None else ()
+        if bounded:
+            deadline.check()
+        return bill, left
+
+    def _claim_and_begin(self, run: Attempt, begin: dict):
+        """The request's key claimed and its bill found or begun (Begin) in ONE transaction, rolled back
+        whole past the deadline: (the stored answer to replay, None) or (None, the bill and what it has left
+        to consume). A resumed bill (`resume`) holds its claim already and begins no more."""
+        stored, begun = run.idempotency.claim_with(
+            scope=run.scope, key=run.key, fingerprint=begin["fingerprint"],
+            effect=lambda session: self._in(session, bills.begin, begin, bounded=True))
+        run.claimed = stored is None
+        return stored, begun
 
     def _consume_then_issue(self, run: Attempt, consumed: dict) -> tuple[dict | None, tuple | None]:
         """The last consume recorded and the bill issued in ONE transaction (what `Consume` then `Issue`
