@@ -219,8 +219,8 @@ async def test_a_service_calling_another_signs_and_passes_a_shorter_deadline():
         seen.append(request)
         return httpx.Response(200, json={})
 
-    async with httpx.AsyncClient(base_url="http://inventory", transport=httpx.MockTransport(handler)) as raw:
-        client = http.ServiceClient(raw, "inventory", TOKEN, timeout=10.0)
+    async with httpx.MockTransport(handler) as transport:
+        client = http.ServiceClient(transport, "http://inventory", "inventory", TOKEN, timeout=10.0)
         rid = context.set_request_id("trace-9")
         token = deadline.start(time.time() + 3.0)
         try:
