@@ -75,6 +75,24 @@ def argument(kind: str, rng: random.Random):
     return serial(rng.randrange(UNITS)) if kind == "read" else part(rng.randrange(PARTS))
 
 
+async def _drive(one, kind: str, duration: float) -> int:
+    """`one(value)` warmed 50 times (connections made, statements cached), then CONCURRENCY clients each
+    awaiting it back to back for `duration` seconds: how many were done."""
+    for _ in range(50):
+        await one(argument(kind, random.Random(0)))
+    done = 0
+    stop = time.monotonic() + duration
+
+    async def client(rng: random.Random) -> None:
+        nonlocal done
+        while time.monotonic() < stop:
+            await one(argument(kind, rng))
+            done += 1
+
+    await asyncio.gather(*(client(random.Random(i)) for i in range(CONCURRENCY)))
+    return done
+
+
 def run_threads(url: str, kind: str, duration: float) -> int:
     engine = create_engine(url, pool_size=20, max_overflow=10)
     statement, name = (READ, "serial") if kind == "read" else (WRITE, "part")
@@ -83,25 +101,15 @@ def run_threads(url: str, kind: str, duration: float) -> int:
         with engine.begin() as connection:
             connection.execute(statement, {name: value}).first()
 
-    done = 0
-
-    async def client(executor, rng, stop) -> None:
-        nonlocal done
-        loop = asyncio.get_running_loop()
-        while time.monotonic() < stop:
-            await loop.run_in_executor(executor, one, argument(kind, rng))
-            done += 1
-
-    async def main() -> None:
+    async def main() -> int:
         with ThreadPoolExecutor(THREADS) as executor:
-            for _ in range(50):  # connections made, statements cached
-                await asyncio.get_running_loop().run_in_executor(executor, one, argument(kind, random.Random(0)))
-            stop = time.monotonic() + duration
-            await asyncio.gather(*(client(executor, random.Random(i), stop) for i in range(CONCURRENCY)))
+            loop = asyncio.get_running_loop()
+            return await _drive(lambda value: loop.run_in_executor(executor, one, value), kind, duration)
 
-    asyncio.run(main())
-    engine.dispose()
-    return done
+    try:
+        return asyncio.run(main())
+    finally:
+        engine.dispose()
 
 
 def run_async_engine(url: str, kind: str, duration: float) -> int:
@@ -109,59 +117,38 @@ def run_async_engine(url: str, kind: str, duration: float) -> int:
     from sqlalchemy.ext.asyncio import create_async_engine
 
     statement, name = (READ, "serial") if kind == "read" else (WRITE, "part")
-    done = 0
 
-    async def main() -> None:
-        nonlocal done
+    async def main() -> int:
         engine = create_async_engine(url, pool_size=20, max_overflow=10)
 
         async def one(value: str) -> None:
             async with engine.begin() as connection:
                 (await connection.execute(statement, {name: value})).first()
 
-        async def client(rng, stop) -> None:
-            nonlocal done
-            while time.monotonic() < stop:
-                await one(argument(kind, rng))
-                done += 1
+        try:
+            return await _drive(one, kind, duration)
+        finally:
+            await engine.dispose()
 
-        for _ in range(50):
-            await one(argument(kind, random.Random(0)))
-        stop = time.monotonic() + duration
-        await asyncio.gather(*(client(random.Random(i), stop) for i in range(CONCURRENCY)))
-        await engine.dispose()
-
-    asyncio.run(main())
-    return done
+    return asyncio.run(main())
 
 
 def run_raw_asyncpg(url: str, kind: str, duration: float) -> int:
     import asyncpg
 
-    done = 0
-
-    async def main() -> None:
-        nonlocal done
+    async def main() -> int:
         pool = await asyncpg.create_pool(url, min_size=20, max_size=30)
 
         async def one(value: str) -> None:
             async with pool.acquire() as connection, connection.transaction():
                 await connection.fetchrow(RAW[kind], value)
 
-        async def client(rng, stop) -> None:
-            nonlocal done
-            while time.monotonic() < stop:
-                await one(argument(kind, rng))
-                done += 1
+        try:
+            return await _drive(one, kind, duration)
+        finally:
+            await pool.close()
 
-        for _ in range(50):
-            await one(argument(kind, random.Random(0)))
-        stop = time.monotonic() + duration
-        await asyncio.gather(*(client(random.Random(i), stop) for i in range(CONCURRENCY)))
-        await pool.close()
-
-    asyncio.run(main())
-    return done
+    return asyncio.run(main())
 
 
 def urls(url: str) -> dict[str, str]:
