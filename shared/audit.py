@@ -18,6 +18,7 @@ from sqlalchemy import Index, Integer, String, Text, insert, select
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
 from shared import context
+from shared.columns import fit
 from shared.contracts import people as people_contract
 from shared.db import UtcDateTime
 
@@ -76,7 +77,7 @@ def record(session: Session, model: type, caller: context.Caller | None, *, acti
            object_id: object, at: datetime, changes: Mapping[str, list] | None = None) -> None:
     """Append one entry, in the caller's transaction (flushed with the change it describes)."""
     session.execute(insert(model.__table__).values(
-        object_id=str(object_id)[:200],
+        object_id=fit(str(object_id), AuditEntryMixin.object_id),
         **values(caller, action=action, object_type=object_type, at=at, changes=changes),
     ))
 
@@ -87,10 +88,11 @@ def values(caller: context.Caller | None, *, action: str, object_type: str, at: 
     names (inventory's reservation on PostgreSQL), as `record` writes them."""
     who = caller or context.SYSTEM
     return {
-        "at": at, "actor_kind": who.kind, "actor_id": (who.key_id or who.kind)[:100], "actor_name": who.display[:200],
+        "at": at, "actor_kind": who.kind, "actor_id": fit(who.key_id or who.kind, AuditEntryMixin.actor_id),
+        "actor_name": fit(who.display, AuditEntryMixin.actor_name),
         "action": action, "object_type": object_type,
         "changes": json.dumps(dict(changes), ensure_ascii=False, separators=(",", ":")) if changes else None,
-        "request_id": (context.request_id() or "")[:100],
+        "request_id": fit(context.request_id() or "", AuditEntryMixin.request_id),
     }
 
 

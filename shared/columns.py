@@ -28,6 +28,12 @@ Region = Annotated[str, mapped_column(String(common.REGION_MAX_LENGTH))]
 ModelCode = Annotated[str, mapped_column(String(common.MODEL_CODE_MAX_LENGTH))]
 
 
+def fit(text: str, column) -> str:
+    """`text` cut to the width its column declares (a mapped attribute, or a mixin's `mapped_column`): the
+    column is the one place that width is written, and a stored value never outgrows it."""
+    return text[: getattr(column, "column", column).type.length]
+
+
 class Timestamps:
     """When a row was made and last changed (UTC), set by the use cases that write it."""
 

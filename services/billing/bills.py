@@ -21,6 +21,7 @@ from services.billing.models import INVOICE_STATUSES, Bill, BillLine, BillReserv
 from services.billing.schemas import BillRead, ClaimRead
 from shared import context, metrics
 from shared import errors as shared_errors
+from shared.columns import fit
 from shared.contracts.inventory import ReservationLineRead, ReservationRead
 from shared.contracts.warranty import UnitRead
 
@@ -338,8 +339,9 @@ def _issue(session: Session, bill: Bill, links: list[BillReservation], *, now: d
         rates=rates.as_rates(bill.labor_rate_per_hour, bill.callout_fee, bill.vat_rate, bill.currency),
         contract=_contract_terms(session, bill.contract_id),
     )
-    lines = [BillLine(bill_id=bill_id, position=i, kind=line.kind, description=line.description[:300],
-                      qty=line.qty, unit_price=line.unit_price, amount=line.amount)
+    lines = [BillLine(bill_id=bill_id, position=i, kind=line.kind,
+                      description=fit(line.description, BillLine.description), qty=line.qty,
+                      unit_price=line.unit_price, amount=line.amount)
              for i, line in enumerate(priced.lines)]
     session.add_all(lines)
     bill.net, bill.vat, bill.total = priced.net, priced.vat, priced.total

@@ -14,6 +14,7 @@ from services.servicedesk.domain import tickets as rules
 from services.servicedesk.domain.calendar import CHINA
 from services.servicedesk.models import FollowUpAttempt, Ticket
 from shared import context
+from shared.columns import fit
 
 LOW_SATISFACTION = 2
 NOTES_LIMIT = 4000
@@ -161,7 +162,7 @@ def follow_up(session: Session, ticket: Ticket, *, reached: bool, satisfaction: 
         raise errors.invalid("satisfaction", "only a call that reached the customer has a score")
     at = tickets.event_time(session, ticket, at, now)
     session.add(FollowUpAttempt(ticket_id=ticket.id, at=at, reached=reached, satisfaction=satisfaction,
-                                notes=notes, by=by.display[:200]))
+                                notes=notes, by=fit(by.display, FollowUpAttempt.by)))
     tickets.log(session, ticket, "follow_up", at=at, by=by, now=now, reached=reached, satisfaction=satisfaction,
                 notes=notes)
     if reached:

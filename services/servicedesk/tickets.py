@@ -19,6 +19,7 @@ from services.servicedesk.domain import tickets as rules
 from services.servicedesk.domain.calendar import CHINA
 from services.servicedesk.models import Ticket, TicketCounter, TicketEvent
 from shared import context, pagination
+from shared.columns import fit
 
 STATE_FILTERS = ("at_risk", "breached")
 SCAN_CHUNK = 200
@@ -58,8 +59,9 @@ def log(session: Session, ticket: Ticket, event: str, *, at: datetime, by: conte
         step: bool = True, **data) -> TicketEvent:
     """One entry of the timeline, with who did it; a person's or program's step is in the audit trail too."""
     data = {k: v for k, v in data.items() if v is not None}
-    entry = TicketEvent(ticket_id=ticket.id, at=at, recorded_at=now, event=event, by=(by.key_id or by.kind)[:200],
-                        by_kind=by.kind, by_name=by.display[:200], step=step, data=data)
+    entry = TicketEvent(ticket_id=ticket.id, at=at, recorded_at=now, event=event,
+                        by=fit(by.key_id or by.kind, TicketEvent.by), by_kind=by.kind,
+                        by_name=fit(by.display, TicketEvent.by_name), step=step, data=data)
     session.add(entry)
     if by.kind != "system":
         trail.record(session, by, action=event, object_type="ticket", object_id=ticket.number, now=now,

@@ -36,6 +36,7 @@ from services.servicedesk.models import Site, Technician
 from services.servicedesk.schemas import CallerIn, TicketCreate
 from services.servicedesk.visit_models import Visit, VisitModelSpec, VisitOutbox
 from shared import context, pagination
+from shared.contracts import servicedesk as desk_contract
 
 log = structlog.get_logger("servicedesk.visits")
 SIGNATURE_MAX_BYTES = 200 * 1024
@@ -262,7 +263,7 @@ def _ticket_description(visit: Visit, entries_by_code: dict[str, checklists.Entr
         reading = f" {item['value']} {entry.measure.unit}" if item.get("value") is not None and entry.measure else ""
         note = f" — {item['notes']}" if item.get("notes") else ""
         lines.append(f"- {code} {entry.zh} / {entry.en}{reading}{note}")
-    return "\n".join(lines)[:4000]
+    return "\n".join(lines)[:desk_contract.DESCRIPTION_MAX_LENGTH]
 
 
 def _history_notes(visit: Visit, record: dict, needs_repair: list[str], out_of_range: list[str],

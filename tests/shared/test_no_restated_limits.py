@@ -91,3 +91,43 @@ def test_no_length_is_checked_against_a_number_outside_the_contracts():
                    for value in numbers):
                 restated.append(f"{relative}:{compare.lineno}: {ast.unparse(compare)}")
     assert restated == [], "lengths checked against numbers (declare them in shared/contracts):\n" + "\n".join(restated)
+
+
+# Cuts of text that no operation takes in: what a log line or an error column keeps of an exception, an
+# address in the guessing tables, a command echoed, errors printed to a terminal, a chat robot's reply.
+INTERNAL_CUTS = {
+    ("services/servicedesk/notifications.py", 500), ("services/servicedesk/outbox.py", 500),
+    ("shared/dbfaults.py", 300), ("shared/idempotency.py", 300), ("gateway/ratelimit.py", 64),
+    ("cli/backup.py", 120), ("cli/main.py", 20), ("services/servicedesk/webhooks.py", 200),
+}
+
+
+def _is_digest(node: ast.expr) -> bool:
+    # A hash shortened to a key: a format of our own, not a limit of anything typed.
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "hexdigest"
+
+
+def test_no_text_is_cut_at_a_number_outside_the_contracts():
+    # `value[:200]` to fit a column or a wire field is the same restated width: cut at the contract's
+    # limit, or at the column's own (shared.columns.fit). Up to 10 a cut is a format's shape.
+    restated = []
+    for relative, tree in sources():
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice)):
+                continue
+            cut = node.slice
+            value = number(cut.upper) if cut.upper is not None and cut.lower is None and cut.step is None else None
+            if value is None or value <= 10 or _is_digest(node.value) or (relative, value) in INTERNAL_CUTS:
+                continue
+            restated.append(f"{relative}:{node.lineno}: {ast.unparse(node)}")
+    assert restated == [], "text cut at numbers (use the contract's limit or shared.columns.fit):\n" + "\n".join(
+        restated)
+
+
+def test_a_cut_fits_its_column():
+    from services.servicedesk.models import TicketEvent
+    from shared.audit import AuditEntryMixin
+    from shared.columns import fit
+
+    assert fit("x" * 500, TicketEvent.by_name) == "x" * TicketEvent.by_name.type.length
+    assert fit("r" * 150, AuditEntryMixin.request_id) == "r" * 100 and fit("short", TicketEvent.by) == "short"
