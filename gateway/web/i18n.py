@@ -60,6 +60,11 @@ class Translator:
     def html_lang(self) -> str:
         return "zh-CN" if self.lang == "zh_CN" else "en"
 
+    @property
+    def colon(self) -> str:
+        """Between a label and its value: the full-width colon in Chinese text, ": " in English."""
+        return "：" if self.lang == "zh_CN" else ": "
+
     def gettext(self, message: str, **values) -> str:
         text = self.translations.gettext(message)
         return text % values if values else text

@@ -418,3 +418,12 @@ def test_no_message_is_in_a_catalog_twice(catalog):
         if msgid and msgid.group(1) != '""':
             keys.append((context.group(1) if context else None, msgid.group(1)))
     assert sorted(key for key, count in collections.Counter(keys).items() if count > 1) == []
+
+
+def test_a_label_and_its_value_are_joined_by_the_readers_colon():
+    """`{{ _("Label") }}: value` shows an English colon in Chinese text: templates write `{{ t.colon }}`."""
+    templates = Path(__file__).resolve().parents[2] / "gateway" / "web" / "templates"
+    english_colon = re.compile(r'_\("[^"]*"\) \}\}:')
+    found = [f"{path.relative_to(templates)}: {line.strip()[:80]}" for path in sorted(templates.rglob("*.html"))
+             for line in path.read_text().splitlines() if english_colon.search(line)]
+    assert found == []
