@@ -36,6 +36,7 @@ warranty for the unit first) keeps a hand-written endpoint; it still declares it
 `@openapi.operation` and opens its transaction with `uow`.
 """
 
+import copy
 import functools
 import inspect
 import types
@@ -45,7 +46,14 @@ from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, FastAPI, Request, params
-from fastapi.dependencies.utils import request_params_to_args
+from fastapi._compat.v2 import get_missing_field_error
+from fastapi.dependencies.utils import (
+    _get_param_aliases,
+    _get_param_model,
+    _is_json_field,
+    field_annotation_is_sequence,
+    request_params_to_args,
+)
 from fastapi.exceptions import RequestValidationError, ResponseValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
@@ -189,6 +197,55 @@ def _endpoint(fn: Callable[..., Any], *, write: bool, idempotent: bool, status: 
     return endpoint, hints.get("return"), call
 
 
+@dataclass(frozen=True, slots=True)
+class _Param:
+    """A path or query parameter of a hot route, looked at once: where it is read and how it is checked."""
+
+    field: Any
+    alias: str
+    where: str  # "path" or "query", as FastAPI's errors say it
+    required: bool
+    validate_default: bool
+
+
+def _simple_params(fields: Sequence[Any]) -> tuple[_Param, ...] | None:
+    """The parameters as `_args` reads them, or None when one needs FastAPI's general path (a model of
+    parameters, JSON, a repeated value, more than one alias)."""
+    found = []
+    for field in fields:
+        aliases = _get_param_aliases(field)
+        if (_get_param_model(field) is not None or _is_json_field(field) or len(aliases) != 1
+                or field_annotation_is_sequence(field.field_info.annotation)):
+            return None
+        info = field.field_info
+        found.append(_Param(field, aliases[0][1], info.in_.value, info.is_required(), bool(info.validate_default)))
+    return tuple(found)
+
+
+def _args(found: tuple[_Param, ...], received: Mapping[str, Any]) -> tuple[dict[str, Any], list[Any]]:
+    """What FastAPI's `request_params_to_args` gives for these parameters (the same values, the same errors
+    in the same order), without its per-request look at each parameter's annotation."""
+    values: dict[str, Any] = {}
+    errors: list[Any] = []
+    for p in found:
+        value = received.get(p.alias)
+        loc = (p.where, p.alias)
+        if value is None:
+            if p.required:
+                errors.append(get_missing_field_error(loc=loc))
+                continue
+            value = copy.deepcopy(p.field.default)
+            if not p.validate_default:
+                values[p.field.name] = value
+                continue
+        checked, wrong = p.field.validate(value, values, loc=loc)
+        if wrong:
+            errors.extend(wrong)
+        else:
+            values[p.field.name] = checked
+    return values, errors
+
+
 class HotRoute(Route):
     """A hot read served without FastAPI's per-request routing and dependency solving, in front of the
     FastAPI route of the same operation (`hot=True`; module docstring). It matches that route's GET only:
@@ -199,6 +256,8 @@ class HotRoute(Route):
         self.call = call
         self.path_fields = route.dependant.path_params
         self.query_fields = route.dependant.query_params
+        self.path_params = _simple_params(self.path_fields)
+        self.query_params = _simple_params(self.query_fields)
         self.field = route.response_field
         self.status = route.status_code
         self.dump = {
@@ -220,8 +279,10 @@ class HotRoute(Route):
         request = Request(scope, receive)
         # FastAPI's own validation of the parameters (solve_dependencies calls the same function): the same
         # values, the same errors in the same order, answered by the same handler.
-        given, path_errors = request_params_to_args(self.path_fields, scope["path_params"])
-        query, query_errors = request_params_to_args(self.query_fields, request.query_params)
+        given, path_errors = (_args(self.path_params, scope["path_params"]) if self.path_params is not None
+                              else request_params_to_args(self.path_fields, scope["path_params"]))
+        query, query_errors = (_args(self.query_params, request.query_params) if self.query_params is not None
+                               else request_params_to_args(self.query_fields, request.query_params))
         if path_errors or query_errors:
             raise RequestValidationError(path_errors + query_errors)
         given.update(query)
