@@ -7,6 +7,7 @@ Written as plain ASGI (not BaseHTTPMiddleware): it sits on every request.
 
 import asyncio
 import os
+import re
 import time
 
 import structlog
@@ -209,7 +210,10 @@ def bad_path(scope: Scope) -> bool:
     raw = scope.get("raw_path") or scope["path"].encode()
     if b"%2f" in raw.lower():
         return True
-    return any(ord(c) < 0x20 or ord(c) == 0x7F for c in scope["path"])
+    return _CONTROL.search(scope["path"]) is not None
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class ServiceMiddleware:

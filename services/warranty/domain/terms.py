@@ -6,6 +6,7 @@ Month terms follow the Civil Code period rule; season terms follow the
 region's calendar (see domain.md section 2).
 """
 
+import functools
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -209,11 +210,19 @@ def compute_term(rule: TermRule, accepted_on: date, calendar: RegionCalendar) ->
     return Term(rule.component, TermKind(rule.kind), rule.length, accepted_on, through)
 
 
+@functools.lru_cache(maxsize=256)
+def _policy_error(rules: tuple[TermRule, ...]) -> str | None:
+    """Why a policy is not valid, or None: a policy is checked once, not at every unit's terms (a handful
+    of versions exist; a rule is a frozen value)."""
+    problems = policy_problems(rules)
+    return "invalid policy: " + " ".join(p.message for p in problems) if problems else None
+
+
 def compute_terms(rules: Sequence[TermRule], accepted_on: date, calendar: RegionCalendar) -> list[Term]:
     """One term per component, in COMPONENTS order; an invalid policy raises ValueError."""
-    problems = policy_problems(rules)
-    if problems:
-        raise ValueError("invalid policy: " + " ".join(p.message for p in problems))
+    wrong = _policy_error(tuple(rules))
+    if wrong:
+        raise ValueError(wrong)
     by_component = {rule.component: rule for rule in rules}
     return [compute_term(by_component[c], accepted_on, calendar) for c in COMPONENTS]
 
