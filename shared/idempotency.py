@@ -150,10 +150,7 @@ class Idempotency:
         now = self.clock.now()
         with self.db.transaction() as session:
             connection = session.connection()
-            if connection.dialect.name == "postgresql" and not connection.execute(
-                    self._try_lock, {"b_lock": _lock_id(self.model.__tablename__, scope, key)}).scalar():
-                raise errors.IdempotencyInProgress()
-            row = connection.execute(self._find, {"b_scope": scope, "b_key": key}).first()
+            row = self._locked_row(connection, scope, key)
             if row is not None:
                 stored = self._answer_of(row, fingerprint, now)
                 if stored is not None:
@@ -171,6 +168,14 @@ class Idempotency:
                 except IntegrityError as exc:  # a two-phase claim of the same key came meanwhile
                     raise errors.IdempotencyInProgress() from exc
         return None, answer
+
+    def _locked_row(self, connection, scope: str, key: str):
+        """The key's row, read under its transaction lock on PostgreSQL: a duplicate running at the same
+        moment does not get that lock and is answered 409 `idempotency_in_progress` at once."""
+        if connection.dialect.name == "postgresql" and not connection.execute(
+                self._try_lock, {"b_lock": _lock_id(self.model.__tablename__, scope, key)}).scalar():
+            raise errors.IdempotencyInProgress()
+        return connection.execute(self._find, {"b_scope": scope, "b_key": key}).first()
 
     def _answer_of(self, row, fingerprint: str, now: datetime) -> Stored | None:
         """The stored answer of the key's row, None when its claim lapsed (take it over); raises when the
@@ -209,10 +214,7 @@ class Idempotency:
         now = self.clock.now()
         with self.db.transaction() as session:
             connection = session.connection()
-            if connection.dialect.name == "postgresql" and not connection.execute(
-                    self._try_lock, {"b_lock": _lock_id(self.model.__tablename__, scope, key)}).scalar():
-                raise errors.IdempotencyInProgress()
-            row = connection.execute(self._find, {"b_scope": scope, "b_key": key}).first()
+            row = self._locked_row(connection, scope, key)
             held = self._lease_start(now)
             if row is None:
                 connection.execute(self._insert, {

@@ -31,8 +31,6 @@ from gateway.web.pages import Page, seg
 from gateway.web.station import clean_serial, coverage_rows, today_in_china
 from shared.contracts import servicedesk as contract
 
-MOST = contract.PAGE_SIZE_MAX  # the longest page of a list the service gives
-
 router = APIRouter()
 DeskPage = Annotated[Page, Depends(pages.for_roles("desk"))]
 
@@ -52,7 +50,7 @@ async def board_rows(page: Page) -> tuple[dict, list[dict], pages.Answer | None]
     query = {k: page.request.query_params.get(k, "")[:contract.SEARCH_MAX_LENGTH]
              for k in ("level", "state", "station")}
     answers = await asyncio.gather(*[
-        pages.call(page, "GET", "/servicedesk/tickets", query={**query, "status": status, "limit": MOST})
+        pages.call(page, "GET", "/servicedesk/tickets", query={**query, "status": status, "limit": pages.LONGEST_PAGE})
         for status in BOARD_STATUSES])
     failed = next((a for a in answers if not a.ok), None)
     tickets = sorted((ticket for a in answers for ticket in pages.items(a)), key=most_urgent)
@@ -265,7 +263,8 @@ async def cancel(page: DeskPage, ticket_id: int):
 
 @router.get("/app/desk/follow-ups")
 async def follow_ups(page: DeskPage):
-    answer = await pages.call(page, "GET", "/servicedesk/tickets", query={"status": "resolved", "limit": MOST})
+    answer = await pages.call(page, "GET", "/servicedesk/tickets",
+                              query={"status": "resolved", "limit": pages.LONGEST_PAGE})
     now = page.state.clock.now()
     rows = []
     for ticket in pages.items(answer):
@@ -284,7 +283,8 @@ async def follow_ups(page: DeskPage):
 async def complaints(page: DeskPage):
     status = page.request.query_params.get("status", "")
     status = status if status in COMPLAINT_STATUSES else ""
-    answer = await pages.call(page, "GET", "/servicedesk/complaints", query={"status": status, "limit": MOST})
+    answer = await pages.call(page, "GET", "/servicedesk/complaints",
+                              query={"status": status, "limit": pages.LONGEST_PAGE})
     now = page.state.clock.now()
     rows = [{"complaint": c, "promises": promise_rows(page.t, c.get("milestones"), now)}
             for c in pages.items(answer)]
@@ -328,7 +328,7 @@ async def new_complaint(page: DeskPage):
         if answer.ok and isinstance(answer.data, dict) and "id" in answer.data:
             return pages.redirect(page, f"/app/desk/complaints/{seg(answer.data['id'])}?done=complaint")
         trouble, status = pages.trouble(page, answer.problem), answer.status
-    listed = await pages.call(page, "GET", "/servicedesk/complaints", query={"limit": MOST})
+    listed = await pages.call(page, "GET", "/servicedesk/complaints", query={"limit": pages.LONGEST_PAGE})
     now = page.state.clock.now()
     rows = [{"complaint": c, "promises": promise_rows(page.t, c.get("milestones"), now)}
             for c in pages.items(listed)]

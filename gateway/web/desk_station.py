@@ -21,8 +21,6 @@ from gateway.web.desk_common import (
 from gateway.web.pages import Page
 from shared.contracts import servicedesk as contract
 
-MOST = contract.PAGE_SIZE_MAX  # the longest page of a list the service gives
-
 router = APIRouter()
 # A station's technicians log their own steps; the desk may do it for them over the phone.
 FieldPage = Annotated[Page, Depends(pages.for_roles("station", "desk"))]
@@ -36,7 +34,8 @@ async def station_tickets(page: FieldPage):
     remembered = unquote(page.request.cookies.get(STATION_COOKIE, ""))
     station = (asked if asked is not None else remembered).strip()[:contract.STATION_FILTER_MAX_LENGTH]
     answers = await asyncio.gather(*[
-        pages.call(page, "GET", "/servicedesk/tickets", query={"status": status, "station": station, "limit": MOST})
+        pages.call(page, "GET", "/servicedesk/tickets",
+                   query={"status": status, "station": station, "limit": pages.LONGEST_PAGE})
         for status in ("dispatched", "on_site")]) if station else []
     failed = next((a for a in answers if not a.ok), None)
     tickets = sorted((ticket for a in answers for ticket in pages.items(a)), key=most_urgent)

@@ -30,6 +30,8 @@ SESSION_COOKIE = "aftersales_session"
 LANG_COOKIE = "aftersales_lang"
 LOGIN_CSRF_COOKIE = "aftersales_login_csrf"
 TEMPLATES = Path(__file__).parent / "templates"
+# The most rows a page asks a service for at once (a list's longest page).
+LONGEST_PAGE = common_contract.PAGE_SIZE_MAX
 MAX_FORM_BYTES = 256 * 1024
 
 # No inline script or style anywhere: every script and style is a file under /app/static.

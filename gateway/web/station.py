@@ -11,8 +11,6 @@ from gateway.web.notices import done_text
 from gateway.web.pages import Page, seg
 from shared.contracts import warranty as contract
 
-MOST = contract.PAGE_SIZE_MAX  # the longest page of a list the service gives
-
 router = APIRouter(prefix="/app/station")
 StationPage = Annotated[Page, Depends(pages.for_roles("station"))]
 SERIAL = re.compile(contract.SERIAL_PATTERN)
@@ -217,7 +215,8 @@ async def log_visit(page: StationPage, serial: str):
 @router.get("/units/{serial}/history")
 @one_unit
 async def history(page: StationPage, serial: str):
-    answer = await pages.call(page, "GET", f"/warranty/units/{seg(serial)}/history", query={"limit": MOST})
+    answer = await pages.call(page, "GET", f"/warranty/units/{seg(serial)}/history",
+                              query={"limit": pages.LONGEST_PAGE})
     if not answer.ok:
         return unit_unread(page, serial, answer)
     return pages.render(page, "station/history.html", serial=serial, items=list(reversed(pages.items(answer))),
