@@ -2,7 +2,7 @@
 
 import asyncio
 import time
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 from fastapi import APIRouter, Query, Request
@@ -15,7 +15,7 @@ from shared.clock import FixedClock
 from shared.db import Database
 from shared.deps import CurrentCaller, CurrentClock
 from shared.idempotency import Idempotency
-from shared.operations import Operations, cursor_of, error_codes, serve_hot
+from shared.operations import HotRoute, Operations, cursor_of, error_codes, serve_hot
 from shared.types import StrictModel
 from shared.uow import UnitOfWork
 
@@ -224,6 +224,49 @@ async def test_a_hot_read_runs_on_a_connection_and_answers_as_fastapis_route_doe
         assert (await ours.post("/hot/2")).status_code == 405  # FastAPI's route answers the other methods
     assert given == ["Connection", "Session"] * 3 + ["Connection"]
     assert served.openapi() == plain.openapi()
+
+
+FAST_REQUESTS = [
+    ("/fast/2", {"kind": "ab"}), ("/fast/2", {}), ("/fast/x", {}), ("/fast/2", {"kind": "a"}),
+    ("/fast/2", {"kind": "ab", "page-size": "3"}), ("/fast/2", {"kind": "ab", "page-size": "10"}),
+    ("/fast/2", {"kind": "ab", "page_size": "3"}), ("/fast/2", {"kind": "ab", "on": "2026-02-30"}),
+    ("/fast/2", {"kind": "ab", "on": "2026-02-28"}), ("/fast/2", {"kind": ""}),
+    ("/many/2", {"tag": ["a", "b"]}), ("/many/2", {}), ("/many/x", {"tag": "a"}),
+]
+
+
+async def test_hot_parameters_are_read_once_per_process_and_answer_as_fastapi_does(database_factory):
+    """Plain path and query parameters (required, bounded, aliased, optional) are read by the hot route's own
+    reader; a repeated one sends the route's query through FastAPI's general reader. Both answer every
+    request, good or bad, byte for byte as FastAPI's route does."""
+    db = database_factory("warranty")
+    router = APIRouter()
+    ops = Operations(router, tags=["things"])
+
+    @ops.get("/fast/{n}", "fastThing", "A hot read of plain parameters", hot=True)
+    def fast(session, n: int, kind: str = Query(min_length=2), size: int = Query(5, alias="page-size", le=9),
+             on: date | None = None) -> Listing:
+        return Listing(after=n + (on.day if on else 0), limit=size)
+
+    @ops.get("/many/{n}", "manyThing", "A hot read of a repeated parameter", hot=True)
+    def many(session, n: int, tag: list[str] = Query([])) -> Listing:
+        return Listing(after=len(tag), limit=n)
+
+    config = settings.load("warranty", database_url=db.url, database_schema=db.schema, internal_token=TOKEN)
+    served, plain = (create_service_app(config, title="test", routers=[router]) for _ in range(2))
+    serve_hot(served, [router])
+    readers = {route.path: (route.path_params is not None, route.query_params is not None)
+               for route in served.router.routes if isinstance(route, HotRoute)}
+    assert readers == {"/fast/{n}": (True, True), "/many/{n}": (True, False)}
+    headers = internal_headers(request_id="req-fast")
+    async with asgi_client(served, headers=headers) as ours, asgi_client(plain, headers=headers) as theirs:
+        statuses = []
+        for path, params in FAST_REQUESTS:
+            a, b = await ours.get(path, params=params), await theirs.get(path, params=params)
+            assert (a.status_code, a.headers.multi_items(), a.content) == (
+                b.status_code, b.headers.multi_items(), b.content), (path, params)
+            statuses.append(a.status_code)
+    assert statuses == [200, 422, 422, 422, 200, 422, 200, 422, 200, 422, 200, 200, 422]
 
 
 async def test_a_hot_read_past_its_deadline_is_not_answered(database_factory):
