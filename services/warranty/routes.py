@@ -138,14 +138,15 @@ async def import_units(request: Request, uow: Uow, clock: CurrentClock, caller: 
 
 
 @units_ops.get("/units/{serial}", "getUnit", "A unit, with its warranty terms", raises=[errors.UnitNotFound],
-               answer=examples.UNIT)
+               answer=examples.UNIT, hot=True)
 def get_unit(session, serial: str, pinned: PinnedDep) -> UnitRead:
     unit = units.find(session, _serial(serial))
     return unit_read(unit, units.terms_of(session, unit, pinned))
 
 
-# The hot read (a technician's scan): served in front of FastAPI's routing, on a Core connection (`session`
-# is then a Connection: units.find and the pinned terms run Core statements only).
+# The hot reads (a technician's scan; the unit and its terms, which billing reads for every bill): served in
+# front of FastAPI's routing, on a Core connection (`session` is then a Connection: units.find and the pinned
+# terms run Core statements only).
 @units_ops.get("/units/{serial}/coverage", "getCoverage", "Coverage of a unit on a day",
                raises=[errors.UnitNotFound], answer=examples.COVERAGE, hot=True)
 def get_coverage(

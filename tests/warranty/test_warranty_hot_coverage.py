@@ -47,8 +47,19 @@ REQUESTS = [
     ("HEAD", COVERAGE, {"on": "2025-07-01"}, 200),
     ("POST", COVERAGE, {}, 405),
     ("PUT", COVERAGE, {}, 405),
-    ("GET", "/units/HVAC-000001", {}, 200),  # the neighbours are not taken by the hot route
-    ("GET", "/units/HVAC-000001/history", {}, 200),
+    ("GET", "/units/HVAC-000001/history", {}, 200),  # a neighbour is not taken by the hot routes
+    # The unit with its terms, the other hot read.
+    ("GET", "/units/HVAC-000001", {}, 200),
+    ("GET", "/units/%20hvac-000001%20", {}, 200),
+    ("GET", "/units/HVAC-000001", {"on": "2025-07-01"}, 200),
+    ("GET", "/units/HVAC-999999", {}, 404),
+    ("GET", "/units/%E5%BA%8F%E5%88%97", {}, 404),
+    ("GET", "/units/" + "X" * 300, {}, 404),
+    ("GET", "/units/a%00b", {}, 404),
+    ("GET", "/units/HVAC-000001/", {}, 307),
+    ("HEAD", "/units/HVAC-000001", {}, 200),
+    ("POST", "/units/HVAC-000001", {}, 405),
+    ("DELETE", "/units/HVAC-000001", {}, 405),
 ]
 
 
@@ -85,9 +96,10 @@ async def same_answer(hot, plain, method, path, params, headers=None):
 
 def test_the_coverage_read_is_declared_hot_and_served_in_front_of_fastapi():
     app = create_app()
-    first = app.router.routes[0]
-    assert isinstance(first, HotRoute) and first.path == "/units/{serial}/coverage"
-    assert sum(isinstance(r, HotRoute) for r in app.router.routes) == 1
+    hot = [r for r in app.router.routes if isinstance(r, HotRoute)]
+    assert app.router.routes[:2] == hot  # in front of every other route
+    assert {r.path for r in hot} == {"/units/{serial}/coverage", "/units/{serial}"}
+    first = next(r for r in hot if r.path == "/units/{serial}/coverage")
     assert not [r for r in without_hot_routes(create_app()).router.routes if isinstance(r, HotRoute)]
     # FastAPI's route of the declaration stays, for the OpenAPI document and the other methods.
     assert "/units/{serial}/coverage" in app.openapi()["paths"] and not isinstance(first, APIRoute)
