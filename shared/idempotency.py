@@ -320,20 +320,16 @@ class Idempotency:
 
 @dataclass(slots=True)
 class Attempt:
-    """One run of an idempotent request; `replay` is set when it already ran."""
+    """One run of a two-phase idempotent request (the billing saga, its recovery): the key it records under."""
 
     idempotency: Idempotency | None
     scope: str
     key: str | None
-    replay: Stored | None = None
     claimed: bool = False  # its claim committed here (`claim_with`): to record, or to give back
 
     def record(self, session: Session, status: int, body: object) -> None:
         if self.idempotency is not None and self.key is not None:
             self.idempotency.record(session, scope=self.scope, key=self.key, status=status, body=body)
-
-    def replay_response(self) -> JSONResponse:
-        return self.replay.replay()
 
 
 async def run_idempotent(request, *, key: str | None, payload, status: int, effect,

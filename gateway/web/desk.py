@@ -17,6 +17,7 @@ from gateway.web.desk_common import (
     SCORE_CHOICES,
     act,
     bad_input,
+    board_filters,
     local_instant,
     most_urgent,
     now_local,
@@ -47,8 +48,7 @@ def updated_at(page: Page) -> str:
 async def board_rows(page: Page) -> tuple[dict, list[dict], pages.Answer | None]:
     """The open tickets by urgency as the service gives them (each promise's state and due time are the
     service's; the page never counts minutes itself), with the filters asked for and the first failure."""
-    query = {k: page.request.query_params.get(k, "")[:contract.SEARCH_MAX_LENGTH]
-             for k in ("level", "state", "station")}
+    query = board_filters(page)
     answers = await asyncio.gather(*[
         pages.call(page, "GET", "/servicedesk/tickets", query={**query, "status": status, "limit": pages.LONGEST_PAGE})
         for status in BOARD_STATUSES])

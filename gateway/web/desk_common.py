@@ -83,7 +83,9 @@ DONE = {
 }
 
 
-
+def board_filters(page: Page) -> dict[str, str]:
+    """The board's filters as asked for (fault level, promise state, station), each cut at a search's length."""
+    return {k: page.request.query_params.get(k, "")[:contract.SEARCH_MAX_LENGTH] for k in ("level", "state", "station")}
 
 def parse_instant(value) -> datetime | None:
     if not value:

@@ -27,12 +27,17 @@ FieldPage = Annotated[Page, Depends(pages.for_roles("station", "desk"))]
 STATION_COOKIE = "aftersales_station"
 
 
-@router.get("/app/station/tickets")
-async def station_tickets(page: FieldPage):
+def chosen_station(page: Page) -> str:
+    """The station asked for, else the one remembered in the cookie, as the service's filter takes it."""
     asked = page.request.query_params.get("station")
     # The cookie holds the code percent-encoded: a header carries no 济南站 as it is.
     remembered = unquote(page.request.cookies.get(STATION_COOKIE, ""))
-    station = (asked if asked is not None else remembered).strip()[:contract.STATION_FILTER_MAX_LENGTH]
+    return (asked if asked is not None else remembered).strip()[:contract.STATION_FILTER_MAX_LENGTH]
+
+
+@router.get("/app/station/tickets")
+async def station_tickets(page: FieldPage):
+    station = chosen_station(page)
     answers = await asyncio.gather(*[
         pages.call(page, "GET", "/servicedesk/tickets",
                    query={"status": status, "station": station, "limit": pages.LONGEST_PAGE})
@@ -43,7 +48,7 @@ async def station_tickets(page: FieldPage):
     rows = [{"ticket": ticket, "promises": promise_rows(page.t, ticket.get("milestones"), now)} for ticket in tickets]
     response = render(page, "desk/station_tickets.html", status=200 if failed is None else failed.status, rows=rows,
                       station=station, trouble=pages.trouble(page, failed.problem) if failed else None)
-    if asked is not None:
+    if page.request.query_params.get("station") is not None:
         # The station's code is remembered on this phone, so the list opens on it next time.
         response.set_cookie(STATION_COOKIE, quote(station, safe=""), max_age=365 * 86400, httponly=True,
                             samesite="strict", secure=pages.is_https(page.request), path="/app/station")

@@ -1,17 +1,15 @@
 """The service desk's lists as workbooks: the board, a station's tickets, follow-up calls, complaints."""
 
 from collections.abc import Sequence
-from urllib.parse import unquote
 
 from fastapi import APIRouter
 
 from gateway.web import desk_common, i18n, words
 from gateway.web.desk import DeskPage
-from gateway.web.desk_station import STATION_COOKIE, FieldPage
+from gateway.web.desk_station import FieldPage, chosen_station
 from gateway.web.exports_common import ROWS_CAP, Col, Walked, download, failed_page, listed, say, walk
 from gateway.web.i18n import N_
 from gateway.web.pages import Page
-from shared.contracts import servicedesk as contract
 
 router = APIRouter()
 PROMISES = ("dispatch", "on_site", "fixed")
@@ -71,8 +69,7 @@ async def tickets_of(page: Page, statuses: Sequence[str], query: dict) -> Walked
 
 @router.get("/app/desk.xlsx")
 async def board_workbook(page: DeskPage):
-    query = {k: page.request.query_params.get(k, "")[:contract.SEARCH_MAX_LENGTH]
-             for k in ("level", "state", "station")}
+    query = desk_common.board_filters(page)
     walked = await tickets_of(page, desk_common.BOARD_STATUSES, query)
     if walked.failed is not None:
         return failed_page(page, walked.failed)
@@ -87,9 +84,7 @@ async def board_workbook(page: DeskPage):
 
 @router.get("/app/station/tickets.xlsx")
 async def station_workbook(page: FieldPage):
-    asked = page.request.query_params.get("station")
-    remembered = unquote(page.request.cookies.get(STATION_COOKIE, ""))
-    code = (asked if asked is not None else remembered).strip()[:contract.STATION_FILTER_MAX_LENGTH]
+    code = chosen_station(page)
     walked = await tickets_of(page, ("dispatched", "on_site"), {"station": code}) if code else Walked([], False, None)
     if walked.failed is not None:
         return failed_page(page, walked.failed)

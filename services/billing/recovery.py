@@ -61,7 +61,7 @@ def _claim(db, idempotency: Idempotency, bill_id: int):
         return None  # a request is working on it now
     if stored is not None:
         return None  # answered already
-    return Attempt(idempotency, scope, key)
+    return Attempt(idempotency, scope, key, claimed=True)
 
 
 def _state(db, bill_id: int, *, now: datetime) -> tuple[State, tuple[int, ...]]:

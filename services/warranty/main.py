@@ -30,5 +30,5 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         large_body_paths={"POST /units/import": IMPORT_MAX_BYTES},  # this route exactly
         on_startup=on_startup,
     )
-    operations.serve_hot(app, routers)  # the coverage read
+    operations.serve_hot(app, routers)  # the unit and its coverage, read in front of FastAPI's routing
     return app
