@@ -14,13 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 from urllib.parse import quote
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from gateway.web.i18n import CHINA_TIME
 
@@ -39,9 +35,6 @@ FORMATS = {
 # Excel's own limit on a sheet name, and the characters it refuses in one.
 SHEET_NAME_MAX = 31
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
-_HEADER_FONT = Font(bold=True)
-_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-_WRAP = Alignment(wrap_text=True, vertical="top")
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +129,18 @@ def _width(column: Column) -> float:
     return max(least, min(60, shown + 4))
 
 
-def _write(book: Workbook, sheet: Sheet) -> int:
+@cache
+def _header_style() -> tuple:
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    return Font(bold=True), PatternFill("solid", fgColor="DDEBF7"), Alignment(wrap_text=True, vertical="top")
+
+
+def _write(book, sheet: Sheet) -> int:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.utils import get_column_letter
+
+    header_font, header_fill, wrap = _header_style()
     ws = book.create_sheet(sheet_name(sheet.title))
     for index, column in enumerate(sheet.columns):
         ws.column_dimensions[get_column_letter(index + 1)].width = _width(column)
@@ -144,14 +148,14 @@ def _write(book: Workbook, sheet: Sheet) -> int:
     ws.freeze_panes = f"A{header_row + 1}"
     for label, value in sheet.notes:
         label_cell = WriteOnlyCell(ws, value=label)
-        label_cell.font = _HEADER_FONT
+        label_cell.font = header_font
         ws.append([label_cell, WriteOnlyCell(ws, value=value)])
     if sheet.notes:
         ws.append([])
     headers = []
     for column in sheet.columns:
         cell = WriteOnlyCell(ws, value=column.header)
-        cell.font, cell.fill, cell.alignment = _HEADER_FONT, _HEADER_FILL, _WRAP
+        cell.font, cell.fill, cell.alignment = header_font, header_fill, wrap
         headers.append(cell)
     ws.append(headers)
     count = 0
@@ -170,7 +174,10 @@ def _write(book: Workbook, sheet: Sheet) -> int:
 
 
 def workbook(sheets: Sequence[Sheet]) -> bytes:
-    """The workbook's bytes: one worksheet per sheet, in order."""
+    """The workbook's bytes: one worksheet per sheet, in order. openpyxl (7 MB resident) is loaded with the
+    first workbook a process writes, not by every gateway worker at start."""
+    from openpyxl import Workbook
+
     book = Workbook(write_only=True)
     for sheet in sheets:
         _write(book, sheet)

@@ -4,6 +4,7 @@ Its router is included before the others: `/invoices/{number}` would otherwise
 take `INV-2026-000001.pdf` for a number.
 """
 
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import httpx
@@ -11,17 +12,22 @@ import structlog
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from services.billing import bill_pdf, invoices
+from services.billing import invoices
 from shared import errors, openapi
 from shared.deps import Uow
+
+if TYPE_CHECKING:
+    from services.billing import bill_pdf
 
 router = APIRouter()
 log = structlog.get_logger("billing")
 UNIT_LOOKUP_SECONDS = 2.0
 
 
-async def unit_info(request: Request, serial_number: str) -> bill_pdf.UnitInfo:
+async def unit_info(request: Request, serial_number: str) -> "bill_pdf.UnitInfo":
     """The unit as warranty describes it; a bill still prints (with its serial) when warranty cannot say."""
+    from services.billing import bill_pdf  # reportlab (4 MB resident) loaded with a process's first print
+
     try:
         response = await request.app.state.clients["warranty"].request(
             "GET", f"/units/{quote(serial_number, safe='')}", timeout=UNIT_LOOKUP_SECONDS
@@ -52,6 +58,8 @@ async def unit_info(request: Request, serial_number: str) -> bill_pdf.UnitInfo:
 async def get_invoice_pdf(number: str, request: Request, uow: Uow) -> Response:
     bill = await uow.read(invoices.read_by_number, number)
     unit = await unit_info(request, bill.serial_number)
+    from services.billing import bill_pdf
+
     pdf = await run_in_threadpool(bill_pdf.render, bill, unit)  # CPU: off the event loop
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{bill.number}.pdf"'})

@@ -6,13 +6,13 @@ make none are declared with the operation adapter (shared/operations.py).
 """
 
 from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import structlog
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from services.servicedesk import clients, errors, visit_pdf, visit_planning, visits
+from services.servicedesk import clients, errors, visit_planning, visits
 from services.servicedesk.models import Ticket
 from services.servicedesk.visit_schemas import (
     CancelVisitIn,
@@ -31,6 +31,9 @@ from shared.deps import CurrentCaller, CurrentClock, Cursor, IdempotencyKey, Lim
 from shared.idempotency import run_idempotent
 from shared.operations import Operations
 from shared.types import IsoDate
+
+if TYPE_CHECKING:
+    from services.servicedesk import visit_pdf
 
 router = APIRouter()
 ops = Operations(router, tags=["visits"])
@@ -199,7 +202,9 @@ def _report_facts(session, visit_id: int, caller: context.Caller):
     return visit, entries, png, ticket.number if ticket else None
 
 
-async def _unit_info(request: Request, serial: str) -> visit_pdf.UnitInfo:
+async def _unit_info(request: Request, serial: str) -> "visit_pdf.UnitInfo":
+    from services.servicedesk import visit_pdf  # reportlab (4 MB resident) loaded with a process's first report
+
     try:
         unit = await clients.visit_sources(request.app).unit(serial)
     except (shared_errors.UpstreamUnavailable, shared_errors.UpstreamTimeout) as exc:
@@ -222,6 +227,8 @@ async def _unit_info(request: Request, serial: str) -> visit_pdf.UnitInfo:
 async def get_visit_report(visit_id: VisitId, request: Request, uow: Uow, caller: CurrentCaller) -> Response:
     visit, entries, png, ticket_number = await uow.read(_report_facts, visit_id, caller)
     unit = await _unit_info(request, visit["serial_number"])
+    from services.servicedesk import visit_pdf
+
     pdf = await run_in_threadpool(visit_pdf.render, visit, entries, png, unit, ticket_number)  # CPU: off the loop
     done_on = visit["record"]["at"][:10] if visit.get("record") else ""
     name = f"visit-{visit['id']}-{done_on}.pdf"
