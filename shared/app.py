@@ -76,6 +76,7 @@ def create_service_app(
             finally:
                 if purging is not None:
                     purging.cancel()
+                await app.state.db.dispose_native()
                 app.state.db.dispose()
 
     app = FastAPI(title=title, version="1.0.0", lifespan=lifespan, telemetry=telemetry(),

@@ -30,6 +30,10 @@ a call, the same for every route of every service:
   field, so the answer is FastAPI's byte for byte; FastAPI's route stays, for the OpenAPI document and
   every other method on the path. What it skips is the per-request work that can be done once per
   process: FastAPI's dependency solving and request handler, and the Session's bookkeeping.
+- `native=fn` (an idempotent write measured to pay for it, a reservation): on PostgreSQL a request
+  without an `Idempotency-Key` is answered by `await fn(uow, ...)`, Core statements on the asyncio
+  engine over asyncpg (`uow.write_native`), with no worker thread; `fn` raises `uow.Fallback` for what it
+  leaves to the use case (a rare branch), which then runs as ever. Same answers, same errors.
 
 An operation that must call another service before or after its transaction (a report that asks
 warranty for the unit first) keeps a hand-written endpoint; it still declares itself with
@@ -41,7 +45,7 @@ import functools
 import inspect
 import types
 import typing
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
@@ -65,6 +69,7 @@ from shared import openapi, pagination
 from shared.deps import Cursor, IdempotencyKey
 from shared.errors import ServiceError
 from shared.idempotency import run_idempotent
+from shared.uow import Fallback
 
 F = TypeVar("F", bound=Callable[..., Any])
 # An operation's own errors: the error classes it raises, or (where a code has no class) status -> codes.
@@ -142,6 +147,7 @@ class _Call:
     body: str | None
     request: str | None  # the use case's own parameter for the request, if it takes one
     read_off: tuple[tuple[str, Callable[[Request], Any]], ...]  # parameters read off the request
+    native: Callable[..., Awaitable[Any]] | None = None  # `native=`: see Operations._route
 
     async def __call__(self, **given: Any) -> Any:
         request: Request = given.pop(_REQUEST)
@@ -153,6 +159,13 @@ class _Call:
         if self.cursor is not None:
             name, marker = self.cursor
             given[name] = pagination.decode_as(given.pop(_CURSOR), marker.valid)
+        if self.native is not None and key is None and request.app.state.uow.native:
+            try:
+                answer = await self.native(request.app.state.uow, **given)
+            except Fallback:
+                pass
+            else:  # as run_idempotent answers without a key: serialized once
+                return Response(answer.model_dump_json(), status_code=self.status, media_type="application/json")
         if self.idempotent:
             return await run_idempotent(request, key=key, payload=given.get(self.body) if self.body else None,
                                         status=self.status, effect=functools.partial(self.fn, **given))
@@ -160,7 +173,8 @@ class _Call:
         return await (uow.write if self.write else uow.read)(self.fn, **given)
 
 
-def _endpoint(fn: Callable[..., Any], *, write: bool, idempotent: bool, status: int) -> tuple[Callable, Any, _Call]:
+def _endpoint(fn: Callable[..., Any], *, write: bool, idempotent: bool, status: int,
+              native: Callable[..., Awaitable[Any]] | None = None) -> tuple[Callable, Any, _Call]:
     """The endpoint FastAPI routes to `fn`, the answer's model (`fn`'s return annotation), and how it calls `fn`."""
     hints = typing.get_type_hints(fn, include_extras=True)
     session, *params = inspect.signature(fn).parameters.values()
@@ -186,7 +200,7 @@ def _endpoint(fn: Callable[..., Any], *, write: bool, idempotent: bool, status: 
     outer.append(inspect.Parameter(_REQUEST, inspect.Parameter.KEYWORD_ONLY, annotation=Request))
     if idempotent:
         outer.append(inspect.Parameter(_KEY, inspect.Parameter.KEYWORD_ONLY, annotation=IdempotencyKey, default=None))
-    call = _Call(fn, write, idempotent, status, cursor, body, wants_request, tuple(read_off))
+    call = _Call(fn, write, idempotent, status, cursor, body, wants_request, tuple(read_off), native)
 
     async def endpoint(**given: Any) -> Any:
         return await call(**given)
@@ -341,11 +355,18 @@ class Operations:
         idempotent: bool = False, status: int | None = None, tags: list[str] | None = None,
         exclude_none: bool = False,  # the answer FastAPI serializes leaves out members that are None
         hot: bool = False,  # served by a HotRoute once the app calls serve_hot (module docstring)
+        # An idempotent write's path on the asyncio engine (PostgreSQL): `await native(uow, **the use case's
+        # arguments but the session)` answers a request without an Idempotency-Key when the app's uow is
+        # native, or raises uow.Fallback (rolled back) to leave the request to the use case.
+        native: Callable[..., Awaitable[Any]] | None = None,
     ) -> Callable[[F], F]:
         status = status or (201 if idempotent else 200)
+        if native is not None and not idempotent:
+            raise TypeError(f"{path}: native= is for an idempotent write (its answer is the use case's)")
 
         def declare(fn: F) -> F:
-            endpoint, model, call = _endpoint(fn, write=method != "GET", idempotent=idempotent, status=status)
+            endpoint, model, call = _endpoint(fn, write=method != "GET", idempotent=idempotent, status=status,
+                                              native=native)
             endpoint.__openapi__ = openapi.Operation(  # type: ignore[attr-defined]
                 operation_id, summary, error_codes(raises), body, None, answer, description)
             self.router.add_api_route(path, endpoint, methods=[method], status_code=status, response_model=model,

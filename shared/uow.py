@@ -5,6 +5,9 @@
   Use cases take the session first and flush; they never commit.
 - A hot read (shared/operations.py, `hot=True`): `await uow.read_rows(fn, ...)` runs `fn(connection, ...)`
   on a Core connection in one read transaction, the same engine and hooks without the ORM Session.
+- A native write (PostgreSQL, `db.native`): `await uow.write_native(fn, ...)` awaits `fn(connection, ...)`,
+  an `async def` of Core statements on the asyncio engine over asyncpg, in one transaction, on the event
+  loop: no worker thread, no psycopg. Used where `make bench` says it pays (a reservation).
 - Explicit units of work (idempotent requests, the billing saga's steps, the import's chunks,
   background loops): `await uow.call(fn, ...)` runs synchronous code that opens its own
   `db.transaction()` blocks, each one commit. `uow.call_in_thread(fn, ...)` is the same for work
@@ -24,7 +27,7 @@ The request's context (its deadline, request id and log fields) goes with it int
 import asyncio
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import anyio.to_thread
@@ -47,6 +50,11 @@ def mode(dialect: str) -> str:
     return "thread" if dialect == "postgresql" else "loop"
 
 
+class Fallback(Exception):  # noqa: N818 (not an error: a signal to the adapter)
+    """Raised by an operation's native path (shared/operations.py, `native=`) when the request is one it
+    leaves to the use case (a rare branch): its transaction rolled back, the use case then runs as ever."""
+
+
 class UnitOfWork:
     def __init__(self, db: Database, *, wait: str | None = None, threads: int = THREADS) -> None:
         self.db = db
@@ -67,6 +75,20 @@ class UnitOfWork:
         (shared/operations.py) that runs Core statements only and needs no ORM Session around them."""
         return await self.call(self._on_connection, fn, args, kwargs)
 
+    @property
+    def native(self) -> bool:
+        return self.db.native
+
+    async def write_native(self, fn: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T:
+        """`await fn(connection, *args, **kwargs)` in one write transaction on the asyncio engine (only when
+        `native`). Finished before the request stops, as a unit in a thread is: a cancellation meanwhile
+        waits for it, so no statement is cut off half way and nothing goes on after the answer."""
+        return await _finished(self._natively(fn, args, kwargs))
+
+    async def _natively(self, fn: Callable[..., Awaitable[T]], args: tuple, kwargs: dict) -> T:
+        async with self.db.native_transaction() as connection:
+            return await fn(connection, *args, **kwargs)
+
     async def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Synchronous code that opens its own transactions, off the event loop where the database waits."""
         if self.wait != "thread":
@@ -81,16 +103,7 @@ class UnitOfWork:
         # A unit once started is finished before the request stops: a thread cannot be interrupted, so
         # when the request is cancelled meanwhile (its deadline: shared/middleware.py) it waits for the
         # thread, and nothing goes on after the answer, as on the loop, where nothing interrupts a step.
-        task = asyncio.ensure_future(
-            anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs), limiter=self._limiter)
-        )
-        try:
-            return await asyncio.shield(task)
-        except asyncio.CancelledError:
-            await asyncio.wait({task})
-            if not task.cancelled():
-                task.exception()  # seen: the cancellation is what goes on
-            raise
+        return await _finished(anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs), limiter=self._limiter))
 
     def _in_transaction(self, write: bool, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
         with self.db.transaction(write=write) as session:
@@ -99,3 +112,15 @@ class UnitOfWork:
     def _on_connection(self, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
         with self.db.reading() as connection:
             return fn(connection, *args, **kwargs)
+
+
+async def _finished(work: Awaitable[T]) -> T:
+    """`work`'s result; when the caller is cancelled meanwhile, `work` is still finished first."""
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait({task})
+        if not task.cancelled():
+            task.exception()  # seen: the cancellation is what goes on
+        raise

@@ -40,8 +40,18 @@ def reservation_read(reservation, now) -> ReservationRead:
     )
 
 
+async def reserve_natively(uow, reservation_in: ReservationCreate, request: Request, caller, clock) -> ReservationRead:
+    """`reserve` on PostgreSQL's asyncio engine (shared/operations.py, `native=`)."""
+    return await reservations.reserve_natively(
+        uow, caller=caller, warehouse=reservation_in.warehouse, reference=reservation_in.reference,
+        lines=[(line.part_number, line.qty) for line in reservation_in.lines],
+        ttl_seconds=reservation_in.ttl_seconds or request.app.state.settings.reservation_ttl_seconds,
+        now=clock.now(),
+    )
+
+
 @ops.post(
-    "/reservations", "reserveParts", "Reserve parts for a repair", idempotent=True,
+    "/reservations", "reserveParts", "Reserve parts for a repair", idempotent=True, native=reserve_natively,
     raises=[errors.WarehouseForbidden, errors.WarehouseNotFound, errors.PartNotFound, errors.InsufficientStock],
     body=examples.RESERVATION_CREATE, answer=examples.RESERVATION,
     description="On 409 `insufficient_stock` the problem lists `shortages` "

@@ -18,6 +18,7 @@ from services.inventory.stock import insufficient
 from shared import metrics
 from shared.context import Caller
 from shared.db import UtcDateTime
+from shared.uow import Fallback, UnitOfWork
 
 _WITH_LINES = (selectinload(Reservation.lines).joinedload(ReservationLine.part),)
 log = structlog.get_logger("inventory")
@@ -51,17 +52,52 @@ def reserve(
     the lazy expiry only then, INSERT ... RETURNING for the reservation, one for its lines, the single
     stock UPDATE of ledger.apply, the audit entry."""
     require_write_at(caller, warehouse)
-    now = now.astimezone(UTC)
-    expires = expiry.expires_at(now, ttl_seconds)
-    ordered = sorted(lines)
-    after = {"warehouse": warehouse, "reference": reference, "status": expiry.ACTIVE, "expires_at": expires,
-             "lines": dict(ordered)}
+    now, expires, ordered, after = _plan(warehouse, reference, lines, ttl_seconds, now)
     take = _at_once if session.connection().dialect.name == "postgresql" else _in_steps
     reservation_id, parts = take(session, caller=caller, warehouse=warehouse, reference=reference, lines=lines,
                                  ordered=ordered, now=now, expires=expires, after=after)
     metrics.after_commit(session, metrics.RESERVATIONS.labels(outcome="made"))
     log.info("reserved", reservation_id=reservation_id, warehouse=warehouse, lines=len(lines))
-    # Built without validation: every value is one this function just wrote (schemas.py's types).
+    return _answer(reservation_id, warehouse, reference, ordered, parts, now, expires)
+
+
+async def reserve_natively(
+    uow: UnitOfWork, *, caller: Caller, warehouse: str, reference: str, lines: Sequence[tuple[str, int]],
+    ttl_seconds: int, now: datetime,
+) -> ReservationRead:
+    """`reserve` on PostgreSQL's asyncio engine (`uow.write_native`: asyncpg, on the event loop): the one
+    statement of `_at_once`. What it leaves to `reserve`, rolled back (uow.Fallback): a reservation at the
+    warehouse due to expire (given back first there), and a refusal (whose shortages `reserve` reads)."""
+    require_write_at(caller, warehouse)
+    now, expires, ordered, after = _plan(warehouse, reference, lines, ttl_seconds, now)
+    given = _given(caller, warehouse, reference, ordered, now, expires, after)
+
+    async def take(connection) -> tuple[int, dict]:
+        rows = (await connection.execute(RESERVE, given)).all()
+        parts = _known(rows, warehouse, lines)
+        if rows[0].id is None:
+            raise Fallback
+        return rows[0].id, parts
+
+    reservation_id, parts = await uow.write_native(take)
+    metrics.RESERVATIONS.labels(outcome="made").inc()
+    log.info("reserved", reservation_id=reservation_id, warehouse=warehouse, lines=len(lines))
+    return _answer(reservation_id, warehouse, reference, ordered, parts, now, expires)
+
+
+def _plan(warehouse: str, reference: str, lines: Sequence[tuple[str, int]], ttl_seconds: int, now: datetime):
+    """The time, the expiry, the lines in part order and the audit entry's `after` of a reservation."""
+    now = now.astimezone(UTC)
+    expires = expiry.expires_at(now, ttl_seconds)
+    ordered = sorted(lines)
+    after = {"warehouse": warehouse, "reference": reference, "status": expiry.ACTIVE, "expires_at": expires,
+             "lines": dict(ordered)}
+    return now, expires, ordered, after
+
+
+def _answer(reservation_id: int, warehouse: str, reference: str, ordered, parts: dict, now: datetime,
+            expires: datetime) -> ReservationRead:
+    # Built without validation: every value is one the reservation just wrote (schemas.py's types).
     return ReservationRead.model_construct(
         id=reservation_id, warehouse=warehouse, reference=reference,
         status=expiry.status_at(expiry.ACTIVE, expires, now), created_at=now, expires_at=expires, closed_at=None,
@@ -99,10 +135,7 @@ def _at_once(session: Session, *, caller: Caller, warehouse: str, reference: str
     """PostgreSQL: the reservation in one statement; again after the lazy expiry when something at the
     warehouse was due (the statement then changed nothing)."""
     connection = session.connection()
-    entry = trail.entry(caller, action="create", object_type="reservation", at=now, after=after)
-    given = {"b_warehouse": warehouse, "b_reference": reference, "b_parts": [part for part, _ in ordered],
-             "b_qtys": [qty for _, qty in ordered], "b_n": len(ordered), "b_now": now, "b_expires_at": expires,
-             "b_look_for_due": True, **{f"b_audit_{name}": value for name, value in entry.items()}}
+    given = _given(caller, warehouse, reference, ordered, now, expires, after)
     rows = connection.execute(RESERVE, given).all()
     parts = _known(rows, warehouse, lines)
     if rows[0].id is None and rows[0].due:
@@ -111,6 +144,15 @@ def _at_once(session: Session, *, caller: Caller, warehouse: str, reference: str
     if rows[0].id is None:
         raise _refused(session, warehouse, lines, set(rows[0].taken or ()))
     return rows[0].id, parts
+
+
+def _given(caller: Caller, warehouse: str, reference: str, ordered, now: datetime, expires: datetime,
+           after: dict) -> dict:
+    """The parameters of reservation_statement.RESERVE, its audit entry's values included."""
+    entry = trail.entry(caller, action="create", object_type="reservation", at=now, after=after)
+    return {"b_warehouse": warehouse, "b_reference": reference, "b_parts": [part for part, _ in ordered],
+            "b_qtys": [qty for _, qty in ordered], "b_n": len(ordered), "b_now": now, "b_expires_at": expires,
+            "b_look_for_due": True, **{f"b_audit_{name}": value for name, value in entry.items()}}
 
 
 def _in_steps(session: Session, *, caller: Caller, warehouse: str, reference: str, lines, ordered, now: datetime,
