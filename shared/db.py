@@ -4,9 +4,9 @@ SQLite: WAL, foreign keys on, a busy timeout, and write transactions that take
 the write lock at BEGIN (BEGIN IMMEDIATE), so that two processes never both
 read-then-upgrade and fail. PostgreSQL: each service in a schema of its own.
 
-On PostgreSQL a service may also take an asyncio engine over asyncpg (`Database.native`): the same
-server, schema, statement bound and connection recovery, for a write path measured to cost less CPU
-there than psycopg in a worker thread (docs/performance.md; `DB_NATIVE=off` turns it off to compare).
+On PostgreSQL a service may also run a statement that is all or nothing by itself straight over asyncpg
+(`Database.native`, shared/native.py): the same server and schema, one round trip, measured to cost less
+than psycopg in a worker thread (docs/performance.md; `DB_NATIVE=off` turns it off to compare).
 
 A request's deadline (shared/deadline.py) bounds its database work: each
 transaction waits for a lock (SQLite) or runs a statement (PostgreSQL, SET
@@ -14,23 +14,24 @@ LOCAL statement_timeout) no longer than the time left, and a unit of work
 whose deadline has passed rolls back instead of committing.
 """
 
-import asyncio
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from select import POLLERR, POLLHUP, POLLIN, poll
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event, inspect, make_url, select, text
+from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event, inspect, select, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, OperationalError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session
 
 from shared import deadline
+
+if TYPE_CHECKING:
+    from shared.native import Native
 
 T = TypeVar("T")
 
@@ -156,25 +157,6 @@ def _recover_dead_connections(engine: Engine) -> None:
             raise DisconnectionError("the server ended this connection while it was idle")
 
 
-def create_native_engine(url: str, *, schema: str | None = None) -> AsyncEngine:
-    """PostgreSQL over asyncpg with SQLAlchemy's asyncio engine (Core; asyncpg's prepared statements cached
-    per connection): the same schema, pool size, statement bound under a deadline and recovery of a
-    connection the server ended while it was idle (asyncpg saw the end of its stream: `is_closed()`)."""
-    connect_args: dict = {"timeout": 5}
-    if schema:
-        connect_args["server_settings"] = {"search_path": schema}
-    engine = create_async_engine(make_url(url).set(drivername="postgresql+asyncpg"), connect_args=connect_args,
-                                 pool_size=POOL_SIZE, max_overflow=10)
-    _bound_statements(engine.sync_engine)
-
-    @event.listens_for(engine.sync_engine, "checkout")
-    def _on_checkout(dbapi_connection, _record, _proxy) -> None:
-        if dbapi_connection.driver_connection.is_closed():
-            raise DisconnectionError("the server ended this connection while it was idle")
-
-    return engine
-
-
 def _budget_ms(default_ms: int) -> int:
     left = deadline.remaining()
     if left is None:
@@ -253,7 +235,7 @@ class Database:
     write_engine: Engine
     url: str | None = None
     schema: str | None = None
-    _native: tuple[asyncio.AbstractEventLoop, AsyncEngine] | None = field(default=None, repr=False)
+    _native: "Native | None" = field(default=None, repr=False)
 
     @classmethod
     def connect(cls, url: str, *, schema: str | None = None) -> "Database":
@@ -263,41 +245,17 @@ class Database:
 
     @property
     def native(self) -> bool:
-        """Whether `native_transaction` is there: PostgreSQL, unless `DB_NATIVE=off`."""
+        """Whether `native_statements` is there: PostgreSQL, unless `DB_NATIVE=off`."""
         return NATIVE and self.url is not None and self.dialect == "postgresql"
 
-    def native_engine(self) -> AsyncEngine:
-        """The asyncio engine of the running event loop (its connections belong to that loop: a test that
-        runs a new loop gets a new engine)."""
-        loop = asyncio.get_running_loop()
-        if self._native is None or self._native[0] is not loop:
-            self._native = (loop, create_native_engine(self.url, schema=self.schema))
-        return self._native[1]
+    def native_statements(self) -> "Native":
+        """The asyncpg pool for statements that run alone (shared/native.py); only when `native` (asyncpg is
+        loaded with it: a process on SQLite never loads it)."""
+        if self._native is None:
+            from shared.native import Native
 
-    @asynccontextmanager
-    async def native_transaction(self) -> AsyncIterator[AsyncConnection]:
-        """One transaction on the asyncio engine, as `transaction()`: committed when the block ends unless
-        the deadline has passed, rolled back on any error. A connection that could not be made (refused,
-        timed out, the server starting up) is the engine's OperationalError, as psycopg's would be, so
-        shared/dbfaults.py answers it the same way."""
-        try:
-            connection = await self.native_engine().connect()
-        except SQLAlchemyError:
-            raise
-        except Exception as exc:  # asyncpg's own, raised before the engine wraps anything
-            raise OperationalError("connect", None, exc) from exc
-        try:
-            await connection.begin()
-            yield connection
-            deadline.check()
-            await connection.commit()
-        except DBAPIError as exc:
-            left = deadline.remaining()
-            if left is not None and left <= 0.05:
-                raise deadline.DeadlineExceeded() from exc
-            raise
-        finally:
-            await connection.close()  # rolls back what did not commit
+            self._native = Native(self.url, self.schema, POOL_SIZE + 10)
+        return self._native
 
     @property
     def dialect(self) -> str:
@@ -347,6 +305,5 @@ class Database:
             self.write_engine.dispose()
 
     async def dispose_native(self) -> None:
-        if self._native is not None and self._native[0] is asyncio.get_running_loop():
-            await self._native[1].dispose()
-        self._native = None
+        if self._native is not None:
+            await self._native.dispose()

@@ -31,9 +31,10 @@ a call, the same for every route of every service:
   every other method on the path. What it skips is the per-request work that can be done once per
   process: FastAPI's dependency solving and request handler, and the Session's bookkeeping.
 - `native=fn` (an idempotent write measured to pay for it, a reservation): on PostgreSQL a request
-  without an `Idempotency-Key` is answered by `await fn(uow, ...)`, Core statements on the asyncio
-  engine over asyncpg (`uow.write_native`), with no worker thread; `fn` raises `uow.Fallback` for what it
-  leaves to the use case (a rare branch), which then runs as ever. Same answers, same errors.
+  without an `Idempotency-Key` is answered by `await fn(uow, ...)`, one statement run alone over
+  asyncpg (`uow.alone`, shared/native.py), with no worker thread; `fn` raises `uow.Fallback` for what it
+  leaves to the use case (a rare branch, nothing written), which then runs as ever. Same answers, same
+  errors.
 
 An operation that must call another service before or after its transaction (a report that asks
 warranty for the unit first) keeps a hand-written endpoint; it still declares itself with
@@ -355,9 +356,9 @@ class Operations:
         idempotent: bool = False, status: int | None = None, tags: list[str] | None = None,
         exclude_none: bool = False,  # the answer FastAPI serializes leaves out members that are None
         hot: bool = False,  # served by a HotRoute once the app calls serve_hot (module docstring)
-        # An idempotent write's path on the asyncio engine (PostgreSQL): `await native(uow, **the use case's
+        # An idempotent write's path over asyncpg (PostgreSQL): `await native(uow, **the use case's
         # arguments but the session)` answers a request without an Idempotency-Key when the app's uow is
-        # native, or raises uow.Fallback (rolled back) to leave the request to the use case.
+        # native, or raises uow.Fallback (nothing written) to leave the request to the use case.
         native: Callable[..., Awaitable[Any]] | None = None,
     ) -> Callable[[F], F]:
         status = status or (201 if idempotent else 200)

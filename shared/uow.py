@@ -5,9 +5,10 @@
   Use cases take the session first and flush; they never commit.
 - A hot read (shared/operations.py, `hot=True`): `await uow.read_rows(fn, ...)` runs `fn(connection, ...)`
   on a Core connection in one read transaction, the same engine and hooks without the ORM Session.
-- A native write (PostgreSQL, `db.native`): `await uow.write_native(fn, ...)` awaits `fn(connection, ...)`,
-  an `async def` of Core statements on the asyncio engine over asyncpg, in one transaction, on the event
-  loop: no worker thread, no psycopg. Used where `make bench` says it pays (a reservation).
+- A native write (PostgreSQL, `db.native`): `await uow.alone(statement, params)` runs one Core statement
+  that is all or nothing by itself as its own transaction over asyncpg, on the event loop, in one round
+  trip (shared/native.py): no worker thread, no psycopg, no BEGIN or COMMIT. Used where `make bench` says
+  it pays (a reservation).
 - Explicit units of work (idempotent requests, the billing saga's steps, the import's chunks,
   background loops): `await uow.call(fn, ...)` runs synchronous code that opens its own
   `db.transaction()` blocks, each one commit. `uow.call_in_thread(fn, ...)` is the same for work
@@ -27,13 +28,16 @@ The request's context (its deadline, request id and log fields) goes with it int
 import asyncio
 import functools
 import os
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio.to_thread
 from anyio import CapacityLimiter
 
 from shared.db import POOL_SIZE, Database
+
+if TYPE_CHECKING:
+    from shared.native import Statement
 
 T = TypeVar("T")
 MODES = ("loop", "thread")
@@ -52,7 +56,7 @@ def mode(dialect: str) -> str:
 
 class Fallback(Exception):  # noqa: N818 (not an error: a signal to the adapter)
     """Raised by an operation's native path (shared/operations.py, `native=`) when the request is one it
-    leaves to the use case (a rare branch): its transaction rolled back, the use case then runs as ever."""
+    leaves to the use case (a rare branch): its statement changed nothing, the use case then runs as ever."""
 
 
 class UnitOfWork:
@@ -79,15 +83,11 @@ class UnitOfWork:
     def native(self) -> bool:
         return self.db.native
 
-    async def write_native(self, fn: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T:
-        """`await fn(connection, *args, **kwargs)` in one write transaction on the asyncio engine (only when
-        `native`). Finished before the request stops, as a unit in a thread is: a cancellation meanwhile
-        waits for it, so no statement is cut off half way and nothing goes on after the answer."""
-        return await _finished(self._natively(fn, args, kwargs))
-
-    async def _natively(self, fn: Callable[..., Awaitable[T]], args: tuple, kwargs: dict) -> T:
-        async with self.db.native_transaction() as connection:
-            return await fn(connection, *args, **kwargs)
+    async def alone(self, statement: "Statement", params: Mapping[str, Any]) -> list:
+        """The rows of `statement`, one that is all or nothing by itself, run alone over asyncpg (only when
+        `native`: shared/native.py). Finished before the request stops, as a unit in a thread is: a
+        cancellation meanwhile waits for it, so nothing goes on after the answer."""
+        return await _finished(self.db.native_statements().fetch(statement, params))
 
     async def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Synchronous code that opens its own transactions, off the event loop where the database waits."""

@@ -41,7 +41,7 @@ def reservation_read(reservation, now) -> ReservationRead:
 
 
 async def reserve_natively(uow, reservation_in: ReservationCreate, request: Request, caller, clock) -> ReservationRead:
-    """`reserve` on PostgreSQL's asyncio engine (shared/operations.py, `native=`)."""
+    """`reserve` as one statement run alone over asyncpg on PostgreSQL (shared/operations.py, `native=`)."""
     return await reservations.reserve_natively(
         uow, caller=caller, warehouse=reservation_in.warehouse, reference=reservation_in.reference,
         lines=[(line.part_number, line.qty) for line in reservation_in.lines],

@@ -6,16 +6,18 @@ its audit entry, as data-modifying CTEs whose answer says "made, id N" or why no
     locked   the stock rows of the lines, locked in part order (two multi-line reservations never wait
              on each other in a circle), only when the warehouse and every part exist and, unless told
              not to look, no reservation at the warehouse is due to expire (its stock must be given back
-             first: ledger.give_back_due, then this statement again without the look)
-    taken    the rows that still had the line's quantity available, their `reserved` raised
+             first: ledger.give_back_due, then this statement again without the look); each with whether
+             it has the line's quantity available, read on the row as locked (its latest version)
+    taken    those rows, their `reserved` raised, only when every line's row has enough
     made     the reservation, only when every line was taken
     lines    its lines, with the prices read in `parts`
     audit    its audit entry (trail.entry's values, the new id as the object's)
 
 Its parameters are named b_* (a column's name would be taken for a value to SET). The answer has a row
-per part found, each with the flags (no row: no such warehouse). A refusal leaves the rows `taken`
-changed: the caller raises, which rolls the transaction back (ledger.py's all or nothing). The stock
-CHECK constraint stays the last guard.
+per part found, each with the flags (no row: no such warehouse). The statement is all or nothing by
+itself: a refusal (a line short) or a reservation due changes nothing, so it may run alone, as its own
+transaction (shared/native.py), and a caller inside a transaction may go on after it. The stock CHECK
+constraint stays the last guard.
 """
 
 from sqlalchemy import (
@@ -68,17 +70,20 @@ def _statement():
         or_(~bindparam("b_look_for_due", type_=Boolean), ~due),
     )
     locked = (
-        select(_STOCK.c.warehouse, _STOCK.c.part_number)
+        select(_STOCK.c.warehouse, _STOCK.c.part_number,
+               (_STOCK.c.on_hand - _STOCK.c.reserved >= wanted.c.qty).label("enough"))
         .join_from(_STOCK, wanted, _STOCK.c.part_number == wanted.c.part_number)
         .where(_STOCK.c.warehouse == _WHERE, ready)
         .order_by(_STOCK.c.part_number)
         .with_for_update(of=_STOCK)
         .cte("locked")
     )
+    every_line_enough = select(func.count()).select_from(locked).where(locked.c.enough).scalar_subquery() == n
     taken = (
         update(_STOCK)
         .where(_STOCK.c.warehouse == locked.c.warehouse, _STOCK.c.part_number == locked.c.part_number,
-               wanted.c.part_number == locked.c.part_number, _STOCK.c.on_hand - _STOCK.c.reserved >= wanted.c.qty)
+               wanted.c.part_number == locked.c.part_number, _STOCK.c.on_hand - _STOCK.c.reserved >= wanted.c.qty,
+               every_line_enough)
         .values(reserved=_STOCK.c.reserved + wanted.c.qty)
         .returning(_STOCK.c.part_number)
         .cte("taken")

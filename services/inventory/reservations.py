@@ -1,6 +1,7 @@
 """Reservations: all-or-nothing holds on stock for a repair, then consumed,
 released, or expired (lazily: see domain/expiry.py and ledger.py)."""
 
+import functools
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -65,24 +66,27 @@ async def reserve_natively(
     uow: UnitOfWork, *, caller: Caller, warehouse: str, reference: str, lines: Sequence[tuple[str, int]],
     ttl_seconds: int, now: datetime,
 ) -> ReservationRead:
-    """`reserve` on PostgreSQL's asyncio engine (`uow.write_native`: asyncpg, on the event loop): the one
-    statement of `_at_once`. What it leaves to `reserve`, rolled back (uow.Fallback): a reservation at the
-    warehouse due to expire (given back first there), and a refusal (whose shortages `reserve` reads)."""
+    """`reserve` on PostgreSQL as `_at_once`'s one statement run alone over asyncpg (`uow.alone`: its own
+    transaction, one round trip, on the event loop). What it leaves to `reserve` (uow.Fallback; the
+    statement changed nothing): a reservation at the warehouse due to expire (given back first there),
+    and a refusal (whose shortages `reserve` reads)."""
     require_write_at(caller, warehouse)
     now, expires, ordered, after = _plan(warehouse, reference, lines, ttl_seconds, now)
-    given = _given(caller, warehouse, reference, ordered, now, expires, after)
-
-    async def take(connection) -> tuple[int, dict]:
-        rows = (await connection.execute(RESERVE, given)).all()
-        parts = _known(rows, warehouse, lines)
-        if rows[0].id is None:
-            raise Fallback
-        return rows[0].id, parts
-
-    reservation_id, parts = await uow.write_native(take)
+    rows = await uow.alone(_reserve_alone(), _given(caller, warehouse, reference, ordered, now, expires, after))
+    parts = _known(rows, warehouse, lines)
+    if rows[0].id is None:
+        raise Fallback
     metrics.RESERVATIONS.labels(outcome="made").inc()
-    log.info("reserved", reservation_id=reservation_id, warehouse=warehouse, lines=len(lines))
-    return _answer(reservation_id, warehouse, reference, ordered, parts, now, expires)
+    log.info("reserved", reservation_id=rows[0].id, warehouse=warehouse, lines=len(lines))
+    return _answer(rows[0].id, warehouse, reference, ordered, parts, now, expires)
+
+
+@functools.cache
+def _reserve_alone():
+    """RESERVE compiled for asyncpg, with the first reservation that runs alone (asyncpg is loaded then)."""
+    from shared.native import Statement
+
+    return Statement.of(RESERVE)
 
 
 def _plan(warehouse: str, reference: str, lines: Sequence[tuple[str, int]], ttl_seconds: int, now: datetime):

@@ -42,6 +42,20 @@ async def test_simultaneous_requests_on_one_app_never_oversell(inventory, invent
                                                            "available": 0}
 
 
+async def test_simultaneous_two_part_requests_take_both_lines_or_neither(inventory, inventory_app):
+    """P-200 runs out long before P-100: a request refused for P-200 leaves P-100 as it was (on PostgreSQL the
+    statement runs alone, its own transaction: all or nothing by itself, no rollback to rely on)."""
+    await make_catalog(inventory_app, stock_levels={("SC-01", "P-100"): 40, ("SC-01", "P-200"): 7})
+    both = {"warehouse": "SC-01", "reference": "RO", "lines": [{"part_number": "P-200", "qty": 1},
+                                                              {"part_number": "P-100", "qty": 2}]}
+    responses = await asyncio.gather(*(inventory.post("/reservations", json=both) for _ in range(30)))
+    assert tally(responses) == {201: 7, "insufficient_stock": 23}
+    refused = next(r.json() for r in responses if r.status_code == 409)
+    assert {s["part_number"]: s["available"] for s in refused["shortages"]} == {"P-200": 0}
+    assert (await stock_of(inventory, "SC-01", "P-100"))["reserved"] == 14
+    assert (await stock_of(inventory, "SC-01", "P-200"))["reserved"] == 7
+
+
 async def test_os_threads_never_oversell_nor_deadlock(inventory, inventory_app, db):
     """Threads with their own connections, all at once: reservations of two
     parts taken in both orders, and transfers both ways."""
