@@ -30,6 +30,10 @@ a call, the same for every route of every service:
   field, so the answer is FastAPI's byte for byte; FastAPI's route stays, for the OpenAPI document and
   every other method on the path. What it skips is the per-request work that can be done once per
   process: FastAPI's dependency solving and request handler, and the Session's bookkeeping.
+  On an idempotent write with `native=` (a reservation), `hot=True` serves its happy path the same way
+  (`HotWrite`): a JSON body that FastAPI's own body fields accept, no `Idempotency-Key`, a native uow,
+  goes straight to `native=`; anything else (another content type, JSON or a body that does not
+  validate, a key, SQLite, `Fallback`) is handed, body and all, to FastAPI's route, which answers as ever.
 - `native=fn` (an idempotent write measured to pay for it, a reservation): on PostgreSQL a request
   without an `Idempotency-Key` is answered by `await fn(uow, ...)`, one statement run alone over
   asyncpg (`uow.alone`, shared/native.py), with no worker thread; `fn` raises `uow.Fallback` for what it
@@ -44,19 +48,22 @@ warranty for the unit first) keeps a hand-written endpoint; it still declares it
 import copy
 import functools
 import inspect
+import json
 import types
 import typing
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, FastAPI, Request, params
+from fastapi import APIRouter, FastAPI, HTTPException, Request, params
+from fastapi._body_limit import MAX_BODY_SIZE_SCOPE_KEY, get_body_limit_error
 from fastapi._compat.v2 import get_missing_field_error
 from fastapi.dependencies.utils import (
     _get_param_aliases,
     _get_param_model,
     _is_json_field,
     field_annotation_is_sequence,
+    request_body_to_args,
     request_params_to_args,
 )
 from fastapi.exceptions import RequestValidationError, ResponseValidationError
@@ -64,7 +71,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.responses import Response
 from starlette.routing import Match, Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from shared import openapi, pagination
 from shared.deps import Cursor, IdempotencyKey
@@ -136,6 +143,9 @@ def _is_body(annotation: Any) -> bool:
     return any(isinstance(kind, type) and issubclass(kind, BaseModel) for kind in kinds)
 
 
+_TRIED = "aftersales.native_tried"  # the scope's mark: a HotWrite tried `native=` and it raised Fallback
+
+
 @dataclass(frozen=True, slots=True)
 class _Call:
     """How the adapter calls one use case: which parameter is the cursor, which the body."""
@@ -160,7 +170,7 @@ class _Call:
         if self.cursor is not None:
             name, marker = self.cursor
             given[name] = pagination.decode_as(given.pop(_CURSOR), marker.valid)
-        if self.native is not None and key is None and request.app.state.uow.native:
+        if self.native is not None and key is None and request.app.state.uow.native and _TRIED not in request.scope:
             try:
                 answer = await self.native(request.app.state.uow, **given)
             except Fallback:
@@ -311,14 +321,108 @@ class HotRoute(Route):
         await Response(body, status_code=self.status, media_type="application/json")(scope, receive, send)
 
 
-def _hot_route(route: APIRoute, call: _Call) -> HotRoute:
+class HotWrite(Route):
+    """The happy path of an idempotent write with `native=`, in front of its FastAPI route (`hot=True`).
+    What it does not take for certain to be FastAPI's happy path, FastAPI's route answers: so every
+    error, and every request with a key or on SQLite, is answered exactly as before, by the same code."""
+
+    def __init__(self, route: APIRoute, call: _Call) -> None:
+        super().__init__(route.path, route.endpoint, methods=list(route.methods), name=route.name,
+                         include_in_schema=False)
+        self.route = route
+        self.call = call
+        self.method = next(iter(route.methods))
+        self.path_params = _simple_params(route.dependant.path_params)
+        self.body_fields = route.dependant.body_params
+        self.embed = route._embed_body_fields
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] != "http" or scope["method"] != self.method:
+            return Match.NONE, {}
+        match, child_scope = super().matches(scope)
+        if match is Match.FULL:
+            child_scope["route"] = self  # its template labels the metrics and the gateway's header
+        return match, child_scope
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        uow = scope["app"].state.uow
+        if not uow.native or not _json_only(scope["headers"]):
+            return await self.route.handle(scope, receive, send)
+        request = Request(scope, receive)
+        try:  # read as FastAPI's request handler reads it, with the same answer when that fails
+            body = await request.body()
+        except HTTPException:
+            raise
+        except Exception as e:
+            if MAX_BODY_SIZE_SCOPE_KEY in scope and (error := get_body_limit_error(e)):
+                raise error from e
+            raise HTTPException(status_code=400, detail="There was an error parsing the body") from e
+        answer = await self._answer(request, body) if body else None
+        if answer is None:
+            return await self.route.handle(scope, _replaying(body, receive), send)
+        await Response(answer.model_dump_json(), status_code=self.call.status,
+                       media_type="application/json")(scope, receive, send)
+
+    async def _answer(self, request: Request, body: bytes) -> BaseModel | None:
+        """The native answer, or None to leave the request to FastAPI's route (nothing was written)."""
+        try:
+            received = json.loads(body)
+        except ValueError:
+            return None
+        given, errors = await request_body_to_args(self.body_fields, received, self.embed)
+        if errors:
+            return None
+        if self.path_params is None:
+            return None
+        path, errors = _args(self.path_params, request.scope["path_params"])
+        if errors:
+            return None
+        given.update(path)
+        if self.call.request is not None:
+            given[self.call.request] = request
+        for name, getter in self.call.read_off:
+            given[name] = await getter(request)
+        try:
+            return await self.call.native(request.app.state.uow, **given)
+        except Fallback:
+            request.scope[_TRIED] = True  # FastAPI's route goes straight to the use case: not tried twice
+            return None
+
+
+def _json_only(headers: Sequence[tuple[bytes, bytes]]) -> bool:
+    """A body of exactly `application/json` (FastAPI parses it as JSON too) and no `Idempotency-Key`."""
+    content_type = None
+    for name, value in headers:
+        if name == b"idempotency-key":
+            return False
+        if name == b"content-type" and content_type is None:  # the first, as Starlette's headers.get
+            content_type = value
+    return content_type is not None and content_type.split(b";", 1)[0].strip().lower() == b"application/json"
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """`receive` as it was before the body was read: the body once, then the client's own messages."""
+    pending = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def replay() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return replay
+
+
+def _hot_route(route: APIRoute, call: _Call) -> Route:
     """The hot route of a declared GET, refused at declaration unless its request is simple: path and
     query parameters and values read off the request, nothing else FastAPI would have to solve."""
     dependant = route.dependant
+    if (route.methods == {"POST"} and call.native is not None and not dependant.dependencies
+            and not dependant.cookie_params and not dependant.query_params and dependant.body_params
+            and [p.alias for p in dependant.header_params] == ["Idempotency-Key"]):
+        return HotWrite(route, call)
     if (route.methods != {"GET"} or call.write or call.idempotent or call.cursor or call.body or call.request
             or dependant.header_params or dependant.cookie_params or dependant.body_params
             or dependant.dependencies or route.response_field is None):
-        raise TypeError(f"{route.path}: hot=True is for a GET of path and query parameters only")
+        raise TypeError(f"{route.path}: hot=True is for a GET of path and query parameters, "
+                        "or a POST with native= and a body")
     return HotRoute(route, call)
 
 
@@ -355,7 +459,7 @@ class Operations:
         raises: Raises | None = None, body: Any = None, answer: Any = None, description: str | None = None,
         idempotent: bool = False, status: int | None = None, tags: list[str] | None = None,
         exclude_none: bool = False,  # the answer FastAPI serializes leaves out members that are None
-        hot: bool = False,  # served by a HotRoute once the app calls serve_hot (module docstring)
+        hot: bool = False,  # served by a HotRoute (a GET) or a HotWrite once the app calls serve_hot (module docstring)
         # An idempotent write's path over asyncpg (PostgreSQL): `await native(uow, **the use case's
         # arguments but the session)` answers a request without an Idempotency-Key when the app's uow is
         # native, or raises uow.Fallback (nothing written) to leave the request to the use case.

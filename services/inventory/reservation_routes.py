@@ -51,7 +51,7 @@ async def reserve_natively(uow, reservation_in: ReservationCreate, request: Requ
 
 
 @ops.post(
-    "/reservations", "reserveParts", "Reserve parts for a repair", idempotent=True, native=reserve_natively,
+    "/reservations", "reserveParts", "Reserve parts for a repair", idempotent=True, native=reserve_natively, hot=True,
     raises=[errors.WarehouseForbidden, errors.WarehouseNotFound, errors.PartNotFound, errors.InsufficientStock],
     body=examples.RESERVATION_CREATE, answer=examples.RESERVATION,
     description="On 409 `insufficient_stock` the problem lists `shortages` "

@@ -1,0 +1,140 @@
+"""A reservation served hot (shared/operations.py `HotWrite`: `hot=True` on the idempotent write with
+`native=`) answers exactly what FastAPI's route of the same declaration answers: status, headers and body
+(the reservation's id apart: both write to the same database), errors included. On PostgreSQL the happy
+path goes straight to the native statement; everything else, and every request on SQLite, is handed to
+FastAPI's route with its body."""
+
+import re
+
+import pytest
+
+from services.inventory.main import create_app
+from shared.operations import HotWrite
+
+from helpers import asgi_client, internal_headers
+from inventory_support import make_catalog, person
+
+pytestmark = pytest.mark.anyio
+
+RID = "req-hot-reservation"
+LINE = {"part_number": "P-100", "qty": 1}
+GOOD = {"warehouse": "SC-01", "reference": "RO-1", "lines": [LINE]}
+JSON = {"content-type": "application/json"}
+# (name, body bytes or JSON, extra headers, the status both give)
+REQUESTS = [
+    ("one line", GOOD, {}, 201),
+    ("two lines", {**GOOD, "lines": [LINE, {"part_number": "P-200", "qty": 2}]}, {}, 201),
+    ("a time to live", {**GOOD, "ttl_seconds": 3600}, {}, 201),
+    ("json with a charset", GOOD, {"content-type": "application/json; charset=utf-8"}, 201),
+    ("json in capitals", GOOD, {"content-type": "Application/JSON"}, 201),
+    ("a json subtype", GOOD, {"content-type": "application/merge-patch+json"}, 201),
+    ("a person at the warehouse", GOOD, person("SC-01"), 201),
+    ("a key of the warehouse", GOOD, internal_headers(role="warehouse", warehouses="SC-01", request_id=RID), 201),
+    ("a key of another warehouse", GOOD, internal_headers(role="warehouse", warehouses="CENTRAL", request_id=RID),
+     403),
+    ("qty 0", {**GOOD, "lines": [{"part_number": "P-100", "qty": 0}]}, {}, 422),
+    ("qty negative", {**GOOD, "lines": [{"part_number": "P-100", "qty": -1}]}, {}, 422),
+    ("qty a string", {**GOOD, "lines": [{"part_number": "P-100", "qty": "1"}]}, {}, 422),
+    ("no reference", {"warehouse": "SC-01", "lines": [LINE]}, {}, 422),
+    ("an unknown member", {**GOOD, "priority": "high"}, {}, 422),
+    ("no lines", {**GOOD, "lines": []}, {}, 422),
+    ("a part twice", {**GOOD, "lines": [LINE, LINE]}, {}, 422),
+    ("a body that is a list", [GOOD], {}, 422),
+    ("a body that is null", None, {}, 422),
+    ("json cut short", b'{"warehouse": "SC-01"', JSON, 422),
+    ("no body", b"", JSON, 422),
+    ("not utf-8", b'{"warehouse": "\xff"}', JSON, 400),
+    ("no content type", b'{"warehouse": "SC-01", "reference": "RO-1", "lines": []}', {}, 422),
+    ("text", GOOD, {"content-type": "text/plain"}, 422),
+    ("an unknown part", {**GOOD, "lines": [{"part_number": "P-999", "qty": 1}]}, {}, 404),
+    ("an unknown warehouse", {**GOOD, "warehouse": "SC-99"}, {}, 404),
+    ("more than there is", {**GOOD, "lines": [{"part_number": "P-100", "qty": 1_000_000}]}, {}, 409),
+    ("a deadline passed", GOOD, internal_headers(deadline_ms="1000", request_id=RID), 504),
+]
+
+
+def without_hot_routes(app):
+    app.router.routes[:] = [r for r in app.router.routes if not isinstance(r, HotWrite)]
+    return app
+
+
+@pytest.fixture
+async def both(inventory_settings, clock):
+    """(hot app, hot client, plain client): the service as it runs, and the same service with FastAPI's
+    route only, on one database with 1 000 of each part at SC-01."""
+    hot_app = create_app(inventory_settings, clock=clock)
+    plain_app = without_hot_routes(create_app(inventory_settings, clock=clock))
+    async with asgi_client(hot_app, headers=internal_headers(request_id=RID)) as hot, \
+            asgi_client(plain_app, headers=internal_headers(request_id=RID)) as plain:
+        await make_catalog(hot_app, stock_levels={("SC-01", "P-100"): 1000, ("SC-01", "P-200"): 1000})
+        yield hot_app, hot, plain
+
+
+def _send(client, method, path, body, headers):
+    if isinstance(body, bytes):
+        return client.request(method, path, content=body, headers=headers)
+    return client.request(method, path, json=body, headers=headers)
+
+
+def _without_id(content: bytes) -> bytes:
+    return re.sub(rb'^\{"id":\d+,', b'{"id":0,', content)
+
+
+async def same_answer(hot, plain, method, path, body=None, headers=None):
+    ours = await _send(hot, method, path, body, headers)
+    theirs = await _send(plain, method, path, body, headers)
+    assert ours.status_code == theirs.status_code, (ours.text, theirs.text)
+    assert [h for h in ours.headers.multi_items() if h[0] != "content-length"] == [
+        h for h in theirs.headers.multi_items() if h[0] != "content-length"]
+    assert int(ours.headers["content-length"]) == len(ours.content)
+    assert _without_id(ours.content) == _without_id(theirs.content)
+    return ours
+
+
+def test_the_reservation_is_declared_hot_and_served_in_front_of_fastapi():
+    app = create_app()
+    assert isinstance(app.router.routes[0], HotWrite) and app.router.routes[0].path == "/reservations"
+    assert [r for r in app.router.routes if isinstance(r, HotWrite)] == app.router.routes[:1]
+    assert "/reservations" in app.openapi()["paths"]  # FastAPI's route stays, for the document and the rest
+
+
+@pytest.mark.parametrize(("name", "body", "headers", "status"), REQUESTS, ids=[r[0] for r in REQUESTS])
+async def test_every_reservation_request_is_answered_as_fastapis_route_answers_it(both, name, body, headers, status):
+    _, hot, plain = both
+    answer = await same_answer(hot, plain, "POST", "/reservations", body, headers)
+    assert answer.status_code == status, answer.text
+
+
+async def test_a_key_is_handed_to_fastapis_route_and_replayed(both):
+    _, hot, plain = both
+    for client, key in ((hot, "hot-1"), (plain, "plain-1")):
+        first = await client.post("/reservations", json=GOOD, headers={"Idempotency-Key": key})
+        again = await client.post("/reservations", json=GOOD, headers={"Idempotency-Key": key})
+        assert first.status_code == again.status_code == 201 and first.content == again.content
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [
+    ("GET", "/reservations", 200), ("PUT", "/reservations", 405), ("POST", "/reservations/", 307)])
+async def test_the_neighbours_are_not_taken(both, method, path, status):
+    _, hot, plain = both
+    assert (await same_answer(hot, plain, method, path, GOOD if method != "GET" else None)).status_code == status
+
+
+async def test_postgresql_serves_the_happy_path_without_fastapis_route(both, monkeypatch):
+    hot_app, hot, _ = both
+    route = hot_app.router.routes[0]
+    handed = []
+    original = route.route.handle
+
+    async def counted(scope, receive, send):
+        handed.append(scope["method"])
+        await original(scope, receive, send)
+
+    monkeypatch.setattr(route.route, "handle", counted)
+    made = await hot.post("/reservations", json=GOOD)
+    assert made.status_code == 201 and made.headers["x-route-template"] == "/reservations"
+    keyed = await hot.post("/reservations", json=GOOD, headers={"Idempotency-Key": "k-1"})
+    assert keyed.status_code == 201
+    # SQLite has no native path: FastAPI's route answers both. PostgreSQL: only the keyed one.
+    assert handed == (["POST"] if hot_app.state.uow.native else ["POST", "POST"])
+    assert (await hot.get(f"/reservations/{made.json()['id']}")).json() == made.json()
