@@ -80,6 +80,63 @@ class Refused(Exception):
     """Raised from a parser callback to stop the parser; `send_400_response` answers what was noted."""
 
 
+CORK_MAX_BYTES = 64 * 1024  # a write this large goes out at once (after what is held), not copied
+
+
+class _Corked:
+    """A connection's transport whose writes made in one turn of the event loop go out as one.
+
+    uvicorn writes an answer's head and its body with two `transport.write`s, and uvloop makes each a
+    `write()` of its own: two system calls and two segments where one would do (and the peer reads twice).
+    Here the first write of a turn is held, the ones after it join it, and it all goes out when the loop
+    next runs its callbacks (an answer made in one step goes out whole). A close first sends what is held."""
+
+    __slots__ = ("_transport", "_loop", "_held")
+
+    def __init__(self, transport, loop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._held: list[bytes] | None = None
+
+    def write(self, data: bytes) -> None:
+        if len(data) > CORK_MAX_BYTES:
+            self.flush()
+            self._transport.write(data)
+        elif self._held is None:
+            self._held = [data]
+            self._loop.call_soon(self.flush)
+        else:
+            self._held.append(data)
+
+    def flush(self) -> None:
+        held, self._held = self._held, None
+        if held and not self._transport.is_closing():
+            self._transport.write(held[0] if len(held) == 1 else b"".join(held))
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def abort(self) -> None:
+        self._held = None
+        self._transport.abort()
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
+    def get_extra_info(self, name, default=None):
+        return self._transport.get_extra_info(name, default)
+
+    def pause_reading(self) -> None:
+        self._transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        self._transport.resume_reading()
+
+    def __getattr__(self, name):
+        return getattr(self._transport, name)
+
+
 class ProblemHttpToolsProtocol(HttpToolsProtocol):
     limits = Limits.from_environment()
 
@@ -142,6 +199,7 @@ class ProblemHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
+        self.transport = _Corked(transport, self.loop)  # uvicorn's flow control keeps the transport itself
         self.url = b""
         self._arm(self.limits.header_seconds, self._head_too_slow)
 

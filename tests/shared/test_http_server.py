@@ -11,7 +11,7 @@ import time
 import pytest
 import uvicorn
 
-from shared.http_server import Limits, ProblemHttpToolsProtocol, extend_body_time
+from shared.http_server import CORK_MAX_BYTES, Limits, ProblemHttpToolsProtocol, _Corked, extend_body_time
 
 LIMITS = Limits(request_line_bytes=1024, header_bytes=4096, headers=20, header_seconds=1.0, body_seconds=1.0)
 
@@ -28,6 +28,11 @@ async def echo(scope, receive, send) -> None:
         extend_body_time(scope, 3.0)
     if scope["path"] == "/slow":
         await asyncio.sleep(1.5)  # longer than the head's and the body's bounds: the work is not cut short
+    if scope["path"] == "/stream":  # the head, then the body a while later
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+        await asyncio.sleep(0.5)
+        await send({"type": "http.response.body", "body": b"late"})
+        return
     size, more = 0, True
     while more:
         message = await receive()
@@ -200,3 +205,77 @@ def test_the_bounds_are_settings():
                                       "HTTP_BODY_TIMEOUT_SECONDS": "9"})
     assert limits == Limits(request_line_bytes=300, header_bytes=1000, headers=7, header_seconds=2.5, body_seconds=9)
     assert Limits.from_environment({}) == Limits()
+
+
+class Transport:
+    """What a connection's transport was asked to do."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.closed = self.aborted = False
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(bytes(data))
+
+    def is_closing(self) -> bool:
+        return self.closed or self.aborted
+
+    def close(self) -> None:
+        self.closed = True
+
+    def abort(self) -> None:
+        self.aborted = True
+
+
+@pytest.mark.anyio
+async def test_writes_made_in_one_step_go_out_as_one_in_order():
+    transport = Transport()
+    corked = _Corked(transport, asyncio.get_running_loop())
+    corked.write(b"HTTP/1.1 200 OK\r\n\r\n")
+    corked.write(b"body")
+    assert transport.writes == []
+    await asyncio.sleep(0)
+    assert transport.writes == [b"HTTP/1.1 200 OK\r\n\r\nbody"]
+    corked.write(b"next")
+    await asyncio.sleep(0)
+    assert transport.writes[1:] == [b"next"]  # a write alone goes out alone, at the next turn
+
+
+@pytest.mark.anyio
+async def test_a_close_sends_what_is_held_first_and_an_abort_drops_it():
+    transport = Transport()
+    corked = _Corked(transport, asyncio.get_running_loop())
+    corked.write(b"head")
+    corked.close()
+    assert transport.writes == [b"head"] and transport.closed
+    await asyncio.sleep(0)
+    assert transport.writes == [b"head"]  # not sent twice
+    other = Transport()
+    corked = _Corked(other, asyncio.get_running_loop())
+    corked.write(b"head")
+    corked.abort()
+    await asyncio.sleep(0)
+    assert other.writes == [] and other.aborted
+
+
+@pytest.mark.anyio
+async def test_a_large_write_is_not_copied_and_keeps_its_place():
+    transport = Transport()
+    corked = _Corked(transport, asyncio.get_running_loop())
+    large = b"x" * (CORK_MAX_BYTES + 1)
+    corked.write(b"head")
+    corked.write(large)
+    corked.write(b"tail")
+    await asyncio.sleep(0)
+    assert transport.writes == [b"head", large, b"tail"]
+
+
+def test_a_head_sent_before_its_body_reaches_the_client_before_the_body(port):
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+        first = sock.recv(65536)
+        assert first.startswith(b"HTTP/1.1 200 ") and b"late" not in first
+        rest = b""
+        while b"0\r\n\r\n" not in rest:
+            rest += sock.recv(65536)
+        assert b"late" in rest
