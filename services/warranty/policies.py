@@ -33,12 +33,30 @@ _POLICY_BY_VERSION = select(PolicyVersion.__table__).where(PolicyVersion.__table
 _CALENDAR_BY_ID = select(RegionCalendar.__table__).where(RegionCalendar.__table__.c.id == bindparam("key"))
 
 
+TERMS_KEPT = 4096  # units' terms kept per process, by (policy version, calendar, commissioning day)
+
+
 class Pinned:
-    """Policy rules and calendars by id, kept by the process: their rows never change."""
+    """Policy rules and calendars by id, kept by the process: their rows never change. So neither do the
+    terms they give a unit commissioned on a day: those are kept too, for the days most asked about."""
 
     def __init__(self) -> None:
         self._rules: dict[int, list[domain.TermRule]] = {}
         self._calendars: dict[int, domain.RegionCalendar] = {}
+        self._terms: dict[tuple[int, int, date], tuple[domain.Term, ...]] = {}
+
+    def terms(self, session: Session | Connection, version: int, calendar_id: int,
+              accepted_on: date) -> tuple[domain.Term, ...]:
+        """`domain.compute_terms` of the version's rules and the calendar, for a unit accepted that day."""
+        key = (version, calendar_id, accepted_on)
+        found = self._terms.get(key)
+        if found is None:
+            found = tuple(domain.compute_terms(self.rules(session, version), accepted_on,
+                                               self.calendar(session, calendar_id)))
+            if len(self._terms) >= TERMS_KEPT:
+                self._terms.clear()  # a bound, not a policy: the days asked about come back at once
+            self._terms[key] = found
+        return found
 
     def rules(self, session: Session | Connection, version: int) -> list[domain.TermRule]:
         if version not in self._rules:

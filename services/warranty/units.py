@@ -1,5 +1,6 @@
 """Units: registration, their terms, and coverage on a day."""
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from sqlalchemy import Connection, bindparam, select
@@ -86,9 +87,8 @@ def get(session: Session, serial_number: str) -> Unit:
                         missing=errors.UnitNotFound(f"No unit with serial number {serial_number}"))
 
 
-def terms_of(session: Session | Connection, unit: Unit, pinned: policies.Pinned) -> list[domain.Term]:
-    rules = pinned.rules(session, unit.policy_version)
-    return domain.compute_terms(rules, unit.accepted_on, pinned.calendar(session, unit.calendar_id))
+def terms_of(session: Session | Connection, unit: Unit, pinned: policies.Pinned) -> Sequence[domain.Term]:
+    return pinned.terms(session, unit.policy_version, unit.calendar_id, unit.accepted_on)
 
 
 def term_for(session: Session, unit: Unit, component: str, pinned: policies.Pinned) -> domain.Term:

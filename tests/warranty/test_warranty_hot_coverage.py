@@ -2,10 +2,14 @@
 exactly what FastAPI's route of the same declaration answers (the operation on a Session): status, headers and
 body bytes, errors included, on the same database."""
 
+from datetime import date
+
 import pytest
 from fastapi.routing import APIRoute
 from sqlalchemy import event
 
+from services.warranty import policies, units
+from services.warranty.domain import terms
 from services.warranty.main import create_app
 from shared import context, identity
 from shared.operations import HotRoute
@@ -169,3 +173,22 @@ async def test_a_deadline_passed_on_arrival_is_answered_alike(both):
     late = internal_headers(deadline_ms="1000", request_id=RID)
     answer = await same_answer(hot, plain, "GET", COVERAGE, {}, late)
     assert answer.status_code == 504
+
+
+async def test_the_terms_kept_are_those_computed_and_bounded(both, monkeypatch):
+    hot_app, hot, _, plain = both
+    pinned = hot_app.state.pinned
+    with hot_app.state.db.reading() as connection:
+        unit = units.find(connection, "HVAC-000001")
+        kept = units.terms_of(connection, unit, pinned)
+        rules = pinned.rules(connection, unit.policy_version)
+        calendar = pinned.calendar(connection, unit.calendar_id)
+        assert list(kept) == terms.compute_terms(rules, unit.accepted_on, calendar)
+        assert units.terms_of(connection, unit, pinned) is kept  # computed once per process
+        monkeypatch.setattr(policies, "TERMS_KEPT", 2)
+        for day in (date(2024, 3, 2), date(2024, 3, 3), date(2024, 3, 4)):
+            assert list(pinned.terms(connection, unit.policy_version, unit.calendar_id, day)) == \
+                terms.compute_terms(rules, day, calendar)
+        assert len(pinned._terms) <= 2  # noqa: SLF001
+    # the answers from the kept terms are FastAPI's route's, computed afresh
+    await same_answer(hot, plain, "GET", COVERAGE, {"on": "2025-07-01"})
