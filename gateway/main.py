@@ -16,12 +16,12 @@ from gateway import config, openapi, reports, routes, scrape, web
 from gateway.keys import Authenticator
 from gateway.proxy import Gateway
 from gateway.ratelimit import GuessGuard, RateLimiter
-from gateway.upstream import Forwarder
 from shared import clock as clocks
 from shared import errors, logging, metrics
 from shared import openapi as contract
 from shared.db import Database
 from shared.uow import UnitOfWork
+from shared.upstream import Forwarder
 
 log = structlog.get_logger("gateway")
 # Swagger UI's files come from a pinned package and are served here: /docs works without internet access.

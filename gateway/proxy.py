@@ -16,7 +16,6 @@ from gateway import rules
 from gateway.config import GatewaySettings
 from gateway.forwarded import TrustedProxies, with_hsts
 from gateway.ratelimit import client_address
-from gateway.upstream import METHODS, UpstreamConnectError, UpstreamProtocolError
 from gateway.web.paths import serves as web_serves
 from shared import context, deadline, errors, identity, metrics
 from shared.http_server import extend_body_time
@@ -34,6 +33,7 @@ from shared.middleware import (
     too_large,
 )
 from shared.settings import SERVICES
+from shared.upstream import METHODS, UpstreamConnectError, UpstreamProtocolError
 
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/oauth2-redirect"})
 OPEN_PATHS |= {"/docs/swagger-ui-bundle.js", "/docs/swagger-ui.css", "/docs/favicon.png"}  # /docs's own files

@@ -11,10 +11,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request, Response
 
 from gateway import figures, trail, xlsx
-from gateway.upstream import UpstreamResponse
 from gateway.web import glossary
 from gateway.web.i18n import CHINA_TIME
 from shared import errors, openapi
+from shared.upstream import UpstreamResponse
 
 router = APIRouter()
 PASSED_HEADERS = frozenset({b"content-type", b"retry-after"})

@@ -1,4 +1,4 @@
-"""The httpx client services use to call each other: the internal token and a
+"""The client services use to call each other: the internal token and a
 signed `system` identity (shared/identity.py), the caller's request id forwarded,
 a wait bounded by the request's deadline and that deadline passed on, failures
 turned into one error."""
@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 
-from shared import context, deadline, errors, identity
+from shared import context, deadline, errors, identity, upstream
 from shared.settings import Settings
 
 
@@ -65,9 +65,46 @@ class ServiceClient:
         return response
 
 
-def new_transport() -> httpx.AsyncBaseTransport:
-    # A small pool: httpx slows down as its pool grows (bench/README).
-    return httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=16, max_keepalive_connections=16))
+CALL_CONNECTIONS = 64  # a service's connections to one peer at most, as the gateway's to each service
+CALL_SECONDS = 10.0  # a call's wait when the request says none (ServiceClient always does)
+_FRAMING = frozenset({b"host", b"content-length", b"transfer-encoding", b"connection"})
+
+
+class ForwarderTransport(httpx.AsyncBaseTransport):
+    """httpx's transport interface over the gateway's forwarder (shared/upstream.py): a LIFO stack of
+    keep-alive connections parsed by httptools. httpcore's pool looked at every pooled connection on
+    every request (`has_expired`, which asks anyio for the socket's attributes, each time a new dict):
+    a quarter of the billing service's CPU per bill (docs/performance.md)."""
+
+    def __init__(self, base_url: str, *, max_connections: int = CALL_CONNECTIONS) -> None:
+        self.forwarder = upstream.Forwarder(base_url, max_connections=max_connections)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        timeouts = request.extensions.get("timeout") or {}
+        wait = timeouts.get("read") or timeouts.get("pool") or CALL_SECONDS
+        url = request.url
+        target = url.raw_path.decode("ascii")
+        # The forwarder writes the host and frames the body (Content-Length) itself.
+        headers = [(name, value) for name, value in ((n.lower(), v) for n, v in request.headers.raw)
+                   if name not in _FRAMING]
+        try:
+            answer = await self.forwarder.request(request.method, target, headers, request.content, wait)
+        except TimeoutError as exc:
+            raise httpx.ReadTimeout("the service did not answer in time", request=request) from exc
+        except upstream.UpstreamConnectError as exc:
+            raise httpx.ConnectError(str(exc), request=request) from exc
+        except upstream.UpstreamProtocolError as exc:
+            raise httpx.RemoteProtocolError(str(exc), request=request) from exc
+        except upstream.UnsafeRequest as exc:
+            raise httpx.LocalProtocolError(str(exc), request=request) from exc
+        return httpx.Response(answer.status, headers=answer.headers, content=answer.body, request=request)
+
+    async def aclose(self) -> None:
+        await self.forwarder.close()
+
+
+def new_transport(base_url: str) -> httpx.AsyncBaseTransport:
+    return ForwarderTransport(base_url)
 
 
 @asynccontextmanager
@@ -76,7 +113,7 @@ async def service_clients(
 ) -> AsyncIterator[dict[str, ServiceClient]]:
     """Clients for the services this one calls (only those: each costs an SSL context)."""
     transports = transports or {}
-    made = {name: transports.get(name) or new_transport() for name in peers}
+    made = {name: transports.get(name) or new_transport(settings.service_urls[name]) for name in peers}
     try:
         yield {name: ServiceClient(made[name], settings.service_urls[name], name, settings.internal_token,
                                    settings.upstream_timeout_seconds)

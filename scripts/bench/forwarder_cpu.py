@@ -59,7 +59,7 @@ async def measure(factory, url: str, n: int, concurrency: int) -> dict:
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
     concurrency = int(sys.argv[2]) if len(sys.argv) > 2 else 32
-    names = sys.argv[3:] or ["gateway.upstream:Forwarder"]
+    names = sys.argv[3:] or ["shared.upstream:Forwarder"]
     port = free_port()
     work = tempfile.TemporaryDirectory()
     Path(work.name, "forwarder_cpu_service.py").write_text(SERVICE)

@@ -1,6 +1,6 @@
 """Helpers the gateway tests share: keys, and real HTTP servers on free ports.
 
-The gateway reaches services through one forwarder (gateway/upstream.py), in
+The gateway reaches services through one forwarder (shared/upstream.py), in
 tests as in production, so test doubles of services are real uvicorn servers.
 """
 

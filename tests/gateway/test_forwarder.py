@@ -1,4 +1,4 @@
-"""The gateway's one forwarder (gateway/upstream.py) against a real uvicorn on a free port."""
+"""The gateway's one forwarder (shared/upstream.py) against a real uvicorn on a free port."""
 
 import asyncio
 import hashlib
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from gateway.upstream import Forwarder, UnsafeRequest, UpstreamConnectError
+from shared.upstream import Forwarder, UnsafeRequest, UpstreamConnectError
 
 from gateway_support import LiveServer, free_port
 

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from gateway.main import create_app
-from gateway.upstream import Forwarder, UpstreamProtocolError
+from shared.upstream import Forwarder, UpstreamProtocolError
 
 from gateway_support import ADMIN
 from helpers import asgi_client, assert_problem

@@ -66,7 +66,7 @@ def _is_len(node: ast.expr) -> bool:
 
 # Bounds of the processes themselves, not of any operation's input: kept beside the code they size.
 INTERNAL_BOUNDS = {
-    ("gateway/upstream.py", 65536),  # the forward path's read buffer
+    ("shared/upstream.py", 65536),  # the forward path's read buffer
     ("gateway/ratelimit.py", 100000),  # the memory bound of the guessing tables
     ("shared/deadline.py", 15),  # digits of the signed deadline header between our processes
     ("shared/middleware.py", 128),  # a request id kept from a caller for the logs (longer ones are replaced)

@@ -1,7 +1,8 @@
-"""The gateway's upstream client: HTTP/1.1 keep-alive over an asyncio protocol.
+"""The upstream client: HTTP/1.1 keep-alive over an asyncio protocol.
 
-One `Forwarder` per service, in production and in tests alike (tests run real
-services, or fakes, under uvicorn on a free port). Answers are parsed by
+One `Forwarder` per service, in the gateway and for the services' calls to each
+other (shared/http.py, `ForwarderTransport`), in production and in tests alike
+(tests run real services, or fakes, under uvicorn on a free port). Answers are parsed by
 httptools (llhttp, the parser uvicorn uses); the pool and the framing of the
 request are ours: a LIFO stack of idle connections and one deadline for the
 exchange (a timer on the answer's future). aiohttp's client replaced it for a day and cost a third of the
