@@ -68,9 +68,9 @@ def reserve(session, reservation_in: ReservationCreate, request: Request, caller
 
 
 @ops.get("/reservations/{reservation_id}", "getReservation", "A reservation, with unit prices",
-         raises=[errors.ReservationNotFound], answer=examples.RESERVATION)
-def get_reservation(session, reservation_id: ReservationId, clock: CurrentClock) -> ReservationRead:
-    return reservation_read(reservations.get(session, reservation_id), clock.now())
+         raises=[errors.ReservationNotFound], answer=examples.RESERVATION, hot=True)
+def get_reservation(connection, reservation_id: ReservationId, clock: CurrentClock) -> ReservationRead:
+    return reservations.read(connection, reservation_id, clock.now())
 
 
 @ops.post(

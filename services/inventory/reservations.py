@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import structlog
-from sqlalchemy import bindparam, exists, insert, select
+from sqlalchemy import Connection, bindparam, exists, insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from services.inventory import catalog, errors, ledger, trail, warehouses
@@ -183,6 +183,42 @@ def _in_steps(session: Session, *, caller: Caller, warehouse: str, reference: st
     trail.record(session, caller, action="create", object_type="reservation", object_id=reservation_id, at=now,
                  after=after)
     return reservation_id, parts
+
+
+_RESERVATION, _LINE = Reservation.__table__, ReservationLine.__table__
+# A reservation with its lines and their parts' names, in one statement (the hot read: GET /reservations/{id},
+# which billing makes for every bill); the lines in part order, as Reservation.lines.
+_READ = (
+    select(_RESERVATION.c.id, _RESERVATION.c.warehouse, _RESERVATION.c.reference, _RESERVATION.c.status,
+           _RESERVATION.c.created_at, _RESERVATION.c.expires_at, _RESERVATION.c.closed_at,
+           _LINE.c.part_number, _PART.c.name, _PART.c.uom, _LINE.c.qty, _LINE.c.consumed_qty,
+           _LINE.c.list_price, _LINE.c.out_of_warranty_price)
+    .select_from(_RESERVATION.outerjoin(_LINE, _LINE.c.reservation_id == _RESERVATION.c.id)
+                 .outerjoin(_PART, _PART.c.part_number == _LINE.c.part_number))
+    .where(_RESERVATION.c.id == bindparam("id"))
+    .order_by(_LINE.c.part_number)
+)
+
+
+def read(connection: Session | Connection, reservation_id: int, now: datetime) -> ReservationRead:
+    """The reservation as `GET /reservations/{id}` answers it, read by one Core statement."""
+    rows = connection.execute(_READ, {"id": reservation_id}).all()
+    if not rows:
+        raise errors.ReservationNotFound(f"No reservation {reservation_id}")
+    first = rows[0]
+    return ReservationRead(
+        id=first.id, warehouse=first.warehouse, reference=first.reference,
+        status=expiry.status_at(first.status, first.expires_at, now),
+        created_at=first.created_at, expires_at=first.expires_at, closed_at=first.closed_at,
+        lines=[
+            ReservationLineRead(
+                part_number=row.part_number, name=row.name, uom=row.uom, qty=row.qty,
+                consumed_qty=row.consumed_qty, list_price=row.list_price,
+                out_of_warranty_price=row.out_of_warranty_price,
+            )
+            for row in rows if row.part_number is not None
+        ],
+    )
 
 
 def get(session: Session, reservation_id: int, *, for_update: bool = False) -> Reservation:

@@ -2,14 +2,15 @@
 `native=`) answers exactly what FastAPI's route of the same declaration answers: status, headers and body
 (the reservation's id apart: both write to the same database), errors included. On PostgreSQL the happy
 path goes straight to the native statement; everything else, and every request on SQLite, is handed to
-FastAPI's route with its body."""
+FastAPI's route with its body. The reservation's read (`GET /reservations/{id}`, a HotRoute on one Core
+statement) is compared the same way, for every kind of id and for consumed and expired reservations."""
 
 import re
 
 import pytest
 
 from services.inventory.main import create_app
-from shared.operations import HotWrite
+from shared.operations import HotRoute, HotWrite
 
 from helpers import asgi_client, internal_headers
 from inventory_support import make_catalog, person
@@ -54,7 +55,7 @@ REQUESTS = [
 
 
 def without_hot_routes(app):
-    app.router.routes[:] = [r for r in app.router.routes if not isinstance(r, HotWrite)]
+    app.router.routes[:] = [r for r in app.router.routes if not isinstance(r, HotWrite | HotRoute)]
     return app
 
 
@@ -86,7 +87,7 @@ async def same_answer(hot, plain, method, path, body=None, headers=None):
     assert ours.status_code == theirs.status_code, (ours.text, theirs.text)
     assert [h for h in ours.headers.multi_items() if h[0] != "content-length"] == [
         h for h in theirs.headers.multi_items() if h[0] != "content-length"]
-    assert int(ours.headers["content-length"]) == len(ours.content)
+    assert method == "HEAD" or int(ours.headers["content-length"]) == len(ours.content)
     assert _without_id(ours.content) == _without_id(theirs.content)
     return ours
 
@@ -138,3 +139,35 @@ async def test_postgresql_serves_the_happy_path_without_fastapis_route(both, mon
     # SQLite has no native path: FastAPI's route answers both. PostgreSQL: only the keyed one.
     assert handed == (["POST"] if hot_app.state.uow.native else ["POST", "POST"])
     assert (await hot.get(f"/reservations/{made.json()['id']}")).json() == made.json()
+
+
+@pytest.mark.parametrize(("path", "status"), [
+    ("/reservations/{id}", 200), ("/reservations/999999", 404), ("/reservations/0", 422),
+    ("/reservations/-1", 422), ("/reservations/abc", 422), ("/reservations/1.5", 422),
+    ("/reservations/99999999999999999999", 422), ("/reservations/{id}/", 307),
+])
+async def test_a_reservation_is_read_hot_as_fastapis_route_reads_it(both, path, status):
+    _, hot, plain = both
+    made = await hot.post("/reservations", json={**GOOD, "lines": [LINE, {"part_number": "P-200", "qty": 2}]})
+    target = path.format(id=made.json()["id"])
+    for method in ("HEAD", "GET"):
+        answer = await same_answer(hot, plain, method, target)
+        assert answer.status_code == status, answer.text
+    if status == 200:
+        assert answer.headers["x-route-template"] == "/reservations/{reservation_id}"
+
+
+async def test_a_consumed_and_an_expired_reservation_read_hot_as_fastapi_reads_them(both, clock):
+    _, hot, plain = both
+    used = (await hot.post("/reservations", json={**GOOD, "lines": [{"part_number": "P-200", "qty": 3}]})).json()
+    consumed = await hot.post(f"/reservations/{used['id']}/consume", json={"lines": [
+        {"part_number": "P-200", "qty": 2}]})
+    assert consumed.status_code == 200, consumed.text
+    lapsing = (await hot.post("/reservations", json={**GOOD, "ttl_seconds": 60})).json()
+    clock.advance(seconds=61)
+    for reservation in (used, lapsing):
+        answer = await same_answer(hot, plain, "GET", f"/reservations/{reservation['id']}")
+        assert answer.status_code == 200
+    assert (await hot.get(f"/reservations/{lapsing['id']}")).json()["status"] == "expired"
+    lines = (await hot.get(f"/reservations/{used['id']}")).json()["lines"]
+    assert [(line["qty"], line["consumed_qty"]) for line in lines] == [(3, 2)]
