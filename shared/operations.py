@@ -22,7 +22,7 @@ a call, the same for every route of every service:
 - the OpenAPI entry: its name, summary, examples and the error codes derived from the error classes
   it raises (`raises=`), beside those the shape implies (shared/openapi.py);
 - a database race (IntegrityError) is a 409 `conflict` for every route: shared/app.py's handler;
-- `hot=True` (a GET that is read far more than the rest, a unit's coverage): `serve_hot(app, routers)` puts
+- `hot=True` (a GET that is read far more than the rest, a unit's coverage): `shared.hot.serve_hot(app, routers)` puts
   a plain Starlette route in front of FastAPI's for it. It validates the path and query parameters with
   the very fields FastAPI built from the declaration (`request_params_to_args`, the same 422s), runs the
   use case on a Core connection (`uow.read_rows`: the same read transaction and hooks, no ORM Session;
@@ -45,37 +45,22 @@ warranty for the unit first) keeps a hand-written endpoint; it still declares it
 `@openapi.operation` and opens its transaction with `uow`.
 """
 
-import copy
 import functools
 import inspect
-import json
 import types
 import typing
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, FastAPI, HTTPException, Request, params
-from fastapi._body_limit import MAX_BODY_SIZE_SCOPE_KEY, get_body_limit_error
-from fastapi._compat.v2 import get_missing_field_error
-from fastapi.dependencies.utils import (
-    _get_param_aliases,
-    _get_param_model,
-    _is_json_field,
-    field_annotation_is_sequence,
-    request_body_to_args,
-    request_params_to_args,
-)
-from fastapi.exceptions import RequestValidationError, ResponseValidationError
-from fastapi.routing import APIRoute
+from fastapi import APIRouter, Request, params
 from pydantic import BaseModel
 from starlette.responses import Response
-from starlette.routing import Match, Route
-from starlette.types import Message, Receive, Scope, Send
 
 from shared import openapi, pagination
 from shared.deps import Cursor, IdempotencyKey
 from shared.errors import ServiceError
+from shared.hot import TRIED, hot_route
 from shared.idempotency import run_idempotent
 from shared.uow import Fallback
 
@@ -143,9 +128,6 @@ def _is_body(annotation: Any) -> bool:
     return any(isinstance(kind, type) and issubclass(kind, BaseModel) for kind in kinds)
 
 
-_TRIED = "aftersales.native_tried"  # the scope's mark: a HotWrite tried `native=` and it raised Fallback
-
-
 @dataclass(frozen=True, slots=True)
 class _Call:
     """How the adapter calls one use case: which parameter is the cursor, which the body."""
@@ -170,7 +152,7 @@ class _Call:
         if self.cursor is not None:
             name, marker = self.cursor
             given[name] = pagination.decode_as(given.pop(_CURSOR), marker.valid)
-        if self.native is not None and key is None and request.app.state.uow.native and _TRIED not in request.scope:
+        if self.native is not None and key is None and request.app.state.uow.native and TRIED not in request.scope:
             try:
                 answer = await self.native(request.app.state.uow, **given)
             except Fallback:
@@ -222,217 +204,6 @@ def _endpoint(fn: Callable[..., Any], *, write: bool, idempotent: bool, status: 
     return endpoint, hints.get("return"), call
 
 
-@dataclass(frozen=True, slots=True)
-class _Param:
-    """A path or query parameter of a hot route, looked at once: where it is read and how it is checked."""
-
-    field: Any
-    alias: str
-    where: str  # "path" or "query", as FastAPI's errors say it
-    required: bool
-    validate_default: bool
-
-
-def _simple_params(fields: Sequence[Any]) -> tuple[_Param, ...] | None:
-    """The parameters as `_args` reads them, or None when one needs FastAPI's general path (a model of
-    parameters, JSON, a repeated value, more than one alias)."""
-    found = []
-    for field in fields:
-        aliases = _get_param_aliases(field)
-        if (_get_param_model(field) is not None or _is_json_field(field) or len(aliases) != 1
-                or field_annotation_is_sequence(field.field_info.annotation)):
-            return None
-        info = field.field_info
-        found.append(_Param(field, aliases[0][1], info.in_.value, info.is_required(), bool(info.validate_default)))
-    return tuple(found)
-
-
-def _args(found: tuple[_Param, ...], received: Mapping[str, Any]) -> tuple[dict[str, Any], list[Any]]:
-    """What FastAPI's `request_params_to_args` gives for these parameters (the same values, the same errors
-    in the same order), without its per-request look at each parameter's annotation."""
-    values: dict[str, Any] = {}
-    errors: list[Any] = []
-    for p in found:
-        value = received.get(p.alias)
-        loc = (p.where, p.alias)
-        if value is None:
-            if p.required:
-                errors.append(get_missing_field_error(loc=loc))
-                continue
-            value = copy.deepcopy(p.field.default)
-            if not p.validate_default:
-                values[p.field.name] = value
-                continue
-        checked, wrong = p.field.validate(value, values, loc=loc)
-        if wrong:
-            errors.extend(wrong)
-        else:
-            values[p.field.name] = checked
-    return values, errors
-
-
-class HotRoute(Route):
-    """A hot read served without FastAPI's per-request routing and dependency solving, in front of the
-    FastAPI route of the same operation (`hot=True`; module docstring). It matches that route's GET only:
-    any other method on the path goes on to FastAPI's route, which answers as it always did."""
-
-    def __init__(self, route: APIRoute, call: _Call) -> None:
-        super().__init__(route.path, route.endpoint, methods=["GET"], name=route.name, include_in_schema=False)
-        self.call = call
-        self.path_fields = route.dependant.path_params
-        self.query_fields = route.dependant.query_params
-        self.path_params = _simple_params(self.path_fields)
-        self.query_params = _simple_params(self.query_fields)
-        self.field = route.response_field
-        self.status = route.status_code
-        self.dump = {
-            "include": route.response_model_include, "exclude": route.response_model_exclude,
-            "by_alias": route.response_model_by_alias, "exclude_unset": route.response_model_exclude_unset,
-            "exclude_defaults": route.response_model_exclude_defaults,
-            "exclude_none": route.response_model_exclude_none,
-        }
-
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] != "http" or scope["method"] != "GET":
-            return Match.NONE, {}
-        match, child_scope = super().matches(scope)
-        if match is Match.FULL:
-            child_scope["route"] = self  # its template labels the metrics and the gateway's header
-        return match, child_scope
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive)
-        # FastAPI's own validation of the parameters (solve_dependencies calls the same function): the same
-        # values, the same errors in the same order, answered by the same handler.
-        given, path_errors = (_args(self.path_params, scope["path_params"]) if self.path_params is not None
-                              else request_params_to_args(self.path_fields, scope["path_params"]))
-        query, query_errors = (_args(self.query_params, request.query_params) if self.query_params is not None
-                               else request_params_to_args(self.query_fields, request.query_params))
-        if path_errors or query_errors:
-            raise RequestValidationError(path_errors + query_errors)
-        given.update(query)
-        for name, getter in self.call.read_off:
-            given[name] = await getter(request)
-        answer = await request.app.state.uow.read_rows(self.call.fn, **given)
-        value, errors = self.field.validate(answer, {}, loc=("response",))
-        if errors:
-            raise ResponseValidationError(errors, body=answer)
-        body = self.field.serialize_json(value, **self.dump)
-        await Response(body, status_code=self.status, media_type="application/json")(scope, receive, send)
-
-
-class HotWrite(Route):
-    """The happy path of an idempotent write with `native=`, in front of its FastAPI route (`hot=True`).
-    What it does not take for certain to be FastAPI's happy path, FastAPI's route answers: so every
-    error, and every request with a key or on SQLite, is answered exactly as before, by the same code."""
-
-    def __init__(self, route: APIRoute, call: _Call) -> None:
-        super().__init__(route.path, route.endpoint, methods=list(route.methods), name=route.name,
-                         include_in_schema=False)
-        self.route = route
-        self.call = call
-        self.method = next(iter(route.methods))
-        self.path_params = _simple_params(route.dependant.path_params)
-        self.body_fields = route.dependant.body_params
-        self.embed = route._embed_body_fields
-
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] != "http" or scope["method"] != self.method:
-            return Match.NONE, {}
-        match, child_scope = super().matches(scope)
-        if match is Match.FULL:
-            child_scope["route"] = self  # its template labels the metrics and the gateway's header
-        return match, child_scope
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        uow = scope["app"].state.uow
-        if not uow.native or not _json_only(scope["headers"]):
-            return await self.route.handle(scope, receive, send)
-        request = Request(scope, receive)
-        try:  # read as FastAPI's request handler reads it, with the same answer when that fails
-            body = await request.body()
-        except HTTPException:
-            raise
-        except Exception as e:
-            if MAX_BODY_SIZE_SCOPE_KEY in scope and (error := get_body_limit_error(e)):
-                raise error from e
-            raise HTTPException(status_code=400, detail="There was an error parsing the body") from e
-        answer = await self._answer(request, body) if body else None
-        if answer is None:
-            return await self.route.handle(scope, _replaying(body, receive), send)
-        await Response(answer.model_dump_json(), status_code=self.call.status,
-                       media_type="application/json")(scope, receive, send)
-
-    async def _answer(self, request: Request, body: bytes) -> BaseModel | None:
-        """The native answer, or None to leave the request to FastAPI's route (nothing was written)."""
-        try:
-            received = json.loads(body)
-        except ValueError:
-            return None
-        given, errors = await request_body_to_args(self.body_fields, received, self.embed)
-        if errors:
-            return None
-        if self.path_params is None:
-            return None
-        path, errors = _args(self.path_params, request.scope["path_params"])
-        if errors:
-            return None
-        given.update(path)
-        if self.call.request is not None:
-            given[self.call.request] = request
-        for name, getter in self.call.read_off:
-            given[name] = await getter(request)
-        try:
-            return await self.call.native(request.app.state.uow, **given)
-        except Fallback:
-            request.scope[_TRIED] = True  # FastAPI's route goes straight to the use case: not tried twice
-            return None
-
-
-def _json_only(headers: Sequence[tuple[bytes, bytes]]) -> bool:
-    """A body of exactly `application/json` (FastAPI parses it as JSON too) and no `Idempotency-Key`."""
-    content_type = None
-    for name, value in headers:
-        if name == b"idempotency-key":
-            return False
-        if name == b"content-type" and content_type is None:  # the first, as Starlette's headers.get
-            content_type = value
-    return content_type is not None and content_type.split(b";", 1)[0].strip().lower() == b"application/json"
-
-
-def _replaying(body: bytes, receive: Receive) -> Receive:
-    """`receive` as it was before the body was read: the body once, then the client's own messages."""
-    pending = [{"type": "http.request", "body": body, "more_body": False}]
-
-    async def replay() -> Message:
-        return pending.pop() if pending else await receive()
-
-    return replay
-
-
-def _hot_route(route: APIRoute, call: _Call) -> Route:
-    """The hot route of a declared GET, refused at declaration unless its request is simple: path and
-    query parameters and values read off the request, nothing else FastAPI would have to solve."""
-    dependant = route.dependant
-    if (route.methods == {"POST"} and call.native is not None and not dependant.dependencies
-            and not dependant.cookie_params and not dependant.query_params and dependant.body_params
-            and [p.alias for p in dependant.header_params] == ["Idempotency-Key"]):
-        return HotWrite(route, call)
-    if (route.methods != {"GET"} or call.write or call.idempotent or call.cursor or call.body or call.request
-            or dependant.header_params or dependant.cookie_params or dependant.body_params
-            or dependant.dependencies or route.response_field is None):
-        raise TypeError(f"{route.path}: hot=True is for a GET of path and query parameters, "
-                        "or a POST with native= and a body")
-    return HotRoute(route, call)
-
-
-def serve_hot(app: FastAPI, routers: Iterable[APIRouter]) -> None:
-    """Put the hot routes of these routers (included without a prefix) in front of the app's routes."""
-    hot = [route.endpoint.__hot__ for router in routers for route in router.routes
-           if isinstance(route, APIRoute) and hasattr(route.endpoint, "__hot__")]
-    app.router.routes[:0] = hot
-
-
 class Operations:
     """The operations of one router, each declared once above its use case."""
 
@@ -477,7 +248,7 @@ class Operations:
             self.router.add_api_route(path, endpoint, methods=[method], status_code=status, response_model=model,
                                       response_model_exclude_none=exclude_none, tags=tags or self.tags)
             if hot:
-                endpoint.__hot__ = _hot_route(self.router.routes[-1], call)  # type: ignore[attr-defined]
+                endpoint.__hot__ = hot_route(self.router.routes[-1], call)  # type: ignore[attr-defined]
             return fn
 
         return declare

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from services.inventory import loaner_routes, report_routes, reservation_routes, routes
 from services.inventory.models import AuditEntry, IdempotencyRecord
-from shared import audit, operations
+from shared import audit, hot
 from shared import settings as settings_module
 from shared.app import create_service_app
 from shared.clock import Clock
@@ -26,6 +26,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     routers = [routes.router, reservation_routes.router, loaner_routes.router, report_routes.router,
                audit.router(AuditEntry, "inventory")]
     app = create_service_app(settings, title="Inventory service", clock=clock, on_startup=on_startup, routers=routers)
-    operations.serve_hot(app, routers)  # a reservation without a key on PostgreSQL, in front of FastAPI's routing
+    hot.serve_hot(app, routers)  # a reservation without a key on PostgreSQL, in front of FastAPI's routing
 
     return app

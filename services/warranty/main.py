@@ -4,7 +4,7 @@ from fastapi import FastAPI
 
 from services.warranty import policies, report_routes, routes
 from services.warranty.models import AuditEntry, IdempotencyRecord
-from shared import audit, operations
+from shared import audit, hot
 from shared import settings as settings_module
 from shared.app import create_service_app
 from shared.clock import Clock
@@ -30,5 +30,5 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         large_body_paths={"POST /units/import": IMPORT_MAX_BYTES},  # this route exactly
         on_startup=on_startup,
     )
-    operations.serve_hot(app, routers)  # the unit and its coverage, read in front of FastAPI's routing
+    hot.serve_hot(app, routers)  # the unit and its coverage, read in front of FastAPI's routing
     return app

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from services.inventory.main import create_app
-from shared.operations import HotRoute, HotWrite
+from shared.hot import HotRoute, HotWrite
 
 from helpers import asgi_client, internal_headers
 from inventory_support import make_catalog, person

@@ -14,8 +14,9 @@ from shared.app import create_service_app
 from shared.clock import FixedClock
 from shared.db import Database
 from shared.deps import CurrentCaller, CurrentClock
+from shared.hot import HotRoute, serve_hot
 from shared.idempotency import Idempotency
-from shared.operations import HotRoute, Operations, cursor_of, error_codes, serve_hot
+from shared.operations import Operations, cursor_of, error_codes
 from shared.types import StrictModel
 from shared.uow import UnitOfWork
 

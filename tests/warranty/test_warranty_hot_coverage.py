@@ -12,7 +12,7 @@ from services.warranty import policies, units
 from services.warranty.domain import terms
 from services.warranty.main import create_app
 from shared import context, identity
-from shared.operations import HotRoute
+from shared.hot import HotRoute
 
 from helpers import TOKEN, asgi_client, internal_headers
 from warranty_support import unit_body
