@@ -88,7 +88,22 @@ def _args(found: tuple[_Param, ...], received: Mapping[str, Any]) -> tuple[dict[
     return values, errors
 
 
-class HotRoute(Route):
+class _InFront(Route):
+    """A route in front of FastAPI's route of the same operation, for one method of it only: every other
+    method on the path goes on to FastAPI's route, which answers as it always did."""
+
+    method = "GET"
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] != "http" or scope["method"] != self.method:
+            return Match.NONE, {}
+        match, child_scope = super().matches(scope)
+        if match is Match.FULL:
+            child_scope["route"] = self  # its template labels the metrics and the gateway's header
+        return match, child_scope
+
+
+class HotRoute(_InFront):
     """A hot read served without FastAPI's per-request routing and dependency solving, in front of the
     FastAPI route of the same operation (`hot=True`; module docstring). It matches that route's GET only:
     any other method on the path goes on to FastAPI's route, which answers as it always did."""
@@ -108,14 +123,6 @@ class HotRoute(Route):
             "exclude_defaults": route.response_model_exclude_defaults,
             "exclude_none": route.response_model_exclude_none,
         }
-
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] != "http" or scope["method"] != "GET":
-            return Match.NONE, {}
-        match, child_scope = super().matches(scope)
-        if match is Match.FULL:
-            child_scope["route"] = self  # its template labels the metrics and the gateway's header
-        return match, child_scope
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -138,7 +145,7 @@ class HotRoute(Route):
         await Response(body, status_code=self.status, media_type="application/json")(scope, receive, send)
 
 
-class HotWrite(Route):
+class HotWrite(_InFront):
     """The happy path of an idempotent write with `native=`, in front of its FastAPI route (`hot=True`).
     What it does not take for certain to be FastAPI's happy path, FastAPI's route answers: so every
     error, and every request with a key or on SQLite, is answered exactly as before, by the same code."""
@@ -152,14 +159,6 @@ class HotWrite(Route):
         self.path_params = _simple_params(route.dependant.path_params)
         self.body_fields = route.dependant.body_params
         self.embed = route._embed_body_fields
-
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] != "http" or scope["method"] != self.method:
-            return Match.NONE, {}
-        match, child_scope = super().matches(scope)
-        if match is Match.FULL:
-            child_scope["route"] = self  # its template labels the metrics and the gateway's header
-        return match, child_scope
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         uow = scope["app"].state.uow

@@ -5,13 +5,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 
 from services.inventory import access, errors, examples, reservation_list, reservations
-from services.inventory.domain import expiry
 from services.inventory.models import RESERVATION_STATUSES
 from services.inventory.routes import CodeQuery, ReservationId
 from services.inventory.schemas import (
     ConsumeIn,
     ReservationCreate,
-    ReservationLineRead,
     ReservationPage,
     ReservationRead,
 )
@@ -25,19 +23,9 @@ ops = Operations(router, tags=["reservations"])
 
 
 def reservation_read(reservation, now) -> ReservationRead:
-    return ReservationRead(
-        id=reservation.id, warehouse=reservation.warehouse, reference=reservation.reference,
-        status=expiry.status_at(reservation.status, reservation.expires_at, now),
-        created_at=reservation.created_at, expires_at=reservation.expires_at, closed_at=reservation.closed_at,
-        lines=[
-            ReservationLineRead(
-                part_number=line.part_number, name=line.part.name, uom=line.part.uom, qty=line.qty,
-                consumed_qty=line.consumed_qty, list_price=line.list_price,
-                out_of_warranty_price=line.out_of_warranty_price,
-            )
-            for line in reservation.lines
-        ],
-    )
+    return reservations.answer(reservation, (
+        (line.part_number, line.part.name, line.part.uom, line.qty, line.consumed_qty, line.list_price,
+         line.out_of_warranty_price) for line in reservation.lines), now)
 
 
 async def reserve_natively(uow, reservation_in: ReservationCreate, request: Request, caller, clock) -> ReservationRead:

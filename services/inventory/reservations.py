@@ -2,7 +2,7 @@
 released, or expired (lazily: see domain/expiry.py and ledger.py)."""
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 import structlog
@@ -205,18 +205,20 @@ def read(connection: Session | Connection, reservation_id: int, now: datetime) -
     rows = connection.execute(_READ, {"id": reservation_id}).all()
     if not rows:
         raise errors.ReservationNotFound(f"No reservation {reservation_id}")
-    first = rows[0]
+    return answer(rows[0], (row[7:] for row in rows if row.part_number is not None), now)
+
+
+def answer(reservation, lines: Iterable[Sequence], now: datetime) -> ReservationRead:
+    """The reservation as read: `reservation` has its columns as attributes, each line is (part number,
+    the part's name, its unit, qty, consumed qty, list price, out-of-warranty price)."""
     return ReservationRead(
-        id=first.id, warehouse=first.warehouse, reference=first.reference,
-        status=expiry.status_at(first.status, first.expires_at, now),
-        created_at=first.created_at, expires_at=first.expires_at, closed_at=first.closed_at,
+        id=reservation.id, warehouse=reservation.warehouse, reference=reservation.reference,
+        status=expiry.status_at(reservation.status, reservation.expires_at, now),
+        created_at=reservation.created_at, expires_at=reservation.expires_at, closed_at=reservation.closed_at,
         lines=[
-            ReservationLineRead(
-                part_number=row.part_number, name=row.name, uom=row.uom, qty=row.qty,
-                consumed_qty=row.consumed_qty, list_price=row.list_price,
-                out_of_warranty_price=row.out_of_warranty_price,
-            )
-            for row in rows if row.part_number is not None
+            ReservationLineRead(part_number=part, name=name, uom=uom, qty=qty, consumed_qty=consumed,
+                                list_price=price, out_of_warranty_price=oow_price)
+            for part, name, uom, qty, consumed, price, oow_price in lines
         ],
     )
 
