@@ -227,8 +227,9 @@ def _replaying(body: bytes, receive: Receive) -> Receive:
 
 
 def hot_route(route: APIRoute, call: "_Call") -> Route:
-    """The hot route of a declared GET, refused at declaration unless its request is simple: path and
-    query parameters and values read off the request, nothing else FastAPI would have to solve."""
+    """The hot route of a declared operation, refused at declaration unless its request is simple: a GET of
+    path and query parameters and values read off the request, nothing else FastAPI would have to solve
+    (`HotRoute`); or a POST with `native=`, a body and only the `Idempotency-Key` header (`HotWrite`)."""
     dependant = route.dependant
     if (route.methods == {"POST"} and call.native is not None and not dependant.dependencies
             and not dependant.cookie_params and not dependant.query_params and dependant.body_params

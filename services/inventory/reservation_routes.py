@@ -23,7 +23,7 @@ ops = Operations(router, tags=["reservations"])
 
 
 def reservation_read(reservation, now) -> ReservationRead:
-    return reservations.answer(reservation, (
+    return reservations.read_answer(reservation, (
         (line.part_number, line.part.name, line.part.uom, line.qty, line.consumed_qty, line.list_price,
          line.out_of_warranty_price) for line in reservation.lines), now)
 

@@ -205,10 +205,10 @@ def read(connection: Session | Connection, reservation_id: int, now: datetime) -
     rows = connection.execute(_READ, {"id": reservation_id}).all()
     if not rows:
         raise errors.ReservationNotFound(f"No reservation {reservation_id}")
-    return answer(rows[0], (row[7:] for row in rows if row.part_number is not None), now)
+    return read_answer(rows[0], (row[7:] for row in rows if row.part_number is not None), now)
 
 
-def answer(reservation, lines: Iterable[Sequence], now: datetime) -> ReservationRead:
+def read_answer(reservation, lines: Iterable[Sequence], now: datetime) -> ReservationRead:
     """The reservation as read: `reservation` has its columns as attributes, each line is (part number,
     the part's name, its unit, qty, consumed qty, list price, out-of-warranty price)."""
     return ReservationRead(
