@@ -48,6 +48,11 @@ def reset(token: Token) -> None:
     _deadline.reset(token)
 
 
+def at() -> float | None:
+    """This request's deadline (Unix seconds), or None."""
+    return _deadline.get()
+
+
 def remaining() -> float | None:
     """Seconds left for this request, or None when no deadline is set."""
     at = _deadline.get()

@@ -19,8 +19,10 @@ and each request's values go through that dialect's bind processors (the same va
 """
 
 import asyncio
-from collections import namedtuple
-from collections.abc import Callable, Mapping
+import os
+import time
+from collections import deque, namedtuple
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from select import POLLERR, POLLHUP, POLLIN, poll
 from typing import Any
@@ -36,6 +38,9 @@ from shared import deadline
 _DIALECT = asyncpg_dialect()
 ACQUIRE_SECONDS = 30.0  # as the thread path's pool waits for a free connection
 CONNECT_SECONDS = 5.0  # as psycopg's connect_timeout
+# Groups of one statement in flight per process (fetch_together), and the most statements in a group.
+LANES = int(os.environ.get("DB_NATIVE_LANES", "2"))
+MOST = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +53,7 @@ class Statement:
     processors: tuple[Callable[[Any], Any] | None, ...]
     constants: Mapping[str, Any]
     row: type
+    tag: int | None = None
 
     @classmethod
     def of(cls, statement: ClauseElement) -> "Statement":
@@ -59,7 +65,7 @@ class Statement:
         constants = {name: bind.effective_value for bind, name in compiled.bind_names.items() if not bind.required}
         columns = [column[0] for column in compiled._result_columns]  # noqa: SLF001
         return cls(compiled.string, names, tuple(processors.get(name) for name in names), constants,
-                   namedtuple("Row", columns, rename=True))
+                   namedtuple("Row", columns, rename=True), names.index("b_tag") if "b_tag" in names else None)
 
     def args(self, params: Mapping[str, Any]) -> list[Any]:
         values = []
@@ -82,10 +88,12 @@ class Native:
     schema: str | None
     size: int
     _pool: tuple[asyncio.AbstractEventLoop, asyncpg.Pool] | None = field(default=None, repr=False)
+    _queues: dict[tuple[str, Hashable], "_Queue"] = field(default_factory=dict, repr=False)
 
     async def pool(self) -> asyncpg.Pool:
         loop = asyncio.get_running_loop()
         if self._pool is None or self._pool[0] is not loop:
+            self._queues = {}
             dsn = make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
             settings = {"search_path": self.schema} if self.schema else None
             pool = asyncpg.create_pool(dsn, min_size=0, max_size=self.size, timeout=CONNECT_SECONDS,
@@ -97,22 +105,96 @@ class Native:
     async def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list:
         """The rows of `statement` run alone (its own transaction) with `params`."""
         deadline.check()
-        args = statement.args(params)
+        return await self._alone(await self.pool(), statement, statement.args(params), deadline.at())
+
+    async def fetch_together(self, statement: Statement, params: Mapping[str, Any], order: Any, *,
+                             among: Hashable = None) -> list:
+        """The rows of `statement` (one with a `b_tag` parameter that its rows answer as `tag`) with `params`,
+        sent together with the same statement of this process's other requests waiting at that moment:
+        in `order` (the order of the row locks they take), in one round trip, as ONE transaction
+        (asyncpg's fetchmany: Bind and Execute for each, one Sync). Each statement must be all or nothing
+        by itself; when the group fails (an error of one of them) nothing of it was written and each runs
+        alone, as `fetch`; a time out or a connection lost under it fails them all, as it fails the
+        statements in flight alone. At most LANES groups of a statement and `among` (a warehouse: a row
+        locked long there holds up no other) are in flight per process: while they are, the next
+        requests wait and go as the next group."""
+        deadline.check()
         pool = await self.pool()
-        left = deadline.remaining()
+        loop = asyncio.get_running_loop()
+        queue = self._queues.setdefault((statement.sql, among), _Queue())
+        asked = _Asked(statement.args(params), order, deadline.at(), loop.create_future())
+        queue.waiting.append(asked)
+        if queue.lanes < LANES:
+            queue.lanes += 1
+            task = loop.create_task(self._lane(pool, statement, queue))
+            queue.tasks.add(task)
+            task.add_done_callback(queue.tasks.discard)
+        return await asked.answer
+
+    async def _lane(self, pool: asyncpg.Pool, statement: Statement, queue: "_Queue") -> None:
         try:
-            connection = await _sound(pool, ACQUIRE_SECONDS if left is None else min(left, ACQUIRE_SECONDS))
-        except TimeoutError as exc:
-            if left is not None and deadline.remaining() <= 0.05:
-                raise deadline.DeadlineExceeded() from exc
-            raise sa_exc.TimeoutError("no connection free in time") from exc
-        except (OSError, asyncpg.InterfaceError) as exc:  # refused, reset, unreachable
-            raise sa_exc.OperationalError("connect", None, exc) from exc
-        except asyncpg.PostgresError as exc:  # the server refused the connection (starting up: 57P03)
-            raise _wrapped(statement, exc) from exc
+            while queue.waiting:
+                group = [queue.waiting.popleft() for _ in range(min(MOST, len(queue.waiting)))]
+                try:
+                    if len(group) == 1:
+                        await _settle(group[0], self._alone(pool, statement, group[0].args, group[0].at))
+                    else:
+                        await self._group(pool, statement, group)
+                except BaseException as exc:  # noqa: BLE001 (a defect here must not leave a request waiting)
+                    for asked in group:
+                        _fail(asked, exc)
+                    if not isinstance(exc, Exception):
+                        raise
+        finally:
+            queue.lanes -= 1
+
+    async def _group(self, pool: asyncpg.Pool, statement: Statement, group: list["_Asked"]) -> None:
+        group.sort(key=lambda asked: asked.order)
+        # Bounded by the latest deadline of the group: a time out cannot tell whether the server committed
+        # just before (its cancel comes too late), so it is every member's answer, and is theirs only once
+        # every member's deadline has passed.
+        at = None if any(asked.at is None for asked in group) else max(asked.at for asked in group)
+        for tag, asked in enumerate(group):
+            asked.args[statement.tag] = tag
         try:
-            left = deadline.remaining()
-            records = await connection.fetch(statement.sql, *args, timeout=None if left is None else max(left, 0.001))
+            connection = await self._connection(pool, statement, at)
+        except Exception as exc:  # noqa: BLE001 (each gets the same answer: no connection)
+            for asked in group:
+                _fail(asked, exc)
+            return
+        records = failed = None
+        try:
+            records = await connection.fetchmany(statement.sql, [asked.args for asked in group],
+                                                 timeout=_timeout(at))
+        except TimeoutError as exc:  # asyncpg asked the server to cancel it
+            failed = deadline.DeadlineExceeded()
+            failed.__cause__ = exc
+        except (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError) as exc:  # lost under it
+            failed = sa_exc.OperationalError(statement.sql, None, exc, connection_invalidated=True)
+        except asyncpg.PostgresError:  # one of them failed, so the transaction did: nothing was written
+            pass
+        finally:
+            await pool.release(connection)
+        if records is not None:
+            rows: list[list] = [[] for _ in group]
+            for record in records:
+                rows[record["tag"]].append(statement.row(*record))
+            for asked, its in zip(group, rows, strict=True):
+                if not asked.answer.done():
+                    asked.answer.set_result(its)
+        elif failed is not None:
+            for asked in group:
+                _fail(asked, failed)
+        else:  # each alone, its own answer
+            await asyncio.gather(*(_settle(asked, self._alone(pool, statement, asked.args, asked.at))
+                                   for asked in group))
+
+    async def _alone(self, pool: asyncpg.Pool, statement: Statement, args: list, at: float | None) -> list:
+        if at is not None and at <= time.time():
+            raise deadline.DeadlineExceeded()
+        connection = await self._connection(pool, statement, at)
+        try:
+            records = await connection.fetch(statement.sql, *args, timeout=_timeout(at))
         except TimeoutError as exc:  # asyncpg asked the server to cancel it
             raise deadline.DeadlineExceeded() from exc
         except asyncpg.PostgresError as exc:
@@ -123,10 +205,62 @@ class Native:
             await pool.release(connection)
         return [statement.row(*record) for record in records]
 
+    async def _connection(self, pool: asyncpg.Pool, statement: Statement, at: float | None) -> asyncpg.Connection:
+        left = None if at is None else at - time.time()
+        try:
+            return await _sound(pool, ACQUIRE_SECONDS if left is None else min(max(left, 0.001), ACQUIRE_SECONDS))
+        except TimeoutError as exc:
+            if at is not None and at - time.time() <= 0.05:
+                raise deadline.DeadlineExceeded() from exc
+            raise sa_exc.TimeoutError("no connection free in time") from exc
+        except (OSError, asyncpg.InterfaceError) as exc:  # refused, reset, unreachable
+            raise sa_exc.OperationalError("connect", None, exc) from exc
+        except asyncpg.PostgresError as exc:  # the server refused the connection (starting up: 57P03)
+            raise _wrapped(statement, exc) from exc
+
     async def dispose(self) -> None:
         if self._pool is not None and self._pool[0] is asyncio.get_running_loop():
             await self._pool[1].close()
         self._pool = None
+
+
+@dataclass(slots=True)
+class _Asked:
+    """A request's statement waiting to go with others: its arguments, its place in the group's order,
+    its deadline (Unix seconds) and where its rows go."""
+
+    args: list
+    order: Any
+    at: float | None
+    answer: asyncio.Future
+
+
+@dataclass
+class _Queue:
+    """The requests of one statement waiting for a lane, and the lanes sending groups of them."""
+
+    waiting: deque[_Asked] = field(default_factory=deque)
+    lanes: int = 0
+    tasks: set[asyncio.Task] = field(default_factory=set)
+
+
+async def _settle(asked: _Asked, rows: Awaitable[list]) -> None:
+    try:
+        result = await rows
+    except Exception as exc:  # noqa: BLE001 (the request's own answer: it raises it)
+        _fail(asked, exc)
+    else:
+        if not asked.answer.done():
+            asked.answer.set_result(result)
+
+
+def _fail(asked: _Asked, exc: BaseException) -> None:
+    if not asked.answer.done():
+        asked.answer.set_exception(exc)
+
+
+def _timeout(at: float | None) -> float | None:
+    return None if at is None else max(at - time.time(), 0.001)
 
 
 async def _sound(pool: asyncpg.Pool, timeout: float) -> asyncpg.Connection:

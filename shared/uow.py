@@ -28,7 +28,7 @@ The request's context (its deadline, request id and log fields) goes with it int
 import asyncio
 import functools
 import os
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio.to_thread
@@ -88,6 +88,13 @@ class UnitOfWork:
         `native`: shared/native.py). Finished before the request stops, as a unit in a thread is: a
         cancellation meanwhile waits for it, so nothing goes on after the answer."""
         return await _finished(self.db.native_statements().fetch(statement, params))
+
+    async def together(self, statement: "Statement", params: Mapping[str, Any], order: Any, *,
+                       among: Hashable = None) -> list:
+        """`alone`'s rows, the statement sent with the same statement (and `among`) of this process's other
+        requests waiting at that moment, in `order` (the order of the row locks it takes):
+        Native.fetch_together."""
+        return await _finished(self.db.native_statements().fetch_together(statement, params, order, among=among))
 
     async def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Synchronous code that opens its own transactions, off the event loop where the database waits."""

@@ -14,7 +14,8 @@ its audit entry, as data-modifying CTEs whose answer says "made, id N" or why no
     audit    its audit entry (trail.entry's values, the new id as the object's)
 
 Its parameters are named b_* (a column's name would be taken for a value to SET). The answer has a row
-per part found, each with the flags (no row: no such warehouse). The statement is all or nothing by
+per part found, each with the flags (no row: no such warehouse) and `b_tag` given back (which of a group
+sent together the row answers: shared/native.Native.fetch_together). The statement is all or nothing by
 itself: a refusal (a line short) or a reservation due changes nothing, so it may run alone, as its own
 transaction (shared/native.py), and a caller inside a transaction may go on after it. The stock CHECK
 constraint stays the last guard.
@@ -118,7 +119,8 @@ def _statement():
     )
     return (
         select(flags.c.due, flags.c.id, flags.c.taken, parts.c.part_number, parts.c.name, parts.c.uom,
-               parts.c.list_price, parts.c.out_of_warranty_price)
+               parts.c.list_price, parts.c.out_of_warranty_price,
+               bindparam("b_tag", 0, type_=BigInteger).label("tag"))
         .select_from(flags.outerjoin(parts, true()))
         .add_cte(lines, audit)
     )

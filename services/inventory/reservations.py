@@ -67,12 +67,18 @@ async def reserve_natively(
     ttl_seconds: int, now: datetime,
 ) -> ReservationRead:
     """`reserve` on PostgreSQL as `_at_once`'s one statement run alone over asyncpg (`uow.alone`: its own
-    transaction, one round trip, on the event loop). What it leaves to `reserve` (uow.Fallback; the
-    statement changed nothing): a reservation at the warehouse due to expire (given back first there),
-    and a refusal (whose shortages `reserve` reads)."""
+    transaction, one round trip, on the event loop); a reservation of one line goes with the others of
+    one line this process has waiting at that moment (`uow.together`: one round trip and one transaction
+    for the group, the stock rows locked in order, each statement all or nothing by itself). What it
+    leaves to `reserve` (uow.Fallback; the statement changed nothing): a reservation at the warehouse due
+    to expire (given back first there), and a refusal (whose shortages `reserve` reads)."""
     require_write_at(caller, warehouse)
     now, expires, ordered, after = _plan(warehouse, reference, lines, ttl_seconds, now)
-    rows = await uow.alone(_reserve_alone(), _given(caller, warehouse, reference, ordered, now, expires, after))
+    given = _given(caller, warehouse, reference, ordered, now, expires, after)
+    if len(ordered) == 1:  # one stock row: sent with this process's others of one row at the warehouse
+        rows = await uow.together(_reserve_alone(), given, (warehouse, ordered[0][0]), among=warehouse)
+    else:
+        rows = await uow.alone(_reserve_alone(), given)
     parts = _known(rows, warehouse, lines)
     if rows[0].id is None:
         raise Fallback

@@ -6,10 +6,12 @@ On a database of its own (TEST_DATABASE_URL), as tests/shared/test_database_faul
 DATABASE and pg_terminate_backend touch nothing else.
 """
 
+import asyncio
 import os
 import threading
 import time
 import uuid
+from collections import Counter
 
 import pytest
 from db_outage import Relay
@@ -106,6 +108,38 @@ async def test_made_alone_over_asyncpg_and_read_back(stocked):
         ("P-100", 3, "100.00"), ("P-200", 2, "100.00")]
     assert (await client.get(f"/reservations/{body['id']}")).json() == body
     assert app.state.db.native_statements()._pool is not None  # the asyncpg pool was used  # noqa: SLF001
+
+
+async def test_one_line_reservations_waiting_together_go_as_groups_and_never_oversell(stocked):
+    app, client = stocked
+    native = app.state.db.native_statements()
+    sizes, run = [], native._group  # noqa: SLF001
+
+    async def counted(pool, statement, group):
+        sizes.append(len(group))
+        return await run(pool, statement, group)
+
+    native._group = counted  # noqa: SLF001
+    try:
+        wanted = ["P-100"] * 14 + ["P-200"] * 6 + ["P-100"] * 3
+        answers = await asyncio.gather(*(reserve(client, [(part, 1)], reference=f"RO-{i}")
+                                         for i, part in enumerate(wanted)))
+    finally:
+        del native._group
+    assert max(sizes) > 1, sizes  # they did go together
+    made = Counter(part for part, answer in zip(wanted, answers, strict=True) if answer.status_code == 201)
+    assert made == {"P-100": 10, "P-200": 6}
+    for answer in answers:
+        if answer.status_code != 201:
+            assert_problem(answer, 409, "insufficient_stock")
+    assert (await stock_of(client, "SC-01", "P-100"))["reserved"] == 10
+    assert (await stock_of(client, "SC-01", "P-200"))["reserved"] == 6
+    for i, answer in enumerate(answers):  # each its own reservation, as answered
+        if answer.status_code == 201:
+            body = answer.json()
+            assert body["reference"] == f"RO-{i}" and body["lines"][0]["part_number"] == wanted[i]
+            assert (await client.get(f"/reservations/{body['id']}")).json() == body
+    assert len({answer.json()["id"] for answer in answers if answer.status_code == 201}) == 16
 
 
 async def test_a_restart_between_requests_is_not_seen(stocked, server):

@@ -26,7 +26,7 @@ MADE = {"postgresql": 1, "sqlite": 5}
 KEYED = {"postgresql": 3, "sqlite": 2}
 
 
-ALONE = "ALONE "  # a statement run alone over asyncpg (shared/native.py): its own transaction
+ALONE = "ALONE "  # a statement run alone over asyncpg, or sent with others (shared/native.py): no BEGIN
 
 
 @contextmanager
@@ -38,13 +38,17 @@ def statements(app):
     engines = {app.state.db.read_engine, app.state.db.write_engine}
     native = app.state.db.native_statements() if app.state.db.native else None
     if native is not None:
-        sent = native.fetch
+        sent, sent_together = native.fetch, native.fetch_together
 
         async def fetch(statement, params):
             seen.append(ALONE + " ".join(statement.sql.split()))
             return await sent(statement, params)
 
-        native.fetch = fetch
+        async def fetch_together(statement, params, order, among=None):  # a group of one: nothing else waits
+            seen.append(ALONE + " ".join(statement.sql.split()))
+            return await sent_together(statement, params, order, among=among)
+
+        native.fetch, native.fetch_together = fetch, fetch_together
     listeners = [
         ("before_cursor_execute", lambda _conn, _cursor, statement, *_: seen.append(" ".join(statement.split()))),
         ("begin", lambda _conn: seen.append("BEGIN")),
@@ -61,7 +65,7 @@ def statements(app):
             for name, fn in listeners:
                 event.remove(engine, name, fn)
         if native is not None:
-            del native.fetch
+            del native.fetch, native.fetch_together
 
 
 def after_the_native_try(app, seen: list[str]) -> list[str]:
