@@ -29,6 +29,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session
 
 from shared import deadline
+from shared.rawread import RawReads, Reader
 
 if TYPE_CHECKING:
     from shared.native import Native
@@ -225,6 +226,7 @@ def unwritable(session: Session) -> str | None:
 
 
 NATIVE = os.environ.get("DB_NATIVE", "asyncpg") != "off"  # a measurement knob, as DB_WAIT
+RAW_READS = os.environ.get("DB_RAW_READS", "sqlite3") != "off"  # the same: hot reads on SQLite through SQLAlchemy
 
 
 @dataclass
@@ -236,6 +238,11 @@ class Database:
     url: str | None = None
     schema: str | None = None
     _native: "Native | None" = field(default=None, repr=False)
+    _raw_reads: RawReads | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if RAW_READS and self.read_engine.dialect.name == "sqlite":
+            self._raw_reads = RawReads(self.read_engine, SQLITE_BUSY_MS)
 
     @classmethod
     def connect(cls, url: str, *, schema: str | None = None) -> "Database":
@@ -284,22 +291,30 @@ class Database:
             session.close()
 
     @contextmanager
-    def reading(self) -> Iterator[Connection]:
+    def reading(self) -> Iterator[Connection | Reader]:
         """A read transaction on a Core connection, without an ORM Session (the hot reads of
         shared/operations.py): the read engine's hooks at BEGIN and the deadline as `transaction(write=False)`.
-        Closing the connection rolls back whatever did not commit."""
-        with self.read_engine.connect() as connection:
-            try:
+        Closing the connection rolls back whatever did not commit. On SQLite straight on sqlite3
+        (shared/rawread.py: the same rows, without SQLAlchemy's execution)."""
+        try:
+            if self._raw_reads is not None:
+                with self._raw_reads.reading() as reader:
+                    yield reader
+                    deadline.check()
+                return
+            with self.read_engine.connect() as connection:
                 yield connection
                 deadline.check()
                 connection.commit()
-            except DBAPIError as exc:
-                left = deadline.remaining()
-                if left is not None and left <= 0.05:
-                    raise deadline.DeadlineExceeded() from exc
-                raise
+        except DBAPIError as exc:
+            left = deadline.remaining()
+            if left is not None and left <= 0.05:
+                raise deadline.DeadlineExceeded() from exc
+            raise
 
     def dispose(self) -> None:
+        if self._raw_reads is not None:
+            self._raw_reads.close()
         self.read_engine.dispose()
         if self.write_engine is not self.read_engine:
             self.write_engine.dispose()

@@ -5,8 +5,14 @@ services/inventory/reservation_statement.py) needs no transaction around it: Pos
 statement as a transaction of its own. So `Native.fetch` sends it in one round trip (asyncpg's extended
 protocol, the statement prepared once per connection: Bind, Execute, Sync): no BEGIN, no SET LOCAL, no
 COMMIT, and the row locks it takes are held only while the server runs it. No ORM, no SQLAlchemy
-execution: the statement is compiled once per process (`Statement.of`) with SQLAlchemy's asyncpg dialect,
-and each request's values go through that dialect's bind processors (the same values psycopg's path sends).
+execution: the statement is compiled once per process (shared/compiled.py, `Statement.of(statement,
+DIALECT)`) with SQLAlchemy's asyncpg dialect, and each request's values go through that dialect's bind
+processors (the same values psycopg's path sends).
+
+`Native.fetch_together` sends such statements of this process's requests waiting at the same moment as one
+group: one round trip, one transaction (asyncpg's fetchmany: a Bind and Execute each, one Sync), their
+row locks taken in order and held by one transaction in turn instead of handed from request to request.
+A reservation of one line goes so (a storm on one part: docs/performance.md).
 
 - The request's deadline bounds it as asyncpg's `timeout` (the server is asked to cancel the statement),
   answered as the thread path answers a statement that ran out of time (deadline.DeadlineExceeded).
@@ -21,8 +27,8 @@ and each request's values go through that dialect's bind processors (the same va
 import asyncio
 import os
 import time
-from collections import deque, namedtuple
-from collections.abc import Awaitable, Callable, Hashable, Mapping
+from collections import deque
+from collections.abc import Awaitable, Hashable, Mapping
 from dataclasses import dataclass, field
 from select import POLLERR, POLLHUP, POLLIN, poll
 from typing import Any
@@ -31,48 +37,16 @@ import asyncpg
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import make_url
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
-from sqlalchemy.sql import ClauseElement
 
 from shared import deadline
+from shared.compiled import Statement
 
-_DIALECT = asyncpg_dialect()
+DIALECT = asyncpg_dialect()  # what the statements it runs are compiled for: Statement.of(statement, DIALECT)
 ACQUIRE_SECONDS = 30.0  # as the thread path's pool waits for a free connection
 CONNECT_SECONDS = 5.0  # as psycopg's connect_timeout
 # Groups of one statement in flight per process (fetch_together), and the most statements in a group.
 LANES = int(os.environ.get("DB_NATIVE_LANES", "2"))
 MOST = 64
-
-
-@dataclass(frozen=True, slots=True)
-class Statement:
-    """A Core statement compiled once for asyncpg: its text, its parameters in order with their bind
-    processors and constant values, and a row type naming its columns."""
-
-    sql: str
-    names: tuple[str, ...]
-    processors: tuple[Callable[[Any], Any] | None, ...]
-    constants: Mapping[str, Any]
-    row: type
-    tag: int | None = None
-
-    @classmethod
-    def of(cls, statement: ClauseElement) -> "Statement":
-        compiled = statement.compile(dialect=_DIALECT)
-        if "POSTCOMPILE" in compiled.string:
-            raise TypeError("a native statement takes no expanding parameters (IN lists): use arrays")
-        names = tuple(compiled.positiontup)
-        processors = compiled._bind_processors  # noqa: SLF001 (the dialect's own, as its execution uses them)
-        constants = {name: bind.effective_value for bind, name in compiled.bind_names.items() if not bind.required}
-        columns = [column[0] for column in compiled._result_columns]  # noqa: SLF001
-        return cls(compiled.string, names, tuple(processors.get(name) for name in names), constants,
-                   namedtuple("Row", columns, rename=True), names.index("b_tag") if "b_tag" in names else None)
-
-    def args(self, params: Mapping[str, Any]) -> list[Any]:
-        values = []
-        for name, process in zip(self.names, self.processors, strict=True):
-            value = params[name] if name in params else self.constants[name]
-            values.append(process(value) if process is not None and value is not None else value)
-        return values
 
 
 async def _keep_session(_connection: asyncpg.Connection) -> None:

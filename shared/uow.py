@@ -37,7 +37,7 @@ from anyio import CapacityLimiter
 from shared.db import POOL_SIZE, Database
 
 if TYPE_CHECKING:
-    from shared.native import Statement
+    from shared.compiled import Statement
 
 T = TypeVar("T")
 MODES = ("loop", "thread")

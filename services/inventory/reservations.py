@@ -90,9 +90,10 @@ async def reserve_natively(
 @functools.cache
 def _reserve_alone():
     """RESERVE compiled for asyncpg, with the first reservation that runs alone (asyncpg is loaded then)."""
-    from shared.native import Statement
+    from shared.compiled import Statement
+    from shared.native import DIALECT
 
-    return Statement.of(RESERVE)
+    return Statement.of(RESERVE, DIALECT)
 
 
 def _plan(warehouse: str, reference: str, lines: Sequence[tuple[str, int]], ttl_seconds: int, now: datetime):

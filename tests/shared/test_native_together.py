@@ -16,7 +16,8 @@ from sqlalchemy.engine import make_url
 
 from shared import deadline
 from shared import settings as settings_module
-from shared.native import Native, Statement
+from shared.compiled import Statement
+from shared.native import DIALECT, Native
 
 pytestmark = pytest.mark.anyio
 
@@ -24,13 +25,13 @@ _PUT = Statement.of(
     text("INSERT INTO item (id, share) VALUES (:b_id, 10 / :b_by) RETURNING :b_tag AS tag, id, share")
     .bindparams(bindparam("b_id", type_=Integer), bindparam("b_by", type_=Integer),
                 bindparam("b_tag", 0, type_=BigInteger))
-    .columns(tag=BigInteger, id=Integer, share=Integer)
+    .columns(tag=BigInteger, id=Integer, share=Integer), DIALECT,
 )
 _SLEEP = Statement.of(
     text("INSERT INTO item (id, share) SELECT :b_id, 0 FROM pg_sleep(:b_seconds) RETURNING :b_tag AS tag, id")
     .bindparams(bindparam("b_id", type_=Integer), bindparam("b_seconds", type_=Float),
                 bindparam("b_tag", 0, type_=BigInteger))
-    .columns(tag=BigInteger, id=Integer)
+    .columns(tag=BigInteger, id=Integer), DIALECT,
 )
 
 
