@@ -3,11 +3,13 @@ its audit entry, as data-modifying CTEs whose answer says "made, id N" or why no
 
     wanted   the lines asked for (two arrays, unnested: one statement for any number of lines)
     parts    the parts of those lines that exist, with their prices
-    locked   the stock rows of the lines, locked in part order (two multi-line reservations never wait
-             on each other in a circle), only when the warehouse and every part exist and, unless told
-             not to look, no reservation at the warehouse is due to expire (its stock must be given back
-             first: ledger.give_back_due, then this statement again without the look); each with whether
-             it has the line's quantity available, read on the row as locked (its latest version)
+    locked   the stock rows of the lines, locked in part order, by code point (two multi-line
+             reservations never wait on each other in a circle; a group of one-line reservations,
+             sorted in Python, takes its rows in the same order: shared/native.fetch_together),
+             only when the warehouse and every part exist and, unless told not to look, no reservation
+             at the warehouse is due to expire (its stock must be given back first: ledger.give_back_due,
+             then this statement again without the look); each with whether it has the line's quantity
+             available, read on the row as locked (its latest version)
     taken    those rows, their `reserved` raised, only when every line's row has enough
     made     the reservation, only when every line was taken
     lines    its lines, with the prices read in `parts`
@@ -75,7 +77,7 @@ def _statement():
                (_STOCK.c.on_hand - _STOCK.c.reserved >= wanted.c.qty).label("enough"))
         .join_from(_STOCK, wanted, _STOCK.c.part_number == wanted.c.part_number)
         .where(_STOCK.c.warehouse == _WHERE, ready)
-        .order_by(_STOCK.c.part_number)
+        .order_by(_STOCK.c.part_number.collate("C"))  # code point order, as Python sorts
         .with_for_update(of=_STOCK)
         .cte("locked")
     )
