@@ -108,7 +108,15 @@ class Native:
     async def _lane(self, pool: asyncpg.Pool, statement: Statement, queue: "_Queue") -> None:
         try:
             while queue.waiting:
-                group = [queue.waiting.popleft() for _ in range(min(MOST, len(queue.waiting)))]
+                group, now = [], time.time()
+                for _ in range(min(MOST, len(queue.waiting))):
+                    asked = queue.waiting.popleft()
+                    if asked.at is not None and asked.at <= now:  # its caller has given up: not sent
+                        _fail(asked, deadline.DeadlineExceeded())
+                    else:
+                        group.append(asked)
+                if not group:
+                    continue
                 try:
                     if len(group) == 1:
                         await _settle(group[0], self._alone(pool, statement, group[0].args, group[0].at))

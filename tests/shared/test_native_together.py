@@ -162,6 +162,24 @@ async def test_a_request_already_past_its_deadline_is_refused_before_it_is_sent(
     assert items(database) == {}
 
 
+async def test_a_request_whose_deadline_passes_while_it_waits_for_a_lane_is_not_sent(native, database):
+    await native.pool()
+    first = asyncio.ensure_future(answers(native, _SLEEP, [{"b_id": 1, "b_seconds": 0.4}]))
+    await asyncio.sleep(0.05)
+    second = asyncio.ensure_future(answers(native, _SLEEP, [{"b_id": 2, "b_seconds": 0.4}]))
+    await asyncio.sleep(0.05)  # both lanes busy
+    token = deadline.start(time.time() + 0.1)
+    try:
+        late = asyncio.ensure_future(answers(native, _SLEEP, [{"b_id": 3, "b_seconds": 0}]))
+    finally:
+        deadline.reset(token)
+    others = await answers(native, _SLEEP, [{"b_id": 4, "b_seconds": 0}])
+    [gave_up] = await late
+    assert isinstance(gave_up, deadline.DeadlineExceeded)
+    assert [len(rows) for rows in await first + await second + others] == [1, 1, 1]
+    assert sorted(items(database)) == [1, 2, 4]
+
+
 def _terminate_when_sleeping(database) -> None:
     engine, _url, _schema = database
     until = time.monotonic() + 10
