@@ -43,7 +43,10 @@ def test_schemathesis_finds_nothing_in_the_merged_contract(fuzzed, tmp_path):
         str(schemathesis), "run", f"{fuzzed.url}/openapi.json",
         "-H", f"X-API-Key: {ADMIN_KEY}", "-H", f"Authorization: Bearer {ADMIN_KEY}",
         "--checks", CHECKS, "--phases", "examples,coverage,fuzzing",
-        "--max-examples", MAX_EXAMPLES, "--seed", SEED, "--workers", "2",
+        # One worker: with two threads, Hypothesis's ast.parse of a filter's lambda in both at once trips
+        # CPython 3.11.7's "AST constructor recursion depth mismatch" (a SystemError in the fuzzer itself,
+        # seen once in CI on 2026-12-06; fixed in later CPythons). The seed is fixed: the same cases.
+        "--max-examples", MAX_EXAMPLES, "--seed", SEED, "--workers", "1",
         "--request-timeout", "30", "--no-color",
         "--report", "junit", "--report-dir", str(tmp_path),
     ]
