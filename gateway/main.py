@@ -17,7 +17,7 @@ from gateway.keys import Authenticator
 from gateway.proxy import Gateway
 from gateway.ratelimit import GuessGuard, RateLimiter
 from shared import clock as clocks
-from shared import errors, logging, metrics
+from shared import errors, heap, logging, metrics
 from shared import openapi as contract
 from shared.db import Database
 from shared.uow import UnitOfWork
@@ -68,6 +68,7 @@ def create_app(
             name: Forwarder(url, max_connections=settings.gateway_upstream_connections)
             for name, url in settings.service_urls.items()
         }
+        heap.settle()
         try:
             yield
         finally:

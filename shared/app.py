@@ -13,7 +13,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from starlette.concurrency import run_in_threadpool
 
 from shared import clock as clocks
-from shared import errors, http, logging, metrics, openapi
+from shared import errors, heap, http, logging, metrics, openapi
 from shared.db import Database, unwritable
 from shared.middleware import ServiceMiddleware
 from shared.settings import Settings
@@ -71,6 +71,7 @@ def create_service_app(
             if getattr(app.state, "idempotency", None) is not None:
                 purging = asyncio.create_task(_purge_idempotency_keys(app.state.uow, app.state.idempotency))
             log.info("started", database=app.state.db.dialect)
+            heap.settle()
             try:
                 yield
             finally:

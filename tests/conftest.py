@@ -12,6 +12,17 @@ def anyio_backend():
     return "asyncio"
 
 
+@pytest.fixture(autouse=True)
+def no_frozen_heap(request, monkeypatch):
+    """An app's start freezes what exists then (shared/heap.py): right for a process that serves one app
+    for its life, a leak in a test process that starts thousands (what is frozen and becomes cyclic
+    garbage is never collected). The tests of it (`heap` in their file's name) keep the real one."""
+    if "heap" not in request.node.nodeid:
+        from shared import heap
+
+        monkeypatch.setattr(heap, "settle", lambda: None)
+
+
 @pytest.fixture(scope="session")
 def pg_url():
     url = os.environ.get("TEST_DATABASE_URL")
