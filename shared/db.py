@@ -158,19 +158,12 @@ def _recover_dead_connections(engine: Engine) -> None:
             raise DisconnectionError("the server ended this connection while it was idle")
 
 
-def _budget_ms(default_ms: int) -> int:
-    left = deadline.remaining()
-    if left is None:
-        return default_ms
-    return max(1, min(default_ms, int(left * 1000)))
-
-
 def _bound_statements(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
         # Only under a deadline: one short statement, in the transaction's first round trip.
         if deadline.remaining() is not None:
-            connection.exec_driver_sql(f"SET LOCAL statement_timeout = {_budget_ms(3_600_000)}")
+            connection.exec_driver_sql(f"SET LOCAL statement_timeout = {deadline.budget_ms(3_600_000)}")
 
 
 def _configure_sqlite(engine: Engine, *, begin: str) -> None:
@@ -193,7 +186,7 @@ def _configure_sqlite(engine: Engine, *, begin: str) -> None:
         # A refusal (the write lock not had in time) is still the engine's DBAPIError, as shared/dbfaults.py reads it.
         dbapi_connection = connection.connection.driver_connection
         try:
-            dbapi_connection.execute(f"PRAGMA busy_timeout={_budget_ms(SQLITE_BUSY_MS)}")
+            dbapi_connection.execute(f"PRAGMA busy_timeout={deadline.budget_ms(SQLITE_BUSY_MS)}")
             dbapi_connection.execute(begin)
         except sqlite3.Error as exc:
             raise DBAPIError.instance(begin, None, exc, sqlite3.Error) from exc

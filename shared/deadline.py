@@ -59,6 +59,15 @@ def remaining() -> float | None:
     return None if at is None else at - time.time()
 
 
+def budget_ms(default_ms: int) -> int:
+    """How long a database may wait on a lock for this request, in milliseconds: `default_ms`, or less when
+    its deadline is nearer (at least 1: 0 would mean no limit to the server)."""
+    left = remaining()
+    if left is None:
+        return default_ms
+    return max(1, min(default_ms, int(left * 1000)))
+
+
 def wait_budget(default: float) -> float:
     """How long this hop may wait on a call: `default`, or less when its deadline is nearer."""
     left = remaining()

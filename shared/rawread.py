@@ -5,12 +5,12 @@ machinery cost more than the statement itself).
 Each thread that reads keeps one connection of its own to the service's file, made by the read engine (so
 with its hooks: WAL, foreign keys; pysqlite's transaction handling off), never returned to the pool. A read
 is BEGIN, its statements, COMMIT, as the engine's read transaction is, a lock waited for no longer than the
-request has left, as there. Each statement
-is compiled once per process with the engine's dialect (shared/compiled.py) and keeps its bind and result
-processors, so its rows have the values and the names a Core connection gives (dates, Decimals, aware UTC
-timestamps). A hot read's function runs on it unchanged: `execute(statement, params)` answers `first`,
-`one`, `all` and `scalar`, all a hot read uses. A driver error is SQLAlchemy's DBAPIError, as
-shared/dbfaults.py reads it. `DB_RAW_READS=off` reads through SQLAlchemy instead (to compare).
+request has left, as there. Each statement is compiled once per process with the engine's dialect
+(shared/compiled.py) and keeps its bind and result processors, so its rows have the values and the names a
+Core connection gives (dates, Decimals, aware UTC timestamps). A hot read's function runs on it unchanged:
+`execute(statement, params)` answers `first`, `one`, `all`, `scalar` and their like, all a hot read uses.
+A driver error is SQLAlchemy's DBAPIError, as shared/dbfaults.py reads it. `DB_RAW_READS=off` reads
+through SQLAlchemy instead (to compare).
 """
 
 import sqlite3
@@ -103,10 +103,8 @@ class RawReads:
     @contextmanager
     def reading(self) -> Iterator[Reader]:
         raw = self._connection()
-        left = deadline.remaining()
-        busy_ms = self.busy_ms if left is None else max(1, min(self.busy_ms, int(left * 1000)))
-        try:
-            raw.execute(f"PRAGMA busy_timeout={busy_ms}")  # a lock waited for no longer than the request has
+        try:  # a lock waited for no longer than the request has left
+            raw.execute(f"PRAGMA busy_timeout={deadline.budget_ms(self.busy_ms)}")
             raw.execute("BEGIN")
             yield Reader(raw, self)
             raw.execute("COMMIT")
