@@ -95,7 +95,9 @@ class Native:
         deadline.check()
         pool = await self.pool()
         loop = asyncio.get_running_loop()
-        queue = self._queues.setdefault((statement.sql, among), _Queue())
+        queue = self._queues.get((statement.sql, among))
+        if queue is None:
+            queue = self._queues[(statement.sql, among)] = _Queue()
         asked = _Asked(statement.args(params), order, deadline.at(), loop.create_future())
         queue.waiting.append(asked)
         if queue.lanes < LANES:
@@ -112,7 +114,7 @@ class Native:
                 for _ in range(min(MOST, len(queue.waiting))):
                     asked = queue.waiting.popleft()
                     if asked.at is not None and asked.at <= now:  # its caller has given up: not sent
-                        _fail(asked, deadline.DeadlineExceeded())
+                        _fail([asked], deadline.DeadlineExceeded())
                     else:
                         group.append(asked)
                 if not group:
@@ -123,8 +125,7 @@ class Native:
                     else:
                         await self._group(pool, statement, group)
                 except BaseException as exc:  # noqa: BLE001 (a defect here must not leave a request waiting)
-                    for asked in group:
-                        _fail(asked, exc)
+                    _fail(group, exc)
                     if not isinstance(exc, Exception):
                         raise
         finally:
@@ -141,8 +142,7 @@ class Native:
         try:
             connection = await self._connection(pool, statement, at)
         except Exception as exc:  # noqa: BLE001 (each gets the same answer: no connection)
-            for asked in group:
-                _fail(asked, exc)
+            _fail(group, exc)
             return
         records = failed = None
         try:
@@ -165,8 +165,7 @@ class Native:
                 if not asked.answer.done():
                     asked.answer.set_result(its)
         elif failed is not None:
-            for asked in group:
-                _fail(asked, failed)
+            _fail(group, failed)
         else:  # each alone, its own answer
             await asyncio.gather(*(_settle(asked, self._alone(pool, statement, asked.args, asked.at))
                                    for asked in group))
@@ -185,7 +184,7 @@ class Native:
             raise sa_exc.OperationalError(statement.sql, None, exc, connection_invalidated=True) from exc
         finally:
             await pool.release(connection)
-        return [statement.row(*record) for record in records]
+        return statement.rows(records)
 
     async def _connection(self, pool: asyncpg.Pool, statement: Statement, at: float | None) -> asyncpg.Connection:
         left = None if at is None else at - time.time()
@@ -230,15 +229,17 @@ async def _settle(asked: _Asked, rows: Awaitable[list]) -> None:
     try:
         result = await rows
     except Exception as exc:  # noqa: BLE001 (the request's own answer: it raises it)
-        _fail(asked, exc)
+        _fail([asked], exc)
     else:
         if not asked.answer.done():
             asked.answer.set_result(result)
 
 
-def _fail(asked: _Asked, exc: BaseException) -> None:
-    if not asked.answer.done():
-        asked.answer.set_exception(exc)
+def _fail(group: list[_Asked], exc: BaseException) -> None:
+    """`exc` as the answer of each in `group` not answered yet."""
+    for asked in group:
+        if not asked.answer.done():
+            asked.answer.set_exception(exc)
 
 
 def _timeout(at: float | None) -> float | None:
