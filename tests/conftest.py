@@ -16,8 +16,8 @@ def anyio_backend():
 def no_frozen_heap(request, monkeypatch):
     """An app's start freezes what exists then (shared/heap.py): right for a process that serves one app
     for its life, a leak in a test process that starts thousands (what is frozen and becomes cyclic
-    garbage is never collected). The tests of it (`heap` in their file's name) keep the real one."""
-    if "heap" not in request.node.nodeid:
+    garbage is never collected). The tests of it (marked `frozen_heap`) keep the real one."""
+    if request.node.get_closest_marker("frozen_heap") is None:
         from shared import heap
 
         monkeypatch.setattr(heap, "settle", lambda: None)

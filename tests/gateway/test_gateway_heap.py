@@ -8,7 +8,7 @@ from gateway.main import create_app
 
 from helpers import asgi_client
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.frozen_heap]
 
 
 async def test_the_gateway_freezes_what_its_start_made(gateway_settings):

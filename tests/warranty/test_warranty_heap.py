@@ -10,7 +10,7 @@ from services.warranty.main import create_app
 
 from helpers import asgi_client
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.frozen_heap]
 
 
 async def test_a_service_freezes_what_its_start_made(warranty_settings):
