@@ -3,9 +3,9 @@ its audit entry, as data-modifying CTEs whose answer says "made, id N" or why no
 
     wanted   the lines asked for (two arrays, unnested: one statement for any number of lines)
     parts    the parts of those lines that exist, with their prices
-    locked   the stock rows of the lines, locked in part order, by code point (two multi-line
-             reservations never wait on each other in a circle; a group of one-line reservations,
-             sorted in Python, takes its rows in the same order: shared/native.fetch_together),
+    locked   the stock rows of the lines, locked in ledger.in_lock_order, the order every change of
+             stock takes them in (no two wait on each other in a circle; a group of one-line
+             reservations, sorted in Python, takes its rows in the same order),
              only when the warehouse and every part exist and, unless told not to look, no reservation
              at the warehouse is due to expire (its stock must be given back first: ledger.give_back_due,
              then this statement again without the look); each with whether it has the line's quantity
@@ -43,6 +43,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from services.inventory.domain.expiry import ACTIVE
+from services.inventory.ledger import in_lock_order
 from services.inventory.models import AuditEntry, Part, Reservation, ReservationLine, Stock, Warehouse
 from shared.db import UtcDateTime
 
@@ -77,7 +78,7 @@ def _statement():
                (_STOCK.c.on_hand - _STOCK.c.reserved >= wanted.c.qty).label("enough"))
         .join_from(_STOCK, wanted, _STOCK.c.part_number == wanted.c.part_number)
         .where(_STOCK.c.warehouse == _WHERE, ready)
-        .order_by(_STOCK.c.part_number.collate("C"))  # code point order, as Python sorts
+        .order_by(*in_lock_order("postgresql", _STOCK.c.part_number))  # the warehouse is one
         .with_for_update(of=_STOCK)
         .cte("locked")
     )
