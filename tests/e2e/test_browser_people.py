@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 from test_e2e_web import by_id, css, open_browser, wait_for_path
-from web_support import DESK, PHONE, chromium_available, person, sign_in
+from web_support import DESK, PHONE, chromium_available, person, sign_in, wait_replaced
 
 pytestmark = [
     pytest.mark.e2e,
@@ -61,7 +61,9 @@ def test_an_admin_makes_a_station_person_who_signs_in_on_a_phone(platform, desk_
     phone.get(platform.url + "/app/login")
     by_id(phone, "login").send_keys(login)
     by_id(phone, "password").send_keys("not the password")
-    by_id(phone, "login-form").submit()
+    form = by_id(phone, "login-form")
+    form.submit()
+    wait_replaced(phone, form)  # the same path answers: read the answer, not the form it replaces
     refused = css(phone, ".notice.bad")[0]
     assert "登录名或密码不正确" in refused.text
     assert by_id(phone, "login").get_attribute("value") == login  # what was typed stays
@@ -72,7 +74,9 @@ def test_an_admin_makes_a_station_person_who_signs_in_on_a_phone(platform, desk_
     assert "设置您自己的密码" in phone.page_source
     for field in ("new_password", "confirm_password"):
         by_id(phone, field).send_keys("woaini1314")
-    by_id(phone, "password-form").submit()
+    form = by_id(phone, "password-form")
+    form.submit()
+    wait_replaced(phone, form)
     assert "最常用的密码" in css(phone, ".notice.bad")[0].text
     for field in ("new_password", "confirm_password"):
         by_id(phone, field).send_keys(NEW_PASSWORD)
