@@ -126,9 +126,14 @@ class Idempotency:
             .where(*this_key).with_for_update()
         )
         self._insert = insert(table)
+        # The lock is the database's, not the schema's: two schemas (two deployments, or two test runs)
+        # holding the same key must not lock each other out.
+        self._locked_table = f"{db.schema or ''}.{model.__tablename__}"
         self._try_lock = select(func.pg_try_advisory_xact_lock(bindparam("b_lock", type_=BigInteger)))
         self._take_over = update(table).where(*this_key).values(updated_at=bindparam("b_now"))
-        self._record = update(table).where(*this_key)
+        self._record = update(table).where(*this_key).values(
+            state="done", response_status=bindparam("b_status"), response_body=bindparam("b_body"),
+            updated_at=bindparam("b_now"))
         # The hold (`updated_at`) of each claim this process holds now, and the claims it could not give
         # back yet: a background thread tries those again (`give_back`).
         self._held: dict[tuple[str, str], datetime] = {}
@@ -160,7 +165,8 @@ class Idempotency:
             done = {"state": "done", "response_status": status, "updated_at": now,
                     "response_body": json.dumps(answer, separators=(",", ":"), default=str)}
             if row is not None:
-                connection.execute(self._record.values(**done), {"b_scope": scope, "b_key": key})
+                connection.execute(self._record, {"b_scope": scope, "b_key": key, "b_status": status,
+                                                  "b_body": done["response_body"], "b_now": now})
             else:
                 try:
                     connection.execute(self._insert, {"scope": scope, "key": key, "fingerprint": fingerprint,
@@ -173,7 +179,7 @@ class Idempotency:
         """The key's row, read under its transaction lock on PostgreSQL: a duplicate running at the same
         moment does not get that lock and is answered 409 `idempotency_in_progress` at once."""
         if connection.dialect.name == "postgresql" and not connection.execute(
-                self._try_lock, {"b_lock": _lock_id(self.model.__tablename__, scope, key)}).scalar():
+                self._try_lock, {"b_lock": _lock_id(self._locked_table, scope, key)}).scalar():
             raise errors.IdempotencyInProgress()
         return connection.execute(self._find, {"b_scope": scope, "b_key": key}).first()
 
@@ -250,10 +256,10 @@ class Idempotency:
 
     def record(self, session: Session, *, scope: str, key: str, status: int, body: object) -> None:
         """Store the answer, in the transaction of the effect it describes."""
-        stored = session.connection().execute(self._record.values(
-            state="done", response_status=status,
-            response_body=json.dumps(body, separators=(",", ":"), default=str), updated_at=self.clock.now(),
-        ), {"b_scope": scope, "b_key": key})
+        stored = session.connection().execute(self._record, {
+            "b_scope": scope, "b_key": key, "b_status": status,
+            "b_body": json.dumps(body, separators=(",", ":"), default=str), "b_now": self.clock.now(),
+        })
         if stored.rowcount != 1:  # the claim is gone (purged mid-request): the effect must not commit
             raise RuntimeError(f"idempotency claim {scope} {key!r} missing")
         with self._lock:
