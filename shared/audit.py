@@ -7,6 +7,7 @@ Append-only is kept by the database itself: the migration's triggers refuse UPDA
 so not even an admin with SQL through the application can edit the trail.
 """
 
+import functools
 import json
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -14,7 +15,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Index, Integer, String, Text, insert, select
+from sqlalchemy import Index, Insert, Integer, String, Text, insert, select
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
 from shared import context
@@ -76,10 +77,16 @@ def diff(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> d
 def record(session: Session, model: type, caller: context.Caller | None, *, action: str, object_type: str,
            object_id: object, at: datetime, changes: Mapping[str, list] | None = None) -> None:
     """Append one entry, in the caller's transaction (flushed with the change it describes)."""
-    session.execute(insert(model.__table__).values(
-        object_id=fit(str(object_id), AuditEntryMixin.object_id),
+    session.execute(_insert_into(model.__table__), {
+        "object_id": fit(str(object_id), AuditEntryMixin.object_id),
         **values(caller, action=action, object_type=object_type, at=at, changes=changes),
-    ))
+    })
+
+
+@functools.cache
+def _insert_into(table) -> Insert:
+    """Each trail's INSERT, built once: the entry's columns come as parameters, no statement per entry."""
+    return insert(table)
 
 
 def values(caller: context.Caller | None, *, action: str, object_type: str, at: datetime,
