@@ -6,6 +6,7 @@ one transaction per step, between the calls to other services.
 """
 
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from decimal import Decimal
 
 from sqlalchemy import bindparam, delete, insert, select, update
@@ -22,6 +23,7 @@ from services.billing.schemas import BillRead, ClaimRead
 from shared import context, metrics
 from shared import errors as shared_errors
 from shared.columns import fit
+from shared.db import RowWriter
 from shared.contracts.inventory import ReservationLineRead, ReservationRead
 from shared.contracts.warranty import UnitRead
 
@@ -55,6 +57,15 @@ _INSERT_BILL = insert(Bill.__table__).returning(Bill.__table__.c.id)
 _COUNTER = InvoiceCounter.__table__
 _ADVANCE = (update(_COUNTER).where(_COUNTER.c.year == bindparam("b_year"))
             .values(last_sequence=_COUNTER.c.last_sequence + 1).returning(_COUNTER.c.last_sequence))
+# What each step writes, by statements built once (shared/db.RowWriter): no unit-of-work flush per step.
+_PLANNED = RowWriter(Bill, "claim_id", "claim_decision", "claim_reasons", "contract_id", "customer_name",
+                     "customer_address", "planned_at", "updated_at", "status")
+_LINK_LINES = RowWriter(BillReservation, "lines")
+_LINK_CONSUMED = RowWriter(BillReservation, "state", "consumed_at", "lines")
+_CONSUMING = RowWriter(Bill, "status", "updated_at")
+_ISSUED_BILL = RowWriter(Bill, "net", "vat", "total", "warranty_cost", "number", "status", "issued_at", "updated_at",
+                         "paid_at", "issued_by", "company_version", "replaces")
+_INSERT_LINES = insert(BillLine.__table__)
 
 
 def _locked_bill(session: Session, bill_id: int) -> Bill | None:
@@ -216,23 +227,22 @@ def record_plan(
 ) -> Bill:
     """The claim decided, the reservations read and the contract found: consuming may begin."""
     bill = _locked_bill(session, bill_id)
-    # The contract and the links read before the bill changes: one UPDATE of it at the flush, not three.
     contract = contracts.covering(session, serial_number=bill.serial_number, on=bill.performed_on)
     links = links_of(session, bill_id)
-    bill.claim_id, bill.claim_decision = claim.id, claim.decision
-    bill.claim_reasons = [reason.model_dump() for reason in claim.reasons]
-    bill.contract_id = contract.id if contract is not None else None
     # Made out to the contract's customer, else to the unit's site; copied, never looked up again.
     site_name, site_address = (_text(unit.site.name, 200), _text(unit.site.address, 300)) if unit is not None \
         else (None, None)
-    bill.customer_name = (contract.customer if contract is not None else site_name) or bill.customer_name
-    bill.customer_address = site_address or bill.customer_address
+    _PLANNED.write(
+        session, bill, claim_id=claim.id, claim_decision=claim.decision,
+        claim_reasons=[reason.model_dump() for reason in claim.reasons],
+        contract_id=contract.id if contract is not None else None,
+        customer_name=(contract.customer if contract is not None else site_name) or bill.customer_name,
+        customer_address=site_address or bill.customer_address,
+        planned_at=now, updated_at=now, status=State.PLANNED,
+    )
     for link in links:
         if link.state == "held":  # one taken over consumed keeps the lines it was issued with
-            link.lines = [_stored(line) for line in reservations[link.reservation_id].lines]
-    bill.planned_at = bill.updated_at = now
-    bill.status = State.PLANNED
-    session.flush()
+            _LINK_LINES.write(session, link, lines=[_stored(line) for line in reservations[link.reservation_id].lines])
     _left(session, bill, held(links))
     return bill
 
@@ -244,17 +254,20 @@ def held(links: list[BillReservation]) -> tuple[int, ...]:
 
 def mark_consumed(
     session: Session, *, bill_id: int, reservation_id: int, reservation: ReservationRead, now: datetime,
-    links: list[BillReservation] | None = None,
+    links: list[BillReservation] | None = None, issuing: bool = False,
 ) -> Bill:
-    """`links`: all the bill's links, read and locked in this transaction (`links_of(..., lock=True)`)."""
+    """`links`: all the bill's links, read and locked in this transaction (`links_of(..., lock=True)`).
+    `issuing`: the bill is issued in this same transaction, which writes its row once (then its status here
+    is still the one it was read with: the caller knows it is consuming)."""
     link = _locked_link(session, reservation_id) if links is None else next(
         (link for link in links if link.reservation_id == reservation_id), None)
-    link.state, link.consumed_at = "consumed", now
     # What inventory says it issued is what is billed.
-    link.lines = [_stored(line) for line in reservation.lines]
+    _LINK_CONSUMED.write(session, link, state="consumed", consumed_at=now,
+                         lines=[_stored(line) for line in reservation.lines])
     bill = _locked_bill(session, bill_id)
-    bill.status, bill.updated_at = State.CONSUMING, now
-    return bill  # flushed by what reads next, or at the commit
+    if not issuing:
+        _CONSUMING.write(session, bill, status=State.CONSUMING, updated_at=now)
+    return bill
 
 
 def mark_lost(session: Session, *, bill_id: int, reservation_id: int, now: datetime) -> Bill:
@@ -339,26 +352,27 @@ def _issue(session: Session, bill: Bill, links: list[BillReservation], *, now: d
         rates=rates.as_rates(bill.labor_rate_per_hour, bill.callout_fee, bill.vat_rate, bill.currency),
         contract=_contract_terms(session, bill.contract_id),
     )
-    lines = [BillLine(bill_id=bill_id, position=i, kind=line.kind,
-                      description=fit(line.description, BillLine.description), qty=line.qty,
-                      unit_price=line.unit_price, amount=line.amount)
-             for i, line in enumerate(priced.lines)]
-    session.add_all(lines)
-    bill.net, bill.vat, bill.total = priced.net, priced.vat, priced.total
-    bill.warranty_cost = priced.warranty_cost
-    bill.number = next_number(session, year=now.astimezone(BUSINESS_TZ).year)
-    bill.status, bill.issued_at, bill.updated_at = State.ISSUED, now, now
-    if priced.total == 0:
-        bill.status, bill.paid_at = State.PAID, now
+    rows = [{"bill_id": bill_id, "position": i, "kind": line.kind,
+             "description": fit(line.description, BillLine.description), "qty": line.qty,
+             "unit_price": line.unit_price, "amount": line.amount}
+            for i, line in enumerate(priced.lines)]
+    if rows:
+        session.execute(_INSERT_LINES, rows)
+    number = next_number(session, year=now.astimezone(BUSINESS_TZ).year)
     who = caller or context.SYSTEM
-    bill.issued_by = who.actor()
     found = company.latest(session)
-    bill.company_version = found.id if found is not None else None
     replaced = _replacing(session, bill, links)
+    _ISSUED_BILL.write(
+        session, bill, net=priced.net, vat=priced.vat, total=priced.total, warranty_cost=priced.warranty_cost,
+        number=number, status=State.PAID if priced.total == 0 else State.ISSUED, issued_at=now, updated_at=now,
+        paid_at=now if priced.total == 0 else bill.paid_at, issued_by=who.actor(),
+        company_version=found.id if found is not None else None,
+        replaces=replaced.number if replaced is not None else bill.replaces,
+    )
     if replaced is not None:
-        bill.replaces, replaced.replaced_by = replaced.number, bill.number
-    session.flush()
-    session.info[ISSUED] = (bill, lines, links, found)
+        replaced.replaced_by = bill.number  # rare: the ORM writes it at the commit
+    # The answer's lines as written (BillRead.of reads their attributes).
+    session.info[ISSUED] = (bill, [SimpleNamespace(**row) for row in rows], links, found)
     trail.record(session, who, action="bill.issued", object_type="bill", object_id=bill.number, at=now,
                  changes={"status": [None, bill.status], "total": [None, bill.total],
                           **({"replaces": [None, bill.replaces]} if bill.replaces else {})})

@@ -243,14 +243,15 @@ class RepairSaga:
         return None, self._step(bills.mark_consumed, consumed, bounded=False)
 
     def _consumed_and_issued(self, run: Attempt, consumed: dict) -> dict:
-        # No flush before the end: the bill's row is written once (consuming, then issued, in one UPDATE).
+        # One statement per row written (shared/db.RowWriter): the link consumed, and the bill, consuming then
+        # issued, in one UPDATE.
         with self.db.transaction() as session, session.no_autoflush:
             now = self.clock.now()
             # The bill's links locked first, as the consume's record alone locks its link before the bill.
             links = bills.links_of(session, consumed["bill_id"], lock=True)
-            bill = bills.mark_consumed(session, now=now, links=links, **consumed)
+            bill = bills.mark_consumed(session, now=now, links=links, issuing=True, **consumed)
             facts = Facts(to_consume=bills.held(links), out_of_time=_out_of_time())
-            if saga.next_step(State(bill.status), facts) != saga.Issue():
+            if saga.next_step(State.CONSUMING, facts) != saga.Issue():
                 raise _NotIssuedNow()
             issued = bills.issue(session, bill_id=bill.id, now=now, caller=self.caller, locked=(bill, links))
             body = bills.issued_read(session, issued).model_dump(mode="json")
