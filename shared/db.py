@@ -23,8 +23,19 @@ from datetime import UTC, datetime
 from select import POLLERR, POLLHUP, POLLIN, poll
 from typing import TYPE_CHECKING, TypeVar
 
-from sqlalchemy import (DateTime, Engine, MetaData, TypeDecorator, bindparam, create_engine, event, inspect, select, text,
-                        update)
+from sqlalchemy import (
+    DateTime,
+    Engine,
+    MetaData,
+    TypeDecorator,
+    bindparam,
+    create_engine,
+    event,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session

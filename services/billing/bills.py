@@ -6,8 +6,8 @@ one transaction per step, between the calls to other services.
 """
 
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 from decimal import Decimal
+from types import SimpleNamespace
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -23,9 +23,9 @@ from services.billing.schemas import BillRead, ClaimRead
 from shared import context, metrics
 from shared import errors as shared_errors
 from shared.columns import fit
-from shared.db import RowWriter
 from shared.contracts.inventory import ReservationLineRead, ReservationRead
 from shared.contracts.warranty import UnitRead
+from shared.db import RowWriter
 
 # A reservation held by a bill still being made that consumed nothing and was not touched for
 # this long may go to another bill: the holder's request was abandoned. Every step of
