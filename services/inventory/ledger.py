@@ -24,7 +24,7 @@ from datetime import datetime
 from decimal import Decimal
 
 import structlog
-from sqlalchemy import and_, bindparam, case, func, select, tuple_, update
+from sqlalchemy import and_, bindparam, case, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -205,9 +205,11 @@ def record(
     reference: str | None = None, reason: str | None = None, reservation_id: int | None = None,
     list_price: Decimal | None = None,
 ) -> Movement:
-    movement = Movement(
-        kind=kind, warehouse=warehouse, part_number=part_number, qty=qty, reference=reference,
-        reason=reason, reservation_id=reservation_id, list_price=list_price, created_at=now,
-    )
-    session.add(movement)
-    return movement
+    """One movement appended to the ledger, written now by a statement built once (no flush to wait for);
+    the movement as written, with its id (not in the session: the ledger is never changed after)."""
+    values = dict(kind=kind, warehouse=warehouse, part_number=part_number, qty=qty, reference=reference,
+                  reason=reason, reservation_id=reservation_id, list_price=list_price, created_at=now)
+    return Movement(id=session.execute(_APPEND, values).scalar_one(), **values)
+
+
+_APPEND = insert(Movement.__table__).returning(Movement.__table__.c.id)

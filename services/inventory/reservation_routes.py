@@ -73,8 +73,7 @@ def consume(session, reservation_id: ReservationId, caller: CurrentCaller, clock
     if consume_in is not None and consume_in.lines is not None:
         used = [(line.part_number, line.qty) for line in consume_in.lines]
     now = clock.now()
-    return reservation_read(
-        reservations.consume(session, caller=caller, reservation_id=reservation_id, used=used, now=now), now)
+    return reservations.consume(session, caller=caller, reservation_id=reservation_id, used=used, now=now)
 
 
 @ops.post("/reservations/{reservation_id}/release", "releaseReservation", "Give a reservation's parts back",
@@ -82,7 +81,7 @@ def consume(session, reservation_id: ReservationId, caller: CurrentCaller, clock
           raises=[errors.WarehouseForbidden, errors.ReservationNotFound, errors.ReservationNotActive])
 def release(session, reservation_id: ReservationId, caller: CurrentCaller, clock: CurrentClock) -> ReservationRead:
     now = clock.now()
-    return reservation_read(reservations.release(session, caller=caller, reservation_id=reservation_id, now=now), now)
+    return reservations.release(session, caller=caller, reservation_id=reservation_id, now=now)
 
 
 @ops.get("/reservations", "listReservations", "Reservations, newest first (by state as read now, warehouse, "

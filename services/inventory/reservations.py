@@ -4,10 +4,11 @@ released, or expired (lazily: see domain/expiry.py and ledger.py)."""
 import functools
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import structlog
-from sqlalchemy import Connection, bindparam, exists, insert, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Connection, Row, bindparam, exists, insert, select, update
+from sqlalchemy.orm import Session
 
 from services.inventory import catalog, errors, ledger, trail, warehouses
 from services.inventory.access import require_write_at
@@ -21,7 +22,6 @@ from shared.context import Caller
 from shared.db import UtcDateTime
 from shared.uow import Fallback, UnitOfWork
 
-_WITH_LINES = (selectinload(Reservation.lines).joinedload(ReservationLine.part),)
 log = structlog.get_logger("inventory")
 
 
@@ -207,12 +207,28 @@ _READ = (
 )
 
 
+# The same, the reservation's row locked for the change that follows (consume, release): on PostgreSQL
+# FOR UPDATE OF the reservation alone (its lines and parts are joined on the nullable side).
+_READ_LOCKED = _READ.with_for_update(of=_RESERVATION)
+_CLOSE = (update(_RESERVATION).where(_RESERVATION.c.id == bindparam("b_id"))
+          .values(status=bindparam("b_status"), closed_at=bindparam("b_closed_at")))
+_LINE_CONSUMED = (update(_LINE)
+                  .where(_LINE.c.reservation_id == bindparam("b_id"), _LINE.c.part_number == bindparam("b_part"))
+                  .values(consumed_qty=bindparam("b_consumed")))
+
+
 def read(connection: Session | Connection, reservation_id: int, now: datetime) -> ReservationRead:
     """The reservation as `GET /reservations/{id}` answers it, read by one Core statement."""
-    rows = connection.execute(_READ, {"id": reservation_id}).all()
+    head, lines = _read_rows(connection, _READ, reservation_id)
+    return read_answer(head, (line[7:] for line in lines), now)
+
+
+def _read_rows(connection: Session | Connection, statement, reservation_id: int) -> tuple[Row, list[Row]]:
+    """The reservation's row (the first) and its lines' rows (none for a reservation of no line)."""
+    rows = connection.execute(statement, {"id": reservation_id}).all()
     if not rows:
         raise errors.ReservationNotFound(f"No reservation {reservation_id}")
-    return read_answer(rows[0], (row[7:] for row in rows if row.part_number is not None), now)
+    return rows[0], [row for row in rows if row.part_number is not None]
 
 
 def read_answer(reservation, lines: Iterable[Sequence], now: datetime) -> ReservationRead:
@@ -230,75 +246,71 @@ def read_answer(reservation, lines: Iterable[Sequence], now: datetime) -> Reserv
     )
 
 
-def get(session: Session, reservation_id: int, *, for_update: bool = False) -> Reservation:
-    reservation = session.get(
-        Reservation, reservation_id, options=_WITH_LINES, with_for_update=True if for_update else None,
-        populate_existing=for_update,
-    )
-    if reservation is None:
-        raise errors.ReservationNotFound(f"No reservation {reservation_id}")
-    return reservation
-
-
-def _take_active(session: Session, caller: Caller, reservation_id: int, now: datetime) -> Reservation:
-    reservation = get(session, reservation_id, for_update=True)
-    require_write_at(caller, reservation.warehouse)
-    status = expiry.status_at(reservation.status, reservation.expires_at, now)
+def _take_active(session: Session, caller: Caller, reservation_id: int, now: datetime) -> tuple[Row, list[Row]]:
+    """The active reservation's row, locked, and its lines' rows (`_READ`), by one Core statement."""
+    head, lines = _read_rows(session, _READ_LOCKED, reservation_id)
+    require_write_at(caller, head.warehouse)
+    status = expiry.status_at(head.status, head.expires_at, now)
     if status != expiry.ACTIVE:
         raise errors.ReservationNotActive(
             f"Reservation {reservation_id} is {status}", reservation_status=status
         )
-    return reservation
+    return head, lines
 
 
-def _give_back(session: Session, reservation: Reservation, *, used: dict) -> None:
-    """The reservation's hold leaves its stock rows, and what was used leaves the shelf: one statement."""
-    warehouse = reservation.warehouse
-    reserved = {(warehouse, line.part_number): -line.qty for line in reservation.lines}
+def _close(session: Session, head: Row, lines: list[Row], *, status: str, used: dict, now: datetime
+           ) -> ReservationRead:
+    """The reservation closed (`status`): its hold leaves its stock rows and what was used (part number: its
+    consume plan's line) leaves the shelf, in one statement; the answer, as a read would give it now."""
+    session.execute(_CLOSE, {"b_id": head.id, "b_status": status, "b_closed_at": now})
+    warehouse = head.warehouse
+    reserved = {(warehouse, line.part_number): -line.qty for line in lines}
     on_hand = {(warehouse, p): -line.consumed for p, line in used.items() if line.consumed}
     changed = ledger.apply(session, on_hand=on_hand, reserved=reserved)
     if len(changed) != len(reserved):  # the CHECK or the ledger says otherwise: never half-done
-        raise RuntimeError(f"stock rows of reservation {reservation.id} missing")
+        raise RuntimeError(f"stock rows of reservation {head.id} missing")
+    closed = SimpleNamespace(**head._asdict())
+    closed.status, closed.closed_at = status, now
+    return read_answer(closed, ((line.part_number, line.name, line.uom, line.qty,
+                                 used[line.part_number].consumed if used else line.consumed_qty, line.list_price,
+                                 line.out_of_warranty_price) for line in lines), now)
 
 
 def consume(
     session: Session, *, caller: Caller, reservation_id: int, used: Sequence[tuple[str, int]] | None,
     now: datetime,
-) -> Reservation:
+) -> ReservationRead:
     """Issue what was used; whatever was reserved and not used goes back to available stock."""
-    reservation = _take_active(session, caller, reservation_id, now)
+    head, lines = _take_active(session, caller, reservation_id, now)
     try:
-        plan = consumption.plan_consume({line.part_number: line.qty for line in reservation.lines}, used)
+        plan = consumption.plan_consume({line.part_number: line.qty for line in lines}, used)
     except consumption.ConsumeRejected as exc:
         raise errors.InvalidConsume(
             str(exc), errors=[{"field": p.field, "message": p.message} for p in exc.problems]
         ) from None
     outcome = {line.part_number: line for line in plan}
-    warehouse = reservation.warehouse
     issued = []
-    for line in reservation.lines:
+    for line in lines:
         used_qty = outcome[line.part_number].consumed
-        line.consumed_qty = used_qty
+        session.execute(_LINE_CONSUMED, {"b_id": head.id, "b_part": line.part_number, "b_consumed": used_qty})
         if used_qty:
             issued.append(ledger.record(
-                session, kind="issue", warehouse=warehouse, part_number=line.part_number, qty=-used_qty,
-                now=now, reference=reservation.reference, reservation_id=reservation.id, list_price=line.list_price,
+                session, kind="issue", warehouse=head.warehouse, part_number=line.part_number, qty=-used_qty,
+                now=now, reference=head.reference, reservation_id=head.id, list_price=line.list_price,
             ))
-    reservation.status, reservation.closed_at = "consumed", now
-    _give_back(session, reservation, used=outcome)
-    consumed = {line.part_number: line.consumed_qty for line in reservation.lines}
-    trail.record(session, caller, action="consume", object_type="reservation", object_id=reservation.id, at=now,
+    answer = _close(session, head, lines, status="consumed", used=outcome, now=now)
+    consumed = {line.part_number: outcome[line.part_number].consumed for line in lines}
+    trail.record(session, caller, action="consume", object_type="reservation", object_id=head.id, at=now,
                  before={"status": expiry.ACTIVE}, after={"status": "consumed", "consumed": consumed})
     trail.movements(session, caller, issued, at=now)
-    log.info("consumed", reservation_id=reservation.id, issued=sum(line.consumed for line in plan))
-    return reservation
+    log.info("consumed", reservation_id=head.id, issued=sum(line.consumed for line in plan))
+    return answer
 
 
-def release(session: Session, *, caller: Caller, reservation_id: int, now: datetime) -> Reservation:
-    reservation = _take_active(session, caller, reservation_id, now)
-    reservation.status, reservation.closed_at = "released", now
-    _give_back(session, reservation, used={})
-    trail.record(session, caller, action="release", object_type="reservation", object_id=reservation.id, at=now,
+def release(session: Session, *, caller: Caller, reservation_id: int, now: datetime) -> ReservationRead:
+    head, lines = _take_active(session, caller, reservation_id, now)
+    answer = _close(session, head, lines, status="released", used={}, now=now)
+    trail.record(session, caller, action="release", object_type="reservation", object_id=head.id, at=now,
                  before={"status": expiry.ACTIVE}, after={"status": "released"})
-    log.info("released", reservation_id=reservation.id)
-    return reservation
+    log.info("released", reservation_id=head.id)
+    return answer

@@ -119,6 +119,26 @@ async def test_consume_less_gives_the_rest_back(inventory, stocked):
     assert [(m["part_number"], m["qty"]) for m in issues] == [("P-100", -1)]
 
 
+@pytest.mark.parametrize("action,used", [
+    ("consume", None), ("consume", {"lines": [{"part_number": "P-200", "qty": 1}]}), ("release", None)])
+async def test_a_closed_reservation_answers_as_it_then_reads(inventory, stocked, action, used):
+    """The answer of a consume or release (built from the rows the change read and wrote, not read back)
+    is what a read of the reservation gives after it, field for field."""
+    rid = (await reserve(inventory, [("P-200", 2), ("P-100", 3)], reference="RO-7")).json()["id"]
+    response = await inventory.post(f"/reservations/{rid}/{action}", json=used)
+    assert response.status_code == 200, response.text
+    assert response.json() == (await inventory.get(f"/reservations/{rid}")).json()
+    assert response.json()["status"] == ("consumed" if action == "consume" else "released")
+    moved = [(m["kind"], m["part_number"], m["qty"], m["reservation_id"])
+             for m in (await inventory.get("/movements")).json()["items"] if m["kind"] == "issue"]
+    expected = {("consume", False): [("issue", "P-100", -3, rid), ("issue", "P-200", -2, rid)],
+                ("consume", True): [("issue", "P-200", -1, rid)], ("release", False): []}[action, used is not None]
+    assert sorted(moved) == expected
+    assert await stock_of(inventory, "SC-01", "P-100") == {
+        "warehouse": "SC-01", "part_number": "P-100", "on_hand": 5 - sum(-q for _, p, q, _ in expected if p == "P-100"),
+        "reserved": 0, "available": 5 - sum(-q for _, p, q, _ in expected if p == "P-100")}
+
+
 async def test_consume_lines_must_fit_the_reservation(inventory, stocked, subtests):
     rid = (await reserve(inventory, [("P-100", 3)])).json()["id"]
     for lines, field in (
