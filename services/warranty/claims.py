@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from services.warranty import errors, policies, trail, units
@@ -39,7 +40,7 @@ def create(
             f"Unknown cause codes: {', '.join(exc.codes)}",
             errors=[{"field": "causes", "message": f"unknown cause {c!r}"} for c in exc.codes],
         ) from exc
-    claim = Claim(
+    values = dict(
         serial_number=unit.serial_number,
         failed_on=failed_on,
         component=component,
@@ -53,28 +54,26 @@ def create(
         policy_version=unit.policy_version,
         created_at=now,
     )
-    session.add(claim)
-    session.flush()
+    # Written now by statements built once (no flush): the claim as written, with its id, then its line in the
+    # unit's history (appended to, never changed).
+    claim = Claim(id=session.execute(_NEW_CLAIM, values).scalar_one(), **values)
     metrics.after_commit(session, metrics.CLAIMS.labels(decision=decision.decision))
     codes = ", ".join(r.code for r in decision.reasons)
-    session.add(
-        HistoryEntry(
-            serial_number=unit.serial_number,
-            at=now,
-            on=failed_on,
-            kind="claim",
-            summary=f"Claim {claim.id} on {component}: {decision.decision}" + (f" ({codes})" if codes else ""),
-            claim_id=claim.id,
-            decision=decision.decision,
-        )
-    )
-    session.flush()
+    session.execute(_NEW_HISTORY, {
+        "serial_number": unit.serial_number, "at": now, "on": failed_on, "kind": "claim",
+        "summary": f"Claim {claim.id} on {component}: {decision.decision}" + (f" ({codes})" if codes else ""),
+        "claim_id": claim.id, "decision": decision.decision,
+    })
     trail.record(session, caller, action="create", object_type="claim", object_id=claim.id, at=now, after={
         "serial_number": claim.serial_number, "failed_on": failed_on, "component": component, "causes": claim.causes,
         "certificate_shown": certificate is not None, "decision": claim.decision,
         "reasons": [r["code"] for r in claim.reasons], "policy_version": claim.policy_version,
     })
     return claim
+
+
+_NEW_CLAIM = insert(Claim.__table__).returning(Claim.__table__.c.id)
+_NEW_HISTORY = insert(HistoryEntry.__table__)
 
 
 def facts_of(unit: Unit) -> adjudication.UnitFacts:
