@@ -42,17 +42,18 @@ _BILL = select(Bill).where(Bill.id == bindparam("b_id")).with_for_update()
 _LINK = select(BillReservation).where(BillReservation.reservation_id == bindparam("b_id")).with_for_update()
 _LINKS = select(BillReservation).where(BillReservation.bill_id == bindparam("b_id")).order_by(BillReservation.position)
 _LOCKED_LINKS = _LINKS.with_for_update()
-_BILL_OF_KEY = (select(Bill)
+# The id of the bill of a key, and of the void bill a repair's new bill replaces: on Core (most bills have
+# neither), the bill itself then loaded by _BILL.
+_BILL_OF_KEY = (select(Bill.__table__.c.id)
                 .where(Bill.idempotency_scope == bindparam("b_scope"), Bill.idempotency_key == bindparam("b_key"))
                 .with_for_update())
 _HELD = (select(BillReservation.reservation_id)
          .where(BillReservation.bill_id == bindparam("b_id"), BillReservation.state == "held")
          .order_by(BillReservation.position))
-_VOID_OF_REPAIR = (select(Bill)
+_VOID_OF_REPAIR = (select(Bill.__table__.c.id)
                    .where(Bill.repair_reference == bindparam("b_ref"), Bill.status == State.VOID,
                           Bill.replaced_by.is_(None), Bill.id != bindparam("b_id"))
                    .order_by(Bill.id.desc()).limit(1).with_for_update())
-_VOID_BILL = select(Bill).where(Bill.id == bindparam("b_id")).with_for_update()
 _INSERT_BILL = insert(Bill.__table__).returning(Bill.__table__.c.id)
 _COUNTER = InvoiceCounter.__table__
 _ADVANCE = (update(_COUNTER).where(_COUNTER.c.year == bindparam("b_year"))
@@ -97,7 +98,8 @@ def begin(
     session: Session, *, scope: str, key: str, fingerprint: str, repair: dict, now: datetime
 ) -> Bill:
     """The bill of this Idempotency-Key: found (to resume or answer) or written, holding its reservations."""
-    bill = session.scalars(_BILL_OF_KEY, {"b_scope": scope, "b_key": key}).one_or_none()
+    found = session.connection().execute(_BILL_OF_KEY, {"b_scope": scope, "b_key": key}).first()
+    bill = _locked_bill(session, found.id) if found is not None else None
     if bill is None:
         card = rates.in_force(session, at=now)
         columns = dict(
@@ -321,8 +323,9 @@ def _replacing(session: Session, bill: Bill, links: list[BillReservation]) -> Bi
     bill of the same repair not replaced yet."""
     taken_from = next((link.from_bill_id for link in links if link.from_bill_id is not None), None)
     if taken_from is not None:
-        return session.scalars(_VOID_BILL, {"b_id": taken_from}).one_or_none()
-    return session.scalars(_VOID_OF_REPAIR, {"b_ref": bill.repair_reference, "b_id": bill.id}).first()
+        return _locked_bill(session, taken_from)
+    void = session.connection().execute(_VOID_OF_REPAIR, {"b_ref": bill.repair_reference, "b_id": bill.id}).first()
+    return _locked_bill(session, void.id) if void is not None else None
 
 
 def issue(session: Session, *, bill_id: int, now: datetime, caller: context.Caller | None = None,

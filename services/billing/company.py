@@ -6,7 +6,7 @@ version in force when it was issued, so a later change never alters an issued bi
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from services.billing import errors, trail
@@ -17,14 +17,15 @@ from shared.context import Caller
 FIELDS = ("name", "address", "taxpayer_id", "bank", "account", "phone")
 
 
-_LATEST = select(Company).order_by(Company.id.desc()).limit(1)  # every bill issued names it: built once
+# Every bill issued names it: built once, on Core (a row, read only).
+_LATEST = select(Company.__table__).order_by(Company.__table__.c.id.desc()).limit(1)
 
 
-def latest(session: Session) -> Company | None:
-    return session.scalars(_LATEST).first()
+def latest(session: Session) -> Row | None:
+    return session.connection().execute(_LATEST).first()
 
 
-def current(session: Session) -> Company:
+def current(session: Session) -> Row:
     company = latest(session)
     if company is None:
         raise errors.CompanyNotFound("The company named on the bills has not been set yet (PUT /company)")

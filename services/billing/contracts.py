@@ -9,7 +9,7 @@ import asyncio
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from services.billing import errors, trail
@@ -83,14 +83,15 @@ def list_contracts(
 
 
 # Every bill asks it once (its plan): built once.
-_COVERING = (select(Contract).join(ContractUnit, ContractUnit.contract_id == Contract.id)
+# On Core (rows, read only): every bill's Plan asks it, and most units have no contract.
+_COVERING = (select(Contract.__table__).join(ContractUnit, ContractUnit.contract_id == Contract.id)
              .where(ContractUnit.serial_number == bindparam("b_serial"), Contract.starts_on <= bindparam("b_on"),
                     Contract.ends_on >= bindparam("b_on")))
 
 
-def covering(session: Session, *, serial_number: str, on: date) -> Contract | None:
-    """The contract covering the unit that day; with several, the one kindest to the customer."""
-    candidates = session.scalars(_COVERING, {"b_serial": serial_number, "b_on": on}).all()
+def covering(session: Session, *, serial_number: str, on: date) -> Row | None:
+    """The contract covering the unit that day (its row); with several, the one kindest to the customer."""
+    candidates = session.connection().execute(_COVERING, {"b_serial": serial_number, "b_on": on}).all()
     if not candidates:
         return None  # most units have no contract: no second query for them
     serials = serials_of(session, [c.id for c in candidates])

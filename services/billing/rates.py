@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from services.billing import errors, trail
@@ -12,14 +12,16 @@ from services.billing.models import RateCard
 from shared import pagination
 from shared.context import Caller
 
-# shared.db.in_force's query for the rate card, built once: every bill begun asks it.
-_IN_FORCE = (select(RateCard).where(RateCard.effective_from <= bindparam("b_at"))
-             .order_by(RateCard.effective_from.desc(), RateCard.id.desc()).limit(1))
+# shared.db.in_force's query for the rate card, built once and on Core (a row, not an object: every bill begun
+# asks it, and reads it only).
+_CARD = RateCard.__table__
+_IN_FORCE = (select(_CARD).where(_CARD.c.effective_from <= bindparam("b_at"))
+             .order_by(_CARD.c.effective_from.desc(), _CARD.c.id.desc()).limit(1))
 
 
-def in_force(session: Session, *, at: datetime) -> RateCard:
-    """The latest version whose effective_from has come; a later version wins a tie."""
-    found = session.scalars(_IN_FORCE, {"b_at": at}).first()
+def in_force(session: Session, *, at: datetime) -> Row:
+    """The latest version whose effective_from has come; a later version wins a tie (its row)."""
+    found = session.connection().execute(_IN_FORCE, {"b_at": at}).first()
     if found is None:
         raise errors.RateCardNotFound(f"No rate card is in force at {at.isoformat()}")
     return found
