@@ -361,10 +361,12 @@ def _issue(session: Session, bill: Bill, links: list[BillReservation], *, now: d
             for i, line in enumerate(priced.lines)]
     if rows:
         session.execute(_INSERT_LINES, rows)
-    number = next_number(session, year=now.astimezone(BUSINESS_TZ).year)
     who = caller or context.SYSTEM
     found = company.latest(session)
     replaced = _replacing(session, bill, links)
+    # The number last: its counter row stays locked until the commit, and every bill of the year waits for it
+    # (on PostgreSQL each statement after it is a round trip that every other bill waits through).
+    number = next_number(session, year=now.astimezone(BUSINESS_TZ).year)
     _ISSUED_BILL.write(
         session, bill, net=priced.net, vat=priced.vat, total=priced.total, warranty_cost=priced.warranty_cost,
         number=number, status=State.PAID if priced.total == 0 else State.ISSUED, issued_at=now, updated_at=now,

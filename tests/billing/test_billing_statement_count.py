@@ -65,6 +65,12 @@ async def test_a_bill_is_three_transactions(app_and_client, inventory):
     assert made.status_code == 201, made.text
     dialect = app.state.db.write_engine.dialect.name
     assert [len(statements) for statements in seen] == ONE_RESERVATION[dialect], seen
+    # The year's invoice counter is taken last: its row stays locked until the commit and every other bill
+    # waits for it, so only what needs the number follows (the bill updated, its audit entry, the answer).
+    issue = seen[-1]
+    counter = next(i for i, text in enumerate(issue) if text.startswith("UPDATE invoice_counter"))
+    assert [text.split()[:2] + [text.split()[2].strip('"')] for text in issue[counter + 1:]] == [
+        ["UPDATE", "bill", "SET"], ["INSERT", "INTO", "audit_entry"], ["UPDATE", "idempotency_record", "SET"]], issue
 
 
 async def test_a_bill_of_two_reservations_records_the_first_consume_apart(app_and_client, inventory):
