@@ -199,9 +199,40 @@ def _recover_dead_connections(engine: Engine) -> None:
 def _bound_statements(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
-        # Only under a deadline: one short statement, in the transaction's first round trip.
-        if deadline.remaining() is not None:
-            connection.exec_driver_sql(f"SET LOCAL statement_timeout = {deadline.budget_ms(3_600_000)}")
+        # Only under a deadline: the transaction's statements bounded by the time left.
+        if deadline.remaining() is None:
+            return
+        setting = f"SET LOCAL statement_timeout = {deadline.budget_ms(3_600_000)}"
+        if not _begun_with(connection.connection.driver_connection, setting):
+            connection.exec_driver_sql(setting)
+
+
+def _begun_with(driver, setting: str) -> bool:
+    """BEGIN and `setting` sent in ONE round trip, where psycopg would send its BEGIN alone before the setting
+    (psycopg starts no transaction of its own once the server says one is open). False when that could not be
+    done (the connection not idle, or anything failed): the caller then sends the setting the usual way, which
+    begins as psycopg does and raises, wrapped by SQLAlchemy, what the connection's state calls for."""
+    pgconn = getattr(driver, "pgconn", None)
+    if pgconn is None or driver.autocommit or pgconn.transaction_status != _PQ_IDLE or driver.isolation_level \
+            is not None or driver.read_only is not None or driver.deferrable is not None:
+        return False
+    try:
+        answer = pgconn.exec_(f"BEGIN; {setting}".encode())
+    except Exception:  # noqa: BLE001 (the usual way then raises the proper error)
+        return False
+    if answer.status == _PQ_COMMAND_OK and pgconn.transaction_status == _PQ_INTRANS:
+        return True
+    if pgconn.transaction_status != _PQ_IDLE and pgconn.status == _PQ_OK:
+        pgconn.exec_(b"ROLLBACK")  # the BEGIN took, the setting did not: start again the usual way
+    return False
+
+
+try:
+    from psycopg.pq import ConnStatus, ExecStatus, TransactionStatus
+    _PQ_IDLE, _PQ_INTRANS = TransactionStatus.IDLE, TransactionStatus.INTRANS
+    _PQ_COMMAND_OK, _PQ_OK = ExecStatus.COMMAND_OK, ConnStatus.OK
+except ImportError:  # psycopg is PostgreSQL's driver only
+    _PQ_IDLE = _PQ_INTRANS = _PQ_COMMAND_OK = _PQ_OK = None
 
 
 def _configure_sqlite(engine: Engine, *, begin: str) -> None:

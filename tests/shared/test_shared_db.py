@@ -103,3 +103,40 @@ def test_the_version_in_force_is_the_latest_that_has_come_the_newer_deciding_a_t
                     in_force(session, CommitmentVersion, at, newer=CommitmentVersion.id, missing=Taken())
     finally:
         database.dispose()
+
+
+def test_on_postgresql_begin_and_the_time_left_go_in_one_round_trip(db):
+    """Under a deadline a transaction starts with BEGIN and its statement_timeout sent together
+    (shared/db._begun_with); the setting holds for the transaction only, and a connection that is not idle
+    is left to the usual way (psycopg's BEGIN, then the setting)."""
+    if db.write_engine.dialect.name != "postgresql":
+        pytest.skip("statement_timeout is PostgreSQL's")
+    from sqlalchemy import text
+
+    from shared import db as shared_db
+    from shared import deadline
+
+    answers = []
+    real = shared_db._begun_with
+
+    def spy(driver, setting):
+        answers.append(real(driver, setting))
+        return answers[-1]
+
+    shared_db._begun_with = spy
+    token = deadline.start(time.time() + 5)
+    try:
+        with db.transaction() as session:
+            timeout_ms = int(session.execute(text("SHOW statement_timeout")).scalar().removesuffix("ms"))
+            assert 4_000 < timeout_ms <= 5_000
+            driver = session.connection().connection.driver_connection
+            assert real(driver, "SET LOCAL statement_timeout = 1") is False  # in a transaction already
+        deadline.reset(token)
+        token = None
+        with db.transaction() as session:
+            assert session.execute(text("SHOW statement_timeout")).scalar() == "0"
+    finally:
+        shared_db._begun_with = real
+        if token is not None:
+            deadline.reset(token)
+    assert answers == [True]
