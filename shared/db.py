@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from select import POLLERR, POLLHUP, POLLIN, poll
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import (
@@ -103,7 +104,8 @@ def in_force(session: Session, model: type[T], at, *, newer, missing: Exception 
 class RowWriter:
     """An UPDATE of some columns of one row of `model`, found by its primary key, built once; `write` runs it
     and puts the values on the loaded object as its row now holds them, so the ORM has nothing left to flush
-    for them (no unit-of-work flush on a hot step: one prebuilt statement, as the ORM's would be).
+    for them (no unit-of-work flush on a hot step: one prebuilt statement, as the ORM's would be). The object
+    may also be a plain one holding the row's columns (`loaded`): the values are then set on it.
 
     The object must have no other unflushed change to these columns' rows that a flush would write after."""
 
@@ -121,8 +123,15 @@ class RowWriter:
         params["b_key"] = getattr(row, self.key)
         if session.execute(self.statement, params).rowcount != 1:
             raise RuntimeError(f"{type(row).__name__} {params['b_key']} missing")
+        put = set_committed_value if hasattr(row, "_sa_instance_state") else setattr
         for name, value in values.items():
-            set_committed_value(row, name, value)
+            put(row, name, value)
+
+
+def loaded(row) -> SimpleNamespace | None:
+    """A row read by a Core statement as a plain object with its columns as attributes, changed by
+    `RowWriter` only: what a hot step reads and writes without the ORM loading an object for it."""
+    return SimpleNamespace(**row._mapping) if row is not None else None
 
 
 def add_new(session: Session, row, *, exists: Exception):

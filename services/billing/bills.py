@@ -25,7 +25,7 @@ from shared import errors as shared_errors
 from shared.columns import fit
 from shared.contracts.inventory import ReservationLineRead, ReservationRead
 from shared.contracts.warranty import UnitRead
-from shared.db import RowWriter
+from shared.db import RowWriter, loaded
 
 # A reservation held by a bill still being made that consumed nothing and was not touched for
 # this long may go to another bill: the holder's request was abandoned. Every step of
@@ -71,6 +71,24 @@ _INSERT_LINES = insert(BillLine.__table__)
 
 def _locked_bill(session: Session, bill_id: int) -> Bill | None:
     return session.scalars(_BILL, {"b_id": bill_id}).one_or_none()
+
+
+# The same rows for the hot steps (Plan, the consume's record, the issue), which change them by RowWriter
+# only: read by Core, as plain objects (shared/db.loaded), without the ORM's loading.
+_BILL_ROW = select(Bill.__table__).where(Bill.__table__.c.id == bindparam("b_id")).with_for_update()
+_LINK_ROWS = (select(BillReservation.__table__).where(BillReservation.__table__.c.bill_id == bindparam("b_id"))
+              .order_by(BillReservation.__table__.c.position))
+_LOCKED_LINK_ROWS = _LINK_ROWS.with_for_update()
+
+
+def _bill_row(session: Session, bill_id: int) -> SimpleNamespace | None:
+    return loaded(session.connection().execute(_BILL_ROW, {"b_id": bill_id}).first())
+
+
+def link_rows(session: Session, bill_id: int, *, lock: bool = False) -> list[SimpleNamespace]:
+    """`links_of`, as plain objects: for a step that changes them by RowWriter only."""
+    return [loaded(row) for row in session.connection().execute(_LOCKED_LINK_ROWS if lock else _LINK_ROWS,
+                                                                 {"b_id": bill_id})]
 
 
 def _locked_link(session: Session, reservation_id: int) -> BillReservation | None:
@@ -228,9 +246,9 @@ def record_plan(
     unit: UnitRead | None = None,
 ) -> Bill:
     """The claim decided, the reservations read and the contract found: consuming may begin."""
-    bill = _locked_bill(session, bill_id)
+    bill = _bill_row(session, bill_id)
     contract = contracts.covering(session, serial_number=bill.serial_number, on=bill.performed_on)
-    links = links_of(session, bill_id)
+    links = link_rows(session, bill_id)
     # Made out to the contract's customer, else to the unit's site; copied, never looked up again.
     site_name, site_address = (_text(unit.site.name, 200), _text(unit.site.address, 300)) if unit is not None \
         else (None, None)
@@ -266,7 +284,7 @@ def mark_consumed(
     # What inventory says it issued is what is billed.
     _LINK_CONSUMED.write(session, link, state="consumed", consumed_at=now,
                          lines=[_stored(line) for line in reservation.lines])
-    bill = _locked_bill(session, bill_id)
+    bill = _bill_row(session, bill_id)
     if not issuing:
         _CONSUMING.write(session, bill, status=State.CONSUMING, updated_at=now)
     return bill
@@ -336,12 +354,11 @@ def issue(session: Session, *, bill_id: int, now: datetime, caller: context.Call
     already read and locked in this transaction, and all its links (the last consume's record).
     What it wrote is left in `session.info[ISSUED]` (`issued_read`): the answer needs no read back.
     """
-    bill, links = locked if locked is not None else (_locked_bill(session, bill_id), None)
+    bill, links = locked if locked is not None else (_bill_row(session, bill_id), None)
     if bill.status in INVOICE_STATUSES:
         return bill  # a duplicate attempt got here first
-    with session.no_autoflush:  # the bill, its lines and its number written at one flush
-        return _issue(session, bill, links if links is not None else links_of(session, bill_id), now=now,
-                      caller=caller)
+    return _issue(session, bill, links if links is not None else link_rows(session, bill_id), now=now,
+                  caller=caller)
 
 
 def _issue(session: Session, bill: Bill, links: list[BillReservation], *, now: datetime,

@@ -248,7 +248,7 @@ class RepairSaga:
         with self.db.transaction() as session, session.no_autoflush:
             now = self.clock.now()
             # The bill's links locked first, as the consume's record alone locks its link before the bill.
-            links = bills.links_of(session, consumed["bill_id"], lock=True)
+            links = bills.link_rows(session, consumed["bill_id"], lock=True)
             bill = bills.mark_consumed(session, now=now, links=links, issuing=True, **consumed)
             facts = Facts(to_consume=bills.held(links), out_of_time=_out_of_time())
             if saga.next_step(State.CONSUMING, facts) != saga.Issue():
