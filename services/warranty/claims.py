@@ -25,7 +25,7 @@ def create(
     pinned: policies.Pinned,
     caller: Caller | None = None,
 ) -> Claim:
-    unit = units.get(session, serial_number)
+    unit = units.find(session, serial_number)  # read only: its row, no ORM object
     term = units.term_for(session, unit, component, pinned)
     try:
         decision = adjudication.adjudicate(
