@@ -9,16 +9,16 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.billing import company, contracts, errors, invoices, rates, trail
+from services.billing import company, contracts, errors, invoices, numbering, rates, trail
 from services.billing.domain.days import BUSINESS_TZ
-from services.billing.domain.pricing import ContractTerms, PartUse, invoice_number, price_repair
+from services.billing.domain.pricing import ContractTerms, PartUse, price_repair
 from services.billing.domain.saga import OPEN_STATES, State
-from services.billing.models import INVOICE_STATUSES, Bill, BillLine, BillReservation, InvoiceCounter
+from services.billing.models import INVOICE_STATUSES, Bill, BillLine, BillReservation
 from services.billing.schemas import BillRead, ClaimRead
 from shared import context, metrics
 from shared import errors as shared_errors
@@ -55,9 +55,6 @@ _VOID_OF_REPAIR = (select(Bill.__table__.c.id)
                           Bill.replaced_by.is_(None), Bill.id != bindparam("b_id"))
                    .order_by(Bill.id.desc()).limit(1).with_for_update())
 _INSERT_BILL = insert(Bill.__table__).returning(Bill.__table__.c.id)
-_COUNTER = InvoiceCounter.__table__
-_ADVANCE = (update(_COUNTER).where(_COUNTER.c.year == bindparam("b_year"))
-            .values(last_sequence=_COUNTER.c.last_sequence + 1).returning(_COUNTER.c.last_sequence))
 # What each step writes, by statements built once (shared/db.RowWriter): no unit-of-work flush per step.
 _PLANNED = RowWriter(Bill, "claim_id", "claim_decision", "claim_reasons", "contract_id", "customer_name",
                      "customer_address", "planned_at", "updated_at", "status")
@@ -299,22 +296,6 @@ def mark_lost(session: Session, *, bill_id: int, reservation_id: int, now: datet
     return bill
 
 
-def next_number(session: Session, *, year: int) -> str:
-    """The next gapless number of the year, from a counter row locked until the bill's commit.
-
-    One statement on every bill but a year's first: the counter moves on and says where it is;
-    only when the year has no counter yet is it made (concurrent first bills meet on its key).
-    """
-    table = InvoiceCounter.__table__
-    sequence = session.execute(_ADVANCE, {"b_year": year}).scalar_one_or_none()
-    if sequence is None:
-        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        first_of_year = dialect.insert(table).values(year=year, last_sequence=0)
-        session.execute(first_of_year.on_conflict_do_nothing(index_elements=["year"]))
-        sequence = session.execute(_ADVANCE, {"b_year": year}).scalar_one_or_none()
-    return invoice_number(year, sequence)
-
-
 def _parts(links: list[BillReservation]) -> list[PartUse]:
     parts = []
     for link in links:
@@ -383,7 +364,7 @@ def _issue(session: Session, bill: Bill, links: list[BillReservation], *, now: d
     replaced = _replacing(session, bill, links)
     # The number last: its counter row stays locked until the commit, and every bill of the year waits for it
     # (on PostgreSQL each statement after it is a round trip that every other bill waits through).
-    number = next_number(session, year=now.astimezone(BUSINESS_TZ).year)
+    number = numbering.next_number(session, year=now.astimezone(BUSINESS_TZ).year)
     _ISSUED_BILL.write(
         session, bill, net=priced.net, vat=priced.vat, total=priced.total, warranty_cost=priced.warranty_cost,
         number=number, status=State.PAID if priced.total == 0 else State.ISSUED, issued_at=now, updated_at=now,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.billing import bills
+from services.billing import numbering
 from shared.db import Database
 
 from billing_support import COMPRESSOR, post_repair, repair_body
@@ -46,7 +46,7 @@ def test_numbers_taken_from_many_connections_at_once_are_consecutive(billing_db)
     def worker() -> None:
         for _ in range(10):
             with db.transaction() as session:
-                number = bills.next_number(session, year=2026)
+                number = numbering.next_number(session, year=2026)
             with lock:
                 taken.append(number)
 
@@ -62,10 +62,10 @@ def test_numbers_taken_from_many_connections_at_once_are_consecutive(billing_db)
 def test_a_number_taken_in_a_rolled_back_transaction_is_not_burnt(billing_db):
     db = Database.connect(billing_db.url, schema=billing_db.schema)
     with pytest.raises(RuntimeError), db.transaction() as session:
-        bills.next_number(session, year=2026)
+        numbering.next_number(session, year=2026)
         raise RuntimeError("the bill could not be issued")
     with db.transaction() as session:
-        assert bills.next_number(session, year=2026) == "INV-2026-000001"
+        assert numbering.next_number(session, year=2026) == "INV-2026-000001"
     db.dispose()
 
 

@@ -217,9 +217,9 @@ def test_counters_behind_the_numbers_given_are_moved_past_them(tmp_path):
         assert counter(billing, "invoice_counter", "last_sequence") == 12
         assert add_tickets(desk, 1) == [f"SR-{YEAR}-000004"]
         with billing.transaction() as session:
-            from services.billing import bills
+            from services.billing import numbering
 
-            assert bills.next_number(session, year=YEAR) == f"INV-{YEAR}-000013"
+            assert numbering.next_number(session, year=YEAR) == f"INV-{YEAR}-000013"
         assert "ok" in aftersales(data, "check-sequences").stdout  # nothing more to move
         bad = aftersales(data, "check-sequences", "--past", "INV-26-1")
         assert bad.returncode == 1 and "not an invoice" in bad.stderr
@@ -255,15 +255,15 @@ def test_after_a_postgresql_restore_no_invoice_number_is_given_twice(tmp_path):
                             "DATA_DIR": str(tmp_path)})
         billing = Database.connect(database, schema="billing")
         desk = Database.connect(database, schema="servicedesk")
-        from services.billing import bills
+        from services.billing import numbering
 
         with billing.transaction() as session:
-            assert bills.next_number(session, year=YEAR) == f"INV-{YEAR}-000001"
+            assert numbering.next_number(session, year=YEAR) == f"INV-{YEAR}-000001"
         add_tickets(desk, 2)
         dump = tmp_path / "aftersales.dump"
         subprocess.run([tool("pg_dump"), "--format=custom", f"--file={dump}", libpq], check=True, capture_output=True)
         with billing.transaction() as session:  # issued after the dump: printed, handed to a customer
-            assert bills.next_number(session, year=YEAR) == f"INV-{YEAR}-000002"
+            assert numbering.next_number(session, year=YEAR) == f"INV-{YEAR}-000002"
         add_tickets(desk, 1)
         billing.dispose()
         desk.dispose()
@@ -280,7 +280,7 @@ def test_after_a_postgresql_restore_no_invoice_number_is_given_twice(tmp_path):
         billing = Database.connect(database, schema="billing")
         desk = Database.connect(database, schema="servicedesk")
         with billing.transaction() as session:
-            assert bills.next_number(session, year=YEAR) == f"INV-{YEAR}-000003"  # never 000002 again
+            assert numbering.next_number(session, year=YEAR) == f"INV-{YEAR}-000003"  # never 000002 again
         assert add_tickets(desk, 1) == [f"SR-{YEAR}-000003"]  # the id sequence is past the rows too
         billing.dispose()
         desk.dispose()
