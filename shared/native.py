@@ -151,7 +151,8 @@ class Native:
         except TimeoutError as exc:  # asyncpg asked the server to cancel it
             failed = deadline.DeadlineExceeded()
             failed.__cause__ = exc
-        except (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError) as exc:  # lost under it
+        except (*_LOST, asyncpg.PostgresConnectionError) as exc:  # lost under it
+            _discard(connection, exc)
             failed = sa_exc.OperationalError(statement.sql, None, exc, connection_invalidated=True)
         except asyncpg.PostgresError:  # one of them failed, so the transaction did: nothing was written
             pass
@@ -180,7 +181,8 @@ class Native:
             raise deadline.DeadlineExceeded() from exc
         except asyncpg.PostgresError as exc:
             raise _wrapped(statement, exc) from exc
-        except (OSError, asyncpg.InterfaceError) as exc:  # the connection was lost under the statement
+        except _LOST as exc:  # the connection was lost under the statement
+            _discard(connection, exc)
             raise sa_exc.OperationalError(statement.sql, None, exc, connection_invalidated=True) from exc
         finally:
             await pool.release(connection)
@@ -240,6 +242,18 @@ def _fail(group: list[_Asked], exc: BaseException) -> None:
     for asked in group:
         if not asked.answer.done():
             asked.answer.set_exception(exc)
+
+
+# A connection lost under a statement. asyncpg's InternalClientError ("cannot switch to state ...; another
+# operation is in progress") is a connection left mid-operation by a failure (seen in the restart drill):
+# raised before anything is sent, so nothing was done, and the connection is not to be used again.
+_LOST = (OSError, asyncpg.InterfaceError, asyncpg.InternalClientError)
+
+
+def _discard(connection: asyncpg.Connection, exc: BaseException) -> None:
+    """A connection in a state no statement can follow closed at once (the pool then opens another)."""
+    if isinstance(exc, asyncpg.InternalClientError):
+        connection.terminate()
 
 
 def _timeout(at: float | None) -> float | None:

@@ -9,6 +9,7 @@ import threading
 import time
 import uuid
 
+import asyncpg
 import pytest
 from sqlalchemy import BigInteger, Float, Integer, bindparam, create_engine, text
 from sqlalchemy import exc as sa_exc
@@ -202,3 +203,27 @@ async def test_a_connection_lost_under_the_group_fails_every_member_and_nothing_
     assert all(isinstance(answer, sa_exc.OperationalError) and answer.connection_invalidated for answer in got)
     assert items(database) == {}
     assert [len(rows) for rows in await answers(native, _PUT, [{"b_id": 9, "b_by": 1}])] == [1]  # and on
+
+
+async def test_a_connection_left_mid_operation_is_a_lost_one_and_is_closed(native, database):
+    """asyncpg's InternalClientError ("another operation is in progress", seen once in the restart drill) is
+    raised before anything is sent: the request is answered as on a lost connection (503, nothing written),
+    and the connection is closed, not handed to the next request."""
+    pool = await native.pool()
+    real_fetch = asyncpg.Connection.fetch
+    broken = []
+
+    async def mid_operation(self, *args, **kwargs):
+        broken.append(self)
+        raise asyncpg.InternalClientError("cannot switch to state 12; another operation (2) is in progress")
+
+    asyncpg.Connection.fetch = mid_operation
+    try:
+        got = await answers(native, _PUT, [{"b_id": 7, "b_by": 1}])
+    finally:
+        asyncpg.Connection.fetch = real_fetch
+    assert isinstance(got[0], sa_exc.OperationalError) and got[0].connection_invalidated
+    assert broken and broken[0].is_closed()
+    assert items(database) == {}
+    assert [len(rows) for rows in await answers(native, _PUT, [{"b_id": 8, "b_by": 1}])] == [1]  # and on
+    assert pool is await native.pool()
