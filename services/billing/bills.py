@@ -41,7 +41,6 @@ LEFT = "billing.left_to_consume"
 _BILL = select(Bill).where(Bill.id == bindparam("b_id")).with_for_update()
 _LINK = select(BillReservation).where(BillReservation.reservation_id == bindparam("b_id")).with_for_update()
 _LINKS = select(BillReservation).where(BillReservation.bill_id == bindparam("b_id")).order_by(BillReservation.position)
-_LOCKED_LINKS = _LINKS.with_for_update()
 # The id of the bill of a key, and of the void bill a repair's new bill replaces: on Core (most bills have
 # neither), the bill itself then loaded by _BILL.
 _BILL_OF_KEY = (select(Bill.__table__.c.id)
@@ -105,8 +104,8 @@ def _try_hold(dialect) -> object:
 _TRY_HOLD = {"postgresql": _try_hold(postgresql), "sqlite": _try_hold(sqlite)}
 
 
-def links_of(session: Session, bill_id: int, *, lock: bool = False) -> list[BillReservation]:
-    return list(session.scalars(_LOCKED_LINKS if lock else _LINKS, {"b_id": bill_id}))
+def links_of(session: Session, bill_id: int) -> list[BillReservation]:
+    return list(session.scalars(_LINKS, {"b_id": bill_id}))
 
 
 def begin(
@@ -273,7 +272,7 @@ def mark_consumed(
     session: Session, *, bill_id: int, reservation_id: int, reservation: ReservationRead, now: datetime,
     links: list[BillReservation] | None = None, issuing: bool = False,
 ) -> Bill:
-    """`links`: all the bill's links, read and locked in this transaction (`links_of(..., lock=True)`).
+    """`links`: all the bill's links, read and locked in this transaction (`link_rows(..., lock=True)`).
     `issuing`: the bill is issued in this same transaction, which writes its row once (then its status here
     is still the one it was read with: the caller knows it is consuming)."""
     link = _locked_link(session, reservation_id) if links is None else next(
