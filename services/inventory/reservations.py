@@ -292,7 +292,8 @@ def consume(
     issued = []
     for line in lines:
         used_qty = outcome[line.part_number].consumed
-        session.execute(_LINE_CONSUMED, {"b_id": head.id, "b_part": line.part_number, "b_consumed": used_qty})
+        if used_qty != line.consumed_qty:  # a line not used keeps its 0: no statement, as the ORM wrote none
+            session.execute(_LINE_CONSUMED, {"b_id": head.id, "b_part": line.part_number, "b_consumed": used_qty})
         if used_qty:
             issued.append(ledger.record(
                 session, kind="issue", warehouse=head.warehouse, part_number=line.part_number, qty=-used_qty,
