@@ -6,11 +6,54 @@ turned into one error."""
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import quote, urlencode
 
 import httpx
+import orjson
 
 from shared import context, deadline, errors, identity, upstream
 from shared.settings import Settings
+
+# What a path keeps as it is: httpx's set for a path, '%' included (a caller's escapes are kept, never doubled).
+_PATH_SAFE = "!$%&'()*+,-./:;=?@[\\]^_|~"
+_JSON = (b"content-type", b"application/json")
+
+
+def raw_target(path: str, params: dict | None = None) -> str:
+    """The path and query as sent: what httpx.URL(path, params=params) writes on the wire."""
+    target = quote(path, safe=_PATH_SAFE)
+    return target + "?" + urlencode(params) if params else target
+
+
+class Reply:
+    """A peer's answer: its status, its body and what was asked. The calls between our services read only
+    these (status_code, json(), the method and path for an error's words); httpx's Response, Request and URL
+    objects cost more to build than the rest of a call (docs/performance.md)."""
+
+    __slots__ = ("status_code", "content", "raw_headers", "method", "path")
+
+    def __init__(self, status_code: int, content: bytes, raw_headers: list, method: str, path: str) -> None:
+        self.status_code = status_code
+        self.content = content
+        self.raw_headers = raw_headers
+        self.method = method
+        self.path = path
+
+    def json(self) -> object:
+        """The body as JSON; ValueError when it is not."""
+        return orjson.loads(self.content)
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    @property
+    def headers(self) -> httpx.Headers:
+        return httpx.Headers(self.raw_headers)
+
+    @classmethod
+    def of(cls, response: httpx.Response, method: str, path: str) -> "Reply":
+        return cls(response.status_code, response.content, response.headers.raw, method, path)
 
 
 class ServiceClient:
@@ -27,23 +70,55 @@ class ServiceClient:
         self.name = name
         self.token = internal_token
         self.timeout = timeout
+        # Our own forwarder is called directly; any other transport (a test's in-process app) through httpx.
+        self.forwarder = transport.forwarder if isinstance(transport, ForwarderTransport) else None
 
     async def request(self, method: str, path: str, *, idempotency_key: str | None = None,
                       params: dict | None = None, json: object = None, headers: dict | None = None,
-                      timeout: float | None = None) -> httpx.Response:
+                      timeout: float | None = None) -> Reply:
         # Wait less than our own deadline (and `timeout`, when the caller wants less than the setting), and
         # tell the callee it has less still: the hop that waited is the one that reports the timeout, and a
         # late callee does nothing.
         wait = deadline.wait_budget(min(self.timeout, timeout) if timeout else self.timeout)
         if wait <= 0:
             raise errors.UpstreamTimeout(f"No time was left to call the {self.name} service")
-        # The signed headers go to httpx as the bytes identity.py made (no decoding and re-encoding).
+        # The signed headers are sent as the bytes identity.py made (no decoding and re-encoding).
         sent: list = identity.headers(self.token, context.SYSTEM, request_id=context.request_id() or "",
                                       deadline_ms=deadline.header_for_call(wait))
         if idempotency_key:
             sent.append((b"idempotency-key", idempotency_key.encode()))
         if headers:
-            sent.extend((k, v) for k, v in headers.items() if k.lower().encode() not in identity.SINGLE)
+            sent.extend((k.lower().encode(), v.encode()) for k, v in headers.items()
+                        if k.lower().encode() not in identity.SINGLE)
+        if self.forwarder is None:
+            response = await self._through_httpx(method, path, params, json, sent, wait)
+        else:
+            response = await self._forward(method, path, params, json, sent, wait)
+        if response.status_code >= 500:
+            raise errors.UpstreamUnavailable(
+                f"The {self.name} service failed ({response.status_code})"
+            )
+        return response
+
+    async def _forward(self, method: str, path: str, params: dict | None, json: object, sent: list,
+                       wait: float) -> Reply:
+        target = raw_target(path, params)
+        body = b""
+        if json is not None:
+            body = orjson.dumps(json)
+            sent.append(_JSON)
+        try:
+            # The forwarder's own clock starts once a connection slot is ours: this one bounds the wait for it.
+            async with asyncio.timeout(wait):
+                answer = await self.forwarder.request(method, target, sent, body, wait)
+        except TimeoutError as exc:
+            raise errors.UpstreamTimeout(f"The {self.name} service did not answer in time") from exc
+        except (upstream.UpstreamConnectError, upstream.UpstreamProtocolError, upstream.UnsafeRequest) as exc:
+            raise errors.UpstreamUnavailable(f"The {self.name} service is unavailable") from exc
+        return Reply(answer.status, answer.body, answer.headers, method, path)
+
+    async def _through_httpx(self, method: str, path: str, params: dict | None, json: object, sent: list,
+                             wait: float) -> Reply:
         request = httpx.Request(method, httpx.URL(self.base_url + path, params=params), headers=sent, json=json,
                                 extensions={"timeout": httpx.Timeout(wait, connect=min(wait, 2.0)).as_dict()})
         try:
@@ -57,12 +132,7 @@ class ServiceClient:
             raise errors.UpstreamTimeout(f"The {self.name} service did not answer in time") from exc
         except httpx.HTTPError as exc:
             raise errors.UpstreamUnavailable(f"The {self.name} service is unavailable") from exc
-        response.request = request
-        if response.status_code >= 500:
-            raise errors.UpstreamUnavailable(
-                f"The {self.name} service failed ({response.status_code})"
-            )
-        return response
+        return Reply.of(response, method, path)
 
 
 CALL_CONNECTIONS = 64  # a service's connections to one peer at most, as the gateway's to each service

@@ -11,12 +11,11 @@ from functools import cache
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
-import httpx
 from pydantic import TypeAdapter, ValidationError
 
 from shared import errors
 from shared.contracts.warranty import RegionRead, UnitRead
-from shared.http import ServiceClient
+from shared.http import Reply, ServiceClient
 
 Warranty = TypeVar("Warranty")
 Inventory = TypeVar("Inventory")
@@ -27,7 +26,7 @@ class BadAnswer(errors.UpstreamUnavailable):
     """The service answered, but not in the shape of its contract."""
 
 
-def problem_code(response: httpx.Response) -> str | None:
+def problem_code(response: Reply) -> str | None:
     try:
         body = response.json()
     except ValueError:
@@ -35,18 +34,17 @@ def problem_code(response: httpx.Response) -> str | None:
     return body.get("code") if isinstance(body, dict) else None
 
 
-def unexpected(service: str, response: httpx.Response) -> errors.UpstreamUnavailable:
-    request = response.request
+def unexpected(service: str, response: Reply) -> errors.UpstreamUnavailable:
     code = problem_code(response)
     if code == "idempotency_in_progress":
         return errors.UpstreamUnavailable(f"The {service} service is still working on an earlier attempt")
     return errors.UpstreamUnavailable(
         f"The {service} service answered {response.status_code} ({code or 'no code'}) "
-        f"to {request.method} {request.url.path}"
+        f"to {response.method} {response.path}"
     )
 
 
-def json_object(service: str, response: httpx.Response) -> dict:
+def json_object(service: str, response: Reply) -> dict:
     try:
         body = response.json()
     except ValueError:

@@ -7,14 +7,13 @@ answer is treated as that service being unavailable.
 """
 
 
-import httpx
 from fastapi import FastAPI
 
 from services.billing import errors as billing_errors
 from shared import errors, peers
 from shared.contracts.inventory import ReservationRead
 from shared.contracts.warranty import ClaimRead, RegionRead, UnitRead
-from shared.http import ServiceClient
+from shared.http import Reply, ServiceClient
 
 
 class WarrantyClient:
@@ -55,7 +54,7 @@ class InventoryClient:
     def __init__(self, client: ServiceClient) -> None:
         self.client = client
 
-    def _refusal(self, reservation_id: int, response: httpx.Response) -> errors.ServiceError:
+    def _refusal(self, reservation_id: int, response: Reply) -> errors.ServiceError:
         code = peers.problem_code(response)
         if response.status_code == 404 and code == "reservation_not_found":
             return billing_errors.ReservationNotFound(f"No reservation {reservation_id}")
@@ -63,7 +62,7 @@ class InventoryClient:
             return billing_errors.ReservationNotActive(f"Reservation {reservation_id} is not active")
         return peers.unexpected(self.name, response)
 
-    def _reservation(self, reservation_id: int, response: httpx.Response) -> ReservationRead:
+    def _reservation(self, reservation_id: int, response: Reply) -> ReservationRead:
         if response.status_code != 200:
             raise self._refusal(reservation_id, response)
         # Its prices are types.Money: one below the fen, negative or not a number is refused before any effect.

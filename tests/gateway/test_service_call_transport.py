@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from shared import context, deadline, errors, identity
+from shared import context, deadline, errors, http, identity, peers
 from shared.http import ForwarderTransport, ServiceClient
 
 from gateway_support import free_port
@@ -87,3 +87,22 @@ async def test_nobody_listening_is_unavailable():
             await ServiceClient(transport, url, "peer", TOKEN, timeout=1.0).request("GET", "/x")
     finally:
         await transport.aclose()
+
+
+@pytest.mark.parametrize("path, params", [
+    ("/units/HV%2F01", None), ("/units/a b", None), ("/units/序列-1", {"on": "2025-07-01"}),
+    ("/regions/济南", {"q": "空调 A&B", "n": "1+1=2"}), ("/x/{y}|z^[1]", {"a": "", "b": "a/b:c?d#e"}),
+    ("/x/`<>\"", None),
+])
+def test_the_target_sent_is_the_one_httpx_would_send(path, params):
+    assert http.raw_target(path, params) == httpx.URL("http://peer" + path, params=params).raw_path.decode()
+
+
+async def test_calls_go_to_the_forwarder_itself_and_an_unusable_answer_names_what_was_asked(peer):
+    fake, client = peer
+    assert client.forwarder is client.transport.forwarder
+    fake.answers["/units/X1"] = (409, {"code": "something_else"})
+    response = await client.request("GET", "/units/X1", params={"on": "2025-07-01"})
+    assert response.headers["content-type"].startswith("application/")
+    problem = peers.unexpected("warranty", response)
+    assert str(problem) == "The warranty service answered 409 (something_else) to GET /units/X1"
