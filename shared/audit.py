@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Index, Insert, Integer, String, Text, insert, select
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
-from shared import context
+from shared import context, direct
 from shared.columns import fit
 from shared.contracts import people as people_contract
 from shared.db import UtcDateTime
@@ -77,7 +77,7 @@ def diff(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> d
 def record(session: Session, model: type, caller: context.Caller | None, *, action: str, object_type: str,
            object_id: object, at: datetime, changes: Mapping[str, list] | None = None) -> None:
     """Append one entry, in the caller's transaction (flushed with the change it describes)."""
-    session.execute(_insert_into(model.__table__), {
+    direct.run(session, _insert_into(model.__table__), {
         "object_id": fit(str(object_id), AuditEntryMixin.object_id),
         **values(caller, action=action, object_type=object_type, at=at, changes=changes),
     })

@@ -21,29 +21,36 @@ class Statement:
     row: type
     tag: int | None = None  # where `b_tag` goes in the arguments (shared/native.Native.fetch_together)
     results: tuple[Callable[[Any], Any] | None, ...] = ()
+    named: bool = False  # the driver takes a mapping (psycopg's %(name)s), not a list in order
+
 
     @classmethod
-    def of(cls, statement: ClauseElement, dialect: Dialect, *, results: bool = False) -> "Statement":
+    def of(cls, statement: ClauseElement, dialect: Dialect, *, results: bool = False,
+           column_keys: list[str] | None = None) -> "Statement":
         """`results`: with the columns' result processors (a driver that answers what SQLAlchemy converts,
-        sqlite3's strings for dates; asyncpg answers Python's own types)."""
-        compiled = statement.compile(dialect=dialect)
+        sqlite3's strings for dates; asyncpg answers Python's own types). `column_keys`: the columns an
+        INSERT or UPDATE without values of its own is given (as SQLAlchemy compiles it for its parameters)."""
+        compiled = statement.compile(dialect=dialect, column_keys=column_keys)
         if "POSTCOMPILE" in compiled.string:
             raise TypeError("a statement compiled once takes no expanding parameters (IN lists)")
-        names = tuple(compiled.positiontup)
+        if compiled.insert_prefetch or compiled.update_prefetch:
+            raise TypeError("a statement compiled once takes no values made at execution (column defaults)")
+        named = compiled.positiontup is None
+        names = tuple(dict.fromkeys(compiled.bind_names.values())) if named else tuple(compiled.positiontup)
         processors = compiled._bind_processors  # noqa: SLF001 (the dialect's own, as its execution uses them)
         constants = {name: bind.effective_value for bind, name in compiled.bind_names.items() if not bind.required}
         columns = compiled._result_columns  # noqa: SLF001
         kept = tuple(column[3]._cached_result_processor(dialect, None) for column in columns) if results else ()  # noqa: SLF001
         return cls(compiled.string, names, tuple(processors.get(name) for name in names), constants,
                    namedtuple("Row", [column[0] for column in columns], rename=True),
-                   names.index("b_tag") if "b_tag" in names else None, kept)
+                   names.index("b_tag") if "b_tag" in names else None, kept, named)
 
-    def args(self, params: Mapping[str, Any]) -> list[Any]:
+    def args(self, params: Mapping[str, Any]) -> list[Any] | dict[str, Any]:
         values = []
         for name, process in zip(self.names, self.processors, strict=True):
             value = params[name] if name in params else self.constants[name]
             values.append(process(value) if process is not None and value is not None else value)
-        return values
+        return dict(zip(self.names, values, strict=True)) if self.named else values
 
     def rows(self, records) -> list:
         """The driver's rows as this statement's rows, each value through its column's result processor."""

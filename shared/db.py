@@ -42,7 +42,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from shared import deadline
+from shared import deadline, direct
 from shared.rawread import RawReads, Reader
 
 if TYPE_CHECKING:
@@ -121,7 +121,7 @@ class RowWriter:
             raise ValueError(f"RowWriter writes {self.names}, given {tuple(values)}")
         params = {f"v_{name}": value for name, value in values.items()}
         params["b_key"] = getattr(row, self.key)
-        if session.execute(self.statement, params).rowcount != 1:
+        if direct.run(session, self.statement, params).rowcount != 1:
             raise RuntimeError(f"{type(row).__name__} {params['b_key']} missing")
         put = set_committed_value if hasattr(row, "_sa_instance_state") else setattr
         for name, value in values.items():
@@ -131,7 +131,7 @@ class RowWriter:
 def loaded(row) -> SimpleNamespace | None:
     """A row read by a Core statement as a plain object with its columns as attributes, changed by
     `RowWriter` only: what a hot step reads and writes without the ORM loading an object for it."""
-    return SimpleNamespace(**row._mapping) if row is not None else None
+    return SimpleNamespace(**row._asdict()) if row is not None else None
 
 
 def add_new(session: Session, row, *, exists: Exception):

@@ -40,7 +40,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from starlette.responses import JSONResponse, Response
 
-from shared import deadline, errors
+from shared import deadline, direct, errors
 from shared.clock import Clock
 from shared.contracts import common
 from shared.db import Database, UtcDateTime
@@ -129,6 +129,7 @@ class Idempotency:
         # The lock is the database's, not the schema's: two schemas (two deployments, or two test runs)
         # holding the same key must not lock each other out.
         self._locked_table = f"{db.schema or ''}.{model.__tablename__}"
+        self._postgresql = db.dialect == "postgresql"
         self._try_lock = select(func.pg_try_advisory_xact_lock(bindparam("b_lock", type_=BigInteger)))
         self._take_over = update(table).where(*this_key).values(updated_at=bindparam("b_now"))
         self._record = update(table).where(*this_key).values(
@@ -154,8 +155,7 @@ class Idempotency:
         _check_key(key)
         now = self.clock.now()
         with self.db.transaction() as session:
-            connection = session.connection()
-            row = self._locked_row(connection, scope, key)
+            row = self._locked_row(session, scope, key)
             if row is not None:
                 stored = self._answer_of(row, fingerprint, now)
                 if stored is not None:
@@ -165,23 +165,23 @@ class Idempotency:
             done = {"state": "done", "response_status": status, "updated_at": now,
                     "response_body": json.dumps(answer, separators=(",", ":"), default=str)}
             if row is not None:
-                connection.execute(self._record, {"b_scope": scope, "b_key": key, "b_status": status,
-                                                  "b_body": done["response_body"], "b_now": now})
+                direct.run(session, self._record, {"b_scope": scope, "b_key": key, "b_status": status,
+                                                   "b_body": done["response_body"], "b_now": now})
             else:
                 try:
-                    connection.execute(self._insert, {"scope": scope, "key": key, "fingerprint": fingerprint,
-                                                      "created_at": now, **done})
+                    direct.run(session, self._insert, {"scope": scope, "key": key, "fingerprint": fingerprint,
+                                                       "created_at": now, **done})
                 except IntegrityError as exc:  # a two-phase claim of the same key came meanwhile
                     raise errors.IdempotencyInProgress() from exc
         return None, answer
 
-    def _locked_row(self, connection, scope: str, key: str):
+    def _locked_row(self, session: Session, scope: str, key: str):
         """The key's row, read under its transaction lock on PostgreSQL: a duplicate running at the same
         moment does not get that lock and is answered 409 `idempotency_in_progress` at once."""
-        if connection.dialect.name == "postgresql" and not connection.execute(
-                self._try_lock, {"b_lock": _lock_id(self._locked_table, scope, key)}).scalar():
+        if self._postgresql and not direct.run(
+                session, self._try_lock, {"b_lock": _lock_id(self._locked_table, scope, key)}).scalar():
             raise errors.IdempotencyInProgress()
-        return connection.execute(self._find, {"b_scope": scope, "b_key": key}).first()
+        return direct.run(session, self._find, {"b_scope": scope, "b_key": key}).first()
 
     def _answer_of(self, row, fingerprint: str, now: datetime) -> Stored | None:
         """The stored answer of the key's row, None when its claim lapsed (take it over); raises when the
@@ -219,11 +219,10 @@ class Idempotency:
                     effect: Callable[[Session], object] | None) -> tuple[Stored | None, object]:
         now = self.clock.now()
         with self.db.transaction() as session:
-            connection = session.connection()
-            row = self._locked_row(connection, scope, key)
+            row = self._locked_row(session, scope, key)
             held = self._lease_start(now)
             if row is None:
-                connection.execute(self._insert, {
+                direct.run(session, self._insert, {
                     "scope": scope, "key": key, "fingerprint": fingerprint, "state": "in_progress",
                     "response_status": None, "response_body": None, "created_at": now, "updated_at": held,
                 })
@@ -232,7 +231,7 @@ class Idempotency:
                 if stored is not None:
                     return stored, None
                 # Its holder died or could not give it back, and its deadline is past: take it over.
-                connection.execute(self._take_over, {"b_scope": scope, "b_key": key, "b_now": held})
+                direct.run(session, self._take_over, {"b_scope": scope, "b_key": key, "b_now": held})
                 log.info("idempotency_claim_taken_over", scope=scope, key=key)
             done = effect(session) if effect is not None else None
         self._hold(scope, key, held)  # committed: now this process's to record or give back
@@ -256,7 +255,7 @@ class Idempotency:
 
     def record(self, session: Session, *, scope: str, key: str, status: int, body: object) -> None:
         """Store the answer, in the transaction of the effect it describes."""
-        stored = session.connection().execute(self._record, {
+        stored = direct.run(session, self._record, {
             "b_scope": scope, "b_key": key, "b_status": status,
             "b_body": json.dumps(body, separators=(",", ":"), default=str), "b_now": self.clock.now(),
         })

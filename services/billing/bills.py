@@ -20,7 +20,7 @@ from services.billing.domain.pricing import ContractTerms, PartUse, price_repair
 from services.billing.domain.saga import OPEN_STATES, State
 from services.billing.models import INVOICE_STATUSES, Bill, BillLine, BillReservation
 from services.billing.schemas import BillRead, ClaimRead
-from shared import context, metrics
+from shared import context, direct, metrics
 from shared import errors as shared_errors
 from shared.columns import fit
 from shared.contracts.inventory import ReservationLineRead, ReservationRead
@@ -78,13 +78,12 @@ _LOCKED_LINK_ROWS = _LINK_ROWS.with_for_update()
 
 
 def _bill_row(session: Session, bill_id: int) -> SimpleNamespace | None:
-    return loaded(session.connection().execute(_BILL_ROW, {"b_id": bill_id}).first())
+    return loaded(direct.run(session, _BILL_ROW, {"b_id": bill_id}).first())
 
 
 def link_rows(session: Session, bill_id: int, *, lock: bool = False) -> list[SimpleNamespace]:
     """`links_of`, as plain objects: for a step that changes them by RowWriter only."""
-    return [loaded(row) for row in session.connection().execute(_LOCKED_LINK_ROWS if lock else _LINK_ROWS,
-                                                                 {"b_id": bill_id})]
+    return [loaded(row) for row in direct.run(session, _LOCKED_LINK_ROWS if lock else _LINK_ROWS, {"b_id": bill_id})]
 
 
 def _locked_link(session: Session, reservation_id: int) -> BillReservation | None:
@@ -112,7 +111,7 @@ def begin(
     session: Session, *, scope: str, key: str, fingerprint: str, repair: dict, now: datetime
 ) -> Bill:
     """The bill of this Idempotency-Key: found (to resume or answer) or written, holding its reservations."""
-    found = session.connection().execute(_BILL_OF_KEY, {"b_scope": scope, "b_key": key}).first()
+    found = direct.run(session, _BILL_OF_KEY, {"b_scope": scope, "b_key": key}).first()
     bill = _locked_bill(session, found.id) if found is not None else None
     if bill is None:
         card = rates.in_force(session, at=now)
@@ -125,7 +124,7 @@ def begin(
         )
         # The row the ORM would write for Bill(**columns), by a statement built once; the bill the saga
         # goes on with is that object, not attached to the session (nothing else in this step changes it).
-        bill = Bill(id=session.execute(_INSERT_BILL, columns).scalar_one(), **columns)
+        bill = Bill(id=direct.run(session, _INSERT_BILL, columns).scalar_one(), **columns)
         taken_over = _hold(session, bill, now)
         _left(session, bill, tuple(rid for rid in bill.reservation_ids if rid not in taken_over))
     elif bill.fingerprint != fingerprint:
@@ -159,7 +158,7 @@ def left_to_consume(session: Session, bill: Bill) -> tuple[int, ...]:
 def to_consume(session: Session, bill_id: int) -> tuple[int, ...]:
     """The reservations on the bill that inventory has not issued yet, in the bill's order."""
     # Their ids only (not the links with their lines): the saga asks after every step.
-    return tuple(session.scalars(_HELD, {"b_id": bill_id}))
+    return tuple(row[0] for row in direct.run(session, _HELD, {"b_id": bill_id}))
 
 
 def _hold(session: Session, bill: Bill, now: datetime) -> set[int]:
@@ -169,8 +168,8 @@ def _hold(session: Session, bill: Bill, now: datetime) -> set[int]:
     taken_over = set()
     try_hold = _TRY_HOLD[session.get_bind().dialect.name]
     for reservation_id in sorted(positions):
-        if session.execute(try_hold, {"b_rid": reservation_id, "b_bill": bill.id,
-                                      "b_pos": positions[reservation_id]}).first() is not None:
+        if direct.run(session, try_hold, {"b_rid": reservation_id, "b_bill": bill.id,
+                                          "b_pos": positions[reservation_id]}).first() is not None:
             continue  # on no bill: held now, in one statement
         link = _locked_link(session, reservation_id)
         if link is not None and link.bill_id == bill.id:
@@ -322,7 +321,7 @@ def _replacing(session: Session, bill: Bill, links: list[BillReservation]) -> Bi
     taken_from = next((link.from_bill_id for link in links if link.from_bill_id is not None), None)
     if taken_from is not None:
         return _locked_bill(session, taken_from)
-    void = session.connection().execute(_VOID_OF_REPAIR, {"b_ref": bill.repair_reference, "b_id": bill.id}).first()
+    void = direct.run(session, _VOID_OF_REPAIR, {"b_ref": bill.repair_reference, "b_id": bill.id}).first()
     return _locked_bill(session, void.id) if void is not None else None
 
 
@@ -357,7 +356,7 @@ def _issue(session: Session, bill: Bill, links: list[BillReservation], *, now: d
              "unit_price": line.unit_price, "amount": line.amount}
             for i, line in enumerate(priced.lines)]
     if rows:
-        session.execute(_INSERT_LINES, rows)
+        direct.run_many(session, _INSERT_LINES, rows)
     who = caller or context.SYSTEM
     found = company.latest(session)
     replaced = _replacing(session, bill, links)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from services.billing import errors, trail
 from services.billing.models import Company
 from services.billing.settlement_schemas import CompanyUpdate
+from shared import direct
 from shared.context import Caller
 
 FIELDS = ("name", "address", "taxpayer_id", "bank", "account", "phone")
@@ -22,7 +23,7 @@ _LATEST = select(Company.__table__).order_by(Company.__table__.c.id.desc()).limi
 
 
 def latest(session: Session) -> Row | None:
-    return session.connection().execute(_LATEST).first()
+    return direct.run(session, _LATEST).first()
 
 
 def current(session: Session) -> Row:

@@ -19,7 +19,7 @@ from services.billing.domain.pricing import contract_covers
 from services.billing.domain.visits import PlannedVisit, plan_visits
 from services.billing.models import Contract, ContractUnit
 from services.billing.schemas import ContractCreate, ContractRead, VisitRead
-from shared import pagination
+from shared import direct, pagination
 from shared.context import Caller
 from shared.db import get_or_raise
 from shared.uow import UnitOfWork
@@ -91,7 +91,7 @@ _COVERING = (select(Contract.__table__).join(ContractUnit, ContractUnit.contract
 
 def covering(session: Session, *, serial_number: str, on: date) -> Row | None:
     """The contract covering the unit that day (its row); with several, the one kindest to the customer."""
-    candidates = session.connection().execute(_COVERING, {"b_serial": serial_number, "b_on": on}).all()
+    candidates = direct.run(session, _COVERING, {"b_serial": serial_number, "b_on": on}).all()
     if not candidates:
         return None  # most units have no contract: no second query for them
     serials = serials_of(session, [c.id for c in candidates])

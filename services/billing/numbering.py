@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from services.billing.domain.pricing import invoice_number
 from services.billing.models import InvoiceCounter
+from shared import direct
 
 _COUNTER = InvoiceCounter.__table__
 _ADVANCE = (update(_COUNTER).where(_COUNTER.c.year == bindparam("b_year"))
@@ -20,7 +21,7 @@ def next_number(session: Session, *, year: int) -> str:
     only when the year has no counter yet is it made (concurrent first bills meet on its key).
     """
     table = _COUNTER
-    sequence = session.execute(_ADVANCE, {"b_year": year}).scalar_one_or_none()
+    sequence = direct.run(session, _ADVANCE, {"b_year": year}).scalar()
     if sequence is None:
         dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
         first_of_year = dialect.insert(table).values(year=year, last_sequence=0)

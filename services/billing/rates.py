@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from services.billing import errors, trail
 from services.billing.domain.pricing import Rates
 from services.billing.models import RateCard
-from shared import pagination
+from shared import direct, pagination
 from shared.context import Caller
 
 # shared.db.in_force's query for the rate card, built once and on Core (a row, not an object: every bill begun
@@ -21,7 +21,7 @@ _IN_FORCE = (select(_CARD).where(_CARD.c.effective_from <= bindparam("b_at"))
 
 def in_force(session: Session, *, at: datetime) -> Row:
     """The latest version whose effective_from has come; a later version wins a tie (its row)."""
-    found = session.connection().execute(_IN_FORCE, {"b_at": at}).first()
+    found = direct.run(session, _IN_FORCE, {"b_at": at}).first()
     if found is None:
         raise errors.RateCardNotFound(f"No rate card is in force at {at.isoformat()}")
     return found

@@ -12,6 +12,7 @@ from services.billing import bills
 from services.billing.domain.saga import State
 from services.billing.main import create_app
 from services.billing.models import Bill
+from shared import direct
 from shared.db import Database
 
 from billing_support import COMPRESSOR, FILTER, post_repair, repair_body
@@ -44,11 +45,21 @@ def transactions(app, seen: list[list[str]]):
         if not text.startswith("SET LOCAL"):
             seen[-1].append(" ".join(text.split()))
 
+    def run_directly(text):
+        statement(None, None, text)
+
     listeners = [("begin", lambda _conn: seen.append([])), ("before_cursor_execute", statement)]
     for engine in engines:
         for name, fn in listeners:
             event.listen(engine, name, fn)
-    return lambda: [event.remove(engine, name, fn) for engine in engines for name, fn in listeners]
+    direct.listeners.append(run_directly)  # the statements run on the driver (shared/direct.py)
+
+    def stop():
+        direct.listeners.remove(run_directly)
+        for engine in engines:
+            for name, fn in listeners:
+                event.remove(engine, name, fn)
+    return stop
 
 
 async def test_a_bill_is_three_transactions(app_and_client, inventory):
