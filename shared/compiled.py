@@ -20,13 +20,13 @@ class Statement:
     constants: Mapping[str, Any]
     row: type
     tag: int | None = None  # where `b_tag` goes in the arguments (shared/native.Native.fetch_together)
-    results: tuple[Callable[[Any], Any] | None, ...] = ()
+    results: tuple[Callable[[Any], Any] | None, ...] | None = ()  # None: to be made from the first answer
     named: bool = False  # the driver takes a mapping (psycopg's %(name)s), not a list in order
 
 
     @classmethod
     def of(cls, statement: ClauseElement, dialect: Dialect, *, results: bool = False,
-           column_keys: list[str] | None = None) -> "Statement":
+           column_keys: list[str] | None = None, coltypes: tuple | None = None) -> "Statement":
         """`results`: with the columns' result processors (a driver that answers what SQLAlchemy converts,
         sqlite3's strings for dates; asyncpg answers Python's own types). `column_keys`: the columns an
         INSERT or UPDATE without values of its own is given (as SQLAlchemy compiles it for its parameters)."""
@@ -40,7 +40,17 @@ class Statement:
         processors = compiled._bind_processors  # noqa: SLF001 (the dialect's own, as its execution uses them)
         constants = {name: bind.effective_value for bind, name in compiled.bind_names.items() if not bind.required}
         columns = compiled._result_columns  # noqa: SLF001
-        kept = tuple(column[3]._cached_result_processor(dialect, None) for column in columns) if results else ()  # noqa: SLF001
+        kept: tuple | None = ()
+        if results:
+            try:
+                kept = tuple(column[3]._cached_result_processor(dialect, coltypes[i] if coltypes else None)  # noqa: SLF001
+                             for i, column in enumerate(columns))
+            except TypeError:
+                # A processor that depends on the driver's type of the column (psycopg's for a numeric):
+                # known once the statement has answered (`coltypes`, from its cursor's description).
+                if coltypes is not None:
+                    raise
+                kept = None
         return cls(compiled.string, names, tuple(processors.get(name) for name in names), constants,
                    namedtuple("Row", [column[0] for column in columns], rename=True),
                    names.index("b_tag") if "b_tag" in names else None, kept, named)

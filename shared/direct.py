@@ -78,6 +78,8 @@ def run(session: Session, statement: ClauseElement, params: Mapping[str, Any] | 
         records = cursor.fetchall() if cursor.description else ()
     except connection.dialect.loaded_dbapi.Error as exc:
         raise _failed(connection, prepared.sql, params, exc, cursor) from exc
+    if prepared.results is None:
+        prepared = _described(statement, connection.dialect, tuple(params), cursor.description)
     result = Result(_rows(prepared, records, cursor))
     result.rowcount = cursor.rowcount
     cursor.close()
@@ -105,6 +107,14 @@ def run_many(session: Session, statement: ClauseElement, rows: Sequence[Mapping[
         raise _failed(connection, prepared.sql, rows, exc, cursor) from exc
     finally:
         cursor.close()
+
+
+def _described(statement: ClauseElement, dialect: Dialect, keys: tuple, description) -> Statement:
+    """The statement again with the result processors its answer's column types call for."""
+    found = _compiled[(dialect.name, statement, keys)] = Statement.of(
+        statement, dialect, results=True, column_keys=list(keys),
+        coltypes=tuple(column.type_code for column in description))
+    return found
 
 
 def _rows(prepared: Statement, records, cursor) -> list:

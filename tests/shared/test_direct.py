@@ -1,0 +1,141 @@
+"""A write transaction's statements straight on its driver connection (shared/direct.py), on SQLite and
+PostgreSQL: the rows SQLAlchemy's Core connection gives, the session's pending changes flushed first, a
+column default still made, SQLAlchemy's errors, and a connection the server ended never used again."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import (
+    JSON,
+    Column,
+    Date,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    bindparam,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from gateway.models import ApiKey
+from shared import direct
+from shared.db import Database, UtcDateTime
+
+_META = MetaData()
+_THING = Table("direct_thing", _META, Column("id", Integer, primary_key=True), Column("name", String(20)),
+               Column("on", Date), Column("price", Numeric(10, 2)), Column("at", UtcDateTime),
+               Column("tags", JSON), Column("kind", String(10), default="plain"))
+_BY_ID = select(_THING).where(_THING.c.id == bindparam("b_id")).with_for_update()
+_ALL = select(_THING.c.id, (_THING.c.price * 2).label("twice"), _THING.c.on.label("day")).order_by(_THING.c.id)
+_INSERT = insert(_THING).returning(_THING.c.id)
+_RENAME = update(_THING).where(_THING.c.id == bindparam("b_id")).values(name=bindparam("v_name"))
+FIRST = {"id": 1, "name": "甲", "on": date(2026, 2, 28), "price": Decimal("12.30"),
+         "at": datetime(2026, 12, 6, 8, 0, tzinfo=UTC), "tags": ["a", {"b": 1}], "kind": "plain"}
+
+
+@pytest.fixture
+def db(database_factory):
+    found = database_factory("gateway")
+    database = Database.connect(found.url, schema=found.schema)
+    _META.drop_all(database.write_engine)
+    _META.create_all(database.write_engine)
+    with database.write_engine.begin() as conn:
+        conn.execute(_THING.insert(), [FIRST, {"id": 2, "name": None, "on": None, "price": None, "at": None,
+                                               "tags": None, "kind": "plain"}])
+    yield database
+    _META.drop_all(database.write_engine)
+    database.dispose()
+
+
+def core_rows(db: Database, statement, params=None) -> list:
+    with db.write_engine.connect() as connection:
+        return connection.execute(statement, params or {}).all()
+
+
+@pytest.mark.parametrize(("statement", "params"), [(_BY_ID, {"b_id": 1}), (_BY_ID, {"b_id": 2}),
+                                                   (_BY_ID, {"b_id": 3}), (_ALL, None)])
+def test_rows_are_the_core_connections_values_and_names(db, statement, params):
+    with db.transaction() as session:
+        ours = direct.run(session, statement, params).all()
+    theirs = core_rows(db, statement, params)
+    assert ours == [tuple(row) for row in theirs]
+    assert [row._fields for row in ours] == [tuple(row._fields) for row in theirs]
+    assert [[type(value) for value in row] for row in ours] == [[type(value) for value in row] for row in theirs]
+
+
+def test_writes_count_their_rows_return_what_they_say_and_commit_with_the_session(db):
+    with db.transaction() as session:
+        assert direct.run(session, _RENAME, {"b_id": 1, "v_name": "乙"}).rowcount == 1
+        assert direct.run(session, _RENAME, {"b_id": 9, "v_name": "丙"}).rowcount == 0
+        made = direct.run(session, _INSERT, {"id": 5, "name": "丁", "kind": "spare"}).scalar_one()
+        direct.run_many(session, insert(_THING), [{"id": 6, "name": "戊", "kind": "x"},
+                                                  {"id": 7, "name": "己", "kind": "y"}])
+        assert direct.run(session, text("SELECT count(*) AS n FROM direct_thing")).scalar() == 5
+    assert made == 5
+    assert [(row.id, row.name) for row in core_rows(db, select(_THING).order_by(_THING.c.id))] == [
+        (1, "乙"), (2, None), (5, "丁"), (6, "戊"), (7, "己")]
+
+
+def test_a_column_default_is_still_made(db):
+    """`kind` has a default SQLAlchemy makes at execution: that INSERT runs through SQLAlchemy."""
+    with db.transaction() as session:
+        direct.run(session, _INSERT, {"id": 8, "name": "庚"})
+    assert core_rows(db, _BY_ID, {"b_id": 8})[0].kind == "plain"
+
+
+def test_the_sessions_pending_changes_are_flushed_first_as_its_own_execute_would(db):
+    row = ApiKey(id="direct-1", name="n", role="station", warehouses="", key_hash="h",
+                 created_at=datetime(2026, 12, 7, 8, 0, tzinfo=UTC))
+    keys = ApiKey.__table__
+    with db.transaction() as session:
+        session.add(row)
+        assert direct.run(session, select(keys.c.id).where(keys.c.id == bindparam("b_id")),
+                          {"b_id": "direct-1"}).scalar() == "direct-1"
+
+
+def test_a_refused_write_is_sqlalchemys_error_and_nothing_is_written(db):
+    with pytest.raises(IntegrityError), db.transaction() as session:
+        direct.run(session, _RENAME, {"b_id": 1, "v_name": "辛"})
+        direct.run(session, _INSERT, {"id": 1, "name": "again", "kind": "x"})
+    assert core_rows(db, _BY_ID, {"b_id": 1})[0].name == "甲"
+
+
+def test_listeners_see_each_statement(db):
+    seen = []
+    direct.listeners.append(seen.append)
+    try:
+        with db.transaction() as session:
+            direct.run(session, _BY_ID, {"b_id": 1})
+            direct.run_many(session, insert(_THING), [{"id": 9, "name": "x", "kind": "x"}])
+    finally:
+        direct.listeners.remove(seen.append)
+    assert [sql.split()[0] for sql in seen] == ["SELECT", "INSERT"]
+
+
+def test_off_runs_the_same_statements_through_sqlalchemy(db, monkeypatch):
+    theirs = tuple(core_rows(db, _BY_ID, {"b_id": 1})[0])
+    monkeypatch.setattr(direct, "DIRECT", False)
+    with db.transaction() as session:
+        assert direct.run(session, _RENAME, {"b_id": 2, "v_name": "壬"}).rowcount == 1
+        assert direct.run(session, _BY_ID, {"b_id": 1}).one() == theirs
+
+
+def test_a_connection_the_server_ended_is_never_used_again(db):
+    if db.dialect != "postgresql":
+        pytest.skip("a server that ends a connection: PostgreSQL")
+    with pytest.raises(DBAPIError) as refused, db.transaction() as session:
+        pid = direct.run(session, text("SELECT pg_backend_pid() AS pid")).scalar()
+        with db.write_engine.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            other.commit()
+        direct.run(session, _BY_ID, {"b_id": 1})
+    assert refused.value.connection_invalidated
+    for _ in range(3):  # whichever pooled connection comes next works
+        with db.transaction() as session:
+            assert direct.run(session, _BY_ID, {"b_id": 1}).one().name == "甲"
