@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from services.inventory import trail
 from services.inventory.domain.expiry import ACTIVE, EXPIRED
 from services.inventory.models import Movement, Reservation, ReservationLine, Stock
+from shared import direct
 
 Key = tuple[str, str]  # (warehouse, part_number)
 log = structlog.get_logger("inventory")
@@ -153,7 +154,7 @@ def apply(
     connection = session.connection()
     if len(keys) == 1:  # most changes touch one row: no order to keep, a statement built once
         (warehouse, part), = keys
-        changed = connection.execute(_ONE_ROW, {
+        changed = direct.run(session, _ONE_ROW, {
             "w": warehouse, "p": part, "d_on_hand": on_hand.get(keys[0], 0),
             "d_reserved": reserved.get(keys[0], 0), "need": need.get(keys[0], 0),
         }).first()
@@ -209,7 +210,7 @@ def record(
     the movement as written, with its id (not in the session: the ledger is never changed after)."""
     values = dict(kind=kind, warehouse=warehouse, part_number=part_number, qty=qty, reference=reference,
                   reason=reason, reservation_id=reservation_id, list_price=list_price, created_at=now)
-    return Movement(id=session.execute(_APPEND, values).scalar_one(), **values)
+    return Movement(id=direct.run(session, _APPEND, values).scalar_one(), **values)
 
 
 _APPEND = insert(Movement.__table__).returning(Movement.__table__.c.id)

@@ -17,7 +17,7 @@ from services.inventory.models import Part, Reservation, ReservationLine, Wareho
 from services.inventory.reservation_statement import RESERVE
 from services.inventory.schemas import ReservationLineRead, ReservationRead
 from services.inventory.stock import insufficient
-from shared import metrics
+from shared import direct, metrics
 from shared.context import Caller
 from shared.db import UtcDateTime
 from shared.uow import Fallback, UnitOfWork
@@ -174,11 +174,11 @@ def _in_steps(session: Session, *, caller: Caller, warehouse: str, reference: st
     parts = _known(found, warehouse, lines)
     if found[0].due:
         ledger.give_back_due(session, now=now, warehouses=[warehouse])
-    reservation_id = connection.execute(_NEW_RESERVATION, {
+    reservation_id = direct.run(session, _NEW_RESERVATION, {
         "warehouse": warehouse, "reference": reference, "status": expiry.ACTIVE, "created_at": now,
         "expires_at": expires, "closed_at": None,
     }).scalar_one()
-    connection.execute(_NEW_LINES, [
+    direct.run_many(session, _NEW_LINES, [
         {"reservation_id": reservation_id, "part_number": part, "qty": qty, "consumed_qty": 0,
          "list_price": parts[part].list_price, "out_of_warranty_price": parts[part].out_of_warranty_price}
         for part, qty in ordered
@@ -225,7 +225,10 @@ def read(connection: Session | Connection, reservation_id: int, now: datetime) -
 
 def _read_rows(connection: Session | Connection, statement, reservation_id: int) -> tuple[Row, list[Row]]:
     """The reservation's row (the first) and its lines' rows (none for a reservation of no line)."""
-    rows = connection.execute(statement, {"id": reservation_id}).all()
+    params = {"id": reservation_id}
+    # In a write transaction, on its driver connection (shared/direct.py).
+    rows = (direct.run(connection, statement, params) if isinstance(connection, Session)
+            else connection.execute(statement, params)).all()
     if not rows:
         raise errors.ReservationNotFound(f"No reservation {reservation_id}")
     return rows[0], [row for row in rows if row.part_number is not None]
@@ -262,7 +265,7 @@ def _close(session: Session, head: Row, lines: list[Row], *, status: str, used: 
            ) -> ReservationRead:
     """The reservation closed (`status`): its hold leaves its stock rows and what was used (part number: its
     consume plan's line) leaves the shelf, in one statement; the answer, as a read would give it now."""
-    session.execute(_CLOSE, {"b_id": head.id, "b_status": status, "b_closed_at": now})
+    direct.run(session, _CLOSE, {"b_id": head.id, "b_status": status, "b_closed_at": now})
     warehouse = head.warehouse
     reserved = {(warehouse, line.part_number): -line.qty for line in lines}
     on_hand = {(warehouse, p): -line.consumed for p, line in used.items() if line.consumed}
@@ -293,7 +296,7 @@ def consume(
     for line in lines:
         used_qty = outcome[line.part_number].consumed
         if used_qty != line.consumed_qty:  # a line not used keeps its 0: no statement, as the ORM wrote none
-            session.execute(_LINE_CONSUMED, {"b_id": head.id, "b_part": line.part_number, "b_consumed": used_qty})
+            direct.run(session, _LINE_CONSUMED, {"b_id": head.id, "b_part": line.part_number, "b_consumed": used_qty})
         if used_qty:
             issued.append(ledger.record(
                 session, kind="issue", warehouse=head.warehouse, part_number=line.part_number, qty=-used_qty,

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from services.warranty import errors, policies, trail, units
 from services.warranty.domain import adjudication
 from services.warranty.models import Claim, HistoryEntry, Unit
-from shared import metrics
+from shared import direct, metrics
 from shared.context import Caller
 
 
@@ -56,10 +56,10 @@ def create(
     )
     # Written now by statements built once (no flush): the claim as written, with its id, then its line in the
     # unit's history (appended to, never changed).
-    claim = Claim(id=session.execute(_NEW_CLAIM, values).scalar_one(), **values)
+    claim = Claim(id=direct.run(session, _NEW_CLAIM, values).scalar_one(), **values)
     metrics.after_commit(session, metrics.CLAIMS.labels(decision=decision.decision))
     codes = ", ".join(r.code for r in decision.reasons)
-    session.execute(_NEW_HISTORY, {
+    direct.run(session, _NEW_HISTORY, {
         "serial_number": unit.serial_number, "at": now, "on": failed_on, "kind": "claim",
         "summary": f"Claim {claim.id} on {component}: {decision.decision}" + (f" ({codes})" if codes else ""),
         "claim_id": claim.id, "decision": decision.decision,

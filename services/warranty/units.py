@@ -11,7 +11,7 @@ from services.warranty.domain import terms as domain
 from services.warranty.domain.terms import DEFAULT_REGION
 from services.warranty.models import Unit
 from services.warranty.schemas import UnitCreate
-from shared import pagination, search
+from shared import direct, pagination, search
 from shared.context import Caller
 from shared.db import add_new, get_or_raise
 
@@ -76,7 +76,10 @@ _UNIT_BY_SERIAL = select(Unit.__table__).where(Unit.__table__.c.serial_number ==
 def find(session: Session | Connection, serial_number: str):
     """The unit as a read-only row (same attribute names as Unit), for answers that change nothing;
     on a session or a plain connection (the hot coverage read)."""
-    row = session.execute(_UNIT_BY_SERIAL, {"serial": serial_number}).first()
+    params = {"serial": serial_number}
+    # In a write transaction, on its driver connection (shared/direct.py).
+    row = (direct.run(session, _UNIT_BY_SERIAL, params) if isinstance(session, Session)
+           else session.execute(_UNIT_BY_SERIAL, params)).first()
     if row is None:
         raise errors.UnitNotFound(f"No unit with serial number {serial_number}")
     return row

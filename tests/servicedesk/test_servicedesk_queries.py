@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import event
 
 from services.servicedesk.models import Ticket
+from shared import direct
 
 from servicedesk_support import milestone, report, z
 
@@ -23,9 +24,11 @@ def statements(app):
     engines = {app.state.db.read_engine, app.state.db.write_engine}
     for engine in engines:
         event.listen(engine, "before_cursor_execute", count)
+    direct.listeners.append(seen.append)  # and those run on the driver connection (shared/direct.py)
     try:
         yield seen
     finally:
+        direct.listeners.remove(seen.append)
         for engine in engines:
             event.remove(engine, "before_cursor_execute", count)
 
