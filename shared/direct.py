@@ -32,6 +32,7 @@ _compiled: dict[tuple, Statement | None] = {}
 # What watches the statements run here (a test counting a request's statements), as SQLAlchemy's
 # before_cursor_execute event watches its own: each is called with the statement's SQL.
 listeners: list = []
+_KEPT = "shared.direct.connection"
 
 
 class Result(Rows):
@@ -65,11 +66,10 @@ def run(session: Session, statement: ClauseElement, params: Mapping[str, Any] | 
     params = params or {}
     if session.autoflush:
         session.flush()
-    connection = session.connection()
+    connection, driver = _connection(session)
     prepared = compiled(statement, connection.dialect, tuple(params)) if DIRECT else None
     if prepared is None:
         return _through_sqlalchemy(connection, statement, params)
-    driver = connection.connection.driver_connection
     cursor = driver.cursor()
     for listener in listeners:
         listener(prepared.sql)
@@ -93,12 +93,12 @@ def run_many(session: Session, statement: ClauseElement, rows: Sequence[Mapping[
         return
     if session.autoflush:
         session.flush()
-    connection = session.connection()
+    connection, driver = _connection(session)
     prepared = compiled(statement, connection.dialect, tuple(rows[0])) if DIRECT else None
     if prepared is None:
         connection.execute(statement, rows)
         return
-    cursor = connection.connection.driver_connection.cursor()
+    cursor = driver.cursor()
     for listener in listeners:
         listener(prepared.sql)
     try:
@@ -107,6 +107,19 @@ def run_many(session: Session, statement: ClauseElement, rows: Sequence[Mapping[
         raise _failed(connection, prepared.sql, rows, exc, cursor) from exc
     finally:
         cursor.close()
+
+
+def _connection(session: Session):
+    """The session's connection in its transaction (begun now if it was not) and its driver connection,
+    kept for the transaction's other statements (Session.connection() costs more than a statement's run)."""
+    transaction = session.get_transaction()
+    kept = session.info.get(_KEPT)
+    if transaction is not None and kept is not None and kept[0] is transaction:
+        return kept[1], kept[2]
+    connection = session.connection()
+    driver = connection.connection.driver_connection
+    session.info[_KEPT] = (session.get_transaction(), connection, driver)
+    return connection, driver
 
 
 def _described(statement: ClauseElement, dialect: Dialect, keys: tuple, description) -> Statement:

@@ -139,3 +139,12 @@ def test_a_connection_the_server_ended_is_never_used_again(db):
     for _ in range(3):  # whichever pooled connection comes next works
         with db.transaction() as session:
             assert direct.run(session, _BY_ID, {"b_id": 1}).one().name == "甲"
+
+
+def test_a_session_committed_midway_runs_its_next_statements_in_its_next_transaction(db):
+    with pytest.raises(RuntimeError), db.transaction() as session:
+        direct.run(session, _RENAME, {"b_id": 1, "v_name": "first"})
+        session.commit()
+        direct.run(session, _RENAME, {"b_id": 2, "v_name": "second"})
+        raise RuntimeError("rolled back")
+    assert [row.name for row in core_rows(db, select(_THING).order_by(_THING.c.id))] == ["first", None]
