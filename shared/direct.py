@@ -66,23 +66,22 @@ def run(session: Session, statement: ClauseElement, params: Mapping[str, Any] | 
     params = params or {}
     if session.autoflush:
         session.flush()
-    connection, driver = _connection(session)
+    connection, cursor = _connection(session)
     prepared = compiled(statement, connection.dialect, tuple(params)) if DIRECT else None
     if prepared is None:
         return _through_sqlalchemy(connection, statement, params)
-    cursor = driver.cursor()
     for listener in listeners:
         listener(prepared.sql)
     try:
         cursor.execute(prepared.sql, prepared.args(params))
-        records = cursor.fetchall() if cursor.description else ()
+        # Its columns say whether it answers rows (a SELECT, a RETURNING); only text() asks the driver.
+        records = cursor.fetchall() if prepared.row._fields or cursor.description else ()
     except connection.dialect.loaded_dbapi.Error as exc:
         raise _failed(connection, prepared.sql, params, exc, cursor) from exc
     if prepared.results is None:
         prepared = _described(statement, connection.dialect, tuple(params), cursor.description)
     result = Result(_rows(prepared, records, cursor))
     result.rowcount = cursor.rowcount
-    cursor.close()
     return result
 
 
@@ -93,33 +92,31 @@ def run_many(session: Session, statement: ClauseElement, rows: Sequence[Mapping[
         return
     if session.autoflush:
         session.flush()
-    connection, driver = _connection(session)
+    connection, cursor = _connection(session)
     prepared = compiled(statement, connection.dialect, tuple(rows[0])) if DIRECT else None
     if prepared is None:
         connection.execute(statement, rows)
         return
-    cursor = driver.cursor()
     for listener in listeners:
         listener(prepared.sql)
     try:
         cursor.executemany(prepared.sql, [prepared.args(row) for row in rows])
     except connection.dialect.loaded_dbapi.Error as exc:
         raise _failed(connection, prepared.sql, rows, exc, cursor) from exc
-    finally:
-        cursor.close()
 
 
 def _connection(session: Session):
-    """The session's connection in its transaction (begun now if it was not) and its driver connection,
-    kept for the transaction's other statements (Session.connection() costs more than a statement's run)."""
+    """The session's connection in its transaction (begun now if it was not) and a cursor of its driver
+    connection, kept for the transaction's other statements (Session.connection() and a new cursor cost
+    more than a statement's run)."""
     transaction = session.get_transaction()
     kept = session.info.get(_KEPT)
     if transaction is not None and kept is not None and kept[0] is transaction:
         return kept[1], kept[2]
     connection = session.connection()
-    driver = connection.connection.driver_connection
-    session.info[_KEPT] = (session.get_transaction(), connection, driver)
-    return connection, driver
+    cursor = connection.connection.driver_connection.cursor()
+    session.info[_KEPT] = (session.get_transaction(), connection, cursor)
+    return connection, cursor
 
 
 def _described(statement: ClauseElement, dialect: Dialect, keys: tuple, description) -> Statement:
