@@ -70,6 +70,7 @@ class ServiceClient:
         self.name = name
         self.token = internal_token
         self.timeout = timeout
+        self._signer = identity.Signer(internal_token, context.SYSTEM)  # a service calls as `system`, always
         # Our own forwarder is called directly; any other transport (a test's in-process app) through httpx.
         self.forwarder = transport.forwarder if isinstance(transport, ForwarderTransport) else None
 
@@ -83,8 +84,7 @@ class ServiceClient:
         if wait <= 0:
             raise errors.UpstreamTimeout(f"No time was left to call the {self.name} service")
         # The signed headers are sent as the bytes identity.py made (no decoding and re-encoding).
-        sent: list = identity.headers(self.token, context.SYSTEM, request_id=context.request_id() or "",
-                                      deadline_ms=deadline.header_for_call(wait))
+        sent: list = self._signer.headers(context.request_id() or "", deadline.header_for_call(wait))
         if idempotency_key:
             sent.append((b"idempotency-key", idempotency_key.encode()))
         if headers:
