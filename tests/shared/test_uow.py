@@ -286,6 +286,7 @@ class RowLock:
     def _hold(self) -> None:
         with self.db.transaction() as session:
             session.execute(select(TicketCounter).where(TicketCounter.year == YEAR).with_for_update()).scalar_one()
+            self.pid = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
             self.locked.set()
             self.release.wait(30)
 
@@ -300,12 +301,14 @@ class RowLock:
         self.db.dispose()
 
 
-def waiting_on_locks(db) -> int:
-    """Backends of this database waiting for a lock on ticket_counter now (pg_stat_activity)."""
+def waiting_on_locks(db, held: RowLock) -> int:
+    """Backends waiting now, directly or behind another waiter, for the lock `held` holds: this test's
+    only (other tests, in other schemas of the same database, may be waiting on locks of their own)."""
     with db.transaction(write=False) as session:
         return session.execute(text(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND wait_event_type = 'Lock' AND query ILIKE '%ticket_counter%'")).scalar_one()
+            "WITH RECURSIVE chain(pid) AS (SELECT CAST(:holder AS integer) UNION "
+            "SELECT a.pid FROM pg_stat_activity a JOIN chain ON chain.pid = ANY(pg_blocking_pids(a.pid))) "
+            "SELECT count(*) - 1 FROM chain"), {"holder": held.pid}).scalar_one()
 
 
 async def until(predicate, seconds: float = 10.0) -> None:
@@ -337,11 +340,11 @@ async def test_the_event_loop_stays_free_while_a_write_waits_on_a_row_lock(found
     async with asgi_client(desk_app(found), headers=internal_headers(role="desk")) as service:
         with RowLock(found.url, found.schema) as held:
             write = asyncio.create_task(uow.write(bump))
-            await until(lambda: waiting_on_locks(db) == 1)  # the write is in the database, waiting
+            await until(lambda: waiting_on_locks(db, held) == 1)  # the write is in the database, waiting
             ticker = asyncio.create_task(ticking(ticks))
             await asyncio.sleep(0.3)
             answers = [(await service.get("/healthz")).status_code for _ in range(5)]
-            assert not write.done() and waiting_on_locks(db) == 1  # still waiting, all the while
+            assert not write.done() and waiting_on_locks(db, held) == 1  # still waiting, all the while
             assert ticks[0] >= 10 and answers == [200] * 5  # and the loop ran everything else
             held.release.set()
             assert await asyncio.wait_for(write, 10) == 1  # released: the write completes
@@ -377,7 +380,7 @@ async def test_a_request_waiting_on_a_row_lock_leaves_healthz_answering(found, d
         with RowLock(found.url, found.schema) as held:
             report = asyncio.create_task(service.post("/tickets", json={
                 "caller": {"name": "Li Na", "phone": "+86 531 8888 0001"}, "description": "No cooling", "level": 3}))
-            await until(lambda: waiting_on_locks(db) == 1)
+            await until(lambda: waiting_on_locks(db, held) == 1)
             for _ in range(5):
                 assert (await service.get("/healthz")).status_code == 200
             assert not report.done()
@@ -393,9 +396,9 @@ async def test_a_limiter_of_n_lets_at_most_n_units_wait_on_the_database(found, d
     limited = UnitOfWork(db, wait="thread", threads=2)
     with RowLock(found.url, found.schema) as held:
         writes = [asyncio.create_task(limited.write(bump)) for _ in range(5)]
-        await until(lambda: waiting_on_locks(db) == 2)
+        await until(lambda: waiting_on_locks(db, held) == 2)
         await asyncio.sleep(0.3)
-        assert waiting_on_locks(db) == 2 and not any(w.done() for w in writes)  # three wait for a thread
+        assert waiting_on_locks(db, held) == 2 and not any(w.done() for w in writes)  # three wait for a thread
         held.release.set()
         assert sorted(await asyncio.wait_for(asyncio.gather(*writes), 20)) == [1, 2, 3, 4, 5]
     assert stored(db) == {YEAR: 5}
