@@ -63,12 +63,11 @@ class ServiceClient:
     of which a call between our services uses. Proxies from the environment are not used: the services
     call each other directly (settings' SERVICE_URLS)."""
 
-    def __init__(self, transport: httpx.AsyncBaseTransport, base_url: str, name: str, internal_token: str,
+    def __init__(self, transport: "Transport", base_url: str, name: str, internal_token: str,
                  timeout: float = 10.0) -> None:
         self.transport = transport
         self.base_url = base_url.rstrip("/")
         self.name = name
-        self.token = internal_token
         self.timeout = timeout
         self._signer = identity.Signer(internal_token, context.SYSTEM)  # a service calls as `system`, always
         # Our own forwarder is called directly; any other transport (a test's in-process app) through httpx.
@@ -87,9 +86,10 @@ class ServiceClient:
         sent: list = self._signer.headers(context.request_id() or "", deadline.header_for_call(wait))
         if idempotency_key:
             sent.append((b"idempotency-key", idempotency_key.encode()))
-        if headers:
-            sent.extend((k.lower().encode(), v.encode()) for k, v in headers.items()
-                        if k.lower().encode() not in identity.SINGLE)
+        for name, value in (headers or {}).items():
+            header = name.lower().encode()
+            if header not in identity.SINGLE:
+                sent.append((header, value.encode()))
         if self.forwarder is None:
             response = await self._through_httpx(method, path, params, json, sent, wait)
         else:
@@ -136,50 +136,32 @@ class ServiceClient:
 
 
 CALL_CONNECTIONS = 64  # a service's connections to one peer at most, as the gateway's to each service
-CALL_SECONDS = 10.0  # a call's wait when the request says none (ServiceClient always does)
-_FRAMING = frozenset({b"host", b"content-length", b"transfer-encoding", b"connection"})
 
 
-class ForwarderTransport(httpx.AsyncBaseTransport):
-    """httpx's transport interface over the gateway's forwarder (shared/upstream.py): a LIFO stack of
-    keep-alive connections parsed by httptools. httpcore's pool looked at every pooled connection on
-    every request (`has_expired`, which asks anyio for the socket's attributes, each time a new dict):
-    a quarter of the billing service's CPU per bill (docs/performance.md)."""
+class ForwarderTransport:
+    """A peer's connections: the gateway's forwarder (shared/upstream.py), a LIFO stack of keep-alive
+    connections parsed by httptools, which ServiceClient calls directly. httpcore's pool looked at every
+    pooled connection on every request (`has_expired`, which asks anyio for the socket's attributes, each
+    time a new dict): a quarter of the billing service's CPU per bill (docs/performance.md)."""
 
     def __init__(self, base_url: str, *, max_connections: int = CALL_CONNECTIONS) -> None:
         self.forwarder = upstream.Forwarder(base_url, max_connections=max_connections)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        timeouts = request.extensions.get("timeout") or {}
-        wait = timeouts.get("read") or timeouts.get("pool") or CALL_SECONDS
-        url = request.url
-        target = url.raw_path.decode("ascii")
-        # The forwarder writes the host and frames the body (Content-Length) itself.
-        headers = [(name, value) for name, value in ((n.lower(), v) for n, v in request.headers.raw)
-                   if name not in _FRAMING]
-        try:
-            answer = await self.forwarder.request(request.method, target, headers, request.content, wait)
-        except TimeoutError as exc:
-            raise httpx.ReadTimeout("the service did not answer in time", request=request) from exc
-        except upstream.UpstreamConnectError as exc:
-            raise httpx.ConnectError(str(exc), request=request) from exc
-        except upstream.UpstreamProtocolError as exc:
-            raise httpx.RemoteProtocolError(str(exc), request=request) from exc
-        except upstream.UnsafeRequest as exc:
-            raise httpx.LocalProtocolError(str(exc), request=request) from exc
-        return httpx.Response(answer.status, headers=answer.headers, content=answer.body, request=request)
 
     async def aclose(self) -> None:
         await self.forwarder.close()
 
 
-def new_transport(base_url: str) -> httpx.AsyncBaseTransport:
+# What a ServiceClient sends through: our forwarder, or any httpx transport (a test's in-process app).
+Transport = ForwarderTransport | httpx.AsyncBaseTransport
+
+
+def new_transport(base_url: str) -> ForwarderTransport:
     return ForwarderTransport(base_url)
 
 
 @asynccontextmanager
 async def service_clients(
-    settings: Settings, peers: tuple[str, ...], transports: dict[str, httpx.AsyncBaseTransport] | None = None
+    settings: Settings, peers: tuple[str, ...], transports: dict[str, Transport] | None = None
 ) -> AsyncIterator[dict[str, ServiceClient]]:
     """Clients for the services this one calls (only those: each costs an SSL context)."""
     transports = transports or {}
