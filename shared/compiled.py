@@ -23,7 +23,6 @@ class Statement:
     results: tuple[Callable[[Any], Any] | None, ...] | None = ()  # None: to be made from the first answer
     named: bool = False  # the driver takes a mapping (psycopg's %(name)s), not a list in order
 
-
     @classmethod
     def of(cls, statement: ClauseElement, dialect: Dialect, *, results: bool = False,
            column_keys: list[str] | None = None, coltypes: tuple | None = None) -> "Statement":

@@ -85,6 +85,14 @@ def run(session: Session, statement: ClauseElement, params: Mapping[str, Any] | 
     return result
 
 
+def execute(where, statement: ClauseElement, params: Mapping[str, Any]) -> Result:
+    """`statement` on `where`: a Session's write transaction (on its driver connection, `run`), or a read's
+    connection or reader as it is (a hot read: shared/rawread.py or a Core connection)."""
+    if isinstance(where, Session):
+        return run(where, statement, params)
+    return where.execute(statement, params)
+
+
 def run_many(session: Session, statement: ClauseElement, rows: Sequence[Mapping[str, Any]]) -> None:
     """`statement` once for each of `rows` (an INSERT of several rows), in the session's transaction."""
     rows = list(rows)

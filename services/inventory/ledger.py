@@ -151,7 +151,6 @@ def apply(
     if not keys:
         return set()
     session.flush()  # our own inserts go first: the stock rows stay locked only until COMMIT
-    connection = session.connection()
     if len(keys) == 1:  # most changes touch one row: no order to keep, a statement built once
         (warehouse, part), = keys
         changed = direct.run(session, _ONE_ROW, {
@@ -159,6 +158,7 @@ def apply(
             "d_reserved": reserved.get(keys[0], 0), "need": need.get(keys[0], 0),
         }).first()
         return {keys[0]} if changed is not None else set()
+    connection = session.connection()
     c = _STOCK.c
     match = tuple_(c.warehouse, c.part_number).in_(keys)
     # Core, not the ORM's bulk UPDATE: the statement is the same, its Python cost a fraction.

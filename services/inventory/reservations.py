@@ -225,10 +225,7 @@ def read(connection: Session | Connection, reservation_id: int, now: datetime) -
 
 def _read_rows(connection: Session | Connection, statement, reservation_id: int) -> tuple[Row, list[Row]]:
     """The reservation's row (the first) and its lines' rows (none for a reservation of no line)."""
-    params = {"id": reservation_id}
-    # In a write transaction, on its driver connection (shared/direct.py).
-    rows = (direct.run(connection, statement, params) if isinstance(connection, Session)
-            else connection.execute(statement, params)).all()
+    rows = direct.execute(connection, statement, {"id": reservation_id}).all()
     if not rows:
         raise errors.ReservationNotFound(f"No reservation {reservation_id}")
     return rows[0], [row for row in rows if row.part_number is not None]

@@ -76,10 +76,7 @@ _UNIT_BY_SERIAL = select(Unit.__table__).where(Unit.__table__.c.serial_number ==
 def find(session: Session | Connection, serial_number: str):
     """The unit as a read-only row (same attribute names as Unit), for answers that change nothing;
     on a session or a plain connection (the hot coverage read)."""
-    params = {"serial": serial_number}
-    # In a write transaction, on its driver connection (shared/direct.py).
-    row = (direct.run(session, _UNIT_BY_SERIAL, params) if isinstance(session, Session)
-           else session.execute(_UNIT_BY_SERIAL, params)).first()
+    row = direct.execute(session, _UNIT_BY_SERIAL, {"serial": serial_number}).first()
     if row is None:
         raise errors.UnitNotFound(f"No unit with serial number {serial_number}")
     return row
