@@ -108,6 +108,14 @@ def internal_headers(role: str = "admin", warehouses: str = "", key_id: str = "t
     return {name.decode(): value.decode() for name, value in signed}
 
 
+def assert_rows_as_core(ours: list, theirs: list) -> None:
+    """Rows read some other way (shared/rawread.py, shared/direct.py) are a Core connection's rows: the same
+    values, the same names, the same types (dates, Decimals, aware UTC timestamps, NULLs)."""
+    assert ours == [tuple(row) for row in theirs]
+    assert [row._fields for row in ours] == [tuple(row._fields) for row in theirs]
+    assert [[type(value) for value in row] for row in ours] == [[type(value) for value in row] for row in theirs]
+
+
 def assert_problem(response: httpx.Response, status: int, code: str) -> dict:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")

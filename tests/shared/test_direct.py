@@ -27,6 +27,8 @@ from gateway.models import ApiKey
 from shared import direct
 from shared.db import Database, UtcDateTime
 
+from helpers import assert_rows_as_core
+
 _META = MetaData()
 _THING = Table("direct_thing", _META, Column("id", Integer, primary_key=True), Column("name", String(20)),
                Column("on", Date), Column("price", Numeric(10, 2)), Column("at", UtcDateTime),
@@ -63,10 +65,7 @@ def core_rows(db: Database, statement, params=None) -> list:
 def test_rows_are_the_core_connections_values_and_names(db, statement, params):
     with db.transaction() as session:
         ours = direct.run(session, statement, params).all()
-    theirs = core_rows(db, statement, params)
-    assert ours == [tuple(row) for row in theirs]
-    assert [row._fields for row in ours] == [tuple(row._fields) for row in theirs]
-    assert [[type(value) for value in row] for row in ours] == [[type(value) for value in row] for row in theirs]
+    assert_rows_as_core(ours, core_rows(db, statement, params))
 
 
 def test_writes_count_their_rows_return_what_they_say_and_commit_with_the_session(db):

@@ -13,6 +13,8 @@ from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
 from shared.db import Database, UtcDateTime
 from shared.rawread import RawReads, Reader
 
+from helpers import assert_rows_as_core
+
 _META = MetaData()
 _THING = Table("thing", _META, Column("id", Integer, primary_key=True), Column("name", String(20)),
                Column("on", Date), Column("price", Numeric(10, 2)), Column("at", UtcDateTime))
@@ -45,10 +47,7 @@ def test_rows_are_the_core_connections_values_and_names(db, statement, params):
     with db.reading() as reader:
         assert isinstance(reader, Reader)
         ours = reader.execute(statement, params).all()
-    theirs = core_rows(db, statement, params)
-    assert ours == [tuple(row) for row in theirs]
-    assert [row._fields for row in ours] == [tuple(row._fields) for row in theirs]
-    assert [[type(value) for value in row] for row in ours] == [[type(value) for value in row] for row in theirs]
+    assert_rows_as_core(ours, core_rows(db, statement, params))
 
 
 def test_result_methods_answer_as_sqlalchemys(db):
