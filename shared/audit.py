@@ -76,8 +76,8 @@ def diff(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> d
 
 def record(session: Session, model: type, caller: context.Caller | None, *, action: str, object_type: str,
            object_id: object, at: datetime, changes: Mapping[str, list] | None = None) -> None:
-    """Append one entry, in the caller's transaction (flushed with the change it describes)."""
-    direct.run(session, _insert_into(model.__table__), {
+    """Append one entry, in the caller's transaction (sent with its next statement or its COMMIT: direct.later)."""
+    direct.later(session, _insert_into(model.__table__), {
         "object_id": fit(str(object_id), AuditEntryMixin.object_id),
         **values(caller, action=action, object_type=object_type, at=at, changes=changes),
     })

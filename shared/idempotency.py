@@ -25,6 +25,7 @@ deadline is further than a lease. While a claim holds, a duplicate gets 409
 `idempotency_in_progress` with `Retry-After`.
 """
 
+import functools
 import hashlib
 import json
 import math
@@ -102,6 +103,11 @@ def _lock_id(table: str, scope: str, key: str) -> int:
     """The key's transaction lock on PostgreSQL (a signed 64-bit number; a collision only makes a
     request wait for a retry)."""
     return int.from_bytes(hashlib.sha256(f"{table}\0{scope}\0{key}".encode()).digest()[:8], "big", signed=True)
+
+
+def _claim_there(scope: str, key: str, count: int) -> None:
+    if count != 1:  # the claim is gone (purged mid-request): the effect must not commit
+        raise RuntimeError(f"idempotency claim {scope} {key!r} missing")
 
 
 def _aware(value: datetime) -> datetime:
@@ -255,12 +261,10 @@ class Idempotency:
 
     def record(self, session: Session, *, scope: str, key: str, status: int, body: object) -> None:
         """Store the answer, in the transaction of the effect it describes."""
-        stored = direct.run(session, self._record, {
+        direct.later(session, self._record, {
             "b_scope": scope, "b_key": key, "b_status": status,
             "b_body": json.dumps(body, separators=(",", ":"), default=str), "b_now": self.clock.now(),
-        })
-        if stored.rowcount != 1:  # the claim is gone (purged mid-request): the effect must not commit
-            raise RuntimeError(f"idempotency claim {scope} {key!r} missing")
+        }, check=functools.partial(_claim_there, scope, key))
         with self._lock:
             self._held.pop((scope, key), None)
 

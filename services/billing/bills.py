@@ -356,7 +356,7 @@ def _issue(session: Session, bill: Bill, links: list[BillReservation], *, now: d
              "unit_price": line.unit_price, "amount": line.amount}
             for i, line in enumerate(priced.lines)]
     if rows:
-        direct.run_many(session, _INSERT_LINES, rows)
+        direct.later_many(session, _INSERT_LINES, rows)
     who = caller or context.SYSTEM
     found = company.latest(session)
     replaced = _replacing(session, bill, links)

@@ -262,7 +262,7 @@ def _close(session: Session, head: Row, lines: list[Row], *, status: str, used: 
            ) -> ReservationRead:
     """The reservation closed (`status`): its hold leaves its stock rows and what was used (part number: its
     consume plan's line) leaves the shelf, in one statement; the answer, as a read would give it now."""
-    direct.run(session, _CLOSE, {"b_id": head.id, "b_status": status, "b_closed_at": now})
+    direct.later(session, _CLOSE, {"b_id": head.id, "b_status": status, "b_closed_at": now})
     warehouse = head.warehouse
     reserved = {(warehouse, line.part_number): -line.qty for line in lines}
     on_hand = {(warehouse, p): -line.consumed for p, line in used.items() if line.consumed}
@@ -293,7 +293,7 @@ def consume(
     for line in lines:
         used_qty = outcome[line.part_number].consumed
         if used_qty != line.consumed_qty:  # a line not used keeps its 0: no statement, as the ORM wrote none
-            direct.run(session, _LINE_CONSUMED, {"b_id": head.id, "b_part": line.part_number, "b_consumed": used_qty})
+            direct.later(session, _LINE_CONSUMED, {"b_id": head.id, "b_part": line.part_number, "b_consumed": used_qty})
         if used_qty:
             issued.append(ledger.record(
                 session, kind="issue", warehouse=head.warehouse, part_number=line.part_number, qty=-used_qty,

@@ -59,7 +59,7 @@ def create(
     claim = Claim(id=direct.run(session, _NEW_CLAIM, values).scalar_one(), **values)
     metrics.after_commit(session, metrics.CLAIMS.labels(decision=decision.decision))
     codes = ", ".join(r.code for r in decision.reasons)
-    direct.run(session, _NEW_HISTORY, {
+    direct.later(session, _NEW_HISTORY, {
         "serial_number": unit.serial_number, "at": now, "on": failed_on, "kind": "claim",
         "summary": f"Claim {claim.id} on {component}: {decision.decision}" + (f" ({codes})" if codes else ""),
         "claim_id": claim.id, "decision": decision.decision,
