@@ -14,7 +14,6 @@ LOCAL statement_timeout) no longer than the time left, and a unit of work
 whose deadline has passed rolls back instead of committing.
 """
 
-import functools
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -122,15 +121,10 @@ class RowWriter:
             raise ValueError(f"RowWriter writes {self.names}, given {tuple(values)}")
         params = {f"v_{name}": value for name, value in values.items()}
         params["b_key"] = getattr(row, self.key)
-        direct.later(session, self.statement, params, check=functools.partial(_one_row, row, params["b_key"]))
+        direct.later(session, self.statement, params, check=direct.one_row(type(row).__name__, params["b_key"]))
         put = set_committed_value if hasattr(row, "_sa_instance_state") else setattr
         for name, value in values.items():
             put(row, name, value)
-
-
-def _one_row(row, key, count: int) -> None:
-    if count != 1:
-        raise RuntimeError(f"{type(row).__name__} {key} missing")
 
 
 def loaded(row) -> SimpleNamespace | None:

@@ -128,6 +128,15 @@ def later(session: Session, statement: ClauseElement, params: Mapping[str, Any] 
     pending.append((prepared.sql, prepared.args(params), check))
 
 
+def one_row(what: str, key: object) -> Callable[[int], None]:
+    """A `check` for `later`: exactly one row changed, else a RuntimeError naming it (the transaction does
+    not commit)."""
+    def check(count: int) -> None:
+        if count != 1:
+            raise RuntimeError(f"{what} {key} missing")
+    return check
+
+
 def later_many(session: Session, statement: ClauseElement, rows: Sequence[Mapping[str, Any]]) -> None:
     """`run_many`, its rows sent as `later` sends a statement."""
     rows = list(rows)
