@@ -12,12 +12,13 @@ OperationalError and the rest, as shared/dbfaults.py and the callers read them; 
 ended is invalidated, as SQLAlchemy does, so the pool never hands it out again. `DB_DIRECT=off` runs the
 same statements through SQLAlchemy (to compare).
 
-A write whose rows and count the caller does not read (`later`: an audit entry, a row's UPDATE by its key,
-the stored answer) is not sent on its own on PostgreSQL: it goes with the transaction's next statement, or
-with its COMMIT, in one round trip (one query of the simple protocol), in the order they were made. Its failure is the
-transaction's: raised by that next statement or by the commit, and nothing is written. A `check` of its
-count (the row was there) runs before the COMMIT is sent. On SQLite, where a statement is no round trip,
-it runs at once. `DB_PIPELINE=off` sends each alone (to compare).
+A write whose rows the caller does not read (`later`: an audit entry, a row's UPDATE by its key, the stored
+answer) is not sent on its own on PostgreSQL: it goes with the transaction's next statement, or with its
+COMMIT, in one round trip (one query of the simple protocol), in the order the statements were made. Its
+failure is the transaction's: raised by that next statement or by the commit, and nothing is written. A
+`check` of its count (the row was there) runs before the COMMIT is sent. On SQLite, where a statement is no
+round trip, and on an engine shared/db.py did not make, it runs at once. `DB_PIPELINE=off` sends each alone
+(to compare).
 """
 
 import os
@@ -33,12 +34,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 
 from shared.compiled import Statement
+from shared.rawread import Rows
 
 try:
     from psycopg import ClientCursor
 except ImportError:  # psycopg is PostgreSQL's driver only
     ClientCursor = None
-from shared.rawread import Rows
 
 DIRECT = os.environ.get("DB_DIRECT", "on") != "off"
 PIPELINE = os.environ.get("DB_PIPELINE", "on") != "off"
@@ -239,12 +240,12 @@ def _send(connection, pending: list, *, last: tuple[str, Any] | None = None, com
     pending.clear()
     client = ClientCursor(connection.connection.driver_connection)
     folded = commit and not any(check is not None for _sql, _args, check in batch)
-    parts = [client.mogrify(sql, args) for sql, args, _check in batch]
-    if last is not None:
-        parts.append(client.mogrify(*last))
-    if folded:
-        parts.append("COMMIT")  # the driver's commit then has nothing to do: the server says no transaction is open
     try:
+        parts = [client.mogrify(sql, args) for sql, args, _check in batch]
+        if last is not None:
+            parts.append(client.mogrify(*last))
+        if folded:
+            parts.append("COMMIT")  # the driver's commit then has nothing to do: the server says none is open
         client.execute("; ".join(parts))
     except connection.dialect.loaded_dbapi.Error as exc:
         raise _failed(connection, "; ".join(sql for sql, _args, _check in batch) + (f"; {last[0]}" if last else ""),

@@ -298,3 +298,14 @@ def test_on_an_engine_without_the_hooks_later_writes_at_once(db):
         assert core_rows(db, _BY_ID, {"b_id": 1})[0].name == "at once"
     finally:
         plain.dispose()
+
+
+def test_a_value_the_driver_cannot_write_later_is_sqlalchemys_error_and_nothing_is_written(db):
+    if db.dialect != "postgresql":
+        pytest.skip("a value PostgreSQL's text cannot hold (NUL)")
+    from sqlalchemy.exc import DataError
+
+    with pytest.raises(DataError), db.transaction() as session:
+        direct.later(session, _RENAME, {"b_id": 2, "v_name": "first"})
+        direct.later(session, _RENAME, {"b_id": 1, "v_name": "nul\x00"})
+    assert [row.name for row in core_rows(db, select(_THING).order_by(_THING.c.id))] == ["甲", None]
