@@ -14,6 +14,7 @@ LOCAL statement_timeout) no longer than the time left, and a unit of work
 whose deadline has passed rolls back instead of committing.
 """
 
+import contextlib
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -232,7 +233,8 @@ def _begun_with(driver, setting: str) -> bool:
     if answer.status == _PQ_COMMAND_OK and pgconn.transaction_status == _PQ_INTRANS:
         return True
     if pgconn.transaction_status != _PQ_IDLE and pgconn.status == _PQ_OK:
-        pgconn.exec_(b"ROLLBACK")  # the BEGIN took, the setting did not: start again the usual way
+        with contextlib.suppress(Exception):  # a lost connection: the usual way raises it, wrapped
+            pgconn.exec_(b"ROLLBACK")  # the BEGIN took, the setting did not: start again the usual way
     return False
 
 

@@ -22,7 +22,18 @@ _JSON = (b"content-type", b"application/json")
 def raw_target(path: str, params: dict | None = None) -> str:
     """The path and query as sent: what httpx.URL(path, params=params) writes on the wire."""
     target = quote(path, safe=_PATH_SAFE)
-    return target + "?" + urlencode(params) if params else target
+    if not params:
+        return target
+    pairs = [(key, _primitive(item)) for key, value in params.items()
+             for item in (value if isinstance(value, list | tuple) else (value,))]
+    return target + "?" + urlencode(pairs)
+
+
+def _primitive(value) -> str:
+    """A query value as httpx writes it: a list's items each under the key; true, false; None empty."""
+    if value is True or value is False:
+        return "true" if value else "false"
+    return "" if value is None else str(value)
 
 
 class Reply:

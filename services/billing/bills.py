@@ -77,6 +77,11 @@ _LINK_ROWS = (select(BillReservation.__table__).where(BillReservation.__table__.
 _LOCKED_LINK_ROWS = _LINK_ROWS.with_for_update()
 
 
+# A bill as a step answers it: the ORM's object (reopen, mark_lost), or its row read as a plain object with
+# the same attributes (the hot steps).
+BillLike = Bill | SimpleNamespace
+
+
 def _bill_row(session: Session, bill_id: int) -> SimpleNamespace | None:
     return loaded(direct.run(session, _BILL_ROW, {"b_id": bill_id}).first())
 
@@ -239,7 +244,7 @@ def _stored(line: ReservationLineRead) -> dict:
 def record_plan(
     session: Session, *, bill_id: int, reservations: dict[int, ReservationRead], claim: ClaimRead, now: datetime,
     unit: UnitRead | None = None,
-) -> Bill:
+) -> BillLike:
     """The claim decided, the reservations read and the contract found: consuming may begin."""
     bill = _bill_row(session, bill_id)
     contract = contracts.covering(session, serial_number=bill.serial_number, on=bill.performed_on)
@@ -270,7 +275,7 @@ def held(links: list[BillReservation]) -> tuple[int, ...]:
 def mark_consumed(
     session: Session, *, bill_id: int, reservation_id: int, reservation: ReservationRead, now: datetime,
     links: list[BillReservation] | None = None, issuing: bool = False,
-) -> Bill:
+) -> BillLike:
     """`links`: all the bill's links, read and locked in this transaction (`link_rows(..., lock=True)`).
     `issuing`: the bill is issued in this same transaction, which writes its row once (then its status here
     is still the one it was read with: the caller knows it is consuming)."""
@@ -326,7 +331,7 @@ def _replacing(session: Session, bill: Bill, links: list[BillReservation]) -> Bi
 
 
 def issue(session: Session, *, bill_id: int, now: datetime, caller: context.Caller | None = None,
-          locked: tuple[Bill, list[BillReservation]] | None = None) -> Bill:
+          locked: tuple[BillLike, list[BillReservation]] | None = None) -> BillLike:
     """Price what was consumed and number the bill, in one transaction: no number is ever burnt.
 
     A bill that charges nothing is settled as it is issued: it is never "unpaid". `locked`: the bill,
@@ -340,8 +345,8 @@ def issue(session: Session, *, bill_id: int, now: datetime, caller: context.Call
                   caller=caller)
 
 
-def _issue(session: Session, bill: Bill, links: list[BillReservation], *, now: datetime,
-           caller: context.Caller | None) -> Bill:
+def _issue(session: Session, bill: BillLike, links: list[BillReservation], *, now: datetime,
+           caller: context.Caller | None) -> BillLike:
     bill_id = bill.id
     priced = price_repair(
         approved=bill.claim_decision == "approved",

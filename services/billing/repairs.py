@@ -190,11 +190,11 @@ class RepairSaga:
             else:
                 state = State(bill.status)
 
-    async def _local(self, step, **kwargs) -> tuple[Bill, tuple[int, ...]]:
+    async def _local(self, step, **kwargs) -> tuple[bills.BillLike, tuple[int, ...]]:
         """One local step in its own transaction; past the deadline it is rolled back, not committed."""
         return await self.uow.call(self._step, step, kwargs, bounded=True)
 
-    async def _record(self, step, **kwargs) -> tuple[Bill, tuple[int, ...]]:
+    async def _record(self, step, **kwargs) -> tuple[bills.BillLike, tuple[int, ...]]:
         """Record what another service has already done, even past the deadline.
 
         Rolling it back would not undo it: a consume done at inventory but forgotten here would let
@@ -202,7 +202,7 @@ class RepairSaga:
         """
         return await self.uow.call(self._step, step, kwargs, bounded=False)
 
-    def _step(self, step, kwargs: dict, *, bounded: bool) -> tuple[Bill | None, tuple[int, ...]]:
+    def _step(self, step, kwargs: dict, *, bounded: bool) -> tuple[bills.BillLike | None, tuple[int, ...]]:
         """`step` in one transaction, and what the bill has left to consume read in the same one."""
         unbound = None if bounded else deadline.start(None)
         try:
@@ -212,7 +212,7 @@ class RepairSaga:
             if unbound is not None:
                 deadline.reset(unbound)
 
-    def _in(self, session, step, kwargs: dict, *, bounded: bool) -> tuple[Bill | None, tuple[int, ...]]:
+    def _in(self, session, step, kwargs: dict, *, bounded: bool) -> tuple[bills.BillLike | None, tuple[int, ...]]:
         bill = step(session, now=self.clock.now(), **kwargs)
         left = bills.left_to_consume(session, bill) if bill is not None else ()
         if bounded:

@@ -3,6 +3,7 @@
 was sent): what is sent, what comes back, and each failure turned into the one error a service answers with."""
 
 import json
+from datetime import date
 
 import httpx
 import pytest
@@ -92,7 +93,8 @@ async def test_nobody_listening_is_unavailable():
 @pytest.mark.parametrize("path, params", [
     ("/units/HV%2F01", None), ("/units/a b", None), ("/units/序列-1", {"on": "2025-07-01"}),
     ("/regions/济南", {"q": "空调 A&B", "n": "1+1=2"}), ("/x/{y}|z^[1]", {"a": "", "b": "a/b:c?d#e"}),
-    ("/x/`<>\"", None),
+    ("/x/`<>\"", None), ("/x", {"a": [1, 2], "b": ("x y", "z")}), ("/x", {"a": None, "b": True, "c": False}),
+    ("/x", {"a": 1.5, "on": date(2026, 12, 7)}), ("/x", {"a": []}), ("/x", {}),
 ])
 def test_the_target_sent_is_the_one_httpx_would_send(path, params):
     assert http.raw_target(path, params) == httpx.URL("http://peer" + path, params=params).raw_path.decode()
