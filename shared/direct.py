@@ -115,17 +115,13 @@ def later(session: Session, statement: ClauseElement, params: Mapping[str, Any] 
     transaction's next statement or its COMMIT (see the module's doc). `check` is given the count of rows it
     changed, before the transaction can commit, and raises to refuse it."""
     params = params or {}
-    if session.autoflush:
-        session.flush()
-    connection, _cursor, pending = _connection(session)
-    prepared = compiled(statement, connection.dialect, tuple(params)) if DIRECT and pending is not None else None
-    if prepared is None:
+    held = _holding(session, statement, tuple(params))
+    if held is None:
         done = run(session, statement, params)
         if check is not None:
             check(done.rowcount)
         return
-    for listener in listeners:
-        listener(prepared.sql)
+    pending, prepared = held
     pending.append((prepared.sql, prepared.args(params), check))
 
 
@@ -143,16 +139,26 @@ def later_many(session: Session, statement: ClauseElement, rows: Sequence[Mappin
     rows = list(rows)
     if not rows:
         return
+    held = _holding(session, statement, tuple(rows[0]))
+    if held is None:
+        run_many(session, statement, rows)
+        return
+    pending, prepared = held
+    pending.extend((prepared.sql, prepared.args(row), None) for row in rows)
+
+
+def _holding(session: Session, statement: ClauseElement, keys: tuple) -> tuple[list, Statement] | None:
+    """Where the transaction holds `statement` and the statement compiled (its listeners told), or None when
+    it runs at once (SQLite, an engine without the hooks, one that cannot run on the driver alone)."""
     if session.autoflush:
         session.flush()
     connection, _cursor, pending = _connection(session)
-    prepared = compiled(statement, connection.dialect, tuple(rows[0])) if DIRECT and pending is not None else None
+    prepared = compiled(statement, connection.dialect, keys) if DIRECT and pending is not None else None
     if prepared is None:
-        run_many(session, statement, rows)
-        return
+        return None
     for listener in listeners:
         listener(prepared.sql)
-    pending.extend((prepared.sql, prepared.args(row), None) for row in rows)
+    return pending, prepared
 
 
 def execute(where, statement: ClauseElement, params: Mapping[str, Any]) -> Result:
