@@ -260,11 +260,16 @@ class Idempotency:
         return max(now, until - self.lease)
 
     def record(self, session: Session, *, scope: str, key: str, status: int, body: object) -> None:
-        """Store the answer, in the transaction of the effect it describes."""
+        """Store the answer, in the transaction of the effect it describes (sent with its next statement or
+        its COMMIT: direct.later). The claim stops being this process's to give back once the answer is
+        written (its count checked), as when the write was sent at once."""
         direct.later(session, self._record, {
             "b_scope": scope, "b_key": key, "b_status": status,
             "b_body": json.dumps(body, separators=(",", ":"), default=str), "b_now": self.clock.now(),
-        }, check=functools.partial(_claim_there, scope, key))
+        }, check=functools.partial(self._recorded, scope, key))
+
+    def _recorded(self, scope: str, key: str, count: int) -> None:
+        _claim_there(scope, key, count)
         with self._lock:
             self._held.pop((scope, key), None)
 
