@@ -309,3 +309,12 @@ def test_a_value_the_driver_cannot_write_later_is_sqlalchemys_error_and_nothing_
         direct.later(session, _RENAME, {"b_id": 2, "v_name": "first"})
         direct.later(session, _RENAME, {"b_id": 1, "v_name": "nul\x00"})
     assert [row.name for row in core_rows(db, select(_THING).order_by(_THING.c.id))] == ["甲", None]
+
+
+def test_a_later_write_refused_before_a_statement_through_sqlalchemy_is_raised_by_it(db):
+    with pytest.raises(IntegrityError), db.transaction() as session:
+        direct.later(session, _RENAME, {"b_id": 2, "v_name": "first"})
+        direct.later(session, insert(_THING), {"id": 1, "name": "again", "kind": "x"})
+        session.execute(_RENAME, {"b_id": 1, "v_name": "never"})
+        pytest.fail("the refused write was not raised")
+    assert [row.name for row in core_rows(db, select(_THING).order_by(_THING.c.id))] == ["甲", None]
