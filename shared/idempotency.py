@@ -105,11 +105,6 @@ def _lock_id(table: str, scope: str, key: str) -> int:
     return int.from_bytes(hashlib.sha256(f"{table}\0{scope}\0{key}".encode()).digest()[:8], "big", signed=True)
 
 
-def _claim_there(scope: str, key: str, count: int) -> None:
-    if count != 1:  # the claim is gone (purged mid-request): the effect must not commit
-        raise RuntimeError(f"idempotency claim {scope} {key!r} missing")
-
-
 def _aware(value: datetime) -> datetime:
     # SQLite hands back naive datetimes; every stored time is UTC.
     return value if value.tzinfo else value.replace(tzinfo=UTC)
@@ -269,7 +264,8 @@ class Idempotency:
         }, check=functools.partial(self._recorded, scope, key))
 
     def _recorded(self, scope: str, key: str, count: int) -> None:
-        _claim_there(scope, key, count)
+        if count != 1:  # the claim is gone (purged mid-request): the effect must not commit
+            raise RuntimeError(f"idempotency claim {scope} {key!r} missing")
         with self._lock:
             self._held.pop((scope, key), None)
 
