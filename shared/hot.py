@@ -3,8 +3,8 @@
 
 - `HotRoute`: a GET of path and query parameters, validated with the very fields FastAPI built, run on a
   Core connection (`uow.read_rows`), serialized once with the route's response field.
-- `HotWrite`: the happy path of an idempotent write with `native=`; anything else is handed to FastAPI's
-  route with its body.
+- `HotWrite`: an idempotent write whose body, path and key pass FastAPI's own fields, run by the
+  operation's call as FastAPI's route would run it; anything else is handed to FastAPI's route with its body.
 """
 
 import copy
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi._body_limit import MAX_BODY_SIZE_SCOPE_KEY, get_body_limit_error
+from fastapi._compat import Undefined
 from fastapi._compat.v2 import get_missing_field_error
 from fastapi.dependencies.utils import (
     _get_param_aliases,
@@ -26,17 +27,14 @@ from fastapi.dependencies.utils import (
 )
 from fastapi.exceptions import RequestValidationError, ResponseValidationError
 from fastapi.routing import APIRoute
-from pydantic import BaseModel
 from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import Message, Receive, Scope, Send
 
-from shared.uow import Fallback
-
 if TYPE_CHECKING:
     from shared.operations import _Call
 
-TRIED = "aftersales.native_tried"  # the scope's mark: a HotWrite tried `native=` and it raised Fallback
+REQUEST = "request__"  # the endpoint's parameter for the request (shared/operations.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,9 +144,12 @@ class HotRoute(_InFront):
 
 
 class HotWrite(_InFront):
-    """The happy path of an idempotent write with `native=`, in front of its FastAPI route (`hot=True`).
-    What it does not take for certain to be FastAPI's happy path, FastAPI's route answers: so every
-    error, and every request with a key or on SQLite, is answered exactly as before, by the same code."""
+    """An idempotent write served in front of its FastAPI route (`hot=True`): its body, path and
+    `Idempotency-Key` read and checked with the very fields FastAPI built, then the operation's own call
+    (`_Call`: `native=` on PostgreSQL for a request without a key, the use case in `run_idempotent` for the
+    rest), whose answer is always a Response. What it does not take for certain to pass FastAPI's checks
+    (another content type, JSON or a body, path or key that does not validate) is handed, body and all, to
+    FastAPI's route, which answers it as ever: so every such error is answered by the same code."""
 
     def __init__(self, route: APIRoute, call: "_Call") -> None:
         super().__init__(route.path, route.endpoint, methods=list(route.methods), name=route.name,
@@ -157,13 +158,11 @@ class HotWrite(_InFront):
         self.call = call
         self.method = next(iter(route.methods))
         self.path_params = _simple_params(route.dependant.path_params)
+        self.header_params = _simple_params(route.dependant.header_params)
         self.body_fields = route.dependant.body_params
         self.embed = route._embed_body_fields
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        uow = scope["app"].state.uow
-        if not uow.native or not _json_only(scope["headers"]):
-            return await self.route.handle(scope, receive, send)
         request = Request(scope, receive)
         try:  # read as FastAPI's request handler reads it, with the same answer when that fails
             body = await request.body()
@@ -173,44 +172,40 @@ class HotWrite(_InFront):
             if MAX_BODY_SIZE_SCOPE_KEY in scope and (error := get_body_limit_error(e)):
                 raise error from e
             raise HTTPException(status_code=400, detail="There was an error parsing the body") from e
-        answer = await self._answer(request, body) if body else None
-        if answer is None:
+        given = await self._given(request, body)
+        if given is None:
             return await self.route.handle(scope, _replaying(body, receive), send)
-        await Response(answer.model_dump_json(), status_code=self.call.status,
-                       media_type="application/json")(scope, receive, send)
+        answer = await self.call(**given)
+        await answer(scope, receive, send)
 
-    async def _answer(self, request: Request, body: bytes) -> BaseModel | None:
-        """The native answer, or None to leave the request to FastAPI's route (nothing was written)."""
-        try:
-            received = json.loads(body)
-        except ValueError:
+    async def _given(self, request: Request, body: bytes) -> dict[str, Any] | None:
+        """What FastAPI's route would give the endpoint, or None to leave the request to that route."""
+        if self.path_params is None or self.header_params is None:
             return None
+        received: Any = Undefined  # no body, as FastAPI's handler leaves it
+        if body:
+            if not _json_only(request.scope["headers"]):
+                return None
+            try:
+                received = json.loads(body)
+            except ValueError:
+                return None
         given, errors = await request_body_to_args(self.body_fields, received, self.embed)
         if errors:
             return None
-        if self.path_params is None:
-            return None
-        path, errors = _args(self.path_params, request.scope["path_params"])
-        if errors:
-            return None
-        given.update(path)
-        if self.call.request is not None:
-            given[self.call.request] = request
-        for name, getter in self.call.read_off:
-            given[name] = await getter(request)
-        try:
-            return await self.call.native(request.app.state.uow, **given)
-        except Fallback:
-            request.scope[TRIED] = True  # FastAPI's route goes straight to the use case: not tried twice
-            return None
+        for found, where in ((self.path_params, request.scope["path_params"]), (self.header_params, request.headers)):
+            values, errors = _args(found, where)
+            if errors:
+                return None
+            given.update(values)
+        given[REQUEST] = request
+        return given
 
 
 def _json_only(headers: Sequence[tuple[bytes, bytes]]) -> bool:
-    """A body of exactly `application/json` (FastAPI parses it as JSON too) and no `Idempotency-Key`."""
+    """A body of exactly `application/json` (FastAPI parses it as JSON too)."""
     content_type = None
     for name, value in headers:
-        if name == b"idempotency-key":
-            return False
         if name == b"content-type" and content_type is None:  # the first, as Starlette's headers.get
             content_type = value
     return content_type is not None and content_type.split(b";", 1)[0].strip().lower() == b"application/json"
@@ -229,9 +224,10 @@ def _replaying(body: bytes, receive: Receive) -> Receive:
 def hot_route(route: APIRoute, call: "_Call") -> Route:
     """The hot route of a declared operation, refused at declaration unless its request is simple: a GET of
     path and query parameters and values read off the request, nothing else FastAPI would have to solve
-    (`HotRoute`); or a POST with `native=`, a body and only the `Idempotency-Key` header (`HotWrite`)."""
+    (`HotRoute`); or an idempotent POST of a body, path parameters and only the `Idempotency-Key` header
+    (`HotWrite`)."""
     dependant = route.dependant
-    if (route.methods == {"POST"} and call.native is not None and not dependant.dependencies
+    if (route.methods == {"POST"} and call.idempotent and not dependant.dependencies
             and not dependant.cookie_params and not dependant.query_params and dependant.body_params
             and [p.alias for p in dependant.header_params] == ["Idempotency-Key"]):
         return HotWrite(route, call)
@@ -239,7 +235,7 @@ def hot_route(route: APIRoute, call: "_Call") -> Route:
             or dependant.header_params or dependant.cookie_params or dependant.body_params
             or dependant.dependencies or route.response_field is None):
         raise TypeError(f"{route.path}: hot=True is for a GET of path and query parameters, "
-                        "or a POST with native= and a body")
+                        "or an idempotent POST of a body")
     return HotRoute(route, call)
 
 

@@ -30,10 +30,11 @@ a call, the same for every route of every service:
   field, so the answer is FastAPI's byte for byte; FastAPI's route stays, for the OpenAPI document and
   every other method on the path. What it skips is the per-request work that can be done once per
   process: FastAPI's dependency solving and request handler, and the Session's bookkeeping.
-  On an idempotent write with `native=` (a reservation), `hot=True` serves its happy path the same way
-  (`HotWrite`): a JSON body that FastAPI's own body fields accept, no `Idempotency-Key`, a native uow,
-  goes straight to `native=`; anything else (another content type, JSON or a body that does not
-  validate, a key, SQLite, `Fallback`) is handed, body and all, to FastAPI's route, which answers as ever.
+  On an idempotent write (a reservation, a consume, a claim), `hot=True` serves it the same way
+  (`HotWrite`): a body FastAPI's own body fields accept (JSON, or none), a path and an `Idempotency-Key`
+  its fields accept, go straight to the operation's call (`native=` without a key on PostgreSQL, else
+  `run_idempotent`), as FastAPI's route would call it; anything else (another content type, JSON, a body,
+  a path or a key that does not validate) is handed, body and all, to FastAPI's route, which answers as ever.
 - `native=fn` (an idempotent write measured to pay for it, a reservation): on PostgreSQL a request
   without an `Idempotency-Key` is answered by `await fn(uow, ...)`, one statement run alone over
   asyncpg (`uow.alone`, shared/native.py), with no worker thread; `fn` raises `uow.Fallback` for what it
@@ -60,14 +61,13 @@ from starlette.responses import Response
 from shared import openapi, pagination
 from shared.deps import Cursor, IdempotencyKey
 from shared.errors import ServiceError
-from shared.hot import TRIED, hot_route
+from shared.hot import REQUEST, hot_route
 from shared.idempotency import run_idempotent
 from shared.uow import Fallback
 
 F = TypeVar("F", bound=Callable[..., Any])
 # An operation's own errors: the error classes it raises, or (where a code has no class) status -> codes.
 Raises = Iterable[type[ServiceError]] | Mapping[int, str | Sequence[str]]
-_REQUEST = "request__"
 _KEY = "idempotency_key__"
 _CURSOR = "cursor"
 
@@ -143,7 +143,7 @@ class _Call:
     native: Callable[..., Awaitable[Any]] | None = None  # `native=`: see Operations._route
 
     async def __call__(self, **given: Any) -> Any:
-        request: Request = given.pop(_REQUEST)
+        request: Request = given.pop(REQUEST)
         key = given.pop(_KEY, None)
         if self.request is not None:
             given[self.request] = request
@@ -152,7 +152,7 @@ class _Call:
         if self.cursor is not None:
             name, marker = self.cursor
             given[name] = pagination.decode_as(given.pop(_CURSOR), marker.valid)
-        if self.native is not None and key is None and request.app.state.uow.native and TRIED not in request.scope:
+        if self.native is not None and key is None and request.app.state.uow.native:
             try:
                 answer = await self.native(request.app.state.uow, **given)
             except Fallback:
@@ -190,7 +190,7 @@ def _endpoint(fn: Callable[..., Any], *, write: bool, idempotent: bool, status: 
         if _is_body(annotation):
             body = param.name
         outer.append(param.replace(kind=inspect.Parameter.KEYWORD_ONLY, annotation=annotation))
-    outer.append(inspect.Parameter(_REQUEST, inspect.Parameter.KEYWORD_ONLY, annotation=Request))
+    outer.append(inspect.Parameter(REQUEST, inspect.Parameter.KEYWORD_ONLY, annotation=Request))
     if idempotent:
         outer.append(inspect.Parameter(_KEY, inspect.Parameter.KEYWORD_ONLY, annotation=IdempotencyKey, default=None))
     call = _Call(fn, write, idempotent, status, cursor, body, wants_request, tuple(read_off), native)

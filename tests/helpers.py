@@ -116,6 +116,31 @@ def assert_rows_as_core(ours: list, theirs: list) -> None:
     assert [[type(value) for value in row] for row in ours] == [[type(value) for value in row] for row in theirs]
 
 
+async def answered_alike(hot, plain, method: str, path: str, body=None, headers: dict | None = None, *,
+                         plain_path: str | None = None, plain_headers: dict | None = None) -> httpx.Response:
+    """The same request to a service as it runs (`hot`) and to the same service with FastAPI's routes only
+    (`plain`), on one database: the same status, headers and body (a created object's leading `"id"` apart,
+    as both write). `body`: bytes as they are, anything else as JSON; `plain_path`, `plain_headers`: the plain
+    one's own object (each consumes its own reservation) and headers (each its own Idempotency-Key)."""
+    answers = []
+    for client, where, sent in ((hot, path, headers), (plain, plain_path or path, plain_headers or headers)):
+        if isinstance(body, bytes):
+            answers.append(await client.request(method, where, content=body, headers=sent))
+        else:
+            answers.append(await client.request(method, where, json=body, headers=sent))
+    ours, theirs = answers
+    assert ours.status_code == theirs.status_code, (ours.text, theirs.text)
+    assert [h for h in ours.headers.multi_items() if h[0] != "content-length"] == [
+        h for h in theirs.headers.multi_items() if h[0] != "content-length"]
+    assert method == "HEAD" or int(ours.headers["content-length"]) == len(ours.content)
+    assert _without_id(ours.content) == _without_id(theirs.content)
+    return ours
+
+
+def _without_id(content: bytes) -> bytes:
+    return re.sub(rb'^\{"id":\d+,', b'{"id":0,', content)
+
+
 def assert_problem(response: httpx.Response, status: int, code: str) -> dict:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")

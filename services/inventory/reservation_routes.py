@@ -65,7 +65,7 @@ def get_reservation(connection, reservation_id: ReservationId, clock: CurrentClo
     "/reservations/{reservation_id}/consume", "consumeReservation", "Issue a reservation's parts (all, or the "
     "lines given)", idempotent=True, status=200,
     raises=[errors.WarehouseForbidden, errors.ReservationNotFound, errors.ReservationNotActive, errors.InvalidConsume],
-    body=examples.CONSUME, answer=examples.RESERVATION,
+    body=examples.CONSUME, answer=examples.RESERVATION, hot=True,
 )
 def consume(session, reservation_id: ReservationId, caller: CurrentCaller, clock: CurrentClock,
             consume_in: ConsumeIn | None = None) -> ReservationRead:

@@ -169,7 +169,8 @@ claims_ops = Operations(router, tags=["claims"])
 
 
 @claims_ops.post("/claims", "createClaim", "Adjudicate a failure (a warranty claim)", idempotent=True,
-                 raises=[errors.UnitNotFound, errors.UnknownCause], body=examples.CLAIM_CREATE, answer=examples.CLAIM)
+                 raises=[errors.UnitNotFound, errors.UnknownCause], body=examples.CLAIM_CREATE, answer=examples.CLAIM,
+                 hot=True)
 def create_claim(session, claim_in: ClaimCreate, clock: CurrentClock, pinned: PinnedDep,
                  caller: CurrentCaller) -> ClaimRead:
     claim = claims.create(

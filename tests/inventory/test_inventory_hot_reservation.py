@@ -1,18 +1,17 @@
-"""A reservation served hot (shared/operations.py `HotWrite`: `hot=True` on the idempotent write with
-`native=`) answers exactly what FastAPI's route of the same declaration answers: status, headers and body
-(the reservation's id apart: both write to the same database), errors included. On PostgreSQL the happy
-path goes straight to the native statement; everything else, and every request on SQLite, is handed to
-FastAPI's route with its body. The reservation's read (`GET /reservations/{id}`, a HotRoute on one Core
-statement) is compared the same way, for every kind of id and for consumed and expired reservations."""
-
-import re
+"""A reservation and its consume served hot (shared/operations.py `HotWrite`: `hot=True` on an idempotent
+write) answer exactly what FastAPI's route of the same declaration answers: status, headers and body
+(the reservation's id apart: both write to the same database), errors included. A request whose body, path
+and key pass FastAPI's fields goes straight to the operation's call (on PostgreSQL without a key, the
+native statement); everything else is handed to FastAPI's route with its body. The reservation's read
+(`GET /reservations/{id}`, a HotRoute on one Core statement) is compared the same way, for every kind of
+id and for consumed and expired reservations."""
 
 import pytest
 
 from services.inventory.main import create_app
 from shared.hot import HotRoute, HotWrite
 
-from helpers import asgi_client, internal_headers
+from helpers import answered_alike, asgi_client, internal_headers
 from inventory_support import make_catalog, person
 
 pytestmark = pytest.mark.anyio
@@ -71,38 +70,18 @@ async def both(inventory_settings, clock):
         yield hot_app, hot, plain
 
 
-def _send(client, method, path, body, headers):
-    if isinstance(body, bytes):
-        return client.request(method, path, content=body, headers=headers)
-    return client.request(method, path, json=body, headers=headers)
-
-
-def _without_id(content: bytes) -> bytes:
-    return re.sub(rb'^\{"id":\d+,', b'{"id":0,', content)
-
-
-async def same_answer(hot, plain, method, path, body=None, headers=None):
-    ours = await _send(hot, method, path, body, headers)
-    theirs = await _send(plain, method, path, body, headers)
-    assert ours.status_code == theirs.status_code, (ours.text, theirs.text)
-    assert [h for h in ours.headers.multi_items() if h[0] != "content-length"] == [
-        h for h in theirs.headers.multi_items() if h[0] != "content-length"]
-    assert method == "HEAD" or int(ours.headers["content-length"]) == len(ours.content)
-    assert _without_id(ours.content) == _without_id(theirs.content)
-    return ours
-
-
-def test_the_reservation_is_declared_hot_and_served_in_front_of_fastapi():
+def test_the_reservation_and_its_consume_are_declared_hot_and_served_in_front_of_fastapi():
     app = create_app()
-    assert isinstance(app.router.routes[0], HotWrite) and app.router.routes[0].path == "/reservations"
-    assert [r for r in app.router.routes if isinstance(r, HotWrite)] == app.router.routes[:1]
+    hot = [r.path for r in app.router.routes if isinstance(r, HotWrite)]
+    assert hot == ["/reservations", "/reservations/{reservation_id}/consume"]
+    assert all(isinstance(r, HotWrite | HotRoute) for r in app.router.routes[:3])
     assert "/reservations" in app.openapi()["paths"]  # FastAPI's route stays, for the document and the rest
 
 
 @pytest.mark.parametrize(("name", "body", "headers", "status"), REQUESTS, ids=[r[0] for r in REQUESTS])
 async def test_every_reservation_request_is_answered_as_fastapis_route_answers_it(both, name, body, headers, status):
     _, hot, plain = both
-    answer = await same_answer(hot, plain, "POST", "/reservations", body, headers)
+    answer = await answered_alike(hot, plain, "POST", "/reservations", body, headers)
     assert answer.status_code == status, answer.text
 
 
@@ -118,10 +97,10 @@ async def test_a_key_is_handed_to_fastapis_route_and_replayed(both):
     ("GET", "/reservations", 200), ("PUT", "/reservations", 405), ("POST", "/reservations/", 307)])
 async def test_the_neighbours_are_not_taken(both, method, path, status):
     _, hot, plain = both
-    assert (await same_answer(hot, plain, method, path, GOOD if method != "GET" else None)).status_code == status
+    assert (await answered_alike(hot, plain, method, path, GOOD if method != "GET" else None)).status_code == status
 
 
-async def test_postgresql_serves_the_happy_path_without_fastapis_route(both, monkeypatch):
+async def test_a_valid_request_is_served_without_fastapis_route_with_a_key_or_without(both, monkeypatch):
     hot_app, hot, _ = both
     route = hot_app.router.routes[0]
     handed = []
@@ -136,8 +115,9 @@ async def test_postgresql_serves_the_happy_path_without_fastapis_route(both, mon
     assert made.status_code == 201 and made.headers["x-route-template"] == "/reservations"
     keyed = await hot.post("/reservations", json=GOOD, headers={"Idempotency-Key": "k-1"})
     assert keyed.status_code == 201
-    # SQLite has no native path: FastAPI's route answers both. PostgreSQL: only the keyed one.
-    assert handed == (["POST"] if hot_app.state.uow.native else ["POST", "POST"])
+    assert handed == []
+    assert (await hot.post("/reservations", json={**GOOD, "lines": []})).status_code == 422
+    assert handed == ["POST"]  # FastAPI's route answers what its fields refuse
     assert (await hot.get(f"/reservations/{made.json()['id']}")).json() == made.json()
 
 
@@ -151,7 +131,7 @@ async def test_a_reservation_is_read_hot_as_fastapis_route_reads_it(both, path, 
     made = await hot.post("/reservations", json={**GOOD, "lines": [LINE, {"part_number": "P-200", "qty": 2}]})
     target = path.format(id=made.json()["id"])
     for method in ("HEAD", "GET"):
-        answer = await same_answer(hot, plain, method, target)
+        answer = await answered_alike(hot, plain, method, target)
         assert answer.status_code == status, answer.text
     if status == 200:
         assert answer.headers["x-route-template"] == "/reservations/{reservation_id}"
@@ -166,8 +146,95 @@ async def test_a_consumed_and_an_expired_reservation_read_hot_as_fastapi_reads_t
     lapsing = (await hot.post("/reservations", json={**GOOD, "ttl_seconds": 60})).json()
     clock.advance(seconds=61)
     for reservation in (used, lapsing):
-        answer = await same_answer(hot, plain, "GET", f"/reservations/{reservation['id']}")
+        answer = await answered_alike(hot, plain, "GET", f"/reservations/{reservation['id']}")
         assert answer.status_code == 200
     assert (await hot.get(f"/reservations/{lapsing['id']}")).json()["status"] == "expired"
     lines = (await hot.get(f"/reservations/{used['id']}")).json()["lines"]
     assert [(line["qty"], line["consumed_qty"]) for line in lines] == [(3, 2)]
+
+
+USED = {"lines": [{"part_number": "P-100", "qty": 1}]}
+# (name, body bytes or JSON (NOBODY: none at all), extra headers, the status both give)
+NOBODY = object()
+CONSUMES = [
+    ("all of it, no body", NOBODY, {}, 200),
+    ("all of it, an empty object", {}, {}, 200),
+    ("all of it, lines null", {"lines": None}, {}, 200),
+    ("all of it, a body of null", None, {}, 200),
+    ("what was used", {"lines": [{"part_number": "P-100", "qty": 1}]}, {}, 200),
+    ("less than reserved", {"lines": [{"part_number": "P-200", "qty": 1}]}, {}, 200),
+    ("json with a charset", USED, {"content-type": "application/json; charset=utf-8"}, 200),
+    ("a json subtype", USED, {"content-type": "application/merge-patch+json"}, 200),
+    ("a key", USED, {"Idempotency-Key": "consume-1"}, 200),
+    ("a key of 200 characters", USED, {"Idempotency-Key": "k" * 200}, 200),
+    ("a key too long", USED, {"Idempotency-Key": "k" * 300}, 422),
+    ("an empty key", USED, {"Idempotency-Key": ""}, 422),
+    ("more than reserved", {"lines": [{"part_number": "P-100", "qty": 5}]}, {}, 422),
+    ("a part not reserved", {"lines": [{"part_number": "P-999", "qty": 1}]}, {}, 422),
+    ("none of it used", {"lines": [{"part_number": "P-100", "qty": 0}]}, {}, 200),
+    ("an unknown member", {"lines": None, "all": True}, {}, 422),
+    ("a body that is a list", [USED], {}, 422),
+    ("json cut short", b'{"lines": [', JSON, 422),
+    ("not utf-8", b'{"lines": "\xff"}', JSON, 400),
+    ("text", USED, {"content-type": "text/plain"}, 422),
+    ("no content type", b'{"lines": null}', {}, 422),
+    ("a key of another warehouse", USED,
+     internal_headers(role="warehouse", warehouses="CENTRAL", request_id=RID), 403),
+    ("a deadline passed", USED, internal_headers(deadline_ms="1000", request_id=RID), 504),
+]
+
+
+async def _reserved(client) -> int:
+    made = await client.post("/reservations", json={**GOOD, "lines": [LINE, {"part_number": "P-200", "qty": 2}]})
+    assert made.status_code == 201, made.text
+    return made.json()["id"]
+
+
+@pytest.mark.parametrize(("name", "body", "headers", "status"), CONSUMES, ids=[c[0] for c in CONSUMES])
+async def test_every_consume_is_answered_as_fastapis_route_answers_it(both, name, body, headers, status):
+    """Each client consumes its own reservation of the same lines: the answers differ by the id only."""
+    _, hot, plain = both
+    ours, theirs = await _reserved(hot), await _reserved(plain)
+    path = "/reservations/{}/consume"
+    if body is NOBODY:
+        body = b""
+    answer = await answered_alike(hot, plain, "POST", path.format(ours), body, headers,
+                                  plain_path=path.format(theirs))
+    assert answer.status_code == status, answer.text
+    if status == 200:  # consumed, and read back so
+        assert (await hot.get(f"/reservations/{ours}")).json()["status"] == "consumed"
+
+
+@pytest.mark.parametrize(("path", "status"), [
+    ("/reservations/999999/consume", 404), ("/reservations/0/consume", 422), ("/reservations/abc/consume", 422),
+    ("/reservations/99999999999999999999/consume", 422), ("/reservations/{id}/consume/", 307),
+])
+async def test_a_consume_of_a_bad_path_is_answered_as_fastapi_answers_it(both, path, status):
+    _, hot, plain = both
+    target = path.format(id=await _reserved(hot))
+    assert (await answered_alike(hot, plain, "POST", target, USED)).status_code == status
+
+
+async def test_a_consume_is_served_without_fastapis_route_and_its_key_replays(both, monkeypatch):
+    hot_app, hot, _ = both
+    route = next(r for r in hot_app.router.routes if isinstance(r, HotWrite) and r.path.endswith("/consume"))
+    handed = []
+    original = route.route.handle
+
+    async def counted(scope, receive, send):
+        handed.append(scope["path"])
+        await original(scope, receive, send)
+
+    monkeypatch.setattr(route.route, "handle", counted)
+    rid = await _reserved(hot)
+    first = await hot.post(f"/reservations/{rid}/consume", json=USED, headers={"Idempotency-Key": "c-1"})
+    again = await hot.post(f"/reservations/{rid}/consume", json=USED, headers={"Idempotency-Key": "c-1"})
+    assert first.status_code == again.status_code == 200 and first.content == again.content
+    other = await hot.post(f"/reservations/{rid}/consume", json={}, headers={"Idempotency-Key": "c-1"})
+    assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
+    assert handed == []
+    twice = await hot.post(f"/reservations/{rid}/consume", json=USED)
+    assert twice.status_code == 409 and twice.json()["code"] == "reservation_not_active"
+    assert handed == []  # the use case's own refusals are the operation's call's, not FastAPI's
+    assert (await hot.post(f"/reservations/{rid}/consume", content=b"[", headers=JSON)).status_code == 422
+    assert handed == [f"/reservations/{rid}/consume"]
