@@ -9,7 +9,7 @@ import pytest
 from fastapi import APIRouter
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from shared import metrics, settings
@@ -77,15 +77,22 @@ async def test_service_metrics_are_for_internal_callers_only(service):
 def test_a_counter_after_commit_counts_commits_only():
     engine = create_engine("sqlite://")
     before = REGISTRY.get_sample_value("aftersales_warranty_claims_total", {"decision": "approved"}) or 0.0
+    rejected = REGISTRY.get_sample_value("aftersales_warranty_claims_total", {"decision": "rejected"}) or 0.0
     with Session(engine) as session:
+        session.execute(text("SELECT 1"))  # as an effect's statements begin its transaction
         metrics.after_commit(session, metrics.CLAIMS.labels(decision="approved"))
         session.rollback()
+        session.commit()  # what was rolled back is not counted by a later commit
     with Session(engine) as session:
         metrics.after_commit(session, metrics.CLAIMS.labels(decision="approved"))
+        metrics.after_commit(session, metrics.CLAIMS.labels(decision="rejected"))
         session.commit()
         session.commit()  # counted once, not per later commit
+    with Session(engine) as session:
+        session.commit()  # another session's commit counts nothing of its own
     after = REGISTRY.get_sample_value("aftersales_warranty_claims_total", {"decision": "approved"})
     assert after - before == 1
+    assert REGISTRY.get_sample_value("aftersales_warranty_claims_total", {"decision": "rejected"}) - rejected == 1
 
 
 WORKER = """
