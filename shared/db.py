@@ -44,6 +44,7 @@ from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from shared import deadline, direct
+from shared.kept import KeptWrites
 from shared.rawread import RawReads, Reader
 
 if TYPE_CHECKING:
@@ -72,9 +73,7 @@ class UtcDateTime(TypeDecorator):
         return value.astimezone(UTC) if value is not None else None
 
     def process_result_value(self, value: datetime | None, _dialect):
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return None if value is None else value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def one_of(column: str, values: tuple[str, ...]) -> str:
@@ -312,10 +311,12 @@ class Database:
     schema: str | None = None
     _native: "Native | None" = field(default=None, repr=False)
     _raw_reads: RawReads | None = field(default=None, repr=False)
+    _kept: KeptWrites | None = field(default=None, repr=False)  # SQLite's write connection (shared/kept.py)
 
     def __post_init__(self) -> None:
         if RAW_READS and self.read_engine.dialect.name == "sqlite":
             self._raw_reads = RawReads(self.read_engine, SQLITE_BUSY_MS)
+        self._kept = KeptWrites.of(self.write_engine, self.read_engine)
 
     @classmethod
     def connect(cls, url: str, *, schema: str | None = None) -> "Database":
@@ -345,7 +346,8 @@ class Database:
     def transaction(self, *, write: bool = True) -> Iterator[Session]:
         """One unit of work: commit when the block ends, roll back on any error,
         and roll back instead of committing once the request's deadline has passed."""
-        session = Session(self.write_engine if write else self.read_engine, expire_on_commit=False)
+        bind = (self._kept.bind() if self._kept else self.write_engine) if write else self.read_engine
+        session = Session(bind, expire_on_commit=False)
         try:
             yield session
             deadline.check()
@@ -386,8 +388,9 @@ class Database:
             raise
 
     def dispose(self) -> None:
-        if self._raw_reads is not None:
-            self._raw_reads.close()
+        for kept in (self._raw_reads, self._kept):
+            if kept is not None:
+                kept.close()
         self.read_engine.dispose()
         if self.write_engine is not self.read_engine:
             self.write_engine.dispose()
