@@ -8,10 +8,11 @@
 """
 
 import copy
+import inspect
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi._body_limit import MAX_BODY_SIZE_SCOPE_KEY, get_body_limit_error
@@ -34,6 +35,7 @@ from starlette.types import Message, Receive, Scope, Send
 if TYPE_CHECKING:
     from shared.operations import _Call
 
+F = TypeVar("F", bound=Callable[..., Any])
 REQUEST = "request__"  # the endpoint's parameter for the request (shared/operations.py)
 
 
@@ -151,11 +153,11 @@ class HotWrite(_InFront):
     (another content type, JSON or a body, path or key that does not validate) is handed, body and all, to
     FastAPI's route, which answers it as ever: so every such error is answered by the same code."""
 
-    def __init__(self, route: APIRoute, call: "_Call") -> None:
+    def __init__(self, route: APIRoute, call: "_Call | Callable[..., Awaitable[Response]]") -> None:
         super().__init__(route.path, route.endpoint, methods=list(route.methods), name=route.name,
                          include_in_schema=False)
         self.route = route
-        self.call = call
+        self.call = call  # called with the endpoint's parameters, the request as REQUEST; answers a Response
         self.method = next(iter(route.methods))
         self.path_params = _simple_params(route.dependant.path_params)
         self.header_params = _simple_params(route.dependant.header_params)
@@ -176,6 +178,8 @@ class HotWrite(_InFront):
         if given is None:
             return await self.route.handle(scope, _replaying(body, receive), send)
         answer = await self.call(**given)
+        if not isinstance(answer, Response):  # a hand-written endpoint's (`written`) must answer with one
+            raise TypeError(f"{self.path}: a hot write answers with a Response, not {type(answer).__name__}")
         await answer(scope, receive, send)
 
     async def _given(self, request: Request, body: bytes) -> dict[str, Any] | None:
@@ -239,8 +243,49 @@ def hot_route(route: APIRoute, call: "_Call") -> Route:
     return HotRoute(route, call)
 
 
+def written(endpoint: F) -> F:
+    """Serve a hand-written write endpoint (one that calls other services, so no declared operation: the
+    bill) as a HotWrite once the app calls serve_hot: its body and `Idempotency-Key` read with FastAPI's
+    fields, its dependencies (values read off the request, `async def f(request)`) called as FastAPI calls
+    them, then the endpoint itself, which must answer with a Response."""
+    endpoint.__hot__ = _WRITTEN  # type: ignore[attr-defined]
+    return endpoint
+
+
+_WRITTEN = object()
+
+
+def _written_route(route: APIRoute) -> HotWrite:
+    """The HotWrite of a `written` endpoint, refused unless FastAPI's own solving is only what HotWrite reads
+    (a body, path parameters, the `Idempotency-Key` header, the request) and values read off the request."""
+    dependant = route.dependant
+    getters = []
+    for sub in dependant.dependencies:
+        if (sub.dependencies or sub.path_params or sub.query_params or sub.header_params or sub.cookie_params
+                or sub.body_params or sub.request_param_name is None or not inspect.iscoroutinefunction(sub.call)):
+            raise TypeError(f"{route.path}: a hot endpoint's dependencies read the request only")
+        getters.append((sub.name, sub.request_param_name, sub.call))
+    if (route.methods != {"POST"} or dependant.query_params or dependant.cookie_params or not dependant.body_params
+            or dependant.response_param_name or dependant.background_tasks_param_name
+            or [p.alias for p in dependant.header_params] not in ([], ["Idempotency-Key"])
+            or not inspect.iscoroutinefunction(route.endpoint)):
+        raise TypeError(f"{route.path}: a hot endpoint is an async POST of a body and its Idempotency-Key")
+    endpoint, named = route.endpoint, dependant.request_param_name
+
+    async def call(**given: Any) -> Response:
+        request = given.pop(REQUEST)
+        if named is not None:
+            given[named] = request
+        for name, param, getter in getters:
+            given[name] = await getter(**{param: request})
+        return await endpoint(**given)
+
+    return HotWrite(route, call)
+
+
 def serve_hot(app: FastAPI, routers: Iterable[APIRouter]) -> None:
     """Put the hot routes of these routers (included without a prefix) in front of the app's routes."""
-    hot = [route.endpoint.__hot__ for router in routers for route in router.routes
+    hot = [route.endpoint.__hot__ if route.endpoint.__hot__ is not _WRITTEN else _written_route(route)
+           for router in routers for route in router.routes
            if isinstance(route, APIRoute) and hasattr(route.endpoint, "__hot__")]
     app.router.routes[:0] = hot

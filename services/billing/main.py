@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from services.billing import clients, print_routes, recovery, report_routes, routes, trail
 from services.billing.models import IdempotencyRecord
+from shared import hot
 from shared import settings as settings_module
 from shared.app import create_service_app
 from shared.clock import Clock
@@ -32,15 +33,17 @@ def create_app(
     def on_startup(app: FastAPI) -> None:
         app.state.idempotency = Idempotency(app.state.db, IdempotencyRecord, app.state.clock)
 
+    routers = [print_routes.router, routes.router, report_routes.router, trail.router()]  # the .pdf path first
     app = create_service_app(
         settings,
         title="Billing service",
-        routers=[print_routes.router, routes.router, report_routes.router, trail.router()],  # the .pdf path first
+        routers=routers,
         clock=clock,
         on_startup=on_startup,
         transports=transports,
         peers=("warranty", "inventory"),
     )
+    hot.serve_hot(app, routers)  # a repair's bill, in front of FastAPI's routing
     base_lifespan = app.router.lifespan_context
 
     @asynccontextmanager

@@ -28,7 +28,7 @@ from services.billing.schemas import (
     VisitRead,
 )
 from services.billing.settlement_schemas import CompanyRead, CompanyUpdate, FapiaoIn, PaymentIn
-from shared import dbfaults, deadline, idempotency, openapi, pagination
+from shared import dbfaults, deadline, hot, idempotency, openapi, pagination
 from shared import errors as shared_errors
 from shared.contracts import billing as wire
 from shared.deps import CurrentCaller, CurrentClock, IdempotencyKey, Limit, PathId, Uow
@@ -136,6 +136,7 @@ async def get_contract_visits(contract_id: ContractId, request: Request, uow: Uo
                 "consumed reservations are taken over (not consumed again) and the new bill `replaces` it.",
 )
 @router.post("/repairs", status_code=201, response_model=BillRead, tags=["repairs"])
+@hot.written  # served in front of FastAPI's routing (shared/hot.py): its answers are Responses
 async def create_repair(repair_in: RepairCreate, request: Request, uow: Uow, caller: CurrentCaller,
                         key: IdempotencyKey = None):
     # The saga is an explicit unit of work: short transactions of its own between remote calls.
