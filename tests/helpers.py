@@ -137,6 +137,28 @@ async def answered_alike(hot, plain, method: str, path: str, body=None, headers:
     return ours
 
 
+def without_hot_routes(app):
+    """The app with FastAPI's routes only: its hot routes (shared/hot.py) taken out, to compare with."""
+    from shared.hot import HotRoute, HotWrite
+
+    app.router.routes[:] = [r for r in app.router.routes if not isinstance(r, HotWrite | HotRoute)]
+    return app
+
+
+def reaching_fastapi(monkeypatch, hot_write) -> list[str]:
+    """The paths of the requests a HotWrite hands to FastAPI's route, as they come. The route is the
+    router's, shared by every app made from that router: a plain app's requests are counted too."""
+    handed = []
+    original = hot_write.route.handle
+
+    async def counted(scope, receive, send):
+        handed.append(scope["path"])
+        await original(scope, receive, send)
+
+    monkeypatch.setattr(hot_write.route, "handle", counted)
+    return handed
+
+
 def _without_id(content: bytes) -> bytes:
     return re.sub(rb'^\{"id":\d+,', b'{"id":0,', content)
 

@@ -12,10 +12,10 @@ from starlette.responses import JSONResponse
 
 from services.billing.main import create_app
 from shared import hot
-from shared.hot import HotRoute, HotWrite
+from shared.hot import HotWrite
 
 from billing_support import COMPRESSOR, repair_body
-from helpers import answered_alike, asgi_client, internal_headers
+from helpers import answered_alike, asgi_client, internal_headers, reaching_fastapi, without_hot_routes
 
 pytestmark = pytest.mark.anyio
 
@@ -36,11 +36,6 @@ REFUSED = [
     ("negative hours", repair_body(labor_hours="-1"), {}, 422),
     ("a cause nobody knows", repair_body(causes=["lightning"]), {}, 422),
 ]
-
-
-def without_hot_routes(app):
-    app.router.routes[:] = [r for r in app.router.routes if not isinstance(r, HotWrite | HotRoute)]
-    return app
 
 
 @pytest.fixture
@@ -74,14 +69,7 @@ async def test_every_refused_bill_is_answered_as_fastapis_route_answers_it(both,
 async def test_a_bill_is_served_without_fastapis_route_and_its_key_replays(both, inventory, monkeypatch):
     hot_app, ours, theirs = both
     route = hot_app.router.routes[0]
-    handed = []
-    original = route.route.handle
-
-    async def counted(scope, receive, send):
-        handed.append(scope["path"])
-        await original(scope, receive, send)
-
-    monkeypatch.setattr(route.route, "handle", counted)
+    handed = reaching_fastapi(monkeypatch, route)
     body = repair_body(reservation_ids=[inventory.add_reservation(COMPRESSOR)])
     first = await ours.post("/repairs", json=body, headers={"Idempotency-Key": "bill-1"})
     assert first.status_code == 201, first.text

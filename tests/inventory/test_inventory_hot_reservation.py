@@ -11,7 +11,7 @@ import pytest
 from services.inventory.main import create_app
 from shared.hot import HotRoute, HotWrite
 
-from helpers import answered_alike, asgi_client, internal_headers
+from helpers import answered_alike, asgi_client, internal_headers, reaching_fastapi, without_hot_routes
 from inventory_support import make_catalog, person
 
 pytestmark = pytest.mark.anyio
@@ -51,11 +51,6 @@ REQUESTS = [
     ("more than there is", {**GOOD, "lines": [{"part_number": "P-100", "qty": 1_000_000}]}, {}, 409),
     ("a deadline passed", GOOD, internal_headers(deadline_ms="1000", request_id=RID), 504),
 ]
-
-
-def without_hot_routes(app):
-    app.router.routes[:] = [r for r in app.router.routes if not isinstance(r, HotWrite | HotRoute)]
-    return app
 
 
 @pytest.fixture
@@ -103,21 +98,14 @@ async def test_the_neighbours_are_not_taken(both, method, path, status):
 async def test_a_valid_request_is_served_without_fastapis_route_with_a_key_or_without(both, monkeypatch):
     hot_app, hot, _ = both
     route = hot_app.router.routes[0]
-    handed = []
-    original = route.route.handle
-
-    async def counted(scope, receive, send):
-        handed.append(scope["method"])
-        await original(scope, receive, send)
-
-    monkeypatch.setattr(route.route, "handle", counted)
+    handed = reaching_fastapi(monkeypatch, route)
     made = await hot.post("/reservations", json=GOOD)
     assert made.status_code == 201 and made.headers["x-route-template"] == "/reservations"
     keyed = await hot.post("/reservations", json=GOOD, headers={"Idempotency-Key": "k-1"})
     assert keyed.status_code == 201
     assert handed == []
     assert (await hot.post("/reservations", json={**GOOD, "lines": []})).status_code == 422
-    assert handed == ["POST"]  # FastAPI's route answers what its fields refuse
+    assert handed == ["/reservations"]  # FastAPI's route answers what its fields refuse
     assert (await hot.get(f"/reservations/{made.json()['id']}")).json() == made.json()
 
 
@@ -218,14 +206,7 @@ async def test_a_consume_of_a_bad_path_is_answered_as_fastapi_answers_it(both, p
 async def test_a_consume_is_served_without_fastapis_route_and_its_key_replays(both, monkeypatch):
     hot_app, hot, _ = both
     route = next(r for r in hot_app.router.routes if isinstance(r, HotWrite) and r.path.endswith("/consume"))
-    handed = []
-    original = route.route.handle
-
-    async def counted(scope, receive, send):
-        handed.append(scope["path"])
-        await original(scope, receive, send)
-
-    monkeypatch.setattr(route.route, "handle", counted)
+    handed = reaching_fastapi(monkeypatch, route)
     rid = await _reserved(hot)
     first = await hot.post(f"/reservations/{rid}/consume", json=USED, headers={"Idempotency-Key": "c-1"})
     again = await hot.post(f"/reservations/{rid}/consume", json=USED, headers={"Idempotency-Key": "c-1"})

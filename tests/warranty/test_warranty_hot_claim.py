@@ -7,9 +7,9 @@ import pytest
 
 from services.warranty.main import create_app
 from shared import context, identity
-from shared.hot import HotRoute, HotWrite
+from shared.hot import HotWrite
 
-from helpers import TOKEN, answered_alike, asgi_client, internal_headers
+from helpers import TOKEN, answered_alike, asgi_client, internal_headers, reaching_fastapi, without_hot_routes
 from warranty_support import certificate, unit_body
 
 pytestmark = pytest.mark.anyio
@@ -58,11 +58,6 @@ REQUESTS = [
 ]
 
 
-def without_hot_routes(app):
-    app.router.routes[:] = [r for r in app.router.routes if not isinstance(r, HotWrite | HotRoute)]
-    return app
-
-
 @pytest.fixture
 async def both(warranty_settings, clock):
     """(hot app, hot client, plain client): the service as it runs, and the same service with FastAPI's
@@ -96,14 +91,7 @@ async def test_every_claim_is_answered_as_fastapis_route_answers_it(both, name, 
 async def test_a_claim_is_served_without_fastapis_route_and_lands_in_the_units_history(both, monkeypatch):
     hot_app, hot, _ = both
     route = next(r for r in hot_app.router.routes if isinstance(r, HotWrite))
-    handed = []
-    original = route.route.handle
-
-    async def counted(scope, receive, send):
-        handed.append(scope["path"])
-        await original(scope, receive, send)
-
-    monkeypatch.setattr(route.route, "handle", counted)
+    handed = reaching_fastapi(monkeypatch, route)
     first = await hot.post("/claims", json=GOOD, headers={"Idempotency-Key": "c-1"})
     assert first.status_code == 201 and first.headers["x-route-template"] == "/claims"
     again = await hot.post("/claims", json=GOOD, headers={"Idempotency-Key": "c-1"})

@@ -15,7 +15,7 @@ from services.warranty.main import create_app
 from shared import context, identity
 from shared.hot import HotRoute
 
-from helpers import TOKEN, asgi_client, internal_headers
+from helpers import TOKEN, asgi_client, internal_headers, without_hot_routes
 from warranty_support import unit_body
 
 pytestmark = pytest.mark.anyio
@@ -66,11 +66,6 @@ REQUESTS = [
     ("POST", "/units/HVAC-000001", {}, 405),
     ("DELETE", "/units/HVAC-000001", {}, 405),
 ]
-
-
-def without_hot_routes(app):
-    app.router.routes[:] = [r for r in app.router.routes if not isinstance(r, HotRoute)]
-    return app
 
 
 def station_headers(station: str) -> dict:
