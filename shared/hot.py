@@ -177,10 +177,7 @@ class HotWrite(_InFront):
         given = await self._given(request, body)
         if given is None:
             return await self.route.handle(scope, _replaying(body, receive), send)
-        answer = await self.call(**given)
-        if not isinstance(answer, Response):  # a hand-written endpoint's (`written`) must answer with one
-            raise TypeError(f"{self.path}: a hot write answers with a Response, not {type(answer).__name__}")
-        await answer(scope, receive, send)
+        await (await self.call(**given))(scope, receive, send)
 
     async def _given(self, request: Request, body: bytes) -> dict[str, Any] | None:
         """What FastAPI's route would give the endpoint, or None to leave the request to that route."""
@@ -278,7 +275,10 @@ def _written_route(route: APIRoute) -> HotWrite:
             given[named] = request
         for name, param, getter in getters:
             given[name] = await getter(**{param: request})
-        return await endpoint(**given)
+        answer = await endpoint(**given)
+        if not isinstance(answer, Response):  # what FastAPI would serialize, HotWrite does not
+            raise TypeError(f"{route.path}: a hot endpoint answers with a Response, not {type(answer).__name__}")
+        return answer
 
     return HotWrite(route, call)
 
