@@ -44,7 +44,9 @@ class KeptWrites:
             if kept is not None:
                 kept.close()
             kept = self._local.connection = self.engine.connect()
-        elif kept.in_transaction():  # a transaction a Session left open (it never does): not joined
+        elif kept.in_transaction():
+            # A Session ends the transaction it began, so this is only a guard: a Session bound to a connection
+            # already in a transaction would join it and commit nothing; rolled back, never joined.
             kept.rollback()
         return kept
 

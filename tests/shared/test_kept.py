@@ -84,6 +84,17 @@ def test_a_connection_sqlalchemy_invalidated_or_closed_is_replaced(db):
     assert values(db) == [7]
 
 
+def test_a_transaction_left_open_on_the_kept_connection_is_rolled_back_not_joined(db):
+    if db.dialect != "sqlite":
+        pytest.skip("SQLite's kept connection")
+    left = db._kept.bind()  # noqa: SLF001
+    left.begin()
+    left.execute(text("INSERT INTO kept_probe (v) VALUES (1)"))  # never committed by anyone
+    with db.transaction() as session:
+        session.execute(text("INSERT INTO kept_probe (v) VALUES (2)"))
+    assert values(db) == [2]  # the new transaction committed its own row, and only that
+
+
 def test_off_checks_a_connection_out_per_transaction(db, monkeypatch):
     monkeypatch.setattr(kept, "KEPT", False)
     assert kept.KeptWrites.of(db.write_engine, db.read_engine) is None
