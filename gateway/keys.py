@@ -5,7 +5,7 @@ needed). A key found active is kept in the process's memory, so a request
 costs no database round trip; revocation still takes effect at once on every
 gateway process, because every request first asks, without a round trip,
 whether anything changed since:
-- PostgreSQL: `revoke` sends NOTIFY api_keys in its transaction (sent at
+- PostgreSQL: `revoke` sends NOTIFY on the keys' channel in its transaction (sent at
   COMMIT; it reaches each listener's socket a moment later, milliseconds at
   most on one network, before the caller's next request can); each process LISTENs
   on a connection of its own and, per request, reads whatever has arrived on
@@ -55,7 +55,10 @@ from shared.uow import UnitOfWork
 log = structlog.get_logger("gateway")
 BOOTSTRAP_ID = "bootstrap"
 BOOTSTRAP_CALLER = Caller(role="admin", key_id=BOOTSTRAP_ID, kind="key", name="bootstrap admin key")
-CHANNEL = "api_keys"
+# The channel is the keys' schema's own: PostgreSQL's channels are global to the database, and
+# another gateway sharing the server (a test worker, a second installation) revokes its own keys.
+# One SQL expression, so the NOTIFY and the LISTEN name it alike (63 bytes: NAMEDATALEN).
+CHANNEL_SQL = "left('api_keys.' || current_schema(), 63)"
 CACHE_MAX = 10_000  # keys in memory per process; past it the cache starts again empty
 RECONNECT_EVERY_SECONDS = 1.0
 # After a lookup failed with a database fault, cached keys pass without a lookup for this long.
@@ -117,7 +120,7 @@ def revoke(session: Session, *, key_id: str, now: datetime, origin: str = "") ->
 def changed(session: Session, origin: str = "") -> None:
     """Tell every gateway process, at COMMIT, that a key changed (PostgreSQL; SQLite sees it itself)."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_notify(:channel, :origin)"), {"channel": CHANNEL, "origin": origin})
+        session.execute(text(f"SELECT pg_notify({CHANNEL_SQL}, :origin)"), {"origin": origin})
 
 
 # Built once: constructing the expression per request cost more than running it.
@@ -141,6 +144,7 @@ class ChangeWatch:
         self.own = origin.encode()  # notifications with this payload were sent by this process
         self.postgres = engine.dialect.name == "postgresql"
         self.raw = None
+        self.channel = ""  # PostgreSQL: the channel listened on, once connected
         self.last_version = None
         self.next_attempt = 0.0
         self.fresh = False  # connected since last asked: whatever happened before is unknown
@@ -169,8 +173,11 @@ class ChangeWatch:
             raw = pooled.driver_connection
             pooled.detach()  # ours for good: it is not a connection for queries
             if self.postgres:
+                from psycopg import sql as pgsql  # PostgreSQL only: not imported on SQLite
+
                 raw.autocommit = True
-                raw.execute(f"LISTEN {CHANNEL}")
+                self.channel = raw.execute(f"SELECT {CHANNEL_SQL}").fetchone()[0]
+                raw.execute(pgsql.SQL("LISTEN {}").format(pgsql.Identifier(self.channel)))
             else:
                 self.last_version = raw.execute(SQLITE_REVOCATIONS).fetchone()
             self.fresh = True

@@ -158,22 +158,23 @@ async def test_after_an_outage_the_cache_starts_again_empty(settings, relay, fak
 async def test_a_process_does_not_empty_its_cache_again_at_its_own_revocation(settings, relay):
     """It forgot its keys when it revoked; the notification arriving a moment later is its own and
     is ignored (it once emptied the cache of keys looked up in between, which an outage then
-    refused); a notification from elsewhere (another process, the CLI) still empties it."""
+    refused); a notification from elsewhere (another process, the CLI) still empties it. Another
+    schema's gateway on the same server (another test worker, here) revokes on a channel of its
+    own, and is not heard: PostgreSQL's channels are global to the database."""
     if relay is None:
         pytest.skip("PostgreSQL's notifications")
-    from sqlalchemy import text
-
-    from gateway.keys import CHANNEL, ChangeWatch
+    from gateway.keys import ChangeWatch, changed
 
     db = Database.connect(settings.database_url, schema=settings.database_schema)
     watch = ChangeWatch(db.read_engine, "this-process")
     try:
         watch.connect()
         assert watch.changed() is True  # fresh: whatever happened before is unknown
+        assert watch.channel == f"api_keys.{settings.database_schema}"
 
-        def heard(origin: str) -> bool:
+        def heard(notify) -> bool:
             with db.transaction() as session:
-                session.execute(text("SELECT pg_notify(:c, :o)"), {"c": CHANNEL, "o": origin})
+                notify(session)
             deadline = time.monotonic() + 5
             while time.monotonic() < deadline:
                 if watch.changed():
@@ -181,9 +182,18 @@ async def test_a_process_does_not_empty_its_cache_again_at_its_own_revocation(se
                 time.sleep(0.02)
             return False
 
-        assert not heard("this-process")
-        assert heard("")
-        assert heard("another-process")
+        def elsewhere(session) -> None:  # a gateway whose keys live in another schema revokes one
+            other = Database.connect(settings.database_url, schema="public")
+            try:
+                with other.transaction() as theirs:
+                    changed(theirs, "")
+            finally:
+                other.dispose()
+
+        assert not heard(lambda session: changed(session, "this-process"))
+        assert not heard(elsewhere)
+        assert heard(lambda session: changed(session, ""))
+        assert heard(lambda session: changed(session, "another-process"))
     finally:
         watch.close()
         db.dispose()
