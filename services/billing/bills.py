@@ -24,7 +24,7 @@ from shared import context, direct, metrics
 from shared import errors as shared_errors
 from shared.columns import fit
 from shared.contracts.inventory import ReservationLineRead, ReservationRead
-from shared.contracts.warranty import UnitRead
+from shared.contracts.warranty import SiteRead
 from shared.db import RowWriter, loaded
 
 # A reservation held by a bill still being made that consumed nothing and was not touched for
@@ -243,14 +243,14 @@ def _stored(line: ReservationLineRead) -> dict:
 
 def record_plan(
     session: Session, *, bill_id: int, reservations: dict[int, ReservationRead], claim: ClaimRead, now: datetime,
-    unit: UnitRead | None = None,
+    site: SiteRead | None = None,
 ) -> BillLike:
-    """The claim decided, the reservations read and the contract found: consuming may begin."""
+    """The claim decided, the reservations read and the contract found: consuming may begin (`site`: the unit's)."""
     bill = _bill_row(session, bill_id)
     contract = contracts.covering(session, serial_number=bill.serial_number, on=bill.performed_on)
     links = link_rows(session, bill_id)
     # Made out to the contract's customer, else to the unit's site; copied, never looked up again.
-    site_name, site_address = (_text(unit.site.name, 200), _text(unit.site.address, 300)) if unit is not None \
+    site_name, site_address = (_text(site.name, 200), _text(site.address, 300)) if site is not None \
         else (None, None)
     _PLANNED.write(
         session, bill, claim_id=claim.id, claim_decision=claim.decision,

@@ -24,7 +24,8 @@ def create(
     now: datetime,
     pinned: policies.Pinned,
     caller: Caller | None = None,
-) -> Claim:
+) -> tuple[Claim, object]:
+    """The claim decided and written, and the unit's row it was decided for (read only)."""
     unit = units.find(session, serial_number)  # read only: its row, no ORM object
     term = units.term_for(session, unit, component, pinned)
     try:
@@ -69,7 +70,7 @@ def create(
         "certificate_shown": certificate is not None, "decision": claim.decision,
         "reasons": [r["code"] for r in claim.reasons], "policy_version": claim.policy_version,
     })
-    return claim
+    return claim, unit
 
 
 _NEW_CLAIM = insert(Claim.__table__).returning(Claim.__table__.c.id)

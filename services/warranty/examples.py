@@ -41,7 +41,7 @@ CLAIM_CREATE = {
 CLAIM = {
     "id": 1, **CLAIM_CREATE, "certificate": {**CLAIM_CREATE["certificate"], "altered": False},
     "decision": "approved", "reasons": [], "covered_from": "2024-03-01", "covered_through": "2026-09-30",
-    "policy_version": 1, "created_at": "2025-07-01T09:30:00Z",
+    "policy_version": 1, "created_at": "2025-07-01T09:30:00Z", "site": {**UNIT_CREATE["site"]},
 }
 SERVICE_RECORD_CREATE = {
     "kind": "maintenance", "performed_on": "2025-06-01", "technician": "Wang Lei",

@@ -25,6 +25,7 @@ from services.warranty.schemas import (
     RegionUpdate,
     SeasonRead,
     ServiceRecordCreate,
+    SiteRead,
     TermRead,
     UnitCreate,
     UnitRead,
@@ -161,8 +162,11 @@ def get_coverage(
                         components=[CoverageItem.model_validate(c, from_attributes=True) for c in found])
 
 
-def claim_read(claim) -> ClaimRead:
-    return ClaimRead.model_validate(claim, from_attributes=True)
+def claim_read(claim, unit) -> ClaimRead:
+    """`unit`: the claim's unit (a row or a Unit), whose site the answer names."""
+    read = ClaimRead.model_validate(claim, from_attributes=True)
+    read.site = SiteRead(name=unit.site_name, address=unit.site_address, region=unit.region)
+    return read
 
 
 claims_ops = Operations(router, tags=["claims"])
@@ -173,19 +177,20 @@ claims_ops = Operations(router, tags=["claims"])
                  hot=True)
 def create_claim(session, claim_in: ClaimCreate, clock: CurrentClock, pinned: PinnedDep,
                  caller: CurrentCaller) -> ClaimRead:
-    claim = claims.create(
+    claim, unit = claims.create(
         session, serial_number=claim_in.serial_number, failed_on=claim_in.failed_on,
         component=claim_in.component, causes=claim_in.causes,
         certificate=claim_in.certificate.model_dump() if claim_in.certificate else None,
         description=claim_in.description, now=clock.now(), pinned=pinned, caller=caller,
     )
-    return claim_read(claim)
+    return claim_read(claim, unit)
 
 
 @claims_ops.get("/claims/{claim_id}", "getClaim", "A stored claim", raises=[errors.ClaimNotFound],
                 answer=examples.CLAIM)
 def get_claim(session, claim_id: PathId) -> ClaimRead:
-    return claim_read(claims.get(session, claim_id))
+    claim = claims.get(session, claim_id)
+    return claim_read(claim, units.find(session, claim.serial_number))
 
 
 def _is_history_key(value) -> bool:

@@ -128,6 +128,10 @@ class ClaimRead(BaseModel):
     covered_through: date
     policy_version: int
     created_at: datetime
+    # The unit's site as it stood when the answer was made: where the repair was, and whom a bill
+    # for it is made out to when no contract names a customer. None only in a decision stored
+    # before the answer carried it (an Idempotency-Key's replay).
+    site: SiteRead | None = None
 
 
 class SeasonRead(BaseModel):

@@ -161,7 +161,7 @@ class FakeWarranty(FakeService):
             "failed_on": body["failed_on"], "component": body["component"], "causes": body["causes"],
             "certificate": certificate, "description": body.get("description"),
             "covered_from": "2020-05-01", "covered_through": "2027-05-01", "policy_version": 1,
-            "created_at": "2026-03-01T08:00:00Z",
+            "created_at": "2026-03-01T08:00:00Z", "site": self.units[body["serial_number"]]["site"],
         }
         self.claims.append({"key": key, **body, **answer})
         if key:

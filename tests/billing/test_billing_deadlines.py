@@ -97,7 +97,7 @@ async def test_every_call_gives_the_callee_a_deadline_before_billing_gives_up(bi
     assert response.status_code == 201, response.text
     ours = int(sent["x-request-deadline"])
     requests = warranty.requests + inventory.requests
-    assert len(requests) == 4  # the unit (its site on the bill), the reservation read, the claim, the consume
+    assert len(requests) == 3  # the reservation read, the claim (naming the unit's site), the consume
     for request in requests:
         theirs = int(request.headers["x-request-deadline"])
         # Billing waits at most until a margin before its own deadline, and the callee's is a margin before that.

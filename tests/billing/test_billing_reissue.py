@@ -1,6 +1,7 @@
 """Void and reissue (红冲): a void bill leaves its parts consumed and its repair billable again; the new
 bill for the same repair takes the consumed reservations over (no second consume) and points back."""
 
+import httpx
 import pytest
 
 from billing_support import COMPRESSOR, FILTER, SERIAL, post_repair, repair_body
@@ -96,3 +97,23 @@ async def test_the_bill_is_made_out_to_the_site_or_the_contract_customer_and_kee
         "ends_on": "2026-12-31", "includes_labor": False, "parts_discount_pct": "0"})
     under_contract = await billed(billing, repair_body(repair_reference="REP-2"), "contract")
     assert under_contract["customer"] == {"name": "济南宾馆集团", "address": "解放路 105 号"}
+
+
+async def test_a_claim_answered_without_the_site_has_the_unit_read_for_it(billing, warranty, monkeypatch):
+    """A decision stored before warranty's answer named the site (an Idempotency-Key's replay) has none:
+    the unit is then read, and the bill is made out to its site all the same."""
+    warranty.units[SERIAL]["site"] = {"name": "济南市中心医院", "address": "解放路 105 号", "region": "shandong"}
+    answered = warranty.post_claim
+
+    def without_site(request):
+        response = answered(request)
+        body = response.json()
+        del body["site"]
+        return httpx.Response(response.status_code, json=body)
+
+    monkeypatch.setattr(warranty, "post_claim", without_site)
+    asked: list[str] = []
+    warranty.observers.append(asked.append)
+    bill = await billed(billing, repair_body(), "old-claim")
+    assert bill["customer"] == {"name": "济南市中心医院", "address": "解放路 105 号"}
+    assert asked == ["post_claim", "get_unit"]

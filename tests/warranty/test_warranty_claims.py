@@ -170,3 +170,10 @@ async def test_a_service_record_sent_again_with_its_idempotency_key_is_written_o
     again = await warranty.post("/units/HVAC-000001/service-records", json=record, headers=headers)
     assert first.status_code == again.status_code == 201 and first.json() == again.json()
     assert len((await warranty.get("/units/HVAC-000001/history")).json()["items"]) == 1
+
+
+async def test_a_claim_names_the_units_site_where_it_is_answered_and_read(warranty, unit):
+    created = (await warranty.post("/claims", json=claim())).json()
+    site = {"name": "Jinan Hospital", "address": "1 Jingshi Rd", "region": "shandong"}
+    assert created["site"] == unit["site"] == site
+    assert (await warranty.get(f"/claims/{created['id']}")).json() == created
