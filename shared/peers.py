@@ -5,7 +5,8 @@ answer the caller cannot use becomes one too, saying what the service answered t
 with its owner's wire model (shared/contracts), never restated.
 """
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Generic, TypeVar
@@ -52,6 +53,16 @@ def json_object(service: str, response: Reply) -> dict:
     if not isinstance(body, dict):
         raise BadAnswer(f"The {service} service answered an unexpected shape")
     return body
+
+
+async def all_of(*calls: Awaitable[Any]) -> list[Any]:
+    """Every call's answer, run together; each one ends before the first failure is raised (none is left
+    running on its own)."""
+    found = await asyncio.gather(*calls, return_exceptions=True)
+    for result in found:
+        if isinstance(result, BaseException):
+            raise result
+    return found
 
 
 async def get_json(client: ServiceClient, path: str, *, absent: str) -> dict | None:

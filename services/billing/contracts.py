@@ -19,7 +19,7 @@ from services.billing.domain.pricing import contract_covers
 from services.billing.domain.visits import PlannedVisit, plan_visits
 from services.billing.models import Contract, ContractUnit
 from services.billing.schemas import ContractCreate, ContractRead, VisitRead
-from shared import direct, pagination
+from shared import direct, pagination, peers
 from shared.context import Caller
 from shared.db import get_or_raise
 from shared.uow import UnitOfWork
@@ -112,11 +112,7 @@ async def _units(warranty: WarrantyClient, serial_numbers: list[str]):
         async with gate:
             return await warranty.get_unit(serial)
 
-    found = await asyncio.gather(*(one(s) for s in serial_numbers), return_exceptions=True)
-    for result in found:
-        if isinstance(result, BaseException):
-            raise result
-    return found
+    return await peers.all_of(*(one(s) for s in serial_numbers))
 
 
 def _create_and_read(session: Session, contract_in: ContractCreate, *, serial_numbers: list[str], region: str,

@@ -17,7 +17,6 @@ Once it is spent nothing more is started: the bill is suspended where it
 stands, the answer is 504, and nothing goes on in the background.
 """
 
-import asyncio
 
 import structlog
 
@@ -28,7 +27,7 @@ from services.billing.domain.days import business_day
 from services.billing.domain.saga import Facts, Outcome, State
 from services.billing.models import Bill
 from services.billing.schemas import ClaimRead, RepairCreate
-from shared import deadline
+from shared import deadline, peers
 from shared import errors as shared_errors
 from shared.clock import Clock
 from shared.context import Caller
@@ -283,7 +282,7 @@ class RepairSaga:
         # A reservation not left to consume was taken over consumed from the repair's void bill.
         wanted = {rid: usable if rid in to_consume else ("consumed",) for rid in bill.reservation_ids}
         if bill.claim_id is not None:  # decided on an earlier attempt, before that attempt stopped
-            reservations, unit = await _all(self._read_reservations(wanted),
+            reservations, unit = await peers.all_of(self._read_reservations(wanted),
                                             self.warranty.get_unit(bill.serial_number))
             return reservations, ClaimRead(id=bill.claim_id, decision=bill.claim_decision,
                                            reasons=bill.claim_reasons or []), unit.site
@@ -297,7 +296,7 @@ class RepairSaga:
         return reservations, ClaimRead.model_validate(claim.model_dump()), site
 
     async def _read_reservations(self, wanted: dict[int, tuple[str, ...]]) -> dict[int, ReservationRead]:
-        found = await _all(*(self.inventory.get_reservation(rid) for rid in wanted))
+        found = await peers.all_of(*(self.inventory.get_reservation(rid) for rid in wanted))
         for (rid, usable), reservation in zip(wanted.items(), found, strict=True):
             if reservation.status not in usable:
                 raise errors.ReservationNotActive(f"Reservation {rid} is {reservation.status}")
@@ -306,16 +305,6 @@ class RepairSaga:
 
 class _NotIssuedNow(Exception):
     """The bill still has something to consume, or no time is left: roll back, record the consume alone."""
-
-
-async def _all(*calls) -> list:
-    """Every call's answer, run together; each one ends before the first failure is raised (none is left
-    running on its own)."""
-    found = await asyncio.gather(*calls, return_exceptions=True)
-    for result in found:
-        if isinstance(result, BaseException):
-            raise result
-    return found
 
 
 def _out_of_time() -> bool:
