@@ -60,7 +60,7 @@ def unit_read(unit, terms) -> UnitRead:
         }
     return UnitRead(
         serial_number=unit.serial_number, model_code=unit.model_code, product_name=unit.product_name,
-        site={"name": unit.site_name, "address": unit.site_address, "region": unit.region},
+        site=site_read(unit),
         project_code=unit.project_code, accepted_on=unit.accepted_on, certificate=certificate,
         policy_version=unit.policy_version, created_at=unit.created_at,
         terms=[TermRead(component=t.component, kind=str(t.kind), length=t.length,
@@ -162,10 +162,15 @@ def get_coverage(
                         components=[CoverageItem.model_validate(c, from_attributes=True) for c in found])
 
 
+def site_read(unit) -> SiteRead:
+    """The site of a unit (a row or a Unit), as a unit's and a claim's answers name it."""
+    return SiteRead(name=unit.site_name, address=unit.site_address, region=unit.region)
+
+
 def claim_read(claim, unit) -> ClaimRead:
     """`unit`: the claim's unit (a row or a Unit), whose site the answer names."""
     read = ClaimRead.model_validate(claim, from_attributes=True)
-    read.site = SiteRead(name=unit.site_name, address=unit.site_address, region=unit.region)
+    read.site = site_read(unit)
     return read
 
 
