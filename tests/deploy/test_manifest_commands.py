@@ -18,20 +18,14 @@ from k8s_support import by_kind, rendered
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from helpers import free_port
+
 pytestmark = pytest.mark.e2e
 
 PRESENT = [name for name, (_port, app) in PROCESSES.items()
            if (ROOT / (app.split(":")[0].replace(".", "/") + ".py")).is_file()]
 ADMIN_KEY = f"admin-{uuid.uuid4().hex}"
 SECRETS = {"ADMIN_API_KEY": ADMIN_KEY, "INTERNAL_TOKEN": f"token-{uuid.uuid4().hex}"}
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -13,14 +13,10 @@ import httpx
 from scripts import run
 from shared.settings import SERVICES
 
+from helpers import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_KEY = "e2e-admin-key"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def platform_env(data_dir: Path) -> dict[str, str]:

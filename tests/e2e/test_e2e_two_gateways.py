@@ -6,7 +6,8 @@ import pytest
 
 from scripts import run
 
-from platform_support import ADMIN_KEY, free_port, wait_ready
+from helpers import free_port
+from platform_support import ADMIN_KEY, wait_ready
 
 pytestmark = pytest.mark.e2e
 

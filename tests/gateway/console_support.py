@@ -17,8 +17,8 @@ from shared import settings as settings_module
 from shared.clock import FixedClock
 
 import gateway_support
-from gateway_support import ADMIN, LiveServer, free_port
-from helpers import TOKEN, asgi_client
+from gateway_support import ADMIN, LiveServer
+from helpers import TOKEN, asgi_client, free_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "servicedesk"))
 from servicedesk_fakes import DeskInventory, DeskWarranty  # noqa: E402

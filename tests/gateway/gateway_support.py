@@ -22,34 +22,42 @@ async def make_key(client, role: str, warehouses=None) -> dict:
     return response.json()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def listening_socket() -> socket.socket:
+    """A socket bound and listening on a port the kernel picked: the server is handed the socket itself, so
+    no other connection can take its port between choosing it and serving on it."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(2048)
+    return sock
 
 
 class LiveServer:
     """An ASGI app served by uvicorn on 127.0.0.1, in a thread of its own (its own event loop)."""
 
     def __init__(self, app, **options) -> None:
-        self.port = free_port()
+        self.socket = listening_socket()
+        self.port = self.socket.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         options = {"log_level": "warning", "lifespan": "off", "timeout_graceful_shutdown": 1, **options}
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, **options))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
 
     def __enter__(self) -> "LiveServer":
         self.thread.start()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60  # a loaded CI host; a start that failed ends the thread at once
         while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError(f"test server on {self.url} did not start")
+            if not self.thread.is_alive():
+                raise RuntimeError(f"test server on {self.url} stopped while starting (see the log above)")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"test server on {self.url} did not start in 60 s")
             time.sleep(0.01)
         return self
 
     def __exit__(self, *_exc) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+        self.socket.close()
 
 
 # People sign in to the web app with a login and a password (never a key): a password that meets the rules.

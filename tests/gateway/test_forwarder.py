@@ -9,7 +9,8 @@ import pytest
 
 from shared.upstream import Forwarder, UnsafeRequest, UpstreamConnectError
 
-from gateway_support import LiveServer, free_port
+from gateway_support import LiveServer
+from helpers import free_port
 
 pytestmark = pytest.mark.anyio
 

@@ -11,7 +11,7 @@ import pytest
 from shared import context, deadline, errors, http, identity, peers
 from shared.http import ForwarderTransport, ServiceClient
 
-from gateway_support import free_port
+from helpers import free_port
 
 pytestmark = pytest.mark.anyio
 TOKEN = "call-token"

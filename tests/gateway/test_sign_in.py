@@ -274,8 +274,7 @@ def test_no_password_or_hash_ever_reaches_a_log_line(tmp_path):
     """A real gateway process, its whole output read: made, wrong, signed in, changed, reset, signed in."""
     from shared import migrations
 
-    from gateway_support import free_port
-    from helpers import TOKEN
+    from helpers import TOKEN, free_port
 
     port = free_port()
     env = {**os.environ, "DATA_DIR": str(tmp_path), "ADMIN_API_KEY": ADMIN, "INTERNAL_TOKEN": TOKEN,

@@ -3,7 +3,6 @@ two service processes sharing one database."""
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ from services.inventory import errors, reservations, stock
 from services.inventory.schemas import TransferCreate
 from shared.context import SYSTEM
 
-from helpers import TOKEN, internal_headers
+from helpers import TOKEN, free_port, internal_headers
 from inventory_support import NOW, make_catalog, stock_of
 
 pytestmark = pytest.mark.anyio
@@ -109,12 +108,6 @@ async def test_os_threads_take_exactly_what_is_there(inventory, inventory_app, d
         outcome = Counter(pool.map(one, range(ATTEMPTS)))
     assert outcome == {"reserved": IN_STOCK, "short": ATTEMPTS - IN_STOCK}
     assert (await stock_of(inventory, "SC-01", "P-100"))["reserved"] == IN_STOCK
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 async def wait_ready(client: httpx.AsyncClient, process: subprocess.Popen, deadline: float) -> None:
