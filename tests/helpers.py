@@ -1,9 +1,7 @@
 """Test helpers: real databases with real migrations, apps over ASGI."""
 
 import os
-import random
 import re
-import socket
 import uuid
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -11,6 +9,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import Engine, MetaData, create_engine, event, text
 
+from scripts.ports import free_port  # noqa: F401 (the tests import it from here)
 from shared import context, identity, migrations
 from shared.db import is_sqlite
 
@@ -18,21 +17,6 @@ TOKEN = "test-internal-token"
 # The tests run the platform in development: a missing ADMIN_API_KEY or the development internal
 # token is then allowed (outside development the gateway and the services refuse to start).
 os.environ.setdefault("AFTERSALES_ENV", "development")
-
-
-def free_port() -> int:
-    """A port nothing listens on now, for a server started later (a process of its own). It is drawn below the
-    kernel's ephemeral range (32768-60999 here), from which a port asked for with 0 would come: there, any
-    outgoing connection of the suite (a browser's, a client's) may take it before the server binds it."""
-    for _ in range(200):
-        port = random.randrange(20000, 32000)
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port between 20000 and 32000")
 
 
 def docker_available() -> bool:

@@ -10,12 +10,13 @@ which, unlike req/s, does not move when other processes compete for the cores.
 import asyncio
 import importlib
 import json
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from scripts.ports import free_port
 
 SERVICE = '''
 import json
@@ -27,12 +28,6 @@ async def app(scope, receive, send):
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(BODY)).encode())]})
     await send({"type": "http.response.body", "body": BODY})
 '''
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def measure(factory, url: str, n: int, concurrency: int) -> dict:

@@ -34,20 +34,14 @@ from pathlib import Path
 import httpx
 from sqlalchemy import create_engine, text
 
+from scripts.ports import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 LUA = ROOT / "scripts" / "bench" / "scenario.lua"
 ADMIN = "bench-admin"
 TOKEN = "bench-token"
 WAREHOUSE = "WH-BENCH"
 PARTS = 60
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def descendants(pid: int) -> list[int]:
