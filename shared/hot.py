@@ -10,6 +10,7 @@
 import copy
 import inspect
 import json
+import typing
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -240,6 +241,18 @@ def hot_route(route: APIRoute, call: "_Call") -> Route:
     return HotRoute(route, call)
 
 
+def request_reader(getter: Any) -> str | None:
+    """The name of the one parameter of `getter` when it is `async def f(request: Request)`: a value read off
+    the request (the caller, the clock, app state), which the hot paths and the adapter call themselves
+    (FastAPI's dependency solving costs more per request than the read); else None."""
+    if not inspect.iscoroutinefunction(getter):
+        return None
+    wanted = list(inspect.signature(getter).parameters.values())
+    if len(wanted) != 1 or typing.get_type_hints(getter).get(wanted[0].name) is not Request:
+        return None
+    return wanted[0].name
+
+
 def written(endpoint: F) -> F:
     """Serve a hand-written write endpoint (one that calls other services, so no declared operation: the
     bill) as a HotWrite once the app calls serve_hot: its body and `Idempotency-Key` read with FastAPI's
@@ -258,10 +271,9 @@ def _written_route(route: APIRoute) -> HotWrite:
     dependant = route.dependant
     getters = []
     for sub in dependant.dependencies:
-        if (sub.dependencies or sub.path_params or sub.query_params or sub.header_params or sub.cookie_params
-                or sub.body_params or sub.request_param_name is None or not inspect.iscoroutinefunction(sub.call)):
+        if (param := request_reader(sub.call)) is None:
             raise TypeError(f"{route.path}: a hot endpoint's dependencies read the request only")
-        getters.append((sub.name, sub.request_param_name, sub.call))
+        getters.append((sub.name, param, sub.call))
     if (route.methods != {"POST"} or dependant.query_params or dependant.cookie_params or not dependant.body_params
             or dependant.response_param_name or dependant.background_tasks_param_name
             or [p.alias for p in dependant.header_params] not in ([], ["Idempotency-Key"])

@@ -61,7 +61,7 @@ from starlette.responses import Response
 from shared import openapi, pagination
 from shared.deps import Cursor, IdempotencyKey
 from shared.errors import ServiceError
-from shared.hot import REQUEST, hot_route
+from shared.hot import REQUEST, hot_route, request_reader
 from shared.idempotency import run_idempotent
 from shared.uow import Fallback
 
@@ -106,20 +106,13 @@ def _cursor_marker(annotation: Any) -> CursorOf | None:
 
 
 def _from_request(annotation: Any) -> Callable[[Request], Any] | None:
-    """`f` of `Annotated[T, Depends(f)]` when `f` is `async def f(request: Request)`: a value read off the
-    request (the caller, the clock, app state). The adapter calls it itself: FastAPI's dependency solving
-    costs more per request than the read."""
+    """`f` of `Annotated[T, Depends(f)]` when `f` is a request reader (shared/hot.request_reader), which the
+    adapter calls itself."""
     if typing.get_origin(annotation) is not Annotated:
         return None
     depends = next((m for m in annotation.__metadata__ if isinstance(m, params.Depends)), None)
     getter = getattr(depends, "dependency", None)
-    if getter is None or not inspect.iscoroutinefunction(getter):
-        return None
-    wanted = list(inspect.signature(getter).parameters.values())
-    hints = typing.get_type_hints(getter)
-    if len(wanted) != 1 or hints.get(wanted[0].name) is not Request:
-        return None
-    return getter
+    return getter if request_reader(getter) is not None else None
 
 
 def _is_body(annotation: Any) -> bool:

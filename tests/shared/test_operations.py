@@ -194,6 +194,64 @@ def test_hot_is_only_for_a_get_of_path_and_query_parameters():
         def get(session, n: int, request: Request) -> Listing: ...
 
 
+async def _caller_name(request: Request) -> str:
+    return request.headers.get("x-name", "nobody")
+
+
+def _sync_reader(request: Request) -> str:
+    return "sync"
+
+
+async def _two_parameters(request: Request, limit: int = 1) -> str:
+    return "two"
+
+
+@pytest.mark.parametrize("reader", [_sync_reader, _two_parameters])
+def test_a_written_endpoints_dependencies_are_only_async_reads_of_the_request(reader):
+    """One rule for what the adapter and a hot write call themselves (shared/hot.request_reader)."""
+    from typing import Annotated
+
+    from fastapi import Depends, FastAPI
+    from starlette.responses import JSONResponse
+
+    from shared.hot import written
+
+    router = APIRouter()
+
+    @router.post("/written")
+    @written
+    async def endpoint(thing: ThingIn, name: Annotated[str, Depends(reader)]) -> JSONResponse:
+        return JSONResponse({"name": name})
+
+    with pytest.raises(TypeError, match="read the request only"):
+        serve_hot(FastAPI(), [router])
+
+
+async def test_a_written_endpoint_is_given_what_its_request_reader_reads():
+    from typing import Annotated
+
+    import httpx
+    from fastapi import Depends, FastAPI
+    from starlette.responses import JSONResponse
+
+    from shared.hot import HotWrite, written
+
+    router = APIRouter()
+
+    @router.post("/written")
+    @written
+    async def endpoint(thing: ThingIn, name: Annotated[str, Depends(_caller_name)]) -> JSONResponse:
+        return JSONResponse({"thing": thing.name, "name": name})
+
+    app = FastAPI()
+    app.include_router(router)
+    serve_hot(app, [router])
+    assert isinstance(app.router.routes[0], HotWrite)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        answer = await client.post("/written", json={"name": "泵"}, headers={"x-name": "zhangwei"})
+    assert answer.status_code == 200 and answer.json() == {"thing": "泵", "name": "zhangwei"}
+
+
 HOT_REQUESTS = [("/hot/2", {}, 200), ("/hot/1", {"limit": 3}, 200), ("/hot/0", {}, 404), ("/hot/x", {}, 422),
                 ("/hot/2", {"limit": 0}, 422), ("/hot/x", {"limit": "a"}, 422)]
 
