@@ -11,9 +11,8 @@ from pathlib import Path
 import httpx
 
 from scripts import run
+from scripts.ports import free_port
 from shared.settings import SERVICES
-
-from helpers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_KEY = "e2e-admin-key"
