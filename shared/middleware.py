@@ -284,14 +284,19 @@ class ServiceMiddleware:
 
 
 def head_as_get(scope: Scope, send: Send) -> tuple[Scope, Send]:
-    """HEAD wherever GET: the GET answer's status and headers, without its body."""
+    """HEAD wherever GET: the GET answer's status and headers, without its body. The route the GET matched
+    (routing records it in the GET's scope) is put in the HEAD's, so the HEAD is labelled with its template
+    (shared/metrics.py), not counted as unmatched."""
+    as_get = {**scope, "method": "GET"}
 
     async def headers_only(message: Message) -> None:
-        if message["type"] == "http.response.body":
+        if message["type"] == "http.response.start" and "route" in as_get:
+            scope["route"] = as_get["route"]
+        elif message["type"] == "http.response.body":
             message = {**message, "body": b""}
         await send(message)
 
-    return {**scope, "method": "GET"}, headers_only
+    return as_get, headers_only
 
 
 async def run_until(at: float | None, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:

@@ -65,6 +65,16 @@ async def test_the_service_tells_the_gateway_its_route_template(service):
     assert response.headers["x-route-template"] == "/things/{thing_id}"
 
 
+async def test_a_head_is_labelled_with_the_route_its_get_matched(service):
+    """HEAD is answered as GET without its body (shared/middleware.head_as_get): the route that GET matched
+    names the HEAD too, in its counters and in the header the gateway labels its own with."""
+    before = count("/things/{thing_id}", "200", method="HEAD")
+    response = await service.head("/things/7")
+    assert response.status_code == 200 and response.content == b""
+    assert response.headers["x-route-template"] == "/things/{thing_id}"
+    assert count("/things/{thing_id}", "200", method="HEAD") == before + 1
+
+
 async def test_service_metrics_are_for_internal_callers_only(service):
     response = await service.get("/metrics")
     assert response.status_code == 200
