@@ -129,7 +129,7 @@ def begin(
         )
         # The row the ORM would write for Bill(**columns), by a statement built once; the bill the saga
         # goes on with is that object, not attached to the session (nothing else in this step changes it).
-        bill = Bill(id=direct.run(session, _INSERT_BILL, columns).scalar_one(), **columns)
+        bill = Bill(id=direct.run(session, _INSERT_BILL, columns).scalar_one(), begun_now=True, **columns)
         taken_over = _hold(session, bill, now)
         _left(session, bill, tuple(rid for rid in bill.reservation_ids if rid not in taken_over))
     elif bill.fingerprint != fingerprint:
@@ -243,15 +243,15 @@ def _stored(line: ReservationLineRead) -> dict:
 
 def record_plan(
     session: Session, *, bill_id: int, reservations: dict[int, ReservationRead], claim: ClaimRead, now: datetime,
-    site: SiteRead | None = None,
+    site: SiteRead | None = None, links: list[BillReservation] | None = None,
 ) -> BillLike:
-    """The claim decided, the reservations read and the contract found: consuming may begin (`site`: the unit's)."""
+    """The claim decided, the reservations read and the contract found: consuming may begin (`site`: the unit's;
+    `links`: the bill's, read and locked in this transaction by a caller that records a consume in it too)."""
     bill = _bill_row(session, bill_id)
     contract = contracts.covering(session, serial_number=bill.serial_number, on=bill.performed_on)
-    links = link_rows(session, bill_id)
+    links = link_rows(session, bill_id) if links is None else links
     # Made out to the contract's customer, else to the unit's site; copied, never looked up again.
-    site_name, site_address = (_text(site.name, 200), _text(site.address, 300)) if site is not None \
-        else (None, None)
+    site_name, site_address = (_text(site.name, 200), _text(site.address, 300)) if site else (None, None)
     _PLANNED.write(
         session, bill, claim_id=claim.id, claim_decision=claim.decision,
         claim_reasons=[reason.model_dump() for reason in claim.reasons],

@@ -168,6 +168,9 @@ class Bill(Base):
     updated_at: Mapped[Instant]
     issued_at: Mapped[Instant | None]
     paid_at: Mapped[Instant | None]
+    # Not a column: True on the bill `bills.begin` wrote in this request (nothing of it was asked of another
+    # service yet), False on one found again (a retry, the recovery pass), of which a consume may have been done.
+    begun_now = False
     voided_at: Mapped[Instant | None]
 
     # The payment (none on a bill that charges nothing: it is settled when issued).

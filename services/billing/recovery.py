@@ -6,10 +6,11 @@ the database could not record) and a retry with the same key resumes it. When no
 pass, run in the background of every billing process, picks up each bill still being made that
 nobody touched for `bills.HOLD_LEASE`:
 
-- `begun`: nothing was asked of inventory yet: it is stopped, letting its reservations go.
-- `planned`: inventory may have issued parts whose record was lost (the answer, or our own step
-  that should have recorded it). Each held reservation is read: if every one is still active,
-  nothing was consumed, and the bill is stopped; otherwise it is completed.
+- `begun` or `planned`: inventory may have issued parts whose record was lost (the answer, or our own
+  step that should have recorded it; a bill's plan is recorded with its first consume, so a bill whose
+  first consume was done may still read begun). Each held reservation is read: if every one is still
+  active, nothing was consumed, and the bill is stopped, letting its reservations go; otherwise it is
+  completed. A begun bill with no reservation is stopped.
 - `consuming`: parts were issued for it: it is completed.
 
 Completing runs the saga's own steps with the bill's own keys (a consume that inventory already did
@@ -87,16 +88,16 @@ async def recover_bill(uow: UnitOfWork, upstreams: Upstreams, clock: Clock, idem
         return "left"
     try:
         state, to_consume = await uow.call(_state, uow.db, bill_id, now=clock.now())
-        if state is State.PLANNED and to_consume:
+        nothing_consumed = state is State.BEGUN and not to_consume
+        if state in (State.BEGUN, State.PLANNED) and to_consume:
             found = await asyncio.gather(*(upstreams.inventory.get_reservation(rid) for rid in to_consume))
-            if all(reservation.status == "active" for reservation in found):
-                state = State.BEGUN  # nothing was consumed for it: give it up like a bill just begun
-        if state is State.BEGUN:
+            nothing_consumed = all(reservation.status == "active" for reservation in found)
+        if nothing_consumed:  # give it up: it holds nothing that was issued
             await uow.call(_stop, uow.db, bill_id, now=clock.now())
             log.info("bill_recovered", bill_id=bill_id, outcome="stopped")
             await uow.call(idempotency.release, scope=run.scope, key=run.key)
             return "stopped"
-        if state not in (State.PLANNED, State.CONSUMING):
+        if state not in (State.BEGUN, State.PLANNED, State.CONSUMING):
             await uow.call(idempotency.release, scope=run.scope, key=run.key)
             return "left"
         saga = RepairSaga(uow, upstreams, clock, SYSTEM)

@@ -120,6 +120,10 @@ class RepairSaga:
                    begin: dict | None) -> dict:
         bill = None
         outcome, refused, error = Outcome.NONE, None, None
+        # The plan (claim, reservations, site) of a bill with parts to consume, decided but not recorded yet: it
+        # is recorded in the transaction that records the first consume (one transaction fewer per bill).
+        # Until then the bill reads begun, and whoever takes it up again asks inventory what was consumed.
+        plan = None
         while True:
             facts = Facts(to_consume=to_consume, outcome=outcome, refused_reservation=refused,
                           out_of_time=_out_of_time())
@@ -149,12 +153,19 @@ class RepairSaga:
                     case saga.Reopen():
                         bill, to_consume = await self._local(bills.reopen, bill_id=bill_id)
                     case saga.Plan():
+                        if bill is None:  # resumed begun (services/billing/recovery.py)
+                            bill = await self.uow.call(self._read, bill_id)
                         reservations, claim, site = await self._plan_remote(bill, to_consume)
+                        if to_consume:
+                            plan = dict(reservations=reservations, claim=claim, site=site)
+                            state = State.PLANNED
+                            continue
                         bill, to_consume = await self._record(bills.record_plan, bill_id=bill_id,
                                                               reservations=reservations, claim=claim, site=site)
                     case saga.Consume(reservation_id=rid):
                         reservation = await self.inventory.consume(rid, idempotency_key=consume_key(bill_id, rid))
-                        consumed = dict(bill_id=bill_id, reservation_id=rid, reservation=reservation)
+                        consumed = dict(bill_id=bill_id, reservation_id=rid, reservation=reservation, plan=plan)
+                        plan = None
                         if to_consume == (rid,) and not _out_of_time():
                             # The last one: recorded and the bill issued in one transaction.
                             body, recorded = await self.uow.call(self._consume_then_issue, run, consumed)
@@ -163,7 +174,7 @@ class RepairSaga:
                                 return body
                             bill, to_consume = recorded
                         else:
-                            bill, to_consume = await self._record(bills.mark_consumed, **consumed)
+                            bill, to_consume = await self._record(_planned_and_consumed, **consumed)
                     case saga.LeaveOff(reservation_id=rid):
                         log.warning("reservation_lost", bill_id=bill_id, reservation_id=rid, code=error.code)
                         bill, to_consume = await self._record(bills.mark_lost, bill_id=bill_id, reservation_id=rid)
@@ -239,7 +250,7 @@ class RepairSaga:
             return self._consumed_and_issued(run, consumed), None
         except (deadline.DeadlineExceeded, _NotIssuedNow):
             pass
-        return None, self._step(bills.mark_consumed, consumed, bounded=False)
+        return None, self._step(_planned_and_consumed, consumed, bounded=False)
 
     def _consumed_and_issued(self, run: Attempt, consumed: dict) -> dict:
         # One statement per row written (shared/db.RowWriter): the link consumed, and the bill, consuming then
@@ -248,7 +259,7 @@ class RepairSaga:
             now = self.clock.now()
             # The bill's links locked first, as the consume's record alone locks its link before the bill.
             links = bills.link_rows(session, consumed["bill_id"], lock=True)
-            bill = bills.mark_consumed(session, now=now, links=links, issuing=True, **consumed)
+            bill = _planned_and_consumed(session, now=now, links=links, issuing=True, **consumed)
             facts = Facts(to_consume=bills.held(links), out_of_time=_out_of_time())
             if saga.next_step(State.CONSUMING, facts) != saga.Issue():
                 raise _NotIssuedNow()
@@ -257,6 +268,10 @@ class RepairSaga:
             run.record(session, 201, body)
             deadline.check()
         return body
+
+    def _read(self, bill_id: int) -> Bill:
+        with self.db.transaction(write=False) as session:
+            return session.get(Bill, bill_id)
 
     def _answer(self, run: Attempt, bill_id: int) -> dict:
         # Issued on an earlier attempt whose stored answer has since been purged: answer its state now.
@@ -278,7 +293,9 @@ class RepairSaga:
         # A bill that got as far as its claim before may have had a consume done whose answer was
         # lost: a reservation that reads consumed is then left to the bill's own consume key, which
         # inventory replays if it was this bill's, and refuses if it was someone else's.
-        usable = ("active", "consumed") if bill.claim_id is not None else ("active",)
+        # So may a bill found begun again (its plan is recorded with its first consume): only one begun in this
+        # request surely has nothing consumed.
+        usable = ("active",) if bill.begun_now and bill.claim_id is None else ("active", "consumed")
         # A reservation not left to consume was taken over consumed from the repair's void bill.
         wanted = {rid: usable if rid in to_consume else ("consumed",) for rid in bill.reservation_ids}
         if bill.claim_id is not None:  # decided on an earlier attempt, before that attempt stopped
@@ -301,6 +318,16 @@ class RepairSaga:
             if reservation.status not in usable:
                 raise errors.ReservationNotActive(f"Reservation {rid} is {reservation.status}")
         return dict(zip(wanted, found, strict=True))
+
+
+def _planned_and_consumed(session, *, now, plan: dict | None, links=None, issuing: bool = False, **consumed):
+    """A consume recorded, with the bill's plan when it is the first (`plan`, not recorded yet), in the caller's
+    transaction; the bill's links locked first (as `_consumed_and_issued` does), then the bill."""
+    if plan is not None:
+        links = bills.link_rows(session, consumed["bill_id"], lock=True) if links is None else links
+        bills.record_plan(session, bill_id=consumed["bill_id"], now=now, links=links, **plan)
+        session.info.pop(bills.LEFT, None)  # what the plan left to consume, before this consume: read again
+    return bills.mark_consumed(session, now=now, links=links, issuing=issuing, **consumed)
 
 
 class _NotIssuedNow(Exception):

@@ -64,7 +64,9 @@ async def test_inventory_hung_while_consuming_is_a_504_before_the_deadline_and_n
     assert took < ANSWERED_WITHIN, took
     assert inventory.consumed == [] and inventory.reservations[rid]["status"] == "active"
     assert (await billing.get("/invoices")).json()["items"] == []
-    assert bill_states(billing_db) == ["planned"]  # suspended where it stood, no number taken
+    # Suspended where it stood, no number taken: the claim decided, its plan not recorded (that is done with
+    # the first consume), so the bill reads begun.
+    assert bill_states(billing_db) == ["begun"]
 
     done = await post_repair(billing, body, key="late-1")
     assert done.status_code == 201, done.text

@@ -50,7 +50,8 @@ def fail_once_after(monkeypatch, name: str, *, on_call: int = 1) -> list[int]:
 # (the step that cannot be recorded, which call of it, what the recovery pass makes of the bill)
 STEPS = [
     pytest.param("begin", 1, None, id="begin"),
-    pytest.param("record_plan", 1, "stopped", id="claim-decided-not-recorded"),
+    # The plan is recorded with the first consume: when that fails, the consume was done at inventory.
+    pytest.param("record_plan", 1, "issued", id="plan-and-1st-consume-not-recorded"),
     pytest.param("mark_consumed", 1, "issued", id="1st-consume-not-recorded"),
     pytest.param("mark_consumed", 2, "issued", id="2nd-consume-not-recorded"),
     pytest.param("issue", 1, "issued", id="issue-not-recorded"),
@@ -120,9 +121,27 @@ async def test_without_a_retry_the_recovery_pass_bills_every_consumed_part_or_st
         assert done.status_code == 201 and [inventory.consumes_of(r) for r in rids] == [1, 1]
 
 
-async def test_a_planned_bill_whose_consume_answer_was_lost_is_completed_not_stopped(
+async def test_a_bill_whose_first_consume_failed_before_it_was_done_is_stopped_with_its_parts_in_stock(
+    app_and_client, inventory, warranty, clock
+):
+    """The claim decided, the consume refused by a failure before inventory did it: the bill reads begun (its
+    plan is recorded with its first consume); the pass asks inventory, finds nothing consumed, and stops it."""
+    app, billing = app_and_client
+    rid = inventory.add_reservation(COMPRESSOR)
+    inventory.plan("consume", "down")
+    assert (await post_repair(billing, repair_body(reservation_ids=[rid]), key="k")).status_code == 503
+    assert len(warranty.claims) == 1
+    clock.advance(minutes=3)
+    assert await recover(app) == {"stopped": 1}
+    assert inventory.consumed == [] and inventory.reservations[rid]["status"] == "active"
+    assert billed_reservations(app) == set()
+
+
+async def test_a_bill_whose_consume_answer_was_lost_is_completed_not_stopped(
     app_and_client, inventory, clock
 ):
+    """Inventory consumed, billing never heard: the bill reads begun, the pass finds the reservation consumed
+    and completes the bill with the bill's own consume key (replayed, not done twice)."""
     app, billing = app_and_client
     rid = inventory.add_reservation(COMPRESSOR)
     inventory.plan("consume", "lost")  # inventory consumed it; billing never heard

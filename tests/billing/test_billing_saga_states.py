@@ -24,7 +24,8 @@ async def test_each_state_is_where_a_failure_leaves_the_bill(billing, billing_db
     assert states(billing_db) == [("k", "begun")]
     inventory.plan("consume", "down")
     assert (await post_repair(billing, body, key="k")).status_code == 503
-    assert states(billing_db) == [("k", "planned")]
+    # The claim decided, nothing consumed: the plan is recorded with the first consume, so still begun.
+    assert states(billing_db) == [("k", "begun")]
     inventory.plan("consume", None, "down")
     assert (await post_repair(billing, body, key="k")).status_code == 503
     assert states(billing_db) == [("k", "consuming")]

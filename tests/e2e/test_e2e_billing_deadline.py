@@ -196,8 +196,9 @@ def test_inventory_hung_on_the_consume_does_not_consume_it_when_it_wakes(platfor
         time.sleep(1.0)  # inventory works through the consume that waited for it, past its deadline
 
         assert_reported_by_billing_in_time(failed, took)
-        # The claim was decided before inventory hung: the call that hung was the consume.
-        assert bill_state(platform, reference) == "planned"
+        # The claim was decided before inventory hung: the call that hung was the consume. The bill's plan is
+        # recorded with its first consume, so it reads begun.
+        assert bill_state(platform, reference) == "begun"
         assert invoices_of(billing, reference) == []
         assert admin.get(f"/inventory/reservations/{reservation}").json()["status"] == "active"
         assert stock(admin) == before and issues(admin) == issued_before

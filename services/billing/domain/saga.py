@@ -15,7 +15,12 @@ field says how far it got:
 - begun: written, with the request and the rate card, holding its reservations;
   nothing asked of another service yet.
 - planned: the claim is decided and every reservation was read and active;
-  the contract is chosen. Nothing consumed: the bill may still stop.
+  the contract is chosen. Nothing consumed: the bill may still stop. A bill
+  with parts to consume is planned in memory only: its plan is recorded in
+  the transaction that records its first consume (one transaction fewer per
+  bill), so a bill taken up again as begun may have had a consume done: a
+  retry lets a consumed reservation go on to the bill's own consume key
+  (replayed if it was this bill's), and the recovery pass asks inventory.
 - consuming: inventory issued parts for this bill. From here the bill can only
   be completed: a reservation inventory then refuses is left off the bill.
 - issued: priced and numbered (then paid or void: the invoice's own life).
