@@ -225,8 +225,7 @@ def abandon(session: Session, *, bill_id: int, code: str, now: datetime) -> None
     for link in links:
         if link.from_bill_id is not None:
             link.bill_id, link.from_bill_id = link.from_bill_id, None
-    session.execute(delete(BillReservation).where(BillReservation.bill_id == bill_id,
-                                                  BillReservation.state == "held"))
+    session.execute(delete(BillReservation).where(BillReservation.bill_id == bill_id, BillReservation.state == "held"))
     session.flush()
 
 
@@ -287,6 +286,8 @@ def mark_consumed(
     bill = _bill_row(session, bill_id)
     if not issuing:
         _CONSUMING.write(session, bill, status=State.CONSUMING, updated_at=now)
+    if links is not None:  # what is left to consume, known here (over a hint an earlier step of this one left)
+        _left(session, bill, held(links))
     return bill
 
 
@@ -341,8 +342,7 @@ def issue(session: Session, *, bill_id: int, now: datetime, caller: context.Call
     bill, links = locked if locked is not None else (_bill_row(session, bill_id), None)
     if bill.status in INVOICE_STATUSES:
         return bill  # a duplicate attempt got here first
-    return _issue(session, bill, links if links is not None else link_rows(session, bill_id), now=now,
-                  caller=caller)
+    return _issue(session, bill, links if links is not None else link_rows(session, bill_id), now=now, caller=caller)
 
 
 def _issue(session: Session, bill: BillLike, links: list[BillReservation], *, now: datetime,

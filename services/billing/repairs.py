@@ -326,7 +326,6 @@ def _planned_and_consumed(session, *, now, plan: dict | None, links=None, issuin
     if plan is not None:
         links = bills.link_rows(session, consumed["bill_id"], lock=True) if links is None else links
         bills.record_plan(session, bill_id=consumed["bill_id"], now=now, links=links, **plan)
-        session.info.pop(bills.LEFT, None)  # what the plan left to consume, before this consume: read again
     return bills.mark_consumed(session, now=now, links=links, issuing=issuing, **consumed)
 
 
