@@ -14,6 +14,12 @@ group: one round trip, one transaction (asyncpg's fetchmany: a Bind and Execute 
 row locks taken in order and held by one transaction in turn instead of handed from request to request.
 A reservation of one line goes so (a storm on one part: docs/performance.md).
 
+`Native.read` runs a hot read (shared/operations.py, `hot=True`: a unit's coverage, a reservation) the
+same way: its synchronous function in a greenlet on the event loop, each of its statements sent over one
+connection in one round trip, with the columns' result processors (the rows shared/rawread.py answers on
+SQLite). No worker thread, no psycopg, no BEGIN or COMMIT; `DB_NATIVE_READS=off` reads through SQLAlchemy
+in a thread instead (to compare).
+
 - The request's deadline bounds it as asyncpg's `timeout` (the server is asked to cancel the statement),
   answered as the thread path answers a statement that ran out of time (deadline.DeadlineExceeded).
 - Errors come back as SQLAlchemy's (DBAPIError, IntegrityError for class 23, OperationalError for a lost
@@ -25,21 +31,25 @@ A reservation of one line goes so (a storm on one part: docs/performance.md).
 """
 
 import asyncio
+import json
 import os
 import time
-from collections import deque
-from collections.abc import Awaitable, Hashable, Mapping
+from collections import deque, namedtuple
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from select import POLLERR, POLLHUP, POLLIN, poll
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import make_url
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.util.concurrency import await_only, greenlet_spawn
 
 from shared import deadline
 from shared.compiled import Statement
+from shared.rawread import Rows
 
 DIALECT = asyncpg_dialect()  # what the statements it runs are compiled for: Statement.of(statement, DIALECT)
 ACQUIRE_SECONDS = 30.0  # as the thread path's pool waits for a free connection
@@ -47,6 +57,20 @@ CONNECT_SECONDS = 5.0  # as psycopg's connect_timeout
 # Groups of one statement in flight per process (fetch_together), and the most statements in a group.
 LANES = int(os.environ.get("DB_NATIVE_LANES", "2"))
 MOST = 64
+COMPILED_KEPT = 256  # the hot reads' statements compiled (Native.compiled)
+T = TypeVar("T")
+
+
+async def _json_codec(connection: asyncpg.Connection) -> None:
+    """`json` values as SQLAlchemy's asyncpg dialect has them, which the statements are compiled for: its bind
+    processor makes the text, the codec carries it; what is read is decoded here (the dialect's result
+    processor does nothing). As the dialect sets up each connection it makes."""
+    await connection.set_type_codec("json", encoder=str.encode, decoder=_json_decoded, schema="pg_catalog",
+                                    format="binary")
+
+
+def _json_decoded(value: bytes) -> Any:
+    return json.loads(value.decode())
 
 
 async def _keep_session(_connection: asyncpg.Connection) -> None:
@@ -63,6 +87,7 @@ class Native:
     size: int
     _pool: tuple[asyncio.AbstractEventLoop, asyncpg.Pool] | None = field(default=None, repr=False)
     _queues: dict[tuple[str, Hashable], "_Queue"] = field(default_factory=dict, repr=False)
+    _compiled: dict[ClauseElement, Statement] = field(default_factory=dict, repr=False)
 
     async def pool(self) -> asyncpg.Pool:
         loop = asyncio.get_running_loop()
@@ -71,7 +96,7 @@ class Native:
             dsn = make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
             settings = {"search_path": self.schema} if self.schema else None
             pool = asyncpg.create_pool(dsn, min_size=0, max_size=self.size, timeout=CONNECT_SECONDS,
-                                       server_settings=settings, reset=_keep_session)
+                                       server_settings=settings, reset=_keep_session, init=_json_codec)
             await pool  # min_size 0: connects nothing yet
             self._pool = (loop, pool)
         return self._pool[1]
@@ -140,7 +165,7 @@ class Native:
         for tag, asked in enumerate(group):
             asked.args[statement.tag] = tag
         try:
-            connection = await self._connection(pool, statement, at)
+            connection = await self._connection(pool, statement.sql, at)
         except Exception as exc:  # noqa: BLE001 (each gets the same answer: no connection)
             _fail(group, exc)
             return
@@ -171,24 +196,41 @@ class Native:
             await asyncio.gather(*(_settle(asked, self._alone(pool, statement, asked.args, asked.at))
                                    for asked in group))
 
+    async def read(self, fn: Callable[..., T], args: tuple, kwargs: Mapping[str, Any]) -> T:
+        """`fn(reader, *args, **kwargs)`: a hot read's synchronous function (shared/operations.py, `hot=True`)
+        with its statements sent over one asyncpg connection on the event loop, as SQLAlchemy's asyncio
+        engine runs synchronous code (in a greenlet: `reader.execute` waits for its rows as an `await`). No
+        worker thread, no psycopg, no BEGIN or COMMIT: each statement runs as a transaction of its own,
+        which reads what a READ COMMITTED transaction's statement reads (a snapshot of its own)."""
+        deadline.check()
+        pool, at = await self.pool(), deadline.at()
+        connection = await self._connection(pool, "BEGIN", at)
+        try:
+            return await greenlet_spawn(fn, NativeReader(self, connection, at), *args, **kwargs)
+        finally:
+            await pool.release(connection)
+
+    def compiled(self, statement: ClauseElement, coltypes: tuple[int, ...] | None = None) -> Statement:
+        """A hot read's statement compiled once per process, with its columns' result processors; those that
+        depend on the column's type in the server (a numeric's) once `coltypes` are known (their `results`
+        is None until then)."""
+        found = self._compiled.get(statement)
+        if found is None or coltypes is not None:
+            if len(self._compiled) >= COMPILED_KEPT:
+                self._compiled.clear()  # a bound, not a policy: the hot reads' statements are module constants
+            found = self._compiled[statement] = Statement.of(statement, DIALECT, results=True, coltypes=coltypes)
+        return found
+
     async def _alone(self, pool: asyncpg.Pool, statement: Statement, args: list, at: float | None) -> list:
         if at is not None and at <= time.time():
             raise deadline.DeadlineExceeded()
-        connection = await self._connection(pool, statement, at)
+        connection = await self._connection(pool, statement.sql, at)
         try:
-            records = await connection.fetch(statement.sql, *args, timeout=_timeout(at))
-        except TimeoutError as exc:  # asyncpg asked the server to cancel it
-            raise deadline.DeadlineExceeded() from exc
-        except asyncpg.PostgresError as exc:
-            raise _wrapped(statement, exc) from exc
-        except _LOST as exc:  # the connection was lost under the statement
-            _discard(connection, exc)
-            raise sa_exc.OperationalError(statement.sql, None, exc, connection_invalidated=True) from exc
+            return statement.rows(await _run(connection, statement, args, at))
         finally:
             await pool.release(connection)
-        return statement.rows(records)
 
-    async def _connection(self, pool: asyncpg.Pool, statement: Statement, at: float | None) -> asyncpg.Connection:
+    async def _connection(self, pool: asyncpg.Pool, sql: str, at: float | None) -> asyncpg.Connection:
         left = None if at is None else at - time.time()
         try:
             return await _sound(pool, ACQUIRE_SECONDS if left is None else min(max(left, 0.001), ACQUIRE_SECONDS))
@@ -199,7 +241,7 @@ class Native:
         except (OSError, asyncpg.InterfaceError) as exc:  # refused, reset, unreachable
             raise sa_exc.OperationalError("connect", None, exc) from exc
         except asyncpg.PostgresError as exc:  # the server refused the connection (starting up: 57P03)
-            raise _wrapped(statement, exc) from exc
+            raise _wrapped(sql, exc) from exc
 
     async def dispose(self) -> None:
         if self._pool is not None and self._pool[0] is asyncio.get_running_loop():
@@ -264,8 +306,10 @@ async def _sound(pool: asyncpg.Pool, timeout: float) -> asyncpg.Connection:
     """A connection from the pool that the server has not ended while it sat there. asyncpg sees the end
     only when the event loop has read it; a restart just before this request is seen here as well, as
     shared/db.py's checkout does: the server said something (its farewell, then the end of the stream)
-    on a connection where no query is pending. A poll of the socket, no round trip; three tries."""
-    for _ in range(3):
+    on a connection where no query is pending. A poll of the socket, no round trip. Each connection found
+    ended is closed (the next acquire of it connects anew), so there are no more of them than the pool
+    holds: after a restart, requests arriving together each find a sound one."""
+    for _ in range(pool.get_max_size() + 1):
         connection = await pool.acquire(timeout=timeout)
         transport = connection._transport  # noqa: SLF001
         sock = None if transport is None or transport.is_closing() else transport.get_extra_info("socket")
@@ -279,11 +323,54 @@ async def _sound(pool: asyncpg.Pool, timeout: float) -> asyncpg.Connection:
     return await pool.acquire(timeout=timeout)
 
 
-def _wrapped(statement: Statement, exc: asyncpg.PostgresError) -> sa_exc.DBAPIError:
+async def _run(connection: asyncpg.Connection, statement: Statement, args: list, at: float | None) -> list:
+    """The records of `statement` on `connection`."""
+    if at is not None and at <= time.time():
+        raise deadline.DeadlineExceeded()
+    return await _sent(connection, statement.sql, connection.fetch(statement.sql, *args, timeout=_timeout(at)))
+
+
+async def _sent(connection: asyncpg.Connection, sql: str, work: Awaitable[T]) -> T:
+    """What `work` (a round trip on `connection` for `sql`) answers, its errors as SQLAlchemy's (the
+    module's docstring)."""
+    try:
+        return await work
+    except TimeoutError as exc:  # asyncpg asked the server to cancel it
+        raise deadline.DeadlineExceeded() from exc
+    except asyncpg.PostgresError as exc:
+        raise _wrapped(sql, exc) from exc
+    except _LOST as exc:  # the connection was lost under the statement
+        _discard(connection, exc)
+        raise sa_exc.OperationalError(sql, None, exc, connection_invalidated=True) from exc
+
+
+class NativeReader:
+    """A hot read's statements on one connection, from inside the greenlet `Native.read` runs the read in:
+    `execute(statement, params)` answers the rows shared/rawread.py's reader answers (first, one, all, ...)."""
+
+    __slots__ = ("_connection", "_native", "_at")
+
+    def __init__(self, native: Native, connection: asyncpg.Connection, at: float | None) -> None:
+        self._native, self._connection, self._at = native, connection, at
+
+    def execute(self, statement: ClauseElement, params: Mapping[str, Any] | None = None) -> Rows:
+        compiled = self._native.compiled(statement)
+        if compiled.results is None:  # the columns' types asked once (asyncpg's records do not carry them)
+            asked = self._connection.prepare(compiled.sql, timeout=_timeout(self._at))
+            attributes = await_only(_sent(self._connection, compiled.sql, asked)).get_attributes()
+            compiled = self._native.compiled(statement, tuple(attribute.type.oid for attribute in attributes))
+        records = await_only(_run(self._connection, compiled, compiled.args(params or {}), self._at))
+        if not compiled.row._fields and records:  # text() without its columns: the server's names
+            row = namedtuple("Row", list(records[0].keys()), rename=True)
+            return Rows(row(*record) for record in records)
+        return Rows(compiled.rows(records))
+
+
+def _wrapped(sql: str, exc: asyncpg.PostgresError) -> sa_exc.DBAPIError:
     """asyncpg's error as SQLAlchemy's, its SQLSTATE kept. A connection the server ended under a statement
     is 08003 in asyncpg (ConnectionDoesNotExistError, with the server's words), where psycopg reads the
     server's own 57P01: both are 503 `database_busy` (shared/dbfaults.py)."""
     if isinstance(exc, asyncpg.PostgresConnectionError):
-        return sa_exc.OperationalError(statement.sql, None, exc, connection_invalidated=True)
+        return sa_exc.OperationalError(sql, None, exc, connection_invalidated=True)
     kind = sa_exc.IntegrityError if (exc.sqlstate or "").startswith("23") else sa_exc.DBAPIError
-    return kind(statement.sql, None, exc)
+    return kind(sql, None, exc)

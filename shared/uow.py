@@ -4,7 +4,8 @@
   `fn(session, ...)` in one transaction, committed when it returns and rolled back if it raises.
   Use cases take the session first and flush; they never commit.
 - A hot read (shared/operations.py, `hot=True`): `await uow.read_rows(fn, ...)` runs `fn(connection, ...)`
-  on a Core connection in one read transaction, the same engine and hooks without the ORM Session.
+  on a Core connection in one read transaction, the same engine and hooks without the ORM Session; on
+  PostgreSQL over asyncpg on the event loop, each statement alone (shared/native.py, `Native.read`).
 - A native write (PostgreSQL, `db.native`): `await uow.alone(statement, params)` runs one Core statement
   that is all or nothing by itself as its own transaction over asyncpg, on the event loop, in one round
   trip (shared/native.py): no worker thread, no psycopg, no BEGIN or COMMIT. Used where `make bench` says
@@ -44,6 +45,8 @@ MODES = ("loop", "thread")
 # Threads that wait on the database at once, per process: fewer than the pool's connections,
 # and few enough that the one holding a row lock gets the GIL back quickly to COMMIT.
 THREADS = int(os.environ.get("DB_THREADS", str(min(16, POOL_SIZE))))
+# A measurement knob, as DB_WAIT: `off` runs the hot reads on PostgreSQL through SQLAlchemy in a thread.
+NATIVE_READS = os.environ.get("DB_NATIVE_READS", "asyncpg") != "off"
 
 
 def mode(dialect: str) -> str:
@@ -77,6 +80,8 @@ class UnitOfWork:
     async def read_rows(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """`fn(connection, *args, **kwargs)` in a read transaction on a Core connection: a hot read
         (shared/operations.py) that runs Core statements only and needs no ORM Session around them."""
+        if NATIVE_READS and self.db.native:  # PostgreSQL: over asyncpg on the event loop (shared/native.py)
+            return await _finished(self.db.native_statements().read(fn, args, kwargs))
         return await self.call(self._on_connection, fn, args, kwargs)
 
     @property

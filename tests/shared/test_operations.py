@@ -7,10 +7,11 @@ from datetime import date, datetime
 import pytest
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
-from sqlalchemy import text
+from sqlalchemy import Integer, bindparam, cast, select, text
 
 from shared import db as shared_db
 from shared import deadline, errors, pagination, settings
+from shared import uow as shared_uow
 from shared.app import create_service_app
 from shared.clock import FixedClock
 from shared.db import Database
@@ -267,7 +268,7 @@ async def test_a_hot_read_runs_on_a_connection_and_answers_as_fastapis_route_doe
         given.append(type(session).__name__)
         if n == 0:
             raise NoSuchThing()
-        after = session.execute(text("SELECT :n"), {"n": n + clock.today().day}).scalar_one()
+        after = session.execute(select(cast(bindparam("n"), Integer)), {"n": n + clock.today().day}).scalar_one()
         return Listing(after=after if n > 1 else None, limit=limit)
 
     config = settings.load("warranty", database_url=db.url, database_schema=db.schema, internal_token=TOKEN)
@@ -282,8 +283,10 @@ async def test_a_hot_read_runs_on_a_connection_and_answers_as_fastapis_route_doe
             assert (a.headers.multi_items(), a.content) == (b.headers.multi_items(), b.content), (path, params)
         assert (await ours.get("/hot/2")).json() == {"after": 7, "limit": 10}  # None left out
         assert (await ours.post("/hot/2")).status_code == 405  # FastAPI's route answers the other methods
-    # The hot route's is a Core connection; on SQLite the thread's sqlite3 connection (shared/rawread.py).
-    core = "Reader" if db.url.startswith("sqlite") and shared_db.RAW_READS else "Connection"
+    # The hot route's is a Core connection; on SQLite the thread's sqlite3 connection (shared/rawread.py), on
+    # PostgreSQL an asyncpg connection (shared/native.py).
+    core = ("Reader" if shared_db.RAW_READS else "Connection") if db.url.startswith("sqlite") else \
+        ("NativeReader" if shared_db.NATIVE and shared_uow.NATIVE_READS else "Connection")
     assert given == [core, "Session"] * 3 + [core]
     assert served.openapi() == plain.openapi()
 
@@ -343,4 +346,5 @@ async def test_a_hot_read_past_its_deadline_is_not_answered(database_factory):
         deadline.reset(token)
     assert await uow.read_rows(lambda connection: connection.execute(text("SELECT 2")).scalar_one()) == 2
     assert db.read_engine.pool.checkedout() == 0
+    await db.dispose_native()
     db.dispose()

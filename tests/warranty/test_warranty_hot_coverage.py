@@ -12,7 +12,7 @@ from sqlalchemy import event
 from services.warranty import policies, units
 from services.warranty.domain import terms
 from services.warranty.main import create_app
-from shared import context, identity
+from shared import context, identity, uow
 from shared.hot import HotRoute
 
 from helpers import TOKEN, asgi_client, internal_headers, without_hot_routes
@@ -159,7 +159,7 @@ class Locked:
         raise sqlite3.OperationalError("database is locked")
 
 
-async def test_a_database_fault_is_answered_alike(both):
+async def test_a_database_fault_is_answered_alike(both, monkeypatch):
     hot_app, hot, plain_app, plain = both
     for app in (hot_app, plain_app):
         engine = app.state.db.read_engine
@@ -172,6 +172,13 @@ async def test_a_database_fault_is_answered_alike(both):
     raw_reads = hot_app.state.db._raw_reads  # noqa: SLF001 (on SQLite the hot read goes straight to sqlite3)
     if raw_reads is not None:
         raw_reads._local.raw = Locked()  # noqa: SLF001 (this thread's, the event loop's: DB_WAIT=loop)
+    elif hot_app.state.db.native and uow.NATIVE_READS:  # on PostgreSQL it goes over asyncpg (shared/native.py)
+        import asyncpg
+
+        async def reset(*_args, **_kwargs):
+            raise ConnectionResetError("connection reset by peer")
+
+        monkeypatch.setattr(asyncpg.Connection, "fetch", reset)
     answer = await same_answer(hot, plain, "GET", COVERAGE, {"on": "2025-07-01"})
     assert answer.status_code == 503 and answer.json()["code"] == "database_busy"
     if raw_reads is not None:
