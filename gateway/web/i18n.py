@@ -65,6 +65,12 @@ class Translator:
         """Between a label and its value: the full-width colon in Chinese text, ": " in English."""
         return "：" if self.lang == "zh_CN" else ": "
 
+    @property
+    def comma(self) -> str:
+        """Between the parts of one value (a site's name and address): the full-width comma in Chinese text,
+        ", " in English."""
+        return "，" if self.lang == "zh_CN" else ", "
+
     def gettext(self, message: str, **values) -> str:
         text = self.translations.gettext(message)
         return text % values if values else text

@@ -101,7 +101,7 @@ def test_station_looks_up_a_serial_sees_coverage_files_a_claim_and_reads_the_rea
     assert codes == ["term_expired", "excluded_misuse", "excluded_certificate"]
     assert "不属于保修范围" in decision.text and "免责第 1 条" in decision.text and "免责第 4 条" in decision.text
     # Where the unit stands, as the claim's answer names it: the technician sees it is the right customer.
-    assert by_id(browser, "claim-site").text == "济南市中心医院, 济南市历下区解放路 105 号"
+    assert by_id(browser, "claim-site").text == "济南市中心医院，济南市历下区解放路 105 号"
     css(browser, "a.lang")[0].click()  # the same decision, in English
     decision = by_id(browser, "decision")
     assert browser.find_element("tag name", "html").get_attribute("lang") == "en"
