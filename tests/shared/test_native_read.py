@@ -2,48 +2,34 @@
 connection answers on psycopg (the same values after the columns' result processors: numerics, dates, aware
 timestamps, JSON, NULLs; the same names), in a greenlet on the event loop; a deadline, a server error and a
 connection the server ended are answered as the thread path answers them. On PostgreSQL only
-(TEST_DATABASE_URL), in a schema of its own."""
+(TEST_DATABASE_URL)."""
 
 import asyncio
-import os
 import time
-import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import (
-    JSON,
-    Column,
-    Date,
-    Integer,
-    MetaData,
-    Numeric,
-    String,
-    Table,
-    bindparam,
-    create_engine,
-    select,
-    text,
-)
+import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import make_url
 
 from shared import dbfaults, deadline
-from shared import settings as settings_module
-from shared.db import UtcDateTime
+from shared.db import Database, UtcDateTime
 from shared.native import Native, NativeReader
+
+from helpers import assert_rows_as_core
 
 pytestmark = pytest.mark.anyio
 
-metadata = MetaData()
-THING = Table(
-    "thing", metadata,
-    Column("id", Integer, primary_key=True), Column("name", String(40)), Column("price", Numeric(12, 2)),
-    Column("made_on", Date), Column("made_at", UtcDateTime()), Column("terms", JSON),
+metadata = sa.MetaData()
+THING = sa.Table(
+    "native_read_thing", metadata,
+    sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.String(40)),
+    sa.Column("price", sa.Numeric(12, 2)), sa.Column("made_on", sa.Date), sa.Column("made_at", UtcDateTime()),
+    sa.Column("terms", sa.JSON),
 )
-BY_ID = select(THING).where(THING.c.id == bindparam("id"))
-CHEAPER = select(THING.c.id, THING.c.price).where(THING.c.price < bindparam("below")).order_by(THING.c.id)
+BY_ID = sa.select(THING).where(THING.c.id == sa.bindparam("id"))
+CHEAPER = sa.select(THING.c.id, THING.c.price).where(THING.c.price < sa.bindparam("below")).order_by(THING.c.id)
 ROWS = [
     {"id": 1, "name": "压缩机", "price": Decimal("1250.50"), "made_on": date(2024, 2, 29),
      "made_at": datetime(2024, 2, 29, 23, 59, 59, 123456, tzinfo=UTC), "terms": [{"component": "unit", "months": 24}]},
@@ -53,32 +39,26 @@ ROWS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def database():
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        pytest.skip("PostgreSQL's path (TEST_DATABASE_URL is not set)")
-    url = make_url(settings_module.normalise_url(url)).render_as_string(hide_password=False)
-    schema = f"native_read_{uuid.uuid4().hex[:10]}"
-    engine = create_engine(url, connect_args={"options": f"-c search_path={schema}"})
-    with engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        metadata.create_all(conn)
+@pytest.fixture
+async def database(database_factory):
+    """A service's database with the table (PostgreSQL's only: asyncpg's path is PostgreSQL's)."""
+    found = database_factory("gateway")
+    if found.url.startswith("sqlite"):
+        pytest.skip("asyncpg's path is PostgreSQL's (TEST_DATABASE_URL)")
+    db = Database.connect(found.url, schema=found.schema)
+    metadata.drop_all(db.write_engine)
+    metadata.create_all(db.write_engine)
+    with db.write_engine.begin() as conn:
         conn.execute(THING.insert(), ROWS)
-    try:
-        yield engine, url, schema
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
+    yield db
+    await db.dispose_native()
+    metadata.drop_all(db.write_engine)
+    db.dispose()
 
 
 @pytest.fixture
-async def native(database):
-    _engine, url, schema = database
-    native = Native(url, schema, 4)
-    yield native
-    await native.dispose()
+def native(database) -> Native:
+    return database.native_statements()
 
 
 def everything(reader) -> dict:
@@ -88,13 +68,12 @@ def everything(reader) -> dict:
         "nulls": reader.execute(BY_ID, {"id": 2}).first(),
         "none": reader.execute(BY_ID, {"id": 99}).first(),
         "cheaper": reader.execute(CHEAPER, {"below": Decimal("2000")}).all(),
-        "count": reader.execute(select(THING.c.id).where(THING.c.id > bindparam("id")), {"id": 0}).all(),
-        "text": reader.execute(text("SELECT 1 AS one, '二' AS two")).one(),
+        "count": reader.execute(sa.select(THING.c.id).where(THING.c.id > sa.bindparam("id")), {"id": 0}).all(),
+        "text": reader.execute(sa.text("SELECT 1 AS one, '二' AS two")).one(),
     }
 
 
 async def test_its_rows_are_those_a_core_connection_reads(database, native):
-    engine, _url, _schema = database
     kinds = []
 
     def read(reader):
@@ -102,18 +81,18 @@ async def test_its_rows_are_those_a_core_connection_reads(database, native):
         return everything(reader)
 
     ours = await native.read(read, (), {})
-    with engine.connect() as connection:
+    with database.read_engine.connect() as connection:
         theirs = everything(connection)
     assert kinds == [NativeReader]
     for name, rows in theirs.items():
-        expected = [tuple(row) for row in rows] if isinstance(rows, list) else rows and tuple(rows)
-        got = [tuple(row) for row in ours[name]] if isinstance(ours[name], list) else ours[name] and tuple(ours[name])
-        assert got == expected, name
-    row = ours["one"]
+        if not isinstance(rows, list):
+            rows, ours[name] = [rows] if rows else [], [ours[name]] if ours[name] else []
+        assert_rows_as_core(ours[name], rows)
+    row = ours["one"][0]
     assert (row.id, row.name, row.price, row.made_on, row.made_at, row.terms) == tuple(ROWS[0].values())
     assert row.made_at.tzinfo is not None and isinstance(row.price, Decimal)
-    assert ours["text"]._fields == ("one", "two") and tuple(ours["text"]) == (1, "二")
-    assert ours["none"] is None and ours["nulls"].terms is None
+    assert ours["text"][0]._fields == ("one", "two") and tuple(ours["text"][0]) == (1, "二")
+    assert ours["none"] == [] and ours["nulls"][0].terms is None
 
 
 async def test_many_reads_at_once_each_get_their_own_rows(native):
@@ -133,7 +112,7 @@ async def test_a_deadline_passed_is_not_read_and_one_that_passes_meanwhile_cance
     token = deadline.start(time.time() + 0.3)
     try:
         with pytest.raises(deadline.DeadlineExceeded):
-            await native.read(lambda reader: reader.execute(text("SELECT pg_sleep(5)")).all(), (), {})
+            await native.read(lambda reader: reader.execute(sa.text("SELECT pg_sleep(5)")).all(), (), {})
     finally:
         deadline.reset(token)
     assert (await native.read(lambda reader: reader.execute(BY_ID, {"id": 3}).one(), (), {})).name == "fan"
@@ -141,23 +120,22 @@ async def test_a_deadline_passed_is_not_read_and_one_that_passes_meanwhile_cance
 
 async def test_a_server_error_is_sqlalchemys_with_its_sqlstate_and_the_pool_goes_on(native):
     with pytest.raises(sa_exc.DBAPIError) as raised:
-        await native.read(lambda reader: reader.execute(text("SELECT 1 / 0")).all(), (), {})
+        await native.read(lambda reader: reader.execute(sa.text("SELECT 1 / 0")).all(), (), {})
     assert raised.value.orig.sqlstate == "22012" and dbfaults.classify(raised.value) is None
     assert (await native.read(lambda reader: reader.execute(BY_ID, {"id": 1}).one(), (), {})).id == 1
 
 
 async def test_connections_the_server_ended_between_reads_are_not_seen(database, native):
-    engine, _url, _schema = database
     pids = set()
 
     def read(reader):
         pids.add(reader._connection.get_server_pid())  # noqa: SLF001 (the backends to end)
-        return reader.execute(text("SELECT pg_sleep(0.05)")).all()
+        return reader.execute(sa.text("SELECT pg_sleep(0.05)")).all()
 
     await asyncio.gather(*(native.read(read, (), {}) for _ in range(4)))
     assert len(pids) >= 2
-    with engine.connect() as conn:
-        ended = conn.execute(text("SELECT count(*) FROM unnest(CAST(:pids AS int[])) AS pid "
+    with database.write_engine.connect() as conn:
+        ended = conn.execute(sa.text("SELECT count(*) FROM unnest(CAST(:pids AS int[])) AS pid "
                                   "WHERE pg_terminate_backend(pid)"), {"pids": sorted(pids)}).scalar_one()
     assert ended == len(pids)
     time.sleep(0.2)  # the server's farewells reach the pool's sockets
