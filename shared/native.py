@@ -15,10 +15,12 @@ row locks taken in order and held by one transaction in turn instead of handed f
 A reservation of one line goes so (a storm on one part: docs/performance.md).
 
 `Native.read` runs a hot read (shared/operations.py, `hot=True`: a unit's coverage, a reservation) the
-same way: its synchronous function in a greenlet on the event loop, each of its statements sent over one
-connection in one round trip, with the columns' result processors (the rows shared/rawread.py answers on
-SQLite). No worker thread, no psycopg, no BEGIN or COMMIT; `DB_NATIVE_READS=off` reads through SQLAlchemy
-in a thread instead (to compare).
+same way: its synchronous function in a greenlet on the event loop, each of its statements in one round
+trip, with the columns' result processors (the rows shared/rawread.py answers on SQLite). A SELECT is
+tagged (its last column, `tag`) and goes with the same SELECT of the process's other reads waiting at that
+moment (`fetch_together`): one round trip for the group, each its own rows. No worker thread, no psycopg,
+no BEGIN or COMMIT. `DB_NATIVE_READS=alone` sends each read's statements alone, `off` reads through
+SQLAlchemy in a thread (to compare).
 
 - The request's deadline bounds it as asyncpg's `timeout` (the server is asked to cancel the statement),
   answered as the thread path answers a statement that ran out of time (deadline.DeadlineExceeded).
@@ -31,6 +33,7 @@ in a thread instead (to compare).
 """
 
 import asyncio
+import functools
 import json
 import os
 import time
@@ -41,8 +44,8 @@ from select import POLLERR, POLLHUP, POLLIN, poll
 from typing import Any, TypeVar
 
 import asyncpg
+from sqlalchemy import BigInteger, Select, bindparam, make_url
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import make_url
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.util.concurrency import await_only, greenlet_spawn
@@ -58,6 +61,7 @@ CONNECT_SECONDS = 5.0  # as psycopg's connect_timeout
 LANES = int(os.environ.get("DB_NATIVE_LANES", "2"))
 MOST = 64
 COMPILED_KEPT = 256  # the hot reads' statements compiled (Native.compiled)
+TOGETHER = os.environ.get("DB_NATIVE_READS", "") != "alone"  # a measurement knob: each read's SELECT alone
 T = TypeVar("T")
 
 
@@ -185,8 +189,8 @@ class Native:
             await pool.release(connection)
         if records is not None:
             rows: list[list] = [[] for _ in group]
-            for record in records:
-                rows[record["tag"]].append(statement.row(*record))
+            for row in statement.rows(records):
+                rows[row.tag].append(row)
             for asked, its in zip(group, rows, strict=True):
                 if not asked.answer.done():
                     asked.answer.set_result(its)
@@ -198,17 +202,13 @@ class Native:
 
     async def read(self, fn: Callable[..., T], args: tuple, kwargs: Mapping[str, Any]) -> T:
         """`fn(reader, *args, **kwargs)`: a hot read's synchronous function (shared/operations.py, `hot=True`)
-        with its statements sent over one asyncpg connection on the event loop, as SQLAlchemy's asyncio
-        engine runs synchronous code (in a greenlet: `reader.execute` waits for its rows as an `await`). No
-        worker thread, no psycopg, no BEGIN or COMMIT: each statement runs as a transaction of its own,
-        which reads what a READ COMMITTED transaction's statement reads (a snapshot of its own)."""
+        with its statements sent over asyncpg on the event loop, as SQLAlchemy's asyncio engine runs
+        synchronous code (in a greenlet: `reader.execute` waits for its rows as an `await`; NativeReader).
+        No worker thread, no psycopg, no BEGIN or COMMIT: each statement runs as a transaction of its own
+        (or of its group's), which reads what a READ COMMITTED transaction's statement reads (a snapshot of
+        its own)."""
         deadline.check()
-        pool, at = await self.pool(), deadline.at()
-        connection = await self._connection(pool, "BEGIN", at)
-        try:
-            return await greenlet_spawn(fn, NativeReader(self, connection, at), *args, **kwargs)
-        finally:
-            await pool.release(connection)
+        return await greenlet_spawn(fn, NativeReader(self, await self.pool(), deadline.at()), *args, **kwargs)
 
     def compiled(self, statement: ClauseElement, coltypes: tuple[int, ...] | None = None) -> Statement:
         """A hot read's statement compiled once per process, with its columns' result processors; those that
@@ -218,17 +218,34 @@ class Native:
         if found is None or coltypes is not None:
             if len(self._compiled) >= COMPILED_KEPT:
                 self._compiled.clear()  # a bound, not a policy: the hot reads' statements are module constants
-            found = self._compiled[statement] = Statement.of(statement, DIALECT, results=True, coltypes=coltypes)
+            found = self._compiled[statement] = Statement.of(_tagged(statement), DIALECT, results=True,
+                                                             coltypes=coltypes)
         return found
 
     async def _alone(self, pool: asyncpg.Pool, statement: Statement, args: list, at: float | None) -> list:
+        return statement.rows(await self._records(pool, statement, args, at))
+
+    async def _records(self, pool: asyncpg.Pool, statement: Statement, args: list, at: float | None) -> list:
+        """asyncpg's records of `statement` run alone on a connection taken for it and given back."""
         if at is not None and at <= time.time():
             raise deadline.DeadlineExceeded()
         connection = await self._connection(pool, statement.sql, at)
         try:
-            return statement.rows(await _run(connection, statement, args, at))
+            return await _run(connection, statement, args, at)
         finally:
             await pool.release(connection)
+
+    async def _typed(self, pool: asyncpg.Pool, statement: ClauseElement, compiled: Statement,
+                     at: float | None) -> Statement:
+        """`compiled` with the result processors its columns' types in the server call for (asyncpg's records
+        do not carry them: asked once, of the statement prepared on a connection taken for it)."""
+        connection = await self._connection(pool, compiled.sql, at)
+        try:
+            prepared = await _sent(connection, compiled.sql, connection.prepare(compiled.sql, timeout=_timeout(at)))
+            coltypes = tuple(attribute.type.oid for attribute in prepared.get_attributes())
+        finally:
+            await pool.release(connection)
+        return self.compiled(statement, coltypes)
 
     async def _connection(self, pool: asyncpg.Pool, sql: str, at: float | None) -> asyncpg.Connection:
         left = None if at is None else at - time.time()
@@ -345,25 +362,49 @@ async def _sent(connection: asyncpg.Connection, sql: str, work: Awaitable[T]) ->
 
 
 class NativeReader:
-    """A hot read's statements on one connection, from inside the greenlet `Native.read` runs the read in:
-    `execute(statement, params)` answers the rows shared/rawread.py's reader answers (first, one, all, ...)."""
+    """A hot read's statements, from inside the greenlet `Native.read` runs the read in: `execute(statement,
+    params)` answers the rows shared/rawread.py's reader answers (first, one, all, ...). A SELECT goes with
+    the same SELECT of this process's other reads waiting at that moment (`Native.fetch_together`, tagged:
+    `_tagged`); any other statement alone. No connection is held between statements: a read waiting for its
+    group holds none, so reads can never hold every connection while their groups wait for one."""
 
-    __slots__ = ("_connection", "_native", "_at")
+    __slots__ = ("native", "pool", "at")
 
-    def __init__(self, native: Native, connection: asyncpg.Connection, at: float | None) -> None:
-        self._native, self._connection, self._at = native, connection, at
+    def __init__(self, native: Native, pool: asyncpg.Pool, at: float | None) -> None:
+        self.native, self.pool, self.at = native, pool, at
 
     def execute(self, statement: ClauseElement, params: Mapping[str, Any] | None = None) -> Rows:
-        compiled = self._native.compiled(statement)
-        if compiled.results is None:  # the columns' types asked once (asyncpg's records do not carry them)
-            asked = self._connection.prepare(compiled.sql, timeout=_timeout(self._at))
-            attributes = await_only(_sent(self._connection, compiled.sql, asked)).get_attributes()
-            compiled = self._native.compiled(statement, tuple(attribute.type.oid for attribute in attributes))
-        records = await_only(_run(self._connection, compiled, compiled.args(params or {}), self._at))
+        native, params = self.native, params or {}
+        compiled = native.compiled(statement)
+        if compiled.results is None:
+            compiled = await_only(native._typed(self.pool, statement, compiled, self.at))  # noqa: SLF001
+        if compiled.tag is not None:
+            rows = await_only(native.fetch_together(compiled, params, 0, among=_READ))
+            untagged = _untagged(compiled.row)
+            return Rows(untagged(*row[:-1]) for row in rows)
+        records = await_only(native._records(self.pool, compiled, compiled.args(params), self.at))  # noqa: SLF001
         if not compiled.row._fields and records:  # text() without its columns: the server's names
             row = namedtuple("Row", list(records[0].keys()), rename=True)
             return Rows(row(*record) for record in records)
         return Rows(compiled.rows(records))
+
+
+_READ = "read"  # the hot reads' groups (Native.fetch_together's `among`)
+_TAG = "tag"
+
+
+def _tagged(statement: ClauseElement) -> ClauseElement:
+    """A SELECT with its tag as the last column (`b_tag`: which request of a group a row answers), so that it
+    can go together with others; any other statement as it is."""
+    if not TOGETHER or not isinstance(statement, Select) or _TAG in statement.selected_columns:
+        return statement
+    return statement.add_columns(bindparam("b_tag", 0, type_=BigInteger).label(_TAG))
+
+
+@functools.cache
+def _untagged(row: type) -> type:
+    """The row type of a tagged statement without its tag."""
+    return namedtuple("Row", row._fields[:-1], rename=True)
 
 
 def _wrapped(sql: str, exc: asyncpg.PostgresError) -> sa_exc.DBAPIError:

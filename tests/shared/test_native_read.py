@@ -95,10 +95,47 @@ async def test_its_rows_are_those_a_core_connection_reads(database, native):
     assert ours["none"] == [] and ours["nulls"][0].terms is None
 
 
-async def test_many_reads_at_once_each_get_their_own_rows(native):
-    answers = await asyncio.gather(*(native.read(lambda reader, i=i: reader.execute(BY_ID, {"id": i}).first(), (), {})
-                                     for i in [1, 2, 3, 99] * 10))
-    assert [row.id if row else None for row in answers] == [1, 2, 3, None] * 10
+@pytest.fixture
+def groups(native, monkeypatch) -> list[int]:
+    """The sizes of the groups of statements the native pool sends together."""
+    sizes, run = [], native._group  # noqa: SLF001
+
+    async def counted(pool, statement, group):
+        sizes.append(len(group))
+        return await run(pool, statement, group)
+
+    monkeypatch.setattr(native, "_group", counted)
+    return sizes
+
+
+async def test_many_reads_at_once_go_together_and_each_gets_its_own_rows(native, groups):
+    wanted = [1, 2, 3, 99] * 10
+
+    def read(reader, i):
+        found = reader.execute(BY_ID, {"id": i}).all()
+        cheaper = reader.execute(CHEAPER, {"below": Decimal(i)}).all()
+        return found, cheaper
+
+    answers = await asyncio.gather(*(native.read(read, (i,), {}) for i in wanted))
+    assert max(groups) > 1, groups  # they did go together
+    for i, (found, cheaper) in zip(wanted, answers, strict=True):
+        assert [tuple(row) for row in found] == [tuple(row.values()) for row in ROWS if row["id"] == i]
+        assert found == [] or found[0]._fields == ("id", "name", "price", "made_on", "made_at", "terms")
+        assert [(row.id, row.price) for row in cheaper] == [
+            (row["id"], row["price"]) for row in ROWS if row["price"] is not None and row["price"] < i]
+
+
+async def test_a_read_that_fails_in_a_group_fails_alone(native, groups):
+    ratio = sa.select((sa.literal(10) / sa.bindparam("by", type_=sa.Integer)).label("ratio"))
+    wanted = [5, 0, 2, 0, 1] * 4
+    answers = await asyncio.gather(*(native.read(lambda reader, by: reader.execute(ratio, {"by": by}).scalar(),
+                                                 (by,), {}) for by in wanted), return_exceptions=True)
+    assert max(groups) > 1, groups
+    for by, answer in zip(wanted, answers, strict=True):
+        if by:
+            assert answer == 10 // by
+        else:
+            assert isinstance(answer, sa_exc.DBAPIError) and answer.orig.sqlstate == "22012"
 
 
 async def test_a_deadline_passed_is_not_read_and_one_that_passes_meanwhile_cancels_the_statement(native):
@@ -129,8 +166,7 @@ async def test_connections_the_server_ended_between_reads_are_not_seen(database,
     pids = set()
 
     def read(reader):
-        pids.add(reader._connection.get_server_pid())  # noqa: SLF001 (the backends to end)
-        return reader.execute(sa.text("SELECT pg_sleep(0.05)")).all()
+        pids.add(reader.execute(sa.text("SELECT pg_backend_pid() AS pid FROM pg_sleep(0.05)")).scalar())
 
     await asyncio.gather(*(native.read(read, (), {}) for _ in range(4)))
     assert len(pids) >= 2
