@@ -14,13 +14,7 @@ group: one round trip, one transaction (asyncpg's fetchmany: a Bind and Execute 
 row locks taken in order and held by one transaction in turn instead of handed from request to request.
 A reservation of one line goes so (a storm on one part: docs/performance.md).
 
-`Native.read` runs a hot read (shared/operations.py, `hot=True`: a unit's coverage, a reservation) the
-same way: its synchronous function in a greenlet on the event loop, each of its statements in one round
-trip, with the columns' result processors (the rows shared/rawread.py answers on SQLite). A SELECT is
-tagged (its last column, `tag`) and goes with the same SELECT of the process's other reads waiting at that
-moment (`fetch_together`): one round trip for the group, each its own rows. No worker thread, no psycopg,
-no BEGIN or COMMIT. `DB_NATIVE_READS=alone` sends each read's statements alone, `off` reads through
-SQLAlchemy in a thread (to compare).
+The hot reads go over the same pool (shared/native_read.py).
 
 - The request's deadline bounds it as asyncpg's `timeout` (the server is asked to cancel the statement),
   answered as the thread path answers a statement that ran out of time (deadline.DeadlineExceeded).
@@ -33,26 +27,22 @@ SQLAlchemy in a thread (to compare).
 """
 
 import asyncio
-import functools
 import json
 import os
 import time
-from collections import deque, namedtuple
-from collections.abc import Awaitable, Callable, Hashable, Mapping
+from collections import deque
+from collections.abc import Awaitable, Hashable, Mapping
 from dataclasses import dataclass, field
 from select import POLLERR, POLLHUP, POLLIN, poll
 from typing import Any, TypeVar
 
 import asyncpg
-from sqlalchemy import BigInteger, Select, bindparam, make_url
 from sqlalchemy import exc as sa_exc
+from sqlalchemy import make_url
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
-from sqlalchemy.sql import ClauseElement
-from sqlalchemy.util.concurrency import await_only, greenlet_spawn
 
 from shared import deadline
 from shared.compiled import Statement
-from shared.rawread import Rows
 
 DIALECT = asyncpg_dialect()  # what the statements it runs are compiled for: Statement.of(statement, DIALECT)
 ACQUIRE_SECONDS = 30.0  # as the thread path's pool waits for a free connection
@@ -60,8 +50,6 @@ CONNECT_SECONDS = 5.0  # as psycopg's connect_timeout
 # Groups of one statement in flight per process (fetch_together), and the most statements in a group.
 LANES = int(os.environ.get("DB_NATIVE_LANES", "2"))
 MOST = 64
-COMPILED_KEPT = 256  # the hot reads' statements compiled (Native.compiled)
-TOGETHER = os.environ.get("DB_NATIVE_READS", "") != "alone"  # a measurement knob: each read's SELECT alone
 T = TypeVar("T")
 
 
@@ -91,7 +79,6 @@ class Native:
     size: int
     _pool: tuple[asyncio.AbstractEventLoop, asyncpg.Pool] | None = field(default=None, repr=False)
     _queues: dict[tuple[str, Hashable], "_Queue"] = field(default_factory=dict, repr=False)
-    _compiled: dict[ClauseElement, Statement] = field(default_factory=dict, repr=False)
 
     async def pool(self) -> asyncpg.Pool:
         loop = asyncio.get_running_loop()
@@ -200,32 +187,10 @@ class Native:
             await asyncio.gather(*(_settle(asked, self._alone(pool, statement, asked.args, asked.at))
                                    for asked in group))
 
-    async def read(self, fn: Callable[..., T], args: tuple, kwargs: Mapping[str, Any]) -> T:
-        """`fn(reader, *args, **kwargs)`: a hot read's synchronous function (shared/operations.py, `hot=True`)
-        with its statements sent over asyncpg on the event loop, as SQLAlchemy's asyncio engine runs
-        synchronous code (in a greenlet: `reader.execute` waits for its rows as an `await`; NativeReader).
-        No worker thread, no psycopg, no BEGIN or COMMIT: each statement runs as a transaction of its own
-        (or of its group's), which reads what a READ COMMITTED transaction's statement reads (a snapshot of
-        its own)."""
-        deadline.check()
-        return await greenlet_spawn(fn, NativeReader(self, await self.pool(), deadline.at()), *args, **kwargs)
-
-    def compiled(self, statement: ClauseElement, coltypes: tuple[int, ...] | None = None) -> Statement:
-        """A hot read's statement compiled once per process, with its columns' result processors; those that
-        depend on the column's type in the server (a numeric's) once `coltypes` are known (their `results`
-        is None until then)."""
-        found = self._compiled.get(statement)
-        if found is None or coltypes is not None:
-            if len(self._compiled) >= COMPILED_KEPT:
-                self._compiled.clear()  # a bound, not a policy: the hot reads' statements are module constants
-            found = self._compiled[statement] = Statement.of(_tagged(statement), DIALECT, results=True,
-                                                             coltypes=coltypes)
-        return found
-
     async def _alone(self, pool: asyncpg.Pool, statement: Statement, args: list, at: float | None) -> list:
-        return statement.rows(await self._records(pool, statement, args, at))
+        return statement.rows(await self.records(pool, statement, args, at))
 
-    async def _records(self, pool: asyncpg.Pool, statement: Statement, args: list, at: float | None) -> list:
+    async def records(self, pool: asyncpg.Pool, statement: Statement, args: list, at: float | None) -> list:
         """asyncpg's records of `statement` run alone on a connection taken for it and given back."""
         if at is not None and at <= time.time():
             raise deadline.DeadlineExceeded()
@@ -235,17 +200,14 @@ class Native:
         finally:
             await pool.release(connection)
 
-    async def _typed(self, pool: asyncpg.Pool, statement: ClauseElement, compiled: Statement,
-                     at: float | None) -> Statement:
-        """`compiled` with the result processors its columns' types in the server call for (asyncpg's records
-        do not carry them: asked once, of the statement prepared on a connection taken for it)."""
-        connection = await self._connection(pool, compiled.sql, at)
+    async def coltypes(self, pool: asyncpg.Pool, sql: str, at: float | None) -> tuple[int, ...]:
+        """The types (oids) of the columns of `sql`, prepared on a connection taken for it and given back."""
+        connection = await self._connection(pool, sql, at)
         try:
-            prepared = await _sent(connection, compiled.sql, connection.prepare(compiled.sql, timeout=_timeout(at)))
-            coltypes = tuple(attribute.type.oid for attribute in prepared.get_attributes())
+            prepared = await _sent(connection, sql, connection.prepare(sql, timeout=_timeout(at)))
+            return tuple(attribute.type.oid for attribute in prepared.get_attributes())
         finally:
             await pool.release(connection)
-        return self.compiled(statement, coltypes)
 
     async def _connection(self, pool: asyncpg.Pool, sql: str, at: float | None) -> asyncpg.Connection:
         left = None if at is None else at - time.time()
@@ -359,52 +321,6 @@ async def _sent(connection: asyncpg.Connection, sql: str, work: Awaitable[T]) ->
     except _LOST as exc:  # the connection was lost under the statement
         _discard(connection, exc)
         raise sa_exc.OperationalError(sql, None, exc, connection_invalidated=True) from exc
-
-
-class NativeReader:
-    """A hot read's statements, from inside the greenlet `Native.read` runs the read in: `execute(statement,
-    params)` answers the rows shared/rawread.py's reader answers (first, one, all, ...). A SELECT goes with
-    the same SELECT of this process's other reads waiting at that moment (`Native.fetch_together`, tagged:
-    `_tagged`); any other statement alone. No connection is held between statements: a read waiting for its
-    group holds none, so reads can never hold every connection while their groups wait for one."""
-
-    __slots__ = ("native", "pool", "at")
-
-    def __init__(self, native: Native, pool: asyncpg.Pool, at: float | None) -> None:
-        self.native, self.pool, self.at = native, pool, at
-
-    def execute(self, statement: ClauseElement, params: Mapping[str, Any] | None = None) -> Rows:
-        native, params = self.native, params or {}
-        compiled = native.compiled(statement)
-        if compiled.results is None:
-            compiled = await_only(native._typed(self.pool, statement, compiled, self.at))  # noqa: SLF001
-        if compiled.tag is not None:
-            rows = await_only(native.fetch_together(compiled, params, 0, among=_READ))
-            untagged = _untagged(compiled.row)
-            return Rows(untagged(*row[:-1]) for row in rows)
-        records = await_only(native._records(self.pool, compiled, compiled.args(params), self.at))  # noqa: SLF001
-        if not compiled.row._fields and records:  # text() without its columns: the server's names
-            row = namedtuple("Row", list(records[0].keys()), rename=True)
-            return Rows(row(*record) for record in records)
-        return Rows(compiled.rows(records))
-
-
-_READ = "read"  # the hot reads' groups (Native.fetch_together's `among`)
-_TAG = "tag"
-
-
-def _tagged(statement: ClauseElement) -> ClauseElement:
-    """A SELECT with its tag as the last column (`b_tag`: which request of a group a row answers), so that it
-    can go together with others; any other statement as it is."""
-    if not TOGETHER or not isinstance(statement, Select) or _TAG in statement.selected_columns:
-        return statement
-    return statement.add_columns(bindparam("b_tag", 0, type_=BigInteger).label(_TAG))
-
-
-@functools.cache
-def _untagged(row: type) -> type:
-    """The row type of a tagged statement without its tag."""
-    return namedtuple("Row", row._fields[:-1], rename=True)
 
 
 def _wrapped(sql: str, exc: asyncpg.PostgresError) -> sa_exc.DBAPIError:

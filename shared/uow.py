@@ -5,7 +5,7 @@
   Use cases take the session first and flush; they never commit.
 - A hot read (shared/operations.py, `hot=True`): `await uow.read_rows(fn, ...)` runs `fn(connection, ...)`
   on a Core connection in one read transaction, the same engine and hooks without the ORM Session; on
-  PostgreSQL over asyncpg on the event loop, each statement alone (shared/native.py, `Native.read`).
+  PostgreSQL over asyncpg on the event loop (shared/native_read.py).
 - A native write (PostgreSQL, `db.native`): `await uow.alone(statement, params)` runs one Core statement
   that is all or nothing by itself as its own transaction over asyncpg, on the event loop, in one round
   trip (shared/native.py): no worker thread, no psycopg, no BEGIN or COMMIT. Used where `make bench` says
@@ -80,8 +80,10 @@ class UnitOfWork:
     async def read_rows(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """`fn(connection, *args, **kwargs)` in a read transaction on a Core connection: a hot read
         (shared/operations.py) that runs Core statements only and needs no ORM Session around them."""
-        if NATIVE_READS and self.db.native:  # PostgreSQL: over asyncpg on the event loop (shared/native.py)
-            return await _finished(self.db.native_statements().read(fn, args, kwargs))
+        if NATIVE_READS and self.db.native:  # PostgreSQL: over asyncpg on the event loop
+            from shared.native_read import read  # here: a process on SQLite never loads asyncpg
+
+            return await _finished(read(self.db.native_statements(), fn, args, kwargs))
         return await self.call(self._on_connection, fn, args, kwargs)
 
     @property

@@ -1,4 +1,4 @@
-"""A hot read over asyncpg (shared/native.Native.read): the function's statements answer the rows a Core
+"""A hot read over asyncpg (shared/native_read.py): the function's statements answer the rows a Core
 connection answers on psycopg (the same values after the columns' result processors: numerics, dates, aware
 timestamps, JSON, NULLs; the same names), in a greenlet on the event loop; a deadline, a server error and a
 connection the server ended are answered as the thread path answers them. On PostgreSQL only
@@ -13,9 +13,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
-from shared import dbfaults, deadline
+from shared import dbfaults, deadline, native_read
 from shared.db import Database, UtcDateTime
-from shared.native import Native, NativeReader
+from shared.native import Native
+from shared.native_read import NativeReader
 
 from helpers import assert_rows_as_core
 
@@ -61,6 +62,11 @@ def native(database) -> Native:
     return database.native_statements()
 
 
+def hot_read(native: Native, fn, *args):
+    """`fn(reader, *args)` read over asyncpg."""
+    return native_read.read(native, fn, args, {})
+
+
 def everything(reader) -> dict:
     """A hot read of several statements, as a service writes one."""
     return {
@@ -80,7 +86,7 @@ async def test_its_rows_are_those_a_core_connection_reads(database, native):
         kinds.append(type(reader))
         return everything(reader)
 
-    ours = await native.read(read, (), {})
+    ours = await hot_read(native, read)
     with database.read_engine.connect() as connection:
         theirs = everything(connection)
     assert kinds == [NativeReader]
@@ -116,7 +122,7 @@ async def test_many_reads_at_once_go_together_and_each_gets_its_own_rows(native,
         cheaper = reader.execute(CHEAPER, {"below": Decimal(i)}).all()
         return found, cheaper
 
-    answers = await asyncio.gather(*(native.read(read, (i,), {}) for i in wanted))
+    answers = await asyncio.gather(*(hot_read(native, read, i) for i in wanted))
     assert max(groups) > 1, groups  # they did go together
     for i, (found, cheaper) in zip(wanted, answers, strict=True):
         assert [tuple(row) for row in found] == [tuple(row.values()) for row in ROWS if row["id"] == i]
@@ -128,8 +134,8 @@ async def test_many_reads_at_once_go_together_and_each_gets_its_own_rows(native,
 async def test_a_read_that_fails_in_a_group_fails_alone(native, groups):
     ratio = sa.select((sa.literal(10) / sa.bindparam("by", type_=sa.Integer)).label("ratio"))
     wanted = [5, 0, 2, 0, 1] * 4
-    answers = await asyncio.gather(*(native.read(lambda reader, by: reader.execute(ratio, {"by": by}).scalar(),
-                                                 (by,), {}) for by in wanted), return_exceptions=True)
+    answers = await asyncio.gather(*(hot_read(native, lambda reader, by: reader.execute(ratio, {"by": by}).scalar(), by)
+                                     for by in wanted), return_exceptions=True)
     assert max(groups) > 1, groups
     for by, answer in zip(wanted, answers, strict=True):
         if by:
@@ -142,24 +148,24 @@ async def test_a_deadline_passed_is_not_read_and_one_that_passes_meanwhile_cance
     token = deadline.start(time.time() - 1)
     try:
         with pytest.raises(deadline.DeadlineExceeded):
-            await native.read(lambda reader: reader.execute(BY_ID, {"id": 1}).one(), (), {})
+            await hot_read(native, lambda reader: reader.execute(BY_ID, {"id": 1}).one())
     finally:
         deadline.reset(token)
     assert native._pool is None  # noqa: SLF001 (nothing was asked of the server)
     token = deadline.start(time.time() + 0.3)
     try:
         with pytest.raises(deadline.DeadlineExceeded):
-            await native.read(lambda reader: reader.execute(sa.text("SELECT pg_sleep(5)")).all(), (), {})
+            await hot_read(native, lambda reader: reader.execute(sa.text("SELECT pg_sleep(5)")).all())
     finally:
         deadline.reset(token)
-    assert (await native.read(lambda reader: reader.execute(BY_ID, {"id": 3}).one(), (), {})).name == "fan"
+    assert (await hot_read(native, lambda reader: reader.execute(BY_ID, {"id": 3}).one())).name == "fan"
 
 
 async def test_a_server_error_is_sqlalchemys_with_its_sqlstate_and_the_pool_goes_on(native):
     with pytest.raises(sa_exc.DBAPIError) as raised:
-        await native.read(lambda reader: reader.execute(sa.text("SELECT 1 / 0")).all(), (), {})
+        await hot_read(native, lambda reader: reader.execute(sa.text("SELECT 1 / 0")).all())
     assert raised.value.orig.sqlstate == "22012" and dbfaults.classify(raised.value) is None
-    assert (await native.read(lambda reader: reader.execute(BY_ID, {"id": 1}).one(), (), {})).id == 1
+    assert (await hot_read(native, lambda reader: reader.execute(BY_ID, {"id": 1}).one())).id == 1
 
 
 async def test_connections_the_server_ended_between_reads_are_not_seen(database, native):
@@ -168,14 +174,14 @@ async def test_connections_the_server_ended_between_reads_are_not_seen(database,
     def read(reader):
         pids.add(reader.execute(sa.text("SELECT pg_backend_pid() AS pid FROM pg_sleep(0.05)")).scalar())
 
-    await asyncio.gather(*(native.read(read, (), {}) for _ in range(4)))
+    await asyncio.gather(*(hot_read(native, read) for _ in range(4)))
     assert len(pids) >= 2
     with database.write_engine.connect() as conn:
         ended = conn.execute(sa.text("SELECT count(*) FROM unnest(CAST(:pids AS int[])) AS pid "
                                   "WHERE pg_terminate_backend(pid)"), {"pids": sorted(pids)}).scalar_one()
     assert ended == len(pids)
     time.sleep(0.2)  # the server's farewells reach the pool's sockets
-    answers = await asyncio.gather(*(native.read(lambda reader: reader.execute(BY_ID, {"id": 3}).one(), (), {})
+    answers = await asyncio.gather(*(hot_read(native, lambda reader: reader.execute(BY_ID, {"id": 3}).one())
                                      for _ in range(4)))
     assert [row.id for row in answers] == [3] * 4
 
@@ -186,8 +192,8 @@ async def test_a_connection_lost_under_a_read_is_a_503_fault(native, monkeypatch
     async def reset(*_args, **_kwargs):
         raise ConnectionResetError("connection reset by peer")
 
-    await native.read(lambda reader: reader.execute(BY_ID, {"id": 1}).one(), (), {})  # compiled, typed
+    await hot_read(native, lambda reader: reader.execute(BY_ID, {"id": 1}).one())  # compiled, typed
     monkeypatch.setattr(asyncpg.Connection, "fetch", reset)
     with pytest.raises(sa_exc.OperationalError) as raised:
-        await native.read(lambda reader: reader.execute(BY_ID, {"id": 1}).one(), (), {})
+        await hot_read(native, lambda reader: reader.execute(BY_ID, {"id": 1}).one())
     assert dbfaults.classify(raised.value).kind == dbfaults.UNREACHABLE
