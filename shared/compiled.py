@@ -1,10 +1,13 @@
 """A Core statement compiled once per process for one driver, run straight on that driver's connection
 (issue 22 item 2: no ORM, no SQLAlchemy execution per request): its text, its parameters in order with
 the dialect's bind processors and constant values, its columns' result processors, and a row type naming
-them. Used by shared/native.py (asyncpg, on PostgreSQL) and shared/rawread.py (sqlite3, the hot reads)."""
+them. Used by shared/native.py and shared/native_read.py (asyncpg, on PostgreSQL), shared/rawread.py (sqlite3,
+the hot reads) and shared/direct.py (a write transaction's driver connection), each keeping its statements in
+a `Kept`."""
 
+import functools
 from collections import namedtuple
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,10 +64,50 @@ class Statement:
             values.append(process(value) if process is not None and value is not None else value)
         return dict(zip(self.names, values, strict=True)) if self.named else values
 
-    def rows(self, records) -> list:
-        """The driver's rows as this statement's rows, each value through its column's result processor."""
+    def rows(self, records, names: Callable[[], Sequence[str]] | None = None) -> list:
+        """The driver's rows as this statement's rows, each value through its column's result processor. A
+        statement that declares no columns (a `text()` without them) names its rows as the driver does:
+        `names()` answers them, asked only then."""
         row, results = self.row, self.results
+        if not row._fields:
+            if not records:
+                return []
+            row = driver_row(tuple(names()))
+            return [row(*record) for record in records]
         if not any(results):
             return [row(*record) for record in records]
         return [row(*[value if process is None or value is None else process(value)
                       for process, value in zip(results, record, strict=True)]) for record in records]
+
+
+@functools.lru_cache(maxsize=256)
+def driver_row(names: tuple[str, ...]) -> type:
+    """The row type of the columns a driver named (a statement that declares none), made once per names."""
+    return namedtuple("Row", names, rename=True)
+
+
+class Kept:
+    """Statements compiled once per process, keyed as their user keys them (the statement; the dialect and
+    the parameters' names too), at most `bound` of them. The bound is not a policy: the statements run hot
+    are module constants, so it is met only by a caller that builds statements per request, whose cache is
+    then emptied rather than grown."""
+
+    __slots__ = ("_found", "bound", "get")
+
+    def __init__(self, bound: int) -> None:
+        self._found: dict[Hashable, Statement | None] = {}
+        self.bound = bound
+        self.get = self._found.get  # the hot path's lookup: one call, no method of ours around it
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._found
+
+    def __len__(self) -> int:
+        return len(self._found)
+
+    def keep(self, key: Hashable, statement: "Statement | None") -> "Statement | None":
+        """`statement` kept under `key` (None too: a statement that cannot be compiled once), and answered."""
+        if key not in self._found and len(self._found) >= self.bound:
+            self._found.clear()
+        self._found[key] = statement
+        return statement

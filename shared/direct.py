@@ -23,7 +23,6 @@ round trip, and on an engine shared/db.py did not make, it runs at once. `DB_PIP
 
 import os
 import weakref
-from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -33,7 +32,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 
-from shared.compiled import Statement
+from shared.compiled import Kept, Statement
 from shared.rawread import Rows
 
 try:
@@ -43,8 +42,7 @@ except ImportError:  # psycopg is PostgreSQL's driver only
 
 DIRECT = os.environ.get("DB_DIRECT", "on") != "off"
 PIPELINE = os.environ.get("DB_PIPELINE", "on") != "off"
-COMPILED_KEPT = 512
-_compiled: dict[tuple, Statement | None] = {}
+_compiled = Kept(512)  # keyed by the dialect's name, the statement and its parameters' names
 # What watches the statements run here (a test counting a request's statements), as SQLAlchemy's
 # before_cursor_execute event watches its own: each is called with the statement's SQL.
 listeners: list = []
@@ -65,20 +63,16 @@ def compiled(statement: ClauseElement, dialect: Dialect, keys) -> Statement | No
     """`statement` compiled for `dialect` and parameters named `keys`; None when it cannot run on the driver
     alone: an IN list to expand, or a column whose value SQLAlchemy makes at execution (a default)."""
     key = (dialect.name, statement, keys)
-    try:
-        return _compiled[key]
-    except KeyError:
-        pass
-    if len(_compiled) >= COMPILED_KEPT:
-        _compiled.clear()  # a bound, not a policy: the statements run here are module constants
+    found = _compiled.get(key, _compiled)
+    if found is not _compiled:
+        return found
     try:
         found = Statement.of(statement, dialect, results=True, column_keys=list(keys))
     except TypeError:
         found = None
     if found is not None and set(found.names) - set(keys) - set(found.constants):
         found = None
-    _compiled[key] = found
-    return found
+    return _compiled.keep(key, found)
 
 
 def run(session: Session, statement: ClauseElement, params: Mapping[str, Any] | None = None) -> Result:
@@ -104,7 +98,7 @@ def run(session: Session, statement: ClauseElement, params: Mapping[str, Any] | 
         raise _failed(connection, prepared.sql, params, exc, cursor) from exc
     if prepared.results is None:
         prepared = _described(statement, connection.dialect, tuple(params), cursor.description)
-    result = Result(_rows(prepared, records, cursor))
+    result = Result(prepared.rows(records, lambda: [column[0] for column in cursor.description]))
     result.rowcount = cursor.rowcount
     return result
 
@@ -265,19 +259,9 @@ def _send(connection, pending: list, *, last: tuple[str, Any] | None = None, com
 
 def _described(statement: ClauseElement, dialect: Dialect, keys: tuple, description) -> Statement:
     """The statement again with the result processors its answer's column types call for."""
-    found = _compiled[(dialect.name, statement, keys)] = Statement.of(
+    return _compiled.keep((dialect.name, statement, keys), Statement.of(
         statement, dialect, results=True, column_keys=list(keys),
-        coltypes=tuple(column.type_code for column in description))
-    return found
-
-
-def _rows(prepared: Statement, records, cursor) -> list:
-    if not records:
-        return []
-    if not prepared.row._fields:  # text() without its columns: the driver's names
-        row = namedtuple("Row", [column[0] for column in cursor.description], rename=True)
-        return [row(*record) for record in records]
-    return prepared.rows(records)
+        coltypes=tuple(column.type_code for column in description)))
 
 
 def _failed(connection, sql: str, params, exc: Exception, cursor) -> DBAPIError:

@@ -32,16 +32,15 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.util.concurrency import await_only, greenlet_spawn
 
 from shared import deadline
-from shared.compiled import Statement
+from shared.compiled import Kept, Statement
 from shared.native import DIALECT, Native
 from shared.rawread import Rows
 
 T = TypeVar("T")
-COMPILED_KEPT = 256
 TOGETHER = os.environ.get("DB_NATIVE_READS", "") != "alone"  # a measurement knob: each read's SELECT alone
 _READ = "read"  # the hot reads' groups (Native.fetch_together's `among`)
 _TAG = "tag"
-_compiled: dict[ClauseElement, Statement] = {}
+_compiled = Kept(256)
 
 
 async def read(native: Native, fn: Callable[..., T], args: tuple, kwargs: Mapping[str, Any]) -> T:
@@ -69,10 +68,7 @@ class NativeReader:
             untagged = _untagged(prepared.row)
             return Rows(untagged(*row[:-1]) for row in rows)
         records = await_only(native.records(self.pool, prepared, prepared.args(params), self.at))
-        if not prepared.row._fields and records:  # text() without its columns: the server's names
-            row = namedtuple("Row", list(records[0].keys()), rename=True)
-            return Rows(row(*record) for record in records)
-        return Rows(prepared.rows(records))
+        return Rows(prepared.rows(records, lambda: records[0].keys()))
 
 
 def compiled(statement: ClauseElement, coltypes: tuple[int, ...] | None = None) -> Statement:
@@ -81,9 +77,7 @@ def compiled(statement: ClauseElement, coltypes: tuple[int, ...] | None = None) 
     (`results` is None until then)."""
     found = _compiled.get(statement)
     if found is None or coltypes is not None:
-        if len(_compiled) >= COMPILED_KEPT:
-            _compiled.clear()  # a bound, not a policy: the hot reads' statements are module constants
-        found = _compiled[statement] = Statement.of(_tagged(statement), DIALECT, results=True, coltypes=coltypes)
+        found = _compiled.keep(statement, Statement.of(_tagged(statement), DIALECT, results=True, coltypes=coltypes))
     return found
 
 

@@ -15,7 +15,6 @@ through SQLAlchemy instead (to compare).
 
 import sqlite3
 import threading
-from collections import namedtuple
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -25,7 +24,7 @@ from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
 from sqlalchemy.sql import ClauseElement
 
 from shared import deadline
-from shared.compiled import Statement
+from shared.compiled import Kept, Statement
 
 COMPILED_KEPT = 256
 
@@ -69,10 +68,7 @@ class Reader:
             records = cursor.fetchall()
         except sqlite3.Error as exc:
             raise DBAPIError.instance(compiled.sql, params, exc, sqlite3.Error) from exc
-        if not compiled.row._fields and cursor.description:  # text() without its columns: the driver's names
-            row = namedtuple("Row", [column[0] for column in cursor.description], rename=True)
-            return Rows(row(*record) for record in records)
-        return Rows(compiled.rows(records))
+        return Rows(compiled.rows(records, lambda: [column[0] for column in cursor.description]))
 
 
 class RawReads:
@@ -81,14 +77,12 @@ class RawReads:
     def __init__(self, engine: Engine, busy_ms: int) -> None:
         self.engine, self.busy_ms = engine, busy_ms
         self._local = threading.local()
-        self._compiled: dict[ClauseElement, Statement] = {}
+        self._compiled = Kept(COMPILED_KEPT)
 
     def compiled(self, statement: ClauseElement) -> Statement:
         found = self._compiled.get(statement)
         if found is None:
-            if len(self._compiled) >= COMPILED_KEPT:
-                self._compiled.clear()  # a bound, not a policy: the hot reads' statements are module constants
-            found = self._compiled[statement] = Statement.of(statement, self.engine.dialect, results=True)
+            found = self._compiled.keep(statement, Statement.of(statement, self.engine.dialect, results=True))
         return found
 
     def _connection(self) -> sqlite3.Connection:
