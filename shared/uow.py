@@ -43,8 +43,9 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 MODES = ("loop", "thread")
 # Threads that wait on the database at once, per process: fewer than the pool's connections,
-# and few enough that the one holding a row lock gets the GIL back quickly to COMMIT.
-THREADS = int(os.environ.get("DB_THREADS", str(min(16, POOL_SIZE))))
+# and few enough that the one holding a row lock gets the GIL back quickly to COMMIT. Four, measured
+# against 2, 8 and 16 on the PostgreSQL bill (docs/performance.md, "Four database threads per process").
+THREADS = int(os.environ.get("DB_THREADS", str(min(4, POOL_SIZE))))
 # A measurement knob, as DB_WAIT: `off` runs the hot reads on PostgreSQL through SQLAlchemy in a thread.
 NATIVE_READS = os.environ.get("DB_NATIVE_READS", "asyncpg") != "off"
 
