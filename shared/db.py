@@ -14,14 +14,12 @@ LOCAL statement_timeout) no longer than the time left, and a unit of work
 whose deadline has passed rolls back instead of committing.
 """
 
-import contextlib
 import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from select import POLLERR, POLLHUP, POLLIN, poll
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, TypeVar
 
@@ -39,15 +37,18 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.util.concurrency import in_greenlet
 
-from shared import deadline, direct
+from shared import deadline, direct, pg_engine
 from shared.kept import KeptWrites
 from shared.rawread import RawReads, Reader
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
     from shared.native import Native
 
 T = TypeVar("T")
@@ -175,74 +176,10 @@ def create_db_engine(url: str, *, schema: str | None = None, immediate: bool = F
     # plus the event loop's own: a connection opened and closed per request (overflow)
     # cost more than the request's statements.
     engine = create_engine(url, connect_args=connect_args, pool_size=POOL_SIZE, max_overflow=10)
-    _bound_statements(engine)
-    _recover_dead_connections(engine)
+    pg_engine.bound_statements(engine)
+    pg_engine.recover_dead_connections(engine)
     direct.send_later_statements(engine)
     return engine
-
-
-def _hung_up(dbapi_connection) -> bool:
-    """Whether the server ended this idle connection (a restart, a terminated backend): it said so
-    before closing (an error message, then the end of the stream), so the socket has something to read
-    while no query is pending. A poll of the socket, no round trip."""
-    if dbapi_connection.closed or getattr(dbapi_connection, "broken", False):
-        return True
-    poller = poll()
-    poller.register(dbapi_connection.fileno(), POLLIN | POLLERR | POLLHUP)
-    return bool(poller.poll(0))
-
-
-def _recover_dead_connections(engine: Engine) -> None:
-    """In place of the pool's pre-ping (a round trip before every transaction, a tenth of a short
-    read's CPU, measured): a connection the server ended while it sat in the pool is dropped at checkout
-    and another taken (the pool tries three times), so a restart between requests is not seen. One the
-    server ends while a request uses it fails that request only (503, shared/dbfaults.py), and the pool
-    then drops every connection made before it."""
-
-    @event.listens_for(engine, "checkout")
-    def _on_checkout(dbapi_connection, _record, _proxy) -> None:
-        if _hung_up(dbapi_connection):
-            raise DisconnectionError("the server ended this connection while it was idle")
-
-
-def _bound_statements(engine: Engine) -> None:
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection) -> None:
-        # Only under a deadline: the transaction's statements bounded by the time left.
-        if deadline.remaining() is None:
-            return
-        setting = f"SET LOCAL statement_timeout = {deadline.budget_ms(3_600_000)}"
-        if not _begun_with(connection.connection.driver_connection, setting):
-            connection.exec_driver_sql(setting)
-
-
-def _begun_with(driver, setting: str) -> bool:
-    """BEGIN and `setting` sent in ONE round trip, where psycopg would send its BEGIN alone before the setting
-    (psycopg starts no transaction of its own once the server says one is open). False when that could not be
-    done (the connection not idle, or anything failed): the caller then sends the setting the usual way, which
-    begins as psycopg does and raises, wrapped by SQLAlchemy, what the connection's state calls for."""
-    pgconn = getattr(driver, "pgconn", None)
-    if pgconn is None or driver.autocommit or pgconn.transaction_status != _PQ_IDLE or driver.isolation_level \
-            is not None or driver.read_only is not None or driver.deferrable is not None:
-        return False
-    try:
-        answer = pgconn.exec_(f"BEGIN; {setting}".encode())
-    except Exception:  # noqa: BLE001 (the usual way then raises the proper error)
-        return False
-    if answer.status == _PQ_COMMAND_OK and pgconn.transaction_status == _PQ_INTRANS:
-        return True
-    if pgconn.transaction_status != _PQ_IDLE and pgconn.status == _PQ_OK:
-        with contextlib.suppress(Exception):  # a lost connection: the usual way raises it, wrapped
-            pgconn.exec_(b"ROLLBACK")  # the BEGIN took, the setting did not: start again the usual way
-    return False
-
-
-try:
-    from psycopg.pq import ConnStatus, ExecStatus, TransactionStatus
-    _PQ_IDLE, _PQ_INTRANS = TransactionStatus.IDLE, TransactionStatus.INTRANS
-    _PQ_COMMAND_OK, _PQ_OK = ExecStatus.COMMAND_OK, ConnStatus.OK
-except ImportError:  # psycopg is PostgreSQL's driver only
-    _PQ_IDLE = _PQ_INTRANS = _PQ_COMMAND_OK = _PQ_OK = None
 
 
 def _configure_sqlite(engine: Engine, *, begin: str) -> None:
@@ -312,6 +249,7 @@ class Database:
     _native: "Native | None" = field(default=None, repr=False)
     _raw_reads: RawReads | None = field(default=None, repr=False)
     _kept: KeptWrites | None = field(default=None, repr=False)  # SQLite's write connection (shared/kept.py)
+    _loop: "AsyncEngine | None" = field(default=None, repr=False)  # in the loop's greenlets (shared/loop_engine.py)
 
     def __post_init__(self) -> None:
         if RAW_READS and self.read_engine.dialect.name == "sqlite":
@@ -339,6 +277,21 @@ class Database:
         return self._native
 
     @property
+    def engines(self) -> set[Engine]:
+        """Every engine a transaction of this database may run on (what a test watches)."""
+        found = {self.read_engine, self.write_engine}
+        if self.url is not None and self.dialect == "postgresql":
+            found.add(self._loop_engine())
+        return found
+
+    def _loop_engine(self) -> Engine:
+        if self._loop is None:
+            from shared.loop_engine import create_loop_engine
+
+            self._loop = create_loop_engine(self.url, schema=self.schema, pool_size=POOL_SIZE)
+        return self._loop.sync_engine
+
+    @property
     def dialect(self) -> str:
         return self.write_engine.dialect.name
 
@@ -346,7 +299,10 @@ class Database:
     def transaction(self, *, write: bool = True) -> Iterator[Session]:
         """One unit of work: commit when the block ends, roll back on any error,
         and roll back instead of committing once the request's deadline has passed."""
-        bind = (self._kept.bind() if self._kept else self.write_engine) if write else self.read_engine
+        if in_greenlet() and self.url is not None and self.dialect == "postgresql":
+            bind = self._loop_engine()  # a unit of work on the event loop (DB_WAIT=greenlet: shared/uow.py)
+        else:
+            bind = (self._kept.bind() if self._kept else self.write_engine) if write else self.read_engine
         session = Session(bind, expire_on_commit=False)
         try:
             yield session
@@ -396,5 +352,9 @@ class Database:
             self.write_engine.dispose()
 
     async def dispose_native(self) -> None:
+        """The asyncpg connections, closed in the event loop that used them."""
         if self._native is not None:
             await self._native.dispose()
+        if self._loop is not None:
+            await self._loop.dispose()
+            self._loop = None

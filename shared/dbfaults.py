@@ -52,6 +52,14 @@ _SQLSTATE_CLASSES = {
     "57": RESTARTING,  # operator intervention
     "58": UNREACHABLE,  # system error (I/O) outside PostgreSQL
 }
+# asyncpg answers a statement whose connection the server ended with 08003 ("connection was closed in the
+# middle of operation: ..."), the server's farewell in its message, where psycopg has the farewell's SQLSTATE.
+_CLOSED = "08003"
+_FAREWELLS = {
+    "terminating connection due to administrator command": RESTARTING,  # 57P01
+    "terminating connection because of crash of another server process": RESTARTING,  # 57P02
+    "the database system is shutting down": RESTARTING,  # 57P03
+}
 _SQLITE_NAMES = {
     "SQLITE_BUSY": LOCKED,
     "SQLITE_LOCKED": LOCKED,
@@ -98,6 +106,8 @@ def classify(exc: BaseException) -> Fault | None:
     sqlstate = getattr(orig, "sqlstate", None)
     if sqlstate:
         kind = _SQLSTATES.get(sqlstate) or _SQLSTATE_CLASSES.get(sqlstate[:2])
+        if sqlstate == _CLOSED:  # asyncpg's: the server's own words say why (psycopg reads its SQLSTATE)
+            kind = next((said for words, said in _FAREWELLS.items() if words in str(orig)), kind)
         return Fault(kind, sqlstate, _first_line(orig)) if kind else None
     # No SQLSTATE: the driver's own failure to connect or to keep the connection (refused, reset,
     # closed by the server). A statement the server refused always has one.

@@ -32,6 +32,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 
+from shared import literals
 from shared.compiled import Kept, Statement
 from shared.rawread import Rows
 
@@ -49,8 +50,10 @@ listeners: list = []
 _KEPT = "shared.direct.connection"
 # The statements made by `later` and not yet sent, per connection in a transaction: (sql, args, check).
 _pending: "weakref.WeakKeyDictionary[Connection, list]" = weakref.WeakKeyDictionary()
-# The engines that send what is held (send_later_statements): on any other, `later` runs at once.
-_hooked: "weakref.WeakSet[Engine]" = weakref.WeakSet()
+# The engines that send what is held (send_later_statements), each with its way of sending it: psycopg's
+# client-side binding (`_send`), or the event loop's asyncpg engine's literals (shared/loop_engine.py, whose
+# held statements are written out as they are held: shared/literals.py). On any other, `later` runs at once.
+_hooked: "weakref.WeakKeyDictionary[Engine, Callable]" = weakref.WeakKeyDictionary()
 
 
 class Result(Rows):
@@ -62,7 +65,7 @@ class Result(Rows):
 def compiled(statement: ClauseElement, dialect: Dialect, keys) -> Statement | None:
     """`statement` compiled for `dialect` and parameters named `keys`; None when it cannot run on the driver
     alone: an IN list to expand, or a column whose value SQLAlchemy makes at execution (a default)."""
-    key = (dialect.name, statement, keys)
+    key = (dialect.name, dialect.driver, statement, keys)
     found = _compiled.get(key, _compiled)
     if found is not _compiled:
         return found
@@ -89,13 +92,13 @@ def run(session: Session, statement: ClauseElement, params: Mapping[str, Any] | 
     args = prepared.args(params)
     try:
         if pending:  # with what `later` holds, in one round trip
-            cursor = _send(connection, pending, last=(prepared.sql, args))
+            cursor = _hooked[connection.engine](connection, pending, last=(prepared.sql, args), cursor=cursor)
         else:
             cursor.execute(prepared.sql, args)
         # Its columns say whether it answers rows (a SELECT, a RETURNING); only text() asks the driver.
         records = cursor.fetchall() if prepared.row._fields or cursor.description else ()
     except connection.dialect.loaded_dbapi.Error as exc:
-        raise _failed(connection, prepared.sql, params, exc, cursor) from exc
+        raise failed(connection, prepared.sql, params, exc, cursor) from exc
     if prepared.results is None:
         prepared = _described(statement, connection.dialect, tuple(params), cursor.description)
     result = Result(prepared.rows(records, lambda: [column[0] for column in cursor.description]))
@@ -109,14 +112,10 @@ def later(session: Session, statement: ClauseElement, params: Mapping[str, Any] 
     transaction's next statement or its COMMIT (see the module's doc). `check` is given the count of rows it
     changed, before the transaction can commit, and raises to refuse it."""
     params = params or {}
-    held = _holding(session, statement, tuple(params))
-    if held is None:
+    if not _held(session, statement, [params], check):
         done = run(session, statement, params)
         if check is not None:
             check(done.rowcount)
-        return
-    pending, prepared = held
-    pending.append((prepared.sql, prepared.args(params), check))
 
 
 def one_row(what: str, key: object) -> Callable[[int], None]:
@@ -131,28 +130,32 @@ def one_row(what: str, key: object) -> Callable[[int], None]:
 def later_many(session: Session, statement: ClauseElement, rows: Sequence[Mapping[str, Any]]) -> None:
     """`run_many`, its rows sent as `later` sends a statement."""
     rows = list(rows)
-    if not rows:
-        return
-    held = _holding(session, statement, tuple(rows[0]))
-    if held is None:
+    if rows and not _held(session, statement, rows, None):
         run_many(session, statement, rows)
-        return
-    pending, prepared = held
-    pending.extend((prepared.sql, prepared.args(row), None) for row in rows)
 
 
-def _holding(session: Session, statement: ClauseElement, keys: tuple) -> tuple[list, Statement] | None:
-    """Where the transaction holds `statement` and the statement compiled (its listeners told), or None when
-    it runs at once (SQLite, an engine without the hooks, one that cannot run on the driver alone)."""
+def _held(session: Session, statement: ClauseElement, rows: list, check: Callable[[int], None] | None) -> bool:
+    """Whether the transaction now holds `statement` once for each of `rows` (its listeners told); False when it
+    is to run at once: on SQLite, on an engine without the hooks, a statement that cannot run on the driver
+    alone, or on the literal engine one with a `check` (its batch answers no count per statement) or values
+    that cannot be written exactly."""
     if session.autoflush:
         session.flush()
     connection, _cursor, pending = _connection(session)
-    prepared = compiled(statement, connection.dialect, keys) if DIRECT and pending is not None else None
+    prepared = compiled(statement, connection.dialect, tuple(rows[0])) if DIRECT and pending is not None else None
     if prepared is None:
-        return None
-    for listener in listeners:
+        return False
+    if _hooked[connection.engine] is _send:
+        held = [(prepared.sql, prepared.args(row), check) for row in rows]
+    else:  # the literal engine (shared/loop_engine.py)
+        written = [_written(prepared.sql, prepared.args(row)) for row in rows] if check is None else [None]
+        if None in written:
+            return False
+        held = [(sql, None, None) for sql in written]
+    for listener in listeners:  # once, as run_many tells them
         listener(prepared.sql)
-    return pending, prepared
+    pending.extend(held)
+    return True
 
 
 def execute(where, statement: ClauseElement, params: Mapping[str, Any]) -> Result:
@@ -178,11 +181,11 @@ def run_many(session: Session, statement: ClauseElement, rows: Sequence[Mapping[
     for listener in listeners:
         listener(prepared.sql)
     if pending:
-        _send(connection, pending)
+        _hooked[connection.engine](connection, pending)
     try:
         cursor.executemany(prepared.sql, [prepared.args(row) for row in rows])
     except connection.dialect.loaded_dbapi.Error as exc:
-        raise _failed(connection, prepared.sql, rows, exc, cursor) from exc
+        raise failed(connection, prepared.sql, rows, exc, cursor) from exc
 
 
 def _connection(session: Session):
@@ -194,8 +197,7 @@ def _connection(session: Session):
     if transaction is not None and kept is not None and kept[0] is transaction:
         return kept[1], kept[2], kept[3]
     connection = session.connection()
-    driver = connection.connection.driver_connection
-    cursor = driver.cursor()
+    cursor = connection.connection.dbapi_connection.cursor()  # psycopg's own; asyncpg's through SQLAlchemy's adapter
     pending = None
     if PIPELINE and DIRECT and connection.engine in _hooked:
         pending = _pending[connection] = []
@@ -208,19 +210,26 @@ def send_later_statements(engine: Engine) -> None:
     same connection (an ORM flush), and with the COMMIT; a rollback, or a new transaction, drops it."""
     if ClientCursor is None or engine.dialect.driver != "psycopg":
         return
-    _hooked.add(engine)
+    hold_later_statements(engine, _send)
+
+
+def hold_later_statements(engine: Engine, send: Callable) -> None:
+    """`later`'s statements held on `engine`'s connections and sent by `send(connection, pending, last=None,
+    commit=False, cursor=None)`: before any statement SQLAlchemy runs on the same connection (an ORM flush),
+    and with the COMMIT; a rollback, or a new transaction, drops them."""
+    _hooked[engine] = send
 
     @event.listens_for(engine, "before_cursor_execute")
     def _before_statement(connection, _cursor, _sql, _params, _context, _many) -> None:
         pending = _pending.get(connection)
         if pending:
-            _send(connection, pending)
+            send(connection, pending)
 
     @event.listens_for(engine, "commit")
     def _on_commit(connection) -> None:
         pending = _pending.pop(connection, None)
         if pending:
-            _send(connection, pending, commit=True)
+            send(connection, pending, commit=True)
 
     def _dropped(connection, *_args) -> None:
         _pending.pop(connection, None)
@@ -229,7 +238,15 @@ def send_later_statements(engine: Engine) -> None:
     event.listen(engine, "rollback", _dropped)
 
 
-def _send(connection, pending: list, *, last: tuple[str, Any] | None = None, commit: bool = False):
+def _written(sql: str, args: list) -> str | None:
+    """The statement with its values written in (shared/literals.py), or None when they cannot be exactly."""
+    try:
+        return literals.inline(sql, args)
+    except TypeError:
+        return None
+
+
+def _send(connection, pending: list, *, last: tuple[str, Any] | None = None, commit: bool = False, cursor=None):
     """The statements `pending` holds, then `last` (its SQL and arguments) or the COMMIT, as ONE query of the
     simple protocol, each statement's values written into it by psycopg's client-side binding (its quoting
     of literals, as its ClientCursor does): one message each way and no wait between statements, where
@@ -248,7 +265,7 @@ def _send(connection, pending: list, *, last: tuple[str, Any] | None = None, com
             parts.append("COMMIT")  # the driver's commit then has nothing to do: the server says none is open
         client.execute("; ".join(parts))
     except connection.dialect.loaded_dbapi.Error as exc:
-        raise _failed(connection, "; ".join(sql for sql, _args, _check in batch) + (f"; {last[0]}" if last else ""),
+        raise failed(connection, "; ".join(sql for sql, _args, _check in batch) + (f"; {last[0]}" if last else ""),
                       None, exc, client) from exc
     for _sql, _args, check in batch:
         if check is not None:
@@ -259,12 +276,12 @@ def _send(connection, pending: list, *, last: tuple[str, Any] | None = None, com
 
 def _described(statement: ClauseElement, dialect: Dialect, keys: tuple, description) -> Statement:
     """The statement again with the result processors its answer's column types call for."""
-    return _compiled.keep((dialect.name, statement, keys), Statement.of(
+    return _compiled.keep((dialect.name, dialect.driver, statement, keys), Statement.of(
         statement, dialect, results=True, column_keys=list(keys),
-        coltypes=tuple(column.type_code for column in description)))
+        coltypes=tuple(column[1] for column in description)))  # DB-API: the type code is second
 
 
-def _failed(connection, sql: str, params, exc: Exception, cursor) -> DBAPIError:
+def failed(connection, sql: str, params, exc: Exception, cursor) -> DBAPIError:
     dialect = connection.dialect
     lost = dialect.is_disconnect(exc, connection.connection.dbapi_connection, cursor)
     if lost:

@@ -290,16 +290,23 @@ async def _sound(pool: asyncpg.Pool, timeout: float) -> asyncpg.Connection:
     holds: after a restart, requests arriving together each find a sound one."""
     for _ in range(pool.get_max_size() + 1):
         connection = await pool.acquire(timeout=timeout)
-        transport = connection._transport  # noqa: SLF001
-        sock = None if transport is None or transport.is_closing() else transport.get_extra_info("socket")
-        if sock is not None:
-            poller = poll()
-            poller.register(sock.fileno(), POLLIN | POLLERR | POLLHUP)
-            if not poller.poll(0):
-                return connection
+        if not hung_up(connection):
+            return connection
         connection.terminate()  # goes back to the pool closed: the next acquire connects anew
         await pool.release(connection)
     return await pool.acquire(timeout=timeout)
+
+
+def hung_up(connection: asyncpg.Connection) -> bool:
+    """Whether the server ended this idle connection: closed, or something to read on its socket while no query
+    is pending (the server's farewell, then the end of the stream). A poll, no round trip."""
+    transport = connection._transport  # noqa: SLF001
+    sock = None if transport is None or transport.is_closing() else transport.get_extra_info("socket")
+    if sock is None:
+        return True
+    poller = poll()
+    poller.register(sock.fileno(), POLLIN | POLLERR | POLLHUP)
+    return bool(poller.poll(0))
 
 
 async def _run(connection: asyncpg.Connection, statement: Statement, args: list, at: float | None) -> list:

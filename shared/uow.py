@@ -18,12 +18,16 @@
 Where that synchronous code runs is chosen per process by the database (`DB_WAIT`, a
 measurement knob; docs/performance.md has the figures):
 
-- `thread` (the default on PostgreSQL): in a worker thread, at most `DB_THREADS` at once, so
-  no database round trip holds the event loop while other requests wait.
+- `greenlet` (the default on PostgreSQL): in a greenlet on the event loop, as SQLAlchemy's asyncio
+  layer runs synchronous code; `db.transaction()` there is on asyncpg (shared/loop_engine.py) and each
+  statement an awaited round trip, so no database wait holds the event loop. At most `DB_THREADS` units
+  at once per process.
+- `thread`: in a worker thread on psycopg, at most `DB_THREADS` at once (the default on PostgreSQL
+  until 2026-12-08, kept to compare).
 - `loop` (the default on SQLite): on the event loop. A SQLite statement costs microseconds,
   and a hop to a thread costs more than the wait it would free.
 
-The request's context (its deadline, request id and log fields) goes with it into the thread.
+The request's context (its deadline, request id and log fields) goes with it into the thread or greenlet.
 """
 
 import asyncio
@@ -34,6 +38,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio.to_thread
 from anyio import CapacityLimiter
+from sqlalchemy.util.concurrency import greenlet_spawn
 
 from shared.db import POOL_SIZE, Database
 
@@ -41,10 +46,10 @@ if TYPE_CHECKING:
     from shared.compiled import Statement
 
 T = TypeVar("T")
-MODES = ("loop", "thread")
-# Threads that wait on the database at once, per process: fewer than the pool's connections,
-# and few enough that the one holding a row lock gets the GIL back quickly to COMMIT. Four, measured
-# against 2, 8 and 16 on the PostgreSQL bill (docs/performance.md, "Four database threads per process").
+MODES = ("loop", "thread", "greenlet")
+# Units that wait on the database at once, per process (threads or greenlets): fewer than the pool's
+# connections, and few enough that the one holding a row lock gets the process back quickly to COMMIT. Four,
+# measured against 2, 8 and 16 on the PostgreSQL bill (docs/performance.md, "Four database threads per process").
 THREADS = int(os.environ.get("DB_THREADS", str(min(4, POOL_SIZE))))
 # A measurement knob, as DB_WAIT: `off` runs the hot reads on PostgreSQL through SQLAlchemy in a thread.
 NATIVE_READS = os.environ.get("DB_NATIVE_READS", "asyncpg") != "off"
@@ -55,7 +60,7 @@ def mode(dialect: str) -> str:
     chosen = os.environ.get("DB_WAIT", "")
     if chosen in MODES:
         return chosen
-    return "thread" if dialect == "postgresql" else "loop"
+    return "greenlet" if dialect == "postgresql" else "loop"
 
 
 class Fallback(Exception):  # noqa: N818 (not an error: a signal to the adapter)
@@ -105,10 +110,15 @@ class UnitOfWork:
         return await _finished(self.db.native_statements().fetch_together(statement, params, order, among=among))
 
     async def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-        """Synchronous code that opens its own transactions, off the event loop where the database waits."""
-        if self.wait != "thread":
-            return fn(*args, **kwargs)
-        return await self.call_in_thread(fn, *args, **kwargs)
+        """Synchronous code that opens its own transactions, the event loop free while the database waits."""
+        if self.wait == "thread":
+            return await self.call_in_thread(fn, *args, **kwargs)
+        if self.wait == "greenlet" and self.db.dialect == "postgresql":
+            if self._limiter is None:
+                self._limiter = CapacityLimiter(self.threads)
+            async with self._limiter:
+                return await _finished(greenlet_spawn(fn, *args, **kwargs))
+        return fn(*args, **kwargs)
 
     async def call_in_thread(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Work that takes seconds of CPU (an import of 100 000 units): in a worker thread on every

@@ -39,7 +39,7 @@ async def app_and_client(billing_settings, clock, warranty, inventory):
 
 
 def transactions(app, seen: list[list[str]]):
-    engines = {app.state.db.read_engine, app.state.db.write_engine}
+    engines = app.state.db.engines
 
     def statement(_conn, _cursor, text, *_):
         if not text.startswith("SET LOCAL"):

@@ -36,7 +36,7 @@ def statements(app):
     PostgreSQL psycopg sends each as a round trip of its own; on SQLite BEGIN goes straight to the driver),
     and each statement run alone over asyncpg (where a reservation without a key goes on PostgreSQL)."""
     seen: list[str] = []
-    engines = {app.state.db.read_engine, app.state.db.write_engine}
+    engines = app.state.db.engines
     native = app.state.db.native_statements() if app.state.db.native else None
     if native is not None:
         sent, sent_together = native.fetch, native.fetch_together

@@ -21,7 +21,7 @@ def statements(app):
     def count(_conn, _cursor, statement, *_rest):
         seen.append(statement)
 
-    engines = {app.state.db.read_engine, app.state.db.write_engine}
+    engines = app.state.db.engines
     for engine in engines:
         event.listen(engine, "before_cursor_execute", count)
     direct.listeners.append(seen.append)  # and those run on the driver connection (shared/direct.py)

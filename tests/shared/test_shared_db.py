@@ -107,14 +107,14 @@ def test_the_version_in_force_is_the_latest_that_has_come_the_newer_deciding_a_t
 
 def test_on_postgresql_begin_and_the_time_left_go_in_one_round_trip(db):
     """Under a deadline a transaction starts with BEGIN and its statement_timeout sent together
-    (shared/db._begun_with); the setting holds for the transaction only, and a connection that is not idle
+    (shared/pg_engine._begun_with); the setting holds for the transaction only, and a connection that is not idle
     is left to the usual way (psycopg's BEGIN, then the setting)."""
     if db.write_engine.dialect.name != "postgresql":
         pytest.skip("statement_timeout is PostgreSQL's")
     from sqlalchemy import text
 
-    from shared import db as shared_db
     from shared import deadline
+    from shared import pg_engine as shared_db
 
     answers = []
     real = shared_db._begun_with

@@ -162,13 +162,13 @@ class Locked:
 async def test_a_database_fault_is_answered_alike(both, monkeypatch):
     hot_app, hot, plain_app, plain = both
     for app in (hot_app, plain_app):
-        engine = app.state.db.read_engine
-        refused = engine.dialect.loaded_dbapi.OperationalError("database is locked")
+        for engine in app.state.db.engines:
+            refused = engine.dialect.loaded_dbapi.OperationalError("database is locked")
 
-        def refuse(*_args, _refused=refused):
-            raise _refused
+            def refuse(*_args, _refused=refused):
+                raise _refused
 
-        event.listen(engine, "before_cursor_execute", refuse)
+            event.listen(engine, "before_cursor_execute", refuse)
     raw_reads = hot_app.state.db._raw_reads  # noqa: SLF001 (on SQLite the hot read goes straight to sqlite3)
     if raw_reads is not None:
         raw_reads._local.raw = Locked()  # noqa: SLF001 (this thread's, the event loop's: DB_WAIT=loop)
