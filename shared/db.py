@@ -6,7 +6,9 @@ read-then-upgrade and fail. PostgreSQL: each service in a schema of its own.
 
 On PostgreSQL a service may also run a statement that is all or nothing by itself straight over asyncpg
 (`Database.native`, shared/native.py): the same server and schema, one round trip, measured to cost less
-than psycopg in a worker thread (docs/performance.md; `DB_NATIVE=off` turns it off to compare).
+than psycopg in a worker thread (docs/performance.md; `DB_NATIVE=off` turns it off to compare). A unit of
+work run in a greenlet on the event loop (shared/uow.py's default there) has its transactions on asyncpg
+too (shared/loop_engine.py); psycopg's engine serves the rest (the import's worker thread, the tools).
 
 A request's deadline (shared/deadline.py) bounds its database work: each
 transaction waits for a lock (SQLite) or runs a statement (PostgreSQL, SET
@@ -284,6 +286,10 @@ class Database:
             found.add(self._loop_engine())
         return found
 
+    def _on_loop(self) -> bool:
+        """Whether this runs in a greenlet on the event loop, on PostgreSQL: then on asyncpg, never psycopg."""
+        return in_greenlet() and self.url is not None and self.dialect == "postgresql"
+
     def _loop_engine(self) -> Engine:
         if self._loop is None:
             from shared.loop_engine import create_loop_engine
@@ -299,7 +305,7 @@ class Database:
     def transaction(self, *, write: bool = True) -> Iterator[Session]:
         """One unit of work: commit when the block ends, roll back on any error,
         and roll back instead of committing once the request's deadline has passed."""
-        if in_greenlet() and self.url is not None and self.dialect == "postgresql":
+        if self._on_loop():
             bind = self._loop_engine()  # a unit of work on the event loop (DB_WAIT=greenlet: shared/uow.py)
         else:
             bind = (self._kept.bind() if self._kept else self.write_engine) if write else self.read_engine
@@ -333,7 +339,8 @@ class Database:
                     yield reader
                     deadline.check()
                 return
-            with self.read_engine.connect() as connection:
+            engine = self._loop_engine() if self._on_loop() else self.read_engine
+            with engine.connect() as connection:
                 yield connection
                 deadline.check()
                 connection.commit()

@@ -18,7 +18,9 @@ COMMIT, in one round trip (one query of the simple protocol), in the order the s
 failure is the transaction's: raised by that next statement or by the commit, and nothing is written. A
 `check` of its count (the row was there) runs before the COMMIT is sent. On SQLite, where a statement is no
 round trip, and on an engine shared/db.py did not make, it runs at once. `DB_PIPELINE=off` sends each alone
-(to compare).
+(to compare). On the event loop's asyncpg engine (shared/loop_engine.py), which has no client-side binding, a
+held statement's values are written into its text as literals (shared/literals.py); one with a `check`, or
+with a value that has no exact literal, runs at once.
 """
 
 import os
