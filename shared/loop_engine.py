@@ -83,8 +83,9 @@ def _send(connection, pending: list, *, last: tuple | None = None, commit: bool 
     if commit:
         batch.append("COMMIT")
     _simple(connection, "; ".join(batch))
-    if commit:  # the adapter's commit then has nothing to send
-        connection.connection.dbapi_connection._transaction.ended = True  # noqa: SLF001
+    begun = connection.connection.dbapi_connection._transaction  # noqa: SLF001
+    if commit and isinstance(begun, _Begun):  # the adapter's commit then has nothing to send
+        begun.ended = True
     if last is None:
         return None
     cursor.execute(*last)
