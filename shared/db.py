@@ -354,6 +354,11 @@ class Database:
         for kept in (self._raw_reads, self._kept):
             if kept is not None:
                 kept.close()
+        if self._loop is not None:  # not disposed in its event loop (dispose_native): closed at once
+            from shared.loop_engine import terminate
+
+            terminate(self._loop)
+            self._loop = None
         self.read_engine.dispose()
         if self.write_engine is not self.read_engine:
             self.write_engine.dispose()

@@ -14,14 +14,22 @@ are on psycopg: the same SQL (compiled for this dialect), the same SQLSTATEs (as
   is only used inside the event loop's greenlets (`shared.db.Database.transaction`).
 """
 
+import contextlib
+import os
+import socket
+import weakref
+
 import asyncpg
-from sqlalchemy import event, make_url
+from sqlalchemy import Engine, event, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.util.concurrency import await_only
 
 from shared import deadline, direct
 from shared.native import CONNECT_SECONDS, hung_up
+
+# The asyncpg connections each engine opened, for `terminate`.
+_made: "weakref.WeakKeyDictionary[Engine, weakref.WeakSet]" = weakref.WeakKeyDictionary()
 
 
 def create_loop_engine(url: str, *, schema: str | None, pool_size: int) -> AsyncEngine:
@@ -52,12 +60,36 @@ def create_loop_engine(url: str, *, schema: str | None, pool_size: int) -> Async
 
     direct.hold_later_statements(engine, _send)
 
+    made_here = _made[engine] = weakref.WeakSet()
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        made_here.add(dbapi_connection.driver_connection)
+
     @event.listens_for(engine, "checkout")
     def _on_checkout(dbapi_connection, _record, _proxy) -> None:
         if hung_up(dbapi_connection.driver_connection):
             raise DisconnectionError("the server ended this connection while it was idle")
 
     return made
+
+
+def terminate(made: AsyncEngine) -> None:
+    """Every connection `made` opened, closed at once without the event loop (`Database.dispose`, which is not
+    async: a test's database, a tool's): SQLAlchemy's own dispose closes them through an awaitable, which
+    needs the loop that made them, and leaves them open on the server without it. `await made.dispose()` in
+    that loop is the graceful way (the app's shutdown)."""
+    for connection in list(_made.pop(made.sync_engine, ())):
+        if connection.is_closed():
+            continue
+        transport = connection._transport  # noqa: SLF001
+        sock = transport.get_extra_info("socket") if transport is not None else None
+        try:
+            connection.terminate()
+        except RuntimeError:  # its event loop is closed: the connection is shut down under it
+            if sock is not None:
+                with contextlib.suppress(OSError), socket.socket(fileno=os.dup(sock.fileno())) as alias:
+                    alias.shutdown(socket.SHUT_RDWR)  # the server sees the end and ends its side
 
 
 def _begin(connection) -> None:
