@@ -162,3 +162,34 @@ async def test_a_database_that_refuses_connections_is_sqlalchemys_operational_er
     finally:
         await broken.dispose_native()
         broken.dispose()
+
+
+def test_a_database_disposed_after_its_event_loop_leaves_no_connection_open(database_factory):
+    """A test's or a tool's database: its units ran in an event loop now closed, and `dispose()` (not async) still
+    ends the asyncpg connections they opened, on the server too."""
+    found = database_factory("gateway")
+    if not found.url.startswith("postgresql"):
+        pytest.skip("the event loop's engine is PostgreSQL's")
+    database = Database.connect(found.url, schema=found.schema)
+
+    async def units() -> set[int]:
+        uow = UnitOfWork(database)
+        read = text("SELECT pg_backend_pid() FROM pg_sleep(0.05)")
+        return set(await asyncio.gather(*(uow.read(lambda session: session.execute(read).scalar_one())
+                                          for _ in range(3))))
+
+    pids = asyncio.run(units())
+    assert len(pids) == 3
+    database.dispose()
+    watch = Database.connect(found.url, schema=found.schema)
+    try:
+        for _ in range(50):
+            with watch.write_engine.connect() as connection:
+                left = connection.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)"),
+                                          {"pids": list(pids)}).scalar_one()
+            if left == 0:
+                break
+            time.sleep(0.05)
+        assert left == 0
+    finally:
+        watch.dispose()
