@@ -36,14 +36,14 @@ def create_loop_engine(url: str, *, schema: str | None, pool_size: int) -> Async
     """An asyncpg engine to `url` and `schema`, whose synchronous face (`sync_engine`) is for use inside greenlets
     only; disposed of (`await engine.dispose()`) in the event loop that used it."""
     parsed = make_url(url)
-    async_url = parsed.set(drivername="postgresql+asyncpg", query={})
-    # The URL's settings (application_name) as the server's, where asyncpg takes them. Quotes doubled are the
-    # whole of a string literal's escaping only with standard_conforming_strings (shared/literals.py): set.
-    settings = {name: value if isinstance(value, str) else value[-1] for name, value in parsed.query.items()}
-    settings["standard_conforming_strings"] = "on"
+    # The URL's own query (sslmode, application_name) is asyncpg's to read from the DSN, as shared/native.py's
+    # pool reads it: what libpq names it takes, the rest it sends as the server's settings. Quotes doubled are
+    # the whole of a string literal's escaping only with standard_conforming_strings (shared/literals.py): set.
+    dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+    settings = {"standard_conforming_strings": "on"}
     if schema:
         settings["search_path"] = schema
-    dsn = async_url.set(drivername="postgresql").render_as_string(hide_password=False)
+    async_url = parsed.set(drivername="postgresql+asyncpg", query={})
 
     async def connect() -> asyncpg.Connection:
         try:

@@ -193,3 +193,18 @@ def test_a_database_disposed_after_its_event_loop_leaves_no_connection_open(data
         assert left == 0
     finally:
         watch.dispose()
+
+
+async def test_the_urls_own_query_is_read_as_libpq_reads_it(db):
+    """`sslmode` is the client's (never sent to the server as a setting, which would refuse it), any other name
+    the server's."""
+    query = "sslmode=disable&application_name=loop-engine-test"
+    url = db.url + ("&" if "?" in db.url else "?") + query
+    asked = Database.connect(url, schema=db.schema)
+    try:
+        shown = await UnitOfWork(asked).read(
+            lambda session: session.execute(text("SELECT current_setting('application_name')")).scalar_one())
+        assert shown == "loop-engine-test"
+    finally:
+        await asked.dispose_native()
+        asked.dispose()
