@@ -72,6 +72,8 @@ class UnitOfWork:
     def __init__(self, db: Database, *, wait: str | None = None, threads: int = THREADS) -> None:
         self.db = db
         self.wait = wait or mode(db.dialect)
+        if self.wait == "greenlet" and db.dialect != "postgresql":  # no engine of SQLite's awaits: the loop
+            self.wait = "loop"
         self.threads = threads
         self._limiter: CapacityLimiter | None = None
 
@@ -113,22 +115,26 @@ class UnitOfWork:
         """Synchronous code that opens its own transactions, the event loop free while the database waits."""
         if self.wait == "thread":
             return await self.call_in_thread(fn, *args, **kwargs)
-        if self.wait == "greenlet" and self.db.dialect == "postgresql":
-            if self._limiter is None:
-                self._limiter = CapacityLimiter(self.threads)
-            async with self._limiter:
+        if self.wait == "greenlet":
+            async with self._limited():
                 return await _finished(greenlet_spawn(fn, *args, **kwargs))
         return fn(*args, **kwargs)
 
     async def call_in_thread(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Work that takes seconds of CPU (an import of 100 000 units): in a worker thread on every
         database, so the process keeps answering other requests meanwhile, SQLite included."""
-        if self._limiter is None:  # made inside the event loop that uses it
-            self._limiter = CapacityLimiter(self.threads)
         # A unit once started is finished before the request stops: a thread cannot be interrupted, so
         # when the request is cancelled meanwhile (its deadline: shared/middleware.py) it waits for the
         # thread, and nothing goes on after the answer, as on the loop, where nothing interrupts a step.
-        return await _finished(anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs), limiter=self._limiter))
+        work = functools.partial(fn, *args, **kwargs)
+        return await _finished(anyio.to_thread.run_sync(work, limiter=self._limited()))
+
+    def _limited(self) -> CapacityLimiter:
+        """The bound on the units this process runs on the database at once, made inside the event loop that
+        uses it."""
+        if self._limiter is None:
+            self._limiter = CapacityLimiter(self.threads)
+        return self._limiter
 
     def _in_transaction(self, write: bool, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
         with self.db.transaction(write=write) as session:
