@@ -114,10 +114,7 @@ def _send(connection, pending: list, *, last: tuple | None = None, commit: bool 
     pending.clear()
     if commit:
         batch.append("COMMIT")
-    _simple(connection, "; ".join(batch))
-    begun = connection.connection.dbapi_connection._transaction  # noqa: SLF001
-    if commit and isinstance(begun, _Begun):  # the adapter's commit then has nothing to send
-        begun.ended = True
+    _simple(connection, "; ".join(batch))  # after a COMMIT the server says none is open: nothing left to commit
     if last is None:
         return None
     cursor.execute(*last)
@@ -139,13 +136,13 @@ def _simple(connection, sql: str) -> None:
 class _Begun:
     """A transaction begun by `_begin`, as the adapter ends one of asyncpg's."""
 
-    __slots__ = ("driver", "ended")
+    __slots__ = ("driver",)
 
     def __init__(self, driver) -> None:
-        self.driver, self.ended = driver, False
+        self.driver = driver
 
     async def commit(self) -> None:
-        if not self.ended:
+        if self.driver.is_in_transaction():  # not when `_send` sent the COMMIT with what `later` held
             await self.driver.execute("COMMIT")
 
     async def rollback(self) -> None:
