@@ -267,7 +267,7 @@ class Database:
     @property
     def native(self) -> bool:
         """Whether `native_statements` is there: PostgreSQL, unless `DB_NATIVE=off`."""
-        return NATIVE and self.url is not None and self.dialect == "postgresql"
+        return NATIVE and self._postgresql
 
     def native_statements(self) -> "Native":
         """The asyncpg pool for statements that run alone (shared/native.py); only when `native` (asyncpg is
@@ -282,13 +282,18 @@ class Database:
     def engines(self) -> set[Engine]:
         """Every engine a transaction of this database may run on (what a test watches)."""
         found = {self.read_engine, self.write_engine}
-        if self.url is not None and self.dialect == "postgresql":
+        if self._postgresql:
             found.add(self._loop_engine())
         return found
 
     def _on_loop(self) -> bool:
         """Whether this runs in a greenlet on the event loop, on PostgreSQL: then on asyncpg, never psycopg."""
-        return in_greenlet() and self.url is not None and self.dialect == "postgresql"
+        return in_greenlet() and self._postgresql
+
+    @property
+    def _postgresql(self) -> bool:
+        """PostgreSQL, with the URL the asyncpg engines connect to."""
+        return self.url is not None and self.dialect == "postgresql"
 
     def _loop_engine(self) -> Engine:
         if self._loop is None:
